@@ -1,0 +1,9 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  reactStrictMode: true,
+  // Keep dev and production builds apart so tests can build while `npm run dev` is running.
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
+};
+
+export default nextConfig;
