@@ -1,0 +1,175 @@
+"use client";
+
+import { useAuthActions } from "@convex-dev/auth/react";
+import { useConvexAuth } from "convex/react";
+import { useRouter } from "next/navigation";
+import { useEffect, useState, type FormEvent } from "react";
+import { Button } from "@/components/ui/button";
+import { errorMessage } from "@/lib/errors";
+import { cn } from "@/lib/utils";
+
+type Flow = "signIn" | "signUp";
+
+const MIN_PASSWORD_LENGTH = 8;
+
+/** Turns Convex Auth's terse failures into sentences a person can act on. */
+function passwordErrorMessage(error: unknown, flow: Flow): string {
+  const raw = error instanceof Error ? error.message : String(error);
+  if (/InvalidAccountId|InvalidSecret|Invalid credentials/i.test(raw)) {
+    return flow === "signIn"
+      ? "Wrong email or password. New here? Choose “Create account”."
+      : "That email is already registered with a different password. Sign in instead.";
+  }
+  if (/already exists/i.test(raw))
+    return "An account with this email already exists. Sign in instead.";
+  if (/Invalid password/i.test(raw)) {
+    return `Choose a password with at least ${MIN_PASSWORD_LENGTH} characters.`;
+  }
+  if (/TooManyFailedAttempts|rate/i.test(raw))
+    return "Too many attempts. Wait a minute and try again.";
+  return errorMessage(error, "Could not sign in. Check your connection and try again.");
+}
+
+export function SignInForm() {
+  const { signIn } = useAuthActions();
+  const { isAuthenticated } = useConvexAuth();
+  const router = useRouter();
+  const [flow, setFlow] = useState<Flow>("signIn");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<"guest" | "password" | null>(null);
+
+  useEffect(() => {
+    if (isAuthenticated) router.replace("/");
+  }, [isAuthenticated, router]);
+
+  async function continueAsGuest() {
+    setBusy("guest");
+    setError(null);
+    try {
+      await signIn("anonymous");
+    } catch (e) {
+      setError(
+        errorMessage(e, "Could not start a guest session. Check your connection and try again."),
+      );
+      setBusy(null);
+    }
+  }
+
+  async function submitPassword(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const email = String(form.get("email") ?? "").trim();
+    const password = String(form.get("password") ?? "");
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+      setError("Enter a valid email address, like name@example.com.");
+      return;
+    }
+    if (flow === "signUp" && password.length < MIN_PASSWORD_LENGTH) {
+      setError(`Choose a password with at least ${MIN_PASSWORD_LENGTH} characters.`);
+      return;
+    }
+    if (password.length === 0) {
+      setError("Enter your password.");
+      return;
+    }
+    form.set("email", email);
+    form.set("flow", flow);
+    setBusy("password");
+    setError(null);
+    try {
+      await signIn("password", form);
+    } catch (e) {
+      setError(passwordErrorMessage(e, flow));
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div className="w-full max-w-sm">
+      <div className="mb-8 text-center">
+        <div className="mx-auto mb-4 flex size-11 items-center justify-center rounded-xl bg-primary text-lg font-semibold text-primary-foreground">
+          C
+        </div>
+        <h1 className="text-xl font-semibold tracking-tight">Welcome to Chat</h1>
+        <p className="mt-1 text-sm text-muted-foreground">Replies stream in as they are written.</p>
+      </div>
+
+      <Button
+        data-testid="guest-sign-in"
+        className="w-full"
+        onClick={() => void continueAsGuest()}
+        disabled={busy !== null}
+      >
+        {busy === "guest" ? "Starting…" : "Continue as guest"}
+      </Button>
+
+      <div className="my-6 flex items-center gap-3 text-xs text-muted-foreground">
+        <span className="h-px flex-1 bg-border" />
+        or use an account
+        <span className="h-px flex-1 bg-border" />
+      </div>
+
+      <div role="tablist" className="mb-4 grid grid-cols-2 rounded-lg bg-muted p-1 text-sm">
+        {(["signIn", "signUp"] as const).map((value) => (
+          <button
+            key={value}
+            type="button"
+            role="tab"
+            aria-selected={flow === value}
+            data-testid={value === "signIn" ? "sign-in-tab" : "sign-up-tab"}
+            onClick={() => {
+              setFlow(value);
+              setError(null);
+            }}
+            className={cn(
+              "cursor-pointer rounded-md py-1.5 font-medium transition-colors focus-visible:outline-2 focus-visible:outline-blue-500",
+              flow === value ? "bg-background shadow-sm" : "text-muted-foreground",
+            )}
+          >
+            {value === "signIn" ? "Sign in" : "Create account"}
+          </button>
+        ))}
+      </div>
+
+      <form onSubmit={(e) => void submitPassword(e)} noValidate className="flex flex-col gap-3">
+        <label className="flex flex-col gap-1.5 text-sm font-medium">
+          Email
+          <input
+            name="email"
+            type="email"
+            autoComplete="email"
+            data-testid="email-input"
+            className="h-10 rounded-lg border border-input bg-background px-3 font-normal outline-none focus:border-neutral-400 focus:ring-2 focus:ring-blue-500/30"
+          />
+        </label>
+        <label className="flex flex-col gap-1.5 text-sm font-medium">
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete={flow === "signIn" ? "current-password" : "new-password"}
+            data-testid="password-input"
+            className="h-10 rounded-lg border border-input bg-background px-3 font-normal outline-none focus:border-neutral-400 focus:ring-2 focus:ring-blue-500/30"
+          />
+        </label>
+        {error && (
+          <p
+            role="alert"
+            data-testid="auth-error"
+            className="text-sm text-red-600 dark:text-red-400"
+          >
+            {error}
+          </p>
+        )}
+        <Button
+          type="submit"
+          variant="secondary"
+          data-testid="password-submit"
+          disabled={busy !== null}
+        >
+          {busy === "password" ? "One moment…" : flow === "signIn" ? "Sign in" : "Create account"}
+        </Button>
+      </form>
+    </div>
+  );
+}

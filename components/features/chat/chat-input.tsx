@@ -1,0 +1,172 @@
+"use client";
+
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { Button } from "@/components/ui/button";
+import { ArrowUpIcon, StopIcon } from "@/components/ui/icons";
+import { MAX_MESSAGE_LENGTH, validateMessage } from "@/lib/chat-limits";
+import type { SendFailure } from "@/lib/chat-send-store";
+import { cn } from "@/lib/utils";
+
+type SendResult = { ok: true } | { ok: false; message: string };
+
+/**
+ * The composer. Enter sends, Shift+Enter breaks the line; a send is locked from the first
+ * keypress until the reply is under way, so a double Enter or double click sends once.
+ */
+export function ChatInput({
+  onSend,
+  onStop,
+  streaming,
+  pending,
+  failure,
+  autoFocus = true,
+}: {
+  onSend: (text: string) => Promise<SendResult>;
+  onStop?: () => void;
+  /** A reply in this chat is being generated: Stop replaces Send. */
+  streaming: boolean;
+  /** A send from this chat is still in flight. */
+  pending: boolean;
+  /** The last failed send, whose text is restored into the input. */
+  failure?: SendFailure;
+  autoFocus?: boolean;
+}) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+  const lock = useRef(false);
+  const textareaRef = useRef<HTMLTextAreaElement>(null);
+
+  // A failed send puts its text back (unless the user has typed something new) with the reason.
+  const [shownFailure, setShownFailure] = useState<SendFailure | undefined>(undefined);
+  if (failure !== undefined && failure !== shownFailure) {
+    setShownFailure(failure);
+    setText((current) => (current.length === 0 ? failure.text : current));
+    setError(failure.message);
+  }
+
+  useEffect(() => {
+    const el = textareaRef.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+  }, [text]);
+
+  const busy = streaming || pending || submitting;
+
+  async function submit() {
+    if (lock.current || busy) return;
+    const problem = validateMessage(text);
+    if (problem) {
+      setError(problem);
+      return;
+    }
+    lock.current = true;
+    setSubmitting(true);
+    setError(null);
+    const sent = text;
+    setText("");
+    try {
+      const result = await onSend(sent);
+      if (!result.ok) {
+        setText((current) => (current.length === 0 ? sent : current));
+        setError(result.message);
+      }
+    } finally {
+      lock.current = false;
+      setSubmitting(false);
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void submit();
+    }
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    void submit();
+  }
+
+  const over = text.length > MAX_MESSAGE_LENGTH;
+  const nearLimit = text.length > MAX_MESSAGE_LENGTH * 0.9;
+
+  return (
+    <form onSubmit={onSubmit} className="w-full">
+      <div
+        className={cn(
+          "flex items-end gap-2 rounded-2xl border bg-background p-2 shadow-sm transition-colors focus-within:border-neutral-400 dark:focus-within:border-neutral-500",
+          error ? "border-red-400 dark:border-red-500/70" : "border-border",
+        )}
+      >
+        <textarea
+          ref={textareaRef}
+          data-testid="chat-input"
+          aria-label="Message"
+          aria-invalid={error !== null}
+          aria-describedby="chat-input-help"
+          placeholder="Message the assistant…"
+          rows={1}
+          autoFocus={autoFocus}
+          value={text}
+          onChange={(e) => {
+            setText(e.target.value);
+            if (error) setError(null);
+          }}
+          onKeyDown={onKeyDown}
+          className="max-h-60 min-h-10 flex-1 resize-none bg-transparent px-2 py-2 text-[15px] leading-6 outline-none placeholder:text-muted-foreground"
+        />
+        {streaming && onStop ? (
+          <Button
+            data-testid="stop-button"
+            size="icon"
+            className="rounded-xl"
+            aria-label="Stop generating"
+            title="Stop generating"
+            onClick={onStop}
+          >
+            <StopIcon />
+          </Button>
+        ) : (
+          <Button
+            type="submit"
+            data-testid="send-button"
+            size="icon"
+            className="rounded-xl"
+            aria-label="Send message"
+            title="Send (Enter)"
+            disabled={busy}
+          >
+            <ArrowUpIcon />
+          </Button>
+        )}
+      </div>
+      <div
+        id="chat-input-help"
+        className="mt-1.5 flex min-h-5 items-start justify-between gap-3 px-1 text-xs"
+      >
+        {error ? (
+          <p role="alert" data-testid="input-error" className="text-red-600 dark:text-red-400">
+            {error}
+          </p>
+        ) : (
+          <p className="hidden text-muted-foreground sm:block">
+            Enter to send · Shift+Enter for a new line
+          </p>
+        )}
+        {nearLimit && (
+          <span
+            className={cn(
+              "ml-auto tabular-nums",
+              over ? "text-red-600 dark:text-red-400" : "text-muted-foreground",
+            )}
+          >
+            {text.length.toLocaleString("en-US")} / {MAX_MESSAGE_LENGTH.toLocaleString("en-US")}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,70 @@
+"use client";
+
+import { useConvexAuth } from "convex/react";
+import { useRouter } from "next/navigation";
+import { useEffect, useState, type ReactNode } from "react";
+import { Button } from "@/components/ui/button";
+import { CloseIcon, MenuIcon } from "@/components/ui/icons";
+import { cn } from "@/lib/utils";
+import { SessionSidebar } from "./session-sidebar";
+
+/** Signed-in frame: the sessions sidebar (a drawer on narrow screens) beside the chat. */
+export function ChatShell({ children }: { children: ReactNode }) {
+  const { isAuthenticated, isLoading } = useConvexAuth();
+  const router = useRouter();
+  const [drawerOpen, setDrawerOpen] = useState(false);
+
+  useEffect(() => {
+    if (!isLoading && !isAuthenticated) router.replace("/sign-in");
+  }, [isLoading, isAuthenticated, router]);
+
+  if (!isAuthenticated) {
+    return (
+      <div className="flex h-dvh items-center justify-center" aria-busy="true">
+        <span className="text-sm text-muted-foreground">Loading…</span>
+      </div>
+    );
+  }
+
+  return (
+    <div className="flex h-dvh overflow-hidden">
+      <aside className="hidden w-64 shrink-0 border-r border-border bg-muted/40 md:block">
+        <SessionSidebar />
+      </aside>
+
+      {drawerOpen && (
+        <div className="fixed inset-0 z-40 md:hidden">
+          <button
+            type="button"
+            aria-label="Close menu"
+            className="absolute inset-0 bg-black/40"
+            onClick={() => setDrawerOpen(false)}
+          />
+          <aside className="absolute inset-y-0 left-0 w-72 max-w-[85vw] border-r border-border bg-background shadow-xl">
+            <SessionSidebar onNavigate={() => setDrawerOpen(false)} />
+          </aside>
+        </div>
+      )}
+
+      <main className="flex min-w-0 flex-1 flex-col">
+        <header
+          className={cn(
+            "flex h-12 shrink-0 items-center gap-2 border-b border-border px-3 md:hidden",
+          )}
+        >
+          <Button
+            variant="ghost"
+            size="icon"
+            aria-label="Open menu"
+            data-testid="open-sidebar"
+            onClick={() => setDrawerOpen(true)}
+          >
+            {drawerOpen ? <CloseIcon /> : <MenuIcon />}
+          </Button>
+          <span className="text-sm font-semibold">Chat</span>
+        </header>
+        {children}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,205 @@
+"use client";
+
+import { memo, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { PlayIcon, RefreshIcon } from "@/components/ui/icons";
+import type { ChatMessage } from "@/lib/chat-types";
+import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
+import { useLiveMessageText } from "@/lib/hooks/use-live-message-text";
+import { cn, formatDuration } from "@/lib/utils";
+import { MessageMarkdown } from "./message-markdown";
+import { TypingIndicator } from "./typing-indicator";
+
+export type MessageActions = {
+  onContinue: (message: ChatMessage) => Promise<string | null>;
+  onRetry: (message: ChatMessage) => Promise<string | null>;
+};
+
+export const MessageItem = memo(function MessageItem({
+  message,
+  actions,
+}: {
+  message: ChatMessage;
+  actions: MessageActions;
+}) {
+  if (message.role === "user") {
+    return (
+      <article
+        data-testid="message"
+        data-role="user"
+        data-status={message.status}
+        className="flex justify-end"
+      >
+        <div
+          data-testid="message-content"
+          className="max-w-[85%] rounded-2xl rounded-br-md bg-muted px-4 py-2.5 text-[15px] leading-6 break-words whitespace-pre-wrap"
+        >
+          {message.content}
+        </div>
+      </article>
+    );
+  }
+  return <AssistantMessage message={message} actions={actions} />;
+});
+
+function AssistantMessage({ message, actions }: { message: ChatMessage; actions: MessageActions }) {
+  const liveText = useLiveMessageText(message);
+  const text = useAnimationFrameValue(liveText);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [acting, setActing] = useState(false);
+  const live = message.status === "pending" || message.status === "streaming";
+
+  async function run(action: (m: ChatMessage) => Promise<string | null>) {
+    if (acting) return;
+    setActing(true);
+    setActionError(null);
+    const problem = await action(message);
+    setActing(false);
+    setActionError(problem);
+  }
+
+  const hasText = text.length > 0;
+  const lengthCut = message.status === "complete" && message.finishReason === "length";
+  const canContinue =
+    message.status === "stopped" ||
+    message.status === "interrupted" ||
+    (message.status === "error" && hasText) ||
+    lengthCut;
+  const canRetry = message.status === "error";
+
+  return (
+    <article
+      data-testid="message"
+      data-role="assistant"
+      data-status={message.status}
+      aria-busy={live}
+      className="group flex flex-col gap-2"
+    >
+      <div data-testid="message-content" className="text-[15px]">
+        {hasText && <MessageMarkdown text={text} streaming={live} />}
+      </div>
+
+      {live && (
+        <div className="flex items-center gap-2 text-sm text-muted-foreground">
+          <TypingIndicator />
+          <span data-testid="generating-status" role="status">
+            Generating…
+          </span>
+        </div>
+      )}
+
+      {!live && <StatusLine message={message} lengthCut={lengthCut} />}
+
+      {(canContinue || canRetry) && (
+        <div className="flex flex-wrap items-center gap-2">
+          {canContinue && (
+            <Button
+              data-testid="continue-button"
+              variant="secondary"
+              size="sm"
+              disabled={acting}
+              onClick={() => void run(actions.onContinue)}
+            >
+              <PlayIcon className="size-3.5" /> Continue
+            </Button>
+          )}
+          {canRetry && (
+            <Button
+              data-testid="retry-button"
+              variant="secondary"
+              size="sm"
+              disabled={acting}
+              onClick={() => void run(actions.onRetry)}
+            >
+              <RefreshIcon className="size-3.5" /> Retry
+            </Button>
+          )}
+        </div>
+      )}
+      {actionError && (
+        <p role="alert" className="text-sm text-red-600 dark:text-red-400">
+          {actionError}
+        </p>
+      )}
+    </article>
+  );
+}
+
+function StatusLine({ message, lengthCut }: { message: ChatMessage; lengthCut: boolean }) {
+  const base = "flex flex-wrap items-center gap-x-3 gap-y-1 text-xs";
+  switch (message.status) {
+    case "stopped":
+      return (
+        <p className={cn(base, "text-muted-foreground")} data-testid="message-state">
+          <span className="rounded bg-muted px-1.5 py-0.5 font-medium">Stopped</span>
+          You stopped this reply. Continue picks up where it left off.
+        </p>
+      );
+    case "interrupted":
+      return (
+        <p className={cn(base, "text-amber-700 dark:text-amber-400")} data-testid="message-state">
+          <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium dark:bg-amber-500/15">
+            Response interrupted
+          </span>
+          The connection to the model was lost. The text so far is kept.
+        </p>
+      );
+    case "error":
+      return (
+        <p
+          className={cn(base, "text-sm text-red-700 dark:text-red-400")}
+          data-testid="message-state"
+          role="alert"
+        >
+          {message.error ?? "The model could not answer."}
+        </p>
+      );
+    case "complete":
+      return <ReplyFooter message={message} lengthCut={lengthCut} />;
+    default:
+      return null;
+  }
+}
+
+function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: boolean }) {
+  const timings = message.timings;
+  const ttft =
+    timings?.firstTokenAt !== undefined && timings.requestedAt !== undefined
+      ? timings.firstTokenAt - timings.requestedAt
+      : undefined;
+  return (
+    <div
+      data-testid="message-meta"
+      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground opacity-70 transition-opacity group-hover:opacity-100"
+    >
+      {lengthCut && (
+        <span className="rounded bg-muted px-1.5 py-0.5 font-medium text-foreground">
+          Reply cut off at the length limit
+        </span>
+      )}
+      {message.tokenCount !== undefined && (
+        <span>{message.tokenCount.toLocaleString("en-US")} tokens</span>
+      )}
+      {ttft !== undefined && <span>first token in {formatDuration(ttft)}</span>}
+      <CopyButton text={message.content} />
+    </div>
+  );
+}
+
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="cursor-pointer rounded px-1 py-0.5 hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-blue-500"
+      onClick={() => {
+        void navigator.clipboard?.writeText(text).then(() => {
+          setCopied(true);
+          setTimeout(() => setCopied(false), 1500);
+        });
+      }}
+    >
+      {copied ? "Copied" : "Copy"}
+    </button>
+  );
+}

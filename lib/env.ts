@@ -1,0 +1,14 @@
+/**
+ * The Convex deployment URL, read at request time on the server so one production build works
+ * against any backend port (tests start the local backend on a free port).
+ */
+export function getConvexUrl(): string {
+  const url = process.env.CONVEX_URL ?? process.env.NEXT_PUBLIC_CONVEX_URL;
+  if (!url) {
+    throw new Error(
+      "Missing environment variable CONVEX_URL (or NEXT_PUBLIC_CONVEX_URL): the Convex deployment URL. " +
+        "`npm run dev` sets it for you.",
+    );
+  }
+  return url;
+}

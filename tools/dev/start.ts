@@ -1,0 +1,193 @@
+/**
+ * `npm run dev`: the local Convex-compatible backend, the Azure OpenAI simulator (only when no model
+ * is configured) and the Next.js dev server, in one command. Ctrl-C stops all three.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { parseEnv } from "node:util";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const APP_PORT = Number(process.env.PORT ?? 3000);
+const BACKEND_PORT = Number(process.env.CONVEX_PORT ?? 3210);
+const BACKEND_SITE_PORT = Number(process.env.CONVEX_SITE_PORT ?? BACKEND_PORT + 1);
+const SIM_PORT = Number(process.env.SIM_PORT ?? 4010);
+const SIM_DEPLOYMENT = "gpt-4o";
+
+/** Variables from .env.local (if present) under the ones already in the environment. */
+export function loadEnvLocal(dir: string): Record<string, string> {
+  const file = path.join(dir, ".env.local");
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+  const merged: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...fromFile, ...process.env })) {
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
+}
+
+/** Whether the environment names a real model (Azure OpenAI or an OpenAI-compatible endpoint). */
+export function modelConfigured(env: Record<string, string | undefined>): boolean {
+  return Boolean(env.AZURE_OPENAI_ENDPOINT?.trim() || env.OPENAI_BASE_URL?.trim());
+}
+
+/** Names of the variables the Convex functions read, forwarded from .env.local to the backend. */
+const FUNCTION_ENV = /^(AZURE_|OPENAI_|SIMULATED_MODEL$|STREAM_|RATE_LIMIT|CHAT_)/;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () =>
+      server.close(() => resolve(true)),
+    );
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      await response.body?.cancel();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  const env = loadEnvLocal(root);
+  const simulate = !modelConfigured(env);
+
+  const ports: Array<[number, string, string]> = [
+    [APP_PORT, "the Next.js app", "PORT"],
+    [BACKEND_PORT, "the local Convex backend", "CONVEX_PORT"],
+    [BACKEND_SITE_PORT, "the local Convex backend's HTTP actions", "CONVEX_SITE_PORT"],
+  ];
+  if (simulate) ports.push([SIM_PORT, "the Azure OpenAI simulator", "SIM_PORT"]);
+  const taken: string[] = [];
+  for (const [port, what, variable] of ports) {
+    if (!(await portFree(port))) {
+      taken.push(
+        `  port ${port} (${what}) is already in use; stop what runs there or set ${variable}=<another port>`,
+      );
+    }
+  }
+  if (taken.length > 0) {
+    console.error(
+      `Cannot start:\n${taken.join("\n")}\n(Is another \`npm run dev\` still running?)`,
+    );
+    process.exit(1);
+  }
+
+  const closers: Array<() => Promise<void>> = [];
+  let next: ChildProcess | null = null;
+  let stopping = false;
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (next?.pid !== undefined && next.exitCode === null) {
+      try {
+        // next dev runs workers; the negative pid reaches its whole process group.
+        process.kill(-next.pid, "SIGTERM");
+      } catch {
+        next.kill("SIGTERM");
+      }
+    }
+    for (const close of closers.reverse()) {
+      await close().catch((error: unknown) => console.error(error));
+    }
+    process.exit(code);
+  };
+  process.on("SIGINT", () => {
+    console.log("\nStopping the app, the backend and the simulator…");
+    void stop(0);
+  });
+  process.on("SIGTERM", () => void stop(0));
+  process.on("exit", () => {
+    if (next?.pid !== undefined && next.exitCode === null) {
+      try {
+        process.kill(-next.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  const functionEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (FUNCTION_ENV.test(key)) functionEnv[key] = value;
+  }
+
+  try {
+    if (simulate) {
+      const { startSimulator } = await import("../azure-openai-sim/server");
+      const sim = await startSimulator({
+        port: SIM_PORT,
+        host: "127.0.0.1",
+        deployments: [SIM_DEPLOYMENT],
+      });
+      closers.push(() => sim.close());
+      Object.assign(functionEnv, {
+        AZURE_OPENAI_ENDPOINT: sim.url,
+        AZURE_OPENAI_API_KEY: "sim-key",
+        AZURE_OPENAI_DEPLOYMENT: SIM_DEPLOYMENT,
+        SIMULATED_MODEL: "1",
+      });
+      console.log(
+        `• Simulated Azure OpenAI model on ${sim.url} (no AZURE_OPENAI_ENDPOINT configured)`,
+      );
+    } else {
+      console.log(
+        `• Model: ${env.AZURE_OPENAI_ENDPOINT ? `Azure OpenAI at ${env.AZURE_OPENAI_ENDPOINT}` : `OpenAI-compatible API at ${env.OPENAI_BASE_URL}`}`,
+      );
+    }
+
+    const { startLocalBackend } = await import("../local-backend/index");
+    const backend = await startLocalBackend({
+      port: BACKEND_PORT,
+      sitePort: BACKEND_SITE_PORT,
+      dataDir: path.join(root, ".data/local-backend"),
+      env: functionEnv,
+      watch: true,
+      quiet: true,
+    });
+    closers.push(() => backend.close());
+    console.log(`• Local Convex backend on ${backend.url} (data in .data/local-backend)`);
+
+    const nextBin = path.join(root, "node_modules/.bin/next");
+    next = spawn(nextBin, ["dev", "--port", String(APP_PORT)], {
+      cwd: root,
+      env: { ...process.env, ...env, CONVEX_URL: backend.url, NEXT_PUBLIC_CONVEX_URL: backend.url },
+      stdio: ["ignore", "pipe", "inherit"],
+      detached: true,
+    });
+    next.stdout?.on("data", (data: Buffer) => {
+      const text = data.toString();
+      // Keep Next's own banner quiet; show compile errors and warnings.
+      if (/error|warn|⚠|✗/i.test(text)) process.stdout.write(text);
+    });
+    next.on("exit", (code) => {
+      if (!stopping) {
+        console.error(`The Next.js dev server exited (code ${code ?? "?"}); stopping.`);
+        void stop(code ?? 1);
+      }
+    });
+
+    const appUrl = `http://localhost:${APP_PORT}`;
+    if (await waitForHttp(`http://127.0.0.1:${APP_PORT}/sign-in`, 120_000)) {
+      console.log(`\n  Ready: open ${appUrl}\n  Press Ctrl-C to stop.\n`);
+    } else if (!stopping) {
+      console.error(`The Next.js dev server did not answer on ${appUrl} within 2 minutes.`);
+    }
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await stop(1);
+  }
+}
+
+await main();
