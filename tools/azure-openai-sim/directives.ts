@@ -1,0 +1,129 @@
+/** Every fault the simulator can inject into a chat completion request. */
+export const FAULTS = [
+  "429",
+  "500",
+  "503",
+  "401",
+  "404",
+  "filter-prompt",
+  "filter-stream",
+  "error-event",
+  "disconnect",
+  "end-without-done",
+  "stall",
+  "stall-before-headers",
+  "malformed",
+] as const;
+
+export type SimFault = (typeof FAULTS)[number];
+
+export type SimFilterMode = "none" | "default" | "async";
+
+/** Per-request controls, written as `[[sim key=value ...]]` in the last user message or queued via POST /_sim/faults. */
+export interface SimControls {
+  /** Content pieces in the full reply. */
+  tokens?: number;
+  /** Content pieces per second; 0 streams everything at once. */
+  rate?: number;
+  /** Milliseconds before the first content piece. */
+  ttft?: number;
+  fault?: SimFault;
+  /** Content chunks sent before a mid-stream fault (default: half of them). */
+  at?: number;
+  /** How many requests the fault (or finish=length) applies to before the conversation succeeds. */
+  times?: number;
+  /** Seconds sent in `retry-after` (and `retry-after-ms`) with 429/500/503. */
+  retryAfter?: number;
+  filter?: SimFilterMode;
+  finish?: "length";
+  /** Split every SSE event across two socket writes. */
+  split?: boolean;
+}
+
+export class DirectiveError extends Error {}
+
+const DIRECTIVE = /\[\[sim(?:\s+([^\]]*))?\]\]/g;
+
+const NUMBER_KEYS = ["tokens", "rate", "ttft", "at", "times", "retryAfter"] as const;
+
+/** Removes every `[[sim ...]]` directive from a message and trims what is left. */
+export function stripDirective(text: string): string {
+  return text
+    .replace(DIRECTIVE, " ")
+    .replace(/[ \t]{2,}/g, " ")
+    .trim();
+}
+
+/** Reads the `[[sim ...]]` directives in a message (later keys win); throws DirectiveError on bad input. */
+export function parseDirective(text: string): SimControls {
+  const controls: Record<string, unknown> = {};
+  for (const match of text.matchAll(DIRECTIVE)) {
+    for (const pair of (match[1] ?? "").split(/\s+/).filter(Boolean)) {
+      const eq = pair.indexOf("=");
+      const key = eq < 0 ? pair : pair.slice(0, eq);
+      const value = eq < 0 ? "true" : pair.slice(eq + 1);
+      Object.assign(controls, parseControl(key, value));
+    }
+  }
+  return controls as SimControls;
+}
+
+/** Validates controls given as a JSON object (POST /_sim/faults); throws DirectiveError on bad input. */
+export function parseControls(input: unknown): SimControls {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new DirectiveError('sim controls must be a JSON object like {"fault":"429","times":2}');
+  }
+  const controls: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    Object.assign(controls, parseControl(key, String(value)));
+  }
+  return controls as SimControls;
+}
+
+function parseControl(key: string, value: string): Partial<SimControls> {
+  if ((NUMBER_KEYS as readonly string[]).includes(key)) {
+    const n = Number(value);
+    if (value === "" || !Number.isFinite(n) || n < 0) {
+      throw new DirectiveError(
+        `sim directive: ${key} must be a non-negative number, got "${value}"`,
+      );
+    }
+    if (key !== "rate" && key !== "retryAfter" && !Number.isInteger(n)) {
+      throw new DirectiveError(`sim directive: ${key} must be a whole number, got "${value}"`);
+    }
+    if ((key === "tokens" || key === "times") && n < 1) {
+      throw new DirectiveError(`sim directive: ${key} must be at least 1, got "${value}"`);
+    }
+    return { [key]: n };
+  }
+  switch (key) {
+    case "fault":
+      if (!(FAULTS as readonly string[]).includes(value)) {
+        throw new DirectiveError(
+          `sim directive: unknown fault "${value}" (one of ${FAULTS.join(", ")})`,
+        );
+      }
+      return { fault: value as SimFault };
+    case "filter":
+      if (value !== "default" && value !== "async" && value !== "none") {
+        throw new DirectiveError(
+          `sim directive: filter must be default, async or none, got "${value}"`,
+        );
+      }
+      return { filter: value };
+    case "finish":
+      if (value !== "length") {
+        throw new DirectiveError(`sim directive: finish only accepts "length", got "${value}"`);
+      }
+      return { finish: "length" };
+    case "split":
+      if (value !== "true" && value !== "1" && value !== "false" && value !== "0") {
+        throw new DirectiveError(`sim directive: split must be 1 or 0, got "${value}"`);
+      }
+      return { split: value === "true" || value === "1" };
+    default:
+      throw new DirectiveError(
+        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split)`,
+      );
+  }
+}

@@ -1,0 +1,207 @@
+import { parseDirective, stripDirective } from "./directives";
+
+export const DEFAULT_TOKENS = 300;
+
+export interface SimulatedReply {
+  text: string;
+  pieces: string[];
+}
+
+/** Small seeded PRNG (mulberry32): the same seed always yields the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 32-bit FNV-1a hash of a string, mixed with a seed. */
+export function hashText(text: string, seed = 0): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * The full, uninterrupted reply the simulator gives to a user message: a deterministic function of
+ * the message with its directive stripped, the token count (directive `tokens`, else opts.tokens,
+ * else 300) and the seed.
+ */
+export function simulatedReply(
+  userText: string,
+  opts: { tokens?: number; seed?: number } = {},
+): SimulatedReply {
+  let directiveTokens: number | undefined;
+  try {
+    directiveTokens = parseDirective(userText).tokens;
+  } catch {
+    directiveTokens = undefined;
+  }
+  const tokens = directiveTokens ?? opts.tokens ?? DEFAULT_TOKENS;
+  const pieces = generatePieces(stripDirective(userText), tokens, opts.seed ?? 0);
+  return { text: pieces.join(""), pieces };
+}
+
+/** Splits text into token-like pieces of a few characters (leading whitespace stays with its word). */
+export function tokenize(text: string): string[] {
+  const pieces: string[] = [];
+  for (const match of text.matchAll(/\s*[A-Za-z0-9_']+|\s*[^\sA-Za-z0-9_']|\s+/g)) {
+    const piece = match[0];
+    if (piece.length <= 8) {
+      pieces.push(piece);
+      continue;
+    }
+    const parts = Math.ceil(piece.length / 6);
+    const size = Math.ceil(piece.length / parts);
+    for (let i = 0; i < piece.length; i += size) pieces.push(piece.slice(i, i + size));
+  }
+  return pieces;
+}
+
+/**
+ * The pieces still to send when `prefixLength` characters of the reply were already delivered: the
+ * remaining pieces on the original boundaries, the first one shortened when the prefix ends inside it.
+ */
+export function remainingPieces(pieces: string[], prefixLength: number): string[] {
+  let offset = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] ?? "";
+    if (offset + piece.length > prefixLength) {
+      const head = piece.slice(prefixLength - offset);
+      return [head, ...pieces.slice(i + 1)];
+    }
+    offset += piece.length;
+  }
+  return [];
+}
+
+const SENTENCES = [
+  "Here is a short overview of {s}.",
+  "The key idea behind {s} is to keep each step small and observable.",
+  "In practice, {s} works best when data flows in one direction.",
+  "Most problems with {s} come from hidden state and unclear ownership.",
+  "A good first step is to measure what actually happens before changing anything.",
+  "Sending results in small pieces keeps the interface responsive.",
+  "Each part should do one thing and report clearly when it fails.",
+  "It helps to write down the expected behaviour before writing the code.",
+  "Retries are safe only when the operation is idempotent.",
+  "Logs with timestamps make slow paths easy to spot.",
+  "Keep the happy path simple and handle the edge cases explicitly.",
+  "When in doubt, prefer the boring solution that the team already knows.",
+  "Tests that exercise the real interfaces catch the most regressions.",
+  "A clear error message saves more time than a clever workaround.",
+];
+
+const TERMS = [
+  "Latency",
+  "Reliability",
+  "Ordering",
+  "Retries",
+  "Observability",
+  "Backpressure",
+  "Idempotency",
+  "Caching",
+  "Testing",
+  "Recovery",
+];
+
+const CODE_UNITS = [
+  ["  const start = performance.now();"],
+  ["  const parts: string[] = [];"],
+  ["  for (const item of items) {", "    parts.push(item.trim());", "  }"],
+  ["  if (parts.length === 0) return [];"],
+  ["  const total = parts.reduce((sum, part) => sum + part.length, 0);"],
+  ["  console.log(`processed ${total} characters`);"],
+  ["  const unique = new Set(parts);"],
+  ["  parts.sort((a, b) => a.localeCompare(b));"],
+  ["  const elapsed = performance.now() - start;"],
+];
+
+const FILLER = [" and", " so", " it", " is", " we", " can", " then", " all", " now", " a"];
+
+function pick<T>(rng: () => number, items: readonly T[]): T {
+  return items[Math.floor(rng() * items.length)] as T;
+}
+
+function subjectOf(userText: string, rng: () => number): string {
+  const words = userText.match(/[A-Za-z][A-Za-z-]{3,}/g);
+  return words ? pick(rng, words).toLowerCase() : "this";
+}
+
+function sentence(rng: () => number, subject: string): string {
+  return pick(rng, SENTENCES).replace("{s}", subject);
+}
+
+/** Adds units (each a text) while the total stays within budget, always at least one. */
+function addUnits(pieces: string[], budget: number, next: () => string): void {
+  const limit = pieces.length + budget;
+  let first = true;
+  for (;;) {
+    const unit = tokenize(next());
+    if (!first && pieces.length + unit.length > limit) return;
+    pieces.push(...unit);
+    first = false;
+  }
+}
+
+/** Appends words of plausible sentences so that exactly `total` pieces exist, ending with a period. */
+function fillParagraph(
+  pieces: string[],
+  total: number,
+  rng: () => number,
+  subject: string,
+  lead: string,
+): void {
+  let words: string[] = [];
+  let atStart = true;
+  while (pieces.length < total - 1) {
+    if (words.length === 0) {
+      if (!atStart && pieces.length < total - 2) pieces.push(".");
+      words = sentence(rng, subject).replace(/\.$/, "").split(" ");
+      atStart = true;
+      if (pieces.length >= total - 1) break;
+    }
+    const word = words.shift() ?? "";
+    const prefix = atStart && pieces.length === 0 ? "" : atStart && lead ? lead : " ";
+    const wordPieces = tokenize(prefix + word);
+    atStart = false;
+    if (wordPieces.length <= total - 1 - pieces.length) {
+      pieces.push(...wordPieces);
+    } else {
+      pieces.push(pick(rng, FILLER));
+    }
+    lead = "";
+  }
+  if (pieces.length < total) pieces.push(pieces.length === 0 ? "Ok." : ".");
+  pieces.length = total;
+}
+
+function generatePieces(userText: string, tokens: number, seed: number): string[] {
+  const rng = seededRandom(hashText(userText, seed));
+  const subject = subjectOf(userText, rng);
+  const pieces: string[] = [];
+  if (tokens < 160) {
+    fillParagraph(pieces, tokens, rng, subject, "");
+    return pieces;
+  }
+  const budget = Math.floor(tokens / 4);
+  addUnits(pieces, budget, () => (pieces.length === 0 ? "" : " ") + sentence(rng, subject));
+
+  pieces.push(...tokenize("\n\nThe main points to keep in mind:\n"));
+  addUnits(pieces, budget, () => `\n- **${pick(rng, TERMS)}**: ${sentence(rng, subject)}`);
+
+  const name = pick(rng, ["normalize", "collect", "prepare", "summarize"]);
+  pieces.push(...tokenize(`\n\n\`\`\`ts\nfunction ${name}(items: string[]): string[] {`));
+  addUnits(pieces, budget - 12, () => "\n" + pick(rng, CODE_UNITS).join("\n"));
+  pieces.push(...tokenize("\n  return parts;\n}\n```"));
+
+  fillParagraph(pieces, tokens, rng, subject, "\n\n");
+  return pieces;
+}
