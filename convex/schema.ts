@@ -1,3 +1,89 @@
-import { defineSchema } from "convex/server";
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+import { authTables } from "@convex-dev/auth/server";
+import { rateLimitTables } from "convex-helpers/server/rateLimit";
 
-export default defineSchema({});
+export const messageRole = v.union(v.literal("user"), v.literal("assistant"));
+
+export const messageStatus = v.union(
+  v.literal("pending"),
+  v.literal("streaming"),
+  v.literal("complete"),
+  v.literal("stopped"),
+  v.literal("interrupted"),
+  v.literal("error"),
+);
+
+export const finalStatus = v.union(
+  v.literal("complete"),
+  v.literal("stopped"),
+  v.literal("interrupted"),
+  v.literal("error"),
+);
+
+export const messageTimings = v.object({
+  requestedAt: v.number(),
+  firstTokenAt: v.optional(v.number()),
+  completedAt: v.optional(v.number()),
+});
+
+export const tokenUsage = v.object({
+  promptTokens: v.number(),
+  completionTokens: v.number(),
+  totalTokens: v.number(),
+});
+
+export default defineSchema({
+  ...authTables,
+  ...rateLimitTables,
+
+  sessions: defineTable({
+    userId: v.id("users"),
+    title: v.string(),
+    lastActivityAt: v.number(),
+  }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
+
+  // Read by messages.list: written only at send, start, first token, finalize and stop/continue,
+  // never once per flush.
+  messages: defineTable({
+    sessionId: v.id("sessions"),
+    role: messageRole,
+    content: v.string(),
+    status: messageStatus,
+    isStreaming: v.boolean(),
+    // Bumped by continue/regenerate; the live text is content + this generation's chunks.
+    generation: v.number(),
+    clientRequestId: v.optional(v.string()),
+    tokenCount: v.optional(v.number()),
+    finishReason: v.optional(v.string()),
+    error: v.optional(v.string()),
+    timings: v.optional(messageTimings),
+    usage: v.optional(tokenUsage),
+  })
+    // Both indexes are needed: this one lists a chat in creation order.
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
+    .index("by_sessionId", ["sessionId"])
+    .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"]),
+
+  // Writer state of an assistant message: the per-flush heartbeat, the sequence counter and the
+  // stop flag live here so that appends never touch a document messages.list reads.
+  streams: defineTable({
+    messageId: v.id("messages"),
+    sessionId: v.id("sessions"),
+    generation: v.number(),
+    nextSeq: v.number(),
+    active: v.boolean(),
+    heartbeatAt: v.number(),
+    firstTokenAt: v.optional(v.number()),
+  })
+    .index("by_messageId", ["messageId"])
+    .index("by_active_and_heartbeatAt", ["active", "heartbeatAt"]),
+
+  // Append-only log of the text of a generation; deleted (scheduled) after finalize.
+  streamChunks: defineTable({
+    messageId: v.id("messages"),
+    generation: v.number(),
+    seq: v.number(),
+    text: v.string(),
+  }).index("by_messageId_and_generation_and_seq", ["messageId", "generation", "seq"]),
+});

@@ -13,6 +13,26 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as auth from "../auth.js";
+import type * as chat from "../chat.js";
+import type * as chatStreaming from "../chatStreaming.js";
+import type * as crons from "../crons.js";
+import type * as http from "../http.js";
+import type * as lib_env from "../lib/env.js";
+import type * as lib_errors from "../lib/errors.js";
+import type * as lib_flushPolicy from "../lib/flushPolicy.js";
+import type * as lib_functions from "../lib/functions.js";
+import type * as lib_limits from "../lib/limits.js";
+import type * as lib_llm_config from "../lib/llm/config.js";
+import type * as lib_llm_generate from "../lib/llm/generate.js";
+import type * as lib_llm_providers from "../lib/llm/providers.js";
+import type * as lib_llm_tokens from "../lib/llm/tokens.js";
+import type * as messages from "../messages.js";
+import type * as model_messages from "../model/messages.js";
+import type * as model_sessions from "../model/sessions.js";
+import type * as model_streams from "../model/streams.js";
+import type * as modelInfo from "../modelInfo.js";
+import type * as sessions from "../sessions.js";
 
 /**
  * A utility for referencing Convex functions in your app's API.
@@ -22,7 +42,28 @@ import type {
  * const myFunctionReference = api.myModule.myFunction;
  * ```
  */
-declare const fullApi: ApiFromModules<{}>;
+declare const fullApi: ApiFromModules<{
+  auth: typeof auth;
+  chat: typeof chat;
+  chatStreaming: typeof chatStreaming;
+  crons: typeof crons;
+  http: typeof http;
+  "lib/env": typeof lib_env;
+  "lib/errors": typeof lib_errors;
+  "lib/flushPolicy": typeof lib_flushPolicy;
+  "lib/functions": typeof lib_functions;
+  "lib/limits": typeof lib_limits;
+  "lib/llm/config": typeof lib_llm_config;
+  "lib/llm/generate": typeof lib_llm_generate;
+  "lib/llm/providers": typeof lib_llm_providers;
+  "lib/llm/tokens": typeof lib_llm_tokens;
+  messages: typeof messages;
+  "model/messages": typeof model_messages;
+  "model/sessions": typeof model_sessions;
+  "model/streams": typeof model_streams;
+  modelInfo: typeof modelInfo;
+  sessions: typeof sessions;
+}>;
 export declare const api: FilterApi<
   typeof fullApi,
   FunctionReference<any, "public">

@@ -1,0 +1,251 @@
+import { v } from "convex/values";
+import { internalMutation } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { finalStatus, tokenUsage } from "./schema";
+import {
+  authedInternalMutation,
+  authedInternalQuery,
+  authedMutation,
+  authedQuery,
+} from "./lib/functions";
+import { STREAM_PAGE_SIZE, streamSettings } from "./lib/limits";
+import { loadMessageForViewer } from "./model/sessions";
+import { generationContext, startContinue, startRegenerate, startReply } from "./model/messages";
+import {
+  appendChunk,
+  finalizeGeneration,
+  getStream,
+  heartbeat,
+  interruptIfStale,
+} from "./model/streams";
+
+const startedValidator = v.object({
+  messageId: v.id("messages"),
+  userMessageId: v.union(v.id("messages"), v.null()),
+  generation: v.number(),
+  duplicate: v.boolean(),
+});
+
+/**
+ * Creates the assistant placeholder (isStreaming: true) and opens a generation for the writer:
+ * "send" also stores the user message (idempotent per clientRequestId), "continue" reopens a cut
+ * reply keeping its text, "regenerate" reopens it empty.
+ */
+export const startStreamingMessage = authedInternalMutation({
+  args: {
+    request: v.union(
+      v.object({
+        kind: v.literal("send"),
+        sessionId: v.id("sessions"),
+        content: v.string(),
+        clientRequestId: v.optional(v.string()),
+      }),
+      v.object({ kind: v.literal("continue"), messageId: v.id("messages") }),
+      v.object({ kind: v.literal("regenerate"), messageId: v.id("messages") }),
+    ),
+  },
+  returns: startedValidator,
+  handler: async (ctx, { request }) => {
+    switch (request.kind) {
+      case "send":
+        return await startReply(ctx, ctx.viewerId, request);
+      case "continue":
+        return await startContinue(ctx, ctx.viewerId, request.messageId);
+      case "regenerate":
+        return await startRegenerate(ctx, ctx.viewerId, request.messageId);
+    }
+  },
+});
+
+/** The prompt for a generation, or null when that generation is no longer the live one. */
+export const getGenerationContext = authedInternalQuery({
+  args: { messageId: v.id("messages"), generation: v.number() },
+  returns: v.union(
+    v.null(),
+    v.object({
+      history: v.array(
+        v.object({
+          role: v.union(v.literal("user"), v.literal("assistant")),
+          content: v.string(),
+        }),
+      ),
+      continueFrom: v.union(v.string(), v.null()),
+      priorTokenCount: v.union(v.number(), v.null()),
+    }),
+  ),
+  handler: async (ctx, { messageId, generation }) => {
+    return await generationContext(ctx, ctx.viewerId, messageId, generation);
+  },
+});
+
+/**
+ * Appends one batch of tokens. A replayed `seq` is a no-op, a gap throws InvalidState, a write
+ * for a superseded generation is refused. Every append is a heartbeat. `shouldStop` tells the
+ * writer to abort its upstream request (stop pressed, reply finalized, or generation superseded).
+ */
+export const appendStreamChunk = authedInternalMutation({
+  args: {
+    messageId: v.id("messages"),
+    generation: v.number(),
+    seq: v.number(),
+    text: v.string(),
+  },
+  returns: v.object({
+    outcome: v.union(
+      v.literal("appended"),
+      v.literal("duplicate"),
+      v.literal("stopped"),
+      v.literal("superseded"),
+    ),
+    shouldStop: v.boolean(),
+  }),
+  handler: async (ctx, { messageId, generation, seq, text }) => {
+    const { message } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    return await appendChunk(ctx, message, { generation, seq, text });
+  },
+});
+
+/** A heartbeat without text, sent while the model is silent; returns whether to stop. */
+export const heartbeatStream = authedInternalMutation({
+  args: { messageId: v.id("messages"), generation: v.number() },
+  returns: v.object({ shouldStop: v.boolean() }),
+  handler: async (ctx, { messageId, generation }) => {
+    await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    return await heartbeat(ctx, messageId, generation);
+  },
+});
+
+/**
+ * Ends a generation: content += its chunk log, final status, isStreaming false, token count.
+ * A no-op (apart from filling in a missing token count) when stop or the stale sweep got there first.
+ */
+export const finalizeStreamMessage = authedInternalMutation({
+  args: {
+    messageId: v.id("messages"),
+    generation: v.number(),
+    status: finalStatus,
+    finishReason: v.optional(v.string()),
+    error: v.optional(v.string()),
+    tokenCount: v.optional(v.number()),
+    usage: v.optional(tokenUsage),
+  },
+  returns: v.object({ finalized: v.boolean() }),
+  handler: async (ctx, { messageId, generation, ...fields }) => {
+    const { message } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    return await finalizeGeneration(ctx, message, generation, fields);
+  },
+});
+
+/**
+ * Stops a streaming reply at once: the text written so far becomes the final text (status
+ * "stopped"), and the writer's next append or heartbeat tells it to abort the upstream request.
+ */
+export const stopGeneration = authedMutation({
+  args: { messageId: v.id("messages") },
+  returns: v.null(),
+  handler: async (ctx, { messageId }) => {
+    const { message } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    if (message.isStreaming) {
+      await finalizeGeneration(ctx, message, message.generation, { status: "stopped" });
+    }
+    return null;
+  },
+});
+
+/**
+ * One page of a generation's chunk log: chunks with seq in [page * PAGE_SIZE, (page + 1) * PAGE_SIZE).
+ * `full` means the page will never change again, so a client moves on to the next page; the
+ * arguments stay the same for PAGE_SIZE flushes, so a follower re-subscribes once per page.
+ */
+export const listStreamChunks = authedQuery({
+  args: { messageId: v.id("messages"), generation: v.number(), page: v.number() },
+  returns: v.object({ text: v.string(), chunkCount: v.number(), full: v.boolean() }),
+  handler: async (ctx, { messageId, generation, page }) => {
+    await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    const start = Math.max(0, Math.floor(page)) * STREAM_PAGE_SIZE;
+    const chunks = await ctx.db
+      .query("streamChunks")
+      .withIndex("by_messageId_and_generation_and_seq", (q) =>
+        q
+          .eq("messageId", messageId)
+          .eq("generation", generation)
+          .gte("seq", start)
+          .lt("seq", start + STREAM_PAGE_SIZE),
+      )
+      .take(STREAM_PAGE_SIZE);
+    return {
+      text: chunks.map((chunk) => chunk.text).join(""),
+      chunkCount: chunks.length,
+      full: chunks.length === STREAM_PAGE_SIZE,
+    };
+  },
+});
+
+/** Scheduled per generation: interrupts it once its writer has been silent for STREAM_STALE_MS. */
+export const checkStaleStreamBypassingAccessControl = internalMutation({
+  args: { messageId: v.id("messages"), generation: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { messageId, generation }) => {
+    await interruptIfStale(ctx, messageId, generation);
+    return null;
+  },
+});
+
+/** Cron backstop for the scheduled checks: interrupts every active stream past its heartbeat deadline. */
+export const sweepStaleStreamsBypassingAccessControl = internalMutation({
+  args: {},
+  returns: v.object({ interrupted: v.number() }),
+  handler: async (ctx) => {
+    const deadline = Date.now() - streamSettings().staleMs;
+    const stale = await ctx.db
+      .query("streams")
+      .withIndex("by_active_and_heartbeatAt", (q) =>
+        q.eq("active", true).lte("heartbeatAt", deadline),
+      )
+      .take(100);
+    let interrupted = 0;
+    for (const stream of stale) {
+      if ((await interruptIfStale(ctx, stream.messageId, stream.generation)) === "interrupted") {
+        interrupted += 1;
+      }
+    }
+    if (stale.length === 100) {
+      await ctx.scheduler.runAfter(
+        0,
+        internal.chatStreaming.sweepStaleStreamsBypassingAccessControl,
+        {},
+      );
+    }
+    return { interrupted };
+  },
+});
+
+const CLEANUP_BATCH = 500;
+
+/** Deletes the chunk log of a finished generation (its text is already in the message). */
+export const cleanupChunksBypassingAccessControl = internalMutation({
+  args: { messageId: v.id("messages"), generation: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { messageId, generation }) => {
+    const stream = await getStream(ctx, messageId);
+    if (stream !== null && stream.active && stream.generation === generation) {
+      return null; // still being written: never delete text that is not yet in the message
+    }
+    const chunks = await ctx.db
+      .query("streamChunks")
+      .withIndex("by_messageId_and_generation_and_seq", (q) =>
+        q.eq("messageId", messageId).eq("generation", generation),
+      )
+      .take(CLEANUP_BATCH);
+    for (const chunk of chunks) {
+      await ctx.db.delete("streamChunks", chunk._id);
+    }
+    if (chunks.length === CLEANUP_BATCH) {
+      await ctx.scheduler.runAfter(0, internal.chatStreaming.cleanupChunksBypassingAccessControl, {
+        messageId,
+        generation,
+      });
+    }
+    return null;
+  },
+});

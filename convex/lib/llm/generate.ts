@@ -1,0 +1,418 @@
+"use node";
+
+import { APIConnectionError, APIError, APIUserAbortError } from "openai";
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+} from "openai/resources/chat/completions";
+import type { Id } from "../../_generated/dataModel";
+import type { ActionCtx } from "../../_generated/server";
+import { internal } from "../../_generated/api";
+import { readEnv, readNumberEnv } from "../env";
+import { appErrorData } from "../errors";
+import { FlushPolicy } from "../flushPolicy";
+import { streamSettings } from "../limits";
+import type { FinalizeFields, TokenUsage } from "../../model/streams";
+import { createChatProvider, ProviderConfigError, type ChatProvider } from "./providers";
+import { countTokens, fitToBudget, type PromptMessage } from "./tokens";
+
+/** Sent after a partial reply so the model (and the simulator) continue it instead of starting over. */
+export const CONTINUE_INSTRUCTION =
+  "Continue your previous reply exactly where it stopped. Do not repeat any of it.";
+
+const DEFAULT_HISTORY_TOKEN_BUDGET = 16_000;
+const MAX_ATTEMPTS = 4;
+
+type Generation = { messageId: Id<"messages">; generation: number };
+
+class AbortReason extends Error {
+  constructor(readonly kind: "stop" | "idle") {
+    super(kind);
+  }
+}
+
+type StreamOutcome = {
+  finishReason: string | null;
+  usage: TokenUsage | undefined;
+  error: unknown;
+};
+
+/**
+ * Streams one generation of an assistant message from the configured model into the chunk log and
+ * always finalizes it: success, stop, stall, disconnect and every error end in a final state with
+ * the text written so far kept.
+ */
+export async function runGeneration(ctx: ActionCtx, { messageId, generation }: Generation) {
+  const settings = streamSettings();
+  const finalize = async (fields: FinalizeFields) => {
+    try {
+      await ctx.runMutation(internal.chatStreaming.finalizeStreamMessage, {
+        messageId,
+        generation,
+        ...fields,
+      });
+    } catch (error) {
+      // The chat was deleted (NotFound) or the backend is gone: the stale sweep covers the rest.
+      console.warn(`finalize ${messageId} failed: ${describeError(error)}`);
+    }
+  };
+
+  let context;
+  try {
+    context = await ctx.runQuery(internal.chatStreaming.getGenerationContext, {
+      messageId,
+      generation,
+    });
+  } catch (error) {
+    await finalize({
+      status: "error",
+      error: `Could not load the conversation: ${describeError(error)}`,
+    });
+    return;
+  }
+  if (context === null) return; // stopped or superseded before it began
+
+  let provider: ChatProvider;
+  try {
+    provider = createChatProvider();
+  } catch (error) {
+    const message =
+      error instanceof ProviderConfigError
+        ? error.message
+        : `Could not set up the model client: ${describeError(error)}`;
+    await finalize({ status: "error", error: message });
+    return;
+  }
+
+  const prompt = buildPrompt(context);
+  const controller = new AbortController();
+  const flusher = new FlushPolicy({
+    flushMs: settings.flushMs,
+    flushTokens: settings.flushTokens,
+    write: (text, seq) =>
+      ctx.runMutation(internal.chatStreaming.appendStreamChunk, {
+        messageId,
+        generation,
+        seq,
+        text,
+      }),
+    onStop: () => controller.abort(new AbortReason("stop")),
+  });
+
+  // While the model is silent (retry waits, slow first token) heartbeats keep the stale sweep away
+  // and notice a stop request, so the upstream request is aborted even without new tokens.
+  const heartbeatEvery = Math.max(50, Math.min(1000, settings.staleMs / 4));
+  let heartbeatInFlight = false;
+  const heartbeat = setInterval(() => {
+    if (heartbeatInFlight || flusher.busy || flusher.stopped) return;
+    if (Date.now() - flusher.lastWriteAt < heartbeatEvery) return;
+    heartbeatInFlight = true;
+    ctx
+      .runMutation(internal.chatStreaming.heartbeatStream, { messageId, generation })
+      .then(({ shouldStop }) => {
+        if (shouldStop) flusher.stop();
+      })
+      .catch((error: unknown) => {
+        if (appErrorData(error)?.code === "NotFound") flusher.stop();
+      })
+      .finally(() => {
+        heartbeatInFlight = false;
+      });
+  }, heartbeatEvery);
+
+  let outcome: StreamOutcome;
+  try {
+    outcome = await streamCompletion(provider, prompt, controller, flusher, settings.idleTimeoutMs);
+  } finally {
+    clearInterval(heartbeat);
+  }
+  await flusher.drain();
+
+  const fields = classify(outcome, controller.signal, flusher, provider);
+  const completionTokens = outcome.usage?.completionTokens ?? countTokens(flusher.writtenText);
+  const priorTokens =
+    context.continueFrom === null
+      ? 0
+      : (context.priorTokenCount ?? countTokens(context.continueFrom));
+  await finalize({
+    ...fields,
+    tokenCount: priorTokens + completionTokens,
+    ...(outcome.usage ? { usage: outcome.usage } : {}),
+  });
+}
+
+function buildPrompt(context: {
+  history: { role: "user" | "assistant"; content: string }[];
+  continueFrom: string | null;
+}): PromptMessage[] {
+  const budget = readNumberEnv("CHAT_HISTORY_TOKEN_BUDGET", DEFAULT_HISTORY_TOKEN_BUDGET);
+  const turns: PromptMessage[] = [...context.history];
+  if (context.continueFrom !== null) {
+    turns.push({ role: "assistant", content: context.continueFrom });
+    turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
+  }
+  const systemPrompt = readEnv("SYSTEM_PROMPT");
+  const system: PromptMessage[] = systemPrompt ? [{ role: "system", content: systemPrompt }] : [];
+  const systemCost = systemPrompt ? countTokens(systemPrompt) : 0;
+  let kept = fitToBudget(turns, Math.max(0, budget - systemCost));
+  // A continuation needs the partial reply and the user turn it answers.
+  if (context.continueFrom !== null && kept.length < 3) kept = turns.slice(-3);
+  return [...system, ...kept];
+}
+
+async function streamCompletion(
+  provider: ChatProvider,
+  messages: PromptMessage[],
+  controller: AbortController,
+  flusher: FlushPolicy,
+  idleTimeoutMs: number,
+): Promise<StreamOutcome> {
+  let idleTimer: ReturnType<typeof setTimeout> | null = null;
+  const resetIdle = () => {
+    if (idleTimer !== null) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => controller.abort(new AbortReason("idle")), idleTimeoutMs);
+  };
+  let finishReason: string | null = null;
+  let usage: TokenUsage | undefined;
+  try {
+    resetIdle();
+    const body: ChatCompletionCreateParamsStreaming = {
+      model: provider.model,
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    };
+    const stream = await createWithRetries(provider, body, controller.signal, resetIdle);
+    for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+      resetIdle();
+      if (chunk.usage) {
+        usage = {
+          promptTokens: chunk.usage.prompt_tokens,
+          completionTokens: chunk.usage.completion_tokens,
+          totalTokens: chunk.usage.total_tokens,
+        };
+      }
+      // Azure sends prompt-filter, usage and annotation chunks without choices or delta.
+      const choice = chunk.choices?.[0];
+      if (!choice) continue;
+      const text = choice.delta?.content;
+      if (typeof text === "string" && text.length > 0) flusher.push(text);
+      if (choice.finish_reason && finishReason !== "content_filter") {
+        finishReason = choice.finish_reason;
+      }
+    }
+    return { finishReason, usage, error: null };
+  } catch (error) {
+    return { finishReason, usage, error };
+  } finally {
+    if (idleTimer !== null) clearTimeout(idleTimer);
+  }
+}
+
+class RetriesExhausted extends Error {
+  constructor(
+    readonly last: unknown,
+    readonly retryAfterMs: number | null,
+  ) {
+    super("retries exhausted");
+  }
+}
+
+/** Opens the stream, retrying 408/409/429/5xx and connection errors within a bounded total wait. */
+async function createWithRetries(
+  provider: ChatProvider,
+  body: ChatCompletionCreateParamsStreaming,
+  signal: AbortSignal,
+  onWait: () => void,
+) {
+  const budgetMs = readNumberEnv("MODEL_RETRY_BUDGET_MS", 20_000);
+  let waited = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await provider.client.chat.completions.create(body, { signal });
+    } catch (error) {
+      if (signal.aborted || !isRetryable(error)) throw error;
+      const hinted = retryAfterMs(error);
+      const delay = hinted ?? Math.min(8_000, 250 * 2 ** (attempt - 1));
+      if (attempt >= MAX_ATTEMPTS || waited + delay > budgetMs) {
+        throw new RetriesExhausted(error, hinted);
+      }
+      waited += delay;
+      await sleep(delay, signal, onWait);
+    }
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof APIUserAbortError) return false;
+  if (error instanceof APIConnectionError) return true;
+  if (error instanceof APIError && typeof error.status === "number") {
+    return [408, 409, 429].includes(error.status) || error.status >= 500;
+  }
+  return false;
+}
+
+function retryAfterMs(error: unknown): number | null {
+  if (!(error instanceof APIError) || !error.headers) return null;
+  const ms = Number(error.headers.get("retry-after-ms"));
+  if (error.headers.get("retry-after-ms") !== null && Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = error.headers.get("retry-after");
+  if (raw === null) return null;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+async function sleep(ms: number, signal: AbortSignal, onWait: () => void) {
+  onWait(); // a retry wait is not a stall
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+  onWait();
+  if (signal.aborted) throw signal.reason;
+}
+
+function classify(
+  outcome: StreamOutcome,
+  signal: AbortSignal,
+  flusher: FlushPolicy,
+  provider: ChatProvider,
+): Omit<FinalizeFields, "tokenCount" | "usage"> {
+  const reason: unknown = signal.aborted ? signal.reason : null;
+  if (flusher.failure !== null) {
+    return {
+      status: "error",
+      error: `The reply could not be saved: ${describeError(flusher.failure)}`,
+    };
+  }
+  if (reason instanceof AbortReason && reason.kind === "stop") return { status: "stopped" };
+  if (reason instanceof AbortReason && reason.kind === "idle") {
+    return {
+      status: "interrupted",
+      error: `The model sent nothing for ${Math.round(streamSettings().idleTimeoutMs / 1000)} s, so the reply was cut off. You can continue it.`,
+    };
+  }
+  if (outcome.error !== null) return describeFailure(outcome.error, provider);
+  const finishReason = outcome.finishReason;
+  if (finishReason === "content_filter") {
+    return {
+      status: "error",
+      finishReason,
+      error:
+        "Azure OpenAI's content filter stopped this reply. The text before that point is kept.",
+    };
+  }
+  if (finishReason === null) {
+    return {
+      status: "interrupted",
+      error:
+        "The model's stream ended before the reply was finished (no finish reason). You can continue it.",
+    };
+  }
+  return { status: "complete", finishReason };
+}
+
+function describeFailure(
+  error: unknown,
+  provider: ChatProvider,
+): Omit<FinalizeFields, "tokenCount" | "usage"> {
+  if (error instanceof RetriesExhausted) {
+    const last = error.last;
+    const wait = error.retryAfterMs;
+    const when =
+      wait !== null && wait > 0
+        ? ` Try again in ${formatDuration(wait)}.`
+        : " Try again in a moment.";
+    if (last instanceof APIError && last.status === 429) {
+      return { status: "error", error: `The model is rate limited (429).${when}` };
+    }
+    if (last instanceof APIError && typeof last.status === "number") {
+      return {
+        status: "error",
+        error: `The model service is unavailable (${last.status}).${when}`,
+      };
+    }
+    return {
+      status: "error",
+      error: `Could not reach the model endpoint: ${describeError(last)}. Check the endpoint URL and that the service is running.`,
+    };
+  }
+  if (error instanceof APIError && typeof error.status === "number") {
+    const detail = apiMessage(error);
+    if (error.status === 400 && error.code === "content_filter") {
+      return {
+        status: "error",
+        finishReason: "content_filter",
+        error:
+          "Azure OpenAI's content filter blocked this message (prompt filter). Rephrase it and try again.",
+      };
+    }
+    if (error.status === 401 || error.status === 403) {
+      return {
+        status: "error",
+        error: `The model endpoint rejected the credentials (${error.status}). Check ${provider.credentialHint}. ${detail}`,
+      };
+    }
+    if (error.status === 404) {
+      const check =
+        provider.kind === "openai-compatible"
+          ? "OPENAI_BASE_URL and OPENAI_MODEL"
+          : "AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION";
+      return {
+        status: "error",
+        error: `The model endpoint answered 404 (not found). Check ${check}. ${detail}`,
+      };
+    }
+    return { status: "error", error: `The model request failed (${error.status}): ${detail}` };
+  }
+  if (error instanceof APIError) {
+    // An error event inside the stream (`data: {"error": ...}`).
+    return {
+      status: "error",
+      error: `The model reported an error mid-reply: ${apiMessage(error)}`,
+    };
+  }
+  if (error instanceof SyntaxError) {
+    return {
+      status: "error",
+      error:
+        "The model sent a stream that could not be read (malformed data). The text before that point is kept.",
+    };
+  }
+  if (error instanceof Error && error.name === "CredentialUnavailableError") {
+    return {
+      status: "error",
+      error: `Could not get a Microsoft Entra ID token: ${error.message}`,
+    };
+  }
+  return {
+    status: "interrupted",
+    error: `The connection to the model was lost before the reply was finished (${describeError(error)}). You can continue it.`,
+  };
+}
+
+function apiMessage(error: APIError): string {
+  const body = error.error as { message?: unknown } | undefined;
+  return typeof body?.message === "string" ? body.message : error.message;
+}
+
+function describeError(error: unknown): string {
+  const data = appErrorData(error);
+  if (data) return data.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 120) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return `${minutes} minutes`;
+  return `${Math.ceil(minutes / 60)} hours`;
+}

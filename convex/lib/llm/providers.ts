@@ -1,0 +1,84 @@
+"use node";
+
+import OpenAI, { AzureOpenAI } from "openai";
+import { DefaultAzureCredential, getBearerTokenProvider } from "@azure/identity";
+import { NOT_CONFIGURED_MESSAGE, readProviderConfig, type ProviderKind } from "./config";
+
+export type ChatProvider = {
+  kind: Exclude<ProviderKind, "none">;
+  client: OpenAI;
+  model: string;
+  /** Names of the variables to check when the endpoint rejects the request. */
+  credentialHint: string;
+};
+
+/** A provider that cannot be used, with a message naming the variables to set. */
+export class ProviderConfigError extends Error {}
+
+const AZURE_SCOPE = "https://cognitiveservices.azure.com/.default";
+
+// Retries are ours (bounded, and only before the first token): the SDK would honour any retry-after.
+const SDK_OPTIONS = { maxRetries: 0, timeout: 10 * 60_000 } as const;
+
+/** Builds the OpenAI client chosen by the environment variables, read at call time. */
+export function createChatProvider(): ChatProvider {
+  const config = readProviderConfig();
+  switch (config.kind) {
+    case "none":
+      throw new ProviderConfigError(NOT_CONFIGURED_MESSAGE);
+    case "azure":
+    case "azure-entra": {
+      if (config.deployment === undefined) {
+        throw new ProviderConfigError(
+          "AZURE_OPENAI_ENDPOINT is set but AZURE_OPENAI_DEPLOYMENT is not: set it to the name of your model deployment.",
+        );
+      }
+      // baseURL is passed explicitly (never `endpoint`) so an OPENAI_BASE_URL in the environment
+      // cannot collide with it, and apiKey/azureADTokenProvider are never both given.
+      const common = {
+        ...SDK_OPTIONS,
+        baseURL: `${config.endpoint.replace(/\/+$/, "")}/openai`,
+        apiVersion: config.apiVersion,
+        deployment: config.deployment,
+      };
+      const client =
+        config.kind === "azure"
+          ? new AzureOpenAI({ ...common, apiKey: config.apiKey })
+          : new AzureOpenAI({
+              ...common,
+              azureADTokenProvider: getBearerTokenProvider(
+                new DefaultAzureCredential(),
+                AZURE_SCOPE,
+              ),
+            });
+      return {
+        kind: config.kind,
+        client,
+        model: config.deployment,
+        credentialHint:
+          config.kind === "azure"
+            ? "AZURE_OPENAI_API_KEY"
+            : "the Microsoft Entra ID credentials (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET) and the role assignment on the Azure OpenAI resource",
+      };
+    }
+    case "openai-compatible": {
+      if (config.model === undefined) {
+        throw new ProviderConfigError(
+          "OPENAI_BASE_URL or OPENAI_API_KEY is set but OPENAI_MODEL is not: set it to the model name (for example gpt-4o-mini or llama3.2).",
+        );
+      }
+      const client = new OpenAI({
+        ...SDK_OPTIONS,
+        baseURL: config.baseURL,
+        // Local servers (Ollama, vLLM, LM Studio) ignore the key but the SDK requires one.
+        apiKey: config.apiKey ?? "not-needed",
+      });
+      return {
+        kind: "openai-compatible",
+        client,
+        model: config.model,
+        credentialHint: "OPENAI_API_KEY",
+      };
+    }
+  }
+}

@@ -1,0 +1,243 @@
+import { defineRateLimits } from "convex-helpers/server/rateLimit";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { appError } from "../lib/errors";
+import { DEFAULT_SESSION_TITLE, titleFromMessage, validateMessageContent } from "../lib/limits";
+import { loadMessageForViewer, loadSessionForViewer } from "./sessions";
+import { getStream, openGeneration } from "./streams";
+
+const MINUTE = 60_000;
+
+/** Sends, continues and regenerations share one per-user budget: 20 a minute, bursts of 10. */
+export const { rateLimit, resetRateLimit } = defineRateLimits({
+  generateReply: { kind: "token bucket", rate: 20, period: MINUTE, capacity: 10 },
+});
+
+// How far back the prompt builder looks; the action then trims to its token budget.
+const MAX_HISTORY_MESSAGES = 200;
+
+/** The newest message of a session, or null for an empty one. */
+export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
+  return await ctx.db
+    .query("messages")
+    .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
+    .order("desc")
+    .first();
+}
+
+async function consumeReplyBudget(ctx: MutationCtx, viewerId: Id<"users">) {
+  const { ok, retryAt } = await rateLimit(ctx, { name: "generateReply", key: viewerId });
+  if (!ok) {
+    const retryAfterMs = Math.max(0, Math.ceil((retryAt ?? Date.now()) - Date.now()));
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    throw appError(
+      "RateLimited",
+      `You are sending messages too quickly. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+      retryAfterMs,
+    );
+  }
+}
+
+async function refuseWhileStreaming(ctx: QueryCtx, sessionId: Id<"sessions">) {
+  const latest = await latestMessage(ctx, sessionId);
+  if (latest?.isStreaming) {
+    throw appError(
+      "InvalidState",
+      "A reply is still being written in this chat. Wait for it to finish or stop it first.",
+    );
+  }
+  return latest;
+}
+
+export type StartedGeneration = {
+  messageId: Id<"messages">;
+  userMessageId: Id<"messages"> | null;
+  generation: number;
+  /** True when this clientRequestId was already sent: nothing new was created. */
+  duplicate: boolean;
+};
+
+/** Stores a user message and its assistant placeholder (isStreaming: true) in one transaction. */
+export async function startReply(
+  ctx: MutationCtx,
+  viewerId: Id<"users">,
+  args: { sessionId: Id<"sessions">; content: string; clientRequestId?: string },
+): Promise<StartedGeneration> {
+  const content = validateMessageContent(args.content);
+  const session = await loadSessionForViewer(ctx, viewerId, args.sessionId);
+  if (args.clientRequestId !== undefined) {
+    if (args.clientRequestId.length === 0 || args.clientRequestId.length > 200) {
+      throw appError("InvalidArgument", "clientRequestId must be 1 to 200 characters.");
+    }
+    const earlier = await ctx.db
+      .query("messages")
+      .withIndex("by_sessionId_and_clientRequestId", (q) =>
+        q.eq("sessionId", session._id).eq("clientRequestId", args.clientRequestId),
+      )
+      .take(2);
+    const user = earlier.find((m) => m.role === "user");
+    const reply = earlier.find((m) => m.role === "assistant");
+    if (user && reply) {
+      return {
+        messageId: reply._id,
+        userMessageId: user._id,
+        generation: reply.generation,
+        duplicate: true,
+      };
+    }
+  }
+  const latest = await refuseWhileStreaming(ctx, session._id);
+  await consumeReplyBudget(ctx, viewerId);
+
+  const now = Date.now();
+  const userMessageId = await ctx.db.insert("messages", {
+    sessionId: session._id,
+    role: "user",
+    content,
+    status: "complete",
+    isStreaming: false,
+    generation: 0,
+    clientRequestId: args.clientRequestId,
+  });
+  const messageId = await ctx.db.insert("messages", {
+    sessionId: session._id,
+    role: "assistant",
+    content: "",
+    status: "pending",
+    isStreaming: true,
+    generation: 0,
+    clientRequestId: args.clientRequestId,
+    timings: { requestedAt: now },
+  });
+  const isFirstMessage = latest === null && session.title === DEFAULT_SESSION_TITLE;
+  await ctx.db.patch("sessions", session._id, {
+    lastActivityAt: now,
+    ...(isFirstMessage ? { title: titleFromMessage(content) } : {}),
+  });
+  const placeholder = await ctx.db.get("messages", messageId);
+  if (placeholder === null) throw new Error("placeholder vanished");
+  await openGeneration(ctx, placeholder);
+  return { messageId, userMessageId, generation: 0, duplicate: false };
+}
+
+/** Loads an assistant reply the viewer owns that is the newest message of its chat and not streaming. */
+async function loadLatestFinishedReply(
+  ctx: QueryCtx,
+  viewerId: Id<"users">,
+  messageId: Id<"messages">,
+  verb: string,
+) {
+  const { message, session } = await loadMessageForViewer(ctx, viewerId, messageId);
+  if (message.role !== "assistant") {
+    throw appError("InvalidArgument", `Only assistant replies can be ${verb}.`);
+  }
+  if (message.isStreaming) {
+    throw appError("InvalidState", "This reply is still being written.");
+  }
+  const latest = await latestMessage(ctx, session._id);
+  if (latest?._id !== message._id) {
+    throw appError("InvalidState", `Only the latest reply in a chat can be ${verb}.`);
+  }
+  return { message, session };
+}
+
+/** True when a reply can be continued: cut short, or ended by the length limit. */
+export function canContinue(message: Doc<"messages">): boolean {
+  if (message.role !== "assistant" || message.isStreaming) return false;
+  if (message.status === "complete") return message.finishReason === "length";
+  return (
+    message.status === "stopped" || message.status === "interrupted" || message.status === "error"
+  );
+}
+
+/** Opens a new generation on the same message; its text will be appended to the current content. */
+export async function startContinue(
+  ctx: MutationCtx,
+  viewerId: Id<"users">,
+  messageId: Id<"messages">,
+): Promise<StartedGeneration> {
+  const { message, session } = await loadLatestFinishedReply(ctx, viewerId, messageId, "continued");
+  if (!canContinue(message)) {
+    throw appError("InvalidState", "This reply is already complete; there is nothing to continue.");
+  }
+  await consumeReplyBudget(ctx, viewerId);
+  return await reopen(ctx, message, session, { keepContent: true });
+}
+
+/** Replaces a reply: clears its text and opens a new generation on the same message. */
+export async function startRegenerate(
+  ctx: MutationCtx,
+  viewerId: Id<"users">,
+  messageId: Id<"messages">,
+): Promise<StartedGeneration> {
+  const { message, session } = await loadLatestFinishedReply(
+    ctx,
+    viewerId,
+    messageId,
+    "regenerated",
+  );
+  await consumeReplyBudget(ctx, viewerId);
+  return await reopen(ctx, message, session, { keepContent: false });
+}
+
+async function reopen(
+  ctx: MutationCtx,
+  message: Doc<"messages">,
+  session: Doc<"sessions">,
+  { keepContent }: { keepContent: boolean },
+): Promise<StartedGeneration> {
+  const stream = await getStream(ctx, message._id);
+  const generation = Math.max(message.generation, stream?.generation ?? 0) + 1;
+  const now = Date.now();
+  await ctx.db.patch("messages", message._id, {
+    status: "pending",
+    isStreaming: true,
+    generation,
+    content: keepContent ? message.content : "",
+    error: undefined,
+    finishReason: undefined,
+    tokenCount: keepContent ? message.tokenCount : undefined,
+    usage: undefined,
+    timings: { requestedAt: now },
+  });
+  await ctx.db.patch("sessions", session._id, { lastActivityAt: now });
+  const reopened = await ctx.db.get("messages", message._id);
+  if (reopened === null) throw new Error("message vanished");
+  await openGeneration(ctx, reopened);
+  return { messageId: message._id, userMessageId: null, generation, duplicate: false };
+}
+
+export type GenerationContext = {
+  history: { role: "user" | "assistant"; content: string }[];
+  /** The text already in the message that a continuation must extend, or null for a fresh reply. */
+  continueFrom: string | null;
+  priorTokenCount: number | null;
+};
+
+/** The conversation the model sees for a generation: everything before the reply (plus its text on continue). */
+export async function generationContext(
+  ctx: QueryCtx,
+  viewerId: Id<"users">,
+  messageId: Id<"messages">,
+  generation: number,
+): Promise<GenerationContext | null> {
+  const { message } = await loadMessageForViewer(ctx, viewerId, messageId);
+  if (message.generation !== generation || !message.isStreaming) return null;
+  const earlier = await ctx.db
+    .query("messages")
+    .withIndex("by_sessionId", (q) =>
+      q.eq("sessionId", message.sessionId).lt("_creationTime", message._creationTime),
+    )
+    .order("desc")
+    .take(MAX_HISTORY_MESSAGES);
+  const history = earlier
+    .reverse()
+    .filter((m) => m.content.trim().length > 0)
+    .map((m) => ({ role: m.role, content: m.content }));
+  const continuing = message.content.length > 0;
+  return {
+    history,
+    continueFrom: continuing ? message.content : null,
+    priorTokenCount: continuing ? (message.tokenCount ?? null) : null,
+  };
+}

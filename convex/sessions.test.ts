@@ -1,0 +1,74 @@
+import { describe, expect, test } from "vitest";
+import { api } from "./_generated/api";
+import { asUser, setupTest } from "./test.setup";
+
+async function errorData(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { data?: unknown }).data;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("sessions", () => {
+  test("a user creates, lists (newest activity first), renames and removes their chats", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const first = await alice.mutation(api.sessions.create, {});
+    const second = await alice.mutation(api.sessions.create, { title: "  Trip   plans " });
+    let list = await alice.query(api.sessions.list, {});
+    expect(list.map((s) => s._id)).toEqual([second, first]);
+    expect(list[0]?.title).toBe("Trip plans");
+    expect(list[1]?.title).toBe("New chat");
+
+    await alice.mutation(api.sessions.rename, { sessionId: first, title: "Renamed" });
+    list = await alice.query(api.sessions.list, {});
+    expect(list.find((s) => s._id === first)?.title).toBe("Renamed");
+
+    await alice.mutation(api.sessions.remove, { sessionId: first });
+    list = await alice.query(api.sessions.list, {});
+    expect(list.map((s) => s._id)).toEqual([second]);
+  });
+
+  test("titles are validated", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    expect(await errorData(alice.mutation(api.sessions.create, { title: "   " }))).toMatchObject({
+      code: "InvalidArgument",
+    });
+    const id = await alice.mutation(api.sessions.create, {});
+    expect(
+      await errorData(
+        alice.mutation(api.sessions.rename, { sessionId: id, title: "x".repeat(201) }),
+      ),
+    ).toMatchObject({ code: "InvalidArgument", message: expect.stringContaining("200") });
+    await alice.mutation(api.sessions.rename, { sessionId: id, title: "x".repeat(200) });
+  });
+
+  test("another user cannot see, rename or remove a chat: it is not found", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const bob = await asUser(t, "bob");
+    const id = await alice.mutation(api.sessions.create, { title: "Private" });
+    expect(await bob.query(api.sessions.list, {})).toEqual([]);
+    expect(
+      await errorData(bob.mutation(api.sessions.rename, { sessionId: id, title: "Mine" })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(await errorData(bob.mutation(api.sessions.remove, { sessionId: id }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await errorData(bob.query(api.messages.list, { sessionId: id }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("Private");
+  });
+
+  test("signed-out callers see no chats and cannot create one", async () => {
+    const t = setupTest();
+    expect(await t.query(api.sessions.list, {})).toEqual([]);
+    expect(await errorData(t.mutation(api.sessions.create, {}))).toMatchObject({
+      code: "NotFound",
+    });
+  });
+});

@@ -1,0 +1,90 @@
+import { v } from "convex/values";
+import { internalMutation } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { authedMutation, authedQuery } from "./lib/functions";
+import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
+import { deleteSessionMessagesBatch, loadSessionForViewer } from "./model/sessions";
+
+const MAX_LISTED_SESSIONS = 200;
+const DELETE_BATCH = 50;
+
+const sessionValidator = v.object({
+  _id: v.id("sessions"),
+  _creationTime: v.number(),
+  title: v.string(),
+  lastActivityAt: v.number(),
+});
+
+export const create = authedMutation({
+  args: { title: v.optional(v.string()) },
+  returns: v.id("sessions"),
+  handler: async (ctx, { title }) => {
+    return await ctx.db.insert("sessions", {
+      userId: ctx.viewerId,
+      title: title === undefined ? DEFAULT_SESSION_TITLE : validateTitle(title),
+      lastActivityAt: Date.now(),
+    });
+  },
+});
+
+/** The viewer's sessions, newest activity first (empty when signed out). */
+export const list = authedQuery({
+  args: {},
+  returns: v.array(sessionValidator),
+  handler: async (ctx) => {
+    const viewerId = ctx.viewerId;
+    if (viewerId === null) return [];
+    const sessions = await ctx.db
+      .query("sessions")
+      .withIndex("by_userId_and_lastActivityAt", (q) => q.eq("userId", viewerId))
+      .order("desc")
+      .take(MAX_LISTED_SESSIONS);
+    return sessions.map(({ _id, _creationTime, title, lastActivityAt }) => ({
+      _id,
+      _creationTime,
+      title,
+      lastActivityAt,
+    }));
+  },
+});
+
+export const rename = authedMutation({
+  args: { sessionId: v.id("sessions"), title: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { sessionId, title }) => {
+    await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    await ctx.db.patch("sessions", sessionId, { title: validateTitle(title) });
+    return null;
+  },
+});
+
+/** Removes a session at once; its messages and stream data go in scheduled batches. */
+export const remove = authedMutation({
+  args: { sessionId: v.id("sessions") },
+  returns: v.null(),
+  handler: async (ctx, { sessionId }) => {
+    await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    await ctx.db.delete("sessions", sessionId);
+    const more = await deleteSessionMessagesBatch(ctx, sessionId, DELETE_BATCH);
+    if (more) {
+      await ctx.scheduler.runAfter(0, internal.sessions.deleteMessagesBypassingAccessControl, {
+        sessionId,
+      });
+    }
+    return null;
+  },
+});
+
+export const deleteMessagesBypassingAccessControl = internalMutation({
+  args: { sessionId: v.id("sessions") },
+  returns: v.null(),
+  handler: async (ctx, { sessionId }) => {
+    const more = await deleteSessionMessagesBatch(ctx, sessionId, DELETE_BATCH);
+    if (more) {
+      await ctx.scheduler.runAfter(0, internal.sessions.deleteMessagesBypassingAccessControl, {
+        sessionId,
+      });
+    }
+    return null;
+  },
+});

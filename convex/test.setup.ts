@@ -1,0 +1,26 @@
+/// <reference types="vite/client" />
+import { convexTest } from "convex-test";
+import schema from "./schema";
+
+/** Every function module (test files excluded), for convex-test. */
+export const modules = import.meta.glob(["./**/*.*s", "!./**/*.test.ts", "!./**/*.d.ts"]);
+
+/** A fresh in-memory backend with our schema and functions. */
+export function setupTest() {
+  return convexTest(schema, modules);
+}
+
+export type TestBackend = ReturnType<typeof setupTest>;
+
+/** Signs in a new user the way Convex Auth does (a users row, an authSessions row, a token subject). */
+export async function asUser(t: TestBackend, name: string) {
+  const { userId, sessionId } = await t.run(async (ctx) => {
+    const userId = await ctx.db.insert("users", { name, isAnonymous: true });
+    const sessionId = await ctx.db.insert("authSessions", {
+      userId,
+      expirationTime: Date.now() + 24 * 60 * 60 * 1000,
+    });
+    return { userId, sessionId };
+  });
+  return Object.assign(t.withIdentity({ subject: `${userId}|${sessionId}`, name }), { userId });
+}
