@@ -415,6 +415,7 @@ describe("faults", () => {
     expect(result.finishReason).toBeNull();
     expect(result.error).toBeInstanceOf(Error);
     expect(result.error).not.toBeInstanceOf(APIError);
+    expect((result.error as Error).message).toMatch(/terminated/);
     expect(result.text).toBe(simulatedReply("Drop", { tokens: 40 }).pieces.slice(0, 6).join(""));
     expect(sim.requests()[0]).toMatchObject({
       chunkCount: 6,

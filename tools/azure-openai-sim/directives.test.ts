@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { DirectiveError, parseControls, parseDirective, stripDirective } from "./directives";
+
+describe("parseDirective", () => {
+  it("reads every control with its type", () => {
+    expect(
+      parseDirective(
+        "Hi [[sim tokens=12 rate=0 ttft=5 fault=disconnect at=3 times=2 retryAfter=0.5 filter=async finish=length split=1]]",
+      ),
+    ).toEqual({
+      tokens: 12,
+      rate: 0,
+      ttft: 5,
+      fault: "disconnect",
+      at: 3,
+      times: 2,
+      retryAfter: 0.5,
+      filter: "async",
+      finish: "length",
+      split: true,
+    });
+  });
+
+  it("returns nothing for a message without a directive, and merges several directives", () => {
+    expect(parseDirective("Just a question [sim] [[simulate]]")).toEqual({});
+    expect(parseDirective("[[sim tokens=5]] text [[sim tokens=7 rate=1]]")).toEqual({
+      tokens: 7,
+      rate: 1,
+    });
+    expect(parseDirective("[[sim]]")).toEqual({});
+  });
+
+  it("rejects unknown keys, unknown faults and bad numbers with a clear message", () => {
+    expect(() => parseDirective("[[sim speed=2]]")).toThrow(/unknown key "speed"/);
+    expect(() => parseDirective("[[sim fault=418]]")).toThrow(/unknown fault "418"/);
+    expect(() => parseDirective("[[sim tokens=abc]]")).toThrow(DirectiveError);
+    expect(() => parseDirective("[[sim tokens=0]]")).toThrow(/at least 1/);
+    expect(() => parseDirective("[[sim at=1.5]]")).toThrow(/whole number/);
+    expect(() => parseDirective("[[sim rate=-1]]")).toThrow(/non-negative/);
+    expect(() => parseDirective("[[sim filter=strict]]")).toThrow(/filter/);
+    expect(() => parseDirective("[[sim finish=stop]]")).toThrow(/finish/);
+  });
+});
+
+describe("stripDirective", () => {
+  it("removes directives wherever they are and trims", () => {
+    expect(stripDirective("Hello [[sim rate=0]]")).toBe("Hello");
+    expect(stripDirective("[[sim rate=0]] Hello")).toBe("Hello");
+    expect(stripDirective("Hello [[sim rate=0]] world")).toBe("Hello world");
+    expect(stripDirective("No directive\nhere")).toBe("No directive\nhere");
+  });
+});
+
+describe("parseControls", () => {
+  it("accepts JSON values as numbers or strings", () => {
+    expect(parseControls({ fault: "429", times: 2, retryAfter: "0" })).toEqual({
+      fault: "429",
+      times: 2,
+      retryAfter: 0,
+    });
+    expect(parseControls({ fault: 503 })).toEqual({ fault: "503" });
+  });
+
+  it("rejects non-objects", () => {
+    expect(() => parseControls("fault=429")).toThrow(/JSON object/);
+    expect(() => parseControls(null)).toThrow(DirectiveError);
+  });
+});

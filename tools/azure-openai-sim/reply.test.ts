@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { remainingPieces, simulatedReply, tokenize } from "./reply";
+
+describe("simulatedReply", () => {
+  it("is deterministic and depends on the message and the seed, not on the directive", () => {
+    const a = simulatedReply("How do I stream?");
+    expect(simulatedReply("How do I stream?")).toEqual(a);
+    expect(simulatedReply("How do I stream? [[sim rate=0 fault=stall]]")).toEqual(a);
+    expect(simulatedReply("How do I stream?", { seed: 1 }).text).not.toBe(a.text);
+    expect(simulatedReply("How do I batch?").text).not.toBe(a.text);
+  });
+
+  it("has exactly `tokens` non-empty pieces of a few characters that join to the text", () => {
+    for (const tokens of [1, 2, 3, 10, 159, 160, 300, 1200]) {
+      for (const message of ["Hi", "Explain Convex queries", "", "??"]) {
+        const { text, pieces } = simulatedReply(message, { tokens });
+        expect(pieces).toHaveLength(tokens);
+        expect(pieces.join("")).toBe(text);
+        for (const piece of pieces) {
+          expect(piece.length).toBeGreaterThan(0);
+          expect(piece.length).toBeLessThanOrEqual(8);
+        }
+      }
+    }
+  });
+
+  it("defaults to 300 pieces and lets a tokens directive win over opts.tokens", () => {
+    expect(simulatedReply("Default").pieces).toHaveLength(300);
+    expect(simulatedReply("Sized [[sim tokens=25]]", { tokens: 90 }).pieces).toHaveLength(25);
+    expect(simulatedReply("Sized [[sim tokens=25]]").text).toBe(
+      simulatedReply("Sized", { tokens: 25 }).text,
+    );
+  });
+
+  it("reads as markdown with paragraphs, a list and one fenced code block", () => {
+    const { text } = simulatedReply("Tell me about streaming replies");
+    expect(text.split("\n\n").length).toBeGreaterThanOrEqual(4);
+    expect(text).toMatch(/^- \*\*[A-Z][a-z]+\*\*: /m);
+    expect(text.match(/```/g)).toHaveLength(2);
+    expect(text).toMatch(
+      /```ts\nfunction \w+\(items: string\[\]\): string\[\] \{\n[\s\S]*\n\}\n```/,
+    );
+    expect(text.endsWith(".")).toBe(true);
+  });
+});
+
+describe("tokenize", () => {
+  it("keeps leading whitespace with the word and splits long words", () => {
+    expect(tokenize("Hello world, streaming!")).toEqual([
+      "Hello",
+      " world",
+      ",",
+      " stre",
+      "aming",
+      "!",
+    ]);
+    expect(tokenize("a\n\n- b").join("")).toBe("a\n\n- b");
+  });
+});
+
+describe("remainingPieces", () => {
+  const pieces = ["Hel", "lo", " wor", "ld"];
+  it("continues on the original boundaries", () => {
+    expect(remainingPieces(pieces, 0)).toEqual(pieces);
+    expect(remainingPieces(pieces, 5)).toEqual([" wor", "ld"]);
+  });
+  it("shortens the piece the prefix ends inside", () => {
+    expect(remainingPieces(pieces, 6)).toEqual(["wor", "ld"]);
+    expect(remainingPieces(pieces, 11)).toEqual([]);
+  });
+});
