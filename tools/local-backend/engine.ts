@@ -1,0 +1,621 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { inspect } from "node:util";
+import { pathToFileURL } from "node:url";
+import { register } from "tsx/esm/api";
+import { convexTest } from "convex-test";
+import { makeFunctionReference, type UserIdentity } from "convex/server";
+import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+
+/** The kinds of Convex functions a client can call. */
+export type FunctionKind = "query" | "mutation" | "action";
+
+/** A loaded Convex function's kind and visibility. */
+export type FunctionInfo = { kind: FunctionKind; visibility: "public" | "internal" };
+
+/** The outcome of one function call, shaped like the wire protocol needs it. */
+export type CallOutcome =
+  | { ok: true; value: Value; logLines: string[]; commitTs?: bigint; durationMs: number }
+  | {
+      ok: false;
+      errorMessage: string;
+      errorData?: JSONValue;
+      logLines: string[];
+      durationMs: number;
+    };
+
+/** What a query read: the tables and the commit it saw. */
+export type ReadInfo = { tables: Set<string>; snapshotTs: bigint | null };
+
+/** A committed transaction: its timestamp and the documents it wrote (null = deleted). */
+export type Commit = {
+  ts: bigint;
+  writes: Array<[string, Record<string, Value> | null]>;
+  nextDocId: number;
+  lastCreationTime: number;
+};
+
+/** The state the engine can be restored from. */
+export type EngineState = {
+  documents: Record<string, Record<string, Value>>;
+  nextDocId: number;
+  lastCreationTime: number;
+  ts: bigint;
+};
+
+type CallContext = {
+  env: Record<string, string>;
+  logLines: string[];
+  reads?: ReadInfo;
+  commitTs?: bigint;
+  echo: (line: string) => void;
+};
+
+// The parts of convex-test's in-memory database and transaction manager this backend reaches into.
+// They are not public API: `internals.test.ts` fails loudly when a convex-test upgrade changes them.
+type FakeDb = {
+  _documents: Record<string, Record<string, Value>>;
+  _nextDocId: number;
+  _lastCreationTime: number;
+  _writes: Array<Record<string, Record<string, Value> | null>>;
+  _schema: unknown;
+  commit(commitTs?: bigint | null): void;
+  get(tableName: string | undefined, id: string): unknown;
+  startQuery(query: { source: QuerySource }): number;
+  paginate(args: { query: { source: QuerySource } }): unknown;
+};
+type QuerySource = { type: string; tableName?: string; indexName?: string };
+type TransactionManager = { _lastCommitTs: bigint };
+type ConvexGlobal = {
+  components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
+  transactionManager: TransactionManager;
+  asyncSyscall: (op: string, args: string) => Promise<string>;
+};
+
+// convex-test's accessor, typed loosely: functions are addressed by udf path at runtime.
+type TestAccessor = {
+  query(ref: unknown, args: unknown): Promise<unknown>;
+  mutation(ref: unknown, args: unknown): Promise<unknown>;
+  action(ref: unknown, args: unknown): Promise<unknown>;
+  run(handler: (ctx: unknown) => Promise<unknown>): Promise<unknown>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  withIdentity(identity: Identity): TestAccessor;
+};
+type Module = Record<string, unknown>;
+type RegisteredFunction = {
+  isQuery?: boolean;
+  isMutation?: boolean;
+  isAction?: boolean;
+  isPublic?: boolean;
+  isInternal?: boolean;
+};
+
+const callStorage = new AsyncLocalStorage<CallContext>();
+
+/** The identity of a verified user token as `ctx.auth.getUserIdentity()` returns it. */
+export type Identity = UserIdentity & Record<string, Value>;
+
+/** Scheduling requests that functions make through `ctx.scheduler`. */
+export type ScheduleRequest = { jobId: string; udfPath: string; args: Value; runAtMs: number };
+
+const SOURCE_EXTENSIONS = /\.(ts|js|mts|mjs)$/;
+
+function listModuleFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (name === "node_modules") continue;
+      out.push(...listModuleFiles(path));
+    } else if (SOURCE_EXTENSIONS.test(name) && !/\.d\.ts$/.test(name) && !/\.test\./.test(name)) {
+      out.push(path);
+    }
+  }
+  return out;
+}
+
+/** Module name as Convex uses it in udf paths: "dir/file" without the extension. */
+function moduleName(functionsDir: string, file: string): string {
+  return relative(functionsDir, file).split(sep).join("/").replace(SOURCE_EXTENSIONS, "");
+}
+
+/** Splits "dir/file:name" (or "dir/file.js:name", or "file" for the default export) into parts. */
+export function canonicalUdfPath(udfPath: string): { module: string; name: string; path: string } {
+  const colon = udfPath.lastIndexOf(":");
+  let module = colon === -1 ? udfPath : udfPath.slice(0, colon);
+  const name = colon === -1 ? "default" : udfPath.slice(colon + 1);
+  if (module.endsWith(".js")) module = module.slice(0, -3);
+  return { module, name, path: `${module}:${name}` };
+}
+
+let reloadCounter = 0;
+
+/** Imports every module of a functions folder with a fresh module graph (tsx namespace). */
+async function importFunctions(
+  functionsDir: string,
+  env: Record<string, string>,
+): Promise<Map<string, Module>> {
+  reloadCounter += 1;
+  const api = register({
+    namespace: `local-backend-${process.pid}-${reloadCounter}-${Date.now()}`,
+  });
+  const modules = new Map<string, Module>();
+  const files = listModuleFiles(functionsDir).sort();
+  // Modules read deployment variables at import time (auth.config.ts): give them this backend's.
+  await callStorage.run({ env, logLines: [], echo: () => {} }, async () => {
+    for (const file of files) {
+      const mod = (await api.import(pathToFileURL(file).href, import.meta.url)) as Module;
+      modules.set(moduleName(functionsDir, file), mod);
+    }
+  });
+  return modules;
+}
+
+let consoleInstalled = false;
+let envInstalled = false;
+
+function formatLogArgs(args: unknown[]): string {
+  return args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
+}
+
+// Function code logs through the global console; lines from inside a call go to that call's log
+// lines (which the clients print) and to the backend's own log.
+function installConsole(): void {
+  if (consoleInstalled) return;
+  consoleInstalled = true;
+  const real = globalThis.console;
+  const levels: Record<string, string> = {
+    log: "LOG",
+    info: "INFO",
+    warn: "WARN",
+    error: "ERROR",
+    debug: "DEBUG",
+  };
+  const proxy = new Proxy(real, {
+    get(target, key, receiver) {
+      const level = typeof key === "string" ? levels[key] : undefined;
+      const ctx = callStorage.getStore();
+      if (level === undefined || ctx === undefined) return Reflect.get(target, key, receiver);
+      return (...args: unknown[]) => {
+        const line = `[${level}] ${formatLogArgs(args)}`;
+        ctx.logLines.push(line);
+        callStorage.exit(() => ctx.echo(line));
+      };
+    },
+  });
+  globalThis.console = proxy;
+}
+
+// Inside a call, `process.env` is the deployment's environment (what `npx convex env set` holds);
+// outside, it stays the server process's own.
+function installEnv(): void {
+  if (envInstalled) return;
+  envInstalled = true;
+  const realEnv = process.env;
+  Object.defineProperty(process, "env", {
+    configurable: true,
+    enumerable: true,
+    get: () => callStorage.getStore()?.env ?? realEnv,
+    set: () => {
+      throw new Error("process.env cannot be replaced while the local backend runs");
+    },
+  });
+}
+
+function tableFromId(id: string): string | null {
+  const match = /^[0-9]+/.exec(id);
+  if (!match || match[0].length === id.length) return null;
+  return id.slice(match[0].length);
+}
+
+function tableOfSource(source: QuerySource): string | undefined {
+  if (source.tableName !== undefined) return source.tableName;
+  return source.indexName?.split(".")[0];
+}
+
+/** Captures convex-test's per-instance global (db, transaction manager, syscalls). */
+async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal> {
+  const originalRun = AsyncLocalStorage.prototype.run;
+  let captured: ConvexGlobal | undefined;
+  AsyncLocalStorage.prototype.run = function patchedRun(
+    this: AsyncLocalStorage<unknown>,
+    store: unknown,
+    callback: (...args: unknown[]) => unknown,
+    ...args: unknown[]
+  ) {
+    if (
+      captured === undefined &&
+      typeof store === "object" &&
+      store !== null &&
+      "components" in store &&
+      "transactionManager" in store
+    ) {
+      captured = store as ConvexGlobal;
+    }
+    return originalRun.call(this, store, callback, ...args);
+  } as typeof originalRun;
+  try {
+    await t.run(async () => null);
+  } finally {
+    AsyncLocalStorage.prototype.run = originalRun;
+  }
+  if (captured === undefined) throw new Error("convex-test internals changed: no convex global");
+  assertInternals(captured);
+  return captured;
+}
+
+/** Throws when convex-test's internals this backend relies on are not what it expects. */
+export function assertInternals(g: ConvexGlobal): void {
+  const root = g.components[""];
+  const problems: string[] = [];
+  if (root === undefined) problems.push("no root component");
+  else {
+    const db = root.db as unknown as Record<string, unknown>;
+    for (const field of ["_documents", "_writes"]) {
+      if (typeof db[field] !== "object") problems.push(`db.${field}`);
+    }
+    for (const field of ["_nextDocId", "_lastCreationTime"]) {
+      if (typeof db[field] !== "number") problems.push(`db.${field}`);
+    }
+    for (const method of ["commit", "get", "startQuery", "paginate"]) {
+      if (typeof db[method] !== "function") problems.push(`db.${method}()`);
+    }
+  }
+  if (typeof g.transactionManager?._lastCommitTs !== "bigint") {
+    problems.push("transactionManager._lastCommitTs");
+  }
+  if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
+  if (problems.length > 0) {
+    throw new Error(`convex-test internals changed (pin 0.0.60): ${problems.join(", ")}`);
+  }
+}
+
+/** Options for loading an engine. */
+export type EngineOptions = {
+  functionsDir: string;
+  env: Record<string, string>;
+  /** Receives log lines of function calls (already prefixed). */
+  log: (line: string) => void;
+  onCommit: (commit: Commit) => void;
+  onSchedule: (request: ScheduleRequest) => void;
+};
+
+/** Runs a Convex functions folder on convex-test's in-memory engine. */
+export class Engine {
+  private modules = new Map<string, Module>();
+  private t!: TestAccessor;
+  private g!: ConvexGlobal;
+  private db!: FakeDb;
+  private closed = false;
+
+  private readonly options: EngineOptions;
+
+  private constructor(options: EngineOptions) {
+    // Callbacks leave the call context, so server-side logging and follow-up work are not
+    // attributed to (or restricted like) the function that triggered them.
+    this.options = {
+      ...options,
+      log: (line) => callStorage.exit(() => options.log(line)),
+      onCommit: (commit) => callStorage.exit(() => options.onCommit(commit)),
+      onSchedule: (request) => callStorage.exit(() => options.onSchedule(request)),
+    };
+  }
+
+  /** Loads the functions folder and starts an empty (or restored) database. */
+  static async load(options: EngineOptions, state?: EngineState): Promise<Engine> {
+    installConsole();
+    installEnv();
+    const engine = new Engine(options);
+    await engine.loadModules();
+    if (state) engine.restore(state);
+    return engine;
+  }
+
+  get env(): Record<string, string> {
+    return this.options.env;
+  }
+
+  get lastCommitTs(): bigint {
+    return this.g.transactionManager._lastCommitTs;
+  }
+
+  /** Re-imports the functions folder, keeping the database and in-flight calls. */
+  async reload(): Promise<void> {
+    const previous = this.g;
+    await this.loadModules(previous);
+  }
+
+  private async loadModules(previous?: ConvexGlobal): Promise<void> {
+    const modules = await importFunctions(this.options.functionsDir, this.options.env);
+    const schemaModule = modules.get("schema");
+    const schema = schemaModule?.default;
+    // convex-test finds the functions root through a path containing "_generated".
+    const glob: Record<string, () => Promise<Module>> = {};
+    for (const [name, mod] of modules) glob[`/${name}.ts`] = () => Promise.resolve(mod);
+    if (![...modules.keys()].some((k) => k.startsWith("_generated/"))) {
+      throw new Error(
+        `${this.options.functionsDir} has no _generated folder: run the codegen first`,
+      );
+    }
+    const t = (convexTest as unknown as (schema: unknown, modules: unknown) => TestAccessor)(
+      schema,
+      glob,
+    );
+    const g = await captureConvexGlobal(t);
+    const fresh = g.components[""]!.db;
+    if (previous) {
+      // Keep the same database and lock: in-flight calls finish on the old code.
+      const db = previous.components[""]!.db;
+      db._schema = fresh._schema;
+      g.components[""]!.db = db;
+      g.transactionManager = previous.transactionManager;
+    } else {
+      this.instrument(fresh);
+    }
+    this.hookScheduler(g);
+    this.modules = modules;
+    this.t = t;
+    this.g = g;
+    this.db = g.components[""]!.db;
+  }
+
+  private instrument(db: FakeDb): void {
+    const commit = db.commit.bind(db);
+    db.commit = (commitTs?: bigint | null) => {
+      const writes = db._writes[db._writes.length - 1] ?? {};
+      commit(commitTs);
+      if (commitTs === null || commitTs === undefined || db._writes.length !== 0) return;
+      const ctx = callStorage.getStore();
+      if (ctx) ctx.commitTs = commitTs;
+      if (this.closed) return;
+      this.options.onCommit({
+        ts: commitTs,
+        writes: Object.keys(writes).map((id) => [id, db._documents[id] ?? null]),
+        nextDocId: db._nextDocId,
+        lastCreationTime: db._lastCreationTime,
+      });
+    };
+    const noteRead = (table: string | null | undefined) => {
+      const reads = callStorage.getStore()?.reads;
+      if (!reads || !table) return;
+      reads.tables.add(table);
+      reads.snapshotTs ??= this.g.transactionManager._lastCommitTs;
+    };
+    const get = db.get.bind(db);
+    db.get = (tableName, id) => {
+      noteRead(tableName ?? (typeof id === "string" ? tableFromId(id) : null));
+      return get(tableName, id);
+    };
+    const startQuery = db.startQuery.bind(db);
+    db.startQuery = (query) => {
+      noteRead(tableOfSource(query.source));
+      return startQuery(query);
+    };
+    const paginate = db.paginate.bind(db);
+    db.paginate = (args) => {
+      noteRead(tableOfSource(args.query.source));
+      return paginate(args);
+    };
+  }
+
+  // `ctx.scheduler` goes through the "1.0/schedule" syscall: record the job in
+  // `_scheduled_functions` as convex-test does, but let the backend own the timer, so jobs survive
+  // restarts and reloads and stop with the server.
+  private hookScheduler(g: ConvexGlobal): void {
+    const original = g.asyncSyscall;
+    g.asyncSyscall = async (op, jsonArgs) => {
+      if (op !== "1.0/schedule") return await original(op, jsonArgs);
+      const args = JSON.parse(jsonArgs) as { name?: string; args: JSONValue; ts: number };
+      if (args.name === undefined) return await original(op, jsonArgs);
+      const udfPath = canonicalUdfPath(args.name).path;
+      const fnArgs = jsonToConvex(args.args);
+      const runAtMs = args.ts * 1000;
+      const inserted = await original(
+        "1.0/insert",
+        JSON.stringify({
+          table: "_scheduled_functions",
+          value: convexToJson({
+            args: [fnArgs],
+            name: udfPath,
+            scheduledTime: runAtMs,
+            state: { kind: "pending" },
+          }),
+        }),
+      );
+      const { _id } = JSON.parse(inserted) as { _id: string };
+      this.options.onSchedule({ jobId: _id, udfPath, args: fnArgs, runAtMs });
+      return JSON.stringify(_id);
+    };
+  }
+
+  private restore(state: EngineState): void {
+    this.db._documents = state.documents;
+    this.db._nextDocId = Math.max(this.db._nextDocId, state.nextDocId);
+    this.db._lastCreationTime = state.lastCreationTime;
+    this.g.transactionManager._lastCommitTs = state.ts;
+  }
+
+  /** Every document, for snapshots. */
+  snapshot(): EngineState {
+    return {
+      documents: { ...this.db._documents },
+      nextDocId: this.db._nextDocId,
+      lastCreationTime: this.db._lastCreationTime,
+      ts: this.g.transactionManager._lastCommitTs,
+    };
+  }
+
+  /** The documents of one table (system tables included). */
+  documentsOf(table: string): Array<Record<string, Value>> {
+    return Object.entries(this.db._documents)
+      .filter(([id]) => tableFromId(id) === table)
+      .map(([, doc]) => doc);
+  }
+
+  /** Looks up an exported function; null when it does not exist. */
+  functionInfo(udfPath: string): FunctionInfo | null {
+    const { module, name } = canonicalUdfPath(udfPath);
+    const fn = this.modules.get(module)?.[name] as RegisteredFunction | undefined;
+    if (!fn || (typeof fn !== "function" && typeof fn !== "object")) return null;
+    const kind: FunctionKind | null = fn.isQuery
+      ? "query"
+      : fn.isMutation
+        ? "mutation"
+        : fn.isAction
+          ? "action"
+          : null;
+    if (kind === null) return null;
+    return { kind, visibility: fn.isPublic ? "public" : "internal" };
+  }
+
+  /** The default export of a module, e.g. `crons`, `http` or `auth.config`. */
+  moduleDefault(module: string): unknown {
+    return this.modules.get(module)?.default;
+  }
+
+  /**
+   * Runs a function as a client (public only) or as the system (scheduler, crons), and
+   * returns its result, log lines and for queries what it read.
+   */
+  async call(
+    kind: FunctionKind,
+    udfPath: string,
+    args: Record<string, Value>,
+    identity: Identity | null,
+    opts: { internal?: boolean; reads?: ReadInfo } = {},
+  ): Promise<CallOutcome> {
+    const started = performance.now();
+    const { path } = canonicalUdfPath(udfPath);
+    const info = this.functionInfo(path);
+    const ctx: CallContext = {
+      env: this.options.env,
+      logLines: [],
+      reads: opts.reads,
+      echo: (line) => this.options.log(`${path} ${line}`),
+    };
+    const finish = (outcome: CallOutcome): CallOutcome => {
+      const status = outcome.ok ? "ok" : "error";
+      this.options.log(`${kind} ${path} ${outcome.durationMs.toFixed(1)}ms ${status}`);
+      return outcome;
+    };
+    if (
+      info === null ||
+      (info.visibility === "internal" && !opts.internal) ||
+      (info.kind !== kind && !(kind === "query" && info.kind === "query"))
+    ) {
+      const message =
+        info !== null && info.kind !== kind && (info.visibility === "public" || opts.internal)
+          ? `Trying to execute ${path} as ${kind === "action" ? "Action" : kind === "mutation" ? "Mutation" : "Query"}, but it is defined as ${info.kind === "action" ? "Action" : info.kind === "mutation" ? "Mutation" : "Query"}.`
+          : `Could not find public function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`;
+      return finish({
+        ok: false,
+        errorMessage: message,
+        logLines: [],
+        durationMs: performance.now() - started,
+      });
+    }
+    const accessor = identity ? this.t.withIdentity(identity) : this.t;
+    const ref = makeFunctionReference<typeof kind>(path);
+    try {
+      const value = await callStorage.run(ctx, async () => {
+        if (kind === "query") return (await accessor.query(ref, args)) as Value;
+        if (kind === "mutation") return (await accessor.mutation(ref, args)) as Value;
+        return (await accessor.action(ref, args)) as Value;
+      });
+      return finish({
+        ok: true,
+        value: value === undefined ? null : value,
+        logLines: ctx.logLines,
+        commitTs: ctx.commitTs,
+        durationMs: performance.now() - started,
+      });
+    } catch (error) {
+      this.options.log(`${kind} ${path} failed: ${errorStack(error)}`);
+      return finish({
+        ok: false,
+        ...describeError(error),
+        logLines: ctx.logLines,
+        durationMs: performance.now() - started,
+      });
+    }
+  }
+
+  /** Runs a function on behalf of the system (scheduled job or cron), with no identity. */
+  async callAsSystem(udfPath: string, args: Record<string, Value>): Promise<CallOutcome> {
+    const info = this.functionInfo(udfPath);
+    if (info === null) {
+      return {
+        ok: false,
+        errorMessage: `Could not find function for '${udfPath}'`,
+        logLines: [],
+        durationMs: 0,
+      };
+    }
+    return await this.call(info.kind, udfPath, args, null, { internal: true });
+  }
+
+  /** Applies a system write (scheduled-job state) inside a transaction. */
+  async systemPatch(id: string, value: Record<string, Value>): Promise<void> {
+    const syscall = this.g.asyncSyscall;
+    await callStorage.run({ env: this.options.env, logLines: [], echo: () => {} }, () =>
+      this.t.run(async () => {
+        if (this.db.get(undefined, id) === null) return;
+        await syscall("1.0/shallowMerge", JSON.stringify({ id, value: convexToJson(value) }));
+      }),
+    );
+  }
+
+  /** Serves a request through the router exported by `convex/http.ts`. */
+  async fetch(
+    pathWithQuery: string,
+    init: RequestInit,
+    identity: Identity | null,
+  ): Promise<Response> {
+    const router = this.modules.get("http")?.default as
+      | { lookup: (path: string, method: string) => unknown }
+      | undefined;
+    if (router === undefined)
+      return new Response("No HTTP actions (convex/http.ts)", { status: 404 });
+    const accessor = identity ? this.t.withIdentity(identity) : this.t;
+    const ctx: CallContext = {
+      env: this.options.env,
+      logLines: [],
+      echo: (line) => this.options.log(`http ${pathWithQuery} ${line}`),
+    };
+    return await callStorage.run(ctx, () => accessor.fetch(pathWithQuery, init));
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function errorStack(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+let requestCounter = 0;
+
+/** The error message and ConvexError data a real deployment would send for a thrown error. */
+export function describeError(error: unknown): { errorMessage: string; errorData?: JSONValue } {
+  requestCounter += 1;
+  const requestId = `${Date.now().toString(16)}${requestCounter.toString(16).padStart(6, "0")}`;
+  const isConvexError =
+    typeof error === "object" && error !== null && Symbol.for("ConvexError") in error;
+  const name = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  const errorMessage = `[Request ID: ${requestId}] Server Error\nUncaught ${isConvexError ? "ConvexError" : name}: ${message}`;
+  if (isConvexError) {
+    let data = (error as { data?: unknown }).data;
+    if (typeof data === "string") {
+      try {
+        data = jsonToConvex(JSON.parse(data) as JSONValue);
+      } catch {
+        // plain string data
+      }
+    }
+    return { errorMessage, errorData: convexToJson((data ?? null) as Value) };
+  }
+  return { errorMessage };
+}

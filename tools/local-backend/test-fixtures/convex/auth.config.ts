@@ -1,0 +1,3 @@
+export default {
+  providers: [{ domain: process.env.TEST_AUTH_ISSUER, applicationID: "local-backend-test" }],
+};

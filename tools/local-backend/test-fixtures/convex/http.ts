@@ -1,0 +1,29 @@
+import { httpRouter } from "convex/server";
+import { api } from "./_generated/api";
+import { httpAction } from "./_generated/server";
+
+const http = httpRouter();
+
+http.route({
+  path: "/hello",
+  method: "GET",
+  handler: httpAction(async (ctx, request) => {
+    const count: number = await ctx.runQuery(api.notes.count, {});
+    const name = new URL(request.url).searchParams.get("name") ?? "world";
+    return Response.json({ hello: name, count });
+  }),
+});
+
+http.route({
+  path: "/echo",
+  method: "POST",
+  handler: httpAction(async (ctx, request) => {
+    const identity = await ctx.auth.getUserIdentity();
+    return new Response(await request.text(), {
+      status: 201,
+      headers: { "content-type": "text/plain", "x-subject": identity?.subject ?? "" },
+    });
+  }),
+});
+
+export default http;
