@@ -101,14 +101,24 @@ export type ScheduleRequest = { jobId: string; udfPath: string; args: Value; run
 
 const SOURCE_EXTENSIONS = /\.(ts|js|mts|mjs)$/;
 
-function listModuleFiles(dir: string): string[] {
+// Which files Convex deploys (see the CLI's bundler): one dot only (so `*.test.ts` and
+// `test.setup.ts` stay out), no dotfiles, no spaces. auth.config.ts is read on its own.
+function isEntryPoint(relPath: string, base: string): boolean {
+  if (!SOURCE_EXTENSIONS.test(base) || base.endsWith(".d.ts")) return false;
+  if (relPath.startsWith("_generated/")) return true;
+  if (base === "auth.config.ts" || base === "auth.config.js") return true;
+  if (base.startsWith(".") || base.startsWith("#") || relPath.includes(" ")) return false;
+  return (base.match(/\./g) ?? []).length === 1;
+}
+
+function listModuleFiles(root: string, dir = root): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
-      if (name === "node_modules") continue;
-      out.push(...listModuleFiles(path));
-    } else if (SOURCE_EXTENSIONS.test(name) && !/\.d\.ts$/.test(name) && !/\.test\./.test(name)) {
+      if (name !== "node_modules" && !name.startsWith("."))
+        out.push(...listModuleFiles(root, path));
+    } else if (isEntryPoint(relative(root, path).split(sep).join("/"), name)) {
       out.push(path);
     }
   }
