@@ -13,7 +13,19 @@ export default defineConfig({
           name: "convex",
           environment: "edge-runtime",
           include: ["convex/**/*.test.ts"],
+          exclude: ["convex/**/*.node.test.ts"],
           server: { deps: { inline: ["convex-test"] } },
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          // "use node" actions streaming from the simulator over real HTTP with the openai SDK.
+          name: "convex-node",
+          environment: "node",
+          include: ["convex/**/*.node.test.ts"],
+          server: { deps: { inline: ["convex-test"] } },
+          testTimeout: 30_000,
         },
       },
       {
@@ -38,6 +50,7 @@ export default defineConfig({
           name: "e2e",
           environment: "node",
           include: ["tests/e2e/**/*.test.ts"],
+          globalSetup: ["tests/e2e/harness/global-setup.ts"],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,

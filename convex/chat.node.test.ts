@@ -1,0 +1,510 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import {
+  simulatedReply,
+  startSimulator,
+  type SimulatorHandle,
+} from "../tools/azure-openai-sim/server";
+import { api, internal } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+import { asUser, setupTest, type TestBackend } from "./test.setup";
+
+const TOKENS = 60;
+const SEED = 7;
+let sim: SimulatorHandle;
+
+const ENV = {
+  AZURE_OPENAI_API_KEY: "sim-key",
+  AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
+  STREAM_IDLE_TIMEOUT_MS: "600",
+  STREAM_STALE_MS: "5000",
+  STREAM_FLUSH_MS: "20",
+  MODEL_RETRY_BUDGET_MS: "3000",
+};
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    port: 0,
+    rate: 400,
+    ttft: 5,
+    tokens: TOKENS,
+    seed: SEED,
+    jitter: 0,
+  });
+});
+afterAll(async () => {
+  await sim.close();
+});
+beforeEach(() => {
+  for (const [name, value] of Object.entries({ ...ENV, AZURE_OPENAI_ENDPOINT: sim.url })) {
+    saved[name] = process.env[name];
+    process.env[name] = value;
+  }
+  sim.clearRequests();
+  sim.resetFaults();
+});
+afterEach(() => {
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+function expectedReply(content: string, tokens = TOKENS) {
+  return simulatedReply(content, { tokens, seed: SEED }).text;
+}
+
+async function newChat(t: TestBackend, name = "alice") {
+  const user = await asUser(t, name);
+  const sessionId = await user.mutation(api.sessions.create, {});
+  return { user, sessionId };
+}
+
+async function messageOf(
+  user: Awaited<ReturnType<typeof asUser>>,
+  sessionId: Id<"sessions">,
+  messageId: Id<"messages">,
+) {
+  const messages = await user.query(api.messages.list, { sessionId });
+  const message = messages.find((m) => m._id === messageId);
+  if (!message) throw new Error("message missing");
+  return message;
+}
+
+async function errorData(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { data?: unknown }).data;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("sendChatMessage against the simulator", () => {
+  test("a normal reply: final text equals what the simulator streamed, token count from usage", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "Explain idempotent retries please";
+    const { userMessageId, messageId } = await user.action(api.chat.sendChatMessage, {
+      sessionId,
+      content: `  ${content}  `,
+    });
+    const messages = await user.query(api.messages.list, { sessionId });
+    expect(messages.map((m) => m._id)).toEqual([userMessageId, messageId]);
+    expect(messages[0]).toMatchObject({ role: "user", content, status: "complete" });
+    const reply = messages[1];
+    const [request] = sim.requests();
+    expect(request?.finishReason).toBe("stop");
+    expect(reply).toMatchObject({
+      role: "assistant",
+      status: "complete",
+      isStreaming: false,
+      finishReason: "stop",
+      content: request?.text,
+      tokenCount: TOKENS,
+    });
+    expect(reply?.content).toBe(expectedReply(content));
+    expect(reply?.error).toBeUndefined();
+    const timings = reply?.timings;
+    expect(timings?.firstTokenAt).toBeGreaterThanOrEqual(timings?.requestedAt ?? Infinity);
+    expect(timings?.completedAt).toBeGreaterThanOrEqual(timings?.firstTokenAt ?? Infinity);
+    // The request carried the history and asked for usage.
+    expect(request?.body).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content }],
+    });
+  });
+});
+
+type User = Awaited<ReturnType<typeof asUser>>;
+
+async function liveText(user: User, messageId: Id<"messages">, generation: number) {
+  let text = "";
+  for (let page = 0; ; page++) {
+    const result = await user.query(api.chatStreaming.listStreamChunks, {
+      messageId,
+      generation,
+      page,
+    });
+    text += result.text;
+    if (!result.full) return text;
+  }
+}
+
+async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Sends a message whose reply is cut by a fault, then continues it and checks the final text. */
+async function cutThenContinue(
+  directive: string,
+  expectCut: (reply: Awaited<ReturnType<typeof messageOf>>) => void,
+) {
+  const t = setupTest();
+  const { user, sessionId } = await newChat(t);
+  const content = `${directive} Tell me about backpressure in streaming systems`;
+  const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+  await sim.settled();
+  const cut = await messageOf(user, sessionId, messageId);
+  const full = expectedReply(content);
+  const [first] = sim.requests();
+  expect(cut.isStreaming).toBe(false);
+  expect(cut.content).toBe(first?.text);
+  expect(cut.content.length).toBeGreaterThan(0);
+  expect(cut.content.length).toBeLessThan(full.length);
+  expect(full.startsWith(cut.content)).toBe(true);
+  expect(cut.error).toBeTruthy();
+  expectCut(cut);
+
+  await user.action(api.chat.continueGeneration, { messageId });
+  const done = await messageOf(user, sessionId, messageId);
+  expect(done).toMatchObject({ status: "complete", isStreaming: false, finishReason: "stop" });
+  expect(done.error).toBeUndefined();
+  expect(done.content).toBe(full);
+  expect(done.generation).toBe(cut.generation + 1);
+  const second = sim.requests().at(-1);
+  expect(second?.continuation).toEqual({ prefixLength: cut.content.length });
+  const sent = (second?.body as { messages: { role: string; content: string }[] }).messages;
+  expect(sent.at(-2)).toEqual({ role: "assistant", content: cut.content });
+  expect(sent.at(-1)?.role).toBe("user");
+  return { t, user, sessionId, messageId, done };
+}
+
+describe("faults and recovery", () => {
+  test("429 twice then success: retried within the budget, one reply", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=429 times=2 retryAfter=0.05]] What is jitter";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(sim.requests().map((r) => r.status)).toEqual([429, 429, 200]);
+    expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
+  });
+
+  test("a huge retry-after becomes an error that says when to try again", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=429 retryAfter=86400]] Hello";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(sim.requests()).toHaveLength(1);
+    expect(reply).toMatchObject({ status: "error", isStreaming: false, content: "" });
+    expect(reply.error).toMatch(/rate limited \(429\)\. Try again in 24 hours/);
+  });
+
+  test("persistent 503 gives up after a bounded wait with a readable error", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=503 times=10 retryAfter=0.1]] Hello";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(sim.requests().length).toBeLessThanOrEqual(4);
+    expect(reply.status).toBe("error");
+    expect(reply.error).toMatch(/unavailable \(503\)/);
+  });
+
+  test("mid-stream disconnect: interrupted with the partial kept, then continued exactly", async () => {
+    await cutThenContinue("[[sim fault=disconnect at=20]]", (cut) => {
+      expect(cut.status).toBe("interrupted");
+      expect(cut.error).toMatch(/connection to the model was lost/);
+    });
+  });
+
+  test("stall: the idle timer aborts the request, interrupted, then continued exactly", async () => {
+    await cutThenContinue("[[sim fault=stall at=15]]", (cut) => {
+      expect(cut.status).toBe("interrupted");
+      expect(cut.error).toMatch(/sent nothing for 1 s/);
+      expect(sim.requests()[0]?.endReason).toBe("client-aborted");
+    });
+  });
+
+  test("stream content filter: error with the reason, partial kept, then continued exactly", async () => {
+    await cutThenContinue("[[sim fault=filter-stream at=12]]", (cut) => {
+      expect(cut.status).toBe("error");
+      expect(cut.finishReason).toBe("content_filter");
+      expect(cut.error).toMatch(/content filter/);
+    });
+  });
+
+  test("an in-band error event: error with the partial kept, then continued exactly", async () => {
+    await cutThenContinue("[[sim fault=error-event at=10]]", (cut) => {
+      expect(cut.status).toBe("error");
+      expect(cut.error).toMatch(/reported an error mid-reply/);
+    });
+  });
+
+  test("a stream that ends without a finish reason is interrupted, never complete", async () => {
+    await cutThenContinue("[[sim fault=end-without-done at=25]]", (cut) => {
+      expect(cut.status).toBe("interrupted");
+      expect(cut.error).toMatch(/no finish reason/);
+    });
+  });
+
+  test("finish_reason length: complete but continuable, continued exactly", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim finish=length at=20]] Summarize caching strategies";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const cut = await messageOf(user, sessionId, messageId);
+    expect(cut).toMatchObject({ status: "complete", finishReason: "length", tokenCount: 20 });
+    await user.action(api.chat.continueGeneration, { messageId });
+    const done = await messageOf(user, sessionId, messageId);
+    expect(done).toMatchObject({ status: "complete", finishReason: "stop" });
+    expect(done.content).toBe(expectedReply(content));
+    expect(done.tokenCount).toBe(TOKENS);
+  });
+
+  test("stop: the upstream request is aborted, the partial kept, then continued exactly", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim rate=40]] Describe observability for a chat backend";
+    const sending = user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await waitFor(async () => {
+      const messages = await user.query(api.messages.list, { sessionId });
+      const last = messages.at(-1);
+      return last?.role === "assistant" && last.status === "streaming" ? last : null;
+    }, "the reply to start");
+    await waitFor(
+      async () => (await liveText(user, reply._id, reply.generation)).length > 20,
+      "some text",
+    );
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId: reply._id });
+    const atStop = await messageOf(user, sessionId, reply._id);
+    expect(atStop).toMatchObject({ status: "stopped", isStreaming: false });
+    await sending;
+    await sim.settled();
+    const stopped = await messageOf(user, sessionId, reply._id);
+    const full = expectedReply(content);
+    expect(stopped.content).toBe(atStop.content);
+    expect(full.startsWith(stopped.content)).toBe(true);
+    expect(stopped.content.length).toBeLessThan(full.length);
+    // Tokenizer estimate (no usage on an aborted stream).
+    expect(stopped.tokenCount).toBeGreaterThan(0);
+    const [request] = sim.requests();
+    expect(request?.endReason).toBe("client-aborted");
+    expect(request?.chunkCount).toBeLessThan(TOKENS);
+
+    await user.action(api.chat.continueGeneration, { messageId: reply._id });
+    const done = await messageOf(user, sessionId, reply._id);
+    expect(done.status).toBe("complete");
+    expect(done.content).toBe(full);
+  });
+
+  test("a crashed writer is interrupted by the stale check and can be continued exactly", async () => {
+    process.env.STREAM_STALE_MS = "200";
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "Explain ordering guarantees";
+    const full = expectedReply(content);
+    // A writer that wrote two batches and then died (no finalize).
+    const started = await user.mutation(internal.chatStreaming.startStreamingMessage, {
+      request: { kind: "send", sessionId, content },
+    });
+    const cutAt = full.indexOf(" ", 30);
+    for (const [seq, text] of [full.slice(0, 10), full.slice(10, cutAt)].entries()) {
+      await user.mutation(internal.chatStreaming.appendStreamChunk, {
+        messageId: started.messageId,
+        generation: started.generation,
+        seq,
+        text,
+      });
+    }
+    // Nobody finalizes: the check scheduled at start interrupts it once the heartbeat is stale.
+    await waitFor(
+      async () => !(await messageOf(user, sessionId, started.messageId)).isStreaming,
+      "the stale check",
+    );
+    const cut = await messageOf(user, sessionId, started.messageId);
+    expect(cut).toMatchObject({ status: "interrupted", content: full.slice(0, cutAt) });
+    expect(cut.error).toMatch(/interrupted/);
+
+    await user.action(api.chat.continueGeneration, { messageId: started.messageId });
+    const done = await messageOf(user, sessionId, started.messageId);
+    expect(done.status).toBe("complete");
+    expect(done.content).toBe(full);
+  });
+});
+
+describe("sending rules", () => {
+  test("the same clientRequestId sent twice creates one user message and one reply", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const args = { sessionId, content: "Hi there", clientRequestId: "req-1" };
+    const [a, b] = await Promise.all([
+      user.action(api.chat.sendChatMessage, args),
+      user.action(api.chat.sendChatMessage, args),
+    ]);
+    expect(a).toEqual(b);
+    const again = await user.action(api.chat.sendChatMessage, args);
+    expect(again).toEqual(a);
+    const messages = await user.query(api.messages.list, { sessionId });
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(sim.requests()).toHaveLength(1);
+  });
+
+  test("sending while a reply in the same chat is streaming is refused with InvalidState", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const first = user.action(api.chat.sendChatMessage, {
+      sessionId,
+      content: "[[sim rate=50]] first",
+    });
+    await waitFor(async () => {
+      const messages = await user.query(api.messages.list, { sessionId });
+      return messages.at(-1)?.isStreaming;
+    }, "the reply to start");
+    expect(
+      await errorData(user.action(api.chat.sendChatMessage, { sessionId, content: "second" })),
+    ).toMatchObject({ code: "InvalidState" });
+    await first;
+    await user.action(api.chat.sendChatMessage, { sessionId, content: "second" });
+    expect(await user.query(api.messages.list, { sessionId })).toHaveLength(4);
+  });
+
+  test("bad content is refused before anything is stored", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    expect(
+      await errorData(user.action(api.chat.sendChatMessage, { sessionId, content: "  \n " })),
+    ).toMatchObject({ code: "InvalidArgument" });
+    expect(
+      await errorData(
+        user.action(api.chat.sendChatMessage, { sessionId, content: "x".repeat(32_001) }),
+      ),
+    ).toMatchObject({ code: "InvalidArgument", message: expect.stringContaining("32,000") });
+    expect(await user.query(api.messages.list, { sessionId })).toEqual([]);
+  });
+
+  test("regenerate replaces the reply in the same message", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=disconnect at=5]] Compare retries and timeouts";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    expect((await messageOf(user, sessionId, messageId)).status).toBe("interrupted");
+    await user.action(api.chat.regenerate, { messageId });
+    const replaced = await messageOf(user, sessionId, messageId);
+    expect(replaced).toMatchObject({ status: "complete", content: expectedReply(content) });
+    const request = sim.requests().at(-1);
+    expect(request?.continuation).toBeNull();
+    const sent = (request?.body as { messages: { role: string }[] }).messages;
+    expect(sent.map((m) => m.role)).toEqual(["user"]);
+    expect(await user.query(api.messages.list, { sessionId })).toHaveLength(2);
+  });
+
+  test("continue and regenerate refuse a reply that is not the latest or is complete", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const first = await user.action(api.chat.sendChatMessage, { sessionId, content: "one" });
+    expect(
+      await errorData(user.action(api.chat.continueGeneration, { messageId: first.messageId })),
+    ).toMatchObject({ code: "InvalidState" });
+    await user.action(api.chat.sendChatMessage, { sessionId, content: "two" });
+    expect(
+      await errorData(user.action(api.chat.regenerate, { messageId: first.messageId })),
+    ).toMatchObject({ code: "InvalidState" });
+    expect(
+      await errorData(user.action(api.chat.regenerate, { messageId: first.userMessageId })),
+    ).toMatchObject({ code: "InvalidArgument" });
+  });
+});
+
+describe("configuration errors", () => {
+  test("nothing configured: the reply says which variables to set", async () => {
+    delete process.env.AZURE_OPENAI_ENDPOINT;
+    delete process.env.AZURE_OPENAI_API_KEY;
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content: "hi" });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply.status).toBe("error");
+    expect(reply.error).toMatch(/AZURE_OPENAI_ENDPOINT.*AZURE_OPENAI_DEPLOYMENT.*OPENAI_MODEL/);
+    expect(await t.query(api.modelInfo.get, {})).toEqual({ provider: "none", simulated: false });
+  });
+
+  test("a rejected key is reported with the variable to check", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const { messageId } = await user.action(api.chat.sendChatMessage, {
+      sessionId,
+      content: "[[sim fault=401]] hi",
+    });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply.status).toBe("error");
+    expect(reply.error).toMatch(/rejected the credentials \(401\)\. Check AZURE_OPENAI_API_KEY/);
+  });
+
+  test("the prompt filter is reported as such", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const { messageId } = await user.action(api.chat.sendChatMessage, {
+      sessionId,
+      content: "[[sim fault=filter-prompt]] hi",
+    });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply).toMatchObject({ status: "error", finishReason: "content_filter" });
+    expect(reply.error).toMatch(/content filter blocked this message/);
+  });
+
+  test("an OpenAI-compatible endpoint (v1 path) works too", async () => {
+    delete process.env.AZURE_OPENAI_ENDPOINT;
+    process.env.OPENAI_BASE_URL = `${sim.url}/openai/v1/`;
+    process.env.OPENAI_API_KEY = "sim-key";
+    process.env.OPENAI_MODEL = "gpt-4o";
+    try {
+      const t = setupTest();
+      const { user, sessionId } = await newChat(t);
+      const content = "Compare queues and logs";
+      const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+      const reply = await messageOf(user, sessionId, messageId);
+      expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
+      expect(sim.requests()[0]?.api).toBe("v1");
+      expect(await t.query(api.modelInfo.get, {})).toEqual({
+        provider: "openai-compatible",
+        simulated: false,
+        model: "gpt-4o",
+      });
+    } finally {
+      delete process.env.OPENAI_BASE_URL;
+      delete process.env.OPENAI_API_KEY;
+      delete process.env.OPENAI_MODEL;
+    }
+  });
+});
+
+describe("another user's replies", () => {
+  test("user B cannot send into, continue, regenerate or stop user A's chat: not found", async () => {
+    const t = setupTest();
+    const { user: alice, sessionId } = await newChat(t, "alice");
+    const bob = await asUser(t, "bob");
+    const { messageId } = await alice.action(api.chat.sendChatMessage, {
+      sessionId,
+      content: "[[sim finish=length at=5]] mine",
+    });
+    const before = await messageOf(alice, sessionId, messageId);
+    expect(
+      await errorData(bob.action(api.chat.sendChatMessage, { sessionId, content: "hijack" })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(await errorData(bob.action(api.chat.continueGeneration, { messageId }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await errorData(bob.action(api.chat.regenerate, { messageId }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(
+      await errorData(bob.mutation(api.chatStreaming.stopGeneration, { messageId })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(
+      await errorData(t.action(api.chat.sendChatMessage, { sessionId, content: "anon" })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(await messageOf(alice, sessionId, messageId)).toEqual(before);
+    expect(await alice.query(api.messages.list, { sessionId })).toHaveLength(2);
+    expect(sim.requests()).toHaveLength(1);
+  });
+});
