@@ -233,6 +233,24 @@ describe("the wire format", () => {
     });
   });
 
+  it("accepts Entra ID tokens and works with the SDK's stream() helper", async () => {
+    const client = new AzureOpenAI({
+      endpoint: sim.url,
+      azureADTokenProvider: () => Promise.resolve(KEY),
+      apiVersion: API_VERSION,
+      deployment: "mini",
+    });
+    const runner = client.chat.completions.stream({
+      model: "mini",
+      stream_options: { include_usage: true },
+      messages: ask("Helper [[sim filter=async]]"),
+    });
+    const final = await runner.finalChatCompletion();
+    expect(final.choices[0]?.message.content).toBe(simulatedReply("Helper", { tokens: 40 }).text);
+    expect(final.choices[0]?.finish_reason).toBe("stop");
+    expect(sim.requests()[0]).toMatchObject({ authKind: "bearer", deployment: "mini" });
+  });
+
   it("answers stream: false with a chat.completion JSON body", async () => {
     const completion = await azure().chat.completions.create({
       model: "gpt-4o",
@@ -422,6 +440,15 @@ describe("faults", () => {
       finishReason: null,
       endReason: "fault",
     });
+  });
+
+  it("a fault `at` past the content cuts after the last content chunk, before the finish chunk", async () => {
+    const result = await streamWith(
+      azure(),
+      "All but done [[sim fault=disconnect at=999 tokens=8]]",
+    );
+    expect(result.text).toBe(simulatedReply("All but done", { tokens: 8 }).text);
+    expect(result.finishReason).toBeNull();
   });
 
   it("end-without-done closes cleanly: the loop ends silently with no finish reason", async () => {

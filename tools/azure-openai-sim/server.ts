@@ -407,17 +407,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     // Directive faults are spent once per conversation key (the message carrying them), so SDK
     // retries count against `times` and continuing an interrupted reply does not fault again.
-    const faultSource = extra.fault ? conversation.trailing?.text : conversation.userText;
-    const lengthSource = extra.finish ? conversation.trailing?.text : conversation.userText;
+    const faultFrom = extra.fault ? extra : controls;
+    const faultKey = extra.fault ? conversation.trailing?.text : conversation.userText;
+    const lengthFrom = extra.finish ? extra : controls;
+    const lengthKey = extra.finish ? conversation.trailing?.text : conversation.userText;
     let fault: SimFault | null = queued?.fault ?? null;
-    if (!fault && merged.fault && spend(`fault\0${faultSource}`, merged.times)) {
-      fault = merged.fault;
+    if (!fault && faultFrom.fault && spend(`fault\0${faultKey}`, faultFrom.times)) {
+      fault = faultFrom.fault;
     }
     let cutReason: "length" | null = null;
     let limit = pieces.length;
     if (
       queued?.finish === "length" ||
-      (!queued?.finish && merged.finish && spend(`length\0${lengthSource}`, merged.times))
+      (!queued?.finish && lengthFrom.finish && spend(`length\0${lengthKey}`, lengthFrom.times))
     ) {
       limit = Math.min(limit, Math.max(1, merged.at ?? Math.ceil(pieces.length / 2)));
       cutReason = "length";
@@ -673,7 +675,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         res.end();
         return;
       case "malformed":
-        res.write(`data: {"choices":[{"delta":{"content":"${plan.pieces[plan.at] ?? ""}\n\n`);
+        res.write(
+          `data: {"choices":[{"delta":{"content":${JSON.stringify(plan.pieces[plan.at] ?? "")}\n\n`,
+        );
         entry.endedAt = now();
         res.end();
         return;
