@@ -6,7 +6,7 @@ import {
 } from "../tools/azure-openai-sim/server";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import { asUser, setupTest, type TestBackend } from "./test.setup";
+import { asUser, setEnv, setupTest, type TestBackend } from "./test.setup";
 
 const TOKENS = 60;
 const SEED = 7;
@@ -20,7 +20,7 @@ const ENV = {
   STREAM_FLUSH_MS: "20",
   MODEL_RETRY_BUDGET_MS: "3000",
 };
-const saved: Record<string, string | undefined> = {};
+const restorers: (() => void)[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -36,19 +36,18 @@ afterAll(async () => {
   await sim.close();
 });
 beforeEach(() => {
-  for (const [name, value] of Object.entries({ ...ENV, AZURE_OPENAI_ENDPOINT: sim.url })) {
-    saved[name] = process.env[name];
-    process.env[name] = value;
-  }
+  restorers.push(setEnv({ ...ENV, AZURE_OPENAI_ENDPOINT: sim.url }));
   sim.clearRequests();
   sim.resetFaults();
 });
 afterEach(() => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  while (restorers.length > 0) restorers.pop()?.();
 });
+
+/** Overrides variables for the rest of the current test. */
+function useEnv(vars: Record<string, string | undefined>) {
+  restorers.push(setEnv(vars));
+}
 
 function expectedReply(content: string, tokens = TOKENS) {
   return simulatedReply(content, { tokens, seed: SEED }).text;
@@ -298,7 +297,7 @@ describe("faults and recovery", () => {
   });
 
   test("a crashed writer is interrupted by the stale check and can be continued exactly", async () => {
-    process.env.STREAM_STALE_MS = "200";
+    useEnv({ STREAM_STALE_MS: "200" });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "Explain ordering guarantees";
@@ -417,8 +416,7 @@ describe("sending rules", () => {
 
 describe("configuration errors", () => {
   test("nothing configured: the reply says which variables to set", async () => {
-    delete process.env.AZURE_OPENAI_ENDPOINT;
-    delete process.env.AZURE_OPENAI_API_KEY;
+    useEnv({ AZURE_OPENAI_ENDPOINT: undefined, AZURE_OPENAI_API_KEY: undefined });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content: "hi" });
@@ -453,28 +451,24 @@ describe("configuration errors", () => {
   });
 
   test("an OpenAI-compatible endpoint (v1 path) works too", async () => {
-    delete process.env.AZURE_OPENAI_ENDPOINT;
-    process.env.OPENAI_BASE_URL = `${sim.url}/openai/v1/`;
-    process.env.OPENAI_API_KEY = "sim-key";
-    process.env.OPENAI_MODEL = "gpt-4o";
-    try {
-      const t = setupTest();
-      const { user, sessionId } = await newChat(t);
-      const content = "Compare queues and logs";
-      const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
-      const reply = await messageOf(user, sessionId, messageId);
-      expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
-      expect(sim.requests()[0]?.api).toBe("v1");
-      expect(await t.query(api.modelInfo.get, {})).toEqual({
-        provider: "openai-compatible",
-        simulated: false,
-        model: "gpt-4o",
-      });
-    } finally {
-      delete process.env.OPENAI_BASE_URL;
-      delete process.env.OPENAI_API_KEY;
-      delete process.env.OPENAI_MODEL;
-    }
+    useEnv({
+      AZURE_OPENAI_ENDPOINT: undefined,
+      OPENAI_BASE_URL: `${sim.url}/openai/v1/`,
+      OPENAI_API_KEY: "sim-key",
+      OPENAI_MODEL: "gpt-4o",
+    });
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "Compare queues and logs";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
+    expect(sim.requests()[0]?.api).toBe("v1");
+    expect(await t.query(api.modelInfo.get, {})).toEqual({
+      provider: "openai-compatible",
+      simulated: false,
+      model: "gpt-4o",
+    });
   });
 });
 

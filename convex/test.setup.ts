@@ -1,6 +1,7 @@
 /// <reference types="vite/client" />
 import { convexTest } from "convex-test";
 import schema from "./schema";
+import { env } from "./_generated/server";
 
 /** Every function module (test files excluded), for convex-test. */
 export const modules = import.meta.glob(["./**/*.*s", "!./**/*.test.ts", "!./**/*.d.ts"]);
@@ -23,4 +24,19 @@ export async function asUser(t: TestBackend, name: string) {
     return { userId, sessionId };
   });
   return Object.assign(t.withIdentity({ subject: `${userId}|${sessionId}`, name }), { userId });
+}
+
+/** Sets (or, with undefined, unsets) environment variables; returns a function that restores them. */
+export function setEnv(vars: Record<string, string | undefined>): () => void {
+  const previous = Object.entries(vars).map(([name]) => [name, env[name]] as const);
+  for (const [name, value] of Object.entries(vars)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return () => {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
+  };
 }
