@@ -574,7 +574,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const delays = plan.pieces.map(() => pieceDelay(plan));
     const burstEnds = plan.filter === "default" ? burstBoundaries(plan) : null;
     const midFault = isMidStreamFault(plan.fault) ? plan.fault : null;
-    let pendingDelay = 0;
+    // Pieces are scheduled against absolute deadlines so timer overhead does not slow the rate.
+    let deadline = performance.now();
 
     for (let i = 0; i <= plan.pieces.length; i++) {
       if (midFault && i === plan.at) {
@@ -583,10 +584,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       const piece = plan.pieces[i];
       if (piece === undefined) break;
-      if (i > 0) pendingDelay += delays[i] ?? 0;
-      if (!burstEnds || burstEnds.has(i) || i === 0) {
-        if (pendingDelay > 0) await sleep(pendingDelay, undefined, { signal });
-        pendingDelay = 0;
+      if (i > 0) deadline += delays[i] ?? 0;
+      if (!burstEnds || burstEnds.has(i)) {
+        const wait = deadline - performance.now();
+        if (wait >= 1) await sleep(wait, undefined, { signal });
       }
       await send(
         choice(
