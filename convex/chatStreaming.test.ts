@@ -1,0 +1,526 @@
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { api, internal } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+import { STREAM_PAGE_SIZE } from "./lib/limits";
+import { asUser, setupTest, type TestBackend } from "./test.setup";
+
+type User = Awaited<ReturnType<typeof asUser>>;
+
+async function errorData(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { data?: unknown }).data;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** A chat with a user message and a streaming reply opened the way sendChatMessage does. */
+async function startedReply(t: TestBackend, name = "alice", content = "Hello there") {
+  const user = await asUser(t, name);
+  const sessionId = await user.mutation(api.sessions.create, {});
+  const started = await user.mutation(internal.chatStreaming.startStreamingMessage, {
+    request: { kind: "send", sessionId, content },
+  });
+  return { user, sessionId, ...started };
+}
+
+function append(
+  user: User,
+  messageId: Id<"messages">,
+  generation: number,
+  seq: number,
+  text: string,
+) {
+  return user.mutation(internal.chatStreaming.appendStreamChunk, {
+    messageId,
+    generation,
+    seq,
+    text,
+  });
+}
+
+async function liveText(user: User, messageId: Id<"messages">, generation: number) {
+  let text = "";
+  for (let page = 0; ; page++) {
+    const result = await user.query(api.chatStreaming.listStreamChunks, {
+      messageId,
+      generation,
+      page,
+    });
+    text += result.text;
+    if (!result.full) return text;
+  }
+}
+
+async function reply(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {
+  const messages = await user.query(api.messages.list, { sessionId });
+  const found = messages.find((m) => m._id === messageId);
+  if (!found) throw new Error("no such message");
+  return found;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("startStreamingMessage and messages.list", () => {
+  test("a send stores the user message and a streaming placeholder, oldest first", async () => {
+    const t = setupTest();
+    const { user, sessionId, userMessageId, messageId, generation } = await startedReply(
+      t,
+      "alice",
+      "  What is a heartbeat?  ",
+    );
+    expect(generation).toBe(0);
+    const messages = await user.query(api.messages.list, { sessionId });
+    expect(messages.map((m) => m._id)).toEqual([userMessageId, messageId]);
+    expect(messages[0]).toMatchObject({
+      role: "user",
+      content: "What is a heartbeat?",
+      status: "complete",
+      isStreaming: false,
+    });
+    expect(messages[1]).toMatchObject({
+      role: "assistant",
+      content: "",
+      status: "pending",
+      isStreaming: true,
+      generation: 0,
+    });
+    expect(messages[1]?.timings?.requestedAt).toBeTypeOf("number");
+    const [session] = await user.query(api.sessions.list, {});
+    expect(session?.title).toBe("What is a heartbeat?");
+  });
+
+  test("a send while a reply streams is refused with InvalidState", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await startedReply(t);
+    expect(
+      await errorData(
+        user.mutation(internal.chatStreaming.startStreamingMessage, {
+          request: { kind: "send", sessionId, content: "again" },
+        }),
+      ),
+    ).toMatchObject({ code: "InvalidState" });
+  });
+
+  test("sends are rate limited per user with the time to wait", async () => {
+    const t = setupTest();
+    const user = await asUser(t, "alice");
+    const other = await asUser(t, "bob");
+    const sessionId = await user.mutation(api.sessions.create, {});
+    const send = async (u: User, s: Id<"sessions">, i: number) => {
+      const started = await u.mutation(internal.chatStreaming.startStreamingMessage, {
+        request: { kind: "send", sessionId: s, content: `message ${i}` },
+      });
+      await u.mutation(api.chatStreaming.stopGeneration, { messageId: started.messageId });
+    };
+    for (let i = 0; i < 10; i++) await send(user, sessionId, i);
+    const data = await errorData(send(user, sessionId, 10));
+    expect(data).toMatchObject({
+      code: "RateLimited",
+      message: expect.stringMatching(/Try again in \d+ seconds?/),
+    });
+    const retryAfterMs = (data as { retryAfterMs: number }).retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(3_000);
+    // Another user has their own budget.
+    await send(other, await other.mutation(api.sessions.create, {}), 0);
+  });
+
+  test("messages.list shows another user's chat as not found", async () => {
+    const t = setupTest();
+    const { sessionId } = await startedReply(t);
+    const bob = await asUser(t, "bob");
+    expect(await errorData(bob.query(api.messages.list, { sessionId }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await errorData(t.query(api.messages.list, { sessionId }))).toMatchObject({
+      code: "NotFound",
+    });
+  });
+});
+
+describe("appendStreamChunk", () => {
+  test("appends in order; the first one flips the reply to streaming; live text follows the log", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    expect(await append(user, messageId, generation, 0, "Hel")).toEqual({
+      outcome: "appended",
+      shouldStop: false,
+    });
+    await append(user, messageId, generation, 1, "lo");
+    const streaming = await reply(user, sessionId, messageId);
+    expect(streaming).toMatchObject({ status: "streaming", isStreaming: true, content: "" });
+    expect(streaming.timings?.firstTokenAt).toBeTypeOf("number");
+    expect(await liveText(user, messageId, generation)).toBe("Hello");
+  });
+
+  test("a replayed sequence number is a no-op", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "A");
+    await append(user, messageId, generation, 1, "B");
+    expect(await append(user, messageId, generation, 1, "B")).toEqual({
+      outcome: "duplicate",
+      shouldStop: false,
+    });
+    expect(await append(user, messageId, generation, 0, "A")).toMatchObject({
+      outcome: "duplicate",
+    });
+    expect(await liveText(user, messageId, generation)).toBe("AB");
+  });
+
+  test("a gap is rejected and nothing is written", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "A");
+    expect(await errorData(append(user, messageId, generation, 2, "C"))).toMatchObject({
+      code: "InvalidState",
+    });
+    expect(await liveText(user, messageId, generation)).toBe("A");
+    await append(user, messageId, generation, 1, "B");
+    expect(await liveText(user, messageId, generation)).toBe("AB");
+  });
+
+  test("a write from a superseded generation is fenced off", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "old ");
+    await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      messageId,
+      generation,
+      status: "interrupted",
+      error: "cut",
+    });
+    const next = await user.mutation(internal.chatStreaming.startStreamingMessage, {
+      request: { kind: "continue", messageId },
+    });
+    expect(next.generation).toBe(generation + 1);
+    // The zombie writer of the old generation keeps going: refused, told to stop.
+    expect(await append(user, messageId, generation, 1, "zombie")).toEqual({
+      outcome: "superseded",
+      shouldStop: true,
+    });
+    expect(
+      await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+        messageId,
+        generation,
+        status: "complete",
+      }),
+    ).toEqual({ finalized: false });
+    await append(user, messageId, next.generation, 0, "new");
+    await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      messageId,
+      generation: next.generation,
+      status: "complete",
+      finishReason: "stop",
+    });
+    expect(await reply(user, sessionId, messageId)).toMatchObject({
+      content: "old new",
+      status: "complete",
+      generation: next.generation,
+    });
+  });
+
+  test("another user's identity cannot append, finalize or read the log", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    const bob = await asUser(t, "bob");
+    expect(await errorData(append(bob, messageId, generation, 0, "x"))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(
+      await errorData(
+        bob.mutation(internal.chatStreaming.finalizeStreamMessage, {
+          messageId,
+          generation,
+          status: "complete",
+        }),
+      ),
+    ).toMatchObject({ code: "NotFound" });
+    expect(
+      await errorData(
+        bob.query(api.chatStreaming.listStreamChunks, { messageId, generation, page: 0 }),
+      ),
+    ).toMatchObject({ code: "NotFound" });
+    expect(await liveText(user, messageId, generation)).toBe("");
+  });
+});
+
+describe("listStreamChunks paging", () => {
+  test("pages hold PAGE_SIZE chunks; a full page never changes; text joins to the whole log", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    const chunks = Array.from({ length: STREAM_PAGE_SIZE * 2 + 3 }, (_, i) => `[${i}]`);
+    for (const [seq, text] of chunks.entries())
+      await append(user, messageId, generation, seq, text);
+    const page0 = await user.query(api.chatStreaming.listStreamChunks, {
+      messageId,
+      generation,
+      page: 0,
+    });
+    expect(page0).toEqual({
+      text: chunks.slice(0, STREAM_PAGE_SIZE).join(""),
+      chunkCount: STREAM_PAGE_SIZE,
+      full: true,
+    });
+    const page2 = await user.query(api.chatStreaming.listStreamChunks, {
+      messageId,
+      generation,
+      page: 2,
+    });
+    expect(page2).toEqual({ text: chunks.slice(-3).join(""), chunkCount: 3, full: false });
+    expect(await liveText(user, messageId, generation)).toBe(chunks.join(""));
+  });
+
+  test("bytes a follower receives grow linearly with the reply's length", async () => {
+    // A follower re-receives its current page on every flush: total bytes / text length is
+    // bounded by the page size, however long the reply gets.
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    const ratios: number[] = [];
+    let received = 0;
+    let text = "";
+    for (let seq = 0; seq < STREAM_PAGE_SIZE * 8; seq++) {
+      const chunk = `token${seq} `;
+      text += chunk;
+      await append(user, messageId, generation, seq, chunk);
+      const page = Math.floor(seq / STREAM_PAGE_SIZE);
+      const result = await user.query(api.chatStreaming.listStreamChunks, {
+        messageId,
+        generation,
+        page,
+      });
+      received += JSON.stringify(result).length;
+      if ((seq + 1) % (STREAM_PAGE_SIZE * 2) === 0) ratios.push(received / text.length);
+    }
+    const first = ratios[0] ?? 0;
+    for (const ratio of ratios) expect(ratio).toBeLessThan(first * 1.2);
+  });
+});
+
+describe("finalize, stop and cleanup", () => {
+  test("finalize writes the whole text into the message once and sets the token count", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "Hello");
+    await append(user, messageId, generation, 1, ", world");
+    const result = await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      messageId,
+      generation,
+      status: "complete",
+      finishReason: "stop",
+      tokenCount: 4,
+      usage: { promptTokens: 10, completionTokens: 4, totalTokens: 14 },
+    });
+    expect(result).toEqual({ finalized: true });
+    const done = await reply(user, sessionId, messageId);
+    expect(done).toMatchObject({
+      content: "Hello, world",
+      status: "complete",
+      isStreaming: false,
+      finishReason: "stop",
+      tokenCount: 4,
+    });
+    expect(done.timings?.completedAt).toBeGreaterThanOrEqual(done.timings?.firstTokenAt ?? 0);
+    // A later append is refused and tells the writer to stop.
+    expect(await append(user, messageId, generation, 2, "!")).toEqual({
+      outcome: "stopped",
+      shouldStop: true,
+    });
+  });
+
+  test("stop keeps the text so far, is immediate, and the writer is told to stop", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "Partial");
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId });
+    expect(await reply(user, sessionId, messageId)).toMatchObject({
+      status: "stopped",
+      isStreaming: false,
+      content: "Partial",
+    });
+    expect(await append(user, messageId, generation, 1, " more")).toEqual({
+      outcome: "stopped",
+      shouldStop: true,
+    });
+    expect(
+      await user.mutation(internal.chatStreaming.heartbeatStream, { messageId, generation }),
+    ).toEqual({ shouldStop: true });
+    // The writer's own finalize afterwards only fills in the token count.
+    await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      messageId,
+      generation,
+      status: "stopped",
+      tokenCount: 2,
+    });
+    expect(await reply(user, sessionId, messageId)).toMatchObject({
+      status: "stopped",
+      content: "Partial",
+      tokenCount: 2,
+    });
+    // Stopping a finished reply changes nothing.
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId });
+    expect((await reply(user, sessionId, messageId)).status).toBe("stopped");
+  });
+
+  test("another user cannot stop a reply", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId } = await startedReply(t);
+    const bob = await asUser(t, "bob");
+    expect(
+      await errorData(bob.mutation(api.chatStreaming.stopGeneration, { messageId })),
+    ).toMatchObject({ code: "NotFound" });
+    expect((await reply(user, sessionId, messageId)).isStreaming).toBe(true);
+  });
+
+  test("chunk rows of a finished reply are cleaned up later, without losing text", async () => {
+    vi.useFakeTimers();
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    for (let seq = 0; seq < 5; seq++) await append(user, messageId, generation, seq, `${seq}`);
+    await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      messageId,
+      generation,
+      status: "complete",
+      finishReason: "stop",
+    });
+    const countChunks = () =>
+      t.run(async (ctx) => (await ctx.db.query("streamChunks").collect()).length);
+    expect(await countChunks()).toBe(5);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await countChunks()).toBe(0);
+    expect((await reply(user, sessionId, messageId)).content).toBe("01234");
+  });
+
+  test("cleanup never deletes the chunks of a generation still being written", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "live");
+    await t.mutation(internal.chatStreaming.cleanupChunksBypassingAccessControl, {
+      messageId,
+      generation,
+    });
+    expect(await liveText(user, messageId, generation)).toBe("live");
+  });
+});
+
+describe("crash detection", () => {
+  test("the scheduled check interrupts a reply whose writer went silent, keeping its text", async () => {
+    vi.useFakeTimers();
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "half a rep");
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const interrupted = await reply(user, sessionId, messageId);
+    expect(interrupted).toMatchObject({
+      status: "interrupted",
+      isStreaming: false,
+      content: "half a rep",
+    });
+    expect(interrupted.error).toMatch(/continue/);
+  });
+
+  test("a reply with recent heartbeats is left alone; the check is rescheduled", async () => {
+    vi.useFakeTimers();
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    vi.advanceTimersByTime(20_000);
+    await append(user, messageId, generation, 0, "still going");
+    vi.advanceTimersByTime(10_001); // the first check (30 s after start) runs now
+    await t.finishInProgressScheduledFunctions();
+    expect((await reply(user, sessionId, messageId)).isStreaming).toBe(true);
+    vi.advanceTimersByTime(20_000); // 30 s after the last heartbeat
+    await t.finishInProgressScheduledFunctions();
+    expect((await reply(user, sessionId, messageId)).status).toBe("interrupted");
+  });
+
+  test("the cron sweep interrupts every stream past STREAM_STALE_MS and no other", async () => {
+    vi.useFakeTimers();
+    const t = setupTest();
+    const a = await startedReply(t, "alice");
+    await append(a.user, a.messageId, a.generation, 0, "A");
+    vi.advanceTimersByTime(20_000);
+    const b = await startedReply(t, "bob");
+    vi.advanceTimersByTime(11_000);
+    // The scheduled checks are lost (e.g. a restart): only the sweep runs.
+    const { interrupted } = await t.mutation(
+      internal.chatStreaming.sweepStaleStreamsBypassingAccessControl,
+      {},
+    );
+    expect(interrupted).toBe(1);
+    expect(await reply(a.user, a.sessionId, a.messageId)).toMatchObject({
+      status: "interrupted",
+      content: "A",
+    });
+    expect((await reply(b.user, b.sessionId, b.messageId)).isStreaming).toBe(true);
+  });
+});
+
+describe("continue and regenerate bookkeeping", () => {
+  test("continue keeps content and bumps the generation; regenerate clears it", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "Part one.");
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId });
+    const cont = await user.mutation(internal.chatStreaming.startStreamingMessage, {
+      request: { kind: "continue", messageId },
+    });
+    expect(await reply(user, sessionId, messageId)).toMatchObject({
+      content: "Part one.",
+      status: "pending",
+      isStreaming: true,
+      generation: cont.generation,
+    });
+    expect(await liveText(user, messageId, cont.generation)).toBe("");
+    await append(user, messageId, cont.generation, 0, " Part two.");
+    await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      messageId,
+      generation: cont.generation,
+      status: "complete",
+      finishReason: "stop",
+    });
+    expect((await reply(user, sessionId, messageId)).content).toBe("Part one. Part two.");
+    expect(
+      await errorData(
+        user.mutation(internal.chatStreaming.startStreamingMessage, {
+          request: { kind: "continue", messageId },
+        }),
+      ),
+    ).toMatchObject({ code: "InvalidState" });
+    const regen = await user.mutation(internal.chatStreaming.startStreamingMessage, {
+      request: { kind: "regenerate", messageId },
+    });
+    expect(await reply(user, sessionId, messageId)).toMatchObject({
+      content: "",
+      isStreaming: true,
+      generation: regen.generation,
+    });
+  });
+});
+
+describe("sessions.remove", () => {
+  test("removes the chat's messages, stream rows and chunks", async () => {
+    vi.useFakeTimers();
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "text");
+    const keep = await startedReply(t, "carol");
+    await user.mutation(api.sessions.remove, { sessionId });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const left = await t.run(async (ctx) => ({
+      messages: (await ctx.db.query("messages").collect()).map((m) => m.sessionId),
+      streams: (await ctx.db.query("streams").collect()).map((s) => s.sessionId),
+      chunks: (await ctx.db.query("streamChunks").collect()).length,
+    }));
+    expect(left.messages.every((id) => id === keep.sessionId)).toBe(true);
+    expect(left.messages).toHaveLength(2);
+    expect(left.streams).toEqual([keep.sessionId]);
+    expect(left.chunks).toBe(0);
+    expect(await errorData(user.query(api.messages.list, { sessionId }))).toMatchObject({
+      code: "NotFound",
+    });
+  });
+});
