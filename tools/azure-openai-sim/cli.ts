@@ -61,7 +61,14 @@ async function main(): Promise<void> {
     console.error(USAGE);
     process.exit(2);
   }
-  const sim = await startSimulator(options);
+  const sim = await startSimulator(options).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new Error(
+        `Port ${options.port} is in use: pass --port with a free port (0 picks one).`,
+      );
+    }
+    throw error;
+  });
   const deployment = options.deployments?.[0] ?? "gpt-4o";
   console.log(`Azure OpenAI simulator listening on ${sim.url}
 

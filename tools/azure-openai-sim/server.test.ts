@@ -289,6 +289,25 @@ describe("deterministic replies", () => {
     expect(other.text).not.toBe(first.text);
   });
 
+  it("reads content given as text parts like plain strings", async () => {
+    const result = await collect(
+      await azure().chat.completions.create({
+        model: "gpt-4o",
+        stream: true,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "Parts " },
+              { type: "text", text: "work" },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(result.text).toBe(simulatedReply("Parts work", { tokens: 40 }).text);
+  });
+
   it("uses the server seed", async () => {
     const seeded = await startSimulator({ rate: 0, ttft: 0, seed: 7 });
     try {
@@ -792,6 +811,18 @@ describe("bad requests get Azure's error shapes", () => {
     );
     expect(unknown.status).toBe(400);
     expect(unknown.body.error?.message).toMatch(/API version not supported/);
+  });
+
+  it("stream_options without stream, and a bad max_tokens", async () => {
+    const options = await post(
+      dated,
+      JSON.stringify({ messages: ask("hi"), stream_options: { include_usage: true } }),
+    );
+    expect(options.status).toBe(400);
+    expect(options.body.error?.message).toMatch(/only allowed when 'stream' is enabled/);
+    const max = await post(dated, JSON.stringify({ messages: ask("hi"), max_tokens: 0 }));
+    expect(max.status).toBe(400);
+    expect(max.body.error?.message).toMatch(/max_tokens/);
   });
 
   it("missing key and a bad directive", async () => {

@@ -346,6 +346,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const messages = readMessages(body);
     entry.stream = body.stream === true;
+    validateOptions(body);
     const plan = makePlan(entry, body, messages);
     if (plan.fault) entry.fault = plan.fault;
     await respond(item, plan, headers);
@@ -977,6 +978,28 @@ function readMessages(body: Record<string, unknown>): ChatMessage[] {
     }
     return { role: role === "developer" ? "system" : role, text: contentText(content) };
   });
+}
+
+function validateOptions(body: Record<string, unknown>): void {
+  if (body.stream_options != null && body.stream !== true) {
+    throw invalidRequest(
+      "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+      "stream_options",
+    );
+  }
+  for (const name of ["max_tokens", "max_completion_tokens"]) {
+    const value = body[name];
+    if (value == null) continue;
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      throw invalidRequest(`Invalid type for '${name}': expected an integer.`, name);
+    }
+    if (value < 1) {
+      throw invalidRequest(
+        `Invalid '${name}': integer below minimum value. Expected a value >= 1, but got ${value} instead.`,
+        name,
+      );
+    }
+  }
 }
 
 function contentText(content: unknown): string {
