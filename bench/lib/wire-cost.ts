@@ -1,0 +1,159 @@
+import { convexToJson, type Value } from "convex/values";
+import { simulatedReply } from "../../tools/azure-openai-sim/server";
+import { Journal, type JournalCommit } from "./journal";
+import type { BenchStack } from "./stack";
+import { ChatViewer, nowMs, signInAnonymously, type TextSample } from "./viewer";
+
+/** What one streamed reply cost, measured at the viewer's WebSocket and in the database journal. */
+export type ReplyCost = {
+  tokens: number;
+  rate: number;
+  /** UTF-8 bytes of the final reply text. */
+  textBytes: number;
+  /** Frames and bytes (payload + frame headers) the viewer's WebSocket received from send to final. */
+  frames: number;
+  viewerBytes: number;
+  /** appendStreamChunk commits (one per flush) for this reply. */
+  flushes: number;
+  /** All commits (mutations) from send to final: start, flushes, finalize, sign-posts. */
+  commits: number;
+  /** Bytes the backend appended to its commit journal (every written document as JSON), by table. */
+  dbBytes: number;
+  dbBytesByTable: Record<string, number>;
+  /** Computed, not measured: the same flushes if each re-sent messages.list with the whole text so far. */
+  naiveViewerBytes: number;
+  /** The viewer's final text equals the simulator's streamed text, byte for byte. */
+  exact: boolean;
+  /** Times the viewer's text changed other than by appending (lost, duplicated or rewritten text). */
+  nonAppends: number;
+  durationMs: number;
+  /** Flush commit times (ms, from the chunk rows' _creationTime), in seq order. */
+  flushTimes: number[];
+  flushTextLengths: number[];
+};
+
+/** A prompt the simulator answers with `tokens` pieces at `rate` pieces/s, right away. */
+export function benchPrompt(topic: string, tokens: number, rate: number, ttft = 0): string {
+  return `Explain ${topic} in detail [[sim tokens=${tokens} rate=${rate} ttft=${ttft}]]`;
+}
+
+/** Header bytes of a server-to-client WebSocket frame with `n` payload bytes. */
+export function frameHeaderBytes(n: number): number {
+  return n < 126 ? 2 : n < 65_536 ? 4 : 10;
+}
+
+function jsonStringBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text)) - 2;
+}
+
+/**
+ * The bytes a viewer would receive if every flush re-sent the chat's message list with the whole
+ * text so far (the naive design), for the flush sequence measured: one Transition frame per flush,
+ * shaped exactly like the real messages.list frames.
+ */
+export function naiveBytesFor(
+  listJsonWithEmptyReply: string,
+  flushTexts: readonly string[],
+): number {
+  const frameBase = Buffer.byteLength(
+    `{"type":"Transition","startVersion":{"querySet":3,"identity":1,"ts":"QEiJCQnd6hg="},"endVersion":{"querySet":3,"identity":1,"ts":"QEiJCQnd6hg="},"modifications":[{"type":"QueryUpdated","queryId":0,"value":${listJsonWithEmptyReply},"logLines":[],"journal":null}]}`,
+  );
+  let total = 0;
+  let prefixBytes = 0;
+  for (const text of flushTexts) {
+    prefixBytes += jsonStringBytes(text);
+    const frame = frameBase + prefixBytes;
+    total += frame + frameHeaderBytes(frame);
+  }
+  return total;
+}
+
+function chunkRows(commits: JournalCommit[], messageId: string) {
+  const rows = new Map<number, { seq: number; text: string; t: number }>();
+  for (const commit of commits) {
+    for (const write of commit.writes) {
+      const doc = write.doc;
+      if (write.table !== "streamChunks" || doc === null || doc.messageId !== messageId) continue;
+      const seq = doc.seq as number;
+      if (!rows.has(seq)) {
+        rows.set(seq, { seq, text: doc.text as string, t: doc._creationTime as number });
+      }
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** One signed-in viewer watching a fresh chat, ready to send. */
+export async function openViewer(stack: BenchStack, keepPayloads = false) {
+  const token = await signInAnonymously(stack.backendUrl);
+  const viewer = new ChatViewer(stack.backendUrl, token, { keepPayloads });
+  const sessionId = await viewer.createSession();
+  await viewer.watch(sessionId);
+  return { viewer, sessionId };
+}
+
+/** Streams one reply of `tokens` pieces at `rate` pieces/s into a fresh chat and measures its cost. */
+export async function measureReply(
+  stack: BenchStack,
+  options: { tokens: number; rate: number; topic?: string; timeoutMs?: number },
+): Promise<ReplyCost & { samples: TextSample[]; tokenTimes: Array<{ end: number; t: number }> }> {
+  const { viewer, sessionId } = await openViewer(stack);
+  try {
+    const journal = new Journal(stack.dataDir);
+    const prompt = benchPrompt(options.topic ?? "streaming", options.tokens, options.rate);
+    const offset = journal.size();
+    const requestsBefore = stack.sim.requests().length;
+    viewer.resetCounters();
+    const started = nowMs();
+    const sent = await viewer.send(sessionId, prompt);
+    const final = await viewer.waitForFinal(options.timeoutMs ?? 180_000);
+    // Frames for the page subscriptions dropped at finalize arrive right after it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const durationMs = nowMs() - started;
+    const commits = journal.readFrom(offset);
+
+    const request = stack.sim.requests().slice(requestsBefore).at(-1);
+    if (!request) throw new Error("the simulator saw no request");
+    const rows = chunkRows(commits, sent.messageId);
+    const dbBytesByTable: Record<string, number> = {};
+    for (const commit of commits) {
+      for (const write of commit.writes) {
+        dbBytesByTable[write.table] = (dbBytesByTable[write.table] ?? 0) + write.bytes;
+      }
+    }
+    const emptyReplyList = (viewer.list ?? []).map((m) =>
+      m._id === sent.messageId ? { ...m, content: "", isStreaming: true, status: "streaming" } : m,
+    );
+    const pieces = simulatedReply(prompt).pieces;
+    const tokenTimes: Array<{ end: number; t: number }> = [];
+    let end = 0;
+    request.chunkTimes.forEach((t, i) => {
+      end += pieces[i]?.length ?? 0;
+      tokenTimes.push({ end, t });
+    });
+    return {
+      tokens: options.tokens,
+      rate: options.rate,
+      textBytes: Buffer.byteLength(final.content),
+      frames: viewer.counter.frames,
+      viewerBytes: viewer.counter.wireBytes,
+      flushes: rows.length,
+      commits: commits.length,
+      dbBytes: commits.reduce((sum, c) => sum + c.bytes, 0),
+      dbBytesByTable,
+      naiveViewerBytes: naiveBytesFor(
+        JSON.stringify(convexToJson(emptyReplyList as unknown as Value)),
+        rows.map((r) => r.text),
+      ),
+      exact: final.content === request.text && request.endReason === "complete",
+      nonAppends: viewer.nonAppends,
+      durationMs,
+      flushTimes: rows.map((r) => r.t),
+      flushTextLengths: rows.map((r) => r.text.length),
+      samples: viewer.samples,
+      tokenTimes,
+    };
+  } finally {
+    await viewer.close();
+  }
+}

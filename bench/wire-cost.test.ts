@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBenchStack, type BenchStack } from "./lib/stack";
+import { measureReply, type ReplyCost } from "./lib/wire-cost";
+
+// Smoke version of bench scenario 1: a regression to quadratic traffic (text re-sent per flush)
+// or to lost/duplicated text fails here; the full figures come from `npm run bench`.
+describe("wire cost of a streamed reply", () => {
+  let stack: BenchStack;
+  let short: ReplyCost;
+  let long: ReplyCost;
+
+  beforeAll(async () => {
+    stack = await startBenchStack();
+    // Warm-up: the first action loads the model client; not measured.
+    await measureReply(stack, { tokens: 20, rate: 0, topic: "warm-up" });
+    short = await measureReply(stack, { tokens: 300, rate: 300, topic: "caching" });
+    long = await measureReply(stack, { tokens: 1200, rate: 300, topic: "indexes" });
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("delivers exactly the text the model streamed, only ever appending", () => {
+    for (const reply of [short, long]) {
+      expect(reply.exact).toBe(true);
+      expect(reply.nonAppends).toBe(0);
+      expect(reply.flushes).toBeGreaterThan(5);
+    }
+  });
+
+  it("sends a viewer bytes that grow linearly with the reply length", () => {
+    const textGrowth = long.textBytes / short.textBytes;
+    const byteGrowth = long.viewerBytes / short.viewerBytes;
+    // ~4x the text; quadratic traffic would be ~16x.
+    expect(textGrowth).toBeGreaterThan(3);
+    expect(byteGrowth).toBeLessThan(textGrowth * 1.3);
+  });
+
+  it("sends far less than re-sending the whole text on every flush would", () => {
+    // Pages of 16 chunks are re-sent as they fill, plus ~250 bytes of protocol per update.
+    expect(long.viewerBytes / long.textBytes).toBeLessThan(25);
+    expect(long.viewerBytes).toBeLessThan(long.naiveViewerBytes / 2);
+  });
+});
