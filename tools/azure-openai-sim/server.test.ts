@@ -493,10 +493,13 @@ describe("faults", () => {
     const reading = (async () => {
       for await (const chunk of stream) received.push(chunk.choices[0]?.delta?.content ?? "");
     })();
+    const expected = simulatedReply("Hang", { tokens: 40 }).pieces.slice(0, 5).join("");
+    for (let i = 0; i < 100 && received.join("") !== expected; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Nothing more arrives while the stream stays open.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(received.join("")).toBe(
-      simulatedReply("Hang", { tokens: 40 }).pieces.slice(0, 5).join(""),
-    );
+    expect(received.join("")).toBe(expected);
     expect(sim.requests()[0]?.endedAt).toBeNull();
     controller.abort();
     await reading.catch(() => undefined);
