@@ -246,6 +246,31 @@ describe("faults and recovery", () => {
     });
   });
 
+  test("a stall before the response headers is cut by the idle timer", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=stall-before-headers]] Anything";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply).toMatchObject({ status: "interrupted", content: "", isStreaming: false });
+    expect(reply.error).toMatch(/sent nothing/);
+    await sim.settled();
+    expect(sim.requests()[0]?.endReason).toBe("client-aborted");
+  });
+
+  test("a malformed stream ends in an error with the partial kept", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=malformed at=8]] Tell me about logs";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply.isStreaming).toBe(false);
+    expect(["error", "interrupted"]).toContain(reply.status);
+    expect(reply.error).toBeTruthy();
+    expect(reply.content).toBe(sim.requests()[0]?.text);
+    expect(expectedReply(content).startsWith(reply.content)).toBe(true);
+  });
+
   test("finish_reason length: complete but continuable, continued exactly", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
@@ -381,6 +406,16 @@ describe("sending rules", () => {
     expect(await user.query(api.messages.list, { sessionId })).toEqual([]);
   });
 
+  test("special-token text in a message is sent and counted like any other text", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=disconnect at=4]] what does <|endoftext|> mean";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply.status).toBe("interrupted");
+    expect(reply.tokenCount).toBeGreaterThan(0);
+  });
+
   test("regenerate replaces the reply in the same message", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
@@ -424,6 +459,21 @@ describe("configuration errors", () => {
     expect(reply.status).toBe("error");
     expect(reply.error).toMatch(/AZURE_OPENAI_ENDPOINT.*AZURE_OPENAI_DEPLOYMENT.*OPENAI_MODEL/);
     expect(await t.query(api.modelInfo.get, {})).toEqual({ provider: "none", simulated: false });
+  });
+
+  test("modelInfo names the provider and whether it is the simulator", async () => {
+    const t = setupTest();
+    expect(await t.query(api.modelInfo.get, {})).toEqual({
+      provider: "azure",
+      simulated: false,
+      model: "gpt-4o",
+    });
+    useEnv({ AZURE_OPENAI_API_KEY: undefined, SIMULATED_MODEL: "1" });
+    expect(await t.query(api.modelInfo.get, {})).toEqual({
+      provider: "azure-entra",
+      simulated: true,
+      model: "gpt-4o",
+    });
   });
 
   test("a rejected key is reported with the variable to check", async () => {

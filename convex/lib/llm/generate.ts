@@ -12,6 +12,7 @@ import { readEnv, readNumberEnv } from "../env";
 import { appErrorData } from "../errors";
 import { FlushPolicy } from "../flushPolicy";
 import { streamSettings } from "../limits";
+import type { GenerationContext } from "../../model/messages";
 import type { FinalizeFields, TokenUsage } from "../../model/streams";
 import { createChatProvider, ProviderConfigError, type ChatProvider } from "./providers";
 import { countTokens, fitToBudget, type PromptMessage } from "./tokens";
@@ -43,7 +44,6 @@ type StreamOutcome = {
  * the text written so far kept.
  */
 export async function runGeneration(ctx: ActionCtx, { messageId, generation }: Generation) {
-  const settings = streamSettings();
   const finalize = async (fields: FinalizeFields) => {
     try {
       await ctx.runMutation(internal.chatStreaming.finalizeStreamMessage, {
@@ -72,6 +72,25 @@ export async function runGeneration(ctx: ActionCtx, { messageId, generation }: G
   }
   if (context === null) return; // stopped or superseded before it began
 
+  try {
+    await streamGeneration(ctx, { messageId, generation }, context, finalize);
+  } catch (error) {
+    // A bug must not leave the reply "streaming": finalize keeps whatever text was written.
+    await finalize({ status: "error", error: `The reply failed: ${describeError(error)}` });
+  }
+}
+
+async function streamGeneration(
+  ctx: ActionCtx,
+  { messageId, generation }: Generation,
+  context: {
+    history: PromptMessage[];
+    continueFrom: string | null;
+    priorTokenCount: number | null;
+  },
+  finalize: (fields: FinalizeFields) => Promise<void>,
+) {
+  const settings = streamSettings();
   let provider: ChatProvider;
   try {
     provider = createChatProvider();
@@ -141,10 +160,7 @@ export async function runGeneration(ctx: ActionCtx, { messageId, generation }: G
   });
 }
 
-function buildPrompt(context: {
-  history: { role: "user" | "assistant"; content: string }[];
-  continueFrom: string | null;
-}): PromptMessage[] {
+function buildPrompt(context: GenerationContext): PromptMessage[] {
   const budget = readNumberEnv("CHAT_HISTORY_TOKEN_BUDGET", DEFAULT_HISTORY_TOKEN_BUDGET);
   const turns: PromptMessage[] = [...context.history];
   if (context.continueFrom !== null) {

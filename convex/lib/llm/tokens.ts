@@ -9,7 +9,8 @@ let encoder: Tiktoken | null = null;
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
   encoder ??= new Tiktoken(o200k_base);
-  return encoder.encode(text).length;
+  // Special-token text such as <|endoftext|> in a message is counted as plain text, not refused.
+  return encoder.encode(text, [], []).length;
 }
 
 export type PromptMessage = { role: "system" | "user" | "assistant"; content: string };
