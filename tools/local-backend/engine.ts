@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { inspect } from "node:util";
@@ -92,6 +92,16 @@ type RegisteredFunction = {
 };
 
 const callStorage = new AsyncLocalStorage<CallContext>();
+
+// The async context of the module's load: no function call, no convex-test transaction. Work
+// triggered from inside a call (commit notifications, scheduled jobs) starts from here, or it
+// would inherit the caller's transaction state (a timer firing inside a committed mutation).
+const rootScope = new AsyncResource("local-backend");
+
+/** Runs `fn` outside every function call and transaction context. */
+export function detached<T>(fn: () => T): T {
+  return rootScope.runInAsyncScope(fn);
+}
 
 /** The identity of a verified user token as `ctx.auth.getUserIdentity()` returns it. */
 export type Identity = UserIdentity & Record<string, Value>;
@@ -190,7 +200,7 @@ function installConsole(): void {
       return (...args: unknown[]) => {
         const line = `[${level}] ${formatLogArgs(args)}`;
         ctx.logLines.push(line);
-        callStorage.exit(() => ctx.echo(line));
+        detached(() => ctx.echo(line));
       };
     },
   });
@@ -306,14 +316,15 @@ export class Engine {
     // attributed to (or restricted like) the function that triggered them.
     this.options = {
       ...options,
-      log: (line) => callStorage.exit(() => options.log(line)),
-      onCommit: (commit) => callStorage.exit(() => options.onCommit(commit)),
-      onSchedule: (request) => callStorage.exit(() => options.onSchedule(request)),
+      log: (line) => detached(() => options.log(line)),
+      onCommit: (commit) => detached(() => options.onCommit(commit)),
+      onSchedule: (request) => detached(() => options.onSchedule(request)),
     };
   }
 
   /** Loads the functions folder and starts an empty (or restored) database. */
   static async load(options: EngineOptions, state?: EngineState): Promise<Engine> {
+    process.setSourceMapsEnabled(true);
     installConsole();
     installEnv();
     const engine = new Engine(options);
@@ -602,7 +613,8 @@ export class Engine {
 }
 
 function errorStack(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return stack.replace(/\?tsx-namespace=[^:)]+/g, "");
 }
 
 let requestCounter = 0;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { clearTimeout, setTimeout } from "node:timers";
 import type { Value } from "convex/values";
-import type { Engine, ScheduleRequest } from "./engine";
+import { detached, type Engine, type ScheduleRequest } from "./engine";
 import { writeFileAtomic } from "./store";
 
 // Timers come from node:timers: convex-test makes the global setTimeout throw inside mutations,
@@ -28,13 +28,15 @@ export class JobScheduler {
     const existing = this.timers.get(jobId);
     if (existing) clearTimeout(existing);
     const delay = Math.max(0, runAtMs - Date.now());
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(jobId);
-        if (delay > MAX_TIMER_MS) this.arm(jobId, runAtMs);
-        else void this.run(jobId);
-      },
-      Math.min(delay, MAX_TIMER_MS),
+    const timer = detached(() =>
+      setTimeout(
+        () => {
+          this.timers.delete(jobId);
+          if (delay > MAX_TIMER_MS) this.arm(jobId, runAtMs);
+          else void this.run(jobId);
+        },
+        Math.min(delay, MAX_TIMER_MS),
+      ),
     );
     timer.unref();
     this.timers.set(jobId, timer);
@@ -229,11 +231,13 @@ export class CronRunner {
   }
 
   private arm(name: string, atMs: number): void {
-    const timer = setTimeout(
-      () => {
-        void this.fire(name);
-      },
-      Math.min(MAX_TIMER_MS, Math.max(0, atMs - Date.now())),
+    const timer = detached(() =>
+      setTimeout(
+        () => {
+          void this.fire(name);
+        },
+        Math.min(MAX_TIMER_MS, Math.max(0, atMs - Date.now())),
+      ),
     );
     timer.unref();
     this.timers.set(name, timer);

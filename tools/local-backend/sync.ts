@@ -1,7 +1,7 @@
 import type { WebSocket } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { CallOutcome, Engine, Identity, ReadInfo } from "./engine";
-import { canonicalUdfPath } from "./engine";
+import { canonicalUdfPath, detached } from "./engine";
 import { TokenRejected, type TokenVerifier } from "./auth";
 
 /** Encodes a u64 timestamp the way the sync protocol does: 8 bytes little-endian, base64. */
@@ -404,11 +404,11 @@ export class SyncServer {
   }
 
   private retain(udfPath: string, args: Record<string, Value>, identity: Identity | null): string {
-    const key = JSON.stringify([udfPath, identity?.tokenIdentifier ?? null, convexToJson(args)]);
+    // Identities with the same claims share results; a refreshed token with new claims does not.
+    const key = JSON.stringify([udfPath, convexToJson(identity), convexToJson(args)]);
     const existing = this.subscriptions.get(key);
     if (existing) {
       existing.refs += 1;
-      if (identity !== null) existing.identity = identity;
       return key;
     }
     this.subscriptions.set(key, {
@@ -436,21 +436,23 @@ export class SyncServer {
       return;
     }
     this.pumping = true;
-    setImmediate(() => {
-      this.pump()
-        .catch((error: unknown) => {
-          this.host.log(
-            `sync: pump failed: ${error instanceof Error ? error.stack : String(error)}`,
-          );
-        })
-        .finally(() => {
-          this.pumping = false;
-          if (this.pumpAgain) {
-            this.pumpAgain = false;
-            this.schedulePump();
-          }
-        });
-    });
+    detached(() =>
+      setImmediate(() => {
+        this.pump()
+          .catch((error: unknown) => {
+            this.host.log(
+              `sync: pump failed: ${error instanceof Error ? error.stack : String(error)}`,
+            );
+          })
+          .finally(() => {
+            this.pumping = false;
+            if (this.pumpAgain) {
+              this.pumpAgain = false;
+              this.schedulePump();
+            }
+          });
+      }),
+    );
   }
 
   private needsRun(sub: Subscription, tables: Set<string>, all: boolean): boolean {

@@ -106,3 +106,11 @@ export const envValue = action({
   args: { name: v.string() },
   handler: async (_ctx, { name }) => process.env[name] ?? null,
 });
+
+export const jobs = query({
+  args: {},
+  handler: async (ctx) => {
+    const jobs = await ctx.db.system.query("_scheduled_functions").take(1000);
+    return jobs.map((job) => ({ name: job.name, state: job.state.kind }));
+  },
+});

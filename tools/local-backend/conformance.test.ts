@@ -1,0 +1,497 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import { anyApi } from "convex/server";
+import { ConvexError, type Value } from "convex/values";
+import { startLocalBackend, type LocalBackend } from "./index";
+import {
+  FIXTURE_FUNCTIONS_DIR,
+  RawSyncClient,
+  startTestIssuer,
+  waitFor,
+  type TestIssuer,
+} from "./test-helpers";
+
+// The fixture app is untyped from here: functions are addressed by name, as clients do on the wire.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const api = anyApi as any;
+
+type Note = { _id: string; text: string; author?: string };
+
+let backend: LocalBackend;
+let issuer: TestIssuer;
+const logLines: string[] = [];
+const clients: ConvexClient[] = [];
+
+function client(options: ConstructorParameters<typeof ConvexClient>[1] = {}): ConvexClient {
+  const c = new ConvexClient(backend.url, { logger: false, ...options });
+  clients.push(c);
+  return c;
+}
+
+async function callFunction(path: string, args: Record<string, unknown>): Promise<Response> {
+  return await fetch(`${backend.url}/api/function`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ path, args, format: "convex_encoded_json" }),
+  });
+}
+
+function latest<T>(values: T[]): T | undefined {
+  return values[values.length - 1];
+}
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  backend = await startLocalBackend({
+    port: 0,
+    sitePort: 0,
+    functionsDir: FIXTURE_FUNCTIONS_DIR,
+    env: { TEST_AUTH_ISSUER: issuer.issuer, GREETING: "hello" },
+    log: (line) => logLines.push(line),
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await backend?.close();
+  await issuer?.close();
+});
+
+describe("queries over WebSocket", () => {
+  it("delivers a subscription's result, updates it after a mutation and stops after unsubscribe", async () => {
+    const c = client();
+    const seen: string[][] = [];
+    const unsubscribe = c.onUpdate(api.notes.list, {}, (notes: Note[]) => {
+      seen.push(notes.map((n) => n.text));
+    });
+    await waitFor(() => (seen.length > 0 ? true : undefined), "the first result");
+    const before = latest(seen)!;
+    await c.mutation(api.notes.add, { text: "subscribed" });
+    // mutation() resolves only once the covering Transition arrived, so the update is there.
+    expect(latest(seen)).toEqual([...before, "subscribed"]);
+    unsubscribe();
+    const count = seen.length;
+    await c.mutation(api.notes.add, { text: "after unsubscribe" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen.length).toBe(count);
+  });
+
+  it("re-sends a query only when its result changed", async () => {
+    const raw = await RawSyncClient.connect(backend.url);
+    raw.send({
+      type: "ModifyQuerySet",
+      baseVersion: 0,
+      newVersion: 1,
+      modifications: [
+        { type: "Add", queryId: 0, udfPath: "counters:get", args: [{ name: "only-changed-a" }] },
+        { type: "Add", queryId: 1, udfPath: "counters:get", args: [{ name: "only-changed-b" }] },
+        { type: "Add", queryId: 2, udfPath: "notes:chatty", args: [{}] },
+      ],
+    });
+    const first = await raw.next("Transition", 0);
+    expect(first.startVersion).toEqual({ querySet: 0, identity: 0, ts: "AAAAAAAAAAA=" });
+    expect((first.endVersion as { querySet: number }).querySet).toBe(1);
+    const firstMods = first.modifications as Array<Record<string, unknown>>;
+    expect(firstMods.map((m) => [m.queryId, m.type, m.value]).sort()).toEqual([
+      [0, "QueryUpdated", 0],
+      [1, "QueryUpdated", 0],
+      [2, "QueryUpdated", "logged"],
+    ]);
+    expect(firstMods.find((m) => m.queryId === 2)?.logLines).toEqual([
+      "[LOG] 'hello from a query' 42",
+    ]);
+
+    const http = new ConvexHttpClient(backend.url);
+    const from = raw.messages.length;
+    await http.mutation(api.counters.increment, { name: "only-changed-b" });
+    const update = await raw.next("Transition", from);
+    expect(update.startVersion).toEqual(first.endVersion);
+    expect(update.modifications).toEqual([
+      { type: "QueryUpdated", queryId: 1, value: 1, logLines: [], journal: null },
+    ]);
+    // A write to a table none of the queries read sends nothing.
+    const quiet = raw.messages.length;
+    await http.mutation(api.notes.add, { text: "unrelated" });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(raw.messages.slice(quiet).filter((m) => m.type === "Transition")).toEqual([]);
+    raw.close();
+  });
+
+  it("answers a query on a failing function with the error, to callbacks and to query()", async () => {
+    const c = client();
+    const errors: Error[] = [];
+    c.onUpdate(
+      api.notes.boom,
+      {},
+      () => {},
+      (error) => errors.push(error),
+    );
+    const error = await waitFor(() => errors[0], "the query error");
+    expect(error.message).toContain("the query failed on purpose");
+    await expect(c.query(api.notes.boom, {})).rejects.toThrow("the query failed on purpose");
+    const data = await c.query(api.notes.rejected, {}).catch((e: unknown) => e);
+    expect(data).toBeInstanceOf(ConvexError);
+    expect((data as ConvexError<Value>).data).toEqual({
+      code: "NotFound",
+      message: "No such note",
+    });
+  });
+
+  it("returns paginated queries page by page with loadMore", async () => {
+    const http = new ConvexHttpClient(backend.url);
+    const existing = ((await http.query(api.notes.list, {})) as Note[]).length;
+    for (let i = 0; i < 25; i++) await http.mutation(api.notes.add, { text: `page-${i}` });
+    const c = client();
+    const results: Array<{ results: Note[]; status: string; loadMore: (n: number) => boolean }> =
+      [];
+    c.onPaginatedUpdate_experimental(api.notes.page, {}, { initialNumItems: 10 }, (result) => {
+      results.push(
+        result as unknown as { results: Note[]; status: string; loadMore: (n: number) => boolean },
+      );
+    });
+    const total = existing + 25;
+    let page = await waitFor(() => latest(results), "the first page");
+    expect(page.results).toHaveLength(10);
+    expect(page.status).toBe("CanLoadMore");
+    while (page.status !== "Exhausted") {
+      const shown = page.results.length;
+      page.loadMore(10);
+      page = await waitFor(() => {
+        const last = latest(results)!;
+        return last.results.length > shown || last.status === "Exhausted" ? last : undefined;
+      }, "the next page");
+    }
+    expect(page.results).toHaveLength(total);
+    expect(page.results.slice(-25).map((n) => n.text)).toEqual(
+      Array.from({ length: 25 }, (_, i) => `page-${i}`),
+    );
+    await http.mutation(api.notes.add, { text: "page-late" });
+    const grown = await waitFor(
+      () => (latest(results)!.results.length === total + 1 ? latest(results) : undefined),
+      "the new note in the last page",
+    );
+    expect(latest(grown.results)!.text).toBe("page-late");
+  });
+});
+
+describe("mutations and actions", () => {
+  it("executes the mutations of a connection in the order they were sent", async () => {
+    const c = client();
+    const sent = Array.from({ length: 40 }, (_, seq) =>
+      c.mutation(api.counters.record, { kind: "ordering", seq }),
+    );
+    await Promise.all(sent);
+    expect(await c.query(api.counters.events, { kind: "ordering" })).toEqual(
+      Array.from({ length: 40 }, (_, seq) => seq),
+    );
+  });
+
+  it("settles optimistic updates on the server's result", async () => {
+    const c = client();
+    const seen: string[][] = [];
+    c.onUpdate(api.notes.list, {}, (notes: Note[]) => seen.push(notes.map((n) => n._id)));
+    await waitFor(() => latest(seen), "the list");
+    const optimistic: string[][] = [];
+    const id = (await c.mutation(
+      api.notes.add,
+      { text: "optimistic" },
+      {
+        optimisticUpdate: (store, args: { text: string }) => {
+          const current = store.getQuery(api.notes.list, {}) as Note[] | undefined;
+          if (current === undefined) return;
+          const next = [...current, { _id: "optimistic-id", text: args.text }];
+          optimistic.push(next.map((n) => n._id));
+          store.setQuery(api.notes.list, {}, next);
+        },
+      },
+    )) as string;
+    expect(optimistic).toHaveLength(1);
+    expect(seen.some((ids) => ids.includes("optimistic-id"))).toBe(true);
+    const final = latest(seen)!;
+    expect(final).not.toContain("optimistic-id");
+    expect(final.filter((x) => x === id)).toHaveLength(1);
+  });
+
+  it("runs actions concurrently and lets them call queries and mutations", async () => {
+    const c = client();
+    const started = Date.now();
+    const slow = c.action(api.notes.slowAction, { ms: 400 });
+    const result = (await c.action(api.notes.addViaAction, { text: "from action" })) as {
+      id: string;
+      count: number;
+    };
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(await slow).toBe(400);
+    const notes = (await c.query(api.notes.list, {})) as Note[];
+    expect(notes.find((n) => n._id === result.id)?.text).toBe("from action");
+    expect(result.count).toBe(notes.length);
+  });
+
+  it("delivers ConvexError data over WebSocket and HTTP", async () => {
+    const c = client();
+    const ws = await c.mutation(api.notes.add, { text: "" }).catch((e: unknown) => e);
+    expect(ws).toBeInstanceOf(ConvexError);
+    expect((ws as ConvexError<Value>).data).toEqual({
+      code: "InvalidArgument",
+      message: "Text is empty",
+    });
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const overHttp = await http.mutation(api.notes.add, { text: "" }).catch((e: unknown) => e);
+    expect(overHttp).toBeInstanceOf(ConvexError);
+    expect((overHttp as ConvexError<Value>).data).toEqual({
+      code: "InvalidArgument",
+      message: "Text is empty",
+    });
+  });
+
+  it("rejects calls to internal and unknown functions like a real deployment", async () => {
+    const c = client();
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const notFound = /Could not find public function for 'notes:secretCount'/;
+    await expect(c.query(api.notes.secretCount, {})).rejects.toThrow(notFound);
+    await expect(http.query(api.notes.secretCount, {})).rejects.toThrow(notFound);
+    await expect(c.mutation(api.notes.addInternal, { text: "x" })).rejects.toThrow(
+      /Could not find public function for 'notes:addInternal'/,
+    );
+    await expect(http.action(api.nope.missing, {})).rejects.toThrow(
+      /Could not find public function for 'nope:missing'/,
+    );
+    const internalCall = await callFunction("notes:addInternal", { text: "x" });
+    expect(internalCall.status).toBe(560);
+    expect(await internalCall.json()).toMatchObject({
+      status: "error",
+      errorMessage: expect.stringMatching(/Could not find public function/),
+    });
+  });
+
+  it("serves the HTTP API for every function kind, with CORS for browsers", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    // `/api/function` takes args as an object and finds the function's kind itself.
+    const added = (await (await callFunction("notes:add", { text: "via function" })).json()) as {
+      status: string;
+      value: string;
+    };
+    expect(added.status).toBe("success");
+    const listed = (await (await callFunction("notes:list", {})).json()) as { value: Note[] };
+    expect(listed.value.some((n) => n._id === added.value)).toBe(true);
+    expect(await http.action(api.notes.envValue, { name: "GREETING" })).toBe("hello");
+    expect(await http.action(api.notes.envValue, { name: "CONVEX_SITE_URL" })).toBe(
+      backend.siteUrl,
+    );
+    const preflight = await fetch(`${backend.url}/api/mutation`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "http://localhost:3000",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,authorization",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+    const bad = await fetch(`${backend.url}/api/query`, { method: "POST", body: "{nope" });
+    expect(bad.status).toBe(400);
+  });
+
+  it("writes one log line per call with its duration and outcome", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    await http.query(api.notes.count, {});
+    await http.query(api.notes.boom, {}).catch(() => null);
+    expect(logLines).toContainEqual(
+      expect.stringMatching(/^\[local-backend\] query notes:count \d+\.\dms ok$/),
+    );
+    expect(logLines).toContainEqual(
+      expect.stringMatching(/^\[local-backend\] query notes:boom \d+\.\dms error$/),
+    );
+    expect(logLines.join("\n")).toMatch(
+      /the query failed on purpose\n\s+at handler \(.*notes\.ts:\d+:\d+\)/,
+    );
+  });
+});
+
+describe("authentication", { timeout: 20_000 }, () => {
+  it("accepts a valid token and exposes the identity to queries, actions and HTTP", async () => {
+    const token = await issuer.sign({ sub: "alice", name: "Alice", email: "a@example.com" });
+    const c = client();
+    const changes: boolean[] = [];
+    c.setAuth(
+      async () => token,
+      (ok) => changes.push(ok),
+    );
+    const identities: Array<Record<string, unknown> | null> = [];
+    c.onUpdate(api.notes.whoami, {}, (identity: Record<string, unknown> | null) =>
+      identities.push(identity),
+    );
+    const identity = await waitFor(() => {
+      const last = latest(identities);
+      return last ? last : undefined;
+    }, "the identity");
+    expect(changes).toContain(true);
+    expect(identity).toMatchObject({
+      subject: "alice",
+      issuer: issuer.issuer,
+      tokenIdentifier: `${issuer.issuer}|alice`,
+      name: "Alice",
+      email: "a@example.com",
+    });
+    expect(await c.action(api.notes.addViaAction, { text: "authed" })).toMatchObject({
+      who: "alice",
+    });
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    http.setAuth(token);
+    expect(await http.query(api.notes.whoami, {})).toMatchObject({ subject: "alice" });
+    const echo = await fetch(`${backend.siteUrl}/echo`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      body: "ping",
+    });
+    expect(echo.headers.get("x-subject")).toBe("alice");
+  });
+
+  it.each([
+    ["forged", () => issuer.forge({ sub: "mallory" })],
+    ["expired", () => issuer.sign({ sub: "late" }, { expiresInS: -60 })],
+    ["wrong-audience", () => issuer.sign({ sub: "elsewhere" }, { audience: "another-app" })],
+    [
+      "unsigned",
+      async () => {
+        const header = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
+        const body = Buffer.from(
+          JSON.stringify({ sub: "nobody", iss: issuer.issuer, aud: "local-backend-test" }),
+        ).toString("base64url");
+        return `${header}.${body}.`;
+      },
+    ],
+  ])("rejects a %s token over WebSocket and HTTP", async (_kind, makeToken) => {
+    const token = await makeToken();
+    const raw = await RawSyncClient.connect(backend.url);
+    raw.send({ type: "Authenticate", tokenType: "User", value: token, baseVersion: 0 });
+    const error = await raw.next("AuthError", 0);
+    expect(error).toMatchObject({ baseVersion: 0, authUpdateAttempted: true });
+    raw.close();
+
+    const c = client();
+    const changes: boolean[] = [];
+    c.setAuth(
+      async () => token,
+      (ok) => changes.push(ok),
+    );
+    await waitFor(() => (changes.includes(false) ? true : undefined), "the auth failure", 10_000);
+    expect(changes).not.toContain(true);
+    expect(await c.query(api.notes.whoami, {})).toBeNull();
+
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    http.setAuth(token);
+    await expect(http.query(api.notes.whoami, {})).rejects.toThrow(
+      /Unauthenticated|verif|provider/,
+    );
+  });
+
+  it("refreshes a token before it expires and keeps the connection authenticated", async () => {
+    let fetches = 0;
+    const c = client({ authRefreshTokenLeewaySeconds: 1 });
+    c.setAuth(async () => {
+      fetches += 1;
+      return await issuer.sign({ sub: "refresher", name: `v${fetches}` }, { expiresInS: 3 });
+    });
+    const names: string[] = [];
+    c.onUpdate(api.notes.whoami, {}, (identity: { name?: string } | null) => {
+      if (identity?.name) names.push(identity.name);
+    });
+    // v2 replaces the cached first token at once; v3 comes from the timer set for v2's expiry.
+    await waitFor(() => (names.includes("v3") ? true : undefined), "the refreshed token", 8_000);
+    expect(fetches).toBeGreaterThanOrEqual(3);
+    expect(names.slice(0, 3)).toEqual(["v1", "v2", "v3"]);
+  });
+});
+
+describe("HTTP actions, scheduler and crons", { timeout: 10_000 }, () => {
+  it("serves HTTP actions from convex/http.ts on the site port", async () => {
+    const hello = await fetch(`${backend.siteUrl}/hello?name=site`);
+    expect(hello.status).toBe(200);
+    expect(await hello.json()).toMatchObject({ hello: "site" });
+    const echo = await fetch(`${backend.siteUrl}/echo`, { method: "POST", body: "round trip" });
+    expect(echo.status).toBe(201);
+    expect(await echo.text()).toBe("round trip");
+    expect((await fetch(`${backend.siteUrl}/missing`)).status).toBe(404);
+  });
+
+  it("runs scheduled functions with real timers", async () => {
+    const c = client();
+    const seen: string[][] = [];
+    c.onUpdate(api.notes.list, {}, (notes: Note[]) => seen.push(notes.map((n) => n.text)));
+    const started = Date.now();
+    await c.mutation(api.notes.addLater, { text: "scheduled", delayMs: 300 });
+    await waitFor(
+      () => (latest(seen)?.includes("scheduled") ? true : undefined),
+      "the scheduled insert",
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const jobs = (await c.query(api.notes.jobs, {})) as Array<{ name: string; state: string }>;
+    expect(jobs).toContainEqual({ name: "notes:addInternal", state: "success" });
+  });
+
+  it("runs the jobs of convex/crons.ts", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const first = (await http.query(api.counters.get, { name: "cron" })) as number;
+    await waitFor(
+      async () =>
+        ((await http.query(api.counters.get, { name: "cron" })) as number) >= first + 2
+          ? true
+          : undefined,
+      "two cron ticks",
+      5_000,
+    );
+  });
+});
+
+describe("protocol robustness", () => {
+  it("answers malformed frames with a FatalError and keeps serving others", async () => {
+    const frames: unknown[] = [
+      "not json",
+      JSON.stringify({ no: "type" }),
+      { type: "Teleport" },
+      { type: "ModifyQuerySet", baseVersion: 7, newVersion: 8, modifications: [] },
+      { type: "Mutation", requestId: 0, udfPath: "notes:add", args: "nope" },
+      {
+        type: "ModifyQuerySet",
+        baseVersion: 0,
+        newVersion: 1,
+        modifications: [{ type: "Remove", queryId: 99 }],
+      },
+    ];
+    for (const frame of frames) {
+      const raw = await RawSyncClient.connect(backend.url);
+      raw.send(frame);
+      const fatal = await raw.next("FatalError", 0);
+      expect(typeof fatal.error).toBe("string");
+      await waitFor(() => (raw.closed ? true : undefined), "the server to close the socket");
+    }
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    expect(typeof (await http.query(api.notes.count, {}))).toBe("number");
+  });
+
+  it("sends Pings and accepts the client's reconnect with its query set and auth", async () => {
+    const raw = await RawSyncClient.connect(backend.url);
+    const token = await issuer.sign({ sub: "reconnector" });
+    // What a client sends after reconnecting: auth, then its query set from version 0.
+    raw.send({ type: "Authenticate", tokenType: "User", value: token, baseVersion: 0 });
+    raw.send({
+      type: "ModifyQuerySet",
+      baseVersion: 0,
+      newVersion: 1,
+      modifications: [{ type: "Add", queryId: 5, udfPath: "notes:whoami", args: [{}] }],
+    });
+    const transition = await waitFor(
+      () =>
+        raw.messages.find(
+          (m) => m.type === "Transition" && (m.endVersion as { querySet: number }).querySet === 1,
+        ),
+      "the transition",
+    );
+    expect(transition.endVersion).toMatchObject({ identity: 1, querySet: 1 });
+    const mods = transition.modifications as Array<{ value: { subject: string } }>;
+    expect(mods[0]?.value.subject).toBe("reconnector");
+    raw.close();
+  });
+});

@@ -1,0 +1,132 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
+import WebSocket from "ws";
+
+/** The small Convex app the conformance suite runs on. */
+export const FIXTURE_FUNCTIONS_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "test-fixtures",
+  "convex",
+);
+
+/** The audience the fixture's auth.config.ts expects. */
+export const FIXTURE_APPLICATION_ID = "local-backend-test";
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** An OIDC issuer for tests: discovery + JWKS over HTTP, and a signer for its tokens. */
+export type TestIssuer = {
+  issuer: string;
+  sign: (
+    claims: JWTPayload,
+    options?: { audience?: string; expiresInS?: number },
+  ) => Promise<string>;
+  /** A token with the right issuer and audience but signed by a key the issuer never published. */
+  forge: (claims: JWTPayload) => Promise<string>;
+  close: () => Promise<void>;
+};
+
+/** Starts an OIDC issuer on a free loopback port. */
+export async function startTestIssuer(): Promise<TestIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256");
+  const foreign = await generateKeyPair("RS256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", use: "sig", alg: "RS256" };
+  let issuer = "";
+  const server: Server = createServer((req, res) => {
+    if (req.url === "/.well-known/openid-configuration") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks.json` }));
+    } else if (req.url === "/jwks.json") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const signWith = async (
+    key: CryptoKey,
+    claims: JWTPayload,
+    options: { audience?: string; expiresInS?: number } = {},
+  ) => {
+    const now = Math.floor(Date.now() / 1000);
+    return await new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", kid: "test-key" })
+      .setIssuer(issuer)
+      .setAudience(options.audience ?? FIXTURE_APPLICATION_ID)
+      .setIssuedAt(now)
+      .setExpirationTime(now + (options.expiresInS ?? 3600))
+      .sign(key);
+  };
+  return {
+    issuer,
+    sign: (claims, options) => signWith(privateKey, claims, options),
+    forge: (claims) => signWith(foreign.privateKey, claims),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A bare sync-protocol client: sends raw frames and records what the server answers. */
+export class RawSyncClient {
+  readonly messages: Array<Record<string, unknown>> = [];
+  closed = false;
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      this.messages.push(JSON.parse(data.toString()) as Record<string, unknown>);
+    });
+    ws.on("close", () => {
+      this.closed = true;
+    });
+  }
+
+  static async connect(url: string): Promise<RawSyncClient> {
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/1.48.0/sync`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const client = new RawSyncClient(ws);
+    client.send({
+      type: "Connect",
+      sessionId: "00000000-0000-4000-8000-000000000000",
+      connectionCount: 0,
+      lastCloseReason: "InitialConnect",
+      clientTs: Date.now(),
+    });
+    return client;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  /** Waits for the next message of a type after `from` (an index into `messages`). */
+  async next(type: string, from: number): Promise<Record<string, unknown>> {
+    return await waitFor(
+      () => this.messages.slice(from).find((m) => m.type === type),
+      `a ${type} message`,
+    );
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
