@@ -6,7 +6,7 @@ import { useCallback } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { markSendPending, reportSendFailure } from "@/lib/chat-send-store";
-import { errorMessage } from "@/lib/errors";
+import { appErrorData, errorMessage } from "@/lib/errors";
 
 /**
  * Sends a user message, creating the session first on the "new chat" page. Resolves as soon as
@@ -34,7 +34,10 @@ export function useSendMessage() {
       markSendPending(id, true);
       sendChatMessage({ sessionId: id, content: text, clientRequestId: crypto.randomUUID() })
         .catch((error: unknown) => {
-          reportSendFailure(id, { text, message: errorMessage(error) });
+          // App errors are refused before anything is stored: give the text back. Anything else
+          // (a dropped connection) may come after the message was stored, and the reply then
+          // shows its own state, so the text is not put back to be sent twice.
+          if (appErrorData(error)) reportSendFailure(id, { text, message: errorMessage(error) });
         })
         .finally(() => markSendPending(id, false));
       return { ok: true as const, sessionId: id };

@@ -21,7 +21,10 @@ export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
     <ChatErrorBoundary key={sessionId}>
       <StickToBottom className="flex min-h-0 flex-1 flex-col" resize="smooth" initial="instant">
         <div className="relative min-h-0 flex-1">
-          <StickToBottom.Content className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6">
+          <StickToBottom.Content
+            scrollClassName="chat-scroller"
+            className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
+          >
             <ChatMessagesWithActions sessionId={sessionId} />
           </StickToBottom.Content>
           <JumpToLatest />

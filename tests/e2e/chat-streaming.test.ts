@@ -1,0 +1,257 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "./harness/browser";
+import { ChatApp, collapse } from "./harness/chat-app";
+import { fullReply, storedMessages, visibleChars } from "./harness/expected";
+import { startStack, type Stack } from "./harness/stack";
+
+const root = path.resolve(import.meta.dirname, "../..");
+// README screenshots are rewritten only on request; every run keeps a copy under test-results.
+const SCREENSHOT_DIRS = [
+  path.join(root, "test-results/screenshots"),
+  ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
+];
+
+async function saveScreenshot(app: ChatApp, name: string) {
+  for (const dir of SCREENSHOT_DIRS) {
+    mkdirSync(dir, { recursive: true });
+    await app.page.screenshot({ path: path.join(dir, name) });
+  }
+}
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([
+    startStack({ env: { STREAM_IDLE_TIMEOUT_MS: "2500" } }),
+    launchBrowser(),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+describe("streaming replies in the browser", () => {
+  it("streams a guest's reply in visible steps with a typing indicator, ending in exactly the simulator's text as markdown", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "Explain how streaming replies work [[sim tokens=300 rate=70]]";
+    const sessionId = await app.sendAndOpenChat(prompt);
+
+    const reply = app.lastAssistant();
+    await app.waitForText(reply, 1);
+    await expect.poll(() => reply.getAttribute("data-status")).toBe("streaming");
+    expect(await reply.getByTestId("typing-indicator").isVisible()).toBe(true);
+    expect(await reply.getByTestId("generating-status").isVisible()).toBe(true);
+    expect(await app.page.getByTestId("stop-button").isVisible()).toBe(true);
+
+    // Sample the visible text while it streams: it must grow in several steps, never shrink.
+    const lengths: number[] = [];
+    let shotTaken = false;
+    while ((await reply.getAttribute("data-status")) === "streaming") {
+      lengths.push((await app.textOf(reply)).length);
+      if (!shotTaken && (lengths.at(-1) ?? 0) > 400) {
+        shotTaken = true;
+        await saveScreenshot(app, "chat-streaming.png");
+      }
+      await app.page.waitForTimeout(40);
+    }
+    const steps = new Set(lengths).size;
+    expect(steps).toBeGreaterThanOrEqual(8);
+    for (let i = 1; i < lengths.length; i++) {
+      expect(lengths[i]).toBeGreaterThanOrEqual(lengths[i - 1]!);
+    }
+
+    await app.waitForStatus(reply, "complete");
+    await expect.poll(() => app.page.getByTestId("typing-indicator").count()).toBe(0);
+    expect(await app.page.getByTestId("generating-status").count()).toBe(0);
+    expect(await app.page.getByTestId("send-button").isVisible()).toBe(true);
+
+    const streamed = stack.sim.requests().at(-1)!;
+    expect(streamed.endReason).toBe("complete");
+    expect(streamed.text).toBe(fullReply(prompt));
+
+    // Stored exactly, rendered as markdown (bold, list, a code block with a copy button).
+    const stored = await storedMessages(stack.backendUrl, await app.authToken(), sessionId);
+    expect(stored.at(-1)?.content).toBe(streamed.text);
+    const content = reply.getByTestId("message-content");
+    expect(await content.locator("strong").count()).toBeGreaterThan(0);
+    expect(await content.locator("li").count()).toBeGreaterThan(0);
+    expect(await content.locator("pre code").count()).toBe(1);
+    expect(await content.locator('[data-streamdown="code-block-copy-button"]').count()).toBe(1);
+    const shown = await content.evaluate((element) => {
+      const copy = element.cloneNode(true) as HTMLElement;
+      copy
+        .querySelectorAll(
+          '[data-streamdown="code-block-header"], [data-streamdown="code-block-actions"], button',
+        )
+        .forEach((node) => node.remove());
+      return copy.textContent ?? "";
+    });
+    expect(shown.replace(/\s+/g, "")).toBe(visibleChars(streamed.text));
+
+    // Discreet numbers under the finished reply.
+    const meta = reply.getByTestId("message-meta");
+    expect(await meta.innerText()).toMatch(/\d+ tokens/);
+    expect(await meta.innerText()).toMatch(/first token in \d/);
+    await app.close();
+  });
+
+  it("shows the whole partial reply within a second of a reload mid-stream and ends with the exact text", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "Tell me about reloads [[sim tokens=140 rate=25]]";
+    await app.sendAndOpenChat(prompt);
+    const reply = app.lastAssistant();
+    await app.waitForText(reply, 60);
+    const before = (await app.textOf(reply)).length;
+
+    const started = Date.now();
+    await app.page.reload({ waitUntil: "commit" });
+    await app.waitForText(app.lastAssistant(), before, 5_000);
+    const visibleAfter = Date.now() - started;
+    expect(visibleAfter).toBeLessThan(1_000);
+    expect(await app.lastAssistant().getAttribute("data-status")).toBe("streaming");
+
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    expect(await app.textOf(app.lastAssistant())).toBe(collapse(fullReply(prompt)));
+    await app.close();
+  });
+
+  it("stops a reply on Stop, ends the upstream request early, and Continue completes it exactly", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "Describe the stop button [[sim tokens=150 rate=25]]";
+    await app.sendAndOpenChat(prompt);
+    const reply = app.lastAssistant();
+    await app.waitForText(reply, 50);
+    await app.page.getByTestId("stop-button").click();
+
+    await app.waitForStatus(reply, "stopped", 10_000);
+    await expect.poll(() => stack.sim.requests().at(-1)?.endReason).toBe("client-aborted");
+    const upstream = stack.sim.requests().at(-1)!;
+    const expected = fullReply(prompt);
+    expect(upstream.text.length).toBeLessThan(expected.length);
+
+    const partial = await app.textOf(reply);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(collapse(expected).startsWith(partial)).toBe(true);
+    expect(await reply.getByText("Stopped", { exact: true }).isVisible()).toBe(true);
+    expect(await app.page.getByTestId("send-button").isVisible()).toBe(true);
+    await saveScreenshot(app, "chat-stopped.png");
+
+    await reply.getByTestId("continue-button").click();
+    await app.waitForStatus(reply, "streaming", 10_000);
+    await app.waitForStatus(reply, "complete");
+    expect(await app.textOf(reply)).toBe(collapse(expected));
+    expect(await app.assistantMessages().count()).toBe(1);
+    await app.close();
+  });
+
+  it("marks a reply interrupted when the model's connection drops mid-stream, and Continue completes it exactly", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "What happens on a disconnect? [[sim fault=disconnect at=15 tokens=90 rate=80]]";
+    await app.sendAndOpenChat(prompt);
+    const reply = app.lastAssistant();
+    await app.waitForStatus(reply, "interrupted", 20_000);
+    expect(await reply.getByText("Response interrupted").isVisible()).toBe(true);
+    const partial = await app.textOf(reply);
+    expect(partial.length).toBeGreaterThan(0);
+
+    await reply.getByTestId("continue-button").click();
+    await app.waitForStatus(reply, "complete");
+    expect(await app.textOf(reply)).toBe(collapse(fullReply(prompt)));
+    await app.close();
+  });
+
+  it("marks a stalled reply interrupted after the idle timeout, and Continue completes it exactly", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "What if the model stalls? [[sim fault=stall at=10 tokens=90 rate=80]]";
+    await app.sendAndOpenChat(prompt);
+    const reply = app.lastAssistant();
+    await app.waitForStatus(reply, "interrupted", 20_000);
+    expect((await app.textOf(reply)).length).toBeGreaterThan(0);
+
+    await reply.getByTestId("continue-button").click();
+    await app.waitForStatus(reply, "complete");
+    expect(await app.textOf(reply)).toBe(collapse(fullReply(prompt)));
+    await app.close();
+  });
+
+  it("shows the same reply live in a second tab", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "Two tabs at once [[sim tokens=140 rate=30]]";
+    const sessionId = await app.sendAndOpenChat(prompt);
+    const second = await app.newTab();
+    await second.goto(`${stack.appUrl}/c/${sessionId}`);
+    const mirrored = app.lastAssistant(second);
+    await app.waitForText(mirrored, 1, 10_000);
+    expect(await mirrored.getAttribute("data-status")).toBe("streaming");
+    // It keeps growing in the second tab while the first one streams it.
+    const first = (await app.textOf(mirrored)).length;
+    await app.waitForText(mirrored, first + 30, 10_000);
+
+    await app.waitForStatus(mirrored, "complete");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    const expected = collapse(fullReply(prompt));
+    expect(await app.textOf(mirrored)).toBe(expected);
+    expect(await app.textOf(app.lastAssistant())).toBe(expected);
+    await app.close();
+  });
+
+  it("keeps the view where the user scrolled during a long reply and offers jump-to-latest", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl, {
+      viewport: { width: 1024, height: 640 },
+    });
+    await app.signInAsGuest();
+    await app.sendAndOpenChat("A long answer please [[sim tokens=1500 rate=150]]");
+    const reply = app.lastAssistant();
+    await app.waitForText(reply, 1500);
+    expect(await app.page.getByTestId("jump-to-latest").count()).toBe(0);
+
+    const scroller = app.page.locator(".chat-scroller");
+    await scroller.hover();
+    await app.page.mouse.wheel(0, -600);
+    await app.page.getByTestId("jump-to-latest").waitFor({ timeout: 5_000 });
+    const scrollTop = () => scroller.evaluate((element) => element.scrollTop);
+    const held = await scrollTop();
+    const grownFrom = (await app.textOf(reply)).length;
+    await app.waitForText(reply, grownFrom + 300);
+    expect(Math.abs((await scrollTop()) - held)).toBeLessThan(2);
+    expect(await app.page.getByTestId("jump-to-latest").isVisible()).toBe(true);
+
+    await app.page.getByTestId("jump-to-latest").click();
+    await expect
+      .poll(() => app.page.getByTestId("jump-to-latest").count(), { timeout: 5_000 })
+      .toBe(0);
+    await app.waitForStatus(reply, "complete");
+    await app.close();
+  });
+
+  it("fits a 390 px wide phone screen with the chat and composer usable", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl, {
+      viewport: { width: 390, height: 844 },
+    });
+    await app.signInAsGuest();
+    await app.sendAndOpenChat("Hello from a phone [[sim tokens=320 rate=0]]");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    const overflow = await app.page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await app.page.getByTestId("chat-input").isVisible()).toBe(true);
+    expect(await app.page.getByTestId("model-notice").isVisible()).toBe(true);
+    await saveScreenshot(app, "chat-mobile.png");
+    await app.page.getByTestId("open-sidebar").click();
+    expect(await app.page.getByTestId("session-item").first().isVisible()).toBe(true);
+    await app.close();
+  });
+});

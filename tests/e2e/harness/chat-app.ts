@@ -1,0 +1,138 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { onTestFailed, expect } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+export const ARTIFACTS_DIR = path.join(root, "test-results/e2e");
+
+/** Collapses whitespace the way a reader sees text. */
+export function collapse(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** Page object for the chat app, one browser context (one signed-in user) each. */
+export class ChatApp {
+  readonly console: string[] = [];
+
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly baseUrl: string,
+  ) {
+    this.watch(page);
+  }
+
+  /** Opens a fresh context; on test failure its pages' screenshots and console are saved. */
+  static async open(
+    browser: Browser,
+    baseUrl: string,
+    options: { viewport?: { width: number; height: number }; colorScheme?: "light" | "dark" } = {},
+  ): Promise<ChatApp> {
+    const context = await browser.newContext({
+      viewport: options.viewport ?? { width: 1280, height: 800 },
+      colorScheme: options.colorScheme ?? "light",
+      deviceScaleFactor: 1,
+    });
+    const app = new ChatApp(context, await context.newPage(), baseUrl);
+    onTestFailed(async ({ task }) => {
+      const dir = path.join(ARTIFACTS_DIR, task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 80));
+      mkdirSync(dir, { recursive: true });
+      let index = 0;
+      for (const page of context.pages()) {
+        index += 1;
+        await page
+          .screenshot({ path: path.join(dir, `page-${index}.png`), fullPage: true })
+          .catch(() => {});
+      }
+      writeFileSync(path.join(dir, "console.log"), app.console.join("\n"));
+      console.error(`[e2e] screenshots and console saved in ${path.relative(root, dir)}`);
+    });
+    return app;
+  }
+
+  private watch(page: Page) {
+    page.on("console", (message) => this.console.push(`[${message.type()}] ${message.text()}`));
+    page.on("pageerror", (error) => this.console.push(`[pageerror] ${error.message}`));
+  }
+
+  /** A second tab of the same user (same storage, so same sign-in). */
+  async newTab(): Promise<Page> {
+    const page = await this.context.newPage();
+    this.watch(page);
+    return page;
+  }
+
+  async close() {
+    await this.context.close();
+  }
+
+  async signInAsGuest() {
+    await this.page.goto(`${this.baseUrl}/sign-in`);
+    await this.page.getByTestId("guest-sign-in").click();
+    await this.page.getByTestId("chat-input").waitFor({ timeout: 20_000 });
+  }
+
+  /** Types `text` into the composer and presses Enter. */
+  async send(text: string, page = this.page) {
+    const input = page.getByTestId("chat-input");
+    await input.fill(text);
+    await input.press("Enter");
+  }
+
+  /** Sends `text` and waits until the URL names the chat; returns its id. */
+  async sendAndOpenChat(text: string): Promise<string> {
+    await this.send(text);
+    await this.page.waitForURL(/\/c\/[^/]+$/, { timeout: 15_000 });
+    return this.sessionId();
+  }
+
+  sessionId(page = this.page): string {
+    const match = /\/c\/([^/?#]+)/.exec(page.url());
+    if (!match?.[1]) throw new Error(`not on a chat page: ${page.url()}`);
+    return match[1];
+  }
+
+  assistantMessages(page = this.page): Locator {
+    return page.locator('[data-testid="message"][data-role="assistant"]');
+  }
+
+  lastAssistant(page = this.page): Locator {
+    return this.assistantMessages(page).last();
+  }
+
+  /** The rendered text of a message, whitespace collapsed. */
+  async textOf(message: Locator): Promise<string> {
+    return collapse(await message.getByTestId("message-content").innerText());
+  }
+
+  async waitForStatus(message: Locator, status: string | RegExp, timeout = 30_000) {
+    await expect
+      .poll(async () => message.getAttribute("data-status"), { timeout, interval: 50 })
+      .toMatch(status instanceof RegExp ? status : new RegExp(`^${status}$`));
+  }
+
+  /** Waits until the message shows at least `chars` characters. */
+  async waitForText(message: Locator, chars: number, timeout = 20_000) {
+    await expect
+      .poll(async () => (await this.textOf(message)).length, { timeout, interval: 25 })
+      .toBeGreaterThanOrEqual(chars);
+  }
+
+  /** The Convex Auth token this context signed in with (for direct API checks). */
+  async authToken(): Promise<string> {
+    const token = await this.page.evaluate(() => {
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (key?.startsWith("__convexAuthJWT")) return localStorage.getItem(key);
+      }
+      return null;
+    });
+    if (!token) throw new Error("no Convex Auth token in localStorage");
+    return token;
+  }
+
+  async screenshot(file: string) {
+    await this.page.screenshot({ path: file });
+  }
+}

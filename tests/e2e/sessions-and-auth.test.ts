@@ -1,0 +1,190 @@
+import type { Browser } from "playwright-core";
+import { ConvexHttpClient } from "convex/browser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { launchBrowser } from "./harness/browser";
+import { ChatApp } from "./harness/chat-app";
+import { startStack, type Stack } from "./harness/stack";
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+describe("accounts and chats", () => {
+  it("keeps a guest signed in across a reload, lists chats newest first, renames and deletes with confirmation", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    expect(await app.page.getByTestId("model-notice").isVisible()).toBe(true);
+
+    const first = await app.sendAndOpenChat("First chat about apples [[sim tokens=5 rate=0]]");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await app.page.getByTestId("new-chat-button").click();
+    await app.page.waitForURL(`${stack.appUrl}/`);
+    const second = await app.sendAndOpenChat("Second chat about pears [[sim tokens=5 rate=0]]");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+
+    await app.page.reload();
+    const items = app.page.getByTestId("session-item");
+    await expect.poll(() => items.count()).toBe(2);
+    expect(await items.nth(0).getAttribute("data-session-id")).toBe(second);
+    expect(await items.nth(1).getAttribute("data-session-id")).toBe(first);
+    expect(await items.nth(0).innerText()).toContain("Second chat about pears");
+
+    // Activity in the older chat moves it to the top, live.
+    await items.nth(1).getByRole("link").click();
+    await app.page.waitForURL(new RegExp(`/c/${first}$`));
+    await app.send("More about apples [[sim tokens=5 rate=0]]");
+    await expect.poll(() => items.nth(0).getAttribute("data-session-id")).toBe(first);
+
+    // Rename.
+    await items.nth(0).hover();
+    await items.nth(0).getByTestId("rename-session").click();
+    const input = app.page.getByTestId("rename-input");
+    await input.fill("Fruit notes");
+    await input.press("Enter");
+    await expect.poll(() => items.nth(0).innerText()).toBe("Fruit notes");
+
+    // Delete asks first; Cancel keeps the chat, Delete removes it and leaves its page.
+    await items.nth(0).hover();
+    await items.nth(0).getByTestId("delete-session").click();
+    await app.page.getByRole("button", { name: "Cancel" }).click();
+    expect(await items.count()).toBe(2);
+    await items.nth(0).hover();
+    await items.nth(0).getByTestId("delete-session").click();
+    await app.page.getByTestId("confirm-button").click();
+    await expect.poll(() => items.count()).toBe(1);
+    await app.page.waitForURL(`${stack.appUrl}/`);
+
+    // Sign out returns to the sign-in page; the chats are not reachable any more.
+    await app.page.getByTestId("sign-out-button").click();
+    await app.page.waitForURL(/\/sign-in$/);
+    await app.page.goto(`${stack.appUrl}/c/${second}`);
+    await app.page.waitForURL(/\/sign-in$/);
+    await app.close();
+  });
+
+  it("does not let user B see or open user A's chat", async () => {
+    const alice = await ChatApp.open(browser, stack.appUrl);
+    await alice.signInAsGuest();
+    const chat = await alice.sendAndOpenChat("Alice's private chat [[sim tokens=5 rate=0]]");
+    await alice.waitForStatus(alice.lastAssistant(), "complete");
+
+    const bob = await ChatApp.open(browser, stack.appUrl);
+    await bob.signInAsGuest();
+    await bob.page.goto(`${stack.appUrl}/c/${chat}`);
+    await bob.page.getByTestId("not-found").waitFor();
+    expect(await bob.page.getByTestId("message").count()).toBe(0);
+    expect(await bob.page.getByText("Alice's private chat").count()).toBe(0);
+    expect(await bob.page.getByTestId("session-item").count()).toBe(0);
+
+    // Nor through the API with Bob's token.
+    const client = new ConvexHttpClient(stack.backendUrl);
+    client.setAuth(await bob.authToken());
+    await expect(
+      client.query(api.messages.list, { sessionId: chat as Id<"sessions"> }),
+    ).rejects.toThrow(/not found/i);
+
+    // A made-up id is "not found" too.
+    await bob.page.goto(`${stack.appUrl}/c/not-a-real-id`);
+    await bob.page.getByTestId("not-found").waitFor();
+    await alice.close();
+    await bob.close();
+  });
+
+  it("signs up and signs in with email and password, with clear errors", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    const page = app.page;
+    const email = `user-${Date.now()}@example.com`;
+    await page.goto(`${stack.appUrl}/sign-in`);
+
+    await page.getByTestId("sign-up-tab").click();
+    await page.getByTestId("email-input").fill("not-an-email");
+    await page.getByTestId("password-input").fill("longenough");
+    await page.getByTestId("password-submit").click();
+    expect(await page.getByTestId("auth-error").innerText()).toMatch(/valid email/i);
+
+    await page.getByTestId("email-input").fill(email);
+    await page.getByTestId("password-input").fill("short");
+    await page.getByTestId("password-submit").click();
+    expect(await page.getByTestId("auth-error").innerText()).toMatch(/at least 8 characters/i);
+
+    await page.getByTestId("password-input").fill("correct horse");
+    await page.getByTestId("password-submit").click();
+    await page.getByTestId("chat-input").waitFor();
+    await page.getByTestId("sign-out-button").click();
+    await page.waitForURL(/\/sign-in$/);
+
+    await page.getByTestId("email-input").fill(email);
+    await page.getByTestId("password-input").fill("wrong password");
+    await page.getByTestId("password-submit").click();
+    await page.getByTestId("auth-error").waitFor();
+    expect(await page.getByTestId("auth-error").innerText()).toMatch(/wrong email or password/i);
+
+    await page.getByTestId("password-input").fill("correct horse");
+    await page.getByTestId("password-submit").click();
+    await page.getByTestId("chat-input").waitFor();
+    await page.reload();
+    await page.getByTestId("chat-input").waitFor();
+    expect(page.url()).not.toMatch(/sign-in/);
+    await app.close();
+  });
+
+  it("explains empty and too-long messages, sends a double Enter once, and says when to retry after the rate limit", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const input = app.page.getByTestId("chat-input");
+
+    await input.press("Enter");
+    expect(await app.page.getByTestId("input-error").innerText()).toMatch(/type a message/i);
+
+    const tooLong = "a".repeat(32_001);
+    await input.fill(tooLong);
+    await app.page.getByTestId("send-button").click();
+    expect(await app.page.getByTestId("input-error").innerText()).toMatch(/limit is 32,000/);
+    expect(await input.inputValue()).toBe(tooLong);
+
+    // Shift+Enter adds a line; a double Enter and a double click send one message.
+    await input.fill("line one");
+    await input.press("Shift+Enter");
+    await input.type("line two [[sim tokens=5 rate=0]]");
+    expect(await input.inputValue()).toBe("line one\nline two [[sim tokens=5 rate=0]]");
+    await input.press("Enter");
+    await input.press("Enter");
+    await app.page.waitForURL(/\/c\//);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await input.fill("again [[sim tokens=5 rate=0]]");
+    await app.page.getByTestId("send-button").dblclick();
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await app.page.waitForTimeout(500);
+    expect(await app.page.locator('[data-testid="message"][data-role="user"]').count()).toBe(2);
+    expect(await app.assistantMessages().count()).toBe(2);
+
+    // Use up the rest of the reply budget (10 per burst) directly, then send from the page.
+    const sessionId = app.sessionId();
+    const client = new ConvexHttpClient(stack.backendUrl);
+    client.setAuth(await app.authToken());
+    for (let i = 0; i < 8; i++) {
+      await client.action(api.chat.sendChatMessage, {
+        sessionId: sessionId as Id<"sessions">,
+        content: `filler ${i} [[sim tokens=2 rate=0]]`,
+      });
+    }
+    await input.fill("one too many [[sim tokens=5 rate=0]]");
+    await input.press("Enter");
+    const error = app.page.getByTestId("input-error");
+    await error.waitFor();
+    expect(await error.innerText()).toMatch(/too quickly.*try again in \d+ seconds?/i);
+    expect(await input.inputValue()).toBe("one too many [[sim tokens=5 rate=0]]");
+    await app.close();
+  });
+});
