@@ -51,7 +51,6 @@ export default defineConfig({
           environment: "node",
           include: ["tests/e2e/**/*.test.ts"],
           globalSetup: ["tests/e2e/harness/global-setup.ts"],
-          globalSetup: ["tests/e2e/harness/global-setup.ts"],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,
