@@ -83,11 +83,7 @@ export async function runGeneration(ctx: ActionCtx, { messageId, generation }: G
 async function streamGeneration(
   ctx: ActionCtx,
   { messageId, generation }: Generation,
-  context: {
-    history: PromptMessage[];
-    continueFrom: string | null;
-    priorTokenCount: number | null;
-  },
+  context: GenerationContext,
   finalize: (fields: FinalizeFields) => Promise<void>,
 ) {
   const settings = streamSettings();
