@@ -1,0 +1,97 @@
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ConvexHttpClient } from "convex/browser";
+import { anyApi } from "convex/server";
+import { parseEnvFile } from "./index";
+import { FIXTURE_FUNCTIONS_DIR, waitFor } from "./test-helpers";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const api = anyApi as any;
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+describe("npm run backend", { timeout: 30_000 }, () => {
+  it("prints the deployment URL, serves it and stops on SIGTERM", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "tools/local-backend/cli.ts",
+        "--port",
+        "0",
+        "--site-port",
+        "0",
+        "--in-memory",
+        "--no-watch",
+        "--functions-dir",
+        FIXTURE_FUNCTIONS_DIR,
+      ],
+      { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      const url = await waitFor(
+        () => /^NEXT_PUBLIC_CONVEX_URL=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(out)?.[1],
+        "the printed URL",
+        20_000,
+      );
+      const http = new ConvexHttpClient(url, { logger: false });
+      await http.mutation(api.notes.add, { text: "via cli" });
+      expect(await http.query(api.notes.count, {})).toBe(1);
+      await waitFor(
+        () => (out.includes("mutation notes:add") ? true : undefined),
+        "the call log line",
+      );
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it("rejects a bad port with a clear message", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "tools/local-backend/cli.ts", "--port", "eighty"],
+      {
+        cwd: REPO,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let err = "";
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(2);
+    expect(err).toContain('--port must be a port number, got "eighty"');
+  });
+});
+
+describe("env files", () => {
+  it("parses dotenv syntax", () => {
+    expect(
+      parseEnvFile(
+        [
+          "# comment",
+          "A=1",
+          "export B = two",
+          'C="quoted # not a comment"',
+          "D='single'",
+          "E=value # trailing comment",
+          'F="multi\\nline"',
+          "not a line",
+        ].join("\n"),
+      ),
+    ).toEqual({
+      A: "1",
+      B: "two",
+      C: "quoted # not a comment",
+      D: "single",
+      E: "value",
+      F: "multi\nline",
+    });
+  });
+});

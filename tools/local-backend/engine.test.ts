@@ -1,0 +1,79 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { Engine, canonicalUdfPath, describeError } from "./engine";
+import { FIXTURE_FUNCTIONS_DIR } from "./test-helpers";
+import { ConvexError } from "convex/values";
+
+const require = createRequire(import.meta.url);
+
+describe("the convex-test engine", () => {
+  it("is the exact convex-test and convex versions the backend was written against", () => {
+    // The backend reaches into convex-test internals (db._documents, commit, the scheduler
+    // syscall): an upgrade must be a deliberate change of these pins and of engine.ts.
+    const root = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as {
+      devDependencies: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    expect(root.devDependencies["convex-test"]).toBe("0.0.60");
+    expect(root.dependencies.convex).toBe("1.48.0");
+    const installed = (name: string) =>
+      (
+        JSON.parse(readFileSync(require.resolve(`${name}/package.json`), "utf8")) as {
+          version: string;
+        }
+      ).version;
+    expect(installed("convex-test")).toBe("0.0.60");
+    expect(installed("convex")).toBe("1.48.0");
+  });
+
+  it("finds the internals it relies on, and restores and snapshots state through them", async () => {
+    const commits: bigint[] = [];
+    const engine = await Engine.load({
+      functionsDir: FIXTURE_FUNCTIONS_DIR,
+      env: {},
+      log: () => {},
+      onCommit: (commit) => commits.push(commit.ts),
+      onSchedule: () => {},
+    });
+    const added = await engine.call("mutation", "notes:add", { text: "x" }, null);
+    expect(added.ok).toBe(true);
+    expect(commits).toHaveLength(1);
+    const state = engine.snapshot();
+    expect(state.ts).toBe(commits[0]);
+    const restored = await Engine.load(
+      {
+        functionsDir: FIXTURE_FUNCTIONS_DIR,
+        env: {},
+        log: () => {},
+        onCommit: () => {},
+        onSchedule: () => {},
+      },
+      state,
+    );
+    expect(restored.lastCommitTs).toBe(state.ts);
+    const listed = await restored.call("query", "notes:list", {}, null);
+    expect(listed.ok && listed.value).toEqual([expect.objectContaining({ text: "x" })]);
+    engine.close();
+    restored.close();
+  });
+
+  it("normalizes udf paths like the clients do", () => {
+    expect(canonicalUdfPath("notes:list").path).toBe("notes:list");
+    expect(canonicalUdfPath("notes.js:list").path).toBe("notes:list");
+    expect(canonicalUdfPath("dir/notes").path).toBe("dir/notes:default");
+  });
+
+  it("describes errors with ConvexError data", () => {
+    const plain = describeError(new Error("nope"));
+    expect(plain.errorMessage).toMatch(
+      /^\[Request ID: [0-9a-f]+\] Server Error\nUncaught Error: nope$/,
+    );
+    expect(plain.errorData).toBeUndefined();
+    const convex = describeError(new ConvexError({ code: "NotFound" }));
+    expect(convex.errorMessage).toContain("Uncaught ConvexError");
+    expect(convex.errorData).toEqual({ code: "NotFound" });
+  });
+});
