@@ -48,6 +48,7 @@ beforeAll(async () => {
     functionsDir: FIXTURE_FUNCTIONS_DIR,
     env: { TEST_AUTH_ISSUER: issuer.issuer, GREETING: "hello" },
     log: (line) => logLines.push(line),
+    pingIntervalMs: 200,
   });
 });
 
@@ -291,6 +292,12 @@ describe("mutations and actions", () => {
     expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
     const bad = await fetch(`${backend.url}/api/query`, { method: "POST", body: "{nope" });
     expect(bad.status).toBe(400);
+    const { ts } = (await (
+      await fetch(`${backend.url}/api/query_ts`, { method: "POST" })
+    ).json()) as {
+      ts: string;
+    };
+    expect(Buffer.from(ts, "base64").readBigUInt64LE()).toBeGreaterThan(0n);
   });
 
   it("writes one log line per call with its duration and outcome", async () => {
@@ -473,6 +480,7 @@ describe("protocol robustness", () => {
 
   it("sends Pings and accepts the client's reconnect with its query set and auth", async () => {
     const raw = await RawSyncClient.connect(backend.url);
+    await raw.next("Ping", 0);
     const token = await issuer.sign({ sub: "reconnector" });
     // What a client sends after reconnecting: auth, then its query set from version 0.
     raw.send({ type: "Authenticate", tokenType: "User", value: token, baseVersion: 0 });

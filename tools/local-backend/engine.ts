@@ -172,19 +172,19 @@ async function importFunctions(
   return modules;
 }
 
-let consoleInstalled = false;
 let envInstalled = false;
+const consoleProxies = new WeakSet<Console>();
 
 function formatLogArgs(args: unknown[]): string {
   return args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
 }
 
 // Function code logs through the global console; lines from inside a call go to that call's log
-// lines (which the clients print) and to the backend's own log.
+// lines (which the clients print) and to the backend's own log. Re-wraps a console that a test
+// runner swapped in since the last start.
 function installConsole(): void {
-  if (consoleInstalled) return;
-  consoleInstalled = true;
   const real = globalThis.console;
+  if (consoleProxies.has(real)) return;
   const levels: Record<string, string> = {
     log: "LOG",
     info: "INFO",
@@ -204,6 +204,7 @@ function installConsole(): void {
       };
     },
   });
+  consoleProxies.add(proxy);
   globalThis.console = proxy;
 }
 
@@ -212,13 +213,13 @@ function installConsole(): void {
 function installEnv(): void {
   if (envInstalled) return;
   envInstalled = true;
-  const realEnv = process.env;
+  let realEnv = process.env;
   Object.defineProperty(process, "env", {
     configurable: true,
     enumerable: true,
     get: () => callStorage.getStore()?.env ?? realEnv,
-    set: () => {
-      throw new Error("process.env cannot be replaced while the local backend runs");
+    set: (value: NodeJS.ProcessEnv) => {
+      realEnv = value;
     },
   });
 }

@@ -33,6 +33,8 @@ export type LocalBackendOptions = {
   /** Receives every log line; default prints to stdout. */
   log?: (line: string) => void;
   quiet?: boolean;
+  /** How often idle connections get a protocol Ping (default 15 s, which the client expects). */
+  pingIntervalMs?: number;
 };
 
 /** A running local backend. */
@@ -164,7 +166,12 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       | undefined;
     return config?.providers ?? [];
   });
-  const sync = new SyncServer({ engine: getEngine, verifier, log });
+  const sync = new SyncServer({
+    engine: getEngine,
+    verifier,
+    log,
+    pingIntervalMs: options.pingIntervalMs,
+  });
   const scheduler = new JobScheduler({ engine: getEngine, log });
   const crons = new CronRunner(
     { engine: getEngine, log },

@@ -48,6 +48,7 @@ export type SyncHost = {
   engine: () => Engine;
   verifier: TokenVerifier;
   log: (line: string) => void;
+  pingIntervalMs?: number;
 };
 
 const MAX_ROUNDS = 4;
@@ -119,7 +120,7 @@ export class SyncServer {
   constructor(private readonly host: SyncHost) {
     this.pinger = setInterval(() => {
       for (const conn of this.connections) this.send(conn, { type: "Ping" });
-    }, PING_INTERVAL_MS);
+    }, host.pingIntervalMs ?? PING_INTERVAL_MS);
     this.pinger.unref();
   }
 
