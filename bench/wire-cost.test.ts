@@ -13,8 +13,8 @@ describe("wire cost of a streamed reply", () => {
     stack = await startBenchStack();
     // Warm-up: the first action loads the model client; not measured.
     await measureReply(stack, { tokens: 20, rate: 0, topic: "warm-up" });
-    short = await measureReply(stack, { tokens: 300, rate: 300, topic: "caching" });
-    long = await measureReply(stack, { tokens: 1200, rate: 300, topic: "indexes" });
+    short = (await measureReply(stack, { tokens: 300, rate: 300, topic: "caching" })).cost;
+    long = (await measureReply(stack, { tokens: 1200, rate: 300, topic: "indexes" })).cost;
   }, 90_000);
 
   afterAll(async () => {

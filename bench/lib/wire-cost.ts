@@ -27,9 +27,16 @@ export type ReplyCost = {
   /** Times the viewer's text changed other than by appending (lost, duplicated or rewritten text). */
   nonAppends: number;
   durationMs: number;
+};
+
+/** The timelines behind a ReplyCost. */
+export type ReplyTrace = {
+  /** When the viewer's text grew, and to what length. */
+  samples: TextSample[];
+  /** Per token the simulator streamed: its end offset in the text and its emit time. */
+  tokenTimes: Array<{ end: number; t: number }>;
   /** Flush commit times (ms, from the chunk rows' _creationTime), in seq order. */
   flushTimes: number[];
-  flushTextLengths: number[];
 };
 
 /** A prompt the simulator answers with `tokens` pieces at `rate` pieces/s, right away. */
@@ -96,7 +103,7 @@ export async function openViewer(stack: BenchStack, keepPayloads = false) {
 export async function measureReply(
   stack: BenchStack,
   options: { tokens: number; rate: number; topic?: string; timeoutMs?: number },
-): Promise<ReplyCost & { samples: TextSample[]; tokenTimes: Array<{ end: number; t: number }> }> {
+): Promise<{ cost: ReplyCost; trace: ReplyTrace }> {
   const { viewer, sessionId } = await openViewer(stack);
   try {
     const journal = new Journal(stack.dataDir);
@@ -112,7 +119,12 @@ export async function measureReply(
     const durationMs = nowMs() - started;
     const commits = journal.readFrom(offset);
 
-    const request = stack.sim.requests().slice(requestsBefore).at(-1);
+    const quoted = JSON.stringify(prompt).slice(1, -1);
+    const request = stack.sim
+      .requests()
+      .slice(requestsBefore)
+      .filter((r) => JSON.stringify(r.body).includes(quoted))
+      .at(-1);
     if (!request) throw new Error("the simulator saw no request");
     const rows = chunkRows(commits, sent.messageId);
     const dbBytesByTable: Record<string, number> = {};
@@ -131,7 +143,7 @@ export async function measureReply(
       end += pieces[i]?.length ?? 0;
       tokenTimes.push({ end, t });
     });
-    return {
+    const cost: ReplyCost = {
       tokens: options.tokens,
       rate: options.rate,
       textBytes: Buffer.byteLength(final.content),
@@ -147,11 +159,11 @@ export async function measureReply(
       ),
       exact: final.content === request.text && request.endReason === "complete",
       nonAppends: viewer.nonAppends,
-      durationMs,
-      flushTimes: rows.map((r) => r.t),
-      flushTextLengths: rows.map((r) => r.text.length),
-      samples: viewer.samples,
-      tokenTimes,
+      durationMs: Math.round(durationMs),
+    };
+    return {
+      cost,
+      trace: { samples: viewer.samples, tokenTimes, flushTimes: rows.map((r) => r.t) },
     };
   } finally {
     await viewer.close();

@@ -1,0 +1,259 @@
+import type { Browser, Page } from "playwright-core";
+import { simulatedReply } from "../../tools/azure-openai-sim/server";
+import type { AppStack } from "../lib/app";
+import { summarize, tokenLatencies } from "../lib/stats";
+
+const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
+
+type PageProbe = { sendAt: number; index: number; last: number; samples: Array<[number, number]> };
+type ProbeWindow = Window & { __bench?: PageProbe; __longtasks?: Array<[number, number]> };
+
+/** Rendered characters of the simulator's markdown: fences, bold marks, bullets and spaces dropped. */
+function markdownVisibleLength(markdown: string): number {
+  return visibleLength(
+    markdown
+      .replace(/^```.*$/gm, "")
+      .replace(/\*\*/g, "")
+      .replace(/^\s*[-*] /gm, "")
+      .replace(/`/g, ""),
+  );
+}
+
+/** Non-whitespace characters: what a reader sees of plain text, however it is wrapped. */
+function visibleLength(text: string): number {
+  return text.replace(/\s+/g, "").length;
+}
+
+async function signIn(page: Page, appUrl: string): Promise<void> {
+  await page.goto(`${appUrl}/sign-in`);
+  await page.getByTestId("guest-sign-in").click();
+  await page.getByTestId("chat-input").waitFor({ timeout: 30_000 });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  const input = page.getByTestId("chat-input");
+  await input.fill(text);
+  await input.press("Enter");
+}
+
+async function waitForStatus(page: Page, index: number, status: RegExp, timeoutMs: number) {
+  await page.waitForFunction(
+    ({ selector, index, source }) => {
+      const status = document.querySelectorAll(selector)[index]?.getAttribute("data-status");
+      return status !== null && status !== undefined && new RegExp(source).test(status);
+    },
+    { selector: ASSISTANT, index, source: status.source },
+    { timeout: timeoutMs, polling: 50 },
+  );
+}
+
+/** Signs in as a guest and finishes one short reply, so later sends measure a warm app. */
+async function openWarmChat(browser: Browser, appUrl: string): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    deviceScaleFactor: 1,
+  });
+  const page = await context.newPage();
+  await signIn(page, appUrl);
+  await send(page, "Warm up please [[sim tokens=5 rate=0 ttft=0]]");
+  await page.waitForURL(/\/c\/[^/]+$/, { timeout: 30_000 });
+  await waitForStatus(page, 0, /^complete$/, 60_000);
+  return page;
+}
+
+async function installProbe(page: Page): Promise<void> {
+  await page.evaluate((selector) => {
+    const w = window as ProbeWindow;
+    if (w.__bench) return;
+    const probe: PageProbe = { sendAt: 0, index: -1, last: -1, samples: [] };
+    w.__bench = probe;
+    document.addEventListener(
+      "keydown",
+      (event) => {
+        const target = event.target;
+        if (
+          event.key === "Enter" &&
+          target instanceof HTMLElement &&
+          target.dataset.testid === "chat-input"
+        ) {
+          probe.sendAt = performance.timeOrigin + event.timeStamp;
+        }
+      },
+      true,
+    );
+    new MutationObserver(() => {
+      if (probe.index < 0) return;
+      const content = document
+        .querySelectorAll(selector)
+        [probe.index]?.querySelector('[data-testid="message-content"]');
+      if (!content) return;
+      const n = (content.textContent ?? "").replace(/\s+/g, "").length;
+      if (n !== probe.last) {
+        probe.last = n;
+        probe.samples.push([performance.timeOrigin + performance.now(), n]);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, ASSISTANT);
+}
+
+export type BrowserLatency = {
+  rate: number;
+  ttftMs: number;
+  replies: number;
+  tokensMeasured: number;
+  unseenTokens: number;
+  tokenToScreen: { p50: number; p95: number; max: number; n: number };
+  /** Send (Enter keydown) to first visible character, minus the simulator's configured TTFT; per reply. */
+  firstTokenOverheadMs: number[];
+  /** Of that: Enter to the simulator receiving the request. */
+  sendToModelRequestMs: number[];
+  exact: boolean;
+};
+
+/**
+ * Scenario 2: per token, the simulator's emit time to the MutationObserver seeing it in the DOM
+ * (both on the machine's wall clock), for short plain-text replies at `rate` tokens/s.
+ */
+export async function measureBrowserLatency(
+  stack: AppStack,
+  browser: Browser,
+  options: { tokens: number; rate: number; ttftMs: number; replies: number },
+): Promise<BrowserLatency> {
+  const page = await openWarmChat(browser, stack.appUrl);
+  await installProbe(page);
+  const latencies: number[] = [];
+  const overheads: number[] = [];
+  const sendToRequest: number[] = [];
+  let unseen = 0;
+  let exact = true;
+  try {
+    for (let r = 0; r < options.replies; r++) {
+      const index = await page.locator(ASSISTANT).count();
+      await page.evaluate((i) => {
+        const probe = (window as ProbeWindow).__bench!;
+        probe.index = i;
+        probe.last = -1;
+        probe.samples = [];
+        probe.sendAt = 0;
+      }, index);
+      const prompt = `Describe topic number ${r + 1} briefly [[sim tokens=${options.tokens} rate=${options.rate} ttft=${options.ttftMs}]]`;
+      const before = stack.sim.requests().length;
+      await send(page, prompt);
+      await waitForStatus(page, index, /^complete$/, 120_000);
+      const probe = await page.evaluate(() => (window as ProbeWindow).__bench!);
+      const request = stack.sim.requests().slice(before).at(-1);
+      if (!request) throw new Error("the simulator saw no request");
+      const pieces = simulatedReply(prompt).pieces;
+      if (pieces.join("") !== request.text) exact = false;
+      const finalShown = probe.samples.at(-1)?.[1] ?? 0;
+      if (finalShown !== visibleLength(request.text)) exact = false;
+
+      const tokens: Array<{ end: number; t: number }> = [];
+      let prefix = "";
+      request.chunkTimes.forEach((t, i) => {
+        const piece = pieces[i] ?? "";
+        prefix += piece;
+        if (visibleLength(piece) > 0) tokens.push({ end: visibleLength(prefix), t });
+      });
+      const samples = probe.samples.map(([t, length]) => ({ t, length }));
+      const result = tokenLatencies(tokens, samples);
+      latencies.push(...result.latencies);
+      unseen += result.unseen;
+      const firstVisible = samples.find((s) => s.length > 0)?.t;
+      if (firstVisible !== undefined && probe.sendAt > 0) {
+        overheads.push(firstVisible - probe.sendAt - options.ttftMs);
+        sendToRequest.push(request.receivedAt - probe.sendAt);
+      }
+    }
+  } finally {
+    await page.context().close();
+  }
+  return {
+    rate: options.rate,
+    ttftMs: options.ttftMs,
+    replies: options.replies,
+    tokensMeasured: latencies.length,
+    unseenTokens: unseen,
+    tokenToScreen: summarize(latencies),
+    firstTokenOverheadMs: overheads.map((x) => Math.round(x * 10) / 10),
+    sendToModelRequestMs: sendToRequest.map((x) => Math.round(x * 10) / 10),
+    exact,
+  };
+}
+
+export type RenderCost = {
+  tokens: number;
+  rate: number;
+  streamSeconds: number;
+  longestTaskMs: number;
+  longTasks: number;
+  longTaskTotalMs: number;
+  scriptingMs: number;
+  taskMs: number;
+  finalVisibleChars: number;
+  expectedVisibleChars: number;
+};
+
+/**
+ * Scenario 4: one long reply streaming into Chromium; long tasks from a PerformanceObserver in the
+ * page and scripting time from the DevTools Performance domain, from send to the final render.
+ */
+export async function measureRenderCost(
+  stack: AppStack,
+  browser: Browser,
+  options: { tokens: number; rate: number },
+): Promise<RenderCost> {
+  const page = await openWarmChat(browser, stack.appUrl);
+  try {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Performance.enable");
+    const metrics = async () => {
+      const { metrics } = await cdp.send("Performance.getMetrics");
+      const get = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+      return { script: get("ScriptDuration"), task: get("TaskDuration") };
+    };
+    await page.evaluate(() => {
+      const w = window as ProbeWindow;
+      w.__longtasks = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries())
+          w.__longtasks!.push([entry.startTime, entry.duration]);
+      }).observe({ type: "longtask" });
+    });
+    const index = await page.locator(ASSISTANT).count();
+    const prompt = `Write a very long guide to caching [[sim tokens=${options.tokens} rate=${options.rate} ttft=0]]`;
+    const before = stack.sim.requests().length;
+    const start = await metrics();
+    const started = Date.now();
+    await send(page, prompt);
+    await waitForStatus(page, index, /^complete$/, 240_000);
+    // Let the final render and any queued work land before reading the counters.
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 200))),
+    );
+    const end = await metrics();
+    const streamSeconds = (Date.now() - started) / 1000;
+    const longtasks = await page.evaluate(() => (window as ProbeWindow).__longtasks ?? []);
+    const shown = await page
+      .locator(ASSISTANT)
+      .nth(index)
+      .getByTestId("message-content")
+      .evaluate((el) => (el.textContent ?? "").replace(/\s+/g, "").length);
+    const request = stack.sim.requests().slice(before).at(-1);
+    const durations = longtasks.map(([, d]) => d);
+    return {
+      tokens: options.tokens,
+      rate: options.rate,
+      streamSeconds: Math.round(streamSeconds * 10) / 10,
+      longestTaskMs: Math.round(durations.length > 0 ? Math.max(...durations) : 0),
+      longTasks: durations.length,
+      longTaskTotalMs: Math.round(durations.reduce((a, b) => a + b, 0)),
+      scriptingMs: Math.round((end.script - start.script) * 1000),
+      taskMs: Math.round((end.task - start.task) * 1000),
+      finalVisibleChars: shown,
+      expectedVisibleChars: request ? markdownVisibleLength(request.text) : -1,
+    };
+  } finally {
+    await page.context().close();
+  }
+}
