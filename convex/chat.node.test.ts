@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import {
   simulatedReply,
@@ -416,6 +418,24 @@ describe("sending rules", () => {
     expect(reply.tokenCount).toBeGreaterThan(0);
   });
 
+  test("the history sent is bounded by the token budget and starts with SYSTEM_PROMPT", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    for (const word of ["alpha", "bravo", "charlie"]) {
+      await user.action(api.chat.sendChatMessage, { sessionId, content: `Tell me about ${word}` });
+    }
+    useEnv({ CHAT_HISTORY_TOKEN_BUDGET: "200", SYSTEM_PROMPT: "You are terse." });
+    await user.action(api.chat.sendChatMessage, { sessionId, content: "And delta?" });
+    const sent = (sim.requests().at(-1)?.body as { messages: { role: string; content: string }[] })
+      .messages;
+    expect(sent[0]).toEqual({ role: "system", content: "You are terse." });
+    expect(sent.at(-1)).toEqual({ role: "user", content: "And delta?" });
+    // Each earlier reply is ~60 tokens: only the newest turns fit in 200.
+    expect(sent.length).toBeLessThan(8);
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    expect(sent.some((m) => m.content === "Tell me about alpha")).toBe(false);
+  });
+
   test("regenerate replaces the reply in the same message", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
@@ -498,6 +518,47 @@ describe("configuration errors", () => {
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply).toMatchObject({ status: "error", finishReason: "content_filter" });
     expect(reply.error).toMatch(/content filter blocked this message/);
+  });
+
+  test("Azure with Microsoft Entra ID: no key, a bearer token from DefaultAzureCredential", async () => {
+    // A stand-in for the App Service managed-identity endpoint that DefaultAzureCredential asks.
+    const tokenRequests: string[] = [];
+    const identity = http.createServer((req, res) => {
+      tokenRequests.push(`${req.url} ${req.headers["x-identity-header"]}`);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          access_token: "entra-token",
+          expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+          token_type: "Bearer",
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => identity.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = identity.address() as AddressInfo;
+      useEnv({
+        AZURE_OPENAI_API_KEY: undefined,
+        IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token`,
+        IDENTITY_HEADER: "identity-secret",
+      });
+      const t = setupTest();
+      const { user, sessionId } = await newChat(t);
+      const content = "Who am I talking to";
+      const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+      expect(await messageOf(user, sessionId, messageId)).toMatchObject({
+        status: "complete",
+        content: expectedReply(content),
+      });
+      expect(sim.requests()[0]).toMatchObject({ authKind: "bearer", deployment: "gpt-4o" });
+      expect(tokenRequests).toEqual([
+        expect.stringMatching(
+          /resource=https%3A%2F%2Fcognitiveservices.azure.com identity-secret$/,
+        ),
+      ]);
+    } finally {
+      identity.close();
+    }
   });
 
   test("an OpenAI-compatible endpoint (v1 path) works too", async () => {
