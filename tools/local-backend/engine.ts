@@ -398,6 +398,7 @@ export class Engine {
         lastCreationTime: db._lastCreationTime,
       });
     };
+    // Query scans call get() once per document: keep this cheap when nothing is tracking reads.
     const noteRead = (table: string | null | undefined) => {
       const reads = callStorage.getStore()?.reads;
       if (!reads || !table) return;
@@ -406,7 +407,8 @@ export class Engine {
     };
     const get = db.get.bind(db);
     db.get = (tableName, id) => {
-      noteRead(tableName ?? (typeof id === "string" ? tableFromId(id) : null));
+      if (tableName !== undefined) noteRead(tableName);
+      else if (callStorage.getStore()?.reads && typeof id === "string") noteRead(tableFromId(id));
       return get(tableName, id);
     };
     const startQuery = db.startQuery.bind(db);

@@ -509,8 +509,13 @@ export class SyncServer {
     const modifications: Array<Record<string, JSONValue>> = [];
     for (const [queryId, query] of conn.queries) {
       const sub = this.subscriptions.get(query.key);
+      if (sub === undefined) {
+        this.host.log(`sync: query ${queryId} lost its subscription; dropping the connection`);
+        this.fatal(conn, "Internal server error: lost subscription");
+        return;
+      }
       // A query added after this round started: wait for the next round before moving versions.
-      if (sub?.result === undefined) {
+      if (sub.result === undefined) {
         this.pumpAgain = true;
         return;
       }
