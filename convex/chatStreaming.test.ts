@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
-import { asUser, setupTest, type TestBackend } from "./test.setup";
+import { asUser, setEnv, setupTest, type TestBackend } from "./test.setup";
 
 type User = Awaited<ReturnType<typeof asUser>>;
 
@@ -127,6 +127,23 @@ describe("startStreamingMessage and messages.list", () => {
     expect(retryAfterMs).toBeLessThanOrEqual(3_000);
     // Another user has their own budget.
     await send(other, await other.mutation(api.sessions.create, {}), 0);
+  });
+
+  test("the rate limit can be raised through the environment", async () => {
+    const restore = setEnv({ CHAT_RATE_LIMIT_BURST: "30", CHAT_RATE_LIMIT_PER_MINUTE: "600" });
+    try {
+      const t = setupTest();
+      const user = await asUser(t, "alice");
+      const sessionId = await user.mutation(api.sessions.create, {});
+      for (let i = 0; i < 25; i++) {
+        const started = await user.mutation(internal.chatStreaming.startStreamingMessage, {
+          request: { kind: "send", sessionId, content: `message ${i}` },
+        });
+        await user.mutation(api.chatStreaming.stopGeneration, { messageId: started.messageId });
+      }
+    } finally {
+      restore();
+    }
   });
 
   test("messages.list shows another user's chat as not found", async () => {

@@ -1,6 +1,7 @@
-import { defineRateLimits } from "convex-helpers/server/rateLimit";
+import { rateLimit, type RateLimitConfig } from "convex-helpers/server/rateLimit";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { readNumberEnv } from "../lib/env";
 import { appError } from "../lib/errors";
 import { DEFAULT_SESSION_TITLE, titleFromMessage, validateMessageContent } from "../lib/limits";
 import { loadMessageForViewer, loadSessionForViewer } from "./sessions";
@@ -8,10 +9,18 @@ import { getStream, openGeneration } from "./streams";
 
 const MINUTE = 60_000;
 
-/** Sends, continues and regenerations share one per-user budget: 20 a minute, bursts of 10. */
-export const { rateLimit, resetRateLimit } = defineRateLimits({
-  generateReply: { kind: "token bucket", rate: 20, period: MINUTE, capacity: 10 },
-});
+/**
+ * Sends, continues and regenerations share one per-user token bucket: 20 a minute, bursts of 10
+ * (CHAT_RATE_LIMIT_PER_MINUTE / CHAT_RATE_LIMIT_BURST, read at call time, e.g. for load tests).
+ */
+export function replyRateLimit(): RateLimitConfig {
+  return {
+    kind: "token bucket",
+    rate: Math.max(1, readNumberEnv("CHAT_RATE_LIMIT_PER_MINUTE", 20)),
+    period: MINUTE,
+    capacity: Math.max(1, readNumberEnv("CHAT_RATE_LIMIT_BURST", 10)),
+  };
+}
 
 // How far back the prompt builder looks; the action then trims to its token budget.
 const MAX_HISTORY_MESSAGES = 200;
@@ -26,7 +35,11 @@ export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
 }
 
 async function consumeReplyBudget(ctx: MutationCtx, viewerId: Id<"users">) {
-  const { ok, retryAt } = await rateLimit(ctx, { name: "generateReply", key: viewerId });
+  const { ok, retryAt } = await rateLimit(ctx, {
+    name: "generateReply",
+    key: viewerId,
+    config: replyRateLimit(),
+  });
   if (!ok) {
     const retryAfterMs = Math.max(0, Math.ceil((retryAt ?? Date.now()) - Date.now()));
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
