@@ -423,7 +423,10 @@ describe("HTTP actions, scheduler and crons", { timeout: 10_000 }, () => {
   it("serves HTTP actions from convex/http.ts on the site port", async () => {
     const hello = await fetch(`${backend.siteUrl}/hello?name=site`);
     expect(hello.status).toBe(200);
-    expect(await hello.json()).toMatchObject({ hello: "site" });
+    expect(await hello.json()).toMatchObject({
+      hello: "site",
+      url: `${backend.siteUrl}/hello?name=site`,
+    });
     const echo = await fetch(`${backend.siteUrl}/echo`, { method: "POST", body: "round trip" });
     expect(echo.status).toBe(201);
     expect(await echo.text()).toBe("round trip");

@@ -46,6 +46,8 @@ export type EngineState = {
 
 type CallContext = {
   env: Record<string, string>;
+  /** For HTTP actions: the real origin replacing convex-test's placeholder in `request.url`. */
+  siteOrigin?: string;
   logLines: string[];
   reads?: ReadInfo;
   commitTs?: bigint;
@@ -224,6 +226,31 @@ function installEnv(): void {
   });
 }
 
+const PLACEHOLDER_SITE = "https://some.convex.site";
+let requestInstalled = false;
+
+// convex-test builds the Request an HTTP action sees from a placeholder origin; inside our HTTP
+// action calls the URL gets the site server's real origin (redirects, OAuth callbacks need it).
+function installRequestOrigin(): void {
+  if (requestInstalled) return;
+  requestInstalled = true;
+  const Base = globalThis.Request;
+  class SiteRequest extends Base {
+    constructor(input: RequestInfo | URL, init?: RequestInit) {
+      const origin = callStorage.getStore()?.siteOrigin;
+      const url = typeof input === "string" || input instanceof URL ? String(input) : null;
+      super(
+        origin && url?.startsWith(PLACEHOLDER_SITE)
+          ? origin + url.slice(PLACEHOLDER_SITE.length)
+          : input,
+        init,
+      );
+    }
+  }
+  Object.defineProperty(SiteRequest, "name", { value: "Request" });
+  globalThis.Request = SiteRequest;
+}
+
 function tableFromId(id: string): string | null {
   const match = /^[0-9]+/.exec(id);
   if (!match || match[0].length === id.length) return null;
@@ -328,6 +355,7 @@ export class Engine {
     process.setSourceMapsEnabled(true);
     installConsole();
     installEnv();
+    installRequestOrigin();
     const engine = new Engine(options);
     await engine.loadModules();
     if (state) engine.restore(state);
@@ -604,6 +632,7 @@ export class Engine {
     const accessor = identity ? this.t.withIdentity(identity) : this.t;
     const ctx: CallContext = {
       env: this.options.env,
+      siteOrigin: this.options.env.CONVEX_SITE_URL,
       logLines: [],
       echo: (line) => this.options.log(`http ${pathWithQuery} ${line}`),
     };

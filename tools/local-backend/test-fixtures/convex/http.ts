@@ -10,7 +10,7 @@ http.route({
   handler: httpAction(async (ctx, request) => {
     const count: number = await ctx.runQuery(api.notes.count, {});
     const name = new URL(request.url).searchParams.get("name") ?? "world";
-    return Response.json({ hello: name, count });
+    return Response.json({ hello: name, count, url: request.url });
   }),
 });
 
