@@ -1,7 +1,7 @@
 "use client";
 
 import { useQueries } from "convex/react";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 
@@ -50,21 +50,27 @@ export function useLiveMessageText(message: LiveTextMessage): string {
   const [pages, setPages] = useState({ key, count: 1 });
   const count = pages.key === key ? pages.count : 1;
 
-  const requests: Record<
-    string,
-    {
-      query: typeof api.chatStreaming.listStreamChunks;
-      args: { messageId: Id<"messages">; generation: number; page: number };
+  // useQueries re-subscribes (and sets state during render) whenever the object identity changes:
+  // a fresh object on every render loops forever ("Too many re-renders"), so memoize it.
+  const { _id: messageId, generation, isStreaming } = message;
+  const requests = useMemo(() => {
+    const byPage: Record<
+      string,
+      {
+        query: typeof api.chatStreaming.listStreamChunks;
+        args: { messageId: Id<"messages">; generation: number; page: number };
+      }
+    > = {};
+    if (isStreaming) {
+      for (let page = 0; page < count; page++) {
+        byPage[String(page)] = {
+          query: api.chatStreaming.listStreamChunks,
+          args: { messageId, generation, page },
+        };
+      }
     }
-  > = {};
-  if (message.isStreaming) {
-    for (let page = 0; page < count; page++) {
-      requests[String(page)] = {
-        query: api.chatStreaming.listStreamChunks,
-        args: { messageId: message._id, generation: message.generation, page },
-      };
-    }
-  }
+    return byPage;
+  }, [messageId, generation, isStreaming, count]);
   const results = useQueries(requests);
 
   if (!message.isStreaming) return message.content;

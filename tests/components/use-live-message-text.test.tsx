@@ -1,45 +1,63 @@
 import { act, cleanup, renderHook } from "@testing-library/react";
-import { useSyncExternalStore } from "react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ConvexProvider, type ConvexReactClient } from "convex/react";
+import type { ReactNode } from "react";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Id } from "@/convex/_generated/dataModel";
 import { useLiveMessageText, type LiveTextMessage } from "@/lib/hooks/use-live-message-text";
 
 const PAGE_SIZE = 16;
 
 type Page = { text: string; chunkCount: number; full: boolean };
-type Request = { args: { messageId: string; generation: number; page: number } };
+type PageArgs = { messageId: string; generation: number; page: number };
 
-// A stand-in for the Convex client's query results: one value per (message, generation, page).
+// A stand-in for the Convex client's query results, one value per (message, generation, page),
+// watched through the real useQueries.
 const store = {
   values: new Map<string, Page | Error>(),
-  listeners: new Set<() => void>(),
-  version: 0,
-  subscribed: [] as string[][],
+  listeners: new Map<string, Set<() => void>>(),
   set(key: string, value: Page | Error | undefined) {
     if (value === undefined) this.values.delete(key);
     else this.values.set(key, value);
-    this.version++;
-    for (const listener of this.listeners) listener();
+    for (const listener of [...(this.listeners.get(key) ?? [])]) listener();
+  },
+  clear() {
+    const keys = [...this.values.keys()];
+    this.values.clear();
+    for (const key of keys) for (const listener of [...(this.listeners.get(key) ?? [])]) listener();
+  },
+  /** Pages with a live subscription, e.g. ["m1:0:0", "m1:0:1"]. */
+  subscribed(): string[] {
+    return [...this.listeners.entries()]
+      .filter(([, set]) => set.size > 0)
+      .map(([key]) => key)
+      .sort();
   },
 };
 
-vi.mock("convex/react", () => ({
-  useQueries: (requests: Record<string, Request>) => {
-    useSyncExternalStore(
-      (listener) => {
-        store.listeners.add(listener);
-        return () => store.listeners.delete(listener);
-      },
-      () => store.version,
-    );
-    store.subscribed.push(Object.keys(requests));
-    const results: Record<string, unknown> = {};
-    for (const [name, { args }] of Object.entries(requests)) {
-      results[name] = store.values.get(`${args.messageId}:${args.generation}:${args.page}`);
-    }
-    return results;
-  },
-}));
+function createWatch(_query: unknown, args: PageArgs) {
+  const key = `${args.messageId}:${args.generation}:${args.page}`;
+  return {
+    onUpdate(callback: () => void) {
+      const set = store.listeners.get(key) ?? new Set();
+      set.add(callback);
+      store.listeners.set(key, set);
+      return () => set.delete(callback);
+    },
+    localQueryResult() {
+      const value = store.values.get(key);
+      if (value instanceof Error) throw value;
+      return value;
+    },
+    journal: () => undefined,
+  };
+}
+
+// The real useQueries runs against this client: only watchQuery is needed.
+const fakeClient = { watchQuery: createWatch } as unknown as ConvexReactClient;
+
+function wrapper({ children }: { children: ReactNode }) {
+  return <ConvexProvider client={fakeClient}>{children}</ConvexProvider>;
+}
 
 const messageId = "m1" as Id<"messages">;
 
@@ -63,21 +81,24 @@ function publish(generation: number, chunks: string[]) {
 
 beforeEach(() => {
   store.values.clear();
-  store.subscribed = [];
+  store.listeners.clear();
 });
 afterEach(cleanup);
 
 describe("useLiveMessageText", () => {
   it("returns the content of a finished message without subscribing to chunks", () => {
-    const { result } = renderHook(() =>
-      useLiveMessageText(message({ isStreaming: false, content: "Done." })),
+    const { result } = renderHook(
+      () => useLiveMessageText(message({ isStreaming: false, content: "Done." })),
+      { wrapper },
     );
     expect(result.current).toBe("Done.");
-    expect(store.subscribed.every((keys) => keys.length === 0)).toBe(true);
+    expect(store.subscribed()).toEqual([]);
   });
 
   it("shows content followed by the live chunks while streaming", () => {
-    const { result } = renderHook(() => useLiveMessageText(message({ content: "Before. " })));
+    const { result } = renderHook(() => useLiveMessageText(message({ content: "Before. " })), {
+      wrapper,
+    });
     expect(result.current).toBe("Before. ");
     publish(0, ["Hel", "lo"]);
     expect(result.current).toBe("Before. Hello");
@@ -85,17 +106,19 @@ describe("useLiveMessageText", () => {
 
   it("follows the log onto the next page only when a page fills", () => {
     const chunks = Array.from({ length: PAGE_SIZE * 2 + 5 }, (_, i) => `<${i}>`);
-    const { result } = renderHook(() => useLiveMessageText(message()));
+    const { result } = renderHook(() => useLiveMessageText(message()), { wrapper });
     publish(0, chunks.slice(0, PAGE_SIZE - 1));
-    expect(store.subscribed.at(-1)).toEqual(["0"]);
+    expect(store.subscribed()).toEqual(["m1:0:0"]);
     publish(0, chunks);
-    expect(store.subscribed.at(-1)).toEqual(["0", "1", "2"]);
+    expect(store.subscribed()).toEqual(["m1:0:0", "m1:0:1", "m1:0:2"]);
     expect(result.current).toBe(chunks.join(""));
   });
 
   it("never shows holes: a page that is still loading hides the pages after it", () => {
     const chunks = Array.from({ length: PAGE_SIZE + 3 }, (_, i) => `<${i}>`);
-    const { result } = renderHook(() => useLiveMessageText(message({ content: "A" })));
+    const { result } = renderHook(() => useLiveMessageText(message({ content: "A" })), {
+      wrapper,
+    });
     publish(0, chunks);
     expect(result.current).toBe("A" + chunks.join(""));
     act(() => store.set(`${messageId}:0:0`, new Error("connection hiccup")));
@@ -106,6 +129,7 @@ describe("useLiveMessageText", () => {
     const chunks = Array.from({ length: PAGE_SIZE + 2 }, (_, i) => `w${i} `);
     const { result, rerender } = renderHook((props: LiveTextMessage) => useLiveMessageText(props), {
       initialProps: message({ content: "Old. " }),
+      wrapper,
     });
     publish(0, chunks);
     const live = result.current;
@@ -114,7 +138,7 @@ describe("useLiveMessageText", () => {
     rerender(message({ content: live, isStreaming: false }));
     expect(result.current).toBe(live);
     // The chunk rows being cleaned up afterwards changes nothing.
-    act(() => store.values.clear());
+    act(() => store.clear());
     expect(result.current).toBe(live);
   });
 
@@ -122,13 +146,14 @@ describe("useLiveMessageText", () => {
     const chunks = Array.from({ length: PAGE_SIZE + 1 }, (_, i) => `${i},`);
     const { result, rerender } = renderHook((props: LiveTextMessage) => useLiveMessageText(props), {
       initialProps: message(),
+      wrapper,
     });
     publish(0, chunks);
-    expect(store.subscribed.at(-1)).toEqual(["0", "1"]);
+    expect(store.subscribed()).toEqual(["m1:0:0", "m1:0:1"]);
     const partial = chunks.join("");
     rerender(message({ content: partial, isStreaming: false }));
     rerender(message({ content: partial, generation: 1 }));
-    expect(store.subscribed.at(-1)).toEqual(["0"]);
+    expect(store.subscribed()).toEqual(["m1:1:0"]);
     expect(result.current).toBe(partial);
     publish(1, ["more"]);
     expect(result.current).toBe(partial + "more");
