@@ -23,6 +23,7 @@ export function useAnimationFrameValue<T>(value: T): T {
   useEffect(
     () => () => {
       if (frame.current !== null) cancelAnimationFrame(frame.current);
+      frame.current = null;
     },
     [],
   );
