@@ -40,8 +40,8 @@ function asPage(result: unknown): ChunkPage | undefined {
 /**
  * The text to show for a message from `api.messages.list`: its `content` once finished; while it
  * streams, `content` (text of earlier generations, e.g. before a continue) followed by the live
- * chunk log of the current generation. Pages of the log are subscribed one by one (a new
- * subscription only when a page fills), so each update carries at most one page of text.
+ * chunk log of the current generation. New page subscriptions open only when every subscribed
+ * page is full, so each flush updates one page (at most PAGE_SIZE chunks of text).
  * Finalize writes the whole text into `content` and clears `isStreaming` in one transaction, so the
  * switch from chunks to content shows no duplicated or missing text.
  */
@@ -79,8 +79,10 @@ export function useLiveMessageText(message: LiveTextMessage): string {
   for (let page = 0; page < count; page++) loaded.push(asPage(results[String(page)]));
   const { text, fullPages } = joinChunkPages(loaded);
   if (fullPages === count) {
-    // Every subscribed page is full: follow the log onto the next page.
-    setPages({ key, count: count + 1 });
+    // Every subscribed page is full: follow the log onward. Doubling (rather than one more page)
+    // means a reload in the middle of a long reply catches up in log2(pages) round trips; the
+    // extra pages are empty until the log reaches them.
+    setPages({ key, count: count * 2 });
   }
   return message.content + text;
 }

@@ -110,8 +110,19 @@ describe("useLiveMessageText", () => {
     publish(0, chunks.slice(0, PAGE_SIZE - 1));
     expect(store.subscribed()).toEqual(["m1:0:0"]);
     publish(0, chunks);
-    expect(store.subscribed()).toEqual(["m1:0:0", "m1:0:1", "m1:0:2"]);
+    // Two full pages: the hook looks ahead to pages 2 and 3 (3 stays empty until the log gets there).
+    expect(store.subscribed()).toEqual(["m1:0:0", "m1:0:1", "m1:0:2", "m1:0:3"]);
     expect(result.current).toBe(chunks.join(""));
+  });
+
+  it("catches up with a long partial reply after a reload in a few round trips", () => {
+    const chunks = Array.from({ length: PAGE_SIZE * 12 + 7 }, (_, i) => `c${i} `);
+    publish(0, chunks); // already written before the page was opened
+    const { result } = renderHook(() => useLiveMessageText(message({ content: "P: " })), {
+      wrapper,
+    });
+    expect(result.current).toBe("P: " + chunks.join(""));
+    expect(store.subscribed().length).toBeLessThanOrEqual(16);
   });
 
   it("never shows holes: a page that is still loading hides the pages after it", () => {
@@ -150,6 +161,7 @@ describe("useLiveMessageText", () => {
     });
     publish(0, chunks);
     expect(store.subscribed()).toEqual(["m1:0:0", "m1:0:1"]);
+    expect(result.current).toBe(chunks.join(""));
     const partial = chunks.join("");
     rerender(message({ content: partial, isStreaming: false }));
     rerender(message({ content: partial, generation: 1 }));
