@@ -2,6 +2,7 @@ import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { inspect } from "node:util";
+import { register as registerHooks } from "node:module";
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 import { convexTest } from "convex-test";
@@ -162,6 +163,9 @@ async function importFunctions(
   const api = register({
     namespace: `local-backend-${process.pid}-${reloadCounter}-${Date.now()}`,
   });
+  // Registered after this namespace's hooks (the last registered runs first), so it sees and
+  // un-namespaces what they resolve in node_modules.
+  registerHooks(new URL("./shared-packages-hook.mjs", import.meta.url));
   const modules = new Map<string, Module>();
   const files = listModuleFiles(functionsDir).sort();
   // Modules read deployment variables at import time (auth.config.ts): give them this backend's.
