@@ -10,7 +10,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { buildApp, launchChromium, startAppStack } from "./lib/app";
 import { bytesChartSvg } from "./lib/chart";
-import { startBenchStack } from "./lib/stack";
+import { startBenchStack, type BenchStack } from "./lib/stack";
 import { summarize, tokenLatencies } from "./lib/stats";
 import { measureReply, type ReplyCost } from "./lib/wire-cost";
 import { measureBrowserLatency, measureRenderCost } from "./scenarios/browser";
@@ -73,140 +73,154 @@ if (runs(2) || runs(4)) buildApp(log);
 
 const wire: ReplyCost[] = [];
 const lag: Array<ReturnType<typeof summarize>> = [];
-if (runs(1) || runs(3)) {
+/** A fresh simulator + backend per scenario, so one scenario's data never slows the next. */
+async function withBackend(body: (stack: BenchStack) => Promise<void>): Promise<void> {
   const stack = await startBenchStack();
   try {
     // The first reply loads the model client in the backend: warm up, do not measure.
     await measureReply(stack, { tokens: 20, rate: 0, topic: "warm-up" });
-
-    await scenario(1, "wire cost", async () => {
-      for (const tokens of S1_LENGTHS) {
-        const { cost, trace } = await measureReply(stack, {
-          tokens,
-          rate: S1_RATE,
-          topic: `wire cost ${tokens}`,
-        });
-        wire.push(cost);
-        lag.push(summarize(tokenLatencies(trace.tokenTimes, trace.samples).latencies));
-        log(
-          `  ${tokens} tokens: ${kb(cost.viewerBytes)} to the viewer in ${cost.frames} frames, ${cost.flushes} flushes, text ${kb(cost.textBytes)}, exact=${cost.exact}`,
-        );
-      }
-      results.wireCost = {
-        rate: S1_RATE,
-        flushMs: FLUSH_MS,
-        flushTokens: 10,
-        replies: wire.map((r, i) => ({ ...r, tokenToViewerMs: lag[i] })),
-      };
-      wire.forEach((r, i) => {
-        const l = lag[i];
-        if (l) {
-          row(
-            "1",
-            `${r.tokens.toLocaleString("en-US")} tokens: token to viewer (info)`,
-            `p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, max ${ms(l.max)}`,
-          );
-        }
-        row(
-          "1",
-          `${r.tokens.toLocaleString("en-US")} tokens: bytes to viewer / text bytes`,
-          `${(r.viewerBytes / r.textBytes).toFixed(1)}x (${kb(r.viewerBytes)}, ${r.frames} frames; text ${kb(r.textBytes)})`,
-        );
-        row(
-          "1",
-          `${r.tokens.toLocaleString("en-US")} tokens: flushes (mutations), DB bytes written`,
-          `${r.flushes} flushes of ${r.commits} commits; ${kb(r.dbBytes)} (${(r.dbBytes / r.textBytes).toFixed(1)}x text)`,
-        );
-        row(
-          "1",
-          `${r.tokens.toLocaleString("en-US")} tokens: naive re-send (computed) / measured`,
-          `${(r.naiveViewerBytes / r.viewerBytes).toFixed(1)}x (naive ${kb(r.naiveViewerBytes)} = ${(r.naiveViewerBytes / r.textBytes).toFixed(0)}x text)`,
-        );
-      });
-      const byLength = (t: number) => wire.find((r) => r.tokens === t);
-      const r2k = byLength(2000);
-      const r20k = byLength(20_000);
-      if (r2k && r20k) {
-        const growth = r20k.viewerBytes / r2k.viewerBytes;
-        const naiveGrowth = r20k.naiveViewerBytes / r2k.naiveViewerBytes;
-        row(
-          "1",
-          "growth bytes(20,000) / bytes(2,000)",
-          `${growth.toFixed(2)} (text ${(r20k.textBytes / r2k.textBytes).toFixed(2)}, naive ${naiveGrowth.toFixed(0)})`,
-          "<= 12",
-          verdict(growth <= 12),
-        );
-      }
-      const exact = wire.every((r) => r.exact && r.nonAppends === 0);
-      row(
-        "1",
-        "viewer's final text = simulator's text, append-only updates",
-        exact ? "yes, all lengths" : "NO",
-        "exact",
-        verdict(exact),
-      );
-      writeFileSync(
-        path.join(RESULTS, "wire-cost.svg"),
-        bytesChartSvg(
-          `Bytes per reply at ${S1_RATE} tokens/s, default flush policy (50 ms / 10 tokens)`,
-          [
-            {
-              label: "naive: whole list re-sent per flush (computed)",
-              color: "#dc2626",
-              dashed: true,
-              points: wire.map((r) => ({ x: r.tokens, y: r.naiveViewerBytes })),
-            },
-            {
-              label: "measured: bytes to one viewer",
-              color: "#2563eb",
-              points: wire.map((r) => ({ x: r.tokens, y: r.viewerBytes })),
-            },
-            {
-              label: "measured: bytes written to the DB",
-              color: "#16a34a",
-              points: wire.map((r) => ({ x: r.tokens, y: r.dbBytes })),
-            },
-            {
-              label: "reply text",
-              color: "#6b7280",
-              dashed: true,
-              points: wire.map((r) => ({ x: r.tokens, y: r.textBytes })),
-            },
-          ],
-        ),
-      );
-    });
-
-    await scenario(3, "concurrency", async () => {
-      const c = await measureConcurrency(stack, { replies: 20, tokens: 500, rate: 50 });
-      results.concurrency = c;
-      row(
-        "3",
-        `flush interval, 20 replies x ${c.tokensEach} tokens at ${c.rate} tok/s`,
-        `p50 ${ms(c.flushIntervalMs.p50)}, p95 ${ms(c.flushIntervalMs.p95)}, max ${ms(c.flushIntervalMs.max)}`,
-        `p95 <= ${FLUSH_MS + 50} ms (ours)`,
-        verdict(c.flushIntervalMs.p95 <= FLUSH_MS + 50),
-      );
-      row(
-        "3",
-        "token to subscriber",
-        `p50 ${ms(c.tokenToSubscriberMs.p50)}, p95 ${ms(c.tokenToSubscriberMs.p95)}, max ${ms(c.tokenToSubscriberMs.max)} (n=${c.tokenToSubscriberMs.n})`,
-        `p95 <= ${FLUSH_MS + 50} ms (ours)`,
-        verdict(c.tokenToSubscriberMs.p95 <= FLUSH_MS + 50),
-      );
-      const clean = c.inexactReplies === 0 && c.nonAppends === 0 && c.unseenTokens === 0;
-      row(
-        "3",
-        "lost or duplicated characters",
-        `${c.inexactReplies} inexact replies, ${c.nonAppends} non-append updates, ${c.unseenTokens} unseen tokens`,
-        "0",
-        verdict(clean),
-      );
-    });
+    await body(stack);
   } finally {
     await stack.close();
   }
 }
+
+await scenario(1, "wire cost", () =>
+  withBackend(async (stack) => {
+    for (const tokens of S1_LENGTHS) {
+      const { cost, trace } = await measureReply(stack, {
+        tokens,
+        rate: S1_RATE,
+        topic: `wire cost ${tokens}`,
+      });
+      wire.push(cost);
+      lag.push(summarize(tokenLatencies(trace.tokenTimes, trace.samples).latencies));
+      log(
+        `  ${tokens} tokens: ${kb(cost.viewerBytes)} to the viewer in ${cost.frames} frames, ${cost.flushes} flushes, text ${kb(cost.textBytes)}, exact=${cost.exact}`,
+      );
+    }
+    results.wireCost = {
+      rate: S1_RATE,
+      flushMs: FLUSH_MS,
+      flushTokens: 10,
+      replies: wire.map((r, i) => ({ ...r, tokenToViewerMs: lag[i] })),
+    };
+    wire.forEach((r, i) => {
+      const l = lag[i];
+      if (l) {
+        row(
+          "1",
+          `${r.tokens.toLocaleString("en-US")} tokens: token to viewer (info)`,
+          `p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, max ${ms(l.max)}`,
+        );
+      }
+      row(
+        "1",
+        `${r.tokens.toLocaleString("en-US")} tokens: bytes to viewer / text bytes`,
+        `${(r.viewerBytes / r.textBytes).toFixed(1)}x (${kb(r.viewerBytes)}, ${r.frames} frames; text ${kb(r.textBytes)})`,
+      );
+      row(
+        "1",
+        `${r.tokens.toLocaleString("en-US")} tokens: flushes (mutations), DB bytes written`,
+        `${r.flushes} flushes of ${r.commits} commits; ${kb(r.dbBytes)} (${(r.dbBytes / r.textBytes).toFixed(1)}x text)`,
+      );
+      row(
+        "1",
+        `${r.tokens.toLocaleString("en-US")} tokens: naive re-send (computed) / measured`,
+        `${(r.naiveViewerBytes / r.viewerBytes).toFixed(1)}x (naive ${kb(r.naiveViewerBytes)} = ${(r.naiveViewerBytes / r.textBytes).toFixed(0)}x text)`,
+      );
+    });
+    const byLength = (t: number) => wire.find((r) => r.tokens === t);
+    const r2k = byLength(2000);
+    const r20k = byLength(20_000);
+    if (r2k && r20k) {
+      const growth = r20k.viewerBytes / r2k.viewerBytes;
+      const naiveGrowth = r20k.naiveViewerBytes / r2k.naiveViewerBytes;
+      row(
+        "1",
+        "growth bytes(20,000) / bytes(2,000)",
+        `${growth.toFixed(2)} (text ${(r20k.textBytes / r2k.textBytes).toFixed(2)}, naive ${naiveGrowth.toFixed(0)})`,
+        "<= 12",
+        verdict(growth <= 12),
+      );
+      const pagedGrowth = r20k.pagedPerFlushBytes / r2k.pagedPerFlushBytes;
+      row(
+        "1",
+        "growth if every flush reached the viewer (computed)",
+        `${pagedGrowth.toFixed(2)} (${kb(r2k.pagedPerFlushBytes)} -> ${kb(r20k.pagedPerFlushBytes)})`,
+        "<= 12",
+        verdict(pagedGrowth <= 12),
+      );
+    }
+    const exact = wire.every((r) => r.exact && r.nonAppends === 0);
+    row(
+      "1",
+      "viewer's final text = simulator's text, append-only updates",
+      exact ? "yes, all lengths" : "NO",
+      "exact",
+      verdict(exact),
+    );
+    writeFileSync(
+      path.join(RESULTS, "wire-cost.svg"),
+      bytesChartSvg(
+        `Bytes per reply at ${S1_RATE} tokens/s, default flush policy (50 ms / 10 tokens)`,
+        [
+          {
+            label: "naive: whole list re-sent per flush (computed)",
+            color: "#dc2626",
+            dashed: true,
+            points: wire.map((r) => ({ x: r.tokens, y: r.naiveViewerBytes })),
+          },
+          {
+            label: "measured: bytes to one viewer",
+            color: "#2563eb",
+            points: wire.map((r) => ({ x: r.tokens, y: r.viewerBytes })),
+          },
+          {
+            label: "measured: bytes written to the DB",
+            color: "#16a34a",
+            points: wire.map((r) => ({ x: r.tokens, y: r.dbBytes })),
+          },
+          {
+            label: "reply text",
+            color: "#6b7280",
+            dashed: true,
+            points: wire.map((r) => ({ x: r.tokens, y: r.textBytes })),
+          },
+        ],
+      ),
+    );
+  }),
+);
+
+await scenario(3, "concurrency", () =>
+  withBackend(async (stack) => {
+    const c = await measureConcurrency(stack, { replies: 20, tokens: 500, rate: 50 });
+    results.concurrency = c;
+    row(
+      "3",
+      `flush interval, 20 replies x ${c.tokensEach} tokens at ${c.rate} tok/s`,
+      `p50 ${ms(c.flushIntervalMs.p50)}, p95 ${ms(c.flushIntervalMs.p95)}, max ${ms(c.flushIntervalMs.max)}`,
+      `p95 <= ${FLUSH_MS + 50} ms (ours)`,
+      verdict(c.flushIntervalMs.p95 <= FLUSH_MS + 50),
+    );
+    row(
+      "3",
+      "token to subscriber",
+      `p50 ${ms(c.tokenToSubscriberMs.p50)}, p95 ${ms(c.tokenToSubscriberMs.p95)}, max ${ms(c.tokenToSubscriberMs.max)} (n=${c.tokenToSubscriberMs.n})`,
+      `p95 <= ${FLUSH_MS + 50} ms (ours)`,
+      verdict(c.tokenToSubscriberMs.p95 <= FLUSH_MS + 50),
+    );
+    const clean = c.inexactReplies === 0 && c.nonAppends === 0 && c.unseenTokens === 0;
+    row(
+      "3",
+      "lost or duplicated characters",
+      `${c.inexactReplies} inexact replies, ${c.nonAppends} non-append updates, ${c.unseenTokens} unseen tokens`,
+      "0",
+      verdict(clean),
+    );
+  }),
+);
 
 await scenario(5, "local backend commit-to-subscriber latency", async () => {
   const file = path.join(import.meta.dirname, "local-backend-latency.ts");

@@ -80,7 +80,8 @@ export type TextSample = { t: number; length: number };
 /**
  * A chat viewer built on the real `ConvexClient` over a counting WebSocket, subscribed to exactly
  * what the UI subscribes to: `messages.list` for the chat, and while the reply streams the pages of
- * `chatStreaming.listStreamChunks` one by one (the logic of lib/hooks/use-live-message-text.ts).
+ * `chatStreaming.listStreamChunks`, the window doubling whenever every subscribed page is full
+ * (the logic of lib/hooks/use-live-message-text.ts).
  */
 export class ChatViewer {
   readonly counter: WireCounter;
@@ -219,7 +220,11 @@ export class ChatViewer {
       if (!page.full) break;
       fullPages += 1;
     }
-    if (fullPages === this.pages.length) this.subscribePage(current, fullPages);
+    if (fullPages === this.pages.length) {
+      // As the hook does: when every subscribed page is full, double the window.
+      const count = this.pages.length;
+      for (let page = count; page < count * 2; page++) this.subscribePage(current, page);
+    }
     this.setText(current.content + text);
   }
 

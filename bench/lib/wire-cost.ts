@@ -1,4 +1,5 @@
 import { convexToJson, type Value } from "convex/values";
+import { STREAM_PAGE_SIZE } from "../../convex/lib/limits";
 import { simulatedReply } from "../../tools/azure-openai-sim/server";
 import { Journal, type JournalCommit } from "./journal";
 import type { BenchStack } from "./stack";
@@ -22,6 +23,11 @@ export type ReplyCost = {
   dbBytesByTable: Record<string, number>;
   /** Computed, not measured: the same flushes if each re-sent messages.list with the whole text so far. */
   naiveViewerBytes: number;
+  /**
+   * Computed, not measured: this design if the viewer got one update per flush (no coalescing):
+   * per flush, the current page of the chunk log (up to STREAM_PAGE_SIZE chunks) in one frame.
+   */
+  pagedPerFlushBytes: number;
   /** The viewer's final text equals the simulator's streamed text, byte for byte. */
   exact: boolean;
   /** Times the viewer's text changed other than by appending (lost, duplicated or rewritten text). */
@@ -72,6 +78,22 @@ export function naiveBytesFor(
     const frame = frameBase + prefixBytes;
     total += frame + frameHeaderBytes(frame);
   }
+  return total;
+}
+
+/** The bytes of one live-text update per flush, for pages of `pageSize` chunks (see pagedPerFlushBytes). */
+export function pagedBytesFor(flushTexts: readonly string[], pageSize: number): number {
+  const frameBase = Buffer.byteLength(
+    `{"type":"Transition","startVersion":{"querySet":4,"identity":1,"ts":"QEiJCQnd6hg="},"endVersion":{"querySet":4,"identity":1,"ts":"QEiJCQnd6hg="},"modifications":[{"type":"QueryUpdated","queryId":12,"value":{"chunkCount":16,"full":false,"text":""},"logLines":[],"journal":null}]}`,
+  );
+  let total = 0;
+  let pageBytes = 0;
+  flushTexts.forEach((text, i) => {
+    if (i % pageSize === 0) pageBytes = 0;
+    pageBytes += jsonStringBytes(text);
+    const frame = frameBase + pageBytes;
+    total += frame + frameHeaderBytes(frame);
+  });
   return total;
 }
 
@@ -156,6 +178,10 @@ export async function measureReply(
       naiveViewerBytes: naiveBytesFor(
         JSON.stringify(convexToJson(emptyReplyList as unknown as Value)),
         rows.map((r) => r.text),
+      ),
+      pagedPerFlushBytes: pagedBytesFor(
+        rows.map((r) => r.text),
+        STREAM_PAGE_SIZE,
       ),
       exact: final.content === request.text && request.endReason === "complete",
       nonAppends: viewer.nonAppends,
