@@ -18,7 +18,7 @@ const ENV = {
   AZURE_OPENAI_API_KEY: "sim-key",
   AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
   STREAM_IDLE_TIMEOUT_MS: "600",
-  STREAM_STALE_MS: "5000",
+  STREAM_STALE_MS: "15000",
   STREAM_FLUSH_MS: "20",
   MODEL_RETRY_BUDGET_MS: "3000",
 };
@@ -178,6 +178,24 @@ async function cutThenContinue(
   return { t, user, sessionId, messageId, done };
 }
 
+describe("Azure stream shapes", () => {
+  test.each(["filter=async split=1", "filter=default"])(
+    "%s: chunks without choices or delta are skipped, the text is exact",
+    async (controls) => {
+      const t = setupTest();
+      const { user, sessionId } = await newChat(t);
+      const content = `[[sim ${controls}]] Explain content filtering`;
+      const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+      expect(await messageOf(user, sessionId, messageId)).toMatchObject({
+        status: "complete",
+        finishReason: "stop",
+        content: expectedReply(content),
+        tokenCount: TOKENS,
+      });
+    },
+  );
+});
+
 describe("faults and recovery", () => {
   test("429 twice then success: retried within the budget, one reply", async () => {
     const t = setupTest();
@@ -231,6 +249,13 @@ describe("faults and recovery", () => {
       expect(cut.status).toBe("error");
       expect(cut.finishReason).toBe("content_filter");
       expect(cut.error).toMatch(/content filter/);
+    });
+  });
+
+  test("asynchronous content filter: the late verdict still turns the reply into an error", async () => {
+    await cutThenContinue("[[sim filter=async fault=filter-stream at=12]]", (cut) => {
+      expect(cut.status).toBe("error");
+      expect(cut.finishReason).toBe("content_filter");
     });
   });
 

@@ -99,7 +99,6 @@ async function streamGeneration(
     return;
   }
 
-  const prompt = buildPrompt(context);
   const controller = new AbortController();
   const flusher = new FlushPolicy({
     flushMs: settings.flushMs,
@@ -137,6 +136,7 @@ async function streamGeneration(
 
   let outcome: StreamOutcome;
   try {
+    const prompt = buildPrompt(context);
     outcome = await streamCompletion(provider, prompt, controller, flusher, settings.idleTimeoutMs);
   } finally {
     clearInterval(heartbeat);

@@ -3,12 +3,13 @@
 import { Tiktoken } from "js-tiktoken/lite";
 import o200k_base from "js-tiktoken/ranks/o200k_base";
 
-let encoder: Tiktoken | null = null;
+// Built when the module loads (about a second of CPU), so the cost falls on the action's cold
+// start and not inside a streaming reply, where it would delay heartbeats.
+const encoder = new Tiktoken(o200k_base);
 
 /** Counts tokens with the o200k_base tokenizer (GPT-4o family); used when the API sends no usage. */
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
-  encoder ??= new Tiktoken(o200k_base);
   // Special-token text such as <|endoftext|> in a message is counted as plain text, not refused.
   return encoder.encode(text, [], []).length;
 }
