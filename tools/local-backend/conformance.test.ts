@@ -104,12 +104,16 @@ describe("queries over WebSocket", () => {
 
     const http = new ConvexHttpClient(backend.url);
     const from = raw.messages.length;
+    const logged = logLines.length;
     await http.mutation(api.counters.increment, { name: "only-changed-b" });
     const update = await raw.next("Transition", from);
     expect(update.startVersion).toEqual(first.endVersion);
     expect(update.modifications).toEqual([
       { type: "QueryUpdated", queryId: 1, value: 1, logLines: [], journal: null },
     ]);
+    // Only the query whose index range holds the written document ran again.
+    const reruns = logLines.slice(logged).filter((line) => line.includes("query counters:get"));
+    expect(reruns).toHaveLength(1);
     // A write to a table none of the queries read sends nothing.
     const quiet = raw.messages.length;
     await http.mutation(api.notes.add, { text: "unrelated" });

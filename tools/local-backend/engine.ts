@@ -8,6 +8,7 @@ import { register } from "tsx/esm/api";
 import { convexTest } from "convex-test";
 import { makeFunctionReference, type UserIdentity } from "convex/server";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { ReadSet, tableFromId, type QuerySource } from "./read-set";
 
 /** The kinds of Convex functions a client can call. */
 export type FunctionKind = "query" | "mutation" | "action";
@@ -26,13 +27,12 @@ export type CallOutcome =
       durationMs: number;
     };
 
-/** What a query read: the tables and the commit it saw. */
-export type ReadInfo = { tables: Set<string>; snapshotTs: bigint | null };
-
 /** A committed transaction: its timestamp and the documents it wrote (null = deleted). */
 export type Commit = {
   ts: bigint;
   writes: Array<[string, Record<string, Value> | null]>;
+  /** The same documents before the commit. */
+  previous: Array<Record<string, Value> | null>;
   nextDocId: number;
   lastCreationTime: number;
 };
@@ -50,7 +50,7 @@ type CallContext = {
   /** For HTTP actions: the real origin replacing convex-test's placeholder in `request.url`. */
   siteOrigin?: string;
   logLines: string[];
-  reads?: ReadInfo;
+  reads?: ReadSet;
   commitTs?: bigint;
   echo: (line: string) => void;
 };
@@ -68,7 +68,6 @@ type FakeDb = {
   startQuery(query: { source: QuerySource }): number;
   paginate(args: { query: { source: QuerySource } }): unknown;
 };
-type QuerySource = { type: string; tableName?: string; indexName?: string };
 type TransactionManager = { _lastCommitTs: bigint };
 type ConvexGlobal = {
   components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
@@ -255,17 +254,6 @@ function installRequestOrigin(): void {
   globalThis.Request = SiteRequest;
 }
 
-function tableFromId(id: string): string | null {
-  const match = /^[0-9]+/.exec(id);
-  if (!match || match[0].length === id.length) return null;
-  return id.slice(match[0].length);
-}
-
-function tableOfSource(source: QuerySource): string | undefined {
-  if (source.tableName !== undefined) return source.tableName;
-  return source.indexName?.split(".")[0];
-}
-
 /** Captures convex-test's per-instance global (db, transaction manager, syscalls). */
 async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal> {
   const originalRun = AsyncLocalStorage.prototype.run;
@@ -418,6 +406,8 @@ export class Engine {
     const commit = db.commit.bind(db);
     db.commit = (commitTs?: bigint | null) => {
       const writes = db._writes[db._writes.length - 1] ?? {};
+      const ids = Object.keys(writes);
+      const previous = db._writes.length === 1 ? ids.map((id) => db._documents[id] ?? null) : [];
       commit(commitTs);
       if (commitTs === null || commitTs === undefined || db._writes.length !== 0) return;
       const ctx = callStorage.getStore();
@@ -425,34 +415,46 @@ export class Engine {
       if (this.closed) return;
       this.options.onCommit({
         ts: commitTs,
-        writes: Object.keys(writes).map((id) => [id, db._documents[id] ?? null]),
+        writes: ids.map((id) => [id, db._documents[id] ?? null]),
+        previous,
         nextDocId: db._nextDocId,
         lastCreationTime: db._lastCreationTime,
       });
     };
-    // Query scans call get() once per document: keep this cheap when nothing is tracking reads.
-    const noteRead = (table: string | null | undefined) => {
-      const reads = callStorage.getStore()?.reads;
-      if (!reads || !table) return;
-      reads.tables.add(table);
-      reads.snapshotTs ??= this.g.transactionManager._lastCommitTs;
+    // Query scans call get() once per document: while a scan runs its source covers them, and
+    // outside queries nothing is tracked, so this stays cheap.
+    let scanning = false;
+    const reads = () => (scanning ? undefined : callStorage.getStore()?.reads);
+    const noteSnapshot = (set: ReadSet) => {
+      set.snapshotTs ??= this.g.transactionManager._lastCommitTs;
     };
     const get = db.get.bind(db);
     db.get = (tableName, id) => {
-      if (tableName !== undefined) noteRead(tableName);
-      else if (callStorage.getStore()?.reads && typeof id === "string") noteRead(tableFromId(id));
+      const set = reads();
+      if (set && typeof id === "string") {
+        set.noteId(id);
+        noteSnapshot(set);
+      }
       return get(tableName, id);
     };
+    const scan = <T>(source: QuerySource, run: () => T): T => {
+      const set = reads();
+      if (set) {
+        set.noteSource(source);
+        noteSnapshot(set);
+      }
+      const outer = scanning;
+      scanning = true;
+      try {
+        return run();
+      } finally {
+        scanning = outer;
+      }
+    };
     const startQuery = db.startQuery.bind(db);
-    db.startQuery = (query) => {
-      noteRead(tableOfSource(query.source));
-      return startQuery(query);
-    };
+    db.startQuery = (query) => scan(query.source, () => startQuery(query));
     const paginate = db.paginate.bind(db);
-    db.paginate = (args) => {
-      noteRead(tableOfSource(args.query.source));
-      return paginate(args);
-    };
+    db.paginate = (args) => scan(args.query.source, () => paginate(args));
   }
 
   // `ctx.scheduler` goes through the "1.0/schedule" syscall: record the job in
@@ -539,7 +541,7 @@ export class Engine {
     udfPath: string,
     args: Record<string, Value>,
     identity: Identity | null,
-    opts: { internal?: boolean; reads?: ReadInfo } = {},
+    opts: { internal?: boolean; reads?: ReadSet } = {},
   ): Promise<CallOutcome> {
     const started = performance.now();
     const { path } = canonicalUdfPath(udfPath);

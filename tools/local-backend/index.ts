@@ -10,6 +10,7 @@ import { Store, writeFileAtomic } from "./store";
 import { SyncServer, encodeTs } from "./sync";
 import { TokenRejected, TokenVerifier, generateConvexAuthKeys, type AuthProvider } from "./auth";
 import { CronRunner, JobScheduler } from "./scheduler";
+import { tableFromId } from "./read-set";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -378,9 +379,14 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
 
   const onCommit = (commit: Commit) => {
     if (store && store.append(commit)) store.compact(getEngine().snapshot());
-    const tables = new Set<string>();
-    for (const [id] of commit.writes) tables.add(id.replace(/^[0-9]+/, ""));
-    sync.onCommit(tables);
+    sync.onCommit(
+      commit.writes.map(([id, after], i) => ({
+        id,
+        table: tableFromId(id) ?? "",
+        before: commit.previous[i] ?? null,
+        after,
+      })),
+    );
   };
   try {
     engine = await Engine.load(

@@ -1,6 +1,7 @@
 import type { WebSocket } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import type { CallOutcome, Engine, Identity, ReadInfo } from "./engine";
+import type { CallOutcome, Engine, Identity } from "./engine";
+import { ReadSet, type Change } from "./read-set";
 import { canonicalUdfPath, detached } from "./engine";
 import { TokenRejected, type TokenVerifier } from "./auth";
 
@@ -21,7 +22,7 @@ type Subscription = {
   refs: number;
   /** Serialized outcome the clients compare against; undefined until first computed. */
   result?: { modification: Record<string, JSONValue>; fingerprint: string };
-  reads: ReadInfo | null;
+  reads: ReadSet | null;
   stale: boolean;
 };
 
@@ -111,7 +112,7 @@ function outcomeModification(queryId: number, outcome: CallOutcome): Record<stri
 export class SyncServer {
   private readonly connections = new Set<Connection>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private dirtyTables = new Set<string>();
+  private dirty: Change[] = [];
   private allDirty = false;
   private pumping = false;
   private pumpAgain = false;
@@ -125,8 +126,8 @@ export class SyncServer {
   }
 
   /** Called for every committed transaction. */
-  onCommit(tables: Iterable<string>): void {
-    for (const table of tables) this.dirtyTables.add(table);
+  onCommit(changes: Change[]): void {
+    for (const change of changes) this.dirty.push(change);
     this.schedulePump();
   }
 
@@ -456,10 +457,10 @@ export class SyncServer {
     );
   }
 
-  private needsRun(sub: Subscription, tables: Set<string>, all: boolean): boolean {
+  private needsRun(sub: Subscription, changes: Change[], all: boolean): boolean {
     if (sub.stale || sub.result === undefined || all || sub.reads === null) return true;
-    for (const table of sub.reads.tables) if (tables.has(table)) return true;
-    return false;
+    const reads = sub.reads;
+    return changes.some((change) => reads.overlaps(change));
   }
 
   private async pump(): Promise<void> {
@@ -467,22 +468,22 @@ export class SyncServer {
     let validTs = engine.lastCommitTs;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const startTs = engine.lastCommitTs;
-      const tables = this.dirtyTables;
+      const changes = this.dirty;
       const all = this.allDirty;
-      this.dirtyTables = new Set();
+      this.dirty = [];
       this.allDirty = false;
       const toRun = [...this.subscriptions.values()].filter((sub) =>
-        this.needsRun(sub, tables, all),
+        this.needsRun(sub, changes, all),
       );
       await Promise.all(toRun.map((sub) => this.runQuery(sub)));
       validTs = startTs;
       const pendingSubs = [...this.subscriptions.values()].some((sub) =>
-        this.needsRun(sub, this.dirtyTables, this.allDirty),
+        this.needsRun(sub, this.dirty, this.allDirty),
       );
       if (!pendingSubs) {
         // Commits since the round began touched nothing the subscriptions read.
         validTs = engine.lastCommitTs;
-        this.dirtyTables.clear();
+        this.dirty = [];
         break;
       }
       if (round === MAX_ROUNDS - 1) this.pumpAgain = true;
@@ -492,7 +493,7 @@ export class SyncServer {
 
   private async runQuery(sub: Subscription): Promise<void> {
     sub.stale = false;
-    const reads: ReadInfo = { tables: new Set(), snapshotTs: null };
+    const reads = new ReadSet();
     const outcome = await this.host.engine().call("query", sub.udfPath, sub.args, sub.identity, {
       reads,
     });

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { ReadSet, tableFromId } from "./read-set";
+
+const chunk = (messageId: string, seq: number) => ({ _id: `${seq}streamChunks`, messageId, seq });
+
+describe("read sets", () => {
+  it("re-runs a query only for writes inside the index range it read", () => {
+    const reads = new ReadSet();
+    reads.noteSource({
+      type: "IndexRange",
+      indexName: "streamChunks.by_messageId_and_seq",
+      range: [
+        { type: "Eq", fieldPath: "messageId", value: "m1" },
+        { type: "Gte", fieldPath: "seq", value: 0 },
+        { type: "Lt", fieldPath: "seq", value: 100 },
+      ],
+    });
+    const change = (before: object | null, after: object | null) => ({
+      id: "1streamChunks",
+      table: "streamChunks",
+      before: before as never,
+      after: after as never,
+    });
+    expect(reads.overlaps(change(null, chunk("m1", 5)))).toBe(true);
+    expect(reads.overlaps(change(null, chunk("m2", 5)))).toBe(false);
+    expect(reads.overlaps(change(null, chunk("m1", 100)))).toBe(false);
+    // A document moving out of the range, or deleted from it, changes the result too.
+    expect(reads.overlaps(change(chunk("m1", 5), chunk("m2", 5)))).toBe(true);
+    expect(reads.overlaps(change(chunk("m1", 5), null))).toBe(true);
+    expect(reads.overlaps({ ...change(null, chunk("m1", 5)), table: "messages" })).toBe(false);
+  });
+
+  it("tracks whole-table scans and single documents", () => {
+    const reads = new ReadSet();
+    reads.noteSource({ type: "FullTableScan", tableName: "notes" });
+    reads.noteId("12sessions");
+    const doc = { _id: "x" };
+    expect(reads.overlaps({ id: "99notes", table: "notes", before: null, after: doc })).toBe(true);
+    expect(reads.overlaps({ id: "12sessions", table: "sessions", before: doc, after: doc })).toBe(
+      true,
+    );
+    expect(reads.overlaps({ id: "13sessions", table: "sessions", before: null, after: doc })).toBe(
+      false,
+    );
+  });
+
+  it("reads the table from convex-test ids", () => {
+    expect(tableFromId("000123notes")).toBe("notes");
+    expect(tableFromId("000123_scheduled_functions")).toBe("_scheduled_functions");
+    expect(tableFromId("12345")).toBeNull();
+  });
+});

@@ -1,0 +1,93 @@
+import { compareValues, jsonToConvex, type JSONValue, type Value } from "convex/values";
+
+type Doc = Record<string, Value>;
+
+/** One written document: what it was before the commit and after (null = absent). */
+export type Change = { id: string; table: string; before: Doc | null; after: Doc | null };
+
+type RangeFilter = { type: string; fieldPath: string; value: JSONValue };
+
+/** A query's source as convex-test's database sees it. */
+export type QuerySource = {
+  type: string;
+  tableName?: string;
+  indexName?: string;
+  range?: RangeFilter[];
+};
+
+/** The table a document id belongs to (convex-test ids are a counter followed by the table). */
+export function tableFromId(id: string): string | null {
+  const match = /^[0-9]+/.exec(id);
+  if (!match || match[0].length === id.length) return null;
+  return id.slice(match[0].length);
+}
+
+function fieldValue(doc: Doc, fieldPath: string): Value | undefined {
+  let value: unknown = doc;
+  for (const part of fieldPath.split(".")) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value as Value | undefined;
+}
+
+function filterValue(value: JSONValue): Value | undefined {
+  if (typeof value === "object" && value !== null && "$undefined" in value) return undefined;
+  return jsonToConvex(value);
+}
+
+function inRange(doc: Doc, filters: RangeFilter[]): boolean {
+  return filters.every((filter) => {
+    const cmp = compareValues(fieldValue(doc, filter.fieldPath), filterValue(filter.value));
+    switch (filter.type) {
+      case "Eq":
+        return cmp === 0;
+      case "Gt":
+        return cmp > 0;
+      case "Gte":
+        return cmp >= 0;
+      case "Lt":
+        return cmp < 0;
+      case "Lte":
+        return cmp <= 0;
+      default:
+        return true;
+    }
+  });
+}
+
+/**
+ * What a query read: whole tables, index ranges and single documents, plus the commit it saw.
+ * A commit invalidates the query only if a written document was or is inside what it read;
+ * index ranges ignore `.filter()`, so this errs on the side of re-running.
+ */
+export class ReadSet {
+  readonly tables = new Set<string>();
+  readonly ranges: Array<{ table: string; filters: RangeFilter[] }> = [];
+  readonly ids = new Set<string>();
+  snapshotTs: bigint | null = null;
+
+  noteSource(source: QuerySource): void {
+    const table = source.tableName ?? source.indexName?.split(".")[0];
+    if (table === undefined) return;
+    if (source.type === "IndexRange" && source.range !== undefined) {
+      this.ranges.push({ table, filters: source.range });
+    } else {
+      this.tables.add(table);
+    }
+  }
+
+  noteId(id: string): void {
+    this.ids.add(id);
+  }
+
+  overlaps(change: Change): boolean {
+    if (this.tables.has(change.table) || this.ids.has(change.id)) return true;
+    for (const range of this.ranges) {
+      if (range.table !== change.table) continue;
+      if (change.before && inRange(change.before, range.filters)) return true;
+      if (change.after && inRange(change.after, range.filters)) return true;
+    }
+    return false;
+  }
+}
