@@ -44,7 +44,7 @@ const backend = await startLocalBackend({
   watch: !values["no-watch"],
 }).catch((error: unknown) => {
   process.stderr.write(
-    `[local-backend] failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+    `[local-backend] failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );
   process.exit(1);
 });

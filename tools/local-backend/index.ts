@@ -72,9 +72,15 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolvePort, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`Port ${port} on ${host} is in use (is another backend running?)`)
+          : error,
+      );
+    });
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.removeAllListeners("error");
       resolvePort((server.address() as AddressInfo).port);
     });
   });
@@ -119,6 +125,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const host = options.host ?? "127.0.0.1";
   const functionsDir = resolve(options.functionsDir ?? join(REPO_ROOT, "convex"));
+  if (!existsSync(functionsDir)) {
+    throw new Error(`The functions folder ${functionsDir} does not exist`);
+  }
   const print =
     options.log ?? (options.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`));
   const log = (line: string) => print(`[local-backend] ${line}`);
