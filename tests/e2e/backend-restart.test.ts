@@ -26,7 +26,7 @@ describe("a backend crash mid-stream", () => {
   it("keeps the partial reply, marks it interrupted within the stale timeout after restart, and Continue completes it", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
-    const prompt = "Survive a crash [[sim tokens=200 rate=25]]";
+    const prompt = "Survive a crash [[sim tokens=150 rate=25]]";
     await app.sendAndOpenChat(prompt);
     const reply = app.lastAssistant();
     await app.waitForText(reply, 60);

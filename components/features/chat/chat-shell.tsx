@@ -4,7 +4,7 @@ import { useConvexAuth } from "convex/react";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
-import { CloseIcon, MenuIcon } from "@/components/ui/icons";
+import { MenuIcon } from "@/components/ui/icons";
 import { cn } from "@/lib/utils";
 import { SessionSidebar } from "./session-sidebar";
 
@@ -28,30 +28,27 @@ export function ChatShell({ children }: { children: ReactNode }) {
 
   return (
     <div className="flex h-dvh overflow-hidden">
-      <aside className="hidden w-64 shrink-0 border-r border-border bg-muted/40 md:block">
-        <SessionSidebar />
+      {drawerOpen && (
+        <button
+          type="button"
+          aria-label="Close menu"
+          className="fixed inset-0 z-40 bg-black/40 md:hidden"
+          onClick={() => setDrawerOpen(false)}
+        />
+      )}
+      {/* One sidebar: a drawer on narrow screens, a column from md up. */}
+      <aside
+        className={cn(
+          "fixed inset-y-0 left-0 z-50 w-72 max-w-[85vw] border-r border-border bg-background shadow-xl transition-transform",
+          "md:static md:z-auto md:w-64 md:translate-x-0 md:bg-muted/40 md:shadow-none",
+          drawerOpen ? "translate-x-0" : "-translate-x-full max-md:invisible",
+        )}
+      >
+        <SessionSidebar onNavigate={() => setDrawerOpen(false)} />
       </aside>
 
-      {drawerOpen && (
-        <div className="fixed inset-0 z-40 md:hidden">
-          <button
-            type="button"
-            aria-label="Close menu"
-            className="absolute inset-0 bg-black/40"
-            onClick={() => setDrawerOpen(false)}
-          />
-          <aside className="absolute inset-y-0 left-0 w-72 max-w-[85vw] border-r border-border bg-background shadow-xl">
-            <SessionSidebar onNavigate={() => setDrawerOpen(false)} />
-          </aside>
-        </div>
-      )}
-
       <main className="flex min-w-0 flex-1 flex-col">
-        <header
-          className={cn(
-            "flex h-12 shrink-0 items-center gap-2 border-b border-border px-3 md:hidden",
-          )}
-        >
+        <header className="flex h-12 shrink-0 items-center gap-2 border-b border-border px-3 md:hidden">
           <Button
             variant="ghost"
             size="icon"
@@ -59,7 +56,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
             data-testid="open-sidebar"
             onClick={() => setDrawerOpen(true)}
           >
-            {drawerOpen ? <CloseIcon /> : <MenuIcon />}
+            <MenuIcon />
           </Button>
           <span className="text-sm font-semibold">Chat</span>
         </header>

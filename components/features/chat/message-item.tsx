@@ -44,10 +44,13 @@ export const MessageItem = memo(function MessageItem({
 
 function AssistantMessage({ message, actions }: { message: ChatMessage; actions: MessageActions }) {
   const liveText = useLiveMessageText(message);
-  const text = useAnimationFrameValue(liveText);
+  const live = message.status === "pending" || message.status === "streaming";
+  // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
+  // so the status and the text on screen always agree.
+  const frameText = useAnimationFrameValue(liveText);
+  const text = live ? frameText : liveText;
   const [actionError, setActionError] = useState<string | null>(null);
   const [acting, setActing] = useState(false);
-  const live = message.status === "pending" || message.status === "streaming";
 
   async function run(action: (m: ChatMessage) => Promise<string | null>) {
     if (acting) return;

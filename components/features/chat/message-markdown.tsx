@@ -10,7 +10,7 @@ const markdownClass =
 /** A finished block: parsed once, then skipped by React as long as its text is unchanged. */
 const StableBlock = memo(function StableBlock({ content }: { content: string }) {
   return (
-    <Streamdown mode="static" className={markdownClass}>
+    <Streamdown mode="static" lineNumbers={false} className={markdownClass}>
       {content}
     </Streamdown>
   );
@@ -37,7 +37,7 @@ export function MessageMarkdown({ text, streaming }: { text: string; streaming: 
         <StableBlock key={index} content={block} />
       ))}
       {tail.length > 0 && (
-        <Streamdown mode="streaming" isAnimating className={markdownClass}>
+        <Streamdown mode="streaming" isAnimating lineNumbers={false} className={markdownClass}>
           {tail}
         </Streamdown>
       )}

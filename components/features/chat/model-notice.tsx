@@ -18,8 +18,10 @@ export function ModelNotice() {
       <div className="flex items-center gap-2">
         <InfoIcon className="size-3.5 shrink-0" />
         <span className="flex-1">
-          <strong className="font-semibold">Simulated model.</strong> Replies are generated locally
-          for development, not by Azure OpenAI.
+          <strong className="font-semibold">Simulated model.</strong>{" "}
+          <span className="max-sm:hidden">
+            Replies are generated locally for development, not by Azure OpenAI.
+          </span>
         </span>
         <button
           type="button"

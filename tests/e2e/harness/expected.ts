@@ -3,18 +3,25 @@ import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { simulatedReply } from "../../../tools/azure-openai-sim/server";
 
-/** The complete reply the simulator gives to `prompt` when nothing interrupts it. */
-export function fullReply(prompt: string): string {
-  return simulatedReply(prompt).text;
+/** The complete reply the simulator gives to `prompt` (default length `tokens`) when nothing interrupts it. */
+export function fullReply(prompt: string, tokens?: number): string {
+  return simulatedReply(prompt, { tokens }).text;
 }
 
 /** Markdown with its syntax removed and all whitespace dropped: what a reader sees, in order. */
 export function visibleChars(markdown: string): string {
-  return markdown
-    .replace(/^```.*$/gm, "")
-    .replace(/\*\*/g, "")
-    .replace(/^\s*[-*] /gm, "")
-    .replace(/`/g, "")
+  // Odd parts are the insides of ``` fences: kept verbatim. Even parts are prose.
+  const parts = markdown.split(/^```.*$/m);
+  return parts
+    .map((part, index) =>
+      index % 2 === 1
+        ? part
+        : part
+            .replace(/\*\*/g, "")
+            .replace(/^\s*[-*] /gm, "")
+            .replace(/`/g, ""),
+    )
+    .join("")
     .replace(/\s+/g, "");
 }
 
