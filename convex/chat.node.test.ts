@@ -506,6 +506,23 @@ describe("configuration errors", () => {
     expect(await t.query(api.modelInfo.get, {})).toEqual({ provider: "none", simulated: false });
   });
 
+  test.each([
+    [{ AZURE_OPENAI_DEPLOYMENT: undefined }, /AZURE_OPENAI_DEPLOYMENT is not/],
+    [
+      { AZURE_OPENAI_ENDPOINT: undefined, OPENAI_BASE_URL: "http://127.0.0.1:9/v1" },
+      /OPENAI_MODEL is not/,
+    ],
+  ])("a half-configured provider names the missing variable (%o)", async (vars, message) => {
+    useEnv(vars);
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content: "hi" });
+    const reply = await messageOf(user, sessionId, messageId);
+    expect(reply.status).toBe("error");
+    expect(reply.error).toMatch(message);
+    expect(sim.requests()).toHaveLength(0);
+  });
+
   test("modelInfo names the provider and whether it is the simulator", async () => {
     const t = setupTest();
     expect(await t.query(api.modelInfo.get, {})).toEqual({
