@@ -17,7 +17,7 @@ let sim: SimulatorHandle;
 const ENV = {
   AZURE_OPENAI_API_KEY: "sim-key",
   AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
-  STREAM_IDLE_TIMEOUT_MS: "600",
+  STREAM_IDLE_TIMEOUT_MS: "5000",
   STREAM_STALE_MS: "15000",
   STREAM_FLUSH_MS: "20",
   MODEL_RETRY_BUDGET_MS: "3000",
@@ -237,6 +237,7 @@ describe("faults and recovery", () => {
   });
 
   test("stall: the idle timer aborts the request, interrupted, then continued exactly", async () => {
+    useEnv({ STREAM_IDLE_TIMEOUT_MS: "600" });
     await cutThenContinue("[[sim fault=stall at=15]]", (cut) => {
       expect(cut.status).toBe("interrupted");
       expect(cut.error).toMatch(/sent nothing for 1 s/);
@@ -276,6 +277,7 @@ describe("faults and recovery", () => {
   test("a stall before the response headers is cut by the idle timer", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
+    useEnv({ STREAM_IDLE_TIMEOUT_MS: "600" });
     const content = "[[sim fault=stall-before-headers]] Anything";
     const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
@@ -315,7 +317,7 @@ describe("faults and recovery", () => {
   test("stop: the upstream request is aborted, the partial kept, then continued exactly", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const content = "[[sim rate=40]] Describe observability for a chat backend";
+    const content = "[[sim rate=20]] Describe observability for a chat backend";
     const sending = user.action(api.chat.sendChatMessage, { sessionId, content });
     const reply = await waitFor(async () => {
       const messages = await user.query(api.messages.list, { sessionId });
@@ -376,6 +378,7 @@ describe("faults and recovery", () => {
     expect(cut).toMatchObject({ status: "interrupted", content: full.slice(0, cutAt) });
     expect(cut.error).toMatch(/interrupted/);
 
+    useEnv({ STREAM_STALE_MS: "15000" }); // the continuation is a live writer again
     await user.action(api.chat.continueGeneration, { messageId: started.messageId });
     const done = await messageOf(user, sessionId, started.messageId);
     expect(done.status).toBe("complete");
