@@ -51,11 +51,11 @@ export class JobScheduler {
 
   private async run(jobId: string): Promise<void> {
     if (this.closed) return;
-    const engine = this.host.engine();
-    const job = this.job(jobId);
-    // Not there: the scheduling mutation rolled back. Not pending: canceled or already run.
-    if (job === undefined || (job.state as { kind?: string }).kind !== "pending") return;
     try {
+      const engine = this.host.engine();
+      const job = this.job(jobId);
+      // Not there: the scheduling mutation rolled back. Not pending: canceled or already run.
+      if (job === undefined || (job.state as { kind?: string }).kind !== "pending") return;
       await engine.systemPatch(jobId, { state: { kind: "inProgress" } });
       const args = ((job.args as Value[])[0] ?? {}) as Record<string, Value>;
       const outcome = await engine.callAsSystem(job.name as string, args);
@@ -234,7 +234,11 @@ export class CronRunner {
     const timer = detached(() =>
       setTimeout(
         () => {
-          void this.fire(name);
+          this.fire(name).catch((error: unknown) => {
+            this.host.log(
+              `cron "${name}": ${error instanceof Error ? error.stack : String(error)}`,
+            );
+          });
         },
         Math.min(MAX_TIMER_MS, Math.max(0, atMs - Date.now())),
       ),

@@ -166,7 +166,13 @@ export class Store {
   private sync(): void {
     if (this.fd === null || !this.unsynced) return;
     this.unsynced = false;
-    fsyncSync(this.fd);
+    try {
+      fsyncSync(this.fd);
+    } catch (error) {
+      // Retried on the next tick; the data is already in the OS's page cache.
+      this.unsynced = true;
+      process.stderr.write(`[local-backend] fsync of the journal failed: ${String(error)}\n`);
+    }
   }
 
   close(): void {

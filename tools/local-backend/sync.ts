@@ -194,6 +194,11 @@ export class SyncServer {
     conn.queries.clear();
   }
 
+  private internalError(conn: Connection, error: unknown): void {
+    this.host.log(`sync: internal error: ${error instanceof Error ? error.stack : String(error)}`);
+    this.fatal(conn, "Internal server error");
+  }
+
   private fatal(conn: Connection, error: string): void {
     this.host.log(`sync: FatalError to client: ${error}`);
     this.send(conn, { type: "FatalError", error });
@@ -207,6 +212,7 @@ export class SyncServer {
   }
 
   private async handle(conn: Connection, raw: unknown): Promise<void> {
+    if (conn.closed) return;
     if (!isObject(raw) || typeof raw.type !== "string") {
       throw new ProtocolError("a client message must be an object with a type");
     }
@@ -223,16 +229,18 @@ export class SyncServer {
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
         const identity = conn.identity;
-        conn.mutations = conn.mutations.then(() =>
-          this.runMutation(conn, requestId, udfPath, args, identity),
-        );
+        conn.mutations = conn.mutations
+          .then(() => this.runMutation(conn, requestId, udfPath, args, identity))
+          .catch((error: unknown) => this.internalError(conn, error));
         return;
       }
       case "Action": {
         const requestId = requireNumber(raw, "requestId");
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
-        void this.runAction(conn, requestId, udfPath, args, conn.identity);
+        this.runAction(conn, requestId, udfPath, args, conn.identity).catch((error: unknown) =>
+          this.internalError(conn, error),
+        );
         return;
       }
       case "Event":
