@@ -519,6 +519,26 @@ describe("continue and regenerate bookkeeping", () => {
 });
 
 describe("sessions.remove", () => {
+  test("a chat with more rows than one transaction deletes is removed in scheduled batches", async () => {
+    vi.useFakeTimers();
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await t.run(async (ctx) => {
+      for (let seq = 0; seq < 2500; seq++) {
+        await ctx.db.insert("streamChunks", { messageId, generation, seq, text: "x" });
+      }
+    });
+    await user.mutation(api.sessions.remove, { sessionId });
+    expect(await user.query(api.sessions.list, {})).toEqual([]);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const left = await t.run(async (ctx) => ({
+      messages: (await ctx.db.query("messages").collect()).length,
+      streams: (await ctx.db.query("streams").collect()).length,
+      chunks: (await ctx.db.query("streamChunks").collect()).length,
+    }));
+    expect(left).toEqual({ messages: 0, streams: 0, chunks: 0 });
+  });
+
   test("removes the chat's messages, stream rows and chunks", async () => {
     vi.useFakeTimers();
     const t = setupTest();

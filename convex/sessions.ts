@@ -6,7 +6,8 @@ import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
 import { deleteSessionMessagesBatch, loadSessionForViewer } from "./model/sessions";
 
 const MAX_LISTED_SESSIONS = 200;
-const DELETE_BATCH = 50;
+// Documents deleted per transaction when a chat is removed; the rest go in scheduled batches.
+const DELETE_BATCH = 1000;
 
 const sessionValidator = v.object({
   _id: v.id("sessions"),

@@ -2,9 +2,6 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { notFound } from "../lib/errors";
 
-// Far above what one reply produces; finished replies keep no chunks at all after cleanup.
-const MAX_CHUNKS_PER_MESSAGE = 8000;
-
 /** Loads a session the viewer owns; anything else (missing, someone else's, signed out) is NotFound. */
 export async function loadSessionForViewer(
   ctx: QueryCtx,
@@ -31,35 +28,38 @@ export async function loadMessageForViewer(
   return { message, session };
 }
 
-/** Deletes up to `limit` messages of a session with their stream rows and chunks; true when more remain. */
+/**
+ * Deletes a session's messages with their stream rows and chunks, at most about `budget` documents
+ * per call so one transaction stays small; returns true when more remain.
+ */
 export async function deleteSessionMessagesBatch(
   ctx: MutationCtx,
   sessionId: Id<"sessions">,
-  limit: number,
+  budget: number,
 ): Promise<boolean> {
+  let left = budget;
   const messages = await ctx.db
     .query("messages")
     .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
-    .take(limit + 1);
-  for (const message of messages.slice(0, limit)) {
-    await deleteMessageData(ctx, message._id);
+    .take(budget);
+  for (const message of messages) {
+    const chunks = await ctx.db
+      .query("streamChunks")
+      .withIndex("by_messageId_and_generation_and_seq", (q) => q.eq("messageId", message._id))
+      .take(left + 1);
+    for (const chunk of chunks.slice(0, left)) {
+      await ctx.db.delete("streamChunks", chunk._id);
+    }
+    if (chunks.length > left) return true; // the message goes once its chunks are gone
+    left -= chunks.length;
+    const stream = await ctx.db
+      .query("streams")
+      .withIndex("by_messageId", (q) => q.eq("messageId", message._id))
+      .unique();
+    if (stream !== null) await ctx.db.delete("streams", stream._id);
     await ctx.db.delete("messages", message._id);
+    left -= 2;
+    if (left <= 0) return true;
   }
-  return messages.length > limit;
-}
-
-/** Deletes a message's stream row and every chunk of every generation. */
-export async function deleteMessageData(ctx: MutationCtx, messageId: Id<"messages">) {
-  const stream = await ctx.db
-    .query("streams")
-    .withIndex("by_messageId", (q) => q.eq("messageId", messageId))
-    .unique();
-  if (stream !== null) await ctx.db.delete("streams", stream._id);
-  const chunks = await ctx.db
-    .query("streamChunks")
-    .withIndex("by_messageId_and_generation_and_seq", (q) => q.eq("messageId", messageId))
-    .take(MAX_CHUNKS_PER_MESSAGE);
-  for (const chunk of chunks) {
-    await ctx.db.delete("streamChunks", chunk._id);
-  }
+  return messages.length === budget;
 }
