@@ -64,9 +64,11 @@ const machine = {
   os: `${os.type()} ${os.release()}`,
   node: process.version,
   chromium: "",
+  /** 1-minute load average at the start and end: other work on the machine skews the latencies. */
+  loadAverage: { start: Math.round(os.loadavg()[0]! * 10) / 10, end: 0 },
 };
 log(
-  `machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+  `machine (load average ${machine.loadAverage.start}): ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
 );
 
 if (runs(2) || runs(4)) buildApp(log);
@@ -264,6 +266,11 @@ if (runs(2) || runs(4)) {
         `p95 <= ${FLUSH_MS + 50} ms`,
         verdict(l.tokenToScreen.p95 <= FLUSH_MS + 50 && l.unseenTokens === 0),
       );
+      row(
+        "2",
+        "of that: token to its frame at the page's WebSocket",
+        `p50 ${ms(l.tokenToFrame.p50)}, p95 ${ms(l.tokenToFrame.p95)}, max ${ms(l.tokenToFrame.max)}`,
+      );
       const worst = l.firstTokenOverheadMs.length ? Math.max(...l.firstTokenOverheadMs) : NaN;
       row(
         "2",
@@ -292,6 +299,11 @@ if (runs(2) || runs(4)) {
       );
       row(
         "4",
+        "longest task while tokens arrive / from the last token on",
+        `${r.longestWhileStreamingMs} ms / ${r.longestAfterLastTokenMs} ms (last token ${(r.lastTokenAtMs / 1000).toFixed(1)} s after send)`,
+      );
+      row(
+        "4",
         "total scripting time / main-thread task time",
         `${(r.scriptingMs / 1000).toFixed(1)} s / ${(r.taskMs / 1000).toFixed(1)} s over ${r.streamSeconds} s`,
       );
@@ -308,6 +320,7 @@ if (runs(2) || runs(4)) {
 }
 
 const totalSeconds = Math.round((Date.now() - runStarted) / 1000);
+machine.loadAverage.end = Math.round(os.loadavg()[0]! * 10) / 10;
 mkdirSync(RESULTS, { recursive: true });
 const table = [
   "| # | figure | measured | target | |",
@@ -324,7 +337,7 @@ writeFileSync(
 );
 writeFileSync(
   path.join(RESULTS, "latest.md"),
-  `Run ${when} on ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}, Chromium ${machine.chromium || "-"}; ${totalSeconds} s in all.\n\n${table}\n`,
+  `Run ${when} on ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}, Chromium ${machine.chromium || "-"}; load average ${machine.loadAverage.start} at the start, ${machine.loadAverage.end} at the end; ${totalSeconds} s in all.\n\n${table}\n`,
 );
 
 const width = (k: keyof Row) => Math.min(70, Math.max(k.length, ...rows.map((r) => r[k].length)));

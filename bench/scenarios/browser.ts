@@ -6,7 +6,12 @@ import { summarize, tokenLatencies } from "../lib/stats";
 const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
 
 type PageProbe = { sendAt: number; index: number; last: number; samples: Array<[number, number]> };
-type ProbeWindow = Window & { __bench?: PageProbe; __longtasks?: Array<[number, number]> };
+type WireProbe = { pages: Record<string, string>; frames: Array<[number, number]> };
+type ProbeWindow = Window & {
+  __bench?: PageProbe;
+  __wire?: WireProbe;
+  __longtasks?: Array<[number, number]>;
+};
 
 /** Rendered characters of the simulator's markdown: fences, bold marks, bullets and spaces dropped. */
 function markdownVisibleLength(markdown: string): number {
@@ -47,12 +52,49 @@ async function waitForStatus(page: Page, index: number, status: RegExp, timeoutM
   );
 }
 
+// Plain JavaScript (tsx would add helpers to a serialized function that the page lacks). Before any
+// app script, wraps the page's WebSocket to time each live-text frame's arrival, so token-to-screen
+// splits into emit-to-frame (simulator, backend, network) and frame-to-DOM (the page).
+const WIRE_PROBE = `(() => {
+  const wire = { pages: {}, frames: [] };
+  window.__wire = wire;
+  const Native = window.WebSocket;
+  class ProbedWebSocket extends Native {
+    constructor(url, protocols) {
+      super(url, protocols);
+      this.addEventListener("message", (event) => {
+        if (typeof event.data !== "string") return;
+        const t = performance.timeOrigin + performance.now();
+        let message;
+        try { message = JSON.parse(event.data); } catch { return; }
+        if (message.type !== "Transition") return;
+        let changed = false;
+        for (const m of message.modifications || []) {
+          if (m.type === "QueryUpdated" && m.value && typeof m.value.text === "string") {
+            wire.pages[String(m.queryId)] = m.value.text;
+            changed = true;
+          }
+        }
+        if (changed) {
+          let n = 0;
+          for (const text of Object.values(wire.pages)) n += text.replace(/\\s+/g, "").length;
+          wire.frames.push([t, n]);
+        }
+      });
+    }
+  }
+  window.WebSocket = ProbedWebSocket;
+})();`;
+
 /** Signs in as a guest and finishes one short reply, so later sends measure a warm app. */
 async function openWarmChat(browser: Browser, appUrl: string): Promise<Page> {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
     deviceScaleFactor: 1,
   });
+  // Before any app script: wrap the page's WebSocket to time each live-text frame's arrival, so
+  // token-to-screen splits into emit-to-frame (server side) and frame-to-DOM (client side).
+  await context.addInitScript({ content: WIRE_PROBE });
   const page = await context.newPage();
   await signIn(page, appUrl);
   await send(page, "Warm up please [[sim tokens=5 rate=0 ttft=0]]");
@@ -103,6 +145,8 @@ export type BrowserLatency = {
   tokensMeasured: number;
   unseenTokens: number;
   tokenToScreen: { p50: number; p95: number; max: number; n: number };
+  /** Of that: emit to the live-text frame reaching the page's WebSocket (simulator, backend, network). */
+  tokenToFrame: { p50: number; p95: number; max: number; n: number };
   /** Send (Enter keydown) to first visible character, minus the simulator's configured TTFT; per reply. */
   firstTokenOverheadMs: number[];
   /** Of that: Enter to the simulator receiving the request. */
@@ -122,6 +166,7 @@ export async function measureBrowserLatency(
   const page = await openWarmChat(browser, stack.appUrl);
   await installProbe(page);
   const latencies: number[] = [];
+  const frameLatencies: number[] = [];
   const overheads: number[] = [];
   const sendToRequest: number[] = [];
   let unseen = 0;
@@ -135,12 +180,18 @@ export async function measureBrowserLatency(
         probe.last = -1;
         probe.samples = [];
         probe.sendAt = 0;
+        const wire = (window as ProbeWindow).__wire;
+        if (wire) {
+          wire.pages = {};
+          wire.frames = [];
+        }
       }, index);
       const prompt = `Describe topic number ${r + 1} briefly [[sim tokens=${options.tokens} rate=${options.rate} ttft=${options.ttftMs}]]`;
       const before = stack.sim.requests().length;
       await send(page, prompt);
       await waitForStatus(page, index, /^complete$/, 120_000);
       const probe = await page.evaluate(() => (window as ProbeWindow).__bench!);
+      const frames = await page.evaluate(() => (window as ProbeWindow).__wire?.frames ?? []);
       const request = stack.sim.requests().slice(before).at(-1);
       if (!request) throw new Error("the simulator saw no request");
       const pieces = simulatedReply(prompt).pieces;
@@ -158,6 +209,11 @@ export async function measureBrowserLatency(
       const samples = probe.samples.map(([t, length]) => ({ t, length }));
       const result = tokenLatencies(tokens, samples);
       latencies.push(...result.latencies);
+      const toFrame = tokenLatencies(
+        tokens,
+        frames.map(([t, length]) => ({ t, length })),
+      );
+      frameLatencies.push(...toFrame.latencies);
       unseen += result.unseen;
       const firstVisible = samples.find((s) => s.length > 0)?.t;
       if (firstVisible !== undefined && probe.sendAt > 0) {
@@ -175,6 +231,7 @@ export async function measureBrowserLatency(
     tokensMeasured: latencies.length,
     unseenTokens: unseen,
     tokenToScreen: summarize(latencies),
+    tokenToFrame: summarize(frameLatencies),
     firstTokenOverheadMs: overheads.map((x) => Math.round(x * 10) / 10),
     sendToModelRequestMs: sendToRequest.map((x) => Math.round(x * 10) / 10),
     exact,
@@ -188,6 +245,13 @@ export type RenderCost = {
   longestTaskMs: number;
   longTasks: number;
   longTaskTotalMs: number;
+  /** Longest task while tokens were still arriving, and from the last token on (final render). */
+  longestWhileStreamingMs: number;
+  longestAfterLastTokenMs: number;
+  /** The five longest tasks: start (ms after send) and duration. */
+  top: Array<{ atMs: number; durationMs: number }>;
+  /** The last token's emit time, ms after send. */
+  lastTokenAtMs: number;
   scriptingMs: number;
   taskMs: number;
   finalVisibleChars: number;
@@ -233,14 +297,20 @@ export async function measureRenderCost(
     );
     const end = await metrics();
     const streamSeconds = (Date.now() - started) / 1000;
-    const longtasks = await page.evaluate(() => (window as ProbeWindow).__longtasks ?? []);
+    const timeOrigin = await page.evaluate(() => performance.timeOrigin);
+    const longtasks = (await page.evaluate(() => (window as ProbeWindow).__longtasks ?? [])).map(
+      ([startTime, duration]) => ({ at: timeOrigin + startTime - started, duration }),
+    );
     const shown = await page
       .locator(ASSISTANT)
       .nth(index)
       .getByTestId("message-content")
       .evaluate((el) => (el.textContent ?? "").replace(/\s+/g, "").length);
     const request = stack.sim.requests().slice(before).at(-1);
-    const durations = longtasks.map(([, d]) => d);
+    const durations = longtasks.map((task) => task.duration);
+    const lastTokenAt = (request?.chunkTimes.at(-1) ?? Number.NaN) - started;
+    const longest = (tasks: typeof longtasks) =>
+      Math.round(Math.max(0, ...tasks.map((task) => task.duration)));
     return {
       tokens: options.tokens,
       rate: options.rate,
@@ -248,6 +318,13 @@ export async function measureRenderCost(
       longestTaskMs: Math.round(durations.length > 0 ? Math.max(...durations) : 0),
       longTasks: durations.length,
       longTaskTotalMs: Math.round(durations.reduce((a, b) => a + b, 0)),
+      longestWhileStreamingMs: longest(longtasks.filter((task) => task.at < lastTokenAt)),
+      longestAfterLastTokenMs: longest(longtasks.filter((task) => task.at >= lastTokenAt)),
+      top: [...longtasks]
+        .sort((a, b) => b.duration - a.duration)
+        .slice(0, 5)
+        .map((task) => ({ atMs: Math.round(task.at), durationMs: Math.round(task.duration) })),
+      lastTokenAtMs: Math.round(lastTokenAt),
       scriptingMs: Math.round((end.script - start.script) * 1000),
       taskMs: Math.round((end.task - start.task) * 1000),
       finalVisibleChars: shown,
