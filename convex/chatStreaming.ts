@@ -191,10 +191,14 @@ export const checkStaleStreamBypassingAccessControl = internalMutation({
   },
 });
 
-/** Cron backstop for the scheduled checks: interrupts every active stream past its heartbeat deadline. */
+/**
+ * Cron backstop for the per-generation checks (lost, e.g., when a deployment restarts): every
+ * active stream past its heartbeat deadline gets its own check, each in its own transaction so a
+ * long reply's finalize never makes the sweep too large to commit.
+ */
 export const sweepStaleStreamsBypassingAccessControl = internalMutation({
   args: {},
-  returns: v.object({ interrupted: v.number() }),
+  returns: v.object({ scheduled: v.number() }),
   handler: async (ctx) => {
     const deadline = Date.now() - streamSettings().staleMs;
     const stale = await ctx.db
@@ -202,23 +206,22 @@ export const sweepStaleStreamsBypassingAccessControl = internalMutation({
       .withIndex("by_active_and_heartbeatAt", (q) =>
         q.eq("active", true).lte("heartbeatAt", deadline),
       )
-      .take(100);
-    let interrupted = 0;
+      .take(SWEEP_BATCH);
     for (const stream of stale) {
-      if ((await interruptIfStale(ctx, stream.messageId, stream.generation)) === "interrupted") {
-        interrupted += 1;
-      }
-    }
-    if (stale.length === 100) {
       await ctx.scheduler.runAfter(
         0,
-        internal.chatStreaming.sweepStaleStreamsBypassingAccessControl,
-        {},
+        internal.chatStreaming.checkStaleStreamBypassingAccessControl,
+        {
+          messageId: stream.messageId,
+          generation: stream.generation,
+        },
       );
     }
-    return { interrupted };
+    return { scheduled: stale.length };
   },
 });
+
+const SWEEP_BATCH = 200;
 
 const CLEANUP_BATCH = 500;
 
