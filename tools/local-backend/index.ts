@@ -369,12 +369,19 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     );
   };
 
-  const port = await listen(apiServer, options.port ?? 3210, host);
+  let port: number;
   let sitePort: number;
+  try {
+    port = await listen(apiServer, options.port ?? 3210, host);
+  } catch (error) {
+    store?.close();
+    throw error;
+  }
   try {
     sitePort = await listen(siteServer, options.sitePort ?? 3211, host);
   } catch (error) {
     await closeServer(apiServer);
+    store?.close();
     throw error;
   }
   const url = `http://${host}:${port}`;
@@ -404,6 +411,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     );
   } catch (error) {
     await Promise.all([closeServer(apiServer), closeServer(siteServer)]);
+    store?.close();
     throw error;
   }
   store?.compact(engine.snapshot());

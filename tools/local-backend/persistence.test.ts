@@ -132,6 +132,15 @@ describe("persistence", { timeout: 30_000 }, () => {
     expect(ids.size).toBeLessThanOrEqual(acknowledged.length + 4);
   });
 
+  it("refuses a data folder another running backend holds, and frees it on close", async () => {
+    const dataDir = tempDir();
+    const first = await start({ dataDir });
+    await expect(start({ dataDir })).rejects.toThrow(/is in use by another local backend/);
+    await first.close();
+    const second = await start({ dataDir });
+    expect(second.url).toMatch(/^http:/);
+  });
+
   it("drops a torn journal line instead of failing to start", async () => {
     const dataDir = tempDir();
     const first = await start({ dataDir });

@@ -8,6 +8,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeSync,
 } from "node:fs";
@@ -19,6 +20,22 @@ const SNAPSHOT = "snapshot.json";
 const JOURNAL = "journal.jsonl";
 const COMPACT_AFTER_BYTES = 16 * 1024 * 1024;
 const FSYNC_INTERVAL_MS = 200;
+const LOCK = "LOCK";
+const lockedHere = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed child its parent has not reaped yet still answers signals: a zombie holds nothing.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
 
 type JournalEntry = {
   ts: string;
@@ -64,6 +81,20 @@ export class Store {
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
+    // Two backends appending to one journal would corrupt it; a lock left by a killed process
+    // (its pid is gone) is taken over.
+    const lockPath = join(dir, LOCK);
+    const holder = existsSync(lockPath) ? Number(readFileSync(lockPath, "utf8")) : NaN;
+    if (
+      lockedHere.has(dir) ||
+      (Number.isInteger(holder) && holder !== process.pid && isAlive(holder))
+    ) {
+      throw new Error(
+        `The data folder ${dir} is in use by another local backend (pid ${lockedHere.has(dir) ? process.pid : holder})`,
+      );
+    }
+    writeFileAtomic(lockPath, String(process.pid));
+    lockedHere.add(dir);
   }
 
   /** Loads the snapshot and replays the journal; null for an empty folder. */
@@ -181,5 +212,6 @@ export class Store {
     this.sync();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    if (lockedHere.delete(this.dir)) rmSync(join(this.dir, LOCK), { force: true });
   }
 }
