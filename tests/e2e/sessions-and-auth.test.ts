@@ -1,5 +1,6 @@
 import type { Browser } from "playwright-core";
 import { ConvexHttpClient } from "convex/browser";
+import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -169,16 +170,23 @@ describe("accounts and chats", () => {
     expect(await app.page.locator('[data-testid="message"][data-role="user"]').count()).toBe(2);
     expect(await app.assistantMessages().count()).toBe(2);
 
-    // Use up the rest of the reply budget (10 per burst) directly, then send from the page.
+    // Use up the reply budget directly (bounded: it refills while we send), then send from the page.
     const sessionId = app.sessionId();
     const client = new ConvexHttpClient(stack.backendUrl);
     client.setAuth(await app.authToken());
-    for (let i = 0; i < 8; i++) {
-      await client.action(api.chat.sendChatMessage, {
-        sessionId: sessionId as Id<"sessions">,
-        content: `filler ${i} [[sim tokens=2 rate=0]]`,
-      });
+    let limited = false;
+    for (let i = 0; i < 40 && !limited; i++) {
+      try {
+        await client.action(api.chat.sendChatMessage, {
+          sessionId: sessionId as Id<"sessions">,
+          content: `filler ${i} [[sim tokens=2 rate=0 ttft=0]]`,
+        });
+      } catch (error) {
+        limited = error instanceof ConvexError && error.data?.code === "RateLimited";
+        if (!limited) throw error;
+      }
     }
+    expect(limited).toBe(true);
     await input.fill("one too many [[sim tokens=5 rate=0]]");
     await input.press("Enter");
     const error = app.page.getByTestId("input-error");

@@ -105,11 +105,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let backend: ChildProcess | null = null;
   let backendUrl = "";
   const startBackend = async () => {
-    const child = spawn(bin("tsx"), [path.join(root, "tests/e2e/harness/backend-child.ts")], {
-      cwd: root,
-      env: { ...process.env, E2E_BACKEND_OPTIONS: JSON.stringify(backendOptions) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // `node --import tsx` (not the tsx wrapper, which forks): the pid we SIGKILL is the backend.
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(root, "tests/e2e/harness/backend-child.ts")],
+      {
+        cwd: root,
+        env: { ...process.env, E2E_BACKEND_OPTIONS: JSON.stringify(backendOptions) },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     backend = child;
     const match = await waitForLine(child, /READY (\S+)/, "The local backend", 60_000);
     backendUrl = match[1] ?? "";
