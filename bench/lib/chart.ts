@@ -68,12 +68,6 @@ export function bytesChartSvg(title: string, series: Series[]): string {
         `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeXml(`${s.label}: ${p.x} tokens, ${formatBytes(p.y)}`)}</title></circle>`,
       );
     }
-    const last = s.points.at(-1);
-    if (last) {
-      out.push(
-        `<text x="${(px(last.x) + 8).toFixed(1)}" y="${(py(last.y) + 4).toFixed(1)}" fill="${s.color}">${formatBytes(last.y)}</text>`,
-      );
-    }
     const ly = m.top + 16 + i * 20;
     const lx = m.left + 14;
     out.push(
@@ -81,6 +75,22 @@ export function bytesChartSvg(title: string, series: Series[]): string {
       `<text x="${lx + 24}" y="${ly + 4}" fill="#111">${escapeXml(s.label)}</text>`,
     );
   });
+  // End-of-line value labels, nudged apart so close lines stay readable.
+  const labels = series
+    .map((s) => ({ s, last: s.points.at(-1) }))
+    .filter((l): l is { s: Series; last: { x: number; y: number } } => l.last !== undefined)
+    .map((l) => ({ ...l, y: py(l.last.y) + 4 }))
+    .sort((a, b) => a.y - b.y);
+  for (let i = 1; i < labels.length; i++) {
+    const prev = labels[i - 1]!;
+    const label = labels[i]!;
+    if (label.y - prev.y < 14) label.y = prev.y + 14;
+  }
+  for (const { s, last, y } of labels) {
+    out.push(
+      `<text x="${(px(last.x) + 8).toFixed(1)}" y="${y.toFixed(1)}" fill="${s.color}">${formatBytes(last.y)}</text>`,
+    );
+  }
   out.push("</svg>");
   return `${out.join("\n")}\n`;
 }
