@@ -250,6 +250,8 @@ export type RenderCost = {
   longestAfterLastTokenMs: number;
   /** The five longest tasks: start (ms after send) and duration. */
   top: Array<{ atMs: number; durationMs: number }>;
+  /** Every long task in time order, [start ms after send, duration ms]. */
+  all: Array<[number, number]>;
   /** The last token's emit time, ms after send. */
   lastTokenAtMs: number;
   scriptingMs: number;
@@ -324,6 +326,7 @@ export async function measureRenderCost(
         .sort((a, b) => b.duration - a.duration)
         .slice(0, 5)
         .map((task) => ({ atMs: Math.round(task.at), durationMs: Math.round(task.duration) })),
+      all: longtasks.map((task) => [Math.round(task.at), Math.round(task.duration)]),
       lastTokenAtMs: Math.round(lastTokenAt),
       scriptingMs: Math.round((end.script - start.script) * 1000),
       taskMs: Math.round((end.task - start.task) * 1000),
