@@ -183,6 +183,34 @@ describe("queries over WebSocket", () => {
 });
 
 describe("mutations and actions", () => {
+  it("runs a mutation re-sent after a reconnect only once", async () => {
+    const sessionId = "11111111-2222-4333-8444-555555555555";
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const before = (await http.query(api.notes.count, {})) as number;
+    const mutation = {
+      type: "Mutation",
+      requestId: 7,
+      udfPath: "notes:add",
+      args: [{ text: "exactly once" }],
+    };
+    const first = await RawSyncClient.connect(backend.url, sessionId);
+    first.send(mutation);
+    const response = await first.next("MutationResponse", 0);
+    first.close();
+    const again = await RawSyncClient.connect(backend.url, sessionId);
+    again.send(mutation);
+    const retried = await again.next("MutationResponse", 0);
+    expect(retried).toEqual(response);
+    expect(await http.query(api.notes.count, {})).toBe(before + 1);
+    // The covering Transition follows the replayed response too.
+    const transition = await again.next("Transition", 0);
+    const decode = (ts: unknown) => Buffer.from(ts as string, "base64").readBigUInt64LE();
+    expect(decode((transition.endVersion as { ts: string }).ts)).toBeGreaterThanOrEqual(
+      decode(response.ts),
+    );
+    again.close();
+  });
+
   it("executes the mutations of a connection in the order they were sent", async () => {
     const c = client();
     const sent = Array.from({ length: 40 }, (_, seq) =>

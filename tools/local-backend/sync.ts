@@ -42,7 +42,10 @@ type Connection = {
   chain: Promise<void>;
   mutations: Promise<void>;
   closed: boolean;
+  sessionId: string | null;
 };
+
+type MutationResult = { message: Record<string, unknown>; ts: bigint | null };
 
 /** What the sync server needs from the backend around it. */
 export type SyncHost = {
@@ -53,6 +56,8 @@ export type SyncHost = {
 };
 
 const MAX_ROUNDS = 4;
+const MAX_REMEMBERED_MUTATIONS = 1000;
+const MAX_REMEMBERED_SESSIONS = 1000;
 const PING_INTERVAL_MS = 15_000;
 
 class ProtocolError extends Error {}
@@ -112,6 +117,7 @@ function outcomeModification(queryId: number, outcome: CallOutcome): Record<stri
 export class SyncServer {
   private readonly connections = new Set<Connection>();
   private readonly subscriptions = new Map<string, Subscription>();
+  private readonly mutationResults = new Map<string, Map<number, Promise<MutationResult>>>();
   private dirty: Change[] = [];
   private allDirty = false;
   private pumping = false;
@@ -158,6 +164,7 @@ export class SyncServer {
       chain: Promise.resolve(),
       mutations: Promise.resolve(),
       closed: false,
+      sessionId: null,
     };
     this.connections.add(conn);
     ws.on("message", (data, isBinary) => {
@@ -218,7 +225,7 @@ export class SyncServer {
     }
     switch (raw.type) {
       case "Connect":
-        requireString(raw, "sessionId");
+        conn.sessionId = requireString(raw, "sessionId");
         return;
       case "ModifyQuerySet":
         return this.modifyQuerySet(conn, raw);
@@ -359,29 +366,69 @@ export class SyncServer {
       });
       return;
     }
+    // A client re-sends the mutations it got no response for after reconnecting; within a
+    // session each request id runs once and a retry gets the first answer.
+    const session = conn.sessionId === null ? null : this.sessionResults(conn.sessionId);
+    let result = session?.get(requestId);
+    if (result === undefined) {
+      result = this.executeMutation(requestId, udfPath, args, identity);
+      session?.set(requestId, result);
+      if (session && session.size > MAX_REMEMBERED_MUTATIONS) {
+        session.delete(session.keys().next().value!);
+      }
+    }
+    const { message, ts } = await result;
+    this.send(conn, message);
+    if (ts !== null) {
+      conn.owedTs = conn.owedTs === null || ts > conn.owedTs ? ts : conn.owedTs;
+      this.schedulePump();
+    }
+  }
+
+  private sessionResults(sessionId: string): Map<number, Promise<MutationResult>> {
+    let results = this.mutationResults.get(sessionId);
+    if (results === undefined) {
+      results = new Map();
+      this.mutationResults.set(sessionId, results);
+      if (this.mutationResults.size > MAX_REMEMBERED_SESSIONS) {
+        this.mutationResults.delete(this.mutationResults.keys().next().value!);
+      }
+    }
+    return results;
+  }
+
+  private async executeMutation(
+    requestId: number,
+    udfPath: string,
+    args: Record<string, Value>,
+    identity: Identity | null,
+  ): Promise<MutationResult> {
     const outcome = await this.host.engine().call("mutation", udfPath, args, identity);
     if (outcome.ok) {
       const ts = outcome.commitTs ?? this.host.engine().lastCommitTs;
-      this.send(conn, {
-        type: "MutationResponse",
-        requestId,
-        success: true,
-        result: convexToJson(outcome.value),
-        ts: encodeTs(ts),
-        logLines: outcome.logLines,
-      });
-      conn.owedTs = conn.owedTs === null || ts > conn.owedTs ? ts : conn.owedTs;
-      this.schedulePump();
-    } else {
-      this.send(conn, {
+      return {
+        ts,
+        message: {
+          type: "MutationResponse",
+          requestId,
+          success: true,
+          result: convexToJson(outcome.value),
+          ts: encodeTs(ts),
+          logLines: outcome.logLines,
+        },
+      };
+    }
+    return {
+      ts: null,
+      message: {
         type: "MutationResponse",
         requestId,
         success: false,
         result: outcome.errorMessage,
         logLines: outcome.logLines,
         ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
-      });
-    }
+      },
+    };
   }
 
   private async runAction(

@@ -97,7 +97,10 @@ export class RawSyncClient {
     });
   }
 
-  static async connect(url: string): Promise<RawSyncClient> {
+  static async connect(
+    url: string,
+    sessionId = "00000000-0000-4000-8000-000000000000",
+  ): Promise<RawSyncClient> {
     const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/1.48.0/sync`);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
@@ -106,7 +109,7 @@ export class RawSyncClient {
     const client = new RawSyncClient(ws);
     client.send({
       type: "Connect",
-      sessionId: "00000000-0000-4000-8000-000000000000",
+      sessionId,
       connectionCount: 0,
       lastCloseReason: "InitialConnect",
       clientTs: Date.now(),
