@@ -117,6 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     backend = child;
     const match = await waitForLine(child, /READY (\S+)/, "The local backend", 60_000);
+    if (process.env.E2E_VERBOSE === "1") child.stdout?.pipe(process.stdout);
     backendUrl = match[1] ?? "";
   };
   await startBackend();
