@@ -1,0 +1,111 @@
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { MessageItem, type MessageActions } from "@/components/features/chat/message-item";
+import type { ChatMessage } from "@/lib/chat-types";
+
+// The live text hook reads the chunk log through Convex; these tests are about the finished states.
+vi.mock("@/lib/hooks/use-live-message-text", () => ({
+  useLiveMessageText: (message: { content: string }) => message.content,
+}));
+
+afterEach(cleanup);
+
+function assistant(fields: Partial<ChatMessage>): ChatMessage {
+  return {
+    _id: "m1" as ChatMessage["_id"],
+    _creationTime: 0,
+    sessionId: "s1" as ChatMessage["sessionId"],
+    role: "assistant",
+    content: "Partial answer",
+    status: "complete",
+    isStreaming: false,
+    generation: 0,
+    ...fields,
+  };
+}
+
+function renderMessage(message: ChatMessage) {
+  const actions: MessageActions = {
+    onContinue: vi.fn(async () => null),
+    onRetry: vi.fn(async () => null),
+  };
+  render(<MessageItem message={message} actions={actions} />);
+  return actions;
+}
+
+const buttons = () => ({
+  continue: screen.queryByTestId("continue-button"),
+  retry: screen.queryByTestId("retry-button"),
+});
+
+describe("MessageItem states", () => {
+  it("shows the typing indicator and Generating… while streaming, and no action buttons", () => {
+    renderMessage(assistant({ status: "streaming", isStreaming: true }));
+    expect(screen.getByTestId("typing-indicator")).toBeTruthy();
+    expect(screen.getByTestId("generating-status").textContent).toMatch(/Generating/);
+    expect(buttons()).toEqual({ continue: null, retry: null });
+    expect(screen.getByTestId("message").getAttribute("data-status")).toBe("streaming");
+  });
+
+  it("offers Continue on a stopped reply and calls it with the message", async () => {
+    const actions = renderMessage(assistant({ status: "stopped" }));
+    expect(screen.getByText("Stopped")).toBeTruthy();
+    expect(buttons().retry).toBeNull();
+    await act(async () => {
+      fireEvent.click(buttons().continue!);
+    });
+    expect(actions.onContinue).toHaveBeenCalledOnce();
+  });
+
+  it("offers Continue on an interrupted reply", () => {
+    renderMessage(assistant({ status: "interrupted" }));
+    expect(screen.getByText("Response interrupted")).toBeTruthy();
+    expect(buttons().continue).toBeTruthy();
+  });
+
+  it("shows the error with Retry, and Continue only when there is partial text", () => {
+    renderMessage(assistant({ status: "error", content: "", error: "The model is overloaded." }));
+    expect(screen.getByText("The model is overloaded.")).toBeTruthy();
+    expect(buttons().retry).toBeTruthy();
+    expect(buttons().continue).toBeNull();
+    cleanup();
+    renderMessage(assistant({ status: "error", content: "Half", error: "Lost the model." }));
+    expect(buttons().retry).toBeTruthy();
+    expect(buttons().continue).toBeTruthy();
+  });
+
+  it("offers Continue when the reply hit the length limit, with tokens and time to first token", () => {
+    renderMessage(
+      assistant({
+        finishReason: "length",
+        tokenCount: 1234,
+        timings: { requestedAt: 1000, firstTokenAt: 1420, completedAt: 5000 },
+      }),
+    );
+    expect(buttons().continue).toBeTruthy();
+    const meta = screen.getByTestId("message-meta").textContent ?? "";
+    expect(meta).toMatch(/length limit/);
+    expect(meta).toMatch(/1,234 tokens/);
+    expect(meta).toMatch(/first token in 420 ms/);
+  });
+
+  it("shows no buttons under a normally finished reply", () => {
+    renderMessage(assistant({ finishReason: "stop" }));
+    expect(buttons()).toEqual({ continue: null, retry: null });
+    expect(screen.queryByTestId("typing-indicator")).toBeNull();
+  });
+
+  it("shows the action's error when Continue cannot start", async () => {
+    const actions: MessageActions = {
+      onContinue: vi.fn(
+        async () => "You are sending messages too quickly. Try again in 3 seconds.",
+      ),
+      onRetry: vi.fn(async () => null),
+    };
+    render(<MessageItem message={assistant({ status: "stopped" })} actions={actions} />);
+    await act(async () => {
+      fireEvent.click(screen.getByTestId("continue-button"));
+    });
+    expect(screen.getByRole("alert").textContent).toMatch(/try again in 3 seconds/i);
+  });
+});
