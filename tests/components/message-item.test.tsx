@@ -20,6 +20,10 @@ function assistant(fields: Partial<ChatMessage>): ChatMessage {
     status: "complete",
     isStreaming: false,
     generation: 0,
+    tokenCount: undefined,
+    finishReason: undefined,
+    error: undefined,
+    timings: undefined,
     ...fields,
   };
 }
