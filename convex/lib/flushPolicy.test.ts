@@ -197,6 +197,28 @@ describe("flush policy", () => {
     expect(onStop).toHaveBeenCalledTimes(1);
   });
 
+  test("a batch refused because the reply already ended is not counted as written", async () => {
+    const writes: string[] = [];
+    const flusher = new FlushPolicy({
+      flushMs: 50,
+      flushTokens: 10,
+      write: async (text) => {
+        writes.push(text);
+        return writes.length === 1
+          ? { shouldStop: false, stored: true }
+          : { shouldStop: true, stored: false };
+      },
+    });
+    flusher.push("kept");
+    await vi.advanceTimersByTimeAsync(0);
+    flusher.push(" refused");
+    await vi.advanceTimersByTimeAsync(50);
+    await flusher.drain();
+    expect(writes).toEqual(["kept", " refused"]);
+    expect(flusher.writtenText).toBe("kept");
+    expect(flusher.stopped).toBe(true);
+  });
+
   test("random arrivals and write latencies: nothing is lost or written twice", async () => {
     let state = 42;
     const random = () => {

@@ -1,5 +1,9 @@
 /** What a write reports back: whether the writer should stop (stop pressed, reply superseded). */
-export type FlushWriteResult = { shouldStop: boolean };
+export type FlushWriteResult = {
+  shouldStop: boolean;
+  /** False when the batch was refused because the reply had already ended: it is not part of the text. */
+  stored?: boolean;
+};
 
 export type FlushPolicyOptions = {
   /** Longest a waiting token stays unwritten (default 50 ms). */
@@ -28,7 +32,7 @@ export class FlushPolicy {
   private due = false;
   private nextSeq = 0;
   private stopCalled = false;
-  /** Text acknowledged by successful writes, in order. */
+  /** Text stored by successful writes, in order (refused batches excluded). */
   writtenText = "";
   /** Time of the last successful write (or of construction). */
   lastWriteAt = Date.now();
@@ -122,7 +126,7 @@ export class FlushPolicy {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.options.write(text, seq);
-        this.writtenText += text;
+        if (result.stored !== false) this.writtenText += text;
         this.lastWriteAt = Date.now();
         if (result.shouldStop) this.stop();
         return;

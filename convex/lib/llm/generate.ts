@@ -103,13 +103,14 @@ async function streamGeneration(
   const flusher = new FlushPolicy({
     flushMs: settings.flushMs,
     flushTokens: settings.flushTokens,
-    write: (text, seq) =>
-      ctx.runMutation(internal.chatStreaming.appendStreamChunk, {
-        messageId,
-        generation,
-        seq,
-        text,
-      }),
+    write: async (text, seq) => {
+      const { outcome, shouldStop } = await ctx.runMutation(
+        internal.chatStreaming.appendStreamChunk,
+        { messageId, generation, seq, text },
+      );
+      // After a stop the refused batch is not in the reply, so it must not count towards its tokens.
+      return { shouldStop, stored: outcome === "appended" || outcome === "duplicate" };
+    },
     onStop: () => controller.abort(new AbortReason("stop")),
   });
 
