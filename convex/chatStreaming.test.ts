@@ -262,7 +262,50 @@ describe("appendStreamChunk", () => {
         bob.query(api.chatStreaming.listStreamChunks, { messageId, generation, page: 0 }),
       ),
     ).toMatchObject({ code: "NotFound" });
+    expect(
+      await errorData(
+        bob.mutation(internal.chatStreaming.heartbeatStream, { messageId, generation }),
+      ),
+    ).toMatchObject({ code: "NotFound" });
+    expect(
+      await errorData(
+        bob.query(internal.chatStreaming.getGenerationContext, { messageId, generation }),
+      ),
+    ).toMatchObject({ code: "NotFound" });
     expect(await liveText(user, messageId, generation)).toBe("");
+    // Alice's writer is unaffected: still live, and it sees her prompt.
+    expect(
+      await user.mutation(internal.chatStreaming.heartbeatStream, { messageId, generation }),
+    ).toEqual({ shouldStop: false });
+    expect(
+      await user.query(internal.chatStreaming.getGenerationContext, { messageId, generation }),
+    ).toEqual({
+      history: [{ role: "user", content: "Hello there" }],
+      continueFrom: null,
+      priorTokenCount: null,
+    });
+  });
+
+  test("another user cannot continue or regenerate a reply through startStreamingMessage", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "Partial");
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId });
+    const bob = await asUser(t, "bob");
+    for (const kind of ["continue", "regenerate"] as const) {
+      expect(
+        await errorData(
+          bob.mutation(internal.chatStreaming.startStreamingMessage, {
+            request: { kind, messageId },
+          }),
+        ),
+      ).toMatchObject({ code: "NotFound" });
+    }
+    expect(await reply(user, sessionId, messageId)).toMatchObject({
+      status: "stopped",
+      content: "Partial",
+      generation,
+    });
   });
 });
 
