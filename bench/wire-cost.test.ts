@@ -32,9 +32,10 @@ describe("wire cost of a streamed reply", () => {
   it("sends a viewer bytes that grow linearly with the reply length", () => {
     const textGrowth = long.textBytes / short.textBytes;
     const byteGrowth = long.viewerBytes / short.viewerBytes;
-    // ~4x the text; quadratic traffic would be ~16x.
+    // ~4x the text. Linear traffic grows like the text (less when the backend coalesces updates);
+    // the whole text per flush would grow ~8x at these lengths, ~16x once the text dominates.
     expect(textGrowth).toBeGreaterThan(3);
-    expect(byteGrowth).toBeLessThan(textGrowth * 1.3);
+    expect(byteGrowth).toBeLessThan(textGrowth * 1.5);
   });
 
   it("sends far less than re-sending the whole text on every flush would", () => {

@@ -87,14 +87,18 @@ const WIRE_PROBE = `(() => {
 })();`;
 
 /** Signs in as a guest and finishes one short reply, so later sends measure a warm app. */
-async function openWarmChat(browser: Browser, appUrl: string): Promise<Page> {
+async function openWarmChat(
+  browser: Browser,
+  appUrl: string,
+  options: { wireProbe: boolean },
+): Promise<Page> {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
     deviceScaleFactor: 1,
   });
   // Before any app script: wrap the page's WebSocket to time each live-text frame's arrival, so
   // token-to-screen splits into emit-to-frame (server side) and frame-to-DOM (client side).
-  await context.addInitScript({ content: WIRE_PROBE });
+  if (options.wireProbe) await context.addInitScript({ content: WIRE_PROBE });
   const page = await context.newPage();
   await signIn(page, appUrl);
   await send(page, "Warm up please [[sim tokens=5 rate=0 ttft=0]]");
@@ -163,7 +167,7 @@ export async function measureBrowserLatency(
   browser: Browser,
   options: { tokens: number; rate: number; ttftMs: number; replies: number },
 ): Promise<BrowserLatency> {
-  const page = await openWarmChat(browser, stack.appUrl);
+  const page = await openWarmChat(browser, stack.appUrl, { wireProbe: true });
   await installProbe(page);
   const latencies: number[] = [];
   const frameLatencies: number[] = [];
@@ -269,7 +273,8 @@ export async function measureRenderCost(
   browser: Browser,
   options: { tokens: number; rate: number },
 ): Promise<RenderCost> {
-  const page = await openWarmChat(browser, stack.appUrl);
+  // No probes in the page here: only the app's own work is on the main thread.
+  const page = await openWarmChat(browser, stack.appUrl, { wireProbe: false });
   try {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Performance.enable");
