@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
+import { MAX_CHUNKS_PER_GENERATION } from "./model/streams";
 import { asUser, setEnv, setupTest, type TestBackend } from "./test.setup";
 
 type User = Awaited<ReturnType<typeof asUser>>;
@@ -199,6 +200,34 @@ describe("appendStreamChunk", () => {
     expect(await liveText(user, messageId, generation)).toBe("A");
     await append(user, messageId, generation, 1, "B");
     expect(await liveText(user, messageId, generation)).toBe("AB");
+  });
+
+  test("an append past the per-generation chunk limit is refused; finalize keeps every stored chunk", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "stored");
+    // Stand-in for MAX_CHUNKS_PER_GENERATION earlier appends (too slow to write one by one).
+    await t.run(async (ctx) => {
+      const stream = await ctx.db
+        .query("streams")
+        .withIndex("by_messageId", (q) => q.eq("messageId", messageId))
+        .unique();
+      if (stream === null) throw new Error("no stream row");
+      await ctx.db.patch("streams", stream._id, { nextSeq: MAX_CHUNKS_PER_GENERATION });
+    });
+    expect(
+      await errorData(append(user, messageId, generation, MAX_CHUNKS_PER_GENERATION, "lost?")),
+    ).toMatchObject({ code: "InvalidState", message: expect.stringMatching(/Continue it/) });
+    await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      messageId,
+      generation,
+      status: "error",
+      error: "too long",
+    });
+    expect(await reply(user, sessionId, messageId)).toMatchObject({
+      status: "error",
+      content: "stored",
+    });
   });
 
   test("a write from a superseded generation is fenced off", async () => {

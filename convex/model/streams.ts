@@ -9,8 +9,12 @@ import type { finalStatus, tokenUsage } from "../schema";
 export type FinalStatus = Infer<typeof finalStatus>;
 export type TokenUsage = Infer<typeof tokenUsage>;
 
-// Far above one generation's chunk count (a 32k-token reply at one token per flush).
-const MAX_CHUNKS_PER_GENERATION = 32_000;
+/**
+ * Most chunks one generation may hold: finalize reads them all in one transaction, so appends past
+ * it are refused rather than silently left out of the final text. Far above a real reply (a
+ * 32k-token reply at one token per flush).
+ */
+export const MAX_CHUNKS_PER_GENERATION = 32_000;
 
 /** The writer-state row of an assistant message, or null before its first generation. */
 export async function getStream(ctx: QueryCtx, messageId: Id<"messages">) {
@@ -73,6 +77,12 @@ export async function appendChunk(
     throw appError(
       "InvalidState",
       `Chunk ${args.seq} arrived before chunk ${stream.nextSeq}; the writer must resend in order.`,
+    );
+  }
+  if (args.seq >= MAX_CHUNKS_PER_GENERATION) {
+    throw appError(
+      "InvalidState",
+      "This reply is longer than one generation can store. Continue it to get the rest.",
     );
   }
   const now = Date.now();
