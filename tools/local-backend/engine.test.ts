@@ -60,6 +60,20 @@ describe("the convex-test engine", () => {
     restored.close();
   });
 
+  it("keeps Requests created outside HTTP actions working with instanceof", async () => {
+    const engine = await Engine.load({
+      functionsDir: FIXTURE_FUNCTIONS_DIR,
+      env: {},
+      log: () => {},
+      onCommit: () => {},
+      onSchedule: () => {},
+    });
+    engine.close();
+    const Base = Object.getPrototypeOf(globalThis.Request) as typeof Request;
+    expect(new Base("http://127.0.0.1/") instanceof Request).toBe(true);
+    expect(new Request("https://some.convex.site/x").url).toBe("https://some.convex.site/x");
+  });
+
   it("normalizes udf paths like the clients do", () => {
     expect(canonicalUdfPath("notes:list").path).toBe("notes:list");
     expect(canonicalUdfPath("notes.js:list").path).toBe("notes:list");

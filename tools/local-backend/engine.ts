@@ -251,6 +251,10 @@ function installRequestOrigin(): void {
     }
   }
   Object.defineProperty(SiteRequest, "name", { value: "Request" });
+  // Requests made before the swap (or inside undici) still count as Requests.
+  Object.defineProperty(SiteRequest, Symbol.hasInstance, {
+    value: (value: unknown) => value instanceof Base,
+  });
   globalThis.Request = SiteRequest;
 }
 
