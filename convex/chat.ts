@@ -6,6 +6,7 @@ import { authedAction } from "./lib/functions";
 import { validateMessageContent } from "./lib/limits";
 import { runGeneration } from "./lib/llm/generate";
 import type { Id } from "./_generated/dataModel";
+import type { ActionCtx } from "./_generated/server";
 import type { StartedGeneration } from "./model/messages";
 
 /**
@@ -48,13 +49,7 @@ export const continueGeneration = authedAction({
   args: { messageId: v.id("messages") },
   returns: v.object({ messageId: v.id("messages") }),
   handler: async (ctx, { messageId }): Promise<{ messageId: Id<"messages"> }> => {
-    const started: StartedGeneration = await ctx.runMutation(
-      internal.chatStreaming.startStreamingMessage,
-      {
-        request: { kind: "continue", messageId },
-      },
-    );
-    await runGeneration(ctx, started);
+    await reopenAndStream(ctx, { kind: "continue", messageId });
     return { messageId };
   },
 });
@@ -64,13 +59,18 @@ export const regenerate = authedAction({
   args: { messageId: v.id("messages") },
   returns: v.object({ messageId: v.id("messages") }),
   handler: async (ctx, { messageId }): Promise<{ messageId: Id<"messages"> }> => {
-    const started: StartedGeneration = await ctx.runMutation(
-      internal.chatStreaming.startStreamingMessage,
-      {
-        request: { kind: "regenerate", messageId },
-      },
-    );
-    await runGeneration(ctx, started);
+    await reopenAndStream(ctx, { kind: "regenerate", messageId });
     return { messageId };
   },
 });
+
+async function reopenAndStream(
+  ctx: ActionCtx,
+  request: { kind: "continue" | "regenerate"; messageId: Id<"messages"> },
+) {
+  const started: StartedGeneration = await ctx.runMutation(
+    internal.chatStreaming.startStreamingMessage,
+    { request },
+  );
+  await runGeneration(ctx, started);
+}
