@@ -1,4 +1,6 @@
-import { pathToFileURL } from "node:url";
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConvexClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend } from "../tools/local-backend/index";
@@ -22,25 +24,65 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, index)]!;
 }
 
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+// The backend in its own process, so that it does not share an event loop with the 21 clients.
+async function startBackendProcess(): Promise<{ url: string; close: () => Promise<void> }> {
+  const options = { port: 0, sitePort: 0, functionsDir: FIXTURE_FUNCTIONS_DIR };
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "tools/local-backend/test-fixtures/run-backend.ts",
+      JSON.stringify(options),
+    ],
+    { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once("exit", (code) => reject(new Error(`the backend process exited with ${code}`)));
+  });
+  return {
+    url,
+    close: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
 /**
  * Commit-to-subscriber latency of the local backend on loopback: one ConvexClient commits a
  * counter increment, `subscribers` other ConvexClients (one WebSocket each) subscribe to the
  * counter; each sample is the time from sending the mutation to a subscriber's callback seeing
- * the new value (so it includes running the mutation).
+ * the new value (so it includes running the mutation). The backend runs in a child
+ * process unless `inProcess`.
  */
 export async function measureCommitLatency({
   subscribers,
   commits,
+  inProcess = false,
 }: {
   subscribers: number;
   commits: number;
+  /** Run the backend in this process instead of its own (as browsers would be). */
+  inProcess?: boolean;
 }): Promise<CommitLatency> {
-  const backend = await startLocalBackend({
-    port: 0,
-    sitePort: 0,
-    functionsDir: FIXTURE_FUNCTIONS_DIR,
-    quiet: true,
-  });
+  const backend = inProcess
+    ? await startLocalBackend({
+        port: 0,
+        sitePort: 0,
+        functionsDir: FIXTURE_FUNCTIONS_DIR,
+        quiet: true,
+      })
+    : await startBackendProcess();
   const writer = new ConvexClient(backend.url, { logger: false });
   const readers = Array.from(
     { length: subscribers },
