@@ -9,7 +9,7 @@ import {
 import { api, internal } from "./_generated/api";
 import { countTokens } from "./lib/llm/tokens";
 import type { Id } from "./_generated/dataModel";
-import { asUser, setEnv, setupTest, type TestBackend } from "./test.setup";
+import { asUser, errorData, liveText, setEnv, setupTest, type TestBackend } from "./test.setup";
 
 const TOKENS = 60;
 const SEED = 7;
@@ -73,15 +73,6 @@ async function messageOf(
   return message;
 }
 
-async function errorData(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as { data?: unknown }).data;
-  }
-  throw new Error("expected the call to fail");
-}
-
 describe("sendChatMessage against the simulator", () => {
   test("a normal reply: final text equals what the simulator streamed, token count from usage", async () => {
     const t = setupTest();
@@ -118,21 +109,6 @@ describe("sendChatMessage against the simulator", () => {
     });
   });
 });
-
-type User = Awaited<ReturnType<typeof asUser>>;
-
-async function liveText(user: User, messageId: Id<"messages">, generation: number) {
-  let text = "";
-  for (let page = 0; ; page++) {
-    const result = await user.query(api.chatStreaming.listStreamChunks, {
-      messageId,
-      generation,
-      page,
-    });
-    text += result.text;
-    if (!result.full) return text;
-  }
-}
 
 async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string) {
   const deadline = Date.now() + 10_000;

@@ -3,18 +3,9 @@ import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { MAX_CHUNKS_PER_GENERATION } from "./model/streams";
-import { asUser, setEnv, setupTest, type TestBackend } from "./test.setup";
+import { asUser, errorData, liveText, setEnv, setupTest, type TestBackend } from "./test.setup";
 
 type User = Awaited<ReturnType<typeof asUser>>;
-
-async function errorData(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as { data?: unknown }).data;
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** A chat with a user message and a streaming reply opened the way sendChatMessage does. */
 async function startedReply(t: TestBackend, name = "alice", content = "Hello there") {
@@ -39,19 +30,6 @@ function append(
     seq,
     text,
   });
-}
-
-async function liveText(user: User, messageId: Id<"messages">, generation: number) {
-  let text = "";
-  for (let page = 0; ; page++) {
-    const result = await user.query(api.chatStreaming.listStreamChunks, {
-      messageId,
-      generation,
-      page,
-    });
-    text += result.text;
-    if (!result.full) return text;
-  }
 }
 
 async function reply(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {

@@ -1,15 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
-import { asUser, setupTest } from "./test.setup";
-
-async function errorData(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as { data?: unknown }).data;
-  }
-  throw new Error("expected the call to fail");
-}
+import { asUser, errorData, setupTest } from "./test.setup";
 
 describe("sessions", () => {
   test("a user creates, lists (newest activity first), renames and removes their chats", async () => {

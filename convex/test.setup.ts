@@ -2,6 +2,8 @@
 import { convexTest } from "convex-test";
 import schema from "./schema";
 import { env } from "./_generated/server";
+import { api } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
 
 /** Every function module (test files excluded), for convex-test. */
 export const modules = import.meta.glob(["./**/*.*s", "!./**/*.test.ts", "!./**/*.d.ts"]);
@@ -39,4 +41,32 @@ export function setEnv(vars: Record<string, string | undefined>): () => void {
       else env[name] = value;
     }
   };
+}
+
+/** The `data` of the ConvexError a call throws; fails the test when the call succeeds. */
+export async function errorData(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { data?: unknown }).data;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** The live text of a generation, read page by page the way useLiveMessageText follows it. */
+export async function liveText(
+  user: Awaited<ReturnType<typeof asUser>>,
+  messageId: Id<"messages">,
+  generation: number,
+) {
+  let text = "";
+  for (let page = 0; ; page++) {
+    const result = await user.query(api.chatStreaming.listStreamChunks, {
+      messageId,
+      generation,
+      page,
+    });
+    text += result.text;
+    if (!result.full) return text;
+  }
 }
