@@ -1,6 +1,5 @@
 import { v } from "convex/values";
 import { internalMutation } from "./_generated/server";
-import { internal } from "./_generated/api";
 import { finalStatus, tokenUsage } from "./schema";
 import {
   authedInternalMutation,
@@ -8,15 +7,16 @@ import {
   authedMutation,
   authedQuery,
 } from "./lib/functions";
-import { STREAM_PAGE_SIZE, streamSettings } from "./lib/limits";
+import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { loadMessageForViewer } from "./model/sessions";
 import { generationContext, startContinue, startRegenerate, startReply } from "./model/messages";
 import {
   appendChunk,
+  cleanupChunks,
   finalizeGeneration,
-  getStream,
   heartbeat,
   interruptIfStale,
+  scheduleStaleChecks,
 } from "./model/streams";
 
 const startedValidator = v.object({
@@ -200,55 +200,16 @@ export const sweepStaleStreamsBypassingAccessControl = internalMutation({
   args: {},
   returns: v.object({ scheduled: v.number() }),
   handler: async (ctx) => {
-    const deadline = Date.now() - streamSettings().staleMs;
-    const stale = await ctx.db
-      .query("streams")
-      .withIndex("by_active_and_heartbeatAt", (q) =>
-        q.eq("active", true).lte("heartbeatAt", deadline),
-      )
-      .take(SWEEP_BATCH);
-    for (const stream of stale) {
-      await ctx.scheduler.runAfter(
-        0,
-        internal.chatStreaming.checkStaleStreamBypassingAccessControl,
-        {
-          messageId: stream.messageId,
-          generation: stream.generation,
-        },
-      );
-    }
-    return { scheduled: stale.length };
+    return { scheduled: await scheduleStaleChecks(ctx) };
   },
 });
-
-const SWEEP_BATCH = 200;
-
-const CLEANUP_BATCH = 500;
 
 /** Deletes the chunk log of a finished generation (its text is already in the message). */
 export const cleanupChunksBypassingAccessControl = internalMutation({
   args: { messageId: v.id("messages"), generation: v.number() },
   returns: v.null(),
   handler: async (ctx, { messageId, generation }) => {
-    const stream = await getStream(ctx, messageId);
-    if (stream !== null && stream.active && stream.generation === generation) {
-      return null; // still being written: never delete text that is not yet in the message
-    }
-    const chunks = await ctx.db
-      .query("streamChunks")
-      .withIndex("by_messageId_and_generation_and_seq", (q) =>
-        q.eq("messageId", messageId).eq("generation", generation),
-      )
-      .take(CLEANUP_BATCH);
-    for (const chunk of chunks) {
-      await ctx.db.delete("streamChunks", chunk._id);
-    }
-    if (chunks.length === CLEANUP_BATCH) {
-      await ctx.scheduler.runAfter(0, internal.chatStreaming.cleanupChunksBypassingAccessControl, {
-        messageId,
-        generation,
-      });
-    }
+    await cleanupChunks(ctx, messageId, generation);
     return null;
   },
 });

@@ -221,3 +221,53 @@ export async function interruptIfStale(
   });
   return "interrupted";
 }
+
+const SWEEP_BATCH = 200;
+
+/** Schedules a staleness check for each active stream past its heartbeat deadline; returns how many. */
+export async function scheduleStaleChecks(ctx: MutationCtx): Promise<number> {
+  const deadline = Date.now() - streamSettings().staleMs;
+  const stale = await ctx.db
+    .query("streams")
+    .withIndex("by_active_and_heartbeatAt", (q) =>
+      q.eq("active", true).lte("heartbeatAt", deadline),
+    )
+    .take(SWEEP_BATCH);
+  for (const stream of stale) {
+    await ctx.scheduler.runAfter(0, internal.chatStreaming.checkStaleStreamBypassingAccessControl, {
+      messageId: stream.messageId,
+      generation: stream.generation,
+    });
+  }
+  return stale.length;
+}
+
+const CLEANUP_BATCH = 500;
+
+/**
+ * Deletes a batch of a finished generation's chunk log and schedules the next batch; never touches
+ * a generation still being written, whose text is not yet in the message.
+ */
+export async function cleanupChunks(
+  ctx: MutationCtx,
+  messageId: Id<"messages">,
+  generation: number,
+): Promise<void> {
+  const stream = await getStream(ctx, messageId);
+  if (stream !== null && stream.active && stream.generation === generation) return;
+  const chunks = await ctx.db
+    .query("streamChunks")
+    .withIndex("by_messageId_and_generation_and_seq", (q) =>
+      q.eq("messageId", messageId).eq("generation", generation),
+    )
+    .take(CLEANUP_BATCH);
+  for (const chunk of chunks) {
+    await ctx.db.delete("streamChunks", chunk._id);
+  }
+  if (chunks.length === CLEANUP_BATCH) {
+    await ctx.scheduler.runAfter(0, internal.chatStreaming.cleanupChunksBypassingAccessControl, {
+      messageId,
+      generation,
+    });
+  }
+}
