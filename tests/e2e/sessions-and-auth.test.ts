@@ -24,7 +24,7 @@ describe("accounts and chats", () => {
   it("keeps a guest signed in across a reload, lists chats newest first, renames and deletes with confirmation", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
-    expect(await app.page.getByTestId("model-notice").isVisible()).toBe(true);
+    await app.page.getByTestId("model-notice").waitFor();
 
     const first = await app.sendAndOpenChat("First chat about apples [[sim tokens=5 rate=0]]");
     await app.waitForStatus(app.lastAssistant(), "complete");

@@ -7,19 +7,32 @@ import { splitMarkdownBlocks } from "@/lib/markdown-blocks";
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
 
-/** A finished block: parsed once, then skipped by React as long as its text is unchanged. */
-const StableBlock = memo(function StableBlock({ content }: { content: string }) {
+/**
+ * One top-level markdown block. Finished blocks keep their props, so React skips them; the live
+ * block is the only one parsed again, with streamdown closing its unterminated syntax. The same
+ * element renders a block before and after it is finished, so nothing remounts or flickers.
+ */
+const MarkdownBlock = memo(function MarkdownBlock({
+  content,
+  live,
+}: {
+  content: string;
+  live: boolean;
+}) {
   return (
-    <Streamdown mode="static" lineNumbers={false} className={markdownClass}>
+    <Streamdown
+      mode="streaming"
+      isAnimating={live}
+      parseIncompleteMarkdown={live}
+      lineNumbers={false}
+      className={markdownClass}
+    >
       {content}
     </Streamdown>
   );
 });
 
-/**
- * Renders markdown that may still be growing. Completed blocks are memoized; only the live tail is
- * parsed again on each update, with streamdown closing unterminated syntax so nothing flickers.
- */
+/** Renders markdown that may still be growing, with work proportional to the appended text. */
 export function MessageMarkdown({ text, streaming }: { text: string; streaming: boolean }) {
   const [split, setSplit] = useState(() => splitMarkdownBlocks(text));
   let current = split;
@@ -28,19 +41,16 @@ export function MessageMarkdown({ text, streaming }: { text: string; streaming: 
     setSplit(current);
   }
   const blocks = current.blocks;
-  const stable = streaming ? blocks.slice(0, -1) : blocks;
-  const tail = streaming ? (blocks[blocks.length - 1] ?? "") : "";
 
   return (
     <div className="flex flex-col gap-4 leading-7">
-      {stable.map((block, index) => (
-        <StableBlock key={index} content={block} />
+      {blocks.map((block, index) => (
+        <MarkdownBlock
+          key={index}
+          content={block}
+          live={streaming && index === blocks.length - 1}
+        />
       ))}
-      {tail.length > 0 && (
-        <Streamdown mode="streaming" isAnimating lineNumbers={false} className={markdownClass}>
-          {tail}
-        </Streamdown>
-      )}
     </div>
   );
 }
