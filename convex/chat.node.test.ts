@@ -184,6 +184,19 @@ describe("faults and recovery", () => {
     expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
   });
 
+  test("a retry wait longer than the idle timeout is not a stall", async () => {
+    useEnv({ STREAM_IDLE_TIMEOUT_MS: "300" });
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=429 retryAfter=0.8]] What is backoff";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    expect(sim.requests().map((r) => r.status)).toEqual([429, 200]);
+    expect(await messageOf(user, sessionId, messageId)).toMatchObject({
+      status: "complete",
+      content: expectedReply(content),
+    });
+  });
+
   test("a huge retry-after becomes an error that says when to try again", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);

@@ -181,8 +181,12 @@ async function streamCompletion(
   idleTimeoutMs: number,
 ): Promise<StreamOutcome> {
   let idleTimer: ReturnType<typeof setTimeout> | null = null;
-  const resetIdle = () => {
+  const pauseIdle = () => {
     if (idleTimer !== null) clearTimeout(idleTimer);
+    idleTimer = null;
+  };
+  const resetIdle = () => {
+    pauseIdle();
     idleTimer = setTimeout(() => controller.abort(new AbortReason("idle")), idleTimeoutMs);
   };
   let finishReason: string | null = null;
@@ -195,7 +199,10 @@ async function streamCompletion(
       stream: true,
       stream_options: { include_usage: true },
     };
-    const stream = await createWithRetries(provider, body, controller.signal, resetIdle);
+    const stream = await createWithRetries(provider, body, controller.signal, {
+      pauseIdle,
+      resetIdle,
+    });
     for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
       resetIdle();
       if (chunk.usage) {
@@ -218,7 +225,7 @@ async function streamCompletion(
   } catch (error) {
     return { finishReason, usage, error };
   } finally {
-    if (idleTimer !== null) clearTimeout(idleTimer);
+    pauseIdle();
   }
 }
 
@@ -236,7 +243,7 @@ async function createWithRetries(
   provider: ChatProvider,
   body: ChatCompletionCreateParamsStreaming,
   signal: AbortSignal,
-  onWait: () => void,
+  idle: IdleControl,
 ) {
   const budgetMs = readNumberEnv("MODEL_RETRY_BUDGET_MS", 20_000);
   let waited = 0;
@@ -251,7 +258,7 @@ async function createWithRetries(
         throw new RetriesExhausted(error, hinted);
       }
       waited += delay;
-      await sleep(delay, signal, onWait);
+      await sleep(delay, signal, idle);
     }
   }
 }
@@ -277,8 +284,11 @@ function retryAfterMs(error: unknown): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
-async function sleep(ms: number, signal: AbortSignal, onWait: () => void) {
-  onWait(); // a retry wait is not a stall
+// A retry wait is not a stall: the idle timer is off while waiting, however long the hint.
+type IdleControl = { pauseIdle: () => void; resetIdle: () => void };
+
+async function sleep(ms: number, signal: AbortSignal, idle: IdleControl) {
+  idle.pauseIdle();
   await new Promise<void>((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
@@ -288,7 +298,7 @@ async function sleep(ms: number, signal: AbortSignal, onWait: () => void) {
     }
     signal.addEventListener("abort", done);
   });
-  onWait();
+  idle.resetIdle();
   if (signal.aborted) throw signal.reason;
 }
 
