@@ -154,7 +154,19 @@ await scenario(1, "wire cost", () =>
         verdict(pagedGrowth <= 12),
       );
     }
-    const exact = wire.every((r) => r.exact && r.nonAppends === 0);
+    // The reference point of shared/docs/streaming.md: 2,000 tokens at ~60 tokens/s.
+    const { cost: ref } = await measureReply(stack, {
+      tokens: 2000,
+      rate: 60,
+      topic: "wire cost reference",
+    });
+    results.wireCostAt60 = ref;
+    row(
+      "1",
+      "2,000 tokens at 60 tok/s (streaming.md's reference): bytes to viewer",
+      `${kb(ref.viewerBytes)} = ${(ref.viewerBytes / ref.textBytes).toFixed(1)}x text, ${ref.flushes} flushes; naive (computed) ${kb(ref.naiveViewerBytes)} = ${(ref.naiveViewerBytes / ref.viewerBytes).toFixed(1)}x more`,
+    );
+    const exact = [...wire, ref].every((r) => r.exact && r.nonAppends === 0);
     row(
       "1",
       "viewer's final text = simulator's text, append-only updates",
@@ -221,7 +233,22 @@ await scenario(3, "concurrency", () =>
       "0",
       verdict(clean),
     );
-  }),
+  }).then(() =>
+    // How latency scales with the number of streams, to tell load from a fixed cost.
+    withBackend(async (stack) => {
+      const scaling: Record<string, unknown> = {};
+      for (const replies of [1, 5]) {
+        const c = await measureConcurrency(stack, { replies, tokens: 500, rate: 50 });
+        scaling[`replies${replies}`] = c;
+        row(
+          "3",
+          `token to subscriber with ${replies} repl${replies === 1 ? "y" : "ies"} at once (info)`,
+          `p50 ${ms(c.tokenToSubscriberMs.p50)}, p95 ${ms(c.tokenToSubscriberMs.p95)}, max ${ms(c.tokenToSubscriberMs.max)}`,
+        );
+      }
+      results.concurrencyScaling = scaling;
+    }),
+  ),
 );
 
 await scenario(5, "local backend commit-to-subscriber latency", async () => {
