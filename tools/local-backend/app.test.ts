@@ -15,7 +15,7 @@ let backend: LocalBackend;
 
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, sitePort: 0, quiet: true });
-});
+}, 60_000);
 
 afterAll(async () => {
   await backend?.close();

@@ -7,7 +7,7 @@ import { ConvexError } from "convex/values";
 
 const require = createRequire(import.meta.url);
 
-describe("the convex-test engine", () => {
+describe("the convex-test engine", { timeout: 30_000 }, () => {
   it("is the exact convex-test and convex versions the backend was written against", () => {
     // The backend reaches into convex-test internals (db._documents, commit, the scheduler
     // syscall): an upgrade must be a deliberate change of these pins and of engine.ts.

@@ -19,7 +19,7 @@ export const FIXTURE_APPLICATION_ID = "local-backend-test";
 export async function waitFor<T>(
   check: () => T | undefined | Promise<T | undefined>,
   what: string,
-  timeoutMs = 5_000,
+  timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
