@@ -379,13 +379,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const replyTo = (text: string, tokens: number) =>
       simulatedReply(stripDirective(text), { tokens, seed: config.seed });
     let conversation = findConversation(messages);
-    let prefix: string | null = null;
+    let continued: { full: ReturnType<typeof replyTo>; prefixLength: number } | null = null;
     if (conversation.assistantText !== null) {
       const tokens = directiveOf(conversation.userText).tokens ?? config.tokens;
-      const full = replyTo(conversation.userText, tokens).text;
+      const full = replyTo(conversation.userText, tokens);
       const candidate = conversation.assistantText;
-      if (candidate.length < full.length && full.startsWith(candidate)) {
-        prefix = candidate;
+      if (candidate.length < full.text.length && full.text.startsWith(candidate)) {
+        continued = { full, prefixLength: candidate.length };
       } else {
         conversation = { userText: lastUserText(messages), assistantText: null, trailing: null };
       }
@@ -395,10 +395,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const queued = takeQueued();
     const merged: SimControls = { ...controls, ...extra, ...queued };
     let pieces: string[];
-    if (prefix !== null) {
-      const full = replyTo(conversation.userText, controls.tokens ?? config.tokens);
-      pieces = remainingPieces(full.pieces, prefix.length);
-      entry.continuation = { prefixLength: prefix.length };
+    if (continued !== null) {
+      pieces = remainingPieces(continued.full.pieces, continued.prefixLength);
+      entry.continuation = { prefixLength: continued.prefixLength };
     } else {
       pieces = replyTo(
         conversation.userText,
@@ -912,7 +911,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
-/** Splits the conversation into the user message being answered, an interrupted reply and a continue request. */
+/** The controls of a message's directive; a bad directive is a 400 like any invalid request. */
 function directiveOf(text: string): SimControls {
   try {
     return parseDirective(text);
@@ -926,6 +925,7 @@ function lastUserText(messages: ChatMessage[]): string {
   return [...messages].reverse().find((m) => m.role === "user")?.text ?? "";
 }
 
+/** Splits the conversation into the user message being answered, an interrupted reply and a continue request. */
 function findConversation(messages: ChatMessage[]): {
   userText: string;
   assistantText: string | null;
