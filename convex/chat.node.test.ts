@@ -340,6 +340,19 @@ describe("faults and recovery", () => {
     expect(done.content).toBe(full);
   });
 
+  test("a first token slower than STREAM_STALE_MS is not mistaken for a dead writer", async () => {
+    useEnv({ STREAM_STALE_MS: "800" });
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim ttft=2500]] Explain cold starts";
+    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    expect(await messageOf(user, sessionId, messageId)).toMatchObject({
+      status: "complete",
+      content: expectedReply(content),
+    });
+    expect(sim.requests()).toHaveLength(1);
+  });
+
   test("a crashed writer is interrupted by the stale check and can be continued exactly", async () => {
     useEnv({ STREAM_STALE_MS: "200" });
     const t = setupTest();
