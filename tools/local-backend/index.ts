@@ -139,7 +139,13 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   };
 
   const store = options.dataDir ? new Store(resolve(options.dataDir)) : null;
-  const restored = store?.load() ?? null;
+  let restored: ReturnType<Store["load"]> = null;
+  try {
+    restored = store?.load() ?? null;
+  } catch (error) {
+    store?.close();
+    throw error;
+  }
 
   // Deployment environment: generated auth keys < process env < env file < options.env.
   const generatedPath = options.dataDir ? join(resolve(options.dataDir), "env.json") : null;
@@ -151,6 +157,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     options.envFile && existsSync(options.envFile)
       ? parseEnvFile(readFileSync(options.envFile, "utf8"))
       : {};
+  if (options.envFile && !existsSync(options.envFile)) {
+    log(`no env file at ${options.envFile}; using the process environment`);
+  }
   const given: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...fileEnv, ...options.env })) {
     if (value !== undefined) given[key] = value;
