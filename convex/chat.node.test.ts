@@ -8,6 +8,9 @@ import {
 } from "../tools/azure-openai-sim/server";
 import { api, internal } from "./_generated/api";
 import { countTokens } from "./lib/llm/tokens";
+import { runGeneration } from "./lib/llm/generate";
+import type { ActionCtx } from "./_generated/server";
+import { getFunctionName, type FunctionReference } from "convex/server";
 import type { Id } from "./_generated/dataModel";
 import { asUser, errorData, liveText, setEnv, setupTest, type TestBackend } from "./test.setup";
 
@@ -659,5 +662,34 @@ describe("another user's replies", () => {
     expect(await messageOf(alice, sessionId, messageId)).toEqual(before);
     expect(await alice.query(api.messages.list, { sessionId })).toHaveLength(2);
     expect(sim.requests()).toHaveLength(1);
+  });
+});
+
+describe("runGeneration", () => {
+  test("a finalize that fails transiently is retried, so a finished reply is not left to the stale check", async () => {
+    const finalizeCalls: unknown[] = [];
+    let failures = 1;
+    const ctx = {
+      runQuery: async () => ({
+        history: [{ role: "user", content: "Hi" }],
+        continueFrom: null,
+        priorTokenCount: null,
+      }),
+      runMutation: async (ref: FunctionReference<"mutation", "internal">, args: unknown) => {
+        const name = getFunctionName(ref);
+        if (name === "chatStreaming:finalizeStreamMessage") {
+          finalizeCalls.push(args);
+          if (failures-- > 0) throw new Error("connection reset");
+          return { finalized: true };
+        }
+        if (name === "chatStreaming:appendStreamChunk") {
+          return { outcome: "appended", shouldStop: false };
+        }
+        return { shouldStop: false };
+      },
+    } as unknown as ActionCtx;
+    await runGeneration(ctx, { messageId: "m" as Id<"messages">, generation: 0 });
+    expect(finalizeCalls).toHaveLength(2);
+    expect(finalizeCalls[1]).toMatchObject({ status: "complete", finishReason: "stop" });
   });
 });

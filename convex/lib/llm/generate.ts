@@ -23,6 +23,7 @@ export const CONTINUE_INSTRUCTION =
 
 const DEFAULT_HISTORY_TOKEN_BUDGET = 16_000;
 const MAX_ATTEMPTS = 4;
+const FINALIZE_ATTEMPTS = 3;
 
 type Generation = { messageId: Id<"messages">; generation: number };
 
@@ -45,15 +46,25 @@ type StreamOutcome = {
  */
 export async function runGeneration(ctx: ActionCtx, { messageId, generation }: Generation) {
   const finalize = async (fields: FinalizeFields) => {
-    try {
-      await ctx.runMutation(internal.chatStreaming.finalizeStreamMessage, {
-        messageId,
-        generation,
-        ...fields,
-      });
-    } catch (error) {
-      // The chat was deleted (NotFound) or the backend is gone: the stale sweep covers the rest.
-      console.warn(`finalize ${messageId} failed: ${describeError(error)}`);
+    // Finalize is idempotent, so a transient failure is retried rather than leaving the reply to
+    // the stale check (which would call a finished reply "interrupted").
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ctx.runMutation(internal.chatStreaming.finalizeStreamMessage, {
+          messageId,
+          generation,
+          ...fields,
+        });
+        return;
+      } catch (error) {
+        // Our own errors (e.g. NotFound: the chat was deleted) will not change on a retry; if the
+        // backend stays unreachable, the stale check finalizes the reply with its text.
+        if (appErrorData(error) !== null || attempt >= FINALIZE_ATTEMPTS) {
+          console.warn(`finalize ${messageId} failed: ${describeError(error)}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   };
 
