@@ -1,24 +1,17 @@
 import { v } from "convex/values";
 import { authedQuery } from "./lib/functions";
 import { loadSessionForViewer } from "./model/sessions";
-import { messageRole, messageStatus, messageTimings } from "./schema";
+import { omit } from "convex-helpers";
+import schema from "./schema";
 
 // The newest this many messages of a chat are listed; older ones are not shown.
 const MAX_LISTED_MESSAGES = 500;
 
+// What a viewer sees of a message: everything but the writer's idempotency key and raw usage.
 export const messageValidator = v.object({
   _id: v.id("messages"),
   _creationTime: v.number(),
-  sessionId: v.id("sessions"),
-  role: messageRole,
-  content: v.string(),
-  status: messageStatus,
-  isStreaming: v.boolean(),
-  generation: v.number(),
-  tokenCount: v.optional(v.number()),
-  finishReason: v.optional(v.string()),
-  error: v.optional(v.string()),
-  timings: v.optional(messageTimings),
+  ...omit(schema.tables.messages.validator.fields, ["clientRequestId", "usage"]),
 });
 
 /**
@@ -35,19 +28,8 @@ export const list = authedQuery({
       .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
       .order("desc")
       .take(MAX_LISTED_MESSAGES);
-    return newestFirst.reverse().map((m) => ({
-      _id: m._id,
-      _creationTime: m._creationTime,
-      sessionId: m.sessionId,
-      role: m.role,
-      content: m.content,
-      status: m.status,
-      isStreaming: m.isStreaming,
-      generation: m.generation,
-      tokenCount: m.tokenCount,
-      finishReason: m.finishReason,
-      error: m.error,
-      timings: m.timings,
-    }));
+    return newestFirst
+      .reverse()
+      .map(({ clientRequestId: _key, usage: _usage, ...listed }) => listed);
   },
 });
