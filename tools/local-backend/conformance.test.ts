@@ -380,9 +380,19 @@ describe("authentication", { timeout: 20_000 }, () => {
       name: "Alice",
       email: "a@example.com",
     });
-    expect(await c.action(api.notes.addViaAction, { text: "authed" })).toMatchObject({
-      who: "alice",
-    });
+    const viaAction = (await c.action(api.notes.addViaAction, { text: "authed" })) as {
+      id: string;
+      who: string;
+    };
+    expect(viaAction.who).toBe("alice");
+    // The identity reaches mutations an action runs, but not functions it schedules.
+    await c.mutation(api.notes.addLater, { text: "scheduled by alice", delayMs: 0 });
+    const notes = await waitFor(async () => {
+      const all = (await c.query(api.notes.list, {})) as Note[];
+      return all.some((n) => n.text === "scheduled by alice") ? all : undefined;
+    }, "the scheduled note");
+    expect(notes.find((n) => n._id === viaAction.id)?.author).toBe("alice");
+    expect(notes.find((n) => n.text === "scheduled by alice")?.author).toBeUndefined();
     const http = new ConvexHttpClient(backend.url, { logger: false });
     http.setAuth(token);
     expect(await http.query(api.notes.whoami, {})).toMatchObject({ subject: "alice" });

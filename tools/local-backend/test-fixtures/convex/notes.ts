@@ -74,7 +74,10 @@ export const secretCount = internalQuery({
 
 export const addInternal = internalMutation({
   args: { text: v.string() },
-  handler: async (ctx, { text }) => await ctx.db.insert("notes", { text }),
+  handler: async (ctx, { text }) => {
+    const identity = await ctx.auth.getUserIdentity();
+    return await ctx.db.insert("notes", { text, author: identity?.subject });
+  },
 });
 
 export const addViaAction = action({
