@@ -24,15 +24,22 @@ export class Journal {
   readFrom(offset: number): JournalCommit[] {
     const end = this.size();
     if (end < offset) throw new Error("the journal was compacted during the measurement");
-    const buffer = Buffer.alloc(end - offset);
+    // Read one byte before `offset` to tell whether it starts a line: the backend may have been
+    // mid-write when the offset was taken, and a torn line at either end belongs to another window.
+    const start = Math.max(0, offset - 1);
+    const buffer = Buffer.alloc(end - start);
     const fd = openSync(this.file, "r");
     try {
-      readSync(fd, buffer, 0, buffer.length, offset);
+      readSync(fd, buffer, 0, buffer.length, start);
     } finally {
       closeSync(fd);
     }
+    let text = buffer.toString("utf8");
+    if (offset > 0) text = text.slice(text.indexOf("\n") + 1);
+    const lines = text.split("\n");
+    lines.pop(); // the part after the last newline: empty, or a line still being written
     const commits: JournalCommit[] = [];
-    for (const line of buffer.toString("utf8").split("\n")) {
+    for (const line of lines) {
       if (line === "") continue;
       const entry = JSON.parse(line.slice(line.indexOf(" ") + 1)) as {
         w: Array<[string, Record<string, unknown> | null]>;
