@@ -1,5 +1,6 @@
 import { v } from "convex/values";
-import { internalMutation } from "./_generated/server";
+import { internalMutation, type MutationCtx } from "./_generated/server";
+import type { Id } from "./_generated/dataModel";
 import { internal } from "./_generated/api";
 import { authedMutation, authedQuery } from "./lib/functions";
 import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
@@ -66,12 +67,7 @@ export const remove = authedMutation({
   handler: async (ctx, { sessionId }) => {
     await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
     await ctx.db.delete("sessions", sessionId);
-    const more = await deleteSessionMessagesBatch(ctx, sessionId, DELETE_BATCH);
-    if (more) {
-      await ctx.scheduler.runAfter(0, internal.sessions.deleteMessagesBypassingAccessControl, {
-        sessionId,
-      });
-    }
+    await deleteMessagesInBatches(ctx, sessionId);
     return null;
   },
 });
@@ -80,12 +76,15 @@ export const deleteMessagesBypassingAccessControl = internalMutation({
   args: { sessionId: v.id("sessions") },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {
-    const more = await deleteSessionMessagesBatch(ctx, sessionId, DELETE_BATCH);
-    if (more) {
-      await ctx.scheduler.runAfter(0, internal.sessions.deleteMessagesBypassingAccessControl, {
-        sessionId,
-      });
-    }
+    await deleteMessagesInBatches(ctx, sessionId);
     return null;
   },
 });
+
+async function deleteMessagesInBatches(ctx: MutationCtx, sessionId: Id<"sessions">) {
+  if (await deleteSessionMessagesBatch(ctx, sessionId, DELETE_BATCH)) {
+    await ctx.scheduler.runAfter(0, internal.sessions.deleteMessagesBypassingAccessControl, {
+      sessionId,
+    });
+  }
+}
