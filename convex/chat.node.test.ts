@@ -344,10 +344,10 @@ describe("faults and recovery", () => {
   });
 
   test("a first token slower than STREAM_STALE_MS is not mistaken for a dead writer", async () => {
-    useEnv({ STREAM_STALE_MS: "800" });
+    useEnv({ STREAM_STALE_MS: "1000" });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const content = "[[sim ttft=2500]] Explain cold starts";
+    const content = "[[sim ttft=3000]] Explain cold starts";
     const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
     expect(await messageOf(user, sessionId, messageId)).toMatchObject({
       status: "complete",
@@ -357,7 +357,8 @@ describe("faults and recovery", () => {
   });
 
   test("a crashed writer is interrupted by the stale check and can be continued exactly", async () => {
-    useEnv({ STREAM_STALE_MS: "200" });
+    // Long enough that the check cannot fire between the two appends on a loaded machine.
+    useEnv({ STREAM_STALE_MS: "1000" });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "Explain ordering guarantees";
