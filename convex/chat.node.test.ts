@@ -188,10 +188,10 @@ describe("faults and recovery", () => {
   });
 
   test("a retry wait longer than the idle timeout is not a stall", async () => {
-    useEnv({ STREAM_IDLE_TIMEOUT_MS: "300" });
+    useEnv({ STREAM_IDLE_TIMEOUT_MS: "600" });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const content = "[[sim fault=429 retryAfter=0.8]] What is backoff";
+    const content = "[[sim fault=429 retryAfter=1.2]] What is backoff";
     const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
     expect(sim.requests().map((r) => r.status)).toEqual([429, 200]);
     expect(await messageOf(user, sessionId, messageId)).toMatchObject({
