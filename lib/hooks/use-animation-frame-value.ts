@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 
 /**
  * Returns `value`, but commits changes at most once per animation frame: bursts of updates
@@ -16,7 +17,8 @@ export function useAnimationFrameValue<T>(value: T): T {
     if (frame.current !== null) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = null;
-      setCommitted(latest.current);
+      // Commit inside the frame callback, so the new text is painted in this very frame.
+      flushSync(() => setCommitted(latest.current));
     });
   }, [value]);
 

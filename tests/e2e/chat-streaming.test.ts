@@ -48,6 +48,22 @@ describe("streaming replies in the browser", () => {
     // A clean prompt (it shows in the README screenshot); the pace is queued on the simulator.
     const prompt = "How do streaming chat replies work?";
     stack.sim.queueFault({ tokens: 300, rate: 70 });
+    // Record the frame (document.timeline time, constant within a frame) of every change of the
+    // streaming reply's text in the DOM.
+    await app.page.evaluate(`(() => {
+      window.__textChangeFrames = [];
+      let last = -1;
+      new MutationObserver(() => {
+        const all = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+        const message = all[all.length - 1];
+        if (!message || message.dataset.status !== "streaming") return;
+        const length = message.querySelector('[data-testid="message-content"]').textContent.length;
+        if (length !== last) {
+          last = length;
+          window.__textChangeFrames.push(document.timeline.currentTime);
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    })()`);
     const sessionId = await app.sendAndOpenChat(prompt);
 
     const reply = app.lastAssistant();
@@ -75,6 +91,11 @@ describe("streaming replies in the browser", () => {
     }
 
     await app.waitForStatus(reply, "complete");
+    const changeFrames = await app.page.evaluate<number[]>("window.__textChangeFrames");
+    const perFrame = new Map<number, number>();
+    for (const frame of changeFrames) perFrame.set(frame, (perFrame.get(frame) ?? 0) + 1);
+    expect(changeFrames.length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...perFrame.values())).toBe(1);
     await expect.poll(() => app.page.getByTestId("typing-indicator").count()).toBe(0);
     expect(await app.page.getByTestId("generating-status").count()).toBe(0);
     expect(await app.page.getByTestId("send-button").isVisible()).toBe(true);
