@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { startSimulator, type SimulatorOptions } from "./server";
 
 const USAGE = `Usage: npm run sim -- [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--deployments a,b]
-                      [--tokens N] [--rate TOKENS_PER_S] [--ttft MS] [--seed S] [--jitter F]`;
+                      [--tokens N] [--rate TOKENS_PER_S] [--ttft MS] [--seed S] [--jitter F] [--speed X]`;
 
 function number(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -25,6 +25,7 @@ function readOptions(): SimulatorOptions {
       ttft: { type: "string" },
       seed: { type: "string" },
       jitter: { type: "string" },
+      speed: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -36,6 +37,8 @@ function readOptions(): SimulatorOptions {
   if (tokens !== undefined && (!Number.isInteger(tokens) || tokens < 1)) {
     throw new Error(`--tokens must be a whole number >= 1, got "${values.tokens}"`);
   }
+  const speed = number("speed", values.speed);
+  if (speed === 0) throw new Error("--speed must be above 0 (use --rate 0 for instant replies)");
   return {
     port: number("port", values.port),
     host: values.host,
@@ -49,6 +52,7 @@ function readOptions(): SimulatorOptions {
     ttft: number("ttft", values.ttft),
     seed: number("seed", values.seed),
     jitter: number("jitter", values.jitter),
+    speed,
   };
 }
 

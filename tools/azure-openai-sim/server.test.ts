@@ -13,7 +13,12 @@ import type {
   ChatCompletionChunk,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
-import { simulatedReply, startSimulator, type SimulatorHandle } from "./server";
+import {
+  simulatedReply,
+  startSimulator,
+  type SimRequestLogEntry,
+  type SimulatorHandle,
+} from "./server";
 
 const API_VERSION = "2024-10-21";
 const KEY = "test-key";
@@ -724,6 +729,48 @@ describe("the request log and control endpoints", () => {
     expect(entry.firstContentAt - entry.headersSentAt).toBeGreaterThanOrEqual(140);
     // 9 gaps of 10 ms +-30% jitter
     expect((entry.chunkTimes.at(-1) ?? 0) - entry.firstContentAt).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe("speed multiplier", () => {
+  it("scales the time to first token and the rate, directives included", async () => {
+    const fast = await startSimulator({ rate: 5, ttft: 3000, tokens: 10, jitter: 0, speed: 10 });
+    try {
+      const client = new AzureOpenAI({
+        endpoint: fast.url,
+        apiKey: "x",
+        apiVersion: API_VERSION,
+        deployment: "d",
+        logLevel: "off",
+      });
+      for (const text of ["Quick", "Quicker [[sim rate=2]]"]) {
+        const result = await collect(
+          await client.chat.completions.create({ model: "d", stream: true, messages: ask(text) }),
+        );
+        expect(result.finishReason).toBe("stop");
+      }
+      const [plain, directed] = fast.requests();
+      if (!plain?.firstContentAt || !plain.headersSentAt || !directed?.firstContentAt) {
+        throw new Error("no timestamps");
+      }
+      // 300 ms instead of 3 s to the first token; 9 gaps of 20 ms (not 200) and of 50 ms (not 500).
+      // Lower bounds are loose: a late first chunk shortens the span (pieces keep absolute deadlines).
+      const ttft = plain.firstContentAt - plain.headersSentAt;
+      expect(ttft).toBeGreaterThanOrEqual(290);
+      expect(ttft).toBeLessThan(2500);
+      const span = (entry: SimRequestLogEntry) =>
+        (entry.chunkTimes.at(-1) ?? 0) - (entry.chunkTimes[0] ?? 0);
+      expect(span(plain)).toBeGreaterThanOrEqual(100);
+      expect(span(plain)).toBeLessThan(1500);
+      expect(span(directed)).toBeGreaterThanOrEqual(300);
+      expect(span(directed)).toBeLessThan(4000);
+    } finally {
+      await fast.close();
+    }
+  });
+
+  it("refuses a speed that is not above 0", async () => {
+    await expect(startSimulator({ speed: 0 })).rejects.toThrow(/speed must be a positive number/);
   });
 });
 
