@@ -60,6 +60,40 @@ describe("the convex-test engine", { timeout: 30_000 }, () => {
     restored.close();
   });
 
+  it("lists a table's documents in order through inserts, deletes, other tables and a restore", async () => {
+    const options = {
+      functionsDir: FIXTURE_FUNCTIONS_DIR,
+      env: {},
+      log: () => {},
+      onCommit: () => {},
+      onSchedule: () => {},
+    };
+    const engine = await Engine.load(options);
+    const texts = async (e: Engine) => {
+      const listed = await e.call("query", "notes:list", {}, null);
+      if (!listed.ok) throw new Error(listed.errorMessage);
+      return (listed.value as Array<{ text: string }>).map((note) => note.text);
+    };
+    const ids: unknown[] = [];
+    for (const text of ["a", "b", "c"]) {
+      const added = await engine.call("mutation", "notes:add", { text }, null);
+      ids.push(added.ok ? added.value : null);
+      await engine.call("mutation", "counters:increment", { name: text }, null);
+    }
+    expect(await texts(engine)).toEqual(["a", "b", "c"]);
+    await engine.call("mutation", "notes:remove", { id: ids[1] as string }, null);
+    await engine.call("mutation", "notes:add", { text: "d" }, null);
+    expect(await texts(engine)).toEqual(["a", "c", "d"]);
+    const counter = await engine.call("query", "counters:get", { name: "b" }, null);
+    expect(counter.ok && counter.value).toBe(1);
+    const restored = await Engine.load(options, engine.snapshot());
+    expect(await texts(restored)).toEqual(["a", "c", "d"]);
+    await restored.call("mutation", "notes:add", { text: "e" }, null);
+    expect(await texts(restored)).toEqual(["a", "c", "d", "e"]);
+    engine.close();
+    restored.close();
+  });
+
   it("keeps Requests created outside HTTP actions working with instanceof", async () => {
     const engine = await Engine.load({
       functionsDir: FIXTURE_FUNCTIONS_DIR,

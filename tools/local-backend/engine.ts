@@ -67,6 +67,7 @@ type FakeDb = {
   get(tableName: string | undefined, id: string): unknown;
   startQuery(query: { source: QuerySource }): number;
   paginate(args: { query: { source: QuerySource } }): unknown;
+  _iterateDocs(tableName: string, callback: (doc: Record<string, Value>) => void): void;
 };
 type TransactionManager = { _lastCommitTs: bigint };
 type ConvexGlobal = {
@@ -150,6 +151,44 @@ export function canonicalUdfPath(udfPath: string): { module: string; name: strin
   if (module.endsWith(".js")) module = module.slice(0, -3);
   return { module, name, path: `${module}:${name}` };
 }
+
+/** The ids of the committed documents of each table, in the database's insertion order. */
+class TableIndex {
+  private byTable = new Map<string, Set<string>>();
+  private indexed: FakeDb["_documents"] | null = null;
+
+  constructor(private readonly db: FakeDb) {}
+
+  idsOf(table: string): ReadonlySet<string> {
+    // The engine swaps in a whole document map on restore: index it afresh.
+    if (this.indexed !== this.db._documents) this.rebuild();
+    return this.byTable.get(table) ?? EMPTY_IDS;
+  }
+
+  /** Records a top-level commit of these ids (already applied to the documents). */
+  applied(ids: string[]): void {
+    if (this.indexed !== this.db._documents) return;
+    for (const id of ids) {
+      const table = tableFromId(id);
+      if (table === null) continue;
+      if (id in this.db._documents) {
+        let set = this.byTable.get(table);
+        if (set === undefined) this.byTable.set(table, (set = new Set()));
+        set.add(id);
+      } else {
+        this.byTable.get(table)?.delete(id);
+      }
+    }
+  }
+
+  private rebuild(): void {
+    this.byTable.clear();
+    this.indexed = this.db._documents;
+    this.applied(Object.keys(this.db._documents));
+  }
+}
+
+const EMPTY_IDS: ReadonlySet<string> = new Set();
 
 let reloadCounter = 0;
 
@@ -302,7 +341,7 @@ export function assertInternals(g: ConvexGlobal): void {
     for (const field of ["_nextDocId", "_lastCreationTime"]) {
       if (typeof db[field] !== "number") problems.push(`db.${field}`);
     }
-    for (const method of ["commit", "get", "startQuery", "paginate"]) {
+    for (const method of ["commit", "get", "startQuery", "paginate", "_iterateDocs"]) {
       if (typeof db[method] !== "function") problems.push(`db.${method}()`);
     }
   }
@@ -407,12 +446,14 @@ export class Engine {
   }
 
   private instrument(db: FakeDb): void {
+    const tables = new TableIndex(db);
     const commit = db.commit.bind(db);
     db.commit = (commitTs?: bigint | null) => {
       const writes = db._writes[db._writes.length - 1] ?? {};
       const ids = Object.keys(writes);
       const previous = db._writes.length === 1 ? ids.map((id) => db._documents[id] ?? null) : [];
       commit(commitTs);
+      if (db._writes.length === 0) tables.applied(ids);
       if (commitTs === null || commitTs === undefined || db._writes.length !== 0) return;
       const ctx = callStorage.getStore();
       if (ctx) ctx.commitTs = commitTs;
@@ -459,6 +500,24 @@ export class Engine {
     db.startQuery = (query) => scan(query.source, () => startQuery(query));
     const paginate = db.paginate.bind(db);
     db.paginate = (args) => scan(args.query.source, () => paginate(args));
+    // convex-test finds a table's documents by testing every id in the database; this visits the
+    // same ids in the same order (committed ones by insertion, then pending writes) from a
+    // per-table list, so a query's cost no longer grows with the other tables.
+    db._iterateDocs = (tableName, callback) => {
+      const committed = tables.idsOf(tableName);
+      let ids: Iterable<string> = committed;
+      for (const level of db._writes) {
+        for (const id of Object.keys(level)) {
+          if (committed.has(id) || tableFromId(id) !== tableName) continue;
+          if (ids === committed) ids = new Set(committed);
+          (ids as Set<string>).add(id);
+        }
+      }
+      for (const id of ids) {
+        const doc = db.get(tableName, id) as Record<string, Value> | null;
+        if (doc !== null) callback(doc);
+      }
+    };
   }
 
   // `ctx.scheduler` goes through the "1.0/schedule" syscall: record the job in
