@@ -84,12 +84,24 @@ describe("the convex-test engine", { timeout: 30_000 }, () => {
     await engine.call("mutation", "notes:remove", { id: ids[1] as string }, null);
     await engine.call("mutation", "notes:add", { text: "d" }, null);
     expect(await texts(engine)).toEqual(["a", "c", "d"]);
-    const counter = await engine.call("query", "counters:get", { name: "b" }, null);
-    expect(counter.ok && counter.value).toBe(1);
+    const count = async (e: Engine, name: string) => {
+      const got = await e.call("query", "counters:get", { name }, null);
+      return got.ok ? got.value : got.errorMessage;
+    };
+    expect(await count(engine, "b")).toBe(1);
+    // An index lookup by `eq` sees a document whose indexed field changed, under its new value only.
+    const b = engine.documentsOf("counters").find((doc) => doc.name === "b")!;
+    await engine.systemPatch(b._id as string, { name: "z" });
+    expect(await count(engine, "b")).toBe(0);
+    expect(await count(engine, "z")).toBe(1);
+    await engine.call("mutation", "counters:increment", { name: "z" }, null);
+    await engine.call("mutation", "counters:increment", { name: "b" }, null);
+    expect([await count(engine, "z"), await count(engine, "b")]).toEqual([2, 1]);
     const restored = await Engine.load(options, engine.snapshot());
     expect(await texts(restored)).toEqual(["a", "c", "d"]);
     await restored.call("mutation", "notes:add", { text: "e" }, null);
     expect(await texts(restored)).toEqual(["a", "c", "d", "e"]);
+    expect([await count(restored, "z"), await count(restored, "b")]).toEqual([2, 1]);
     engine.close();
     restored.close();
   });

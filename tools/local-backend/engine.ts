@@ -68,6 +68,7 @@ type FakeDb = {
   startQuery(query: { source: QuerySource }): number;
   paginate(args: { query: { source: QuerySource } }): unknown;
   _iterateDocs(tableName: string, callback: (doc: Record<string, Value>) => void): void;
+  _resolveQuerySource(query: { source: QuerySource }): unknown;
 };
 type TransactionManager = { _lastCommitTs: bigint };
 type ConvexGlobal = {
@@ -152,9 +153,40 @@ export function canonicalUdfPath(udfPath: string): { module: string; name: strin
   return { module, name, path: `${module}:${name}` };
 }
 
-/** The ids of the committed documents of each table, in the database's insertion order. */
+/** A bucket key for a primitive field value; null for values that stay out of the buckets. */
+function bucketKey(value: unknown): string | null {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return `s${value}`;
+    case "number":
+      return `n${value}`;
+    case "boolean":
+      return `b${value}`;
+    default:
+      return null;
+  }
+}
+
+function fieldOf(doc: Record<string, Value> | undefined, fieldPath: string): unknown {
+  let value: unknown = doc;
+  for (const part of fieldPath.split(".")) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** Committed ids of one table grouped by the primitive value of one field. */
+type FieldBuckets = { buckets: Map<string, Set<string>>; keyOf: Map<string, string> };
+
+/**
+ * The ids of the committed documents of each table, in the database's insertion order, and on
+ * demand grouped by one field's value (the first field of an index queried with `eq`).
+ */
 class TableIndex {
   private byTable = new Map<string, Set<string>>();
+  private byField = new Map<string, Map<string, FieldBuckets>>();
   private indexed: FakeDb["_documents"] | null = null;
 
   constructor(private readonly db: FakeDb) {}
@@ -163,6 +195,43 @@ class TableIndex {
     // The engine swaps in a whole document map on restore: index it afresh.
     if (this.indexed !== this.db._documents) this.rebuild();
     return this.byTable.get(table) ?? EMPTY_IDS;
+  }
+
+  /**
+   * A superset of the committed ids of `table` whose `fieldPath` equals `value` (documents whose
+   * field is not a primitive are always included); null when `value` is not a primitive.
+   */
+  idsWhere(table: string, fieldPath: string, value: unknown): Iterable<string> | null {
+    const key = bucketKey(value);
+    if (key === null) return null;
+    const all = this.idsOf(table);
+    let fields = this.byField.get(table);
+    if (fields === undefined) this.byField.set(table, (fields = new Map()));
+    let field = fields.get(fieldPath);
+    if (field === undefined) {
+      field = { buckets: new Map(), keyOf: new Map() };
+      fields.set(fieldPath, field);
+      for (const id of all) this.place(field, fieldPath, id);
+    }
+    const matching = field.buckets.get(key);
+    const others = field.buckets.get("");
+    if (others === undefined) return matching ?? EMPTY_IDS;
+    return [...(matching ?? []), ...others];
+  }
+
+  private place(field: FieldBuckets, fieldPath: string, id: string): void {
+    const old = field.keyOf.get(id);
+    if (old !== undefined) {
+      field.buckets.get(old)?.delete(id);
+      field.keyOf.delete(id);
+    }
+    const doc = this.db._documents[id];
+    if (doc === undefined) return;
+    const key = bucketKey(fieldOf(doc, fieldPath)) ?? "";
+    let bucket = field.buckets.get(key);
+    if (bucket === undefined) field.buckets.set(key, (bucket = new Set()));
+    bucket.add(id);
+    field.keyOf.set(id, key);
   }
 
   /** Records a top-level commit of these ids (already applied to the documents). */
@@ -178,11 +247,15 @@ class TableIndex {
       } else {
         this.byTable.get(table)?.delete(id);
       }
+      for (const [fieldPath, field] of this.byField.get(table) ?? []) {
+        this.place(field, fieldPath, id);
+      }
     }
   }
 
   private rebuild(): void {
     this.byTable.clear();
+    this.byField.clear();
     this.indexed = this.db._documents;
     this.applied(Object.keys(this.db._documents));
   }
@@ -341,7 +414,14 @@ export function assertInternals(g: ConvexGlobal): void {
     for (const field of ["_nextDocId", "_lastCreationTime"]) {
       if (typeof db[field] !== "number") problems.push(`db.${field}`);
     }
-    for (const method of ["commit", "get", "startQuery", "paginate", "_iterateDocs"]) {
+    for (const method of [
+      "commit",
+      "get",
+      "startQuery",
+      "paginate",
+      "_iterateDocs",
+      "_resolveQuerySource",
+    ]) {
       if (typeof db[method] !== "function") problems.push(`db.${method}()`);
     }
   }
@@ -501,15 +581,43 @@ export class Engine {
     const paginate = db.paginate.bind(db);
     db.paginate = (args) => scan(args.query.source, () => paginate(args));
     // convex-test finds a table's documents by testing every id in the database; this visits the
-    // same ids in the same order (committed ones by insertion, then pending writes) from a
-    // per-table list, so a query's cost no longer grows with the other tables.
+    // same ids from a per-table list (committed ones in insertion order, then pending writes), so a
+    // query's cost no longer grows with the other tables. An index range starting with `eq` on a
+    // primitive visits only the documents with that value (plus every pending write of the
+    // table): convex-test still applies the whole range and sorts by the index, so the result is
+    // the same.
+    let resolving: QuerySource | null = null;
+    const resolveQuerySource = db._resolveQuerySource.bind(db);
+    db._resolveQuerySource = (query) => {
+      const outer = resolving;
+      resolving = query.source;
+      try {
+        return resolveQuerySource(query);
+      } finally {
+        resolving = outer;
+      }
+    };
+    const candidates = (tableName: string): Iterable<string> => {
+      const source = resolving;
+      const first = source?.type === "IndexRange" ? source.range?.[0] : undefined;
+      if (
+        first?.type === "Eq" &&
+        source?.indexName?.split(".")[0] === tableName &&
+        !first.fieldPath.startsWith("_")
+      ) {
+        const ids = tables.idsWhere(tableName, first.fieldPath, first.value);
+        if (ids !== null) return ids;
+      }
+      return tables.idsOf(tableName);
+    };
     db._iterateDocs = (tableName, callback) => {
-      const committed = tables.idsOf(tableName);
-      let ids: Iterable<string> = committed;
+      const base = candidates(tableName);
+      const baseSet = base instanceof Set ? (base as ReadonlySet<string>) : new Set(base);
+      let ids: ReadonlySet<string> = baseSet;
       for (const level of db._writes) {
         for (const id of Object.keys(level)) {
-          if (committed.has(id) || tableFromId(id) !== tableName) continue;
-          if (ids === committed) ids = new Set(committed);
+          if (ids.has(id) || tableFromId(id) !== tableName) continue;
+          if (ids === baseSet) ids = new Set(baseSet);
           (ids as Set<string>).add(id);
         }
       }
