@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { simulatedReply } from "../../tools/azure-openai-sim/server";
-import type { AppStack } from "../lib/app";
+import type { Stack as AppStack } from "../../tools/app-stack";
 import { summarize, tokenLatencies } from "../lib/stats";
 
 const ASSISTANT = '[data-testid="message"][data-role="assistant"]';

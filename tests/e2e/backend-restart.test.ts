@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "./harness/browser";
+import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply } from "./harness/expected";
 import { startStack, type Stack } from "./harness/stack";
@@ -15,7 +15,7 @@ let browser: Browser;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
     startStack({ env: { STREAM_STALE_MS: String(STALE_MS) } }),
-    launchBrowser(),
+    launchChromium(),
   ]);
 });
 

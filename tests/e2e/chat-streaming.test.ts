@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "./harness/browser";
+import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply, storedMessages, visibleChars } from "./harness/expected";
 import { startStack, type Stack } from "./harness/stack";
@@ -33,7 +33,7 @@ let browser: Browser;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
     startStack({ sim: { tokens: SIM_TOKENS }, env: { STREAM_IDLE_TIMEOUT_MS: "2500" } }),
-    launchBrowser(),
+    launchChromium(),
   ]);
 });
 

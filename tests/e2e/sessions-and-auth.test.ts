@@ -4,7 +4,7 @@ import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
-import { launchBrowser } from "./harness/browser";
+import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp } from "./harness/chat-app";
 import { startStack, type Stack } from "./harness/stack";
 
@@ -12,7 +12,7 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ const CANDIDATES = [
   "/usr/bin/google-chrome-stable",
 ];
 
-/** Path of the Chromium the browser tests drive: CHROME_PATH, else a system install. */
+/** Path of the Chromium the browser tests and benchmarks drive: CHROME_PATH, else a system install. */
 export function findChromium(): string {
   const fromEnv = process.env.CHROME_PATH;
   if (fromEnv) {
@@ -26,7 +26,7 @@ export function findChromium(): string {
 }
 
 /** Launches headless Chromium with the flags that keep it quiet and fast in containers and CI. */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: findChromium(),
     headless: true,

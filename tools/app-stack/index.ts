@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  startSimulator,
+  type SimulatorHandle,
+  type SimulatorOptions,
+} from "../azure-openai-sim/server";
+import type { LocalBackendOptions } from "../local-backend/index";
+import { startNextApp } from "./next-app";
+import { freePort, stopChild, waitForOutput } from "./processes";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+/** The app as a user meets it, on free loopback ports: simulator, local backend, and optionally `next start`. */
+export type Stack = {
+  sim: SimulatorHandle;
+  backendUrl: string;
+  siteUrl: string;
+  /** The backend's data folder: journal.jsonl there receives every committed document write. */
+  dataDir: string;
+  /** Set when the stack was started with `app`. */
+  appUrl: string;
+  /** SIGKILLs the backend process: no cleanup runs, as in a crash. */
+  killBackend: () => Promise<void>;
+  /** Starts the backend again on the same ports with the same data directory. */
+  restartBackend: () => Promise<void>;
+  close: () => Promise<void>;
+};
+
+export type StackOptions = {
+  sim?: SimulatorOptions;
+  /** Extra deployment environment for the Convex functions. */
+  env?: Record<string, string>;
+  /** Serve this production build (see buildNextApp) against the backend. */
+  app?: { distDir: string };
+  /** Echo the backend's log and errors (E2E_VERBOSE=1 or BENCH_VERBOSE=1 in the callers). */
+  verbose?: boolean;
+};
+
+/**
+ * Starts the simulator in this process and the local backend in a child process of its own
+ * (a core of its own, and a pid a test can SIGKILL like a crash), pointed at the simulator.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sim = await startSimulator({ port: 0, host: "127.0.0.1", ...options.sim });
+  const dataDir = mkdtempSync(path.join(tmpdir(), "app-stack-"));
+  // Fixed ports, so a restarted backend comes back where the clients reconnect.
+  const backendOptions: LocalBackendOptions = {
+    port: await freePort(),
+    sitePort: await freePort(),
+    dataDir,
+    quiet: !options.verbose,
+    env: {
+      AZURE_OPENAI_ENDPOINT: sim.url,
+      AZURE_OPENAI_API_KEY: "sim-key",
+      AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
+      SIMULATED_MODEL: "1",
+      ...options.env,
+    },
+  };
+
+  let backend: ChildProcess | null = null;
+  let backendUrl = "";
+  let siteUrl = "";
+  const startBackend = async () => {
+    // `node --import tsx` (not the tsx wrapper, which forks): the pid we SIGKILL is the backend.
+    backend = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(import.meta.dirname, "backend-entry.ts")],
+      {
+        cwd: root,
+        env: { ...process.env, LOCAL_BACKEND_OPTIONS: JSON.stringify(backendOptions) },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const match = await waitForOutput(backend, /READY (\S+) (\S+)/, "The local backend", {
+      timeoutMs: 60_000,
+      echoStderr: options.verbose,
+    });
+    if (options.verbose) backend.stdout?.pipe(process.stdout);
+    backendUrl = match[1] ?? "";
+    siteUrl = match[2] ?? "";
+  };
+
+  let stopApp = async () => {};
+  let appUrl = "";
+  const close = async () => {
+    await stopApp();
+    await stopChild(backend);
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await startBackend();
+    if (options.app) {
+      const app = await startNextApp(options.app.distDir, backendUrl);
+      appUrl = app.url;
+      stopApp = app.stop;
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  return {
+    sim,
+    get backendUrl() {
+      return backendUrl;
+    },
+    get siteUrl() {
+      return siteUrl;
+    },
+    dataDir,
+    appUrl,
+    killBackend: () => stopChild(backend, "SIGKILL"),
+    restartBackend: async () => {
+      await stopChild(backend, "SIGKILL");
+      await startBackend();
+    },
+    close,
+  };
+}

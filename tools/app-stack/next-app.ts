@@ -1,0 +1,67 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { freePort, stopChild, waitForOutput } from "./processes";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const nextBin = path.join(root, "node_modules/.bin/next");
+
+/**
+ * Builds the app for production into `distDir` (kept apart from `.next`, so it can run beside
+ * `npm run dev`); `reuse` keeps an existing build.
+ */
+export function buildNextApp(
+  distDir: string,
+  options: { reuse: boolean; log: (line: string) => void },
+) {
+  if (options.reuse && existsSync(path.join(root, distDir, "BUILD_ID"))) {
+    options.log(`reusing the build in ${distDir}`);
+    return;
+  }
+  const started = Date.now();
+  options.log(`next build into ${distDir} ...`);
+  // next build adds its distDir's types to tsconfig.json; a test run must not edit tracked files.
+  const tsconfigPath = path.join(root, "tsconfig.json");
+  const tsconfig = readFileSync(tsconfigPath, "utf8");
+  const result = spawnSync(nextBin, ["build"], {
+    cwd: root,
+    env: { ...process.env, NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1" },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (readFileSync(tsconfigPath, "utf8") !== tsconfig) writeFileSync(tsconfigPath, tsconfig);
+  if (result.status !== 0) {
+    throw new Error(
+      `next build failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+  options.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** Serves a production build with `next start` on a free loopback port, talking to `convexUrl`. */
+export async function startNextApp(
+  distDir: string,
+  convexUrl: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const next = spawn(nextBin, ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NEXT_DIST_DIR: distDir,
+      NEXT_TELEMETRY_DISABLED: "1",
+      CONVEX_URL: convexUrl,
+      NODE_ENV: "production",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    await waitForOutput(next, /Ready in|started server|Local:/i, "next start", {
+      timeoutMs: 60_000,
+    });
+  } catch (error) {
+    await stopChild(next);
+    throw error;
+  }
+  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(next) };
+}
