@@ -1,6 +1,12 @@
 import { parseMarkdownIntoBlocks } from "streamdown";
 import { describe, expect, it } from "vitest";
-import { splitMarkdownBlocks, type BlockSplit } from "./markdown-blocks";
+import {
+  openCodeBlock,
+  splitListBlock,
+  splitMarkdownBlocks,
+  splitParagraphBlock,
+  type BlockSplit,
+} from "./markdown-blocks";
 
 const reply = [
   "# Streaming\n\n",
@@ -45,5 +51,88 @@ describe("splitMarkdownBlocks", () => {
     const first = splitMarkdownBlocks(reply);
     const other = "Something else entirely.\n\nWith two paragraphs.";
     expect(splitMarkdownBlocks(other, first).blocks).toEqual(parseMarkdownIntoBlocks(other));
+  });
+});
+
+const longList = Array.from(
+  { length: 60 },
+  (_, i) => `- **Item ${i}**: keep the happy path simple\n  - nested ${i}\n`,
+).join("");
+
+describe("splitListBlock", () => {
+  it("cuts a long tight list at top-level item starts, keeping every character", () => {
+    const pieces = splitListBlock(longList, 300);
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(pieces.join("")).toBe(longList);
+    for (const piece of pieces) expect(piece).toMatch(/^- \*\*Item/);
+    for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeGreaterThanOrEqual(300);
+  });
+
+  it("renders each piece as a list of its own items", () => {
+    for (const piece of splitListBlock(longList, 300)) {
+      expect(parseMarkdownIntoBlocks(piece)).toEqual([piece]);
+    }
+  });
+
+  it("keeps the numbering of an ordered list in the piece's first marker", () => {
+    const ordered = Array.from({ length: 40 }, (_, i) => `${i + 1}. step ${i + 1}\n`).join("");
+    const pieces = splitListBlock(ordered, 100);
+    expect(pieces.join("")).toBe(ordered);
+    expect(pieces[1]).toMatch(/^\d+\. step/);
+  });
+
+  it("leaves short blocks, loose lists and other blocks whole", () => {
+    expect(splitListBlock("- a\n- b\n", 300)).toEqual(["- a\n- b\n"]);
+    const loose = longList.replaceAll("\n- ", "\n\n- ");
+    expect(splitListBlock(loose, 300)).toEqual([loose]);
+    const paragraph = "word ".repeat(200);
+    expect(splitListBlock(paragraph, 300)).toEqual([paragraph]);
+  });
+});
+
+describe("openCodeBlock", () => {
+  it("gives the code of a fence that is not closed yet", () => {
+    expect(openCodeBlock("```ts\nconst a = 1;\nconst b")).toBe("const a = 1;\nconst b");
+    expect(openCodeBlock("```")).toBe("");
+  });
+
+  it("is undefined once the fence closes, or for other blocks", () => {
+    expect(openCodeBlock("```ts\nconst a = 1;\n```\n")).toBeUndefined();
+    expect(openCodeBlock("```ts\nconst a = 1;\n```")).toBeUndefined();
+    expect(openCodeBlock("Some `code` here")).toBeUndefined();
+  });
+
+  it("does not close on a shorter fence or a fence of the other kind", () => {
+    expect(openCodeBlock("````md\n```ts\nx\n```\n")).toBe("```ts\nx\n```\n");
+    expect(openCodeBlock("~~~\n```\n")).toBe("```\n");
+  });
+});
+
+describe("splitParagraphBlock", () => {
+  const sentence = "Keep the happy path simple and handle the edge cases explicitly. ";
+
+  it("cuts a long paragraph after sentence ends, keeping every character", () => {
+    const paragraph = sentence.repeat(100);
+    const pieces = splitParagraphBlock(paragraph, 500);
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(pieces.join("")).toBe(paragraph);
+    for (const piece of pieces.slice(0, -1)) expect(piece).toMatch(/\. $/);
+  });
+
+  it("never cuts inside emphasis, code or a link", () => {
+    const paragraph = `${sentence.repeat(10)}**Bold across. Sentences here.** ${sentence.repeat(10)}`;
+    for (const size of [100, 200, 300, 400]) {
+      const pieces = splitParagraphBlock(paragraph, size);
+      expect(pieces.join("")).toBe(paragraph);
+      for (const piece of pieces) expect((piece.match(/\*/g) ?? []).length % 2).toBe(0);
+    }
+  });
+
+  it("leaves short paragraphs, multi-line blocks and other blocks whole", () => {
+    expect(splitParagraphBlock(sentence, 500)).toEqual([sentence]);
+    const lines = `${sentence.repeat(20)}\n${sentence.repeat(20)}`;
+    expect(splitParagraphBlock(lines, 100)).toEqual([lines]);
+    const quote = `> ${sentence.repeat(20)}`;
+    expect(splitParagraphBlock(quote, 100)).toEqual([quote]);
   });
 });
