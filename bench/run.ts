@@ -14,7 +14,11 @@ import { bytesChartSvg } from "./lib/chart";
 import { startBenchStack, type BenchStack } from "./lib/stack";
 import { summarize, tokenLatencies } from "./lib/stats";
 import { measureReply, type ReplyCost } from "./lib/wire-cost";
-import { measureBrowserLatency, measureRenderCost } from "./scenarios/browser";
+import {
+  measureBrowserLatency,
+  measureReloadToPartial,
+  measureRenderCost,
+} from "./scenarios/browser";
 import { measureConcurrency } from "./scenarios/concurrency";
 
 type Verdict = "PASS" | "MISS" | "info" | "ERROR";
@@ -313,6 +317,15 @@ if (runs(2) || runs(4)) {
         l.exact ? "yes" : "NO",
         "exact",
         verdict(l.exact),
+      );
+      const reload = await measureReloadToPartial(stack, browser, { runs: 3 });
+      results.reload = reload;
+      row(
+        "2",
+        "reload mid-stream to the whole partial visible again",
+        reload.reloadToPartialMs.map((x) => ms(x)).join(", "),
+        "< 1000 ms (every reload)",
+        verdict(reload.exact && Math.max(...reload.reloadToPartialMs) < 1000),
       );
     });
     await scenario(4, "rendering a 20,000-token reply in Chromium", async () => {

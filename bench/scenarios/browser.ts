@@ -242,6 +242,65 @@ export async function measureBrowserLatency(
   };
 }
 
+/**
+ * Scenario 2, resume: reload the page mid-stream and time until the reply shows at least the text
+ * it showed before the reload (navigation start to that moment), `runs` times.
+ */
+export async function measureReloadToPartial(
+  stack: AppStack,
+  browser: Browser,
+  options: { runs: number },
+): Promise<{ reloadToPartialMs: number[]; exact: boolean }> {
+  const page = await openWarmChat(browser, stack.appUrl, { wireProbe: false });
+  const times: number[] = [];
+  let exact = true;
+  const shownLength = (i: number) =>
+    page.evaluate(
+      ({ selector, i }) =>
+        (
+          document.querySelectorAll(selector)[i]?.querySelector('[data-testid="message-content"]')
+            ?.textContent ?? ""
+        ).replace(/\s+/g, "").length,
+      { selector: ASSISTANT, i },
+    );
+  try {
+    for (let r = 0; r < options.runs; r++) {
+      const index = await page.locator(ASSISTANT).count();
+      const prompt = `Tell me about reloads, part ${r + 1} [[sim tokens=400 rate=25 ttft=100]]`;
+      const before = stack.sim.requests().length;
+      await send(page, prompt);
+      await page.waitForFunction(
+        ({ selector, i }) =>
+          (
+            document.querySelectorAll(selector)[i]?.querySelector('[data-testid="message-content"]')
+              ?.textContent ?? ""
+          ).replace(/\s+/g, "").length > 200,
+        { selector: ASSISTANT, i: index },
+        { timeout: 60_000, polling: 20 },
+      );
+      const shownBefore = await shownLength(index);
+      const started = Date.now();
+      await page.reload({ waitUntil: "commit" });
+      await page.waitForFunction(
+        ({ selector, i, min }) =>
+          (
+            document.querySelectorAll(selector)[i]?.querySelector('[data-testid="message-content"]')
+              ?.textContent ?? ""
+          ).replace(/\s+/g, "").length >= min,
+        { selector: ASSISTANT, i: index, min: shownBefore },
+        { timeout: 30_000, polling: 10 },
+      );
+      times.push(Date.now() - started);
+      await waitForStatus(page, index, /^complete$/, 120_000);
+      const request = stack.sim.requests().slice(before).at(-1);
+      if (request?.text !== simulatedReply(prompt).text) exact = false;
+    }
+  } finally {
+    await page.context().close();
+  }
+  return { reloadToPartialMs: times, exact };
+}
+
 export type RenderCost = {
   tokens: number;
   rate: number;
