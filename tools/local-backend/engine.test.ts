@@ -17,16 +17,16 @@ describe("the convex-test engine", { timeout: 30_000 }, () => {
       devDependencies: Record<string, string>;
       dependencies: Record<string, string>;
     };
-    expect(root.devDependencies["convex-test"]).toBe("0.0.60");
-    expect(root.dependencies.convex).toBe("1.48.0");
+    expect(root.devDependencies["convex-test"]).toBe("0.0.70");
+    expect(root.dependencies.convex).toBe("1.49.0");
     const installed = (name: string) =>
       (
         JSON.parse(readFileSync(require.resolve(`${name}/package.json`), "utf8")) as {
           version: string;
         }
       ).version;
-    expect(installed("convex-test")).toBe("0.0.60");
-    expect(installed("convex")).toBe("1.48.0");
+    expect(installed("convex-test")).toBe("0.0.70");
+    expect(installed("convex")).toBe("1.49.0");
   });
 
   it("finds the internals it relies on, and restores and snapshots state through them", async () => {

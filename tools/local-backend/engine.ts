@@ -56,9 +56,11 @@ type CallContext = {
 };
 
 // The parts of convex-test's in-memory database and transaction manager this backend reaches into.
-// They are not public API: `internals.test.ts` fails loudly when a convex-test upgrade changes them.
+// They are not public API: `engine.test.ts` fails loudly when a convex-test upgrade changes them.
 type FakeDb = {
   _documents: Record<string, Record<string, Value>>;
+  /** Committed ids by table, kept by convex-test's own commit. */
+  _tableIds: Map<string, Set<string>>;
   _nextDocId: number;
   _lastCreationTime: number;
   _writes: Array<Record<string, Record<string, Value> | null>>;
@@ -411,6 +413,7 @@ export function assertInternals(g: ConvexGlobal): void {
     for (const field of ["_documents", "_writes"]) {
       if (typeof db[field] !== "object") problems.push(`db.${field}`);
     }
+    if (!(db._tableIds instanceof Map)) problems.push("db._tableIds");
     for (const field of ["_nextDocId", "_lastCreationTime"]) {
       if (typeof db[field] !== "number") problems.push(`db.${field}`);
     }
@@ -430,7 +433,7 @@ export function assertInternals(g: ConvexGlobal): void {
   }
   if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
   if (problems.length > 0) {
-    throw new Error(`convex-test internals changed (pin 0.0.60): ${problems.join(", ")}`);
+    throw new Error(`convex-test internals changed (pin 0.0.70): ${problems.join(", ")}`);
   }
 }
 
@@ -660,6 +663,14 @@ export class Engine {
 
   private restore(state: EngineState): void {
     this.db._documents = state.documents;
+    this.db._tableIds.clear();
+    for (const id of Object.keys(state.documents)) {
+      const table = tableFromId(id);
+      if (table === null) continue;
+      let ids = this.db._tableIds.get(table);
+      if (ids === undefined) this.db._tableIds.set(table, (ids = new Set()));
+      ids.add(id);
+    }
     this.db._nextDocId = Math.max(this.db._nextDocId, state.nextDocId);
     this.db._lastCreationTime = state.lastCreationTime;
     this.g.transactionManager._lastCommitTs = state.ts;
@@ -802,8 +813,7 @@ export class Engine {
     identity: Identity | null,
   ): Promise<Response> {
     const router = this.modules.get("http")?.default as
-      | { lookup: (path: string, method: string) => unknown }
-      | undefined;
+      { lookup: (path: string, method: string) => unknown } | undefined;
     if (router === undefined)
       return new Response("No HTTP actions (convex/http.ts)", { status: 404 });
     const accessor = identity ? this.t.withIdentity(identity) : this.t;

@@ -181,8 +181,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
 
   const verifier = new TokenVerifier(() => {
     const config = getEngine().moduleDefault("auth.config") as
-      | { providers?: AuthProvider[] }
-      | undefined;
+      { providers?: AuthProvider[] } | undefined;
     return config?.providers ?? [];
   });
   const sync = new SyncServer({

@@ -209,8 +209,7 @@ export class CronRunner {
 
   private jobs(): Record<string, CronJob> {
     const crons = this.host.engine().moduleDefault("crons") as
-      | { isCrons?: boolean; crons?: Record<string, CronJob> }
-      | undefined;
+      { isCrons?: boolean; crons?: Record<string, CronJob> } | undefined;
     return crons?.isCrons ? (crons.crons ?? {}) : {};
   }
 

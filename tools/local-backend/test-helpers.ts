@@ -101,7 +101,7 @@ export class RawSyncClient {
     url: string,
     sessionId = "00000000-0000-4000-8000-000000000000",
   ): Promise<RawSyncClient> {
-    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/1.48.0/sync`);
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/1.49.0/sync`);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
