@@ -8,9 +8,9 @@ import type { Id } from "./_generated/dataModel";
 /** Every function module (test files excluded), for convex-test. */
 export const modules = import.meta.glob(["./**/*.*s", "!./**/*.test.ts", "!./**/*.d.ts"]);
 
-/** A fresh in-memory backend with our schema and functions. */
+/** A fresh in-memory backend with our schema and functions, held to Convex's transaction limits. */
 export function setupTest() {
-  return convexTest(schema, modules);
+  return convexTest({ schema, modules, transactionLimits: true });
 }
 
 export type TestBackend = ReturnType<typeof setupTest>;

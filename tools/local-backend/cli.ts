@@ -3,6 +3,7 @@ import { startLocalBackend } from "./index";
 
 const usage = `Usage: npm run backend -- [--port 3210] [--site-port 3211] [--data-dir .data/local-backend]
                           [--env-file .env.local] [--functions-dir convex] [--no-watch] [--in-memory]
+                          [--production]
 
 Runs the app's convex/ functions on a local Convex-compatible backend (development stand-in).`;
 
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     "in-memory": { type: "boolean", default: false },
     "no-watch": { type: "boolean", default: false },
+    production: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -42,6 +44,7 @@ const backend = await startLocalBackend({
   envFile: values["env-file"],
   functionsDir: values["functions-dir"],
   watch: !values["no-watch"],
+  production: values.production,
 }).catch((error: unknown) => {
   process.stderr.write(
     `[local-backend] failed to start: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -129,7 +129,7 @@ describe("the convex-test engine", { timeout: 30_000 }, () => {
   it("describes errors with ConvexError data", () => {
     const plain = describeError(new Error("nope"));
     expect(plain.errorMessage).toMatch(
-      /^\[Request ID: [0-9a-f]+\] Server Error\nUncaught Error: nope$/,
+      /^\[Request ID: [0-9a-f]{16}\] Server Error\nUncaught Error: nope\n$/,
     );
     expect(plain.errorData).toBeUndefined();
     const convex = describeError(new ConvexError({ code: "NotFound" }));

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { readdirSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { randomBytes } from "node:crypto";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { inspect } from "node:util";
 import { register as registerHooks } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -445,6 +446,11 @@ export type EngineOptions = {
   log: (line: string) => void;
   onCommit: (commit: Commit) => void;
   onSchedule: (request: ScheduleRequest) => void;
+  /**
+   * Redact what clients see as a Convex production deployment does: every error message becomes
+   * "[Request ID: …] Server Error" (ConvexError data kept) and no log lines are sent.
+   */
+  production?: boolean;
 };
 
 /** Runs a Convex functions folder on convex-test's in-memory engine. */
@@ -506,10 +512,15 @@ export class Engine {
         `${this.options.functionsDir} has no _generated folder: run the codegen first`,
       );
     }
-    const t = (convexTest as unknown as (schema: unknown, modules: unknown) => TestAccessor)(
-      schema,
-      glob,
-    );
+    // transactionLimits: Convex's per-transaction limits (documents and bytes read and written,
+    // queries, scheduled functions), with Convex's error messages.
+    const t = (
+      convexTest as unknown as (options: {
+        schema: unknown;
+        modules: unknown;
+        transactionLimits: boolean;
+      }) => TestAccessor
+    )({ schema, modules: glob, transactionLimits: true });
     const g = await captureConvexGlobal(t);
     const fresh = g.components[""]!.db;
     if (previous) {
@@ -737,7 +748,14 @@ export class Engine {
     const finish = (outcome: CallOutcome): CallOutcome => {
       const status = outcome.ok ? "ok" : "error";
       this.options.log(`${kind} ${path} ${outcome.durationMs.toFixed(1)}ms ${status}`);
-      return outcome;
+      if (opts.internal || !this.options.production) return outcome;
+      // What a production deployment lets a client see.
+      if (outcome.ok) return { ...outcome, logLines: [] };
+      return {
+        ...outcome,
+        errorMessage: outcome.errorMessage.split("\n", 1)[0]!,
+        logLines: [],
+      };
     };
     if (
       info === null ||
@@ -750,7 +768,7 @@ export class Engine {
           : `Could not find public function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`;
       return finish({
         ok: false,
-        errorMessage: message,
+        errorMessage: `[Request ID: ${newRequestId()}] Server Error\n${message}\n`,
         logLines: [],
         durationMs: performance.now() - started,
       });
@@ -774,7 +792,7 @@ export class Engine {
       this.options.log(`${kind} ${path} failed: ${errorStack(error)}`);
       return finish({
         ok: false,
-        ...describeError(error),
+        ...describeError(error, this.options.functionsDir),
         logLines: ctx.logLines,
         durationMs: performance.now() - started,
       });
@@ -823,7 +841,29 @@ export class Engine {
       logLines: [],
       echo: (line) => this.options.log(`http ${pathWithQuery} ${line}`),
     };
-    return await callStorage.run(ctx, () => accessor.fetch(pathWithQuery, init));
+    try {
+      return await callStorage.run(ctx, () => accessor.fetch(pathWithQuery, init));
+    } catch (error) {
+      this.options.log(`http ${pathWithQuery} failed: ${errorStack(error)}`);
+      return this.httpErrorResponse(error);
+    }
+  }
+
+  /**
+   * What Convex answers when an HTTP action throws: 500 with `code` "[Request ID: …] Server Error"
+   * (plus ": message" and a `trace` on a dev deployment) and a ConvexError's `data`.
+   */
+  private httpErrorResponse(error: unknown): Response {
+    const { errorMessage, errorData } = describeError(error, this.options.functionsDir);
+    const [head = "", ...trace] = errorMessage.split("\n");
+    const body: Record<string, JSONValue> = this.options.production
+      ? { code: head }
+      : { code: `${head}: ${trace[0] ?? ""}`, trace: trace.join("\n") };
+    if (errorData !== undefined) body.data = errorData;
+    return new Response(JSON.stringify(body), {
+      status: 500,
+      headers: { "content-type": "application/json" },
+    });
   }
 
   close(): void {
@@ -836,17 +876,51 @@ function errorStack(error: unknown): string {
   return stack.replace(/\?tsx-namespace=[^:)]+/g, "");
 }
 
-let requestCounter = 0;
+/** A request id as Convex formats it: 16 lowercase hex digits. */
+export function newRequestId(): string {
+  return randomBytes(8).toString("hex");
+}
 
-/** The error message and ConvexError data a real deployment would send for a thrown error. */
-export function describeError(error: unknown): { errorMessage: string; errorData?: JSONValue } {
-  requestCounter += 1;
-  const requestId = `${Date.now().toString(16)}${requestCounter.toString(16).padStart(6, "0")}`;
+/**
+ * The stack frames of `error` inside the functions folder, as a Convex dev deployment prints
+ * them: `    at handler (../convex/messages.ts:12:9)`.
+ */
+function userFrames(error: unknown, functionsDir: string | undefined): string {
+  if (!(error instanceof Error) || error.stack === undefined || functionsDir === undefined)
+    return "";
+  const dir = resolve(functionsDir);
+  const folder = basename(dir);
+  const frames: string[] = [];
+  for (const line of error.stack.split("\n").slice(1)) {
+    const match = /^\s+at (?:(.+?) \()?(?:file:\/\/)?([^()]+?)(?:\?[^:()]*)?:(\d+):(\d+)\)?$/.exec(
+      line,
+    );
+    if (!match) continue;
+    const file = decodeURIComponent(match[2]!);
+    if (!file.startsWith(`${dir}/`)) continue;
+    const where = `../${folder}/${file.slice(dir.length + 1)}:${match[3]}:${match[4]}`;
+    frames.push(match[1] ? `    at ${match[1]} (${where})` : `    at ${where}`);
+  }
+  return frames.map((frame) => `${frame}\n`).join("");
+}
+
+/**
+ * The error message and ConvexError data a Convex dev deployment sends for a thrown error:
+ * `[Request ID: …] Server Error\nUncaught Error: message\n    at handler (../convex/x.ts:1:2)\n`.
+ */
+export function describeError(
+  error: unknown,
+  functionsDir?: string,
+): { errorMessage: string; errorData?: JSONValue } {
   const isConvexError =
     typeof error === "object" && error !== null && Symbol.for("ConvexError") in error;
-  const name = error instanceof Error ? error.name : "Error";
+  const name = isConvexError ? "ConvexError" : error instanceof Error ? error.name : "";
   const message = error instanceof Error ? error.message : String(error);
-  const errorMessage = `[Request ID: ${requestId}] Server Error\nUncaught ${isConvexError ? "ConvexError" : name}: ${message}`;
+  const uncaught =
+    name && message
+      ? `Uncaught ${name}: ${message}`
+      : `Uncaught${name || message ? ` ${name || message}` : ""}`;
+  const errorMessage = `[Request ID: ${newRequestId()}] Server Error\n${uncaught}\n${userFrames(error, functionsDir)}`;
   if (isConvexError) {
     let data = (error as { data?: unknown }).data;
     if (typeof data === "string") {

@@ -36,6 +36,11 @@ export type LocalBackendOptions = {
   quiet?: boolean;
   /** How often idle connections get a protocol Ping (default 15 s, which the client expects). */
   pingIntervalMs?: number;
+  /**
+   * Behave as a Convex production deployment towards clients: error messages redacted to
+   * "[Request ID: …] Server Error" (ConvexError data kept), no log lines. Default: a dev deployment.
+   */
+  production?: boolean;
 };
 
 /** A running local backend. */
@@ -414,7 +419,14 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   };
   try {
     engine = await Engine.load(
-      { functionsDir, env, log, onCommit, onSchedule: (r) => scheduler.schedule(r) },
+      {
+        functionsDir,
+        env,
+        log,
+        onCommit,
+        onSchedule: (r) => scheduler.schedule(r),
+        production: options.production ?? false,
+      },
       restored ?? undefined,
     );
   } catch (error) {

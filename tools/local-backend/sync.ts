@@ -105,7 +105,8 @@ function outcomeModification(queryId: number, outcome: CallOutcome): Record<stri
     queryId,
     errorMessage: outcome.errorMessage,
     logLines: outcome.logLines,
-    errorData: outcome.errorData ?? null,
+    // Absent, not null, for errors that are not ConvexErrors (the client tells them apart by it).
+    ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
     journal: null,
   };
 }

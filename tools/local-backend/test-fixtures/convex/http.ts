@@ -1,4 +1,5 @@
 import { httpRouter } from "convex/server";
+import { ConvexError } from "convex/values";
 import { api } from "./_generated/api";
 import { httpAction } from "./_generated/server";
 
@@ -23,6 +24,17 @@ http.route({
       status: 201,
       headers: { "content-type": "text/plain", "x-subject": identity?.subject ?? "" },
     });
+  }),
+});
+
+http.route({
+  path: "/fail",
+  method: "GET",
+  handler: httpAction(async (_ctx, request) => {
+    if (new URL(request.url).searchParams.has("convex")) {
+      throw new ConvexError({ code: "Teapot", message: "No coffee" });
+    }
+    throw new Error("the HTTP action failed on purpose");
   }),
 });
 
