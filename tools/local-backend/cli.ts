@@ -3,7 +3,7 @@ import { startLocalBackend } from "./index";
 
 const usage = `Usage: npm run backend -- [--port 3210] [--site-port 3211] [--data-dir .data/local-backend]
                           [--env-file .env.local] [--functions-dir convex] [--no-watch] [--in-memory]
-                          [--production]
+                          [--production] [--allow-origin https://example.test ...]
 
 Runs the app's convex/ functions on a local Convex-compatible backend (development stand-in).`;
 
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     "in-memory": { type: "boolean", default: false },
     "no-watch": { type: "boolean", default: false },
     production: { type: "boolean", default: false },
+    "allow-origin": { type: "string", multiple: true, default: [] },
     help: { type: "boolean", default: false },
   },
 });
@@ -45,6 +46,7 @@ const backend = await startLocalBackend({
   functionsDir: values["functions-dir"],
   watch: !values["no-watch"],
   production: values.production,
+  allowedOrigins: values["allow-origin"],
 }).catch((error: unknown) => {
   process.stderr.write(
     `[local-backend] failed to start: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -10,6 +10,7 @@ import { convexTest } from "convex-test";
 import { makeFunctionReference, type UserIdentity } from "convex/server";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { ReadSet, tableFromId, type QuerySource } from "./read-set";
+import { ACTION_TIMEOUT_MS, argsTooLarge, checkUserDocument, resultTooLarge } from "./limits";
 
 /** The kinds of Convex functions a client can call. */
 export type FunctionKind = "query" | "mutation" | "action";
@@ -54,6 +55,10 @@ type CallContext = {
   reads?: ReadSet;
   commitTs?: bigint;
   echo: (line: string) => void;
+  /** Set when an action passed its time limit: whatever it still tries to run fails. */
+  timedOut?: string;
+  /** Fails the running call with an uncaught exception or unhandled rejection of its code. */
+  onUncaught?: (error: unknown) => void;
 };
 
 // The parts of convex-test's in-memory database and transaction manager this backend reaches into.
@@ -67,13 +72,17 @@ type FakeDb = {
   _writes: Array<Record<string, Record<string, Value> | null>>;
   _schema: unknown;
   commit(commitTs?: bigint | null): void;
+  _addWrite(id: string, value: Record<string, Value> | null): void;
   get(tableName: string | undefined, id: string): unknown;
   startQuery(query: { source: QuerySource }): number;
   paginate(args: { query: { source: QuerySource } }): unknown;
   _iterateDocs(tableName: string, callback: (doc: Record<string, Value>) => void): void;
   _resolveQuerySource(query: { source: QuerySource }): unknown;
 };
-type TransactionManager = { _lastCommitTs: bigint };
+type TransactionManager = {
+  _lastCommitTs: bigint;
+  begin(isNested: boolean, transactionLimits?: unknown): Promise<void>;
+};
 type ConvexGlobal = {
   components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
   transactionManager: TransactionManager;
@@ -104,6 +113,17 @@ const callStorage = new AsyncLocalStorage<CallContext>();
 // triggered from inside a call (commit notifications, scheduled jobs) starts from here, or it
 // would inherit the caller's transaction state (a timer firing inside a committed mutation).
 const rootScope = new AsyncResource("local-backend");
+
+/**
+ * Fails the function call whose code threw `error` outside its own promise chain (a timer callback,
+ * a floating promise); false when no call is running in that context (the caller logs it instead).
+ */
+export function failCallWithUncaught(error: unknown): boolean {
+  const onUncaught = callStorage.getStore()?.onUncaught;
+  if (onUncaught === undefined) return false;
+  onUncaught(error);
+  return true;
+}
 
 /** Runs `fn` outside every function call and transaction context. */
 export function detached<T>(fn: () => T): T {
@@ -420,6 +440,7 @@ export function assertInternals(g: ConvexGlobal): void {
     }
     for (const method of [
       "commit",
+      "_addWrite",
       "get",
       "startQuery",
       "paginate",
@@ -432,6 +453,8 @@ export function assertInternals(g: ConvexGlobal): void {
   if (typeof g.transactionManager?._lastCommitTs !== "bigint") {
     problems.push("transactionManager._lastCommitTs");
   }
+  if (typeof g.transactionManager?.begin !== "function")
+    problems.push("transactionManager.begin()");
   if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
   if (problems.length > 0) {
     throw new Error(`convex-test internals changed (pin 0.0.70): ${problems.join(", ")}`);
@@ -451,6 +474,8 @@ export type EngineOptions = {
    * "[Request ID: …] Server Error" (ConvexError data kept) and no log lines are sent.
    */
   production?: boolean;
+  /** Actions (scheduled ones included) fail after this long (default: Convex's 10 minutes). */
+  actionTimeoutMs?: number;
 };
 
 /** Runs a Convex functions folder on convex-test's in-memory engine. */
@@ -531,6 +556,7 @@ export class Engine {
       g.transactionManager = previous.transactionManager;
     } else {
       this.instrument(fresh);
+      this.stopTimedOutActions(g.transactionManager);
     }
     this.hookScheduler(g);
     this.modules = modules;
@@ -539,8 +565,24 @@ export class Engine {
     this.db = g.components[""]!.db;
   }
 
+  // An action past its time limit cannot be stopped in this process as Convex stops it; instead its
+  // later queries, mutations and scheduling fail, so it changes nothing more.
+  private stopTimedOutActions(manager: TransactionManager): void {
+    const begin = manager.begin.bind(manager);
+    manager.begin = async (isNested, transactionLimits) => {
+      const timedOut = callStorage.getStore()?.timedOut;
+      if (timedOut !== undefined) throw new Error(timedOut);
+      await begin(isNested, transactionLimits);
+    };
+  }
+
   private instrument(db: FakeDb): void {
     const tables = new TableIndex(db);
+    const addWrite = db._addWrite.bind(db);
+    db._addWrite = (id, value) => {
+      if (value !== null && !tableFromId(id)?.startsWith("_")) checkUserDocument(value);
+      addWrite(id, value);
+    };
     const commit = db.commit.bind(db);
     db.commit = (commitTs?: bigint | null) => {
       const writes = db._writes[db._writes.length - 1] ?? {};
@@ -648,6 +690,8 @@ export class Engine {
   private hookScheduler(g: ConvexGlobal): void {
     const original = g.asyncSyscall;
     g.asyncSyscall = async (op, jsonArgs) => {
+      const timedOut = callStorage.getStore()?.timedOut;
+      if (timedOut !== undefined) throw new Error(timedOut);
       if (op !== "1.0/schedule") return await original(op, jsonArgs);
       const args = JSON.parse(jsonArgs) as { name?: string; args: JSONValue; ts: number };
       if (args.name === undefined) return await original(op, jsonArgs);
@@ -773,14 +817,42 @@ export class Engine {
         durationMs: performance.now() - started,
       });
     }
+    const failure = (message: string): CallOutcome =>
+      finish({
+        ok: false,
+        errorMessage: `[Request ID: ${newRequestId()}] Server Error\n${message}\n`,
+        logLines: ctx.logLines,
+        durationMs: performance.now() - started,
+      });
+    const tooLarge = argsTooLarge(path, args);
+    if (tooLarge !== null) return failure(tooLarge);
     const accessor = identity ? this.t.withIdentity(identity) : this.t;
     const ref = makeFunctionReference<typeof kind>(path);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const value = await callStorage.run(ctx, async () => {
+      const run = callStorage.run(ctx, async () => {
         if (kind === "query") return (await accessor.query(ref, args)) as Value;
         if (kind === "mutation") return (await accessor.mutation(ref, args)) as Value;
         return (await accessor.action(ref, args)) as Value;
       });
+      const uncaught = new Promise<never>((_, reject) => {
+        ctx.onUncaught = reject;
+      });
+      const timeoutMs = this.options.actionTimeoutMs ?? ACTION_TIMEOUT_MS;
+      const timeout =
+        kind === "action"
+          ? [
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => {
+                  ctx.timedOut = `Action \`${path}\` execution timed out (maximum duration ${timeoutMs / 1000}s)`;
+                  reject(new ActionTimeout(ctx.timedOut));
+                }, timeoutMs);
+              }),
+            ]
+          : [];
+      const value = await Promise.race([run, uncaught, ...timeout]);
+      const resultTooBig = resultTooLarge(path, value === undefined ? null : value);
+      if (resultTooBig !== null) return failure(resultTooBig);
       return finish({
         ok: true,
         value: value === undefined ? null : value,
@@ -789,6 +861,10 @@ export class Engine {
         durationMs: performance.now() - started,
       });
     } catch (error) {
+      if (error instanceof ActionTimeout) {
+        this.options.log(`${kind} ${path} failed: ${error.message}`);
+        return failure(error.message);
+      }
       this.options.log(`${kind} ${path} failed: ${errorStack(error)}`);
       return finish({
         ok: false,
@@ -796,6 +872,9 @@ export class Engine {
         logLines: ctx.logLines,
         durationMs: performance.now() - started,
       });
+    } finally {
+      clearTimeout(timer);
+      ctx.onUncaught = undefined;
     }
   }
 
@@ -870,6 +949,9 @@ export class Engine {
     this.closed = true;
   }
 }
+
+/** An action that ran past its time limit (not user code's error: no "Uncaught"). */
+class ActionTimeout extends Error {}
 
 function errorStack(error: unknown): string {
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -1,11 +1,17 @@
-import { existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
+import { chmodSync, existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { Engine, type Commit, type FunctionKind, type Identity } from "./engine";
+import {
+  Engine,
+  failCallWithUncaught,
+  type Commit,
+  type FunctionKind,
+  type Identity,
+} from "./engine";
 import { Store, writeFileAtomic } from "./store";
 import { SyncServer, encodeTs } from "./sync";
 import { TokenRejected, TokenVerifier, generateConvexAuthKeys, type AuthProvider } from "./auth";
@@ -41,6 +47,14 @@ export type LocalBackendOptions = {
    * "[Request ID: …] Server Error" (ConvexError data kept), no log lines. Default: a dev deployment.
    */
   production?: boolean;
+  /** Actions fail after this long (default: Convex's 10 minutes); for tests of the limit. */
+  actionTimeoutMs?: number;
+  /**
+   * Browser origins allowed to call the API and open the WebSocket (CORS and the upgrade's
+   * Origin header), besides loopback ones (`http://localhost:*`, `http://127.0.0.1:*`,
+   * `http://[::1]:*`), which are always allowed. Clients that send no Origin (Node) are not affected.
+   */
+  allowedOrigins?: string[];
 };
 
 /** A running local backend. */
@@ -109,9 +123,28 @@ async function readBody(req: IncomingMessage, limit = 32 * 1024 * 1024): Promise
   return Buffer.concat(chunks);
 }
 
-function cors(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader("Access-Control-Allow-Origin", req.headers.origin ?? "*");
+/**
+ * Whether a browser page of this origin may use the backend. A dev backend holds real model keys:
+ * only pages on this machine (and origins the developer listed) may drive it.
+ */
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    const { protocol, hostname } = new URL(origin);
+    return (
+      (protocol === "http:" || protocol === "https:") &&
+      (hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]")
+    );
+  } catch {
+    return false;
+  }
+}
+
+function cors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): void {
   res.setHeader("Vary", "Origin");
+  if (!originAllowed(req.headers.origin, allowed)) return;
+  res.setHeader("Access-Control-Allow-Origin", req.headers.origin ?? "*");
   res.setHeader("Access-Control-Allow-Credentials", "true");
   res.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
   res.setHeader(
@@ -126,9 +159,41 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+const uncaughtLoggers = new Set<(line: string) => void>();
+
+function onUncaught(kind: string): (error: unknown) => void {
+  return (error) => {
+    if (failCallWithUncaught(error)) return;
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    for (const log of uncaughtLoggers)
+      log(`${kind} outside any function call (kept serving): ${text}`);
+  };
+}
+const onUncaughtException = onUncaught("uncaught exception");
+const onUnhandledRejection = onUncaught("unhandled rejection");
+
+/**
+ * Keeps the process serving when function code throws outside its promise chain: the error fails
+ * that call as on Convex, instead of ending every deployment in the process. Returns the undo.
+ */
+function keepServingThroughUncaughtErrors(log: (line: string) => void): () => void {
+  if (uncaughtLoggers.size === 0) {
+    process.on("uncaughtException", onUncaughtException);
+    process.on("unhandledRejection", onUnhandledRejection);
+  }
+  uncaughtLoggers.add(log);
+  return () => {
+    uncaughtLoggers.delete(log);
+    if (uncaughtLoggers.size > 0) return;
+    process.off("uncaughtException", onUncaughtException);
+    process.off("unhandledRejection", onUnhandledRejection);
+  };
+}
+
 /** Starts the local Convex-compatible backend on the given functions folder. */
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const host = options.host ?? "127.0.0.1";
+  const allowedOrigins = options.allowedOrigins ?? [];
   const functionsDir = resolve(options.functionsDir ?? join(REPO_ROOT, "convex"));
   if (!existsSync(functionsDir)) {
     throw new Error(`The functions folder ${functionsDir} does not exist`);
@@ -156,6 +221,8 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   const generatedPath = options.dataDir ? join(resolve(options.dataDir), "env.json") : null;
   let generated: Record<string, string> = {};
   if (generatedPath && existsSync(generatedPath)) {
+    // JWT_PRIVATE_KEY: owner-only, also for files written before this was the rule.
+    chmodSync(generatedPath, 0o600);
     generated = JSON.parse(readFileSync(generatedPath, "utf8")) as Record<string, string>;
   }
   const fileEnv =
@@ -181,7 +248,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     generatedChanged = true;
   }
   if (generatedChanged && generatedPath) {
-    writeFileAtomic(generatedPath, JSON.stringify(generated, null, 2));
+    writeFileAtomic(generatedPath, JSON.stringify(generated, null, 2), 0o600);
   }
 
   const verifier = new TokenVerifier(() => {
@@ -225,7 +292,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   });
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    cors(req, res);
+    cors(req, res, allowedOrigins);
     const url = new URL(req.url ?? "/", "http://local");
     if (req.method === "OPTIONS") {
       res.writeHead(204);
@@ -332,6 +399,11 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
       return;
     }
+    if (!originAllowed(req.headers.origin, allowedOrigins)) {
+      log(`refused a WebSocket from origin ${req.headers.origin} (allow it with --allow-origin)`);
+      socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => sync.accept(ws));
   });
 
@@ -426,6 +498,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
         onCommit,
         onSchedule: (r) => scheduler.schedule(r),
         production: options.production ?? false,
+        actionTimeoutMs: options.actionTimeoutMs,
       },
       restored ?? undefined,
     );
@@ -466,6 +539,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     });
   }
 
+  const stopKeepingServing = keepServingThroughUncaughtErrors(log);
   log(`serving ${functionsDir}`);
   log(`NEXT_PUBLIC_CONVEX_URL=${url}`);
   log(`HTTP actions at ${siteUrl}`);
@@ -487,6 +561,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       await Promise.all([closeServer(apiServer), closeServer(siteServer)]);
       getEngine().close();
       store?.close();
+      stopKeepingServing();
     },
   };
 }

@@ -49,9 +49,9 @@ function checksum(text: string): string {
 }
 
 /** Writes a file atomically: temp file, fsync, rename, fsync of the folder. */
-export function writeFileAtomic(path: string, contents: string): void {
+export function writeFileAtomic(path: string, contents: string, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
+  const fd = openSync(tmp, "w", mode);
   try {
     writeSync(fd, contents);
     fsyncSync(fd);

@@ -117,3 +117,54 @@ export const jobs = query({
     return jobs.map((job) => ({ name: job.name, state: job.state.kind }));
   },
 });
+
+// For the limits tests.
+
+export const addBlob = mutation({
+  args: { kb: v.optional(v.number()), depth: v.optional(v.number()) },
+  handler: async (ctx, { kb, depth }) => {
+    let body: unknown = "x".repeat((kb ?? 0) * 1024);
+    for (let i = 0; i < (depth ?? 0); i++) body = [body];
+    return await ctx.db.insert("blobs", { body });
+  },
+});
+
+export const blobCount = query({
+  args: {},
+  handler: async (ctx) => (await ctx.db.query("blobs").collect()).length,
+});
+
+export const addEvents = mutation({
+  args: { count: v.number() },
+  handler: async (ctx, { count }) => {
+    for (let seq = 0; seq < count; seq++) await ctx.db.insert("events", { kind: "bulk", seq });
+  },
+});
+
+export const bigResult = query({
+  args: { mb: v.number() },
+  handler: async (_ctx, { mb }) => "x".repeat(mb * 1024 * 1024),
+});
+
+export const sleepThenAdd = action({
+  args: { ms: v.number(), text: v.string() },
+  handler: async (ctx, { ms, text }) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await ctx.runMutation(internal.notes.addInternal, { text });
+  },
+});
+
+export const throwLater = action({
+  args: { how: v.union(v.literal("timer"), v.literal("rejection")) },
+  handler: async (_ctx, { how }) => {
+    if (how === "timer") {
+      setTimeout(() => {
+        throw new Error("thrown from a timer");
+      }, 0);
+    } else {
+      void Promise.reject(new Error("a floating rejection"));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return "finished";
+  },
+});

@@ -8,4 +8,5 @@ export default defineSchema({
   }).index("by_author", ["author"]),
   counters: defineTable({ name: v.string(), value: v.number() }).index("by_name", ["name"]),
   events: defineTable({ kind: v.string(), seq: v.number() }).index("by_kind", ["kind"]),
+  blobs: defineTable({ body: v.any() }),
 });
