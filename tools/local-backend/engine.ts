@@ -59,6 +59,8 @@ type CallContext = {
   timedOut?: string;
   /** Fails the running call with an uncaught exception or unhandled rejection of its code. */
   onUncaught?: (error: unknown) => void;
+  /** A scheduled mutation's job: marked "success" in the mutation's own commit. */
+  jobId?: string;
 };
 
 // The parts of convex-test's in-memory database and transaction manager this backend reaches into.
@@ -585,21 +587,49 @@ export class Engine {
     };
     const commit = db.commit.bind(db);
     db.commit = (commitTs?: bigint | null) => {
+      const topLevel = commitTs !== null && commitTs !== undefined && db._writes.length === 1;
+      const ctx = callStorage.getStore();
+      if (topLevel && ctx?.jobId !== undefined) {
+        // A scheduled mutation and its job's new state commit together, so it runs exactly once.
+        const job = db.get(undefined, ctx.jobId) as Record<string, Value> | null;
+        if (job !== null && (job.state as { kind?: string }).kind === "pending") {
+          db._addWrite(ctx.jobId, {
+            ...job,
+            state: { kind: "success" },
+            completedTime: Date.now(),
+          });
+        }
+      }
       const writes = db._writes[db._writes.length - 1] ?? {};
       const ids = Object.keys(writes);
-      const previous = db._writes.length === 1 ? ids.map((id) => db._documents[id] ?? null) : [];
+      const previous = topLevel ? ids.map((id) => db._documents[id] ?? null) : [];
       commit(commitTs);
       if (db._writes.length === 0) tables.applied(ids);
-      if (commitTs === null || commitTs === undefined || db._writes.length !== 0) return;
-      const ctx = callStorage.getStore();
+      if (!topLevel) return;
       if (ctx) ctx.commitTs = commitTs;
       if (this.closed) return;
+      const committed = ids.map((id): [string, Record<string, Value> | null] => [
+        id,
+        db._documents[id] ?? null,
+      ]);
       this.options.onCommit({
         ts: commitTs,
-        writes: ids.map((id) => [id, db._documents[id] ?? null]),
+        writes: committed,
         previous,
         nextDocId: db._nextDocId,
         lastCreationTime: db._lastCreationTime,
+      });
+      // Jobs are armed once the transaction that scheduled them has committed.
+      committed.forEach(([id, job], i) => {
+        if (job === null || previous[i] !== null || tableFromId(id) !== "_scheduled_functions") {
+          return;
+        }
+        this.options.onSchedule({
+          jobId: id,
+          udfPath: job.name as string,
+          args: (job.args as Value[])[0] ?? {},
+          runAtMs: job.scheduledTime as number,
+        });
       });
     };
     // Query scans call get() once per document: while a scan runs its source covers them, and
@@ -711,7 +741,6 @@ export class Engine {
         }),
       );
       const { _id } = JSON.parse(inserted) as { _id: string };
-      this.options.onSchedule({ jobId: _id, udfPath, args: fnArgs, runAtMs });
       return JSON.stringify(_id);
     };
   }
@@ -778,7 +807,7 @@ export class Engine {
     udfPath: string,
     args: Record<string, Value>,
     identity: Identity | null,
-    opts: { internal?: boolean; reads?: ReadSet } = {},
+    opts: { internal?: boolean; reads?: ReadSet; jobId?: string } = {},
   ): Promise<CallOutcome> {
     const started = performance.now();
     const { path } = canonicalUdfPath(udfPath);
@@ -787,6 +816,7 @@ export class Engine {
       env: this.options.env,
       logLines: [],
       reads: opts.reads,
+      jobId: info?.kind === "mutation" ? opts.jobId : undefined,
       echo: (line) => this.options.log(`${path} ${line}`),
     };
     const finish = (outcome: CallOutcome): CallOutcome => {
@@ -878,8 +908,15 @@ export class Engine {
     }
   }
 
-  /** Runs a function on behalf of the system (scheduled job or cron), with no identity. */
-  async callAsSystem(udfPath: string, args: Record<string, Value>): Promise<CallOutcome> {
+  /**
+   * Runs a function on behalf of the system (scheduled job or cron), with no identity. A scheduled
+   * mutation's `jobId` is marked "success" in the same commit as its writes.
+   */
+  async callAsSystem(
+    udfPath: string,
+    args: Record<string, Value>,
+    jobId?: string,
+  ): Promise<CallOutcome> {
     const info = this.functionInfo(udfPath);
     if (info === null) {
       return {
@@ -889,7 +926,7 @@ export class Engine {
         durationMs: 0,
       };
     }
-    return await this.call(info.kind, udfPath, args, null, { internal: true });
+    return await this.call(info.kind, udfPath, args, null, { internal: true, jobId });
   }
 
   /** Applies a system write (scheduled-job state) inside a transaction. */

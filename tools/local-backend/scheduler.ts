@@ -12,6 +12,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Host = { engine: () => Engine; log: (line: string) => void };
 
+function stateOf(job: Record<string, Value>): string | undefined {
+  return (job.state as { kind?: string }).kind;
+}
+
 /** Runs the jobs functions schedule with `ctx.scheduler`, also those pending at startup. */
 export class JobScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -55,11 +59,18 @@ export class JobScheduler {
       const engine = this.host.engine();
       const job = this.job(jobId);
       // Not there: the scheduling mutation rolled back. Not pending: canceled or already run.
-      if (job === undefined || (job.state as { kind?: string }).kind !== "pending") return;
-      await engine.systemPatch(jobId, { state: { kind: "inProgress" } });
+      if (job === undefined || stateOf(job) !== "pending") return;
+      // A mutation goes from pending to success in its own commit (see Engine.callAsSystem); an
+      // action is in progress while it runs.
+      const isMutation = engine.functionInfo(job.name as string)?.kind === "mutation";
+      if (!isMutation) await engine.systemPatch(jobId, { state: { kind: "inProgress" } });
       const args = ((job.args as Value[])[0] ?? {}) as Record<string, Value>;
-      const outcome = await engine.callAsSystem(job.name as string, args);
+      const outcome = await engine.callAsSystem(job.name as string, args, jobId);
       if (this.closed) return;
+      // Canceled while it ran (or already marked by the mutation's commit): that state stands.
+      const now = this.job(jobId);
+      const state = now === undefined ? undefined : stateOf(now);
+      if (state !== "pending" && state !== "inProgress") return;
       await engine.systemPatch(jobId, {
         state: outcome.ok ? { kind: "success" } : { kind: "failed", error: outcome.errorMessage },
         completedTime: Date.now(),

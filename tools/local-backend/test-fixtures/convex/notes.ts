@@ -1,6 +1,6 @@
 import { ConvexError, v } from "convex/values";
 import { paginationOptsValidator } from "convex/server";
-import { internal } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import { action, internalMutation, internalQuery, mutation, query } from "./_generated/server";
 
 export const list = query({
@@ -166,5 +166,27 @@ export const throwLater = action({
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     return "finished";
+  },
+});
+
+export const scheduleSlow = mutation({
+  args: { ms: v.number() },
+  handler: async (ctx, { ms }): Promise<string> => {
+    return await ctx.scheduler.runAfter(0, api.notes.slowAction, { ms });
+  },
+});
+
+export const cancelJob = mutation({
+  args: { id: v.id("_scheduled_functions") },
+  handler: async (ctx, { id }) => {
+    await ctx.scheduler.cancel(id);
+  },
+});
+
+export const scheduleThenFail = mutation({
+  args: { text: v.string() },
+  handler: async (ctx, { text }) => {
+    await ctx.scheduler.runAfter(0, internal.notes.addInternal, { text });
+    throw new ConvexError({ code: "InvalidState", message: "rolled back" });
   },
 });
