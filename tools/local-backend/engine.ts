@@ -61,6 +61,8 @@ type CallContext = {
   onUncaught?: (error: unknown) => void;
   /** A scheduled mutation's job: marked "success" in the mutation's own commit. */
   jobId?: string;
+  /** The backend's own writes (job states), which may touch system tables. */
+  system?: boolean;
 };
 
 // The parts of convex-test's in-memory database and transaction manager this backend reaches into.
@@ -720,8 +722,9 @@ export class Engine {
   private hookScheduler(g: ConvexGlobal): void {
     const original = g.asyncSyscall;
     g.asyncSyscall = async (op, jsonArgs) => {
-      const timedOut = callStorage.getStore()?.timedOut;
-      if (timedOut !== undefined) throw new Error(timedOut);
+      const store = callStorage.getStore();
+      if (store?.timedOut !== undefined) throw new Error(store.timedOut);
+      if (DOCUMENT_BY_ID_OPS.has(op) && !store?.system) guardSystemTables(jsonArgs);
       if (op !== "1.0/schedule") return await original(op, jsonArgs);
       const args = JSON.parse(jsonArgs) as { name?: string; args: JSONValue; ts: number };
       if (args.name === undefined) return await original(op, jsonArgs);
@@ -932,11 +935,13 @@ export class Engine {
   /** Applies a system write (scheduled-job state) inside a transaction. */
   async systemPatch(id: string, value: Record<string, Value>): Promise<void> {
     const syscall = this.g.asyncSyscall;
-    await callStorage.run({ env: this.options.env, logLines: [], echo: () => {} }, () =>
-      this.t.run(async () => {
-        if (this.db.get(undefined, id) === null) return;
-        await syscall("1.0/shallowMerge", JSON.stringify({ id, value: convexToJson(value) }));
-      }),
+    await callStorage.run(
+      { env: this.options.env, logLines: [], echo: () => {}, system: true },
+      () =>
+        this.t.run(async () => {
+          if (this.db.get(undefined, id) === null) return;
+          await syscall("1.0/shallowMerge", JSON.stringify({ id, value: convexToJson(value) }));
+        }),
     );
   }
 
@@ -985,6 +990,20 @@ export class Engine {
   close(): void {
     this.closed = true;
   }
+}
+
+const DOCUMENT_BY_ID_OPS = new Set(["1.0/get", "1.0/shallowMerge", "1.0/replace", "1.0/remove"]);
+
+/** Convex's guard: `ctx.db` reaches user tables only and `ctx.db.system` system tables only. */
+function guardSystemTables(jsonArgs: string): void {
+  const { id, isSystem } = JSON.parse(jsonArgs) as { id?: unknown; isSystem?: boolean };
+  const table = typeof id === "string" ? tableFromId(id) : null;
+  if (table === null) return;
+  const systemTable = table.startsWith("_");
+  if (systemTable && !isSystem) {
+    throw new Error("System tables can only be accessed with db.system.");
+  }
+  if (!systemTable && isSystem) throw new Error("User tables cannot be accessed with db.system.");
 }
 
 /** An action that ran past its time limit (not user code's error: no "Uncaught"). */

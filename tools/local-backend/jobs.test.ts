@@ -98,3 +98,26 @@ describe("scheduled functions as Convex runs them", { timeout: 20_000 }, () => {
     engine.close();
   });
 });
+
+describe("system tables", { timeout: 20_000 }, () => {
+  it("are reached through ctx.db.system only, and user tables through ctx.db only", async () => {
+    const noteId = (await http.mutation(api.notes.add, { text: "guarded" })) as string;
+    const jobId = (await http.mutation(api.notes.addLater, {
+      text: "job",
+      delayMs: 60_000,
+    })) as string;
+    expect(await http.query(api.notes.getById, { id: noteId, system: false })).toMatchObject({
+      text: "guarded",
+    });
+    expect(await http.query(api.notes.getById, { id: jobId, system: true })).toMatchObject({
+      name: "notes:addInternal",
+    });
+    await expect(http.query(api.notes.getById, { id: jobId, system: false })).rejects.toThrow(
+      "System tables can only be accessed with db.system.",
+    );
+    await expect(http.query(api.notes.getById, { id: noteId, system: true })).rejects.toThrow(
+      "User tables cannot be accessed with db.system.",
+    );
+    await http.mutation(api.notes.cancelJob, { id: jobId });
+  });
+});

@@ -190,3 +190,13 @@ export const scheduleThenFail = mutation({
     throw new ConvexError({ code: "InvalidState", message: "rolled back" });
   },
 });
+
+export const getById = query({
+  args: { id: v.string(), system: v.boolean() },
+  handler: async (ctx, { id, system }) => {
+    // Untyped and without a table name on purpose: the test passes ids of the wrong kind of table.
+    /* eslint-disable @typescript-eslint/no-explicit-any, @convex-dev/explicit-table-ids */
+    return system ? await ctx.db.system.get(id as any) : await ctx.db.get(id as any);
+    /* eslint-enable @typescript-eslint/no-explicit-any, @convex-dev/explicit-table-ids */
+  },
+});
