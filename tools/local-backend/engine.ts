@@ -10,6 +10,7 @@ import { convexTest } from "convex-test";
 import { makeFunctionReference, type UserIdentity } from "convex/server";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { ReadSet, tableFromId, type QuerySource } from "./read-set";
+import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
 
 /** The kinds of Convex functions a client can call. */
 export type FunctionKind = "query" | "mutation" | "action";
@@ -501,7 +502,12 @@ export class Engine {
   }
 
   private async loadModules(previous?: ConvexGlobal): Promise<void> {
-    const modules = await importFunctions(this.options.functionsDir, this.options.env);
+    // Node runs everything here, so also bundle as `npx convex deploy` would: that refuses e.g. a
+    // Node built-in in a file without "use node", with Convex's message.
+    const [modules] = await Promise.all([
+      importFunctions(this.options.functionsDir, this.options.env),
+      checkConvexBundles({ functionsDir: this.options.functionsDir }),
+    ]);
     const schemaModule = modules.get("schema");
     const schema = schemaModule?.default;
     // convex-test finds the functions root through a path containing "_generated".
