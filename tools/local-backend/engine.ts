@@ -11,6 +11,7 @@ import { makeFunctionReference, type UserIdentity } from "convex/server";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { ReadSet, tableFromId, type QuerySource } from "./read-set";
 import { ACTION_TIMEOUT_MS, argsTooLarge, checkUserDocument, resultTooLarge } from "./limits";
+import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
 
 /** The kinds of Convex functions a client can call. */
 export type FunctionKind = "query" | "mutation" | "action";
@@ -530,7 +531,12 @@ export class Engine {
   }
 
   private async loadModules(previous?: ConvexGlobal): Promise<void> {
-    const modules = await importFunctions(this.options.functionsDir, this.options.env);
+    // Node runs everything here, so also bundle as `npx convex deploy` would: that refuses e.g. a
+    // Node built-in in a file without "use node", with Convex's message.
+    const [modules] = await Promise.all([
+      importFunctions(this.options.functionsDir, this.options.env),
+      checkConvexBundles({ functionsDir: this.options.functionsDir }),
+    ]);
     const schemaModule = modules.get("schema");
     const schema = schemaModule?.default;
     // convex-test finds the functions root through a path containing "_generated".
