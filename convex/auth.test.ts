@@ -1,7 +1,7 @@
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
-import { setEnv, setupTest, type TestBackend } from "./test.setup";
+import { errorData, setEnv, setupTest, type TestBackend } from "./test.setup";
 
 let restore: () => void = () => {};
 
@@ -51,5 +51,30 @@ describe("Convex Auth", () => {
         params: { ...params, password: "wrong password", flow: "signIn" },
       }),
     ).rejects.toThrow();
+  });
+
+  test("every password failure is a ConvexError with a code, readable where production hides messages", async () => {
+    const t = setupTest();
+    const password = (params: Record<string, string>) =>
+      errorData(t.action(api.auth.signIn, { provider: "password", params }));
+    const ada = { email: "ada@example.com", password: "correct horse battery" };
+    await signIn(t, { provider: "password", params: { ...ada, flow: "signUp" } });
+
+    const wrongPassword = await password({ ...ada, password: "not the password", flow: "signIn" });
+    const unknownEmail = await password({ ...ada, email: "bob@example.com", flow: "signIn" });
+    expect(wrongPassword).toEqual({
+      code: "InvalidArgument",
+      message: "Wrong email or password. New here? Choose “Create account”.",
+    });
+    // The same answer for an unknown email: it does not tell which accounts exist.
+    expect(unknownEmail).toEqual(wrongPassword);
+    expect(await password({ ...ada, password: "another password", flow: "signUp" })).toEqual({
+      code: "InvalidState",
+      message: "An account with this email already exists. Sign in instead.",
+    });
+    expect(await password({ email: "cy@example.com", password: "short", flow: "signUp" })).toEqual({
+      code: "InvalidArgument",
+      message: "Choose a password with at least 8 characters.",
+    });
   });
 });

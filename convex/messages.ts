@@ -19,10 +19,11 @@ export const messageValidator = v.object({
  * generations: the live text comes from chatStreaming.listStreamChunks (see useLiveMessageText).
  */
 export const list = authedQuery({
-  args: { sessionId: v.id("sessions") },
+  // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.
+  args: { sessionId: v.string() },
   returns: v.array(messageValidator),
-  handler: async (ctx, { sessionId }) => {
-    await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+  handler: async (ctx, args) => {
+    const { _id: sessionId } = await loadSessionForViewer(ctx, ctx.viewerId, args.sessionId);
     const newestFirst = await ctx.db
       .query("messages")
       .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))

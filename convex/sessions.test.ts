@@ -55,6 +55,17 @@ describe("sessions", () => {
     expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("Private");
   });
 
+  test("a malformed chat id from the URL, or the id of another table, is not found", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    for (const sessionId of ["not-an-id", "", alice.userId]) {
+      expect(await errorData(alice.query(api.messages.list, { sessionId }))).toEqual({
+        code: "NotFound",
+        message: "Chat not found.",
+      });
+    }
+  });
+
   test("signed-out callers see no chats and cannot create one", async () => {
     const t = setupTest();
     expect(await t.query(api.sessions.list, {})).toEqual([]);

@@ -40,11 +40,5 @@ export function errorMessage(
 
 /** True when a query failed because the thing does not exist or is not the viewer's. */
 export function isNotFoundError(error: unknown): boolean {
-  const data = appErrorData(error);
-  if (data) return data.code === "NotFound";
-  // A malformed id in the URL fails argument validation: for the user that is "not found" too.
-  return (
-    error instanceof Error &&
-    /ArgumentValidationError|Value does not match validator|Invalid argument/i.test(error.message)
-  );
+  return appErrorData(error)?.code === "NotFound";
 }

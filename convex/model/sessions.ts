@@ -2,13 +2,17 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { notFound } from "../lib/errors";
 
-/** Loads a session the viewer owns; anything else (missing, someone else's, signed out) is NotFound. */
+/**
+ * Loads a session the viewer owns; anything else (missing, someone else's, signed out, or not a
+ * session id at all, as a mistyped URL gives) is NotFound.
+ */
 export async function loadSessionForViewer(
   ctx: QueryCtx,
   viewerId: Id<"users"> | null,
-  sessionId: Id<"sessions">,
+  sessionIdOrUrlPart: string,
 ): Promise<Doc<"sessions">> {
-  const session = await ctx.db.get("sessions", sessionId);
+  const sessionId = ctx.db.normalizeId("sessions", sessionIdOrUrlPart);
+  const session = sessionId === null ? null : await ctx.db.get("sessions", sessionId);
   if (session === null || viewerId === null || session.userId !== viewerId) {
     throw notFound("Chat");
   }

@@ -90,9 +90,12 @@ describe("accounts and chats", () => {
     // Nor through the API with Bob's token.
     const client = new ConvexHttpClient(stack.backendUrl);
     client.setAuth(await bob.authToken());
-    await expect(
-      client.query(api.messages.list, { sessionId: chat as Id<"sessions"> }),
-    ).rejects.toThrow(/not found/i);
+    // The backend runs in production mode: only a ConvexError's data tells the UI what happened.
+    const refused = await client
+      .query(api.messages.list, { sessionId: chat })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ConvexError);
+    expect((refused as ConvexError<{ code: string }>).data).toMatchObject({ code: "NotFound" });
 
     // A made-up id is "not found" too.
     await bob.page.goto(`${stack.appUrl}/c/not-a-real-id`);

@@ -37,6 +37,11 @@ export type StackOptions = {
   app?: { distDir: string };
   /** Echo the backend's log and errors (E2E_VERBOSE=1 or BENCH_VERBOSE=1 in the callers). */
   verbose?: boolean;
+  /**
+   * Run the backend as a Convex production deployment (error messages hidden from clients), as
+   * users meet the app; default true. The backend's own log still has every error in full.
+   */
+  production?: boolean;
 };
 
 /**
@@ -52,6 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sitePort: await freePort(),
     dataDir,
     quiet: !options.verbose,
+    production: options.production ?? true,
     env: {
       AZURE_OPENAI_ENDPOINT: sim.url,
       AZURE_OPENAI_API_KEY: "sim-key",

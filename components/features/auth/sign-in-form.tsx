@@ -10,25 +10,8 @@ import { cn } from "@/lib/utils";
 
 type Flow = "signIn" | "signUp";
 
+// The server checks the same (convex/lib/limits.ts); checking here saves a round trip.
 const MIN_PASSWORD_LENGTH = 8;
-
-/** Turns Convex Auth's terse failures into sentences a person can act on. */
-function passwordErrorMessage(error: unknown, flow: Flow): string {
-  const raw = error instanceof Error ? error.message : String(error);
-  if (/InvalidAccountId|InvalidSecret|Invalid credentials/i.test(raw)) {
-    return flow === "signIn"
-      ? "Wrong email or password. New here? Choose “Create account”."
-      : "That email is already registered with a different password. Sign in instead.";
-  }
-  if (/already exists/i.test(raw))
-    return "An account with this email already exists. Sign in instead.";
-  if (/Invalid password/i.test(raw)) {
-    return `Choose a password with at least ${MIN_PASSWORD_LENGTH} characters.`;
-  }
-  if (/TooManyFailedAttempts|rate/i.test(raw))
-    return "Too many attempts. Wait a minute and try again.";
-  return errorMessage(error, "Could not sign in. Check your connection and try again.");
-}
 
 export function SignInForm() {
   const { signIn } = useAuthActions();
@@ -79,7 +62,7 @@ export function SignInForm() {
     try {
       await signIn("password", form);
     } catch (e) {
-      setError(passwordErrorMessage(e, flow));
+      setError(errorMessage(e, "Could not sign in. Check your connection and try again."));
       setBusy(null);
     }
   }

@@ -20,6 +20,17 @@ const AZURE_SCOPE = "https://cognitiveservices.azure.com/.default";
 // Retries are ours (bounded, and only before the first token): the SDK would honour any retry-after.
 const SDK_OPTIONS = { maxRetries: 0, timeout: 10 * 60_000 } as const;
 
+let cachedEntraTokenProvider: (() => Promise<string>) | null = null;
+
+/**
+ * One credential per process: DefaultAzureCredential caches its token, so replies after the first
+ * do not each ask Entra ID for a new one.
+ */
+function entraTokenProvider(): () => Promise<string> {
+  cachedEntraTokenProvider ??= getBearerTokenProvider(new DefaultAzureCredential(), AZURE_SCOPE);
+  return cachedEntraTokenProvider;
+}
+
 /** Builds the OpenAI client chosen by the environment variables, read at call time. */
 export function createChatProvider(): ChatProvider {
   const config = readProviderConfig();
@@ -46,10 +57,7 @@ export function createChatProvider(): ChatProvider {
           ? new AzureOpenAI({ ...common, apiKey: config.apiKey })
           : new AzureOpenAI({
               ...common,
-              azureADTokenProvider: getBearerTokenProvider(
-                new DefaultAzureCredential(),
-                AZURE_SCOPE,
-              ),
+              azureADTokenProvider: entraTokenProvider(),
             });
       return {
         kind: config.kind,
