@@ -29,6 +29,7 @@ type Paginated = { results: Note[]; status: string; loadMore: (n: number) => unk
 let backend: LocalBackend;
 let http: ConvexHttpClient;
 const clients: ConvexClient[] = [];
+const logLines: string[] = [];
 
 beforeAll(async () => {
   backend = await startLocalBackend({
@@ -36,6 +37,7 @@ beforeAll(async () => {
     sitePort: 0,
     functionsDir: FIXTURE_FUNCTIONS_DIR,
     quiet: true,
+    log: (line) => logLines.push(line),
   });
   http = new ConvexHttpClient(backend.url);
 }, 60_000);
@@ -377,6 +379,36 @@ describe("reactive pagination", { timeout: 30_000 }, () => {
     ]);
     latest()!.loadMore(2);
     await showing(latest, ["60", "50", "45", "35", "30", "25", "20", "10", "05"], "CanLoadMore");
+  });
+
+  it("re-runs a page only for writes inside the part of the order it read", async () => {
+    const group = "reads";
+    await add(group, "10", "20", "30", "40");
+    const { client, latest } = paginate(group, 2);
+    await showing(latest, ["10", "20"], "CanLoadMore");
+    let count: number | undefined;
+    client.onUpdate(api.notes.count, {}, (value) => {
+      count = value as number;
+    });
+    const runs = () => logLines.filter((line) => line.includes("query notes:keyed ")).length;
+    const settled = async (atLeast: number) =>
+      await waitFor(
+        () => (count !== undefined && count >= atLeast ? true : undefined),
+        "the count",
+      );
+
+    const before = runs();
+    const counted = await waitFor(() => count, "the count");
+    await add("elsewhere", "15");
+    await add(group, "35");
+    await settled(counted + 2);
+    // Another group's note and one past the page's end: nothing the page read changed.
+    expect(runs()).toBe(before);
+
+    await add(group, "15");
+    await settled(counted + 3);
+    await showing(latest, ["10", "15", "20"], "CanLoadMore");
+    expect(runs()).toBe(before + 1);
   });
 
   it("keeps page boundaries across a reconnect, from the journal the client re-sends", async () => {
