@@ -411,6 +411,20 @@ describe("reactive pagination", { timeout: 30_000 }, () => {
     expect(runs()).toBe(before + 1);
   });
 
+  it("gives a client that subscribes later a fresh first page while earlier clients keep theirs", async () => {
+    const group = "fresh";
+    await add(group, "10", "20", "30");
+    const early = paginate(group, 2);
+    await showing(early.latest, ["10", "20"], "CanLoadMore");
+    await add(group, "05");
+    await showing(early.latest, ["05", "10", "20"], "CanLoadMore");
+    const late = paginate(group, 2);
+    await showing(late.latest, ["05", "10"], "CanLoadMore");
+    await add(group, "07");
+    await showing(early.latest, ["05", "07", "10", "20"], "CanLoadMore");
+    await showing(late.latest, ["05", "07", "10"], "CanLoadMore");
+  });
+
   it("keeps page boundaries across a reconnect, from the journal the client re-sends", async () => {
     const group = "reconnect";
     await add(group, "10", "20", "30", "40", "50", "60");
@@ -488,6 +502,7 @@ describe("reactive pagination", { timeout: 30_000 }, () => {
       await client.close();
       delete globals.window;
       delete globals.document;
+      await window.happyDOM.close();
     }
   });
 });
