@@ -57,7 +57,10 @@ function inRange(doc: Doc, filters: RangeFilter[]): boolean {
   });
 }
 
-/** The part of a query's order a page read: after the `after` keys (null: from the start) up to and including the `upTo` keys (null: to the end). */
+/**
+ * The part of a query's order a page read: after the `after` sort keys (null: from the start) up
+ * to and including the `upTo` ones (null: to the end).
+ */
 export type ReadBounds = {
   fields: string[];
   order: "asc" | "desc";
