@@ -12,6 +12,13 @@ import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/v
 import { ReadSet, tableFromId, type QuerySource } from "./read-set";
 import { ACTION_TIMEOUT_MS, argsTooLarge, checkUserDocument, resultTooLarge } from "./limits";
 import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
+import {
+  decodeJournal,
+  encodeJournal,
+  readPage,
+  type PageRequest,
+  type SortedSource,
+} from "./pagination";
 
 /** The kinds of Convex functions a client can call. */
 export type FunctionKind = "query" | "mutation" | "action";
@@ -21,12 +28,20 @@ export type FunctionInfo = { kind: FunctionKind; visibility: "public" | "interna
 
 /** The outcome of one function call, shaped like the wire protocol needs it. */
 export type CallOutcome =
-  | { ok: true; value: Value; logLines: string[]; commitTs?: bigint; durationMs: number }
+  | {
+      ok: true;
+      value: Value;
+      logLines: string[];
+      commitTs?: bigint;
+      journal?: string | null;
+      durationMs: number;
+    }
   | {
       ok: false;
       errorMessage: string;
       errorData?: JSONValue;
       logLines: string[];
+      journal?: string | null;
       durationMs: number;
     };
 
@@ -54,6 +69,8 @@ type CallContext = {
   siteOrigin?: string;
   logLines: string[];
   reads?: ReadSet;
+  /** A subscribed query's journal: the end cursor its page keeps, and the one it ends at now. */
+  journal?: { endCursor: string | null; next: string | null };
   commitTs?: bigint;
   echo: (line: string) => void;
   /** Set when an action passed its time limit: whatever it still tries to run fails. */
@@ -80,10 +97,15 @@ type FakeDb = {
   _addWrite(id: string, value: Record<string, Value> | null): void;
   get(tableName: string | undefined, id: string): unknown;
   startQuery(query: { source: QuerySource }): number;
-  paginate(args: { query: { source: QuerySource } }): unknown;
+  paginate(args: PaginateArgs): unknown;
   _iterateDocs(tableName: string, callback: (doc: Record<string, Value>) => void): void;
-  _resolveQuerySource(query: { source: QuerySource }): unknown;
+  _resolveQuerySource(query: { source: QuerySource }): ResolvedSource;
 };
+type PaginateArgs = Omit<PageRequest, "endCursor"> & {
+  query: { source: QuerySource };
+  endCursor?: string | null;
+};
+type ResolvedSource = Omit<SortedSource, "fields"> & { fieldPathsToSortBy: string[] };
 type TransactionManager = {
   _lastCommitTs: bigint;
   begin(isNested: boolean, transactionLimits?: unknown): Promise<void>;
@@ -672,8 +694,41 @@ export class Engine {
     };
     const startQuery = db.startQuery.bind(db);
     db.startQuery = (query) => scan(query.source, () => startQuery(query));
+    // Pages are read as Convex reads them (see pagination.ts); a subscribed query's journal
+    // supplies the end cursor its page had on the first run, as Convex's sync worker does.
     const paginate = db.paginate.bind(db);
-    db.paginate = (args) => scan(args.query.source, () => paginate(args));
+    db.paginate = (args) => {
+      const journal = callStorage.getStore()?.journal;
+      const request = { ...args, endCursor: args.endCursor ?? journal?.endCursor ?? null };
+      const source = args.query.source;
+      let result: { continueCursor: string };
+      if (source.type !== "FullTableScan" && source.type !== "IndexRange") {
+        result = scan(source, () => paginate(request)) as { continueCursor: string };
+      } else {
+        const set = reads();
+        const outer = scanning;
+        scanning = true;
+        let page: ReturnType<typeof readPage>;
+        try {
+          const { fieldPathsToSortBy, ...resolved } = db._resolveQuerySource(args.query);
+          const fields = fieldPathsToSortBy.includes("_id")
+            ? fieldPathsToSortBy
+            : [...fieldPathsToSortBy, "_id"];
+          page = readPage({ ...resolved, fields }, request);
+          if (set) {
+            if (page.read !== null)
+              set.noteSource(source, { fields, order: resolved.order, ...page.read });
+            noteSnapshot(set);
+          }
+        } finally {
+          scanning = outer;
+        }
+        const { read: _read, ...rest } = page;
+        result = rest;
+      }
+      if (journal) journal.next = result.continueCursor;
+      return result;
+    };
     // convex-test finds a table's documents by testing every id in the database; this visits the
     // same ids from a per-table list (committed ones in insertion order, then pending writes), so a
     // query's cost no longer grows with the other tables. An index range starting with `eq` on a
@@ -816,7 +871,7 @@ export class Engine {
     udfPath: string,
     args: Record<string, Value>,
     identity: Identity | null,
-    opts: { internal?: boolean; reads?: ReadSet; jobId?: string } = {},
+    opts: { internal?: boolean; reads?: ReadSet; jobId?: string; journal?: string | null } = {},
   ): Promise<CallOutcome> {
     const started = performance.now();
     const { path } = canonicalUdfPath(udfPath);
@@ -828,7 +883,19 @@ export class Engine {
       jobId: info?.kind === "mutation" ? opts.jobId : undefined,
       echo: (line) => this.options.log(`${path} ${line}`),
     };
-    const finish = (outcome: CallOutcome): CallOutcome => {
+    if (opts.journal !== undefined && kind === "query") {
+      ctx.journal = { endCursor: decodeJournal(opts.journal), next: null };
+    }
+    const finish = (result: CallOutcome): CallOutcome => {
+      // The journal the next run starts from: where this run's page ended (a failed run keeps
+      // the one it was given).
+      const journal = ctx.journal;
+      const outcome: CallOutcome = journal
+        ? {
+            ...result,
+            journal: encodeJournal(result.ok ? journal.next : (journal.next ?? journal.endCursor)),
+          }
+        : result;
       const status = outcome.ok ? "ok" : "error";
       this.options.log(`${kind} ${path} ${outcome.durationMs.toFixed(1)}ms ${status}`);
       if (opts.internal || !this.options.production) return outcome;

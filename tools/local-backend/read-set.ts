@@ -1,4 +1,5 @@
 import { compareValues, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { compareKeys, sortKeys } from "./pagination";
 
 type Doc = Record<string, Value>;
 
@@ -57,20 +58,45 @@ function inRange(doc: Doc, filters: RangeFilter[]): boolean {
 }
 
 /**
+ * The part of a query's order a page read: after the `after` sort keys (null: from the start) up
+ * to and including the `upTo` ones (null: to the end).
+ */
+export type ReadBounds = {
+  fields: string[];
+  order: "asc" | "desc";
+  after: Array<Value | undefined> | null;
+  upTo: Array<Value | undefined> | null;
+};
+
+function inBounds(doc: Doc, bounds: ReadBounds | undefined): boolean {
+  if (bounds === undefined) return true;
+  const keys = sortKeys(doc, bounds.fields);
+  if (bounds.after !== null && compareKeys(keys, bounds.after, bounds.order) <= 0) return false;
+  return bounds.upTo === null || compareKeys(keys, bounds.upTo, bounds.order) <= 0;
+}
+
+/**
  * What a query read: whole tables, index ranges and single documents, plus the commit it saw.
  * A commit invalidates the query only if a written document was or is inside what it read;
  * index ranges ignore `.filter()`, so this errs on the side of re-running.
  */
 export class ReadSet {
   readonly tables = new Set<string>();
-  readonly ranges: Array<{ table: string; filters: RangeFilter[] }> = [];
+  readonly ranges: Array<{ table: string; filters: RangeFilter[]; bounds?: ReadBounds }> = [];
   readonly ids = new Set<string>();
   snapshotTs: bigint | null = null;
 
-  noteSource(source: QuerySource): void {
+  /** Notes a query source, or with `bounds` the part of it a page read. */
+  noteSource(source: QuerySource, bounds?: ReadBounds): void {
     const table = source.tableName ?? source.indexName?.split(".")[0];
     if (table === undefined) return;
-    if (source.type === "IndexRange" && source.range !== undefined) {
+    if (bounds !== undefined) {
+      this.ranges.push({
+        table,
+        filters: source.type === "IndexRange" ? (source.range ?? []) : [],
+        bounds,
+      });
+    } else if (source.type === "IndexRange" && source.range !== undefined) {
       this.ranges.push({ table, filters: source.range });
     } else {
       this.tables.add(table);
@@ -85,8 +111,9 @@ export class ReadSet {
     if (this.tables.has(change.table) || this.ids.has(change.id)) return true;
     for (const range of this.ranges) {
       if (range.table !== change.table) continue;
-      if (change.before && inRange(change.before, range.filters)) return true;
-      if (change.after && inRange(change.after, range.filters)) return true;
+      for (const doc of [change.before, change.after]) {
+        if (doc && inRange(doc, range.filters) && inBounds(doc, range.bounds)) return true;
+      }
     }
     return false;
   }

@@ -19,6 +19,8 @@ type Subscription = {
   udfPath: string;
   args: Record<string, Value>;
   identity: Identity | null;
+  /** The query journal the next run starts from (a paginated query's page end). */
+  journal: string | null;
   refs: number;
   /** Serialized outcome the clients compare against; undefined until first computed. */
   result?: { modification: Record<string, JSONValue>; fingerprint: string };
@@ -97,7 +99,7 @@ function outcomeModification(queryId: number, outcome: CallOutcome): Record<stri
       queryId,
       value: convexToJson(outcome.value),
       logLines: outcome.logLines,
-      journal: null,
+      journal: outcome.journal ?? null,
     };
   }
   return {
@@ -107,8 +109,18 @@ function outcomeModification(queryId: number, outcome: CallOutcome): Record<stri
     logLines: outcome.logLines,
     // Absent, not null, for errors that are not ConvexErrors (the client tells them apart by it).
     ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
-    journal: null,
+    journal: outcome.journal ?? null,
   };
+}
+
+// Identities with the same claims share results; a refreshed token with new claims does not.
+function subscriptionKey(
+  udfPath: string,
+  args: Record<string, Value>,
+  identity: Identity | null,
+  journal: string | null,
+): string {
+  return JSON.stringify([udfPath, convexToJson(identity), convexToJson(args), journal]);
 }
 
 /**
@@ -275,8 +287,12 @@ export class SyncServer {
       if (modification.type === "Add") {
         const udfPath = canonicalUdfPath(requireString(modification, "udfPath")).path;
         const args = parseArgs(modification);
+        const journal = modification.journal ?? null;
+        if (journal !== null && typeof journal !== "string") {
+          throw new ProtocolError("Add.journal must be a string or null");
+        }
         if (conn.queries.has(queryId)) throw new ProtocolError(`query ${queryId} added twice`);
-        const key = this.retain(udfPath, args, conn.identity);
+        const key = this.retain(udfPath, args, conn.identity, journal);
         conn.queries.set(queryId, { key });
         conn.removed.delete(queryId);
       } else if (modification.type === "Remove") {
@@ -335,7 +351,7 @@ export class SyncServer {
     for (const query of conn.queries.values()) {
       const sub = this.subscriptions.get(query.key);
       if (sub === undefined) continue;
-      const key = this.retain(sub.udfPath, sub.args, identity);
+      const key = this.retain(sub.udfPath, sub.args, identity, sub.journal);
       this.release(query.key);
       query.key = key;
     }
@@ -461,9 +477,13 @@ export class SyncServer {
     );
   }
 
-  private retain(udfPath: string, args: Record<string, Value>, identity: Identity | null): string {
-    // Identities with the same claims share results; a refreshed token with new claims does not.
-    const key = JSON.stringify([udfPath, convexToJson(identity), convexToJson(args)]);
+  private retain(
+    udfPath: string,
+    args: Record<string, Value>,
+    identity: Identity | null,
+    journal: string | null,
+  ): string {
+    const key = subscriptionKey(udfPath, args, identity, journal);
     const existing = this.subscriptions.get(key);
     if (existing) {
       existing.refs += 1;
@@ -474,11 +494,32 @@ export class SyncServer {
       udfPath,
       args,
       identity,
+      journal,
       refs: 1,
       reads: null,
       stale: true,
     });
     return key;
+  }
+
+  // A run that changed the journal (a page's first run fixes its end) makes the subscription one
+  // with that journal: a client subscribing afresh gets a fresh first page, a client coming back
+  // with the journal shares this one.
+  private rejournal(sub: Subscription, journal: string | null): void {
+    sub.journal = journal;
+    if (this.subscriptions.get(sub.key) !== sub) return;
+    const oldKey = sub.key;
+    const newKey = subscriptionKey(sub.udfPath, sub.args, sub.identity, journal);
+    this.subscriptions.delete(oldKey);
+    const existing = this.subscriptions.get(newKey);
+    if (existing) existing.refs += sub.refs;
+    else {
+      sub.key = newKey;
+      this.subscriptions.set(newKey, sub);
+    }
+    for (const conn of this.connections) {
+      for (const query of conn.queries.values()) if (query.key === oldKey) query.key = newKey;
+    }
   }
 
   private release(key: string): void {
@@ -552,6 +593,7 @@ export class SyncServer {
     const reads = new ReadSet();
     const outcome = await this.host.engine().call("query", sub.udfPath, sub.args, sub.identity, {
       reads,
+      journal: sub.journal,
     });
     sub.reads = reads;
     const modification = outcomeModification(0, outcome);
@@ -559,6 +601,8 @@ export class SyncServer {
     // Request IDs differ on every run; an unchanged error is not an update.
     const fingerprint = JSON.stringify(compared).replace(/\[Request ID: [0-9a-f]+\] /g, "");
     sub.result = { modification, fingerprint };
+    const journal = outcome.journal ?? null;
+    if (journal !== sub.journal) this.rejournal(sub, journal);
   }
 
   private flush(conn: Connection, validTs: bigint): void {

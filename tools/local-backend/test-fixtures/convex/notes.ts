@@ -200,3 +200,44 @@ export const getById = query({
     /* eslint-enable @typescript-eslint/no-explicit-any, @convex-dev/explicit-table-ids */
   },
 });
+
+// Keyed notes: `author` holds "group/key", so a group's notes sort by key on the by_author index
+// and a test can insert anywhere in the order.
+
+export const keyed = query({
+  args: {
+    group: v.string(),
+    paginationOpts: paginationOptsValidator,
+    maximumRowsRead: v.optional(v.number()),
+    descending: v.optional(v.boolean()),
+  },
+  handler: async (ctx, { group, paginationOpts, maximumRowsRead, descending }) => {
+    return await ctx.db
+      .query("notes")
+      .withIndex("by_author", (q) => q.gt("author", `${group}/`).lt("author", `${group}0`))
+      .order(descending ? "desc" : "asc")
+      .paginate(
+        maximumRowsRead === undefined ? paginationOpts : { ...paginationOpts, maximumRowsRead },
+      );
+  },
+});
+
+export const addKeyed = mutation({
+  args: { group: v.string(), keys: v.array(v.string()) },
+  handler: async (ctx, { group, keys }) => {
+    for (const key of keys) await ctx.db.insert("notes", { text: key, author: `${group}/${key}` });
+  },
+});
+
+export const removeKeyed = mutation({
+  args: { group: v.string(), keys: v.array(v.string()) },
+  handler: async (ctx, { group, keys }) => {
+    for (const key of keys) {
+      const notes = await ctx.db
+        .query("notes")
+        .withIndex("by_author", (q) => q.eq("author", `${group}/${key}`))
+        .take(10);
+      for (const note of notes) await ctx.db.delete("notes", note._id);
+    }
+  },
+});
