@@ -81,6 +81,8 @@ type CallContext = {
   jobId?: string;
   /** The backend's own writes (job states), which may touch system tables. */
   system?: boolean;
+  /** `console.time` labels of this execution. */
+  consoleTimers?: Map<string, number>;
 };
 
 // The parts of convex-test's in-memory database and transaction manager this backend reaches into.
@@ -359,16 +361,56 @@ function installConsole(): void {
     error: "ERROR",
     debug: "DEBUG",
   };
+  const emit = (ctx: CallContext, level: string, text: string) => {
+    const line = `[${level}] ${text}`;
+    ctx.logLines.push(line);
+    detached(() => ctx.echo(line));
+  };
+  // Convex's console (udf-runtime 02_console.ts and the isolate's console ops): these methods, with
+  // timers per function execution; the rest of the Console API is not there.
+  const timers = (ctx: CallContext) => (ctx.consoleTimers ??= new Map<string, number>());
+  const labelOf = (label: unknown) => (label === undefined ? "default" : String(label));
+  const elapsed = (start: number) => `${Math.round(performance.now() - start)}ms`;
+  const methods: Record<string, (ctx: CallContext, args: unknown[]) => void> = {
+    time: (ctx, [label]) => {
+      const name = labelOf(label);
+      if (timers(ctx).has(name)) emit(ctx, "WARN", `Timer '${name}' already exists`);
+      else timers(ctx).set(name, performance.now());
+    },
+    timeLog: (ctx, [label, ...rest]) => {
+      const name = labelOf(label);
+      const start = timers(ctx).get(name);
+      if (start === undefined) emit(ctx, "WARN", `Timer '${name}' does not exist`);
+      else
+        emit(
+          ctx,
+          "INFO",
+          [`${name}: ${elapsed(start)}`, ...(rest.length ? [formatLogArgs(rest)] : [])].join(" "),
+        );
+    },
+    timeEnd: (ctx, [label]) => {
+      const name = labelOf(label);
+      const start = timers(ctx).get(name);
+      if (start === undefined) return emit(ctx, "WARN", `Timer '${name}' does not exist`);
+      timers(ctx).delete(name);
+      emit(ctx, "INFO", `${name}: ${elapsed(start)}`);
+    },
+    trace: (ctx, args) => {
+      const stack = new Error().stack?.split("\n").slice(2).join("\n") ?? "";
+      emit(ctx, "LOG", [formatLogArgs(args), stack].filter((part) => part !== "").join("\n"));
+    },
+  };
   const proxy = new Proxy(real, {
     get(target, key, receiver) {
-      const level = typeof key === "string" ? levels[key] : undefined;
       const ctx = callStorage.getStore();
-      if (level === undefined || ctx === undefined) return Reflect.get(target, key, receiver);
-      return (...args: unknown[]) => {
-        const line = `[${level}] ${formatLogArgs(args)}`;
-        ctx.logLines.push(line);
-        detached(() => ctx.echo(line));
-      };
+      if (typeof key !== "string" || ctx === undefined) return Reflect.get(target, key, receiver);
+      const level = levels[key];
+      if (level !== undefined) return (...args: unknown[]) => emit(ctx, level, formatLogArgs(args));
+      const method = methods[key];
+      if (method !== undefined) return (...args: unknown[]) => method(ctx, args);
+      return typeof Reflect.get(target, key, receiver) === "function"
+        ? undefined
+        : Reflect.get(target, key, receiver);
     },
   });
   consoleProxies.add(proxy);

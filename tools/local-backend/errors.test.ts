@@ -76,6 +76,19 @@ describe("errors as a Convex dev deployment sends them", { timeout: 20_000 }, ()
     expect(rejected.errorMessage).toContain("Uncaught ConvexError:");
   });
 
+  it("captures console.time, timeLog, timeEnd and trace as Convex does, and lacks the rest of the Console API", async () => {
+    const timed = await rawQuery("dev", "notes:timed");
+    expect(timed.value).toBe("undefined");
+    const lines = timed.logLines as string[];
+    expect(lines.slice(0, 4)).toEqual([
+      "[WARN] Timer 'load' already exists",
+      expect.stringMatching(/^\[INFO\] load: \d+ms 'halfway' 1$/),
+      expect.stringMatching(/^\[INFO\] load: \d+ms$/),
+      "[WARN] Timer 'load' does not exist",
+    ]);
+    expect(lines[4]).toMatch(/^\[LOG\] 'traced'\n\s+at /);
+  });
+
   it("answers a failing HTTP action with Convex's body: code, trace and data", async () => {
     const plain = await fetch(`${backends.dev.siteUrl}/fail`);
     expect(plain.status).toBe(500);

@@ -241,3 +241,16 @@ export const removeKeyed = mutation({
     }
   },
 });
+
+export const timed = query({
+  args: {},
+  handler: async () => {
+    console.time("load");
+    console.time("load");
+    console.timeLog("load", "halfway", 1);
+    console.timeEnd("load");
+    console.timeEnd("load");
+    console.trace("traced");
+    return typeof (console as unknown as Record<string, unknown>).table;
+  },
+});
