@@ -77,4 +77,26 @@ describe("Convex Auth", () => {
       message: "Choose a password with at least 8 characters.",
     });
   });
+
+  test("signing out ends access at once: the token still within its lifetime reaches no data", async () => {
+    const t = setupTest();
+    const guest = await signIn(t, { provider: "anonymous" });
+    const sessionId = await guest.mutation(api.sessions.create, { title: "Before sign-out" });
+    expect(await guest.query(api.sessions.list, {})).toHaveLength(1);
+    expect(await guest.query(api.modelInfo.get, {})).not.toBeNull();
+    await guest.action(api.auth.signOut, {});
+    expect(await guest.query(api.sessions.list, {})).toEqual([]);
+    expect(await errorData(guest.query(api.messages.list, { sessionId }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await errorData(guest.mutation(api.sessions.create, {}))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await guest.query(api.modelInfo.get, {})).toBeNull();
+  });
+
+  test("signed-out visitors learn nothing about the deployment", async () => {
+    const t = setupTest();
+    expect(await t.query(api.modelInfo.get, {})).toBeNull();
+  });
 });

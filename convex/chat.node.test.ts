@@ -513,7 +513,7 @@ describe("configuration errors", () => {
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.status).toBe("error");
     expect(reply.error).toMatch(/AZURE_OPENAI_ENDPOINT.*AZURE_OPENAI_DEPLOYMENT.*OPENAI_MODEL/);
-    expect(await t.query(api.modelInfo.get, {})).toEqual({ provider: "none", simulated: false });
+    expect(await user.query(api.modelInfo.get, {})).toEqual({ provider: "none", simulated: false });
   });
 
   test.each([
@@ -534,14 +534,14 @@ describe("configuration errors", () => {
   });
 
   test("modelInfo names the provider and whether it is the simulator", async () => {
-    const t = setupTest();
-    expect(await t.query(api.modelInfo.get, {})).toEqual({
+    const viewer = await asUser(setupTest(), "viewer");
+    expect(await viewer.query(api.modelInfo.get, {})).toEqual({
       provider: "azure",
       simulated: false,
       model: "gpt-4o",
     });
     useEnv({ AZURE_OPENAI_API_KEY: undefined, SIMULATED_MODEL: "1" });
-    expect(await t.query(api.modelInfo.get, {})).toEqual({
+    expect(await viewer.query(api.modelInfo.get, {})).toEqual({
       provider: "azure-entra",
       simulated: true,
       model: "gpt-4o",
@@ -627,7 +627,7 @@ describe("configuration errors", () => {
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
     expect(sim.requests()[0]?.api).toBe("v1");
-    expect(await t.query(api.modelInfo.get, {})).toEqual({
+    expect(await user.query(api.modelInfo.get, {})).toEqual({
       provider: "openai-compatible",
       simulated: false,
       model: "gpt-4o",

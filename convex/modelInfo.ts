@@ -1,21 +1,28 @@
 import { v } from "convex/values";
-import { query } from "./_generated/server";
+import { authedQuery } from "./lib/functions";
 import { isSimulatedModel, readProviderConfig } from "./lib/llm/config";
 
-/** Which model replies come from, so the UI can say when it is the simulator. Holds no secrets. */
-export const get = query({
+/**
+ * Which model replies come from, so the UI can say when it is the simulator; null for signed-out
+ * visitors, who learn nothing about the deployment.
+ */
+export const get = authedQuery({
   args: {},
-  returns: v.object({
-    provider: v.union(
-      v.literal("azure"),
-      v.literal("azure-entra"),
-      v.literal("openai-compatible"),
-      v.literal("none"),
-    ),
-    simulated: v.boolean(),
-    model: v.optional(v.string()),
-  }),
-  handler: async () => {
+  returns: v.union(
+    v.null(),
+    v.object({
+      provider: v.union(
+        v.literal("azure"),
+        v.literal("azure-entra"),
+        v.literal("openai-compatible"),
+        v.literal("none"),
+      ),
+      simulated: v.boolean(),
+      model: v.optional(v.string()),
+    }),
+  ),
+  handler: async (ctx) => {
+    if (ctx.viewerId === null) return null;
     const config = readProviderConfig();
     const simulated = isSimulatedModel();
     if (config.kind === "none") return { provider: config.kind, simulated };

@@ -1,4 +1,4 @@
-import { getAuthUserId } from "@convex-dev/auth/server";
+import { getAuthSessionId, getAuthUserId } from "@convex-dev/auth/server";
 import {
   customAction,
   customCtx,
@@ -17,14 +17,17 @@ import {
 import type { Id } from "../_generated/dataModel";
 import { appError } from "./errors";
 
-/** The signed-in user's id, or null when signed out or the user no longer exists. */
+/**
+ * The signed-in user's id, or null when signed out, when the token's auth session has ended (sign
+ * out deletes it, so a token still within its lifetime stops working at once) or the user is gone.
+ */
 export async function getViewerId(ctx: QueryCtx): Promise<Id<"users"> | null> {
-  const userId = await getAuthUserId(ctx);
-  if (userId === null) return null;
-  const normalized = ctx.db.normalizeId("users", userId);
-  if (normalized === null) return null;
-  const user = await ctx.db.get("users", normalized);
-  return user === null ? null : normalized;
+  const [userId, sessionId] = await Promise.all([getAuthUserId(ctx), getAuthSessionId(ctx)]);
+  if (userId === null || sessionId === null) return null;
+  const session = await ctx.db.get("authSessions", sessionId);
+  if (session === null || session.userId !== userId) return null;
+  const user = await ctx.db.get("users", session.userId);
+  return user === null ? null : session.userId;
 }
 
 function signedOut() {

@@ -20,9 +20,29 @@ export function streamSettings() {
   };
 }
 
-/** Trims a chat message and checks it is non-empty and within the size limit. */
+// A UTF-16 surrogate without its pair: not a character, and Azure OpenAI refuses the request.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// C0 control characters other than tab and newline, and DEL: invisible, and NUL breaks tools.
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+
+/** Refuses a lone surrogate; returns the text with `\n` line breaks, without control characters, trimmed. */
+function cleanText(text: string, what: "message" | "title"): string {
+  if (LONE_SURROGATE.test(text)) {
+    throw appError(
+      "InvalidArgument",
+      `The ${what} contains a broken character (half of an emoji or symbol). Remove it or paste the text again.`,
+    );
+  }
+  return text.replace(/\r\n?/g, "\n").replace(CONTROL_CHARACTERS, "").trim();
+}
+
+/**
+ * Checks a chat message and returns the text to store: well-formed Unicode (a lone surrogate is
+ * refused), line breaks as `\n`, control characters other than tab and newline removed, trimmed,
+ * non-empty and within the size limit.
+ */
 export function validateMessageContent(content: string): string {
-  const trimmed = content.trim();
+  const trimmed = cleanText(content, "message");
   if (trimmed.length === 0) {
     throw appError("InvalidArgument", "A message cannot be empty.");
   }
@@ -37,7 +57,7 @@ export function validateMessageContent(content: string): string {
 
 /** Trims a session title and checks it is non-empty and at most 200 characters. */
 export function validateTitle(title: string): string {
-  const trimmed = title.trim().replace(/\s+/g, " ");
+  const trimmed = cleanText(title, "title").replace(/\s+/g, " ");
   if (trimmed.length === 0) {
     throw appError("InvalidArgument", "A title cannot be empty.");
   }
@@ -47,8 +67,27 @@ export function validateTitle(title: string): string {
   return trimmed;
 }
 
-/** A short title derived from the first message of a chat. */
+// Code points that attach to the one before them: combining marks, joiners, variation selectors,
+// skin tones and tag characters (flags of subdivisions).
+const ATTACHES = /^[\p{M}\u200D\uFE00-\uFE0F\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]$/u;
+const REGIONAL_INDICATOR = /^[\u{1F1E6}-\u{1F1FF}]$/u;
+
+/** Where to cut a list of code points at or before `end` without splitting a character a person sees. */
+function safeCut(points: string[], end: number): number {
+  let cut = end;
+  while (cut > 0 && (ATTACHES.test(points[cut] ?? "") || points[cut - 1] === "\u200D")) cut--;
+  // A flag is two regional indicators: never keep an odd one.
+  let indicators = 0;
+  while (indicators < cut && REGIONAL_INDICATOR.test(points[cut - 1 - indicators] ?? "")) {
+    indicators++;
+  }
+  if (indicators % 2 === 1 && REGIONAL_INDICATOR.test(points[cut] ?? "")) cut--;
+  return cut;
+}
+
+/** A short title derived from the first message of a chat: at most 60 code points, cut whole. */
 export function titleFromMessage(content: string): string {
-  const oneLine = content.replace(/\s+/g, " ").trim();
-  return oneLine.length <= 60 ? oneLine : `${oneLine.slice(0, 57).trimEnd()}...`;
+  const points = Array.from(content.replace(/\s+/g, " ").trim());
+  if (points.length <= 60) return points.join("");
+  return `${points.slice(0, safeCut(points, 57)).join("").trimEnd()}...`;
 }
