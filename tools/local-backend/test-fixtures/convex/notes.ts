@@ -117,3 +117,12 @@ export const jobs = query({
     return jobs.map((job) => ({ name: job.name, state: job.state.kind }));
   },
 });
+
+export const whoamiWithCount = query({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    const count = (await ctx.db.query("notes").take(10_000)).length;
+    return { name: identity?.name ?? null, count };
+  },
+});
