@@ -143,6 +143,26 @@ describe("token rules", { timeout: 20_000 }, () => {
       "Unauthenticated",
       exactly(OIDC_UNVERIFIED),
     );
+    // The issuer must be the discovered one exactly, and the application id the only audience.
+    await expectRefused(
+      await issuer.signRaw(
+        oidc({ iss: `${issuer.issuer}/`, sub: "slash", iat: now, exp: now + 600 }),
+      ),
+      "Unauthenticated",
+      exactly(OIDC_UNVERIFIED),
+    );
+    await expectRefused(
+      await issuer.signRaw(
+        oidc({
+          aud: [FIXTURE_APPLICATION_ID, "other-app"],
+          sub: "two-auds",
+          iat: now,
+          exp: now + 600,
+        }),
+      ),
+      "Unauthenticated",
+      exactly(OIDC_UNVERIFIED),
+    );
     // openidconnect picks the one published key that fits when the token names none.
     await expectAccepted(
       await issuer.signRaw(oidc({ sub: "no-kid", iat: now, exp: now + 600 }), { kid: null }),

@@ -81,18 +81,22 @@ function trimSlash(url: string): string {
   return url.endsWith("/") ? url.slice(0, -1) : url;
 }
 
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
 /** Verifies user tokens against the providers of `convex/auth.config.ts`, caching their JWKS. */
 export class TokenVerifier {
-  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  /** JWKS per provider, and for OIDC the issuer its discovery document names. */
+  private readonly keySets = new Map<string, { keySet: KeySet; issuer?: string }>();
 
   constructor(private readonly providers: () => AuthProvider[]) {}
 
-  private async keySetFor(provider: AuthProvider): Promise<ReturnType<typeof createRemoteJWKSet>> {
+  private async keySetFor(provider: AuthProvider): Promise<{ keySet: KeySet; issuer?: string }> {
     const cacheKey =
       provider.type === "customJwt" ? `jwks:${provider.jwks}` : `oidc:${provider.domain}`;
     const cached = this.keySets.get(cacheKey);
     if (cached) return cached;
     let jwksUri: string;
+    let issuer: string | undefined;
     if (provider.type === "customJwt") {
       jwksUri = provider.jwks;
     } else {
@@ -102,20 +106,26 @@ export class TokenVerifier {
           "AuthProviderDiscoveryFailed",
           `Auth provider discovery of ${provider.domain} failed${detail}`,
         );
-      let config: { jwks_uri?: unknown };
+      let config: { jwks_uri?: unknown; issuer?: unknown };
       try {
         const response = await fetch(discovery);
         if (!response.ok) throw failed(`: ${response.status} ${await response.text()}`);
-        config = (await response.json()) as { jwks_uri?: unknown };
+        config = (await response.json()) as { jwks_uri?: unknown; issuer?: unknown };
       } catch (error) {
         throw error instanceof TokenRejected ? error : failed("");
       }
-      if (typeof config.jwks_uri !== "string") throw failed("");
+      if (typeof config.jwks_uri !== "string" || typeof config.issuer !== "string") {
+        throw failed("");
+      }
       jwksUri = config.jwks_uri;
+      issuer = config.issuer;
     }
-    const keySet = createRemoteJWKSet(new URL(jwksUri), { cacheMaxAge: 10 * 60 * 1000 });
-    this.keySets.set(cacheKey, keySet);
-    return keySet;
+    const keys = {
+      keySet: createRemoteJWKSet(new URL(jwksUri), { cacheMaxAge: 10 * 60 * 1000 }),
+      issuer,
+    };
+    this.keySets.set(cacheKey, keys);
+    return keys;
   }
 
   /**
@@ -148,14 +158,12 @@ export class TokenVerifier {
     const providers = this.providers();
     const provider = providers.find((p) => matchesToken(p, audiences, issuer));
     if (provider === undefined) throw new TokenRejected("NoAuthProvider", noProvider(providers));
-    const keySet = await this.keySetFor(provider);
+    const { keySet, issuer: discovered } = await this.keySetFor(provider);
     return provider.type === "customJwt"
       ? await verifyCustomJwt(token, header, payload, audiences, provider, keySet)
-      : await verifyOidc(token, payload, keySet);
+      : await verifyOidc(token, payload, audiences, keySet, discovered);
   }
 }
-
-type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
 function decodeJson(part: string): Record<string, unknown> | null {
   try {
@@ -202,13 +210,16 @@ const OIDC_ALGORITHMS = ["RS256", "EdDSA", "Ed25519"];
 
 /**
  * OIDC providers (openidconnect's `CoreIdTokenVerifier`): `exp`, `iat` and `sub` must be present,
- * `kid` may be absent when exactly one key fits, `iat` is not checked, and the token is expired
- * from its `exp` second on, with no leeway.
+ * `iss` must be the discovered issuer exactly, `aud` the application id alone, `kid` may be absent
+ * when exactly one key fits, `iat` is not checked, and the token is expired from its `exp` second
+ * on, with no leeway.
  */
 async function verifyOidc(
   token: string,
   payload: Record<string, unknown>,
+  audiences: string[],
   keySet: KeySet,
+  discoveredIssuer: string | undefined,
 ): Promise<{ identity: Identity; expiresAt: number }> {
   if (
     typeof payload.exp !== "number" ||
@@ -224,6 +235,7 @@ async function verifyOidc(
     "Unauthenticated",
     "Could not verify OIDC token claim. Check that the token signature is valid and the token hasn't expired.",
   );
+  if (payload.iss !== discoveredIssuer || audiences.length !== 1) throw unverified;
   try {
     await compactVerify(token, keySet, { algorithms: OIDC_ALGORITHMS });
   } catch {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { WebSocket } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { CallOutcome, Engine, Identity } from "./engine";
@@ -56,9 +57,8 @@ type MutationResult = { message: Record<string, unknown>; ts: bigint | null; ok:
 
 /** A mutation a session sent, remembered so a re-sent copy is answered without running again. */
 type RememberedMutation = {
-  udfPath: string;
-  args: string;
-  identity: string;
+  /** A digest of the function, arguments and identity it ran with. */
+  request: string;
   result: Promise<MutationResult>;
 };
 
@@ -452,31 +452,26 @@ export class SyncServer {
     // arguments and identity, so no other request is ever answered from it.
     const sessionId = conn.sessionId;
     const session = sessionId === null ? null : this.sessionResults(sessionId);
-    const request: Omit<RememberedMutation, "result"> = {
-      udfPath: canonicalUdfPath(udfPath).path,
-      args: JSON.stringify(convexToJson(args)),
-      identity: identityKey(identity),
-    };
+    const request = createHash("sha256")
+      .update(JSON.stringify([canonicalUdfPath(udfPath).path, convexToJson(args)]))
+      .update(identityKey(identity))
+      .digest("base64");
     const remembered = session?.get(requestId);
     let result: Promise<MutationResult>;
-    if (
-      remembered !== undefined &&
-      remembered.udfPath === request.udfPath &&
-      remembered.args === request.args &&
-      remembered.identity === request.identity
-    ) {
+    if (remembered?.request === request) {
       result = remembered.result;
     } else {
       result = this.executeMutation(requestId, udfPath, args, identity);
       if (session) {
-        const entry = { ...request, result };
+        const entry = { request, result };
         session.delete(requestId);
         session.set(requestId, entry);
         if (session.size > MAX_REMEMBERED_MUTATIONS) session.delete(session.keys().next().value!);
         // Like Convex, only a committed mutation is remembered: a failed one runs again.
-        void result.then((outcome) => {
-          if (!outcome.ok && session.get(requestId) === entry) session.delete(requestId);
-        });
+        const forget = () => {
+          if (session.get(requestId) === entry) session.delete(requestId);
+        };
+        result.then((outcome) => (outcome.ok ? undefined : forget()), forget);
       }
     }
     const { message, ts } = await result;
