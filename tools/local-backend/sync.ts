@@ -44,6 +44,10 @@ type Connection = {
   needsFlush: boolean;
   /** When the pump last ran queries for this connection (round robin between connections). */
   servedAt: number;
+  /** How many of its queries are stale. */
+  staleQueries: number;
+  /** Where the pump stopped going through its queries in its last slice. */
+  scan: Iterator<ConnQuery> | null;
   chain: Promise<void>;
   mutations: Promise<void>;
   /** Mutations received and not yet started. */
@@ -209,6 +213,8 @@ export class SyncServer {
       owedTs: null,
       needsFlush: false,
       servedAt: 0,
+      staleQueries: 0,
+      scan: null,
       chain: Promise.resolve(),
       mutations: Promise.resolve(),
       queuedMutations: 0,
@@ -568,13 +574,15 @@ export class SyncServer {
   ): string {
     // Identities with the same claims share results; a refreshed token with new claims does not.
     const key = JSON.stringify([udfPath, convexToJson(identity), convexToJson(args)]);
-    let sub = this.subscriptions.get(key);
-    if (sub === undefined) {
-      sub = { key, udfPath, args, identity, holders: new Map(), reads: null };
-      this.subscriptions.set(key, sub);
-      this.stale.add(sub);
-    }
+    const existing = this.subscriptions.get(key);
+    const sub = existing ?? { key, udfPath, args, identity, holders: new Map(), reads: null };
     sub.holders.set(conn, (sub.holders.get(conn) ?? 0) + 1);
+    if (existing === undefined) {
+      this.subscriptions.set(key, sub);
+      this.markStale(sub);
+    } else if (this.stale.has(sub)) {
+      conn.staleQueries += 1;
+    }
     return key;
   }
 
@@ -584,10 +592,22 @@ export class SyncServer {
     const count = (sub.holders.get(conn) ?? 0) - 1;
     if (count > 0) sub.holders.set(conn, count);
     else sub.holders.delete(conn);
+    if (this.stale.has(sub)) conn.staleQueries -= 1;
     if (sub.holders.size === 0) {
       this.subscriptions.delete(key);
       this.stale.delete(sub);
     }
+  }
+
+  private markStale(sub: Subscription): void {
+    if (this.stale.has(sub)) return;
+    this.stale.add(sub);
+    for (const [conn, count] of sub.holders) conn.staleQueries += count;
+  }
+
+  private markFresh(sub: Subscription): void {
+    if (!this.stale.delete(sub)) return;
+    for (const [conn, count] of sub.holders) conn.staleQueries -= count;
   }
 
   private schedulePump(): void {
@@ -621,7 +641,7 @@ export class SyncServer {
       if (this.stale.has(sub)) continue;
       const reads = sub.reads;
       if (all || reads === null || changes.some((change) => reads.overlaps(change))) {
-        this.stale.add(sub);
+        this.markStale(sub);
       }
     }
   }
@@ -637,21 +657,14 @@ export class SyncServer {
     for (;;) {
       this.pumpAgain = false;
       this.applyDirty();
-      const waiting = new Set<Connection>();
-      for (const sub of this.stale) for (const conn of sub.holders.keys()) waiting.add(conn);
-      for (const conn of [...this.connections]) {
-        if (!waiting.has(conn) && !conn.needsFlush) continue;
-        // Convex checks the token whenever it is about to update a connection's queries.
-        if (this.expired(conn)) {
-          waiting.delete(conn);
-          this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
-        } else if (!waiting.has(conn)) {
-          this.flush(conn, engine.lastCommitTs);
-        }
-      }
       let next: Connection | undefined;
-      for (const conn of waiting) {
-        if (!conn.closed && (next === undefined || conn.servedAt < next.servedAt)) next = conn;
+      for (const conn of [...this.connections]) {
+        const waiting = conn.staleQueries > 0;
+        if (!waiting && !conn.needsFlush) continue;
+        // Convex checks the token whenever it is about to update a connection's queries.
+        if (this.expired(conn)) this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
+        else if (!waiting) this.flush(conn, engine.lastCommitTs);
+        else if (next === undefined || conn.servedAt < next.servedAt) next = conn;
       }
       if (next === undefined) {
         if (this.pumpAgain) continue;
@@ -659,18 +672,23 @@ export class SyncServer {
       }
       next.servedAt = performance.now();
       const deadline = next.servedAt + SLICE_MS;
-      for (const query of next.queries.values()) {
-        const sub = this.subscriptions.get(query.key);
+      const scan = next.scan ?? next.queries.values();
+      next.scan = null;
+      for (let step = scan.next(); !step.done; step = scan.next()) {
+        const sub = this.subscriptions.get(step.value.key);
         if (sub === undefined || !this.stale.has(sub)) continue;
         await this.runQuery(sub);
-        if (performance.now() >= deadline || this.dirty.length > 0 || next.closed) break;
+        if (performance.now() >= deadline || this.dirty.length > 0 || next.closed) {
+          next.scan = scan;
+          break;
+        }
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   private async runQuery(sub: Subscription): Promise<void> {
-    this.stale.delete(sub);
+    this.markFresh(sub);
     const reads = new ReadSet();
     const outcome = await this.host.engine().call("query", sub.udfPath, sub.args, sub.identity, {
       reads,
