@@ -302,11 +302,11 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
         // What axum's body limit answers through Convex's JSON extractor; the rest of the body is
         // not read.
         res.setHeader("Connection", "close");
+        res.on("finish", () => req.destroy());
         sendJson(res, 400, {
           code: "BadJsonBody",
           message: "Failed to buffer the request body: length limit exceeded",
         });
-        req.destroy();
         return;
       }
       sendJson(res, 400, { code: "BadJsonBody", message: `Invalid JSON body: ${String(error)}` });
@@ -396,9 +396,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       if (method !== "GET" && method !== "HEAD") body = await readBody(req, MAX_SITE_BODY_BYTES);
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;
+      res.on("finish", () => req.destroy());
       res.writeHead(413, { "Content-Type": "text/plain", Connection: "close" });
       res.end("Request body too large");
-      req.destroy();
       return;
     }
     const headers = new Headers();

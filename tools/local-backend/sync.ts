@@ -125,7 +125,11 @@ function parseArgs(message: Record<string, unknown>): Record<string, Value> {
   if (!Array.isArray(args) || args.length !== 1 || !isObject(args[0])) {
     throw new ProtocolError(`${String(message.type)}.args must be an array with one object`);
   }
-  return jsonToConvex(args[0] as JSONValue) as Record<string, Value>;
+  try {
+    return jsonToConvex(args[0] as JSONValue) as Record<string, Value>;
+  } catch (error) {
+    throw new ProtocolError(`${String(message.type)}.args: ${String(error)}`);
+  }
 }
 
 function identityKey(identity: Identity | null): string {
