@@ -2,8 +2,8 @@ import {
   createRemoteJWKSet,
   exportJWK,
   exportPKCS8,
+  compactVerify,
   generateKeyPair,
-  jwtVerify,
   type JWTPayload,
 } from "jose";
 import type { Value } from "convex/values";
@@ -64,88 +64,244 @@ export function identityFromClaims(claims: JWTPayload): Identity {
   return { ...identity, issuer, subject, tokenIdentifier: `${issuer}|${subject}` } as Identity;
 }
 
-/** Thrown for tokens that no provider accepts; becomes the protocol's `AuthError`. */
-export class TokenRejected extends Error {}
+/**
+ * Thrown for tokens Convex would not accept; becomes the protocol's `AuthError` or an HTTP 401.
+ * `code` is Convex's short error code (`InvalidAuthHeader`, `NoAuthProvider`, `Unauthenticated`).
+ */
+export class TokenRejected extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 function trimSlash(url: string): string {
   return url.endsWith("/") ? url.slice(0, -1) : url;
 }
 
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
 /** Verifies user tokens against the providers of `convex/auth.config.ts`, caching their JWKS. */
 export class TokenVerifier {
-  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  /** JWKS per provider, and for OIDC the issuer its discovery document names. */
+  private readonly keySets = new Map<string, { keySet: KeySet; issuer?: string }>();
 
   constructor(private readonly providers: () => AuthProvider[]) {}
 
-  private async keySetFor(provider: AuthProvider): Promise<ReturnType<typeof createRemoteJWKSet>> {
+  private async keySetFor(provider: AuthProvider): Promise<{ keySet: KeySet; issuer?: string }> {
     const cacheKey =
       provider.type === "customJwt" ? `jwks:${provider.jwks}` : `oidc:${provider.domain}`;
     const cached = this.keySets.get(cacheKey);
     if (cached) return cached;
     let jwksUri: string;
+    let issuer: string | undefined;
     if (provider.type === "customJwt") {
       jwksUri = provider.jwks;
     } else {
       const discovery = `${trimSlash(provider.domain)}/.well-known/openid-configuration`;
-      const response = await fetch(discovery);
-      if (!response.ok) {
-        throw new TokenRejected(`Could not fetch ${discovery}: HTTP ${response.status}`);
+      const failed = (detail: string) =>
+        new TokenRejected(
+          "AuthProviderDiscoveryFailed",
+          `Auth provider discovery of ${provider.domain} failed${detail}`,
+        );
+      let config: { jwks_uri?: unknown; issuer?: unknown };
+      try {
+        const response = await fetch(discovery);
+        if (!response.ok) throw failed(`: ${response.status} ${await response.text()}`);
+        config = (await response.json()) as { jwks_uri?: unknown; issuer?: unknown };
+      } catch (error) {
+        throw error instanceof TokenRejected ? error : failed("");
       }
-      const config = (await response.json()) as { jwks_uri?: string };
-      if (typeof config.jwks_uri !== "string") {
-        throw new TokenRejected(`${discovery} has no jwks_uri`);
+      if (typeof config.jwks_uri !== "string" || typeof config.issuer !== "string") {
+        throw failed("");
       }
       jwksUri = config.jwks_uri;
+      issuer = config.issuer;
     }
-    const keySet = createRemoteJWKSet(new URL(jwksUri), { cacheMaxAge: 10 * 60 * 1000 });
-    this.keySets.set(cacheKey, keySet);
-    return keySet;
+    const keys = {
+      keySet: createRemoteJWKSet(new URL(jwksUri), { cacheMaxAge: 10 * 60 * 1000 }),
+      issuer,
+    };
+    this.keySets.set(cacheKey, keys);
+    return keys;
   }
 
-  /** Returns the identity for a valid token, or throws `TokenRejected` saying why not. */
-  async verify(token: string): Promise<{ identity: Identity; expiresAt: number | null }> {
+  /**
+   * Returns the identity for a token Convex would accept, or throws `TokenRejected` with
+   * Convex's code and message (crates/authentication/src/lib.rs `validate_id_token`).
+   */
+  async verify(token: string): Promise<{ identity: Identity; expiresAt: number }> {
     const parts = token.split(".");
-    if (parts.length !== 3 || parts[2] === "") {
-      throw new TokenRejected("Could not parse JWT payload: the token is not a signed JWT");
-    }
-    let unverified: JWTPayload;
-    try {
-      unverified = JSON.parse(
-        Buffer.from(parts[1] ?? "", "base64url").toString("utf8"),
-      ) as JWTPayload;
-    } catch {
-      throw new TokenRejected("Could not parse JWT payload");
-    }
-    const issuer = typeof unverified.iss === "string" ? trimSlash(unverified.iss) : "";
-    const providers = this.providers();
-    const provider = providers.find((p) =>
-      p.type === "customJwt"
-        ? trimSlash(p.issuer) === issuer
-        : trimSlash(p.domain ?? "") === issuer,
-    );
-    if (provider === undefined) {
+    const header = parts.length === 3 ? decodeJson(parts[0]!) : null;
+    const payload = parts.length === 3 ? decodeJson(parts[1]!) : null;
+    if (header === null || payload === null) {
       throw new TokenRejected(
-        `No auth provider found matching the given token (issuer "${unverified.iss}"). Check that your JWT's issuer and audience match one of your configured providers: ${JSON.stringify(providers)}`,
+        "InvalidAuthHeader",
+        "Could not parse JWT payload. Check that the token is a valid JWT format with three base64-encoded parts separated by dots.",
       );
     }
-    try {
-      const keySet = await this.keySetFor(provider);
-      const { payload } = await jwtVerify(token, keySet, {
-        issuer: [issuer, `${issuer}/`],
-        ...(provider.applicationID ? { audience: provider.applicationID } : {}),
-        ...(provider.type === "customJwt" && provider.algorithm
-          ? { algorithms: [provider.algorithm] }
-          : {}),
-      });
-      if (typeof payload.sub !== "string") throw new TokenRejected("Token has no subject");
-      return {
-        identity: identityFromClaims(payload),
-        expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : null,
-      };
-    } catch (error) {
-      if (error instanceof TokenRejected) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new TokenRejected(`Token verification failed: ${message}`);
+    if (typeof payload.iss !== "string") {
+      throw new TokenRejected(
+        "InvalidAuthHeader",
+        "Missing issuer claim ('iss') in JWT payload. The JWT must include an 'iss' claim that matches one of your configured auth providers.",
+      );
+    }
+    const issuer = payload.iss;
+    const audiences =
+      typeof payload.aud === "string"
+        ? [payload.aud]
+        : Array.isArray(payload.aud)
+          ? payload.aud.filter((a): a is string => typeof a === "string")
+          : [];
+    const providers = this.providers();
+    const provider = providers.find((p) => matchesToken(p, audiences, issuer));
+    if (provider === undefined) throw new TokenRejected("NoAuthProvider", noProvider(providers));
+    const { keySet, issuer: discovered } = await this.keySetFor(provider);
+    return provider.type === "customJwt"
+      ? await verifyCustomJwt(token, header, payload, audiences, provider, keySet)
+      : await verifyOidc(token, payload, audiences, keySet, discovered);
+  }
+}
+
+function decodeJson(part: string): Record<string, unknown> | null {
+  try {
+    const value = JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function withProtocol(url: string): string {
+  return url.startsWith("https://") || url.startsWith("http://") ? url : `https://${url}`;
+}
+
+// Convex's `AuthInfo::matches_token`: the issuer (with https:// added if missing) equals the
+// provider's domain or issuer up to a trailing slash, and the audience holds the application id.
+function matchesToken(provider: AuthProvider, audiences: string[], issuer: string): boolean {
+  const applicationID = provider.applicationID;
+  if (applicationID !== undefined && !audiences.includes(applicationID)) return false;
+  const domain = provider.type === "customJwt" ? provider.issuer : provider.domain;
+  return trimSlash(domain ?? "") === trimSlash(withProtocol(issuer));
+}
+
+function noProvider(providers: AuthProvider[]): string {
+  if (providers.length === 0) {
+    return "No auth provider found matching the given token (no providers configured). Check convex/auth.config.ts.";
+  }
+  const configured = providers.map((p) =>
+    p.type === "customJwt"
+      ? `CustomJWT(issuer=${p.issuer}, app_id=${p.applicationID ?? "none"})`
+      : `OIDC(domain=${p.domain}, app_id=${p.applicationID})`,
+  );
+  return `No auth provider found matching the given token. Check that your JWT's issuer and audience match one of your configured providers: [${configured.join(", ")}]`;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+// The signing algorithms Convex's OIDC verifier allows.
+const OIDC_ALGORITHMS = ["RS256", "EdDSA", "Ed25519"];
+
+/**
+ * OIDC providers (openidconnect's `CoreIdTokenVerifier`): `exp`, `iat` and `sub` must be present,
+ * `iss` must be the discovered issuer exactly, `aud` the application id alone, `kid` may be absent
+ * when exactly one key fits, `iat` is not checked, and the token is expired from its `exp` second
+ * on, with no leeway.
+ */
+async function verifyOidc(
+  token: string,
+  payload: Record<string, unknown>,
+  audiences: string[],
+  keySet: KeySet,
+  discoveredIssuer: string | undefined,
+): Promise<{ identity: Identity; expiresAt: number }> {
+  if (
+    typeof payload.exp !== "number" ||
+    typeof payload.iat !== "number" ||
+    typeof payload.sub !== "string"
+  ) {
+    throw new TokenRejected(
+      "InvalidAuthHeader",
+      "Could not parse as OIDC ID token. Token might not be an OIDC-compliant JWT.",
+    );
+  }
+  const unverified = new TokenRejected(
+    "Unauthenticated",
+    "Could not verify OIDC token claim. Check that the token signature is valid and the token hasn't expired.",
+  );
+  if (payload.iss !== discoveredIssuer || audiences.length !== 1) throw unverified;
+  try {
+    await compactVerify(token, keySet, { algorithms: OIDC_ALGORITHMS });
+  } catch {
+    throw unverified;
+  }
+  if (nowSeconds() >= payload.exp) throw unverified;
+  return { identity: identityFromClaims(payload as JWTPayload), expiresAt: payload.exp * 1000 };
+}
+
+// biscuit's temporal leeway as Convex configures it for custom JWTs.
+const CUSTOM_JWT_LEEWAY_S = 5;
+
+function rustDebugList(values: string[]): string {
+  return `[${values.map((v) => JSON.stringify(v)).join(", ")}]`;
+}
+
+/**
+ * Custom JWT providers (biscuit): `kid` is required, `exp`, `nbf` and `iat` are checked with 5 s of
+ * leeway, then `sub` and `exp` must be present.
+ */
+async function verifyCustomJwt(
+  token: string,
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  audiences: string[],
+  provider: Extract<AuthProvider, { type: "customJwt" }>,
+  keySet: KeySet,
+): Promise<{ identity: Identity; expiresAt: number }> {
+  const invalid = (message: string) => new TokenRejected("InvalidAuthHeader", message);
+  if (typeof header.kid !== "string") {
+    throw invalid("Could not decode token. JWT may be missing a 'kid' (key ID) header.");
+  }
+  try {
+    await compactVerify(
+      token,
+      keySet,
+      provider.algorithm ? { algorithms: [provider.algorithm] } : {},
+    );
+  } catch {
+    throw invalid(
+      `Could not decode token. The JWT's 'kid' (key ID) header is '${header.kid}', does this key match any key in the provider's JWKS?`,
+    );
+  }
+  if (provider.applicationID !== undefined) {
+    if (payload.aud === undefined) {
+      throw invalid(
+        "Missing audience claim ('aud') in JWT payload. The JWT must include an 'aud' claim that matches your configured application ID.",
+      );
+    }
+    if (!audiences.includes(provider.applicationID)) {
+      throw invalid(
+        `Invalid audience: ${provider.applicationID} not in ${rustDebugList(audiences)}`,
+      );
     }
   }
+  const now = nowSeconds();
+  const { exp, nbf, iat } = payload;
+  if (typeof exp === "number" && now - exp > CUSTOM_JWT_LEEWAY_S) {
+    throw invalid(`Could not validate token: Token expired ${now - exp} seconds ago`);
+  }
+  for (const notBefore of [nbf, iat]) {
+    if (typeof notBefore === "number" && notBefore - now > CUSTOM_JWT_LEEWAY_S) {
+      throw invalid(`Could not validate token: Token will be valid in ${notBefore - now} seconds`);
+    }
+  }
+  if (typeof payload.sub !== "string") throw invalid("Missing subject");
+  if (typeof exp !== "number") throw invalid("Missing expiry");
+  return { identity: identityFromClaims(payload as JWTPayload), expiresAt: exp * 1000 };
 }

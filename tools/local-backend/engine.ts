@@ -67,6 +67,8 @@ type CallContext = {
   env: Record<string, string>;
   /** For HTTP actions: the real origin replacing convex-test's placeholder in `request.url`. */
   siteOrigin?: string;
+  /** For HTTP actions: why the request's Authorization header gave no identity. */
+  identityError?: string;
   logLines: string[];
   reads?: ReadSet;
   /** A subscribed query's journal: the end cursor its page keeps, and the one it ends at now. */
@@ -1060,20 +1062,26 @@ export class Engine {
     );
   }
 
-  /** Serves a request through the router exported by `convex/http.ts`. */
+  /**
+   * Serves a request through the router exported by `convex/http.ts`. With `identityError` (an
+   * Authorization header Convex could not verify) the action still runs, as on Convex, and only its
+   * own `ctx.auth.getUserIdentity()` throws that message; functions it calls see no identity.
+   */
   async fetch(
     pathWithQuery: string,
     init: RequestInit,
     identity: Identity | null,
+    identityError?: string,
   ): Promise<Response> {
-    const router = this.modules.get("http")?.default as
-      { lookup: (path: string, method: string) => unknown } | undefined;
+    const router = this.modules.get("http")?.default as HttpRouter | undefined;
     if (router === undefined)
       return new Response("No HTTP actions (convex/http.ts)", { status: 404 });
+    hookIdentityErrors(router);
     const accessor = identity ? this.t.withIdentity(identity) : this.t;
     const ctx: CallContext = {
       env: this.options.env,
       siteOrigin: this.options.env.CONVEX_SITE_URL,
+      identityError,
       logLines: [],
       echo: (line) => this.options.log(`http ${pathWithQuery} ${line}`),
     };
@@ -1123,6 +1131,30 @@ function guardSystemTables(jsonArgs: string): void {
 
 /** An action that ran past its time limit (not user code's error: no "Uncaught"). */
 class ActionTimeout extends Error {}
+
+type HttpRouter = { lookup: (path: string, method: string) => unknown[] | null };
+const hookedRouters = new WeakSet<HttpRouter>();
+
+// convex-test hands an HTTP action the accessor's `ctx.auth`; inside a call with an identity
+// error the routed handler gets one whose getUserIdentity() throws it.
+function hookIdentityErrors(router: HttpRouter): void {
+  if (hookedRouters.has(router)) return;
+  hookedRouters.add(router);
+  const lookup = router.lookup.bind(router);
+  router.lookup = (path, method) => {
+    const found = lookup(path, method);
+    const message = callStorage.getStore()?.identityError;
+    if (found === null || message === undefined) return found;
+    const [action, ...rest] = found as [{ _handler?: unknown }, ...unknown[]];
+    const handler = (action._handler ?? action) as (ctx: object, request: Request) => unknown;
+    const failing = (ctx: object, request: Request) =>
+      handler(
+        { ...ctx, auth: { getUserIdentity: () => Promise.reject(new Error(message)) } },
+        request,
+      );
+    return [failing, ...rest];
+  };
+}
 
 function errorStack(error: unknown): string {
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -112,12 +112,24 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function readBody(req: IncomingMessage, limit = 32 * 1024 * 1024): Promise<Buffer> {
+/** The largest WebSocket frame Convex's sync endpoint reads (16 MiB). */
+export const MAX_WS_FRAME_BYTES = 16 << 20;
+
+/** Convex's body limit for the public function API (MAX_BACKEND_PUBLIC_API_REQUEST_SIZE). */
+export const MAX_API_BODY_BYTES = (1 << 24) + 2000;
+
+// Convex sets no limit on HTTP action requests; this backend buffers them, so it keeps one.
+const MAX_SITE_BODY_BYTES = 32 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(req.headers["content-length"] ?? 0) > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new Error("Request body too large");
+    if (size > limit) throw new BodyTooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -268,17 +280,31 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     options.dataDir ? join(resolve(options.dataDir), "crons.json") : null,
   );
 
+  type AuthFailure = { status: number; code: string; message: string };
+  // What Convex makes of an Authorization header (local_backend/src/authentication.rs).
   const identityFrom = async (
     req: IncomingMessage,
-  ): Promise<{ identity: Identity | null } | { error: string }> => {
+  ): Promise<{ identity: Identity | null } | { error: AuthFailure }> => {
     const header = req.headers.authorization;
-    if (!header) return { identity: null };
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match) return { error: "The Authorization header must be `Bearer <token>`" };
+    if (header === undefined) return { identity: null };
+    if (header.length < 7) {
+      const message = "Invalid authentication header";
+      return { error: { status: 400, code: "InvalidHeaderFailure", message } };
+    }
+    const scheme = header.slice(0, 7).toLowerCase();
+    if (scheme === "convex ") {
+      const message = "Admin keys are not supported by the local backend";
+      return { error: { status: 401, code: "Unauthenticated", message } };
+    }
+    if (scheme !== "bearer " || header.length === 7) {
+      return { error: { status: 400, code: "InvalidAdminKey", message: "Invalid admin key" } };
+    }
     try {
-      return { identity: (await verifier.verify(match[1]!)).identity };
+      return { identity: (await verifier.verify(header.slice(7).trim())).identity };
     } catch (error) {
-      return { error: error instanceof TokenRejected ? error.message : String(error) };
+      if (!(error instanceof TokenRejected)) throw error;
+      const status = error.code === "AuthProviderDiscoveryFailed" ? 400 : 401;
+      return { error: { status, code: error.code, message: error.message } };
     }
   };
 
@@ -331,12 +357,25 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     }
     let body: Record<string, unknown>;
     try {
-      const parsed = JSON.parse((await readBody(req)).toString("utf8")) as unknown;
+      const parsed = JSON.parse(
+        (await readBody(req, MAX_API_BODY_BYTES)).toString("utf8"),
+      ) as unknown;
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new Error("the body must be a JSON object");
       }
       body = parsed as Record<string, unknown>;
     } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        // What axum's body limit answers through Convex's JSON extractor; the rest of the body is
+        // not read.
+        res.setHeader("Connection", "close");
+        res.on("finish", () => req.destroy());
+        sendJson(res, 400, {
+          code: "BadJsonBody",
+          message: "Failed to buffer the request body: length limit exceeded",
+        });
+        return;
+      }
       sendJson(res, 400, { code: "BadJsonBody", message: `Invalid JSON body: ${String(error)}` });
       return;
     }
@@ -363,7 +402,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     }
     const auth = await identityFrom(req);
     if ("error" in auth) {
-      sendJson(res, 401, { code: "Unauthenticated", message: auth.error });
+      sendJson(res, auth.error.status, { code: auth.error.code, message: auth.error.message });
       return;
     }
     let args: Record<string, Value>;
@@ -392,7 +431,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     }
   };
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  // tungstenite's default frame limit, which Convex's sync socket keeps (clients send every
+  // message as one frame).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES });
   apiServer.on("upgrade", (req, socket, head) => {
     const pathname = new URL(req.url ?? "/", "http://local").pathname;
     if (!/^\/api\/[^/]+\/sync$/.test(pathname) || engine === null) {
@@ -418,13 +459,20 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
 
   const handleSite = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
+    // Convex runs the action whatever the Authorization header holds (it may be the app's own);
+    // only the action's ctx.auth.getUserIdentity() fails when Convex could not verify it.
     const auth = await identityFrom(req);
-    if ("error" in auth) {
-      sendJson(res, 401, { code: "Unauthenticated", message: auth.error });
+    const method = req.method ?? "GET";
+    let body: Buffer | undefined;
+    try {
+      if (method !== "GET" && method !== "HEAD") body = await readBody(req, MAX_SITE_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      res.on("finish", () => req.destroy());
+      res.writeHead(413, { "Content-Type": "text/plain", Connection: "close" });
+      res.end("Request body too large");
       return;
     }
-    const method = req.method ?? "GET";
-    const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req);
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined) continue;
@@ -433,7 +481,8 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     const response = await getEngine().fetch(
       req.url ?? "/",
       { method, headers, body: body && body.length > 0 ? new Uint8Array(body) : undefined },
-      auth.identity,
+      "identity" in auth ? auth.identity : null,
+      "error" in auth ? auth.error.message : undefined,
     );
     const outHeaders: Record<string, string[]> = {};
     response.headers.forEach((value, name) => {

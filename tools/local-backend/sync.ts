@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { WebSocket } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { CallOutcome, Engine, Identity } from "./engine";
@@ -21,11 +22,11 @@ type Subscription = {
   identity: Identity | null;
   /** The query journal the next run starts from (a paginated query's page end). */
   journal: string | null;
-  refs: number;
+  /** The connections holding this query, with how many of their query ids do. */
+  holders: Map<Connection, number>;
   /** Serialized outcome the clients compare against; undefined until first computed. */
   result?: { modification: Record<string, JSONValue>; fingerprint: string };
   reads: ReadSet | null;
-  stale: boolean;
 };
 
 type ConnQuery = { key: string; sentFingerprint?: string };
@@ -41,13 +42,31 @@ type Connection = {
   removed: Set<number>;
   /** A Transition must reach this ts after a mutation response (or any transition if 0n). */
   owedTs: bigint | null;
+  /** Something may have to be sent: a version moved, a result changed, a Transition is owed. */
+  needsFlush: boolean;
+  /** When the pump last ran queries for this connection (round robin between connections). */
+  servedAt: number;
+  /** How many of its queries are stale. */
+  staleQueries: number;
+  /** Where the pump stopped going through its queries in its last slice. */
+  scan: Iterator<ConnQuery> | null;
   chain: Promise<void>;
   mutations: Promise<void>;
+  /** Mutations received and not yet started. */
+  queuedMutations: number;
+  inflightActions: number;
   closed: boolean;
   sessionId: string | null;
 };
 
-type MutationResult = { message: Record<string, unknown>; ts: bigint | null };
+type MutationResult = { message: Record<string, unknown>; ts: bigint | null; ok: boolean };
+
+/** A mutation a session sent, remembered so a re-sent copy is answered without running again. */
+type RememberedMutation = {
+  /** A digest of the function, arguments and identity it ran with. */
+  request: string;
+  result: Promise<MutationResult>;
+};
 
 /** What the sync server needs from the backend around it. */
 export type SyncHost = {
@@ -57,12 +76,31 @@ export type SyncHost = {
   pingIntervalMs?: number;
 };
 
-const MAX_ROUNDS = 4;
 const MAX_REMEMBERED_MUTATIONS = 1000;
 const MAX_REMEMBERED_SESSIONS = 1000;
 const PING_INTERVAL_MS = 15_000;
+/** How long the pump runs one connection's queries before it serves the others and the sockets. */
+const SLICE_MS = 2;
+
+// Convex's per-socket limits (crates/sync/src/worker.rs, OPERATION_QUEUE_BUFFER_SIZE).
+/** Mutations a socket may have waiting to run. */
+export const MAX_QUEUED_MUTATIONS = 1000;
+/** Actions a socket may have running (Convex checks `len <= 1000` before adding one). */
+export const MAX_INFLIGHT_ACTIONS = 1001;
+/** What the sync worker answers at an expired user token (crates/sync/src/state.rs). */
+export const TOKEN_EXPIRED_MESSAGE = "Convex token identity expired";
 
 class ProtocolError extends Error {}
+
+/** A per-socket limit: Convex closes the socket with code 1013 and the short code as reason. */
+class RateLimited extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -89,7 +127,15 @@ function parseArgs(message: Record<string, unknown>): Record<string, Value> {
   if (!Array.isArray(args) || args.length !== 1 || !isObject(args[0])) {
     throw new ProtocolError(`${String(message.type)}.args must be an array with one object`);
   }
-  return jsonToConvex(args[0] as JSONValue) as Record<string, Value>;
+  try {
+    return jsonToConvex(args[0] as JSONValue) as Record<string, Value>;
+  } catch (error) {
+    throw new ProtocolError(`${String(message.type)}.args: ${String(error)}`);
+  }
+}
+
+function identityKey(identity: Identity | null): string {
+  return JSON.stringify(convexToJson(identity));
 }
 
 function outcomeModification(queryId: number, outcome: CallOutcome): Record<string, JSONValue> {
@@ -130,7 +176,9 @@ function subscriptionKey(
 export class SyncServer {
   private readonly connections = new Set<Connection>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly mutationResults = new Map<string, Map<number, Promise<MutationResult>>>();
+  /** Subscriptions whose result is missing or may have changed. */
+  private readonly stale = new Set<Subscription>();
+  private readonly mutationResults = new Map<string, Map<number, RememberedMutation>>();
   private dirty: Change[] = [];
   private allDirty = false;
   private pumping = false;
@@ -164,6 +212,11 @@ export class SyncServer {
 
   /** Takes over a freshly upgraded WebSocket. */
   accept(ws: WebSocket): void {
+    // ws answers a frame over its maxPayload with close code 1009; Convex's socket fails such a
+    // frame as an internal error: close code 1011, reason "InternalServerError".
+    const close = ws.close.bind(ws);
+    ws.close = ((code?: number, reason?: string | Buffer) =>
+      code === 1009 ? close(1011, "InternalServerError") : close(code, reason)) as typeof ws.close;
     const conn: Connection = {
       ws,
       sent: { querySet: 0, identity: 0, ts: 0n },
@@ -174,8 +227,14 @@ export class SyncServer {
       queries: new Map(),
       removed: new Set(),
       owedTs: null,
+      needsFlush: false,
+      servedAt: 0,
+      staleQueries: 0,
+      scan: null,
       chain: Promise.resolve(),
       mutations: Promise.resolve(),
+      queuedMutations: 0,
+      inflightActions: 0,
       closed: false,
       sessionId: null,
     };
@@ -184,23 +243,16 @@ export class SyncServer {
       if (conn.closed) return;
       let message: unknown;
       try {
-        if (isBinary) throw new ProtocolError("binary frames are not part of the protocol");
+        if (isBinary) throw new Error("binary frames are not part of the protocol");
         message = JSON.parse(data.toString());
       } catch (error) {
-        this.fatal(conn, error instanceof Error ? error.message : String(error));
+        const reason = error instanceof Error ? error.message : String(error);
+        this.fatal(conn, `Received Invalid JSON on websocket: ${reason}`);
         return;
       }
       conn.chain = conn.chain
         .then(() => this.handle(conn, message))
-        .catch((error: unknown) => {
-          if (error instanceof ProtocolError) this.fatal(conn, error.message);
-          else {
-            this.host.log(
-              `sync: internal error: ${error instanceof Error ? error.stack : String(error)}`,
-            );
-            this.fatal(conn, "Internal server error");
-          }
-        });
+        .catch((error: unknown) => this.fail(conn, error));
     });
     ws.on("close", () => this.drop(conn));
     ws.on("error", () => this.drop(conn));
@@ -210,25 +262,61 @@ export class SyncServer {
     if (conn.closed) return;
     conn.closed = true;
     this.connections.delete(conn);
-    for (const query of conn.queries.values()) this.release(query.key);
+    for (const query of conn.queries.values()) this.release(query.key, conn);
     conn.queries.clear();
+  }
+
+  /** Ends a connection the way Convex's socket ends for this kind of error. */
+  private fail(conn: Connection, error: unknown): void {
+    if (error instanceof ProtocolError) this.fatal(conn, error.message);
+    else if (error instanceof RateLimited) {
+      this.host.log(`sync: closing a socket over a limit: ${error.message}`);
+      conn.ws.close(1013, error.code);
+      this.drop(conn);
+    } else this.internalError(conn, error);
   }
 
   private internalError(conn: Connection, error: unknown): void {
     this.host.log(`sync: internal error: ${error instanceof Error ? error.stack : String(error)}`);
-    this.fatal(conn, "Internal server error");
+    conn.ws.close(1011, "InternalServerError");
+    this.drop(conn);
   }
 
+  /** A client error: a FatalError message, then a close frame without a status code. */
   private fatal(conn: Connection, error: string): void {
     this.host.log(`sync: FatalError to client: ${error}`);
     this.send(conn, { type: "FatalError", error });
-    conn.ws.close(1011, "FatalError");
+    conn.ws.close();
+    this.drop(conn);
+  }
+
+  /**
+   * An AuthError ends the socket too; its baseVersion is the identity version of the last
+   * Transition, which the client compares with its own to decide whether to re-authenticate.
+   */
+  private authError(conn: Connection, error: string, authUpdateAttempted: boolean): void {
+    this.host.log(`sync: AuthError to client: ${error}`);
+    this.send(conn, {
+      type: "AuthError",
+      error,
+      baseVersion: conn.sent.identity,
+      authUpdateAttempted,
+    });
+    conn.ws.close();
     this.drop(conn);
   }
 
   private send(conn: Connection, message: Record<string, unknown>): void {
     if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) return;
     conn.ws.send(JSON.stringify(message));
+  }
+
+  private expired(conn: Connection): boolean {
+    return (
+      conn.identity !== null &&
+      conn.identityExpiresAt !== null &&
+      Date.now() >= conn.identityExpiresAt
+    );
   }
 
   private async handle(conn: Connection, raw: unknown): Promise<void> {
@@ -248,9 +336,27 @@ export class SyncServer {
         const requestId = requireNumber(raw, "requestId");
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
+        // Convex checks the token as it takes the mutation in, not when it runs.
+        if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
+        if (conn.queuedMutations >= MAX_QUEUED_MUTATIONS) {
+          throw new RateLimited(
+            "TooManyConcurrentMutations",
+            `Too many concurrent mutations. Only up to ${MAX_QUEUED_MUTATIONS} pending mutations allowed on a single websocket.`,
+          );
+        }
         const identity = conn.identity;
+        conn.queuedMutations += 1;
+        // Convex's sync worker takes in every message that arrived before it runs the next
+        // mutation (its select is biased to the socket): so does this, by waiting for the I/O turn.
         conn.mutations = conn.mutations
-          .then(() => this.runMutation(conn, requestId, udfPath, args, identity))
+          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+          .then(() => {
+            conn.queuedMutations -= 1;
+            // A closed socket's queue is dropped, as Convex drops its sync worker's; the client
+            // sends the mutations again after reconnecting.
+            if (conn.closed) return;
+            return this.runMutation(conn, requestId, udfPath, args, identity);
+          })
           .catch((error: unknown) => this.internalError(conn, error));
         return;
       }
@@ -258,9 +364,17 @@ export class SyncServer {
         const requestId = requireNumber(raw, "requestId");
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
-        this.runAction(conn, requestId, udfPath, args, conn.identity).catch((error: unknown) =>
-          this.internalError(conn, error),
-        );
+        if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
+        if (conn.inflightActions >= MAX_INFLIGHT_ACTIONS) {
+          throw new RateLimited(
+            "TooManyInflightActionsForSingleClient",
+            `Inflight actions overloaded for a single client, max concurrency: ${MAX_INFLIGHT_ACTIONS - 1}`,
+          );
+        }
+        conn.inflightActions += 1;
+        this.runAction(conn, requestId, udfPath, args, conn.identity)
+          .catch((error: unknown) => this.internalError(conn, error))
+          .finally(() => (conn.inflightActions -= 1));
         return;
       }
       case "Event":
@@ -275,7 +389,7 @@ export class SyncServer {
     const newVersion = requireNumber(message, "newVersion");
     if (baseVersion !== conn.querySet) {
       throw new ProtocolError(
-        `ModifyQuerySet baseVersion ${baseVersion} does not match the server's ${conn.querySet}`,
+        `Base version ${baseVersion} passed up doesn't match the current version ${conn.querySet}`,
       );
     }
     if (newVersion <= baseVersion) throw new ProtocolError("ModifyQuerySet newVersion must grow");
@@ -291,21 +405,22 @@ export class SyncServer {
         if (journal !== null && typeof journal !== "string") {
           throw new ProtocolError("Add.journal must be a string or null");
         }
-        if (conn.queries.has(queryId)) throw new ProtocolError(`query ${queryId} added twice`);
-        const key = this.retain(udfPath, args, conn.identity, journal);
+        if (conn.queries.has(queryId)) throw new ProtocolError(`Duplicate query ID: ${queryId}`);
+        const key = this.retain(udfPath, args, conn.identity, journal, conn);
         conn.queries.set(queryId, { key });
         conn.removed.delete(queryId);
       } else if (modification.type === "Remove") {
         const query = conn.queries.get(queryId);
-        if (query === undefined) throw new ProtocolError(`query ${queryId} is not subscribed`);
+        if (query === undefined) throw new ProtocolError(`Nonexistent query id: ${queryId}`);
         conn.queries.delete(queryId);
-        this.release(query.key);
+        this.release(query.key, conn);
         conn.removed.add(queryId);
       } else {
         throw new ProtocolError(`unknown query set modification ${String(modification.type)}`);
       }
     }
     conn.querySet = newVersion;
+    conn.needsFlush = true;
     this.schedulePump();
   }
 
@@ -323,27 +438,18 @@ export class SyncServer {
       try {
         ({ identity, expiresAt } = await this.host.verifier.verify(token));
       } catch (error) {
-        const reason = error instanceof TokenRejected ? error.message : String(error);
-        this.host.log(`sync: rejected a user token: ${reason}`);
-        this.send(conn, {
-          type: "AuthError",
-          error: reason,
-          baseVersion,
-          authUpdateAttempted: true,
-        });
+        if (!(error instanceof TokenRejected)) throw error;
+        this.host.log(`sync: rejected a user token: ${error.code}: ${error.message}`);
+        this.authError(conn, error.message, true);
         return;
       }
     } else if (message.tokenType === "Admin") {
-      this.send(conn, {
-        type: "AuthError",
-        error: "Admin keys are not supported by the local backend",
-        baseVersion,
-        authUpdateAttempted: true,
-      });
+      this.authError(conn, "Admin keys are not supported by the local backend", true);
       return;
     } else if (message.tokenType !== "None") {
       throw new ProtocolError(`unknown tokenType ${String(message.tokenType)}`);
     }
+    if (conn.closed) return;
     conn.identity = identity;
     conn.identityExpiresAt = expiresAt;
     conn.identityVersion = baseVersion + 1;
@@ -351,20 +457,12 @@ export class SyncServer {
     for (const query of conn.queries.values()) {
       const sub = this.subscriptions.get(query.key);
       if (sub === undefined) continue;
-      const key = this.retain(sub.udfPath, sub.args, identity, sub.journal);
-      this.release(query.key);
+      const key = this.retain(sub.udfPath, sub.args, identity, sub.journal, conn);
+      this.release(query.key, conn);
       query.key = key;
     }
+    conn.needsFlush = true;
     this.schedulePump();
-  }
-
-  private expired(conn: Connection, identity: Identity | null): boolean {
-    return (
-      identity !== null &&
-      conn.identity === identity &&
-      conn.identityExpiresAt !== null &&
-      conn.identityExpiresAt <= Date.now()
-    );
   }
 
   private async runMutation(
@@ -374,35 +472,44 @@ export class SyncServer {
     args: Record<string, Value>,
     identity: Identity | null,
   ): Promise<void> {
-    if (this.expired(conn, identity)) {
-      this.send(conn, {
-        type: "AuthError",
-        error: "Token expired",
-        baseVersion: conn.identityVersion - 1,
-        authUpdateAttempted: false,
-      });
-      return;
-    }
-    // A client re-sends the mutations it got no response for after reconnecting; within a
-    // session each request id runs once and a retry gets the first answer.
-    const session = conn.sessionId === null ? null : this.sessionResults(conn.sessionId);
-    let result = session?.get(requestId);
-    if (result === undefined) {
+    // A client re-sends the mutations it got no response for after reconnecting: within a
+    // session a request id that succeeded runs once and a copy gets the first answer. Convex
+    // keys its record by (session, request id) alone; this also requires the same function,
+    // arguments and identity, so no other request is ever answered from it.
+    const sessionId = conn.sessionId;
+    const session = sessionId === null ? null : this.sessionResults(sessionId);
+    const request = createHash("sha256")
+      .update(JSON.stringify([canonicalUdfPath(udfPath).path, convexToJson(args)]))
+      .update(identityKey(identity))
+      .digest("base64");
+    const remembered = session?.get(requestId);
+    let result: Promise<MutationResult>;
+    if (remembered?.request === request) {
+      result = remembered.result;
+    } else {
       result = this.executeMutation(requestId, udfPath, args, identity);
-      session?.set(requestId, result);
-      if (session && session.size > MAX_REMEMBERED_MUTATIONS) {
-        session.delete(session.keys().next().value!);
+      if (session) {
+        const entry = { request, result };
+        session.delete(requestId);
+        session.set(requestId, entry);
+        if (session.size > MAX_REMEMBERED_MUTATIONS) session.delete(session.keys().next().value!);
+        // Like Convex, only a committed mutation is remembered: a failed one runs again.
+        const forget = () => {
+          if (session.get(requestId) === entry) session.delete(requestId);
+        };
+        result.then((outcome) => (outcome.ok ? undefined : forget()), forget);
       }
     }
     const { message, ts } = await result;
     this.send(conn, message);
     if (ts !== null) {
       conn.owedTs = conn.owedTs === null || ts > conn.owedTs ? ts : conn.owedTs;
+      conn.needsFlush = true;
       this.schedulePump();
     }
   }
 
-  private sessionResults(sessionId: string): Map<number, Promise<MutationResult>> {
+  private sessionResults(sessionId: string): Map<number, RememberedMutation> {
     let results = this.mutationResults.get(sessionId);
     if (results === undefined) {
       results = new Map();
@@ -424,6 +531,7 @@ export class SyncServer {
     if (outcome.ok) {
       const ts = outcome.commitTs ?? this.host.engine().lastCommitTs;
       return {
+        ok: true,
         ts,
         message: {
           type: "MutationResponse",
@@ -436,6 +544,7 @@ export class SyncServer {
       };
     }
     return {
+      ok: false,
       ts: null,
       message: {
         type: "MutationResponse",
@@ -482,23 +591,27 @@ export class SyncServer {
     args: Record<string, Value>,
     identity: Identity | null,
     journal: string | null,
+    conn: Connection,
   ): string {
+    // Identities with the same claims share results; a refreshed token with new claims does not.
     const key = subscriptionKey(udfPath, args, identity, journal);
     const existing = this.subscriptions.get(key);
-    if (existing) {
-      existing.refs += 1;
-      return key;
-    }
-    this.subscriptions.set(key, {
+    const sub = existing ?? {
       key,
       udfPath,
       args,
       identity,
       journal,
-      refs: 1,
+      holders: new Map<Connection, number>(),
       reads: null,
-      stale: true,
-    });
+    };
+    sub.holders.set(conn, (sub.holders.get(conn) ?? 0) + 1);
+    if (existing === undefined) {
+      this.subscriptions.set(key, sub);
+      this.markStale(sub);
+    } else if (this.stale.has(sub)) {
+      conn.staleQueries += 1;
+    }
     return key;
   }
 
@@ -510,10 +623,19 @@ export class SyncServer {
     if (this.subscriptions.get(sub.key) !== sub) return;
     const oldKey = sub.key;
     const newKey = subscriptionKey(sub.udfPath, sub.args, sub.identity, journal);
+    if (newKey === oldKey) return;
     this.subscriptions.delete(oldKey);
     const existing = this.subscriptions.get(newKey);
-    if (existing) existing.refs += sub.refs;
-    else {
+    if (existing) {
+      const wasStale = this.stale.delete(sub);
+      const joinsStale = this.stale.has(existing);
+      for (const [conn, count] of sub.holders) {
+        existing.holders.set(conn, (existing.holders.get(conn) ?? 0) + count);
+        conn.staleQueries += (joinsStale ? count : 0) - (wasStale ? count : 0);
+        // They have not been sent this subscription's result yet.
+        conn.needsFlush = true;
+      }
+    } else {
       sub.key = newKey;
       this.subscriptions.set(newKey, sub);
     }
@@ -522,18 +644,33 @@ export class SyncServer {
     }
   }
 
-  private release(key: string): void {
+  private release(key: string, conn: Connection): void {
     const sub = this.subscriptions.get(key);
     if (sub === undefined) return;
-    sub.refs -= 1;
-    if (sub.refs <= 0) this.subscriptions.delete(key);
+    const count = (sub.holders.get(conn) ?? 0) - 1;
+    if (count > 0) sub.holders.set(conn, count);
+    else sub.holders.delete(conn);
+    if (this.stale.has(sub)) conn.staleQueries -= 1;
+    if (sub.holders.size === 0) {
+      this.subscriptions.delete(key);
+      this.stale.delete(sub);
+    }
+  }
+
+  private markStale(sub: Subscription): void {
+    if (this.stale.has(sub)) return;
+    this.stale.add(sub);
+    for (const [conn, count] of sub.holders) conn.staleQueries += count;
+  }
+
+  private markFresh(sub: Subscription): void {
+    if (!this.stale.delete(sub)) return;
+    for (const [conn, count] of sub.holders) conn.staleQueries -= count;
   }
 
   private schedulePump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
+    this.pumpAgain = true;
+    if (this.pumping) return;
     this.pumping = true;
     detached(() =>
       setImmediate(() => {
@@ -545,51 +682,71 @@ export class SyncServer {
           })
           .finally(() => {
             this.pumping = false;
-            if (this.pumpAgain) {
-              this.pumpAgain = false;
-              this.schedulePump();
-            }
+            if (this.pumpAgain) this.schedulePump();
           });
       }),
     );
   }
 
-  private needsRun(sub: Subscription, changes: Change[], all: boolean): boolean {
-    if (sub.stale || sub.result === undefined || all || sub.reads === null) return true;
-    const reads = sub.reads;
-    return changes.some((change) => reads.overlaps(change));
+  /** Marks the subscriptions whose reads the commits since the last call touched. */
+  private applyDirty(): void {
+    const changes = this.dirty;
+    const all = this.allDirty;
+    this.dirty = [];
+    this.allDirty = false;
+    if (changes.length === 0 && !all) return;
+    for (const sub of this.subscriptions.values()) {
+      if (this.stale.has(sub)) continue;
+      const reads = sub.reads;
+      if (all || reads === null || changes.some((change) => reads.overlaps(change))) {
+        this.markStale(sub);
+      }
+    }
   }
 
+  /**
+   * Brings every connection up to date. A connection none of whose queries is stale is consistent
+   * at the latest commit and gets its Transition at once; the others take turns running their
+   * stale queries for a few milliseconds at a time, with the event loop served in between, so a
+   * connection with thousands of queries delays the others by about one slice.
+   */
   private async pump(): Promise<void> {
     const engine = this.host.engine();
-    let validTs = engine.lastCommitTs;
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const startTs = engine.lastCommitTs;
-      const changes = this.dirty;
-      const all = this.allDirty;
-      this.dirty = [];
-      this.allDirty = false;
-      const toRun = [...this.subscriptions.values()].filter((sub) =>
-        this.needsRun(sub, changes, all),
-      );
-      await Promise.all(toRun.map((sub) => this.runQuery(sub)));
-      validTs = startTs;
-      const pendingSubs = [...this.subscriptions.values()].some((sub) =>
-        this.needsRun(sub, this.dirty, this.allDirty),
-      );
-      if (!pendingSubs) {
-        // Commits since the round began touched nothing the subscriptions read.
-        validTs = engine.lastCommitTs;
-        this.dirty = [];
-        break;
+    for (;;) {
+      this.pumpAgain = false;
+      this.applyDirty();
+      let next: Connection | undefined;
+      for (const conn of [...this.connections]) {
+        const waiting = conn.staleQueries > 0;
+        if (!waiting && !conn.needsFlush) continue;
+        // Convex checks the token whenever it is about to update a connection's queries.
+        if (this.expired(conn)) this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
+        else if (!waiting) this.flush(conn, engine.lastCommitTs);
+        else if (next === undefined || conn.servedAt < next.servedAt) next = conn;
       }
-      if (round === MAX_ROUNDS - 1) this.pumpAgain = true;
+      if (next === undefined) {
+        if (this.pumpAgain) continue;
+        return;
+      }
+      next.servedAt = performance.now();
+      const deadline = next.servedAt + SLICE_MS;
+      const scan = next.scan ?? next.queries.values();
+      next.scan = null;
+      for (let step = scan.next(); !step.done; step = scan.next()) {
+        const sub = this.subscriptions.get(step.value.key);
+        if (sub === undefined || !this.stale.has(sub)) continue;
+        await this.runQuery(sub);
+        if (performance.now() >= deadline || this.dirty.length > 0 || next.closed) {
+          next.scan = scan;
+          break;
+        }
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    for (const conn of this.connections) this.flush(conn, validTs);
   }
 
   private async runQuery(sub: Subscription): Promise<void> {
-    sub.stale = false;
+    this.markFresh(sub);
     const reads = new ReadSet();
     const outcome = await this.host.engine().call("query", sub.udfPath, sub.args, sub.identity, {
       reads,
@@ -600,24 +757,22 @@ export class SyncServer {
     const { queryId: _queryId, logLines: _logLines, ...compared } = modification;
     // Request IDs differ on every run; an unchanged error is not an update.
     const fingerprint = JSON.stringify(compared).replace(/\[Request ID: [0-9a-f]+\] /g, "");
+    const changed = sub.result?.fingerprint !== fingerprint;
     sub.result = { modification, fingerprint };
+    if (changed) for (const conn of sub.holders.keys()) conn.needsFlush = true;
     const journal = outcome.journal ?? null;
     if (journal !== sub.journal) this.rejournal(sub, journal);
   }
 
   private flush(conn: Connection, validTs: bigint): void {
+    conn.needsFlush = false;
     if (conn.closed) return;
     const modifications: Array<Record<string, JSONValue>> = [];
     for (const [queryId, query] of conn.queries) {
       const sub = this.subscriptions.get(query.key);
-      if (sub === undefined) {
-        this.host.log(`sync: query ${queryId} lost its subscription; dropping the connection`);
-        this.fatal(conn, "Internal server error: lost subscription");
-        return;
-      }
-      // A query added after this round started: wait for the next round before moving versions.
-      if (sub.result === undefined) {
-        this.pumpAgain = true;
+      if (sub?.result === undefined) {
+        this.host.log(`sync: query ${queryId} has no result to send; dropping the connection`);
+        this.internalError(conn, new Error("lost subscription"));
         return;
       }
       if (query.sentFingerprint !== sub.result.fingerprint) {
@@ -627,12 +782,11 @@ export class SyncServer {
     const pendingQueries = modifications.map((m) => m.queryId);
     for (const queryId of conn.removed) modifications.push({ type: "QueryRemoved", queryId });
     const ts = validTs > conn.sent.ts ? validTs : conn.sent.ts;
-    const owed = conn.owedTs !== null;
     if (
       modifications.length === 0 &&
       conn.querySet === conn.sent.querySet &&
       conn.identityVersion === conn.sent.identity &&
-      !owed
+      conn.owedTs === null
     ) {
       return;
     }
@@ -650,7 +804,7 @@ export class SyncServer {
       const sub = query && this.subscriptions.get(query.key);
       if (query && sub?.result) query.sentFingerprint = sub.result.fingerprint;
     }
-    if (conn.owedTs !== null && ts >= conn.owedTs) conn.owedTs = null;
-    else if (conn.owedTs !== null) this.pumpAgain = true;
+    // Every commit so far is covered, the mutation's included.
+    conn.owedTs = null;
   }
 }

@@ -39,6 +39,13 @@ export type TestIssuer = {
   ) => Promise<string>;
   /** A token with the right issuer and audience but signed by a key the issuer never published. */
   forge: (claims: JWTPayload) => Promise<string>;
+  /**
+   * Signs exactly `payload` (no issuer, audience or times added) with the published key; the
+   * header has the key's `kid` unless `kid` is null.
+   */
+  signRaw: (payload: JWTPayload, options?: { kid?: string | null }) => Promise<string>;
+  /** Where the issuer publishes its keys. */
+  jwksUrl: string;
   close: () => Promise<void>;
 };
 
@@ -78,8 +85,15 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   };
   return {
     issuer,
+    jwksUrl: `${issuer}/jwks.json`,
     sign: (claims, options) => signWith(privateKey, claims, options),
     forge: (claims) => signWith(foreign.privateKey, claims),
+    signRaw: async (payload, options = {}) => {
+      const kid = options.kid === undefined ? "test-key" : options.kid;
+      return await new SignJWT(payload)
+        .setProtectedHeader(kid === null ? { alg: "RS256" } : { alg: "RS256", kid })
+        .sign(privateKey);
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -87,13 +101,19 @@ export async function startTestIssuer(): Promise<TestIssuer> {
 /** A bare sync-protocol client: sends raw frames and records what the server answers. */
 export class RawSyncClient {
   readonly messages: Array<Record<string, unknown>> = [];
+  /** When each of `messages` arrived (performance.now()). */
+  readonly arrivedAt: number[] = [];
   closed = false;
+  /** The close frame's code and reason once the socket closed (1005: a frame with no status). */
+  closeFrame: { code: number; reason: string } | null = null;
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
       this.messages.push(JSON.parse(data.toString()) as Record<string, unknown>);
+      this.arrivedAt.push(performance.now());
     });
-    ws.on("close", () => {
+    ws.on("close", (code, reason) => {
       this.closed = true;
+      this.closeFrame = { code, reason: reason.toString() };
     });
   }
 
@@ -131,5 +151,10 @@ export class RawSyncClient {
 
   close(): void {
     this.ws.close();
+  }
+
+  /** Waits until the server closed the socket and returns its close code and reason. */
+  async closedWith(): Promise<{ code: number; reason: string }> {
+    return await waitFor(() => this.closeFrame ?? undefined, "the socket to close");
   }
 }

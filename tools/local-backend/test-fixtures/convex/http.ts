@@ -38,4 +38,20 @@ http.route({
   }),
 });
 
+http.route({
+  path: "/auth-check",
+  method: "GET",
+  handler: httpAction(async (ctx) => {
+    let identity: string | null = null;
+    let error: string | null = null;
+    try {
+      identity = (await ctx.auth.getUserIdentity())?.subject ?? null;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    const nested: unknown = await ctx.runQuery(api.notes.whoami, {});
+    return Response.json({ identity, error, nested });
+  }),
+});
+
 export default http;

@@ -254,3 +254,12 @@ export const timed = query({
     return typeof (console as unknown as Record<string, unknown>).table;
   },
 });
+
+export const whoamiWithCount = query({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    const count = (await ctx.db.query("notes").take(10_000)).length;
+    return { name: identity?.name ?? null, count };
+  },
+});
