@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { Engine, canonicalUdfPath, describeError } from "./engine";
-import { FIXTURE_FUNCTIONS_DIR } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, loadFixtureEngine } from "./test-helpers";
 import { ConvexError } from "convex/values";
 
 const require = createRequire(import.meta.url);
@@ -31,28 +31,13 @@ describe("the convex-test engine", { timeout: 30_000 }, () => {
 
   it("finds the internals it relies on, and restores and snapshots state through them", async () => {
     const commits: bigint[] = [];
-    const engine = await Engine.load({
-      functionsDir: FIXTURE_FUNCTIONS_DIR,
-      env: {},
-      log: () => {},
-      onCommit: (commit) => commits.push(commit.ts),
-      onSchedule: () => {},
-    });
+    const engine = await loadFixtureEngine({ onCommit: (commit) => commits.push(commit.ts) });
     const added = await engine.call("mutation", "notes:add", { text: "x" }, null);
     expect(added.ok).toBe(true);
     expect(commits).toHaveLength(1);
     const state = engine.snapshot();
     expect(state.ts).toBe(commits[0]);
-    const restored = await Engine.load(
-      {
-        functionsDir: FIXTURE_FUNCTIONS_DIR,
-        env: {},
-        log: () => {},
-        onCommit: () => {},
-        onSchedule: () => {},
-      },
-      state,
-    );
+    const restored = await loadFixtureEngine({}, state);
     expect(restored.lastCommitTs).toBe(state.ts);
     const listed = await restored.call("query", "notes:list", {}, null);
     expect(listed.ok && listed.value).toEqual([expect.objectContaining({ text: "x" })]);
@@ -107,13 +92,7 @@ describe("the convex-test engine", { timeout: 30_000 }, () => {
   });
 
   it("keeps Requests created outside HTTP actions working with instanceof", async () => {
-    const engine = await Engine.load({
-      functionsDir: FIXTURE_FUNCTIONS_DIR,
-      env: {},
-      log: () => {},
-      onCommit: () => {},
-      onSchedule: () => {},
-    });
+    const engine = await loadFixtureEngine();
     engine.close();
     const Base = Object.getPrototypeOf(globalThis.Request) as typeof Request;
     expect(new Base("http://127.0.0.1/") instanceof Request).toBe(true);

@@ -14,6 +14,7 @@ import { ACTION_TIMEOUT_MS, argsTooLarge, checkUserDocument, resultTooLarge } fr
 import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
 import {
   decodeJournal,
+  fieldValue,
   encodeJournal,
   readPage,
   type PageRequest,
@@ -222,15 +223,6 @@ function bucketKey(value: unknown): string | null {
   }
 }
 
-function fieldOf(doc: Record<string, Value> | undefined, fieldPath: string): unknown {
-  let value: unknown = doc;
-  for (const part of fieldPath.split(".")) {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
 /** Committed ids of one table grouped by the primitive value of one field. */
 type FieldBuckets = { buckets: Map<string, Set<string>>; keyOf: Map<string, string> };
 
@@ -281,7 +273,7 @@ class TableIndex {
     }
     const doc = this.db._documents[id];
     if (doc === undefined) return;
-    const key = bucketKey(fieldOf(doc, fieldPath)) ?? "";
+    const key = bucketKey(fieldValue(doc, fieldPath)) ?? "";
     let bucket = field.buckets.get(key);
     if (bucket === undefined) field.buckets.set(key, (bucket = new Set()));
     bucket.add(id);

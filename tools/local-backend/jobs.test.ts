@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend } from "./index";
-import { Engine, type ScheduleRequest } from "./engine";
-import { FIXTURE_FUNCTIONS_DIR, waitFor } from "./test-helpers";
+import type { ScheduleRequest } from "./engine";
+import { FIXTURE_FUNCTIONS_DIR, waitFor, loadFixtureEngine } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
@@ -76,10 +76,7 @@ describe("scheduled functions as Convex runs them", { timeout: 20_000 }, () => {
   it("arms a job only once the transaction that scheduled it has committed", async () => {
     const scheduled: ScheduleRequest[] = [];
     const order: string[] = [];
-    const engine = await Engine.load({
-      functionsDir: FIXTURE_FUNCTIONS_DIR,
-      env: {},
-      log: () => {},
+    const engine = await loadFixtureEngine({
       onCommit: () => order.push("commit"),
       onSchedule: (request) => {
         order.push("schedule");

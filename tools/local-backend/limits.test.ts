@@ -6,9 +6,8 @@ import WebSocket from "ws";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend } from "./index";
-import { Engine } from "./engine";
 import { formatBinarySize } from "./limits";
-import { FIXTURE_FUNCTIONS_DIR } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, loadFixtureEngine } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
@@ -83,13 +82,7 @@ describe("Convex's transaction and value limits", { timeout: 60_000 }, () => {
   });
 
   it("refuses arguments over 16 MiB", async () => {
-    const engine = await Engine.load({
-      functionsDir: FIXTURE_FUNCTIONS_DIR,
-      env: {},
-      log: () => {},
-      onCommit: () => {},
-      onSchedule: () => {},
-    });
+    const engine = await loadFixtureEngine();
     const outcome = await engine.call(
       "mutation",
       "notes:add",

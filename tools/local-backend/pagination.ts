@@ -76,7 +76,8 @@ export function decodeCursor(cursor: string): CursorPosition {
   }
 }
 
-function fieldValue(doc: Doc, fieldPath: string): Value | undefined {
+/** The value at a dotted field path of a document; undefined when a step is missing. */
+export function fieldValue(doc: Doc, fieldPath: string): Value | undefined {
   let value: unknown = doc;
   for (const part of fieldPath.split(".")) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;

@@ -1,5 +1,5 @@
 import { compareValues, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { compareKeys, sortKeys } from "./pagination";
+import { compareKeys, fieldValue, sortKeys } from "./pagination";
 
 type Doc = Record<string, Value>;
 
@@ -21,15 +21,6 @@ export function tableFromId(id: string): string | null {
   const match = /^[0-9]+/.exec(id);
   if (!match || match[0].length === id.length) return null;
   return id.slice(match[0].length);
-}
-
-function fieldValue(doc: Doc, fieldPath: string): Value | undefined {
-  let value: unknown = doc;
-  for (const part of fieldPath.split(".")) {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value as Value | undefined;
 }
 
 function filterValue(value: JSONValue): Value | undefined {

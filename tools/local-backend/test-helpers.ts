@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
 import WebSocket from "ws";
+import { Engine, type EngineOptions, type EngineState } from "./engine";
 
 /** The small Convex app the conformance suite runs on. */
 export const FIXTURE_FUNCTIONS_DIR = join(
@@ -14,6 +15,24 @@ export const FIXTURE_FUNCTIONS_DIR = join(
 
 /** The audience the fixture's auth.config.ts expects. */
 export const FIXTURE_APPLICATION_ID = "local-backend-test";
+
+/** An engine on the fixture functions with no-op callbacks; `options` replaces any of them. */
+export async function loadFixtureEngine(
+  options: Partial<EngineOptions> = {},
+  state?: EngineState,
+): Promise<Engine> {
+  return await Engine.load(
+    {
+      functionsDir: FIXTURE_FUNCTIONS_DIR,
+      env: {},
+      log: () => {},
+      onCommit: () => {},
+      onSchedule: () => {},
+      ...options,
+    },
+    state,
+  );
+}
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(
