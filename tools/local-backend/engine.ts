@@ -11,6 +11,7 @@ import { makeFunctionReference, type UserIdentity } from "convex/server";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { ReadSet, tableFromId, type QuerySource } from "./read-set";
 import { ACTION_TIMEOUT_MS, argsTooLarge, checkUserDocument, resultTooLarge } from "./limits";
+import { argumentValidationError } from "./validation";
 import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
 import {
   decodeJournal,
@@ -893,6 +894,13 @@ export class Engine {
     return { kind, visibility: fn.isPublic ? "public" : "internal" };
   }
 
+  /** A function's argument validator as its registration serializes it; null when unknown. */
+  private exportedArgs(udfPath: string): string | null {
+    const { module, name } = canonicalUdfPath(udfPath);
+    const fn = this.modules.get(module)?.[name] as { exportArgs?: () => string } | undefined;
+    return typeof fn?.exportArgs === "function" ? fn.exportArgs() : null;
+  }
+
   /** The default export of a module, e.g. `crons`, `http` or `auth.config`. */
   moduleDefault(module: string): unknown {
     return this.modules.get(module)?.default;
@@ -968,6 +976,9 @@ export class Engine {
       });
     const tooLarge = argsTooLarge(path, args);
     if (tooLarge !== null) return failure(tooLarge);
+    const exportedArgs = this.exportedArgs(path);
+    const invalid = exportedArgs === null ? null : argumentValidationError(exportedArgs, args);
+    if (invalid !== null) return failure(invalid);
     const accessor = identity ? this.t.withIdentity(identity) : this.t;
     const ref = makeFunctionReference<typeof kind>(path);
     let timer: NodeJS.Timeout | undefined;

@@ -68,6 +68,28 @@ describe("errors as a Convex dev deployment sends them", { timeout: 20_000 }, ()
     expect((thrown as Error).message).toContain("Uncaught Error: the query failed on purpose");
   });
 
+  it("refuses bad arguments with Convex's ArgumentValidationError texts", async () => {
+    const http = new ConvexHttpClient(backends.dev.url, { logger: false });
+    const message = async (path: string, args: Record<string, unknown>) =>
+      ((await http.mutation(path as never, args as never).catch((e: unknown) => e)) as Error)
+        .message;
+    expect(await message("notes:add", { text: 123 })).toContain(
+      "ArgumentValidationError: Value does not match validator.\nPath: .text\nValue: 123.0\nValidator: v.string()",
+    );
+    expect(await message("notes:add", { text: "a", extra: [1, "x", null] })).toContain(
+      'ArgumentValidationError: Object contains extra field `extra` that is not in the validator.\n\nObject: {extra: [1.0, "x", null], text: "a"}\nValidator: v.object({text: v.string()})',
+    );
+    expect(await message("notes:add", {})).toContain(
+      "ArgumentValidationError: Object is missing the required field `text`. Consider wrapping the field validator in `v.optional(...)` if this is expected.\n\nObject: {}\nValidator: v.object({text: v.string()})",
+    );
+    const action = (await http
+      .action("notes:throwLater" as never, { how: "never" } as never)
+      .catch((e: unknown) => e)) as Error;
+    expect(action.message).toContain(
+      'Path: .how\nValue: "never"\nValidator: v.union(v.literal("timer"), v.literal("rejection"))',
+    );
+  });
+
   it("sends log lines and ConvexError data", async () => {
     const logged = await rawQuery("dev", "notes:chatty");
     expect(logged.logLines).toEqual(["[LOG] 'hello from a query' 42"]);
