@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { Engine, canonicalUdfPath, describeError } from "./engine";
+import { Engine } from "./engine";
+import { describeError } from "./errors";
+import { canonicalUdfPath } from "./udf-path";
 import { FIXTURE_FUNCTIONS_DIR, loadFixtureEngine } from "./test-helpers";
 import { ConvexError } from "convex/values";
 

@@ -1,26 +1,35 @@
-import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { readdirSync, statSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import { inspect } from "node:util";
 import { register as registerHooks } from "node:module";
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 import { convexTest } from "convex-test";
 import { makeFunctionReference, type UserIdentity } from "convex/server";
-import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { ReadSet, tableFromId, type QuerySource } from "./read-set";
-import { ACTION_TIMEOUT_MS, argsTooLarge, checkUserDocument, resultTooLarge } from "./limits";
-import { argumentValidationError } from "./validation";
+import type { JSONValue, Value } from "convex/values";
 import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
+import { callStorage, detached, type CallContext } from "./call-context";
 import {
-  decodeJournal,
-  fieldValue,
-  encodeJournal,
-  readPage,
-  type PageRequest,
-  type SortedSource,
-} from "./pagination";
+  captureConvexGlobal,
+  documentsOfTable,
+  hookIdentityErrors,
+  hookSyscalls,
+  instrumentDatabase,
+  patchDocumentAsSystem,
+  restoreState,
+  snapshotState,
+  stopTimedOutActions,
+  type ConvexGlobal,
+  type FakeDb,
+  type HttpRouter,
+  type TestAccessor,
+} from "./convex-test-bridge";
+import { describeError, errorStack, newRequestId } from "./errors";
+import { ACTION_TIMEOUT_MS, argsTooLarge, resultTooLarge } from "./limits";
+import { decodeJournal, encodeJournal } from "./pagination";
+import type { ReadSet } from "./read-set";
+import { canonicalUdfPath } from "./udf-path";
+import { argumentValidationError } from "./validation";
 
 /** The kinds of Convex functions a client can call. */
 export type FunctionKind = "query" | "mutation" | "action";
@@ -65,72 +74,6 @@ export type EngineState = {
   ts: bigint;
 };
 
-type CallContext = {
-  env: Record<string, string>;
-  /** For HTTP actions: the real origin replacing convex-test's placeholder in `request.url`. */
-  siteOrigin?: string;
-  /** For HTTP actions: why the request's Authorization header gave no identity. */
-  identityError?: string;
-  logLines: string[];
-  reads?: ReadSet;
-  /** A subscribed query's journal: the end cursor its page keeps, and the one it ends at now. */
-  journal?: { endCursor: string | null; next: string | null };
-  commitTs?: bigint;
-  echo: (line: string) => void;
-  /** Set when an action passed its time limit: whatever it still tries to run fails. */
-  timedOut?: string;
-  /** Fails the running call with an uncaught exception or unhandled rejection of its code. */
-  onUncaught?: (error: unknown) => void;
-  /** A scheduled mutation's job: marked "success" in the mutation's own commit. */
-  jobId?: string;
-  /** The backend's own writes (job states), which may touch system tables. */
-  system?: boolean;
-  /** `console.time` labels of this execution. */
-  consoleTimers?: Map<string, number>;
-};
-
-// The parts of convex-test's in-memory database and transaction manager this backend reaches into.
-// They are not public API: `engine.test.ts` fails loudly when a convex-test upgrade changes them.
-type FakeDb = {
-  _documents: Record<string, Record<string, Value>>;
-  /** Committed ids by table, kept by convex-test's own commit. */
-  _tableIds: Map<string, Set<string>>;
-  _nextDocId: number;
-  _lastCreationTime: number;
-  _writes: Array<Record<string, Record<string, Value> | null>>;
-  _schema: unknown;
-  commit(commitTs?: bigint | null): void;
-  _addWrite(id: string, value: Record<string, Value> | null): void;
-  get(tableName: string | undefined, id: string): unknown;
-  startQuery(query: { source: QuerySource }): number;
-  paginate(args: PaginateArgs): unknown;
-  _iterateDocs(tableName: string, callback: (doc: Record<string, Value>) => void): void;
-  _resolveQuerySource(query: { source: QuerySource }): ResolvedSource;
-};
-type PaginateArgs = Omit<PageRequest, "endCursor"> & {
-  query: { source: QuerySource };
-  endCursor?: string | null;
-};
-type ResolvedSource = Omit<SortedSource, "fields"> & { fieldPathsToSortBy: string[] };
-type TransactionManager = {
-  _lastCommitTs: bigint;
-  begin(isNested: boolean, transactionLimits?: unknown): Promise<void>;
-};
-type ConvexGlobal = {
-  components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
-  transactionManager: TransactionManager;
-  asyncSyscall: (op: string, args: string) => Promise<string>;
-};
-
-// convex-test's accessor, typed loosely: functions are addressed by udf path at runtime.
-type TestAccessor = {
-  query(ref: unknown, args: unknown): Promise<unknown>;
-  mutation(ref: unknown, args: unknown): Promise<unknown>;
-  action(ref: unknown, args: unknown): Promise<unknown>;
-  run(handler: (ctx: unknown) => Promise<unknown>): Promise<unknown>;
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-  withIdentity(identity: Identity): TestAccessor;
-};
 type Module = Record<string, unknown>;
 type RegisteredFunction = {
   isQuery?: boolean;
@@ -139,29 +82,6 @@ type RegisteredFunction = {
   isPublic?: boolean;
   isInternal?: boolean;
 };
-
-const callStorage = new AsyncLocalStorage<CallContext>();
-
-// The async context of the module's load: no function call, no convex-test transaction. Work
-// triggered from inside a call (commit notifications, scheduled jobs) starts from here, or it
-// would inherit the caller's transaction state (a timer firing inside a committed mutation).
-const rootScope = new AsyncResource("local-backend");
-
-/**
- * Fails the function call whose code threw `error` outside its own promise chain (a timer callback,
- * a floating promise); false when no call is running in that context (the caller logs it instead).
- */
-export function failCallWithUncaught(error: unknown): boolean {
-  const onUncaught = callStorage.getStore()?.onUncaught;
-  if (onUncaught === undefined) return false;
-  onUncaught(error);
-  return true;
-}
-
-/** Runs `fn` outside every function call and transaction context. */
-export function detached<T>(fn: () => T): T {
-  return rootScope.runInAsyncScope(fn);
-}
 
 /** The identity of a verified user token as `ctx.auth.getUserIdentity()` returns it. */
 export type Identity = UserIdentity & Record<string, Value>;
@@ -199,116 +119,6 @@ function listModuleFiles(root: string, dir = root): string[] {
 function moduleName(functionsDir: string, file: string): string {
   return relative(functionsDir, file).split(sep).join("/").replace(SOURCE_EXTENSIONS, "");
 }
-
-/** Splits "dir/file:name" (or "dir/file.js:name", or "file" for the default export) into parts. */
-export function canonicalUdfPath(udfPath: string): { module: string; name: string; path: string } {
-  const colon = udfPath.lastIndexOf(":");
-  let module = colon === -1 ? udfPath : udfPath.slice(0, colon);
-  const name = colon === -1 ? "default" : udfPath.slice(colon + 1);
-  if (module.endsWith(".js")) module = module.slice(0, -3);
-  return { module, name, path: `${module}:${name}` };
-}
-
-/** A bucket key for a primitive field value; null for values that stay out of the buckets. */
-function bucketKey(value: unknown): string | null {
-  if (value === null) return "null";
-  switch (typeof value) {
-    case "string":
-      return `s${value}`;
-    case "number":
-      return `n${value}`;
-    case "boolean":
-      return `b${value}`;
-    default:
-      return null;
-  }
-}
-
-/** Committed ids of one table grouped by the primitive value of one field. */
-type FieldBuckets = { buckets: Map<string, Set<string>>; keyOf: Map<string, string> };
-
-/**
- * The ids of the committed documents of each table, in the database's insertion order, and on
- * demand grouped by one field's value (the first field of an index queried with `eq`).
- */
-class TableIndex {
-  private byTable = new Map<string, Set<string>>();
-  private byField = new Map<string, Map<string, FieldBuckets>>();
-  private indexed: FakeDb["_documents"] | null = null;
-
-  constructor(private readonly db: FakeDb) {}
-
-  idsOf(table: string): ReadonlySet<string> {
-    // The engine swaps in a whole document map on restore: index it afresh.
-    if (this.indexed !== this.db._documents) this.rebuild();
-    return this.byTable.get(table) ?? EMPTY_IDS;
-  }
-
-  /**
-   * A superset of the committed ids of `table` whose `fieldPath` equals `value` (documents whose
-   * field is not a primitive are always included); null when `value` is not a primitive.
-   */
-  idsWhere(table: string, fieldPath: string, value: unknown): Iterable<string> | null {
-    const key = bucketKey(value);
-    if (key === null) return null;
-    const all = this.idsOf(table);
-    let fields = this.byField.get(table);
-    if (fields === undefined) this.byField.set(table, (fields = new Map()));
-    let field = fields.get(fieldPath);
-    if (field === undefined) {
-      field = { buckets: new Map(), keyOf: new Map() };
-      fields.set(fieldPath, field);
-      for (const id of all) this.place(field, fieldPath, id);
-    }
-    const matching = field.buckets.get(key);
-    const others = field.buckets.get("");
-    if (others === undefined) return matching ?? EMPTY_IDS;
-    return [...(matching ?? []), ...others];
-  }
-
-  private place(field: FieldBuckets, fieldPath: string, id: string): void {
-    const old = field.keyOf.get(id);
-    if (old !== undefined) {
-      field.buckets.get(old)?.delete(id);
-      field.keyOf.delete(id);
-    }
-    const doc = this.db._documents[id];
-    if (doc === undefined) return;
-    const key = bucketKey(fieldValue(doc, fieldPath)) ?? "";
-    let bucket = field.buckets.get(key);
-    if (bucket === undefined) field.buckets.set(key, (bucket = new Set()));
-    bucket.add(id);
-    field.keyOf.set(id, key);
-  }
-
-  /** Records a top-level commit of these ids (already applied to the documents). */
-  applied(ids: string[]): void {
-    if (this.indexed !== this.db._documents) return;
-    for (const id of ids) {
-      const table = tableFromId(id);
-      if (table === null) continue;
-      if (id in this.db._documents) {
-        let set = this.byTable.get(table);
-        if (set === undefined) this.byTable.set(table, (set = new Set()));
-        set.add(id);
-      } else {
-        this.byTable.get(table)?.delete(id);
-      }
-      for (const [fieldPath, field] of this.byField.get(table) ?? []) {
-        this.place(field, fieldPath, id);
-      }
-    }
-  }
-
-  private rebuild(): void {
-    this.byTable.clear();
-    this.byField.clear();
-    this.indexed = this.db._documents;
-    this.applied(Object.keys(this.db._documents));
-  }
-}
-
-const EMPTY_IDS: ReadonlySet<string> = new Set();
 
 let reloadCounter = 0;
 
@@ -457,74 +267,6 @@ function installRequestOrigin(): void {
   globalThis.Request = SiteRequest;
 }
 
-/** Captures convex-test's per-instance global (db, transaction manager, syscalls). */
-async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal> {
-  const originalRun = AsyncLocalStorage.prototype.run;
-  let captured: ConvexGlobal | undefined;
-  AsyncLocalStorage.prototype.run = function patchedRun(
-    this: AsyncLocalStorage<unknown>,
-    store: unknown,
-    callback: (...args: unknown[]) => unknown,
-    ...args: unknown[]
-  ) {
-    if (
-      captured === undefined &&
-      typeof store === "object" &&
-      store !== null &&
-      "components" in store &&
-      "transactionManager" in store
-    ) {
-      captured = store as ConvexGlobal;
-    }
-    return originalRun.call(this, store, callback, ...args);
-  } as typeof originalRun;
-  try {
-    await t.run(async () => null);
-  } finally {
-    AsyncLocalStorage.prototype.run = originalRun;
-  }
-  if (captured === undefined) throw new Error("convex-test internals changed: no convex global");
-  assertInternals(captured);
-  return captured;
-}
-
-/** Throws when convex-test's internals this backend relies on are not what it expects. */
-export function assertInternals(g: ConvexGlobal): void {
-  const root = g.components[""];
-  const problems: string[] = [];
-  if (root === undefined) problems.push("no root component");
-  else {
-    const db = root.db as unknown as Record<string, unknown>;
-    for (const field of ["_documents", "_writes"]) {
-      if (typeof db[field] !== "object") problems.push(`db.${field}`);
-    }
-    if (!(db._tableIds instanceof Map)) problems.push("db._tableIds");
-    for (const field of ["_nextDocId", "_lastCreationTime"]) {
-      if (typeof db[field] !== "number") problems.push(`db.${field}`);
-    }
-    for (const method of [
-      "commit",
-      "_addWrite",
-      "get",
-      "startQuery",
-      "paginate",
-      "_iterateDocs",
-      "_resolveQuerySource",
-    ]) {
-      if (typeof db[method] !== "function") problems.push(`db.${method}()`);
-    }
-  }
-  if (typeof g.transactionManager?._lastCommitTs !== "bigint") {
-    problems.push("transactionManager._lastCommitTs");
-  }
-  if (typeof g.transactionManager?.begin !== "function")
-    problems.push("transactionManager.begin()");
-  if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
-  if (problems.length > 0) {
-    throw new Error(`convex-test internals changed (pin 0.0.70): ${problems.join(", ")}`);
-  }
-}
-
 /** Options for loading an engine. */
 export type EngineOptions = {
   functionsDir: string;
@@ -624,258 +366,36 @@ export class Engine {
       g.components[""]!.db = db;
       g.transactionManager = previous.transactionManager;
     } else {
-      this.instrument(fresh);
-      this.stopTimedOutActions(g.transactionManager);
+      instrumentDatabase(fresh, {
+        lastCommitTs: () => this.g.transactionManager._lastCommitTs,
+        onCommit: (commit) => {
+          if (!this.closed) this.options.onCommit(commit);
+        },
+        onSchedule: (request) => {
+          if (!this.closed) this.options.onSchedule(request);
+        },
+      });
+      stopTimedOutActions(g.transactionManager);
     }
-    this.hookScheduler(g);
+    hookSyscalls(g);
     this.modules = modules;
     this.t = t;
     this.g = g;
     this.db = g.components[""]!.db;
   }
 
-  // An action past its time limit cannot be stopped in this process as Convex stops it; instead its
-  // later queries, mutations and scheduling fail, so it changes nothing more.
-  private stopTimedOutActions(manager: TransactionManager): void {
-    const begin = manager.begin.bind(manager);
-    manager.begin = async (isNested, transactionLimits) => {
-      const timedOut = callStorage.getStore()?.timedOut;
-      if (timedOut !== undefined) throw new Error(timedOut);
-      await begin(isNested, transactionLimits);
-    };
-  }
-
-  private instrument(db: FakeDb): void {
-    const tables = new TableIndex(db);
-    const addWrite = db._addWrite.bind(db);
-    db._addWrite = (id, value) => {
-      if (value !== null && !tableFromId(id)?.startsWith("_")) checkUserDocument(value);
-      addWrite(id, value);
-    };
-    const commit = db.commit.bind(db);
-    db.commit = (commitTs?: bigint | null) => {
-      const topLevel = commitTs !== null && commitTs !== undefined && db._writes.length === 1;
-      const ctx = callStorage.getStore();
-      if (topLevel && ctx?.jobId !== undefined) {
-        // A scheduled mutation and its job's new state commit together, so it runs exactly once.
-        const job = db.get(undefined, ctx.jobId) as Record<string, Value> | null;
-        if (job !== null && (job.state as { kind?: string }).kind === "pending") {
-          db._addWrite(ctx.jobId, {
-            ...job,
-            state: { kind: "success" },
-            completedTime: Date.now(),
-          });
-        }
-      }
-      const writes = db._writes[db._writes.length - 1] ?? {};
-      const ids = Object.keys(writes);
-      const previous = topLevel ? ids.map((id) => db._documents[id] ?? null) : [];
-      commit(commitTs);
-      if (db._writes.length === 0) tables.applied(ids);
-      if (!topLevel) return;
-      if (ctx) ctx.commitTs = commitTs;
-      if (this.closed) return;
-      const committed = ids.map((id): [string, Record<string, Value> | null] => [
-        id,
-        db._documents[id] ?? null,
-      ]);
-      this.options.onCommit({
-        ts: commitTs,
-        writes: committed,
-        previous,
-        nextDocId: db._nextDocId,
-        lastCreationTime: db._lastCreationTime,
-      });
-      // Jobs are armed once the transaction that scheduled them has committed.
-      committed.forEach(([id, job], i) => {
-        if (job === null || previous[i] !== null || tableFromId(id) !== "_scheduled_functions") {
-          return;
-        }
-        this.options.onSchedule({
-          jobId: id,
-          udfPath: job.name as string,
-          args: (job.args as Value[])[0] ?? {},
-          runAtMs: job.scheduledTime as number,
-        });
-      });
-    };
-    // Query scans call get() once per document: while a scan runs its source covers them, and
-    // outside queries nothing is tracked, so this stays cheap.
-    let scanning = false;
-    const reads = () => (scanning ? undefined : callStorage.getStore()?.reads);
-    const noteSnapshot = (set: ReadSet) => {
-      set.snapshotTs ??= this.g.transactionManager._lastCommitTs;
-    };
-    const get = db.get.bind(db);
-    db.get = (tableName, id) => {
-      const set = reads();
-      if (set && typeof id === "string") {
-        set.noteId(id);
-        noteSnapshot(set);
-      }
-      return get(tableName, id);
-    };
-    const scan = <T>(source: QuerySource, run: () => T): T => {
-      const set = reads();
-      if (set) {
-        set.noteSource(source);
-        noteSnapshot(set);
-      }
-      const outer = scanning;
-      scanning = true;
-      try {
-        return run();
-      } finally {
-        scanning = outer;
-      }
-    };
-    const startQuery = db.startQuery.bind(db);
-    db.startQuery = (query) => scan(query.source, () => startQuery(query));
-    // Pages are read as Convex reads them (see pagination.ts); a subscribed query's journal
-    // supplies the end cursor its page had on the first run, as Convex's sync worker does.
-    const paginate = db.paginate.bind(db);
-    db.paginate = (args) => {
-      const journal = callStorage.getStore()?.journal;
-      const request = { ...args, endCursor: args.endCursor ?? journal?.endCursor ?? null };
-      const source = args.query.source;
-      let result: { continueCursor: string };
-      if (source.type !== "FullTableScan" && source.type !== "IndexRange") {
-        result = scan(source, () => paginate(request)) as { continueCursor: string };
-      } else {
-        const set = reads();
-        const outer = scanning;
-        scanning = true;
-        let page: ReturnType<typeof readPage>;
-        try {
-          const { fieldPathsToSortBy, ...resolved } = db._resolveQuerySource(args.query);
-          const fields = fieldPathsToSortBy.includes("_id")
-            ? fieldPathsToSortBy
-            : [...fieldPathsToSortBy, "_id"];
-          page = readPage({ ...resolved, fields }, request);
-          if (set) {
-            if (page.read !== null)
-              set.noteSource(source, { fields, order: resolved.order, ...page.read });
-            noteSnapshot(set);
-          }
-        } finally {
-          scanning = outer;
-        }
-        const { read: _read, ...rest } = page;
-        result = rest;
-      }
-      if (journal) journal.next = result.continueCursor;
-      return result;
-    };
-    // convex-test finds a table's documents by testing every id in the database; this visits the
-    // same ids from a per-table list (committed ones in insertion order, then pending writes), so a
-    // query's cost no longer grows with the other tables. An index range starting with `eq` on a
-    // primitive visits only the documents with that value (plus every pending write of the
-    // table): convex-test still applies the whole range and sorts by the index, so the result is
-    // the same.
-    let resolving: QuerySource | null = null;
-    const resolveQuerySource = db._resolveQuerySource.bind(db);
-    db._resolveQuerySource = (query) => {
-      const outer = resolving;
-      resolving = query.source;
-      try {
-        return resolveQuerySource(query);
-      } finally {
-        resolving = outer;
-      }
-    };
-    const candidates = (tableName: string): Iterable<string> => {
-      const source = resolving;
-      const first = source?.type === "IndexRange" ? source.range?.[0] : undefined;
-      if (
-        first?.type === "Eq" &&
-        source?.indexName?.split(".")[0] === tableName &&
-        !first.fieldPath.startsWith("_")
-      ) {
-        const ids = tables.idsWhere(tableName, first.fieldPath, first.value);
-        if (ids !== null) return ids;
-      }
-      return tables.idsOf(tableName);
-    };
-    db._iterateDocs = (tableName, callback) => {
-      const base = candidates(tableName);
-      const baseSet = base instanceof Set ? (base as ReadonlySet<string>) : new Set(base);
-      let ids: ReadonlySet<string> = baseSet;
-      for (const level of db._writes) {
-        for (const id of Object.keys(level)) {
-          if (ids.has(id) || tableFromId(id) !== tableName) continue;
-          if (ids === baseSet) ids = new Set(baseSet);
-          (ids as Set<string>).add(id);
-        }
-      }
-      for (const id of ids) {
-        const doc = db.get(tableName, id) as Record<string, Value> | null;
-        if (doc !== null) callback(doc);
-      }
-    };
-  }
-
-  // `ctx.scheduler` goes through the "1.0/schedule" syscall: record the job in
-  // `_scheduled_functions` as convex-test does, but let the backend own the timer, so jobs survive
-  // restarts and reloads and stop with the server.
-  private hookScheduler(g: ConvexGlobal): void {
-    const original = g.asyncSyscall;
-    g.asyncSyscall = async (op, jsonArgs) => {
-      const store = callStorage.getStore();
-      if (store?.timedOut !== undefined) throw new Error(store.timedOut);
-      if (DOCUMENT_BY_ID_OPS.has(op) && !store?.system) guardSystemTables(jsonArgs);
-      if (op !== "1.0/schedule") return await original(op, jsonArgs);
-      const args = JSON.parse(jsonArgs) as { name?: string; args: JSONValue; ts: number };
-      if (args.name === undefined) return await original(op, jsonArgs);
-      const udfPath = canonicalUdfPath(args.name).path;
-      const fnArgs = jsonToConvex(args.args);
-      const runAtMs = args.ts * 1000;
-      const inserted = await original(
-        "1.0/insert",
-        JSON.stringify({
-          table: "_scheduled_functions",
-          value: convexToJson({
-            args: [fnArgs],
-            name: udfPath,
-            scheduledTime: runAtMs,
-            state: { kind: "pending" },
-          }),
-        }),
-      );
-      const { _id } = JSON.parse(inserted) as { _id: string };
-      return JSON.stringify(_id);
-    };
-  }
-
   private restore(state: EngineState): void {
-    this.db._documents = state.documents;
-    this.db._tableIds.clear();
-    for (const id of Object.keys(state.documents)) {
-      const table = tableFromId(id);
-      if (table === null) continue;
-      let ids = this.db._tableIds.get(table);
-      if (ids === undefined) this.db._tableIds.set(table, (ids = new Set()));
-      ids.add(id);
-    }
-    this.db._nextDocId = Math.max(this.db._nextDocId, state.nextDocId);
-    this.db._lastCreationTime = state.lastCreationTime;
-    this.g.transactionManager._lastCommitTs = state.ts;
+    restoreState(this.g, state);
   }
 
   /** Every document, for snapshots. */
   snapshot(): EngineState {
-    return {
-      documents: { ...this.db._documents },
-      nextDocId: this.db._nextDocId,
-      lastCreationTime: this.db._lastCreationTime,
-      ts: this.g.transactionManager._lastCommitTs,
-    };
+    return snapshotState(this.g);
   }
 
   /** The documents of one table (system tables included). */
   documentsOf(table: string): Array<Record<string, Value>> {
-    return Object.entries(this.db._documents)
-      .filter(([id]) => tableFromId(id) === table)
-      .map(([, doc]) => doc);
+    return documentsOfTable(this.g, table);
   }
 
   /** Looks up an exported function; null when it does not exist. */
@@ -1054,14 +574,9 @@ export class Engine {
 
   /** Applies a system write (scheduled-job state) inside a transaction. */
   async systemPatch(id: string, value: Record<string, Value>): Promise<void> {
-    const syscall = this.g.asyncSyscall;
     await callStorage.run(
       { env: this.options.env, logLines: [], echo: () => {}, system: true },
-      () =>
-        this.t.run(async () => {
-          if (this.db.get(undefined, id) === null) return;
-          await syscall("1.0/shallowMerge", JSON.stringify({ id, value: convexToJson(value) }));
-        }),
+      () => patchDocumentAsSystem(this.g, this.t, id, value),
     );
   }
 
@@ -1118,107 +633,5 @@ export class Engine {
   }
 }
 
-const DOCUMENT_BY_ID_OPS = new Set(["1.0/get", "1.0/shallowMerge", "1.0/replace", "1.0/remove"]);
-
-/** Convex's guard: `ctx.db` reaches user tables only and `ctx.db.system` system tables only. */
-function guardSystemTables(jsonArgs: string): void {
-  const { id, isSystem } = JSON.parse(jsonArgs) as { id?: unknown; isSystem?: boolean };
-  const table = typeof id === "string" ? tableFromId(id) : null;
-  if (table === null) return;
-  const systemTable = table.startsWith("_");
-  if (systemTable && !isSystem) {
-    throw new Error("System tables can only be accessed with db.system.");
-  }
-  if (!systemTable && isSystem) throw new Error("User tables cannot be accessed with db.system.");
-}
-
 /** An action that ran past its time limit (not user code's error: no "Uncaught"). */
 class ActionTimeout extends Error {}
-
-type HttpRouter = { lookup: (path: string, method: string) => unknown[] | null };
-const hookedRouters = new WeakSet<HttpRouter>();
-
-// convex-test hands an HTTP action the accessor's `ctx.auth`; inside a call with an identity
-// error the routed handler gets one whose getUserIdentity() throws it.
-function hookIdentityErrors(router: HttpRouter): void {
-  if (hookedRouters.has(router)) return;
-  hookedRouters.add(router);
-  const lookup = router.lookup.bind(router);
-  router.lookup = (path, method) => {
-    const found = lookup(path, method);
-    const message = callStorage.getStore()?.identityError;
-    if (found === null || message === undefined) return found;
-    const [action, ...rest] = found as [{ _handler?: unknown }, ...unknown[]];
-    const handler = (action._handler ?? action) as (ctx: object, request: Request) => unknown;
-    const failing = (ctx: object, request: Request) =>
-      handler(
-        { ...ctx, auth: { getUserIdentity: () => Promise.reject(new Error(message)) } },
-        request,
-      );
-    return [failing, ...rest];
-  };
-}
-
-function errorStack(error: unknown): string {
-  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return stack.replace(/\?tsx-namespace=[^:)]+/g, "");
-}
-
-/** A request id as Convex formats it: 16 lowercase hex digits. */
-export function newRequestId(): string {
-  return randomBytes(8).toString("hex");
-}
-
-/**
- * The stack frames of `error` inside the functions folder, as a Convex dev deployment prints
- * them: `    at handler (../convex/messages.ts:12:9)`.
- */
-function userFrames(error: unknown, functionsDir: string | undefined): string {
-  if (!(error instanceof Error) || error.stack === undefined || functionsDir === undefined)
-    return "";
-  const dir = resolve(functionsDir);
-  const folder = basename(dir);
-  const frames: string[] = [];
-  for (const line of error.stack.split("\n").slice(1)) {
-    const match = /^\s+at (?:(.+?) \()?(?:file:\/\/)?([^()]+?)(?:\?[^:()]*)?:(\d+):(\d+)\)?$/.exec(
-      line,
-    );
-    if (!match) continue;
-    const file = decodeURIComponent(match[2]!);
-    if (!file.startsWith(`${dir}/`)) continue;
-    const where = `../${folder}/${file.slice(dir.length + 1)}:${match[3]}:${match[4]}`;
-    frames.push(match[1] ? `    at ${match[1]} (${where})` : `    at ${where}`);
-  }
-  return frames.map((frame) => `${frame}\n`).join("");
-}
-
-/**
- * The error message and ConvexError data a Convex dev deployment sends for a thrown error:
- * `[Request ID: …] Server Error\nUncaught Error: message\n    at handler (../convex/x.ts:1:2)\n`.
- */
-export function describeError(
-  error: unknown,
-  functionsDir?: string,
-): { errorMessage: string; errorData?: JSONValue } {
-  const isConvexError =
-    typeof error === "object" && error !== null && Symbol.for("ConvexError") in error;
-  const name = isConvexError ? "ConvexError" : error instanceof Error ? error.name : "";
-  const message = error instanceof Error ? error.message : String(error);
-  const uncaught =
-    name && message
-      ? `Uncaught ${name}: ${message}`
-      : `Uncaught${name || message ? ` ${name || message}` : ""}`;
-  const errorMessage = `[Request ID: ${newRequestId()}] Server Error\n${uncaught}\n${userFrames(error, functionsDir)}`;
-  if (isConvexError) {
-    let data = (error as { data?: unknown }).data;
-    if (typeof data === "string") {
-      try {
-        data = jsonToConvex(JSON.parse(data) as JSONValue);
-      } catch {
-        // plain string data
-      }
-    }
-    return { errorMessage, errorData: convexToJson((data ?? null) as Value) };
-  }
-  return { errorMessage };
-}

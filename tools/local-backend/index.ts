@@ -5,13 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import {
-  Engine,
-  failCallWithUncaught,
-  type Commit,
-  type FunctionKind,
-  type Identity,
-} from "./engine";
+import { failCallWithUncaught } from "./call-context";
+import { Engine, type Commit, type FunctionKind, type Identity } from "./engine";
 import { Store, writeFileAtomic } from "./store";
 import { SyncServer, encodeTs } from "./sync";
 import { TokenRejected, TokenVerifier, generateConvexAuthKeys, type AuthProvider } from "./auth";

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { clearTimeout, setTimeout } from "node:timers";
 import type { Value } from "convex/values";
-import { detached, type Engine, type ScheduleRequest } from "./engine";
+import { detached } from "./call-context";
+import type { Engine, ScheduleRequest } from "./engine";
 import { writeFileAtomic } from "./store";
 
 // Timers come from node:timers: convex-test makes the global setTimeout throw inside mutations,

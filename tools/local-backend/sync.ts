@@ -3,7 +3,8 @@ import type { WebSocket } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { CallOutcome, Engine, Identity } from "./engine";
 import { ReadSet, type Change } from "./read-set";
-import { canonicalUdfPath, detached } from "./engine";
+import { detached } from "./call-context";
+import { canonicalUdfPath } from "./udf-path";
 import { TokenRejected, type TokenVerifier } from "./auth";
 
 /** Encodes a u64 timestamp the way the sync protocol does: 8 bytes little-endian, base64. */

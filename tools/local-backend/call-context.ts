@@ -1,0 +1,54 @@
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
+import type { ReadSet } from "./read-set";
+
+// What a running function call carries through its async work: the deployment environment, its
+// log lines and reads, and the limits and hooks the engine applies to it.
+
+/** The context of one function call, available to all the work it starts. */
+export type CallContext = {
+  env: Record<string, string>;
+  /** For HTTP actions: the real origin replacing convex-test's placeholder in `request.url`. */
+  siteOrigin?: string;
+  /** For HTTP actions: why the request's Authorization header gave no identity. */
+  identityError?: string;
+  logLines: string[];
+  reads?: ReadSet;
+  /** A subscribed query's journal: the end cursor its page keeps, and the one it ends at now. */
+  journal?: { endCursor: string | null; next: string | null };
+  commitTs?: bigint;
+  echo: (line: string) => void;
+  /** Set when an action passed its time limit: whatever it still tries to run fails. */
+  timedOut?: string;
+  /** Fails the running call with an uncaught exception or unhandled rejection of its code. */
+  onUncaught?: (error: unknown) => void;
+  /** A scheduled mutation's job: marked "success" in the mutation's own commit. */
+  jobId?: string;
+  /** The backend's own writes (job states), which may touch system tables. */
+  system?: boolean;
+  /** `console.time` labels of this execution. */
+  consoleTimers?: Map<string, number>;
+};
+
+/** The running call of the current async context, if any. */
+export const callStorage = new AsyncLocalStorage<CallContext>();
+
+// The async context of the module's load: no function call, no convex-test transaction. Work
+// triggered from inside a call (commit notifications, scheduled jobs) starts from here, or it
+// would inherit the caller's transaction state (a timer firing inside a committed mutation).
+const rootScope = new AsyncResource("local-backend");
+
+/**
+ * Fails the function call whose code threw `error` outside its own promise chain (a timer callback,
+ * a floating promise); false when no call is running in that context (the caller logs it instead).
+ */
+export function failCallWithUncaught(error: unknown): boolean {
+  const onUncaught = callStorage.getStore()?.onUncaught;
+  if (onUncaught === undefined) return false;
+  onUncaught(error);
+  return true;
+}
+
+/** Runs `fn` outside every function call and transaction context. */
+export function detached<T>(fn: () => T): T {
+  return rootScope.runInAsyncScope(fn);
+}

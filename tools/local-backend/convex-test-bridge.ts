@@ -1,0 +1,538 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { callStorage } from "./call-context";
+import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine";
+import { checkUserDocument } from "./limits";
+import { fieldValue, readPage, type PageRequest, type SortedSource } from "./pagination";
+import { ReadSet, tableFromId, type QuerySource } from "./read-set";
+import { canonicalUdfPath } from "./udf-path";
+
+// Every use of convex-test's internals (its in-memory database, transaction manager, syscalls and
+// the HTTP router's handlers) is here; `engine.test.ts` guards them with the pinned versions.
+
+// The parts of convex-test's in-memory database and transaction manager this backend reaches into.
+// They are not public API: `engine.test.ts` fails loudly when a convex-test upgrade changes them.
+export type FakeDb = {
+  _documents: Record<string, Record<string, Value>>;
+  /** Committed ids by table, kept by convex-test's own commit. */
+  _tableIds: Map<string, Set<string>>;
+  _nextDocId: number;
+  _lastCreationTime: number;
+  _writes: Array<Record<string, Record<string, Value> | null>>;
+  _schema: unknown;
+  commit(commitTs?: bigint | null): void;
+  _addWrite(id: string, value: Record<string, Value> | null): void;
+  get(tableName: string | undefined, id: string): unknown;
+  startQuery(query: { source: QuerySource }): number;
+  paginate(args: PaginateArgs): unknown;
+  _iterateDocs(tableName: string, callback: (doc: Record<string, Value>) => void): void;
+  _resolveQuerySource(query: { source: QuerySource }): ResolvedSource;
+};
+type PaginateArgs = Omit<PageRequest, "endCursor"> & {
+  query: { source: QuerySource };
+  endCursor?: string | null;
+};
+type ResolvedSource = Omit<SortedSource, "fields"> & { fieldPathsToSortBy: string[] };
+export type TransactionManager = {
+  _lastCommitTs: bigint;
+  begin(isNested: boolean, transactionLimits?: unknown): Promise<void>;
+};
+export type ConvexGlobal = {
+  components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
+  transactionManager: TransactionManager;
+  asyncSyscall: (op: string, args: string) => Promise<string>;
+};
+
+// convex-test's accessor, typed loosely: functions are addressed by udf path at runtime.
+export type TestAccessor = {
+  query(ref: unknown, args: unknown): Promise<unknown>;
+  mutation(ref: unknown, args: unknown): Promise<unknown>;
+  action(ref: unknown, args: unknown): Promise<unknown>;
+  run(handler: (ctx: unknown) => Promise<unknown>): Promise<unknown>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  withIdentity(identity: Identity): TestAccessor;
+};
+/** A bucket key for a primitive field value; null for values that stay out of the buckets. */
+function bucketKey(value: unknown): string | null {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return `s${value}`;
+    case "number":
+      return `n${value}`;
+    case "boolean":
+      return `b${value}`;
+    default:
+      return null;
+  }
+}
+
+/** Committed ids of one table grouped by the primitive value of one field. */
+type FieldBuckets = { buckets: Map<string, Set<string>>; keyOf: Map<string, string> };
+
+/**
+ * The ids of the committed documents of each table, in the database's insertion order, and on
+ * demand grouped by one field's value (the first field of an index queried with `eq`).
+ */
+class TableIndex {
+  private byTable = new Map<string, Set<string>>();
+  private byField = new Map<string, Map<string, FieldBuckets>>();
+  private indexed: FakeDb["_documents"] | null = null;
+
+  constructor(private readonly db: FakeDb) {}
+
+  idsOf(table: string): ReadonlySet<string> {
+    // The engine swaps in a whole document map on restore: index it afresh.
+    if (this.indexed !== this.db._documents) this.rebuild();
+    return this.byTable.get(table) ?? EMPTY_IDS;
+  }
+
+  /**
+   * A superset of the committed ids of `table` whose `fieldPath` equals `value` (documents whose
+   * field is not a primitive are always included); null when `value` is not a primitive.
+   */
+  idsWhere(table: string, fieldPath: string, value: unknown): Iterable<string> | null {
+    const key = bucketKey(value);
+    if (key === null) return null;
+    const all = this.idsOf(table);
+    let fields = this.byField.get(table);
+    if (fields === undefined) this.byField.set(table, (fields = new Map()));
+    let field = fields.get(fieldPath);
+    if (field === undefined) {
+      field = { buckets: new Map(), keyOf: new Map() };
+      fields.set(fieldPath, field);
+      for (const id of all) this.place(field, fieldPath, id);
+    }
+    const matching = field.buckets.get(key);
+    const others = field.buckets.get("");
+    if (others === undefined) return matching ?? EMPTY_IDS;
+    return [...(matching ?? []), ...others];
+  }
+
+  private place(field: FieldBuckets, fieldPath: string, id: string): void {
+    const old = field.keyOf.get(id);
+    if (old !== undefined) {
+      field.buckets.get(old)?.delete(id);
+      field.keyOf.delete(id);
+    }
+    const doc = this.db._documents[id];
+    if (doc === undefined) return;
+    const key = bucketKey(fieldValue(doc, fieldPath)) ?? "";
+    let bucket = field.buckets.get(key);
+    if (bucket === undefined) field.buckets.set(key, (bucket = new Set()));
+    bucket.add(id);
+    field.keyOf.set(id, key);
+  }
+
+  /** Records a top-level commit of these ids (already applied to the documents). */
+  applied(ids: string[]): void {
+    if (this.indexed !== this.db._documents) return;
+    for (const id of ids) {
+      const table = tableFromId(id);
+      if (table === null) continue;
+      if (id in this.db._documents) {
+        let set = this.byTable.get(table);
+        if (set === undefined) this.byTable.set(table, (set = new Set()));
+        set.add(id);
+      } else {
+        this.byTable.get(table)?.delete(id);
+      }
+      for (const [fieldPath, field] of this.byField.get(table) ?? []) {
+        this.place(field, fieldPath, id);
+      }
+    }
+  }
+
+  private rebuild(): void {
+    this.byTable.clear();
+    this.byField.clear();
+    this.indexed = this.db._documents;
+    this.applied(Object.keys(this.db._documents));
+  }
+}
+
+const EMPTY_IDS: ReadonlySet<string> = new Set();
+
+/** Captures convex-test's per-instance global (db, transaction manager, syscalls). */
+export async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal> {
+  const originalRun = AsyncLocalStorage.prototype.run;
+  let captured: ConvexGlobal | undefined;
+  AsyncLocalStorage.prototype.run = function patchedRun(
+    this: AsyncLocalStorage<unknown>,
+    store: unknown,
+    callback: (...args: unknown[]) => unknown,
+    ...args: unknown[]
+  ) {
+    if (
+      captured === undefined &&
+      typeof store === "object" &&
+      store !== null &&
+      "components" in store &&
+      "transactionManager" in store
+    ) {
+      captured = store as ConvexGlobal;
+    }
+    return originalRun.call(this, store, callback, ...args);
+  } as typeof originalRun;
+  try {
+    await t.run(async () => null);
+  } finally {
+    AsyncLocalStorage.prototype.run = originalRun;
+  }
+  if (captured === undefined) throw new Error("convex-test internals changed: no convex global");
+  assertInternals(captured);
+  return captured;
+}
+
+/** Throws when convex-test's internals this backend relies on are not what it expects. */
+export function assertInternals(g: ConvexGlobal): void {
+  const root = g.components[""];
+  const problems: string[] = [];
+  if (root === undefined) problems.push("no root component");
+  else {
+    const db = root.db as unknown as Record<string, unknown>;
+    for (const field of ["_documents", "_writes"]) {
+      if (typeof db[field] !== "object") problems.push(`db.${field}`);
+    }
+    if (!(db._tableIds instanceof Map)) problems.push("db._tableIds");
+    for (const field of ["_nextDocId", "_lastCreationTime"]) {
+      if (typeof db[field] !== "number") problems.push(`db.${field}`);
+    }
+    for (const method of [
+      "commit",
+      "_addWrite",
+      "get",
+      "startQuery",
+      "paginate",
+      "_iterateDocs",
+      "_resolveQuerySource",
+    ]) {
+      if (typeof db[method] !== "function") problems.push(`db.${method}()`);
+    }
+  }
+  if (typeof g.transactionManager?._lastCommitTs !== "bigint") {
+    problems.push("transactionManager._lastCommitTs");
+  }
+  if (typeof g.transactionManager?.begin !== "function")
+    problems.push("transactionManager.begin()");
+  if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
+  if (problems.length > 0) {
+    throw new Error(`convex-test internals changed (pin 0.0.70): ${problems.join(", ")}`);
+  }
+}
+
+// An action past its time limit cannot be stopped in this process as Convex stops it; instead its
+// later queries, mutations and scheduling fail, so it changes nothing more.
+export function stopTimedOutActions(manager: TransactionManager): void {
+  const begin = manager.begin.bind(manager);
+  manager.begin = async (isNested, transactionLimits) => {
+    const timedOut = callStorage.getStore()?.timedOut;
+    if (timedOut !== undefined) throw new Error(timedOut);
+    await begin(isNested, transactionLimits);
+  };
+}
+
+/** What the engine learns from the instrumented database. */
+export type DatabaseHooks = {
+  /** The timestamp of the latest commit (a query's snapshot). */
+  lastCommitTs: () => bigint;
+  /** A top-level commit, already applied. */
+  onCommit: (commit: Commit) => void;
+  /** A job inserted by a commit: armed only now that the transaction that scheduled it committed. */
+  onSchedule: (request: ScheduleRequest) => void;
+};
+
+/**
+ * Wraps convex-test's database: Convex's document limits on writes, commits reported (with a
+ * scheduled mutation's job state in the same commit), reads recorded for subscriptions, pages read
+ * as Convex reads them, and table scans answered from per-table and per-value id lists.
+ */
+export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
+  const tables = new TableIndex(db);
+  const addWrite = db._addWrite.bind(db);
+  db._addWrite = (id, value) => {
+    if (value !== null && !tableFromId(id)?.startsWith("_")) checkUserDocument(value);
+    addWrite(id, value);
+  };
+  const commit = db.commit.bind(db);
+  db.commit = (commitTs?: bigint | null) => {
+    const topLevel = commitTs !== null && commitTs !== undefined && db._writes.length === 1;
+    const ctx = callStorage.getStore();
+    if (topLevel && ctx?.jobId !== undefined) {
+      // A scheduled mutation and its job's new state commit together, so it runs exactly once.
+      const job = db.get(undefined, ctx.jobId) as Record<string, Value> | null;
+      if (job !== null && (job.state as { kind?: string }).kind === "pending") {
+        db._addWrite(ctx.jobId, {
+          ...job,
+          state: { kind: "success" },
+          completedTime: Date.now(),
+        });
+      }
+    }
+    const writes = db._writes[db._writes.length - 1] ?? {};
+    const ids = Object.keys(writes);
+    const previous = topLevel ? ids.map((id) => db._documents[id] ?? null) : [];
+    commit(commitTs);
+    if (db._writes.length === 0) tables.applied(ids);
+    if (!topLevel) return;
+    if (ctx) ctx.commitTs = commitTs;
+    const committed = ids.map((id): [string, Record<string, Value> | null] => [
+      id,
+      db._documents[id] ?? null,
+    ]);
+    hooks.onCommit({
+      ts: commitTs,
+      writes: committed,
+      previous,
+      nextDocId: db._nextDocId,
+      lastCreationTime: db._lastCreationTime,
+    });
+    // Jobs are armed once the transaction that scheduled them has committed.
+    committed.forEach(([id, job], i) => {
+      if (job === null || previous[i] !== null || tableFromId(id) !== "_scheduled_functions") {
+        return;
+      }
+      hooks.onSchedule({
+        jobId: id,
+        udfPath: job.name as string,
+        args: (job.args as Value[])[0] ?? {},
+        runAtMs: job.scheduledTime as number,
+      });
+    });
+  };
+  // Query scans call get() once per document: while a scan runs its source covers them, and
+  // outside queries nothing is tracked, so this stays cheap.
+  let scanning = false;
+  const reads = () => (scanning ? undefined : callStorage.getStore()?.reads);
+  const noteSnapshot = (set: ReadSet) => {
+    set.snapshotTs ??= hooks.lastCommitTs();
+  };
+  const get = db.get.bind(db);
+  db.get = (tableName, id) => {
+    const set = reads();
+    if (set && typeof id === "string") {
+      set.noteId(id);
+      noteSnapshot(set);
+    }
+    return get(tableName, id);
+  };
+  const scan = <T>(source: QuerySource, run: () => T): T => {
+    const set = reads();
+    if (set) {
+      set.noteSource(source);
+      noteSnapshot(set);
+    }
+    const outer = scanning;
+    scanning = true;
+    try {
+      return run();
+    } finally {
+      scanning = outer;
+    }
+  };
+  const startQuery = db.startQuery.bind(db);
+  db.startQuery = (query) => scan(query.source, () => startQuery(query));
+  // Pages are read as Convex reads them (see pagination.ts); a subscribed query's journal
+  // supplies the end cursor its page had on the first run, as Convex's sync worker does.
+  const paginate = db.paginate.bind(db);
+  db.paginate = (args) => {
+    const journal = callStorage.getStore()?.journal;
+    const request = { ...args, endCursor: args.endCursor ?? journal?.endCursor ?? null };
+    const source = args.query.source;
+    let result: { continueCursor: string };
+    if (source.type !== "FullTableScan" && source.type !== "IndexRange") {
+      result = scan(source, () => paginate(request)) as { continueCursor: string };
+    } else {
+      const set = reads();
+      const outer = scanning;
+      scanning = true;
+      let page: ReturnType<typeof readPage>;
+      try {
+        const { fieldPathsToSortBy, ...resolved } = db._resolveQuerySource(args.query);
+        const fields = fieldPathsToSortBy.includes("_id")
+          ? fieldPathsToSortBy
+          : [...fieldPathsToSortBy, "_id"];
+        page = readPage({ ...resolved, fields }, request);
+        if (set) {
+          if (page.read !== null)
+            set.noteSource(source, { fields, order: resolved.order, ...page.read });
+          noteSnapshot(set);
+        }
+      } finally {
+        scanning = outer;
+      }
+      const { read: _read, ...rest } = page;
+      result = rest;
+    }
+    if (journal) journal.next = result.continueCursor;
+    return result;
+  };
+  // convex-test finds a table's documents by testing every id in the database; this visits the
+  // same ids from a per-table list (committed ones in insertion order, then pending writes), so a
+  // query's cost no longer grows with the other tables. An index range starting with `eq` on a
+  // primitive visits only the documents with that value (plus every pending write of the
+  // table): convex-test still applies the whole range and sorts by the index, so the result is
+  // the same.
+  let resolving: QuerySource | null = null;
+  const resolveQuerySource = db._resolveQuerySource.bind(db);
+  db._resolveQuerySource = (query) => {
+    const outer = resolving;
+    resolving = query.source;
+    try {
+      return resolveQuerySource(query);
+    } finally {
+      resolving = outer;
+    }
+  };
+  const candidates = (tableName: string): Iterable<string> => {
+    const source = resolving;
+    const first = source?.type === "IndexRange" ? source.range?.[0] : undefined;
+    if (
+      first?.type === "Eq" &&
+      source?.indexName?.split(".")[0] === tableName &&
+      !first.fieldPath.startsWith("_")
+    ) {
+      const ids = tables.idsWhere(tableName, first.fieldPath, first.value);
+      if (ids !== null) return ids;
+    }
+    return tables.idsOf(tableName);
+  };
+  db._iterateDocs = (tableName, callback) => {
+    const base = candidates(tableName);
+    const baseSet = base instanceof Set ? (base as ReadonlySet<string>) : new Set(base);
+    let ids: ReadonlySet<string> = baseSet;
+    for (const level of db._writes) {
+      for (const id of Object.keys(level)) {
+        if (ids.has(id) || tableFromId(id) !== tableName) continue;
+        if (ids === baseSet) ids = new Set(baseSet);
+        (ids as Set<string>).add(id);
+      }
+    }
+    for (const id of ids) {
+      const doc = db.get(tableName, id) as Record<string, Value> | null;
+      if (doc !== null) callback(doc);
+    }
+  };
+}
+
+// Syscalls: `ctx.db` and `ctx.db.system` kept to their tables, a timed-out action stopped, and
+// `ctx.scheduler` through the "1.0/schedule" syscall: record the job in
+// `_scheduled_functions` as convex-test does, but let the backend own the timer, so jobs survive
+// restarts and reloads and stop with the server.
+export function hookSyscalls(g: ConvexGlobal): void {
+  const original = g.asyncSyscall;
+  g.asyncSyscall = async (op, jsonArgs) => {
+    const store = callStorage.getStore();
+    if (store?.timedOut !== undefined) throw new Error(store.timedOut);
+    if (DOCUMENT_BY_ID_OPS.has(op) && !store?.system) guardSystemTables(jsonArgs);
+    if (op !== "1.0/schedule") return await original(op, jsonArgs);
+    const args = JSON.parse(jsonArgs) as { name?: string; args: JSONValue; ts: number };
+    if (args.name === undefined) return await original(op, jsonArgs);
+    const udfPath = canonicalUdfPath(args.name).path;
+    const fnArgs = jsonToConvex(args.args);
+    const runAtMs = args.ts * 1000;
+    const inserted = await original(
+      "1.0/insert",
+      JSON.stringify({
+        table: "_scheduled_functions",
+        value: convexToJson({
+          args: [fnArgs],
+          name: udfPath,
+          scheduledTime: runAtMs,
+          state: { kind: "pending" },
+        }),
+      }),
+    );
+    const { _id } = JSON.parse(inserted) as { _id: string };
+    return JSON.stringify(_id);
+  };
+}
+
+/** Replaces the database's documents with a saved state. */
+export function restoreState(g: ConvexGlobal, state: EngineState): void {
+  const db = g.components[""]!.db;
+  db._documents = state.documents;
+  db._tableIds.clear();
+  for (const id of Object.keys(state.documents)) {
+    const table = tableFromId(id);
+    if (table === null) continue;
+    let ids = db._tableIds.get(table);
+    if (ids === undefined) db._tableIds.set(table, (ids = new Set()));
+    ids.add(id);
+  }
+  db._nextDocId = Math.max(db._nextDocId, state.nextDocId);
+  db._lastCreationTime = state.lastCreationTime;
+  g.transactionManager._lastCommitTs = state.ts;
+}
+
+/** Every document, for snapshots. */
+export function snapshotState(g: ConvexGlobal): EngineState {
+  const db = g.components[""]!.db;
+  return {
+    documents: { ...db._documents },
+    nextDocId: db._nextDocId,
+    lastCreationTime: db._lastCreationTime,
+    ts: g.transactionManager._lastCommitTs,
+  };
+}
+
+/** The documents of one table (system tables included). */
+export function documentsOfTable(g: ConvexGlobal, table: string): Array<Record<string, Value>> {
+  const db = g.components[""]!.db;
+  return Object.entries(db._documents)
+    .filter(([id]) => tableFromId(id) === table)
+    .map(([, doc]) => doc);
+}
+
+const DOCUMENT_BY_ID_OPS = new Set(["1.0/get", "1.0/shallowMerge", "1.0/replace", "1.0/remove"]);
+
+/** Convex's guard: `ctx.db` reaches user tables only and `ctx.db.system` system tables only. */
+function guardSystemTables(jsonArgs: string): void {
+  const { id, isSystem } = JSON.parse(jsonArgs) as { id?: unknown; isSystem?: boolean };
+  const table = typeof id === "string" ? tableFromId(id) : null;
+  if (table === null) return;
+  const systemTable = table.startsWith("_");
+  if (systemTable && !isSystem) {
+    throw new Error("System tables can only be accessed with db.system.");
+  }
+  if (!systemTable && isSystem) throw new Error("User tables cannot be accessed with db.system.");
+}
+
+export type HttpRouter = { lookup: (path: string, method: string) => unknown[] | null };
+const hookedRouters = new WeakSet<HttpRouter>();
+
+// convex-test hands an HTTP action the accessor's `ctx.auth`; inside a call with an identity
+// error the routed handler gets one whose getUserIdentity() throws it.
+export function hookIdentityErrors(router: HttpRouter): void {
+  if (hookedRouters.has(router)) return;
+  hookedRouters.add(router);
+  const lookup = router.lookup.bind(router);
+  router.lookup = (path, method) => {
+    const found = lookup(path, method);
+    const message = callStorage.getStore()?.identityError;
+    if (found === null || message === undefined) return found;
+    const [action, ...rest] = found as [{ _handler?: unknown }, ...unknown[]];
+    const handler = (action._handler ?? action) as (ctx: object, request: Request) => unknown;
+    const failing = (ctx: object, request: Request) =>
+      handler(
+        { ...ctx, auth: { getUserIdentity: () => Promise.reject(new Error(message)) } },
+        request,
+      );
+    return [failing, ...rest];
+  };
+}
+
+/** Patches a document in a transaction of its own, system tables included (job states). */
+export async function patchDocumentAsSystem(
+  g: ConvexGlobal,
+  t: TestAccessor,
+  id: string,
+  value: Record<string, Value>,
+): Promise<void> {
+  const db = g.components[""]!.db;
+  const syscall = g.asyncSyscall;
+  await t.run(async () => {
+    if (db.get(undefined, id) === null) return;
+    await syscall("1.0/shallowMerge", JSON.stringify({ id, value: convexToJson(value) }));
+  });
+}
