@@ -92,6 +92,7 @@ type ConvexGlobal = {
   components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
   transactionManager: TransactionManager;
   asyncSyscall: (op: string, args: string) => Promise<string>;
+  jsSyscall: (op: string, args: Record<string, unknown>) => Promise<unknown>;
 };
 
 // convex-test's accessor, typed loosely: functions are addressed by udf path at runtime.
@@ -436,7 +437,7 @@ export function assertInternals(g: ConvexGlobal): void {
   if (root === undefined) problems.push("no root component");
   else {
     const db = root.db as unknown as Record<string, unknown>;
-    for (const field of ["_documents", "_writes"]) {
+    for (const field of ["_documents", "_writes", "_storage", "_pendingFiles"]) {
       if (typeof db[field] !== "object") problems.push(`db.${field}`);
     }
     if (!(db._tableIds instanceof Map)) problems.push("db._tableIds");
@@ -451,6 +452,8 @@ export function assertInternals(g: ConvexGlobal): void {
       "paginate",
       "_iterateDocs",
       "_resolveQuerySource",
+      "insert",
+      "storeFile",
     ]) {
       if (typeof db[method] !== "function") problems.push(`db.${method}()`);
     }
@@ -461,6 +464,7 @@ export function assertInternals(g: ConvexGlobal): void {
   if (typeof g.transactionManager?.begin !== "function")
     problems.push("transactionManager.begin()");
   if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
+  if (typeof g.jsSyscall !== "function") problems.push("jsSyscall");
   if (problems.length > 0) {
     throw new Error(`convex-test internals changed (pin 0.0.70): ${problems.join(", ")}`);
   }
@@ -481,6 +485,11 @@ export type EngineOptions = {
   production?: boolean;
   /** Actions (scheduled ones included) fail after this long (default: Convex's 10 minutes). */
   actionTimeoutMs?: number;
+  /** File storage (storage.ts): hooks the database once and the syscalls on every load. */
+  storage?: {
+    instrumentDb(db: unknown): void;
+    wrapSyscalls(g: Pick<ConvexGlobal, "asyncSyscall" | "jsSyscall">): void;
+  };
 };
 
 /** Runs a Convex functions folder on convex-test's in-memory engine. */
@@ -566,9 +575,11 @@ export class Engine {
       g.transactionManager = previous.transactionManager;
     } else {
       this.instrument(fresh);
+      this.options.storage?.instrumentDb(fresh);
       this.stopTimedOutActions(g.transactionManager);
     }
     this.hookScheduler(g);
+    this.options.storage?.wrapSyscalls(g);
     this.modules = modules;
     this.t = t;
     this.g = g;
@@ -949,6 +960,14 @@ export class Engine {
           await syscall("1.0/shallowMerge", JSON.stringify({ id, value: convexToJson(value) }));
         }),
     );
+  }
+
+  /** Runs `fn` in a transaction of the backend's own, which commits when `fn` returns. */
+  async systemTransaction<T>(fn: () => T): Promise<T> {
+    return (await callStorage.run(
+      { env: this.options.env, logLines: [], echo: () => {}, system: true },
+      () => this.t.run(async () => fn()),
+    )) as T;
   }
 
   /** Serves a request through the router exported by `convex/http.ts`. */
