@@ -163,6 +163,11 @@ describe("file storage", { timeout: 60_000 }, () => {
 
   it("keeps size, base64 sha256 and content type in _storage, and getMetadata as Convex", async () => {
     const backend = await start();
+    const client = new ConvexClient(backend.url, { logger: false });
+    cleanups.push(() => client.close());
+    const listed: StorageRow[][] = [];
+    client.onUpdate(api.files.list, {}, (value: StorageRow[]) => listed.push(value));
+    await waitFor(() => (listed.length > 0 ? true : undefined), "the first list");
     const bytes = new Uint8Array(3000).map((_, i) => (i * 7) % 256);
     const storageId = await upload(backend, bytes, { "Content-Type": "image/png" });
     // A Uint8Array body, as a string body would make fetch send text/plain.
@@ -178,6 +183,9 @@ describe("file storage", { timeout: 60_000 }, () => {
     });
     const all = await rows(backend);
     expect(all.map((r) => r._id)).toEqual([storageId, untyped]);
+    // Uploads are commits: subscriptions on _storage see them.
+    await waitFor(() => (listed.at(-1)?.length === 2 ? true : undefined), "the list to update");
+    expect(listed.at(-1)).toEqual(all);
     expect(all[1]).not.toHaveProperty("contentType");
     const untypedUrl = (await http(backend).query(api.files.getUrl, { id: untyped })) as string;
     const served = await fetch(untypedUrl);
@@ -235,6 +243,13 @@ describe("file storage", { timeout: 60_000 }, () => {
     client.onUpdate(api.files.getUrl, { id }, (value: string | null) => seen.push(value));
     await waitFor(() => (seen.length > 0 ? true : undefined), "the first getUrl result");
     expect(seen).toEqual([url]);
+
+    // A mutation that deletes the file and then fails changes nothing.
+    await expect(http(backend).mutation(api.files.removeThenFail, { id })).rejects.toThrow(
+      "rolled back (getUrl after the delete: null)",
+    );
+    expect(await (await fetch(url)).text()).toBe("short-lived");
+    expect(filesIn(dataDir)).toEqual([id, kept].sort());
 
     await http(backend).mutation(api.files.remove, { id });
     await waitFor(() => (seen.at(-1) === null ? true : undefined), "getUrl to become null");

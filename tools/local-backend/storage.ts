@@ -439,17 +439,25 @@ export class FileStorage {
       refuse(413, "PayloadTooLarge", tooLarge);
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxUploadBytes) {
-        refuse(413, "PayloadTooLarge", tooLarge);
-        return;
-      }
-      chunks.push(chunk as Buffer);
+    // Null once the body passes the limit; the rest is drained unread, so the answer arrives.
+    const bytes = await new Promise<Buffer | null>((resolveBody, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (chunk: Buffer) => {
+        if (size > this.maxUploadBytes) return;
+        size += chunk.length;
+        if (size > this.maxUploadBytes) {
+          chunks.length = 0;
+          resolveBody(null);
+        } else chunks.push(chunk);
+      });
+      req.on("end", () => resolveBody(Buffer.concat(chunks)));
+      req.on("error", reject);
+    });
+    if (bytes === null) {
+      refuse(413, "PayloadTooLarge", tooLarge);
+      return;
     }
-    const bytes = Buffer.concat(chunks);
     const sha256 = sha256Base64(bytes);
     const digest = req.headers.digest;
     if (typeof digest === "string") {
@@ -469,7 +477,7 @@ export class FileStorage {
       }
     }
     const contentType = req.headers["content-type"];
-    const blob = new Blob([bytes], { type: contentType ?? "" });
+    const blob = new Blob([bytes as Buffer<ArrayBuffer>], { type: contentType ?? "" });
     this.bytesOf.set(blob, bytes);
     const storageId = await runSystem(() => {
       const db = this.db!;

@@ -47,6 +47,15 @@ export const remove = mutation({
   },
 });
 
+export const removeThenFail = mutation({
+  args: { id: v.string() },
+  handler: async (ctx, { id }) => {
+    await ctx.storage.delete(storageId(id));
+    const url = await ctx.storage.getUrl(storageId(id));
+    throw new Error(`rolled back (getUrl after the delete: ${String(url)})`);
+  },
+});
+
 export const removeInAction = action({
   args: { id: v.string() },
   handler: async (ctx, { id }) => {
