@@ -448,6 +448,9 @@ describe("file storage", { timeout: 60_000 }, () => {
     const bytes = new Uint8Array(100_000).map((_, i) => (i * 31) % 251);
     const id = await upload(first, bytes, { "Content-Type": "application/octet-stream" });
     const url = (await http(first).query(api.files.getUrl, { id })) as string;
+    const fromAction = (await http(first).action(api.files.storeText, {
+      text: "stored by an action",
+    })) as string;
     const pendingUploadUrl = (await http(first).mutation(
       api.files.generateUploadUrl,
       {},
@@ -464,6 +467,10 @@ describe("file storage", { timeout: 60_000 }, () => {
     expect(await http(second).action(api.files.readText, { id })).toMatchObject({
       type: "application/octet-stream",
     });
+    expect(await http(second).action(api.files.readText, { id: fromAction })).toEqual({
+      text: "stored by an action",
+      type: "",
+    });
     const late = await fetch(
       `${second.url}${new URL(pendingUploadUrl).pathname}${new URL(pendingUploadUrl).search}`,
       {
@@ -472,8 +479,8 @@ describe("file storage", { timeout: 60_000 }, () => {
       },
     );
     expect(late.status).toBe(200);
-    expect((await rows(second)).length).toBe(2);
-    expect(filesIn(dataDir).length).toBe(2);
+    expect((await rows(second)).length).toBe(3);
+    expect(filesIn(dataDir).length).toBe(3);
   });
 
   it("sweeps files no committed row owns at startup", async () => {
