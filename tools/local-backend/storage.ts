@@ -135,6 +135,7 @@ export class FileStorage {
   private readonly staged = new Map<string, { bytes: Uint8Array; refs: number }>();
   private readonly bytesOf = new WeakMap<Blob, Uint8Array>();
   private readonly idByUuid = new Map<string, string>();
+  private readonly mapped = new Set<string>();
 
   constructor(
     dataDir: string | null,
@@ -176,7 +177,9 @@ export class FileStorage {
     const key = uuid.toLowerCase();
     if (!this.idByUuid.has(key)) {
       for (const id of Object.keys(this.db?._documents ?? {})) {
-        if (tableFromId(id) === "_storage") this.idByUuid.set(this.uuidOf(id), id);
+        if (tableFromId(id) !== "_storage" || this.mapped.has(id)) continue;
+        this.idByUuid.set(this.uuidOf(id), id);
+        this.mapped.add(id);
       }
     }
     return this.idByUuid.get(key) ?? null;
