@@ -356,7 +356,7 @@ describe("file storage", { timeout: 60_000 }, () => {
     expect((await rows(backend)).length).toBe(2);
   });
 
-  it("refuses uploads over the limit and with a wrong digest, storing nothing", async () => {
+  it("refuses uploads over the limit, with a wrong digest or a bad content type, storing nothing", async () => {
     const backend = await start({ maxUploadBytes: 1024 });
     const uploadUrl = (await http(backend).mutation(api.files.generateUploadUrl, {})) as string;
     const tooBig = await fetch(uploadUrl, { method: "POST", body: new Uint8Array(1025) });
@@ -382,6 +382,16 @@ describe("file storage", { timeout: 60_000 }, () => {
     expect(await mismatch.json()).toEqual({
       code: "Sha256Mismatch",
       message: `Sha256 mismatch. Expected: ${sha256("abd")} Actual: ${sha256("abc")}`,
+    });
+    const badType = await fetch(uploadUrl, {
+      method: "POST",
+      body: "abc",
+      headers: { "Content-Type": "not a mime type" },
+    });
+    expect(badType.status).toBe(400);
+    expect(await badType.json()).toEqual({
+      code: "BadHeader",
+      message: "Bad header for content-type: invalid HTTP header",
     });
     expect(await rows(backend)).toEqual([]);
     const fits = await fetch(uploadUrl, {

@@ -32,6 +32,7 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 const CACHE_CONTROL = "private, max-age=2592000";
 const FILES = "files";
 const SECRET = "storage-secret";
+const MIME = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+\s*(;.*)?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // convex-test's in-memory database, as far as file storage reaches into it (0.0.70).
@@ -442,6 +443,21 @@ export class FileStorage {
       refuse(413, "PayloadTooLarge", tooLarge);
       return;
     }
+    // Headers are checked before the body is read, as Convex's extractors do.
+    const contentType = req.headers["content-type"];
+    if (contentType !== undefined && !MIME.test(contentType)) {
+      refuse(400, "BadHeader", "Bad header for content-type: invalid HTTP header");
+      return;
+    }
+    const digest = req.headers.digest;
+    const expectedSha256 =
+      typeof digest === "string" && digest.startsWith("sha-256=")
+        ? digest.slice("sha-256=".length)
+        : null;
+    if (digest !== undefined && expectedSha256 === null) {
+      refuse(400, "BadHeader", "Bad header for digest: invalid HTTP header");
+      return;
+    }
     // Null once the body passes the limit; the rest is drained unread, so the answer arrives.
     const bytes = await new Promise<Buffer | null>((resolveBody, reject) => {
       const chunks: Buffer[] = [];
@@ -462,24 +478,15 @@ export class FileStorage {
       return;
     }
     const sha256 = sha256Base64(bytes);
-    const digest = req.headers.digest;
-    if (typeof digest === "string") {
-      const expected = digest.startsWith("sha-256=") ? digest.slice("sha-256=".length) : null;
-      if (expected === null) {
-        sendError(res, 400, "BadHeader", `Bad header for digest: ${digest}`);
-        return;
-      }
-      if (expected !== sha256) {
-        sendError(
-          res,
-          400,
-          "Sha256Mismatch",
-          `Sha256 mismatch. Expected: ${expected} Actual: ${sha256}`,
-        );
-        return;
-      }
+    if (expectedSha256 !== null && expectedSha256 !== sha256) {
+      sendError(
+        res,
+        400,
+        "Sha256Mismatch",
+        `Sha256 mismatch. Expected: ${expectedSha256} Actual: ${sha256}`,
+      );
+      return;
     }
-    const contentType = req.headers["content-type"];
     const blob = new Blob([bytes as Buffer<ArrayBuffer>], { type: contentType ?? "" });
     this.bytesOf.set(blob, bytes);
     const storageId = await runSystem(() => {
