@@ -41,6 +41,7 @@ export type ConvexGlobal = {
   components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
   transactionManager: TransactionManager;
   asyncSyscall: (op: string, args: string) => Promise<string>;
+  jsSyscall: (op: string, args: Record<string, unknown>) => Promise<unknown>;
 };
 
 // convex-test's accessor, typed loosely: functions are addressed by udf path at runtime.
@@ -191,7 +192,7 @@ export function assertInternals(g: ConvexGlobal): void {
   if (root === undefined) problems.push("no root component");
   else {
     const db = root.db as unknown as Record<string, unknown>;
-    for (const field of ["_documents", "_writes"]) {
+    for (const field of ["_documents", "_writes", "_storage", "_pendingFiles"]) {
       if (typeof db[field] !== "object") problems.push(`db.${field}`);
     }
     if (!(db._tableIds instanceof Map)) problems.push("db._tableIds");
@@ -206,6 +207,8 @@ export function assertInternals(g: ConvexGlobal): void {
       "paginate",
       "_iterateDocs",
       "_resolveQuerySource",
+      "insert",
+      "storeFile",
     ]) {
       if (typeof db[method] !== "function") problems.push(`db.${method}()`);
     }
@@ -216,6 +219,7 @@ export function assertInternals(g: ConvexGlobal): void {
   if (typeof g.transactionManager?.begin !== "function")
     problems.push("transactionManager.begin()");
   if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
+  if (typeof g.jsSyscall !== "function") problems.push("jsSyscall");
   if (problems.length > 0) {
     throw new Error(`convex-test internals changed (pin 0.0.70): ${problems.join(", ")}`);
   }

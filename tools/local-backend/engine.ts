@@ -282,6 +282,11 @@ export type EngineOptions = {
   production?: boolean;
   /** Actions (scheduled ones included) fail after this long (default: Convex's 10 minutes). */
   actionTimeoutMs?: number;
+  /** File storage (storage.ts): hooks the database once and the syscalls on every load. */
+  storage?: {
+    instrumentDb(db: unknown): void;
+    wrapSyscalls(g: Pick<ConvexGlobal, "asyncSyscall" | "jsSyscall">): void;
+  };
 };
 
 /** Runs a Convex functions folder on convex-test's in-memory engine. */
@@ -375,9 +380,11 @@ export class Engine {
           if (!this.closed) this.options.onSchedule(request);
         },
       });
+      this.options.storage?.instrumentDb(fresh);
       stopTimedOutActions(g.transactionManager);
     }
     hookSyscalls(g);
+    this.options.storage?.wrapSyscalls(g);
     this.modules = modules;
     this.t = t;
     this.g = g;
@@ -578,6 +585,14 @@ export class Engine {
       { env: this.options.env, logLines: [], echo: () => {}, system: true },
       () => patchDocumentAsSystem(this.g, this.t, id, value),
     );
+  }
+
+  /** Runs `fn` in a transaction of the backend's own, which commits when `fn` returns. */
+  async systemTransaction<T>(fn: () => T): Promise<T> {
+    return (await callStorage.run(
+      { env: this.options.env, logLines: [], echo: () => {}, system: true },
+      () => this.t.run(async () => fn()),
+    )) as T;
   }
 
   /**

@@ -12,6 +12,7 @@ import { SyncServer, encodeTs } from "./sync";
 import { TokenRejected, TokenVerifier, generateConvexAuthKeys, type AuthProvider } from "./auth";
 import { CronRunner, JobScheduler } from "./scheduler";
 import { tableFromId } from "./read-set";
+import { DEFAULT_MAX_UPLOAD_BYTES, FileStorage } from "./storage";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -50,6 +51,8 @@ export type LocalBackendOptions = {
    * `http://[::1]:*`), which are always allowed. Clients that send no Origin (Node) are not affected.
    */
   allowedOrigins?: string[];
+  /** The largest file an upload URL accepts (default 512 MiB; Convex has no limit). */
+  maxUploadBytes?: number;
 };
 
 /** A running local backend. */
@@ -224,6 +227,18 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     throw error;
   }
 
+  let storage: FileStorage;
+  try {
+    storage = new FileStorage(
+      options.dataDir ? resolve(options.dataDir) : null,
+      options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+      log,
+    );
+  } catch (error) {
+    store?.close();
+    throw error;
+  }
+
   // Deployment environment: generated auth keys < process env < env file < options.env.
   const generatedPath = options.dataDir ? join(resolve(options.dataDir), "env.json") : null;
   let generated: Record<string, string> = {};
@@ -320,6 +335,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       res.end();
       return;
     }
+    if (await storage.handle(req, res, url, (fn) => getEngine().systemTransaction(fn))) return;
     const route = url.pathname.replace(/\/$/, "");
     if (route === "" || route === "/version" || route === "/instance_name") {
       res.writeHead(200, { "Content-Type": "text/plain" });
@@ -521,6 +537,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     CONVEX_CLOUD_URL: url,
     CONVEX_SITE_URL: siteUrl,
   };
+  storage.setOrigin(url);
 
   const onCommit = (commit: Commit) => {
     if (store && store.append(commit)) store.compact(getEngine().snapshot());
@@ -543,9 +560,11 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
         onSchedule: (r) => scheduler.schedule(r),
         production: options.production ?? false,
         actionTimeoutMs: options.actionTimeoutMs,
+        storage,
       },
       restored ?? undefined,
     );
+    await storage.restore();
   } catch (error) {
     await Promise.all([closeServer(apiServer), closeServer(siteServer)]);
     store?.close();

@@ -2,6 +2,7 @@ import { httpRouter } from "convex/server";
 import { ConvexError } from "convex/values";
 import { api } from "./_generated/api";
 import { httpAction } from "./_generated/server";
+import { serveHttp, storeHttp } from "./files";
 
 const http = httpRouter();
 
@@ -53,5 +54,7 @@ http.route({
     return Response.json({ identity, error, nested });
   }),
 });
+http.route({ path: "/files", method: "POST", handler: storeHttp });
+http.route({ path: "/files", method: "GET", handler: serveHttp });
 
 export default http;

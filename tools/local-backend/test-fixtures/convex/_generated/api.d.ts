@@ -11,6 +11,7 @@
 import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
 import type * as counters from "../counters.js";
 import type * as crons from "../crons.js";
+import type * as files from "../files.js";
 import type * as http from "../http.js";
 import type * as notes from "../notes.js";
 
@@ -25,6 +26,7 @@ import type * as notes from "../notes.js";
 declare const fullApi: ApiFromModules<{
   counters: typeof counters;
   crons: typeof crons;
+  files: typeof files;
   http: typeof http;
   notes: typeof notes;
 }>;
