@@ -8,7 +8,8 @@
  * recordings they start where the checked text begins, e.g. 65 or 140), so positions are counted
  * from the earliest window start of the stream. That start can only be at or after the text's true
  * origin, so when unsure more is removed, never less: a flagged window that is the stream's first
- * removes all of this generation's text.
+ * removes all of this generation's text. Offsets are taken as UTF-16 units, like JavaScript
+ * strings; if Azure counts code points, each emoji before the window moves the cut one unit earlier.
  */
 
 type Offsets = { start_offset: number };

@@ -17,9 +17,12 @@
  * sentence, which is no overlap and stays.
  */
 
+/** Shortest repeat removed mid-sentence (shorter ones may be real repeated words). */
 export const MIN_OVERLAP = 8;
+/** Longest repeat looked for, and so the most text held back. */
 export const MAX_OVERLAP = 400;
 
+/** `overlap` characters of the continuation are dropped and `prefix` is put in front. */
 export type SeamDecision = { overlap: number; prefix: string };
 
 /**
