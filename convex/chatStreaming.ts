@@ -128,6 +128,7 @@ export const finalizeStreamMessage = authedInternalMutation({
     error: v.optional(v.string()),
     tokenCount: v.optional(v.number()),
     usage: v.optional(tokenUsage),
+    keepChars: v.optional(v.number()),
   },
   returns: v.object({ finalized: v.boolean() }),
   handler: async (ctx, { messageId, generation, ...fields }) => {

@@ -142,6 +142,8 @@ export type FinalizeFields = {
   error?: string;
   tokenCount?: number;
   usage?: TokenUsage;
+  /** Keep only this many characters of this generation's text (a late content-filter verdict). */
+  keepChars?: number;
 };
 
 /**
@@ -167,7 +169,8 @@ export async function finalizeGeneration(
     }
     return { finalized: false };
   }
-  const newText = await generationText(ctx, message._id, generation);
+  const written = await generationText(ctx, message._id, generation);
+  const newText = fields.keepChars === undefined ? written : written.slice(0, fields.keepChars);
   const now = Date.now();
   await ctx.db.patch("streams", stream._id, { active: false, heartbeatAt: now });
   await ctx.db.patch("messages", message._id, {

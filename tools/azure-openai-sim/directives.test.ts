@@ -42,6 +42,28 @@ describe("parseDirective", () => {
   });
 });
 
+describe("controls for what real Azure does", () => {
+  it("reads hint, seam and category, from a directive and from JSON", () => {
+    expect(parseDirective("[[sim fault=429 hint=reset-tokens seam=restart]]")).toEqual({
+      fault: "429",
+      hint: "reset-tokens",
+      seam: "restart",
+    });
+    expect(parseControls({ fault: "filter-late", category: "protected_material_text" })).toEqual({
+      fault: "filter-late",
+      category: "protected_material_text",
+    });
+  });
+
+  it("rejects values it does not know, naming the choices", () => {
+    expect(() => parseDirective("[[sim hint=later]]")).toThrow(
+      /hint must be one of retry-after, reset-tokens, reset-requests, message, try-again, none/,
+    );
+    expect(() => parseDirective("[[sim seam=sloppy]]")).toThrow(/seam must be one of exact/);
+    expect(() => parseControls({ category: "rude" })).toThrow(/category must be one of/);
+  });
+});
+
 describe("stripDirective", () => {
   it("removes directives wherever they are and trims", () => {
     expect(stripDirective("Hello [[sim rate=0]]")).toBe("Hello");

@@ -7,6 +7,7 @@ export const FAULTS = [
   "404",
   "filter-prompt",
   "filter-stream",
+  "filter-late",
   "error-event",
   "disconnect",
   "end-without-done",
@@ -18,6 +19,33 @@ export const FAULTS = [
 export type SimFault = (typeof FAULTS)[number];
 
 export type SimFilterMode = "none" | "default" | "async";
+
+/** What a 429 says about when to retry (Azure sends each of these). */
+export const RETRY_HINTS = [
+  "retry-after",
+  "reset-tokens",
+  "reset-requests",
+  "message",
+  "try-again",
+  "none",
+] as const;
+export type SimRetryHint = (typeof RETRY_HINTS)[number];
+
+/** How a continuation joins the partial reply it continues. */
+export const SEAMS = ["exact", "repeat", "restart", "nospace"] as const;
+export type SimSeam = (typeof SEAMS)[number];
+
+/** The content-filter category a late verdict flags (`custom_blocklists` as in real recordings). */
+export const FILTER_CATEGORIES = [
+  "custom_blocklists",
+  "hate",
+  "sexual",
+  "violence",
+  "self_harm",
+  "protected_material_text",
+  "protected_material_code",
+] as const;
+export type SimFilterCategory = (typeof FILTER_CATEGORIES)[number];
 
 /** Per-request controls, written as `[[sim key=value ...]]` in the last user message or queued via POST /_sim/faults. */
 export interface SimControls {
@@ -38,6 +66,12 @@ export interface SimControls {
   finish?: "length";
   /** Split every SSE event across two socket writes. */
   split?: boolean;
+  /** How a 429 tells when to retry: headers, message sentence or nothing (default retry-after). */
+  hint?: SimRetryHint;
+  /** How a continuation joins its partial: exactly (default), repeating or restarting, or without the space. */
+  seam?: SimSeam;
+  /** The category flagged by `fault=filter-late` (default custom_blocklists). */
+  category?: SimFilterCategory;
 }
 
 export class DirectiveError extends Error {}
@@ -116,6 +150,12 @@ function parseControl(key: string, value: string): Partial<SimControls> {
         throw new DirectiveError(`sim directive: finish only accepts "length", got "${value}"`);
       }
       return { finish: "length" };
+    case "hint":
+      return { hint: oneOf(key, value, RETRY_HINTS) };
+    case "seam":
+      return { seam: oneOf(key, value, SEAMS) };
+    case "category":
+      return { category: oneOf(key, value, FILTER_CATEGORIES) };
     case "split":
       if (value !== "true" && value !== "1" && value !== "false" && value !== "0") {
         throw new DirectiveError(`sim directive: split must be 1 or 0, got "${value}"`);
@@ -123,7 +163,16 @@ function parseControl(key: string, value: string): Partial<SimControls> {
       return { split: value === "true" || value === "1" };
     default:
       throw new DirectiveError(
-        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split)`,
+        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split, hint, seam, category)`,
       );
   }
+}
+
+function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new DirectiveError(
+      `sim directive: ${key} must be one of ${allowed.join(", ")}, got "${value}"`,
+    );
+  }
+  return value as T;
 }

@@ -1,4 +1,4 @@
-import { parseDirective, stripDirective } from "./directives";
+import { parseDirective, stripDirective, type SimSeam } from "./directives";
 
 export const DEFAULT_TOKENS = 300;
 
@@ -80,6 +80,40 @@ export function remainingPieces(pieces: string[], prefixLength: number): string[
     offset += piece.length;
   }
   return [];
+}
+
+/**
+ * The pieces a continuation streams after `partial` (a prefix of the reply made of `pieces`):
+ * `exact` the remainder; `repeat` the partial's last three words again first; `restart` its last
+ * sentence again from its start; `nospace` the remainder without the space that joins it.
+ */
+export function continuationPieces(pieces: string[], partial: string, seam: SimSeam): string[] {
+  const rest = remainingPieces(pieces, partial.length);
+  switch (seam) {
+    case "exact":
+      return rest;
+    case "repeat": {
+      const repeated = /(?:\s*\S+){1,3}\s*$/.exec(partial)?.[0] ?? "";
+      return repeated ? [repeated, ...rest] : rest;
+    }
+    case "restart": {
+      const repeated = partial.slice(lastSentenceStart(partial));
+      return repeated ? [repeated, ...rest] : rest;
+    }
+    case "nospace": {
+      const [first, ...others] = rest;
+      if (first === undefined) return rest;
+      const trimmed = first.replace(/^[ \t]+/, "");
+      return trimmed ? [trimmed, ...others] : others;
+    }
+  }
+}
+
+/** Where the last sentence of `text` starts: just after the last `.`, `!`, `?` before whitespace, or a newline. */
+function lastSentenceStart(text: string): number {
+  let start = 0;
+  for (const match of text.matchAll(/[.!?](?=\s)|\n/g)) start = match.index + 1;
+  return start;
 }
 
 const SENTENCES = [

@@ -9,13 +9,29 @@ import {
   stripDirective,
   type SimControls,
   type SimFault,
+  type SimFilterCategory,
   type SimFilterMode,
+  type SimRetryHint,
+  type SimSeam,
 } from "./directives";
-import { DEFAULT_TOKENS, hashText, remainingPieces, seededRandom, simulatedReply } from "./reply";
+import {
+  continuationPieces,
+  DEFAULT_TOKENS,
+  hashText,
+  seededRandom,
+  simulatedReply,
+} from "./reply";
 
 export { simulatedReply } from "./reply";
 export { stripDirective, parseDirective, FAULTS } from "./directives";
-export type { SimControls, SimFault, SimFilterMode } from "./directives";
+export type {
+  SimControls,
+  SimFault,
+  SimFilterCategory,
+  SimFilterMode,
+  SimRetryHint,
+  SimSeam,
+} from "./directives";
 
 export interface SimulatorOptions {
   /** 0 (the default here) picks a free port. */
@@ -61,8 +77,11 @@ export interface SimRequestLogEntry {
   status: number | null;
   /** Azure error code sent back, if any. */
   errorCode: string | null;
-  /** Set when the request continued an interrupted reply: how many characters were already there. */
-  continuation: { prefixLength: number } | null;
+  /**
+   * Set when the request continued an interrupted reply: how many characters were already there,
+   * and the seam when it was not exact.
+   */
+  continuation: { prefixLength: number; seam?: Exclude<SimSeam, "exact"> } | null;
   /** Exactly the content text sent to the client. */
   text: string;
   /** Content chunks sent. */
@@ -186,12 +205,27 @@ const ERRORS = {
       "DeploymentNotFound",
       "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
     ),
-  rateLimited: (seconds: number) =>
-    azureError(
-      429,
-      "429",
-      `Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after ${seconds} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.`,
-    ),
+  rateLimited: (seconds: number, hint: SimRetryHint) => {
+    const exceeded =
+      "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier.";
+    const quota =
+      "Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.";
+    const whole = Math.ceil(seconds);
+    const message =
+      hint === "retry-after" || hint === "message"
+        ? `${exceeded} Please retry after ${whole} seconds. ${quota}`
+        : hint === "try-again"
+          ? `Rate limit is exceeded. Try again in ${whole} seconds.`
+          : `${exceeded} ${quota}`;
+    const error = azureError(429, "429", message);
+    if (hint === "retry-after") Object.assign(error.headers, retryHeaders(seconds));
+    if (hint === "reset-tokens" || hint === "reset-requests") {
+      const kind = hint === "reset-tokens" ? "tokens" : "requests";
+      error.headers[`x-ratelimit-reset-${kind}`] = String(whole);
+      error.headers[`x-ratelimit-remaining-${kind}`] = "0";
+    }
+    return error;
+  },
   serverError: (status: number) =>
     azureError(
       status,
@@ -226,6 +260,8 @@ interface Plan {
   fault: SimFault | null;
   at: number;
   retryAfter: number | null;
+  hint: SimRetryHint;
+  category: SimFilterCategory;
   rate: number;
   ttft: number;
   filter: SimFilterMode;
@@ -385,13 +421,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const replyTo = (text: string, tokens: number) =>
       simulatedReply(stripDirective(text), { tokens, seed: config.seed });
     let conversation = findConversation(messages);
-    let continued: { full: ReturnType<typeof replyTo>; prefixLength: number } | null = null;
+    let continued: { full: ReturnType<typeof replyTo>; partial: string } | null = null;
     if (conversation.assistantText !== null) {
       const tokens = directiveOf(conversation.userText).tokens ?? config.tokens;
       const full = replyTo(conversation.userText, tokens);
       const candidate = conversation.assistantText;
       if (candidate.length < full.text.length && full.text.startsWith(candidate)) {
-        continued = { full, prefixLength: candidate.length };
+        continued = { full, partial: candidate };
       } else {
         conversation = { userText: lastUserText(messages), assistantText: null, trailing: null };
       }
@@ -402,8 +438,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const merged: SimControls = { ...controls, ...extra, ...queued };
     let pieces: string[];
     if (continued !== null) {
-      pieces = remainingPieces(continued.full.pieces, continued.prefixLength);
-      entry.continuation = { prefixLength: continued.prefixLength };
+      const seam = merged.seam ?? "exact";
+      pieces = continuationPieces(continued.full.pieces, continued.partial, seam);
+      entry.continuation = {
+        prefixLength: continued.partial.length,
+        ...(seam === "exact" ? {} : { seam }),
+      };
     } else {
       pieces = replyTo(
         conversation.userText,
@@ -445,6 +485,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       fault,
       at: Math.min(merged.at ?? Math.floor(pieces.length / 2), pieces.length),
       retryAfter: merged.retryAfter ?? null,
+      hint: merged.hint ?? "retry-after",
+      category: merged.category ?? "custom_blocklists",
       rate: (merged.rate ?? config.rate) * config.speed,
       ttft: (merged.ttft ?? config.ttft) / config.speed,
       filter: merged.filter ?? config.filter,
@@ -474,12 +516,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const { entry, abort } = item;
     const signal = abort.signal;
     switch (plan.fault) {
-      case "429": {
-        const seconds = plan.retryAfter ?? 1;
-        const error = ERRORS.rateLimited(Math.ceil(seconds));
-        Object.assign(error.headers, retryHeaders(seconds));
-        throw error;
-      }
+      case "429":
+        throw ERRORS.rateLimited(plan.retryAfter ?? 1, plan.hint);
       case "500":
       case "503": {
         const error = ERRORS.serverError(Number(plan.fault));
@@ -560,8 +598,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     const asyncFilter = plan.filter === "async";
     const annotations = new AnnotationTracker();
-    const sendAnnotation = async (finishReason: string | null, results: object) => {
-      const offsets = annotations.next(entry.text.length);
+    // A late verdict flags the text from piece `at` on: earlier windows never reach into it.
+    const flaggedFrom =
+      plan.fault === "filter-late" ? plan.pieces.slice(0, plan.at).join("").length : Infinity;
+    const checkable = () => Math.min(entry.text.length, flaggedFrom);
+    const sendAnnotation: SendAnnotation = async (
+      finishReason,
+      results,
+      offsets = annotations.next(checkable()),
+    ) => {
       await send({
         choices: [
           {
@@ -585,6 +630,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     for (let i = 0; i <= plan.pieces.length; i++) {
       if (midFault && i === plan.at) {
+        if (midFault === "filter-stream" && asyncFilter && annotations.pending(checkable())) {
+          await sendAnnotation(null, SAFE_RESULTS);
+        }
         await midStreamFault(item, plan, midFault, send, sendAnnotation, choice, base);
         return;
       }
@@ -611,16 +659,28 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       entry.chunkTimes.push(t);
       entry.text += piece;
       entry.chunkCount += 1;
-      if (asyncFilter && annotations.due(entry.text.length))
-        await sendAnnotation(null, SAFE_RESULTS);
+      if (asyncFilter && annotations.due(checkable())) await sendAnnotation(null, SAFE_RESULTS);
     }
 
     const finishReason = plan.cutReason ?? "stop";
     await send(choice({ content_filter_results: {}, delta: {}, finish_reason: finishReason }));
     entry.finishReason = finishReason;
-    if (asyncFilter && annotations.pending(entry.text.length)) {
+    const lateVerdict = plan.fault === "filter-late";
+    if ((asyncFilter || lateVerdict) && annotations.pending(checkable())) {
       await sleep(Math.min(50, plan.rate > 0 ? 1000 / plan.rate : 0), undefined, { signal });
       await sendAnnotation(null, SAFE_RESULTS);
+    }
+    if (lateVerdict) {
+      // As recorded from Azure: several annotation chunks on the same window, one of them flagged,
+      // after the `stop` chunk; the usage chunk still follows.
+      const offsets = {
+        check_offset: flaggedFrom,
+        start_offset: flaggedFrom,
+        end_offset: entry.text.length,
+      };
+      for (const results of lateVerdictResults(plan.category)) {
+        await sendAnnotation(null, results, offsets);
+      }
     }
     await finishStream(item, plan, send, base);
   }
@@ -632,7 +692,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     base: object,
   ): Promise<void> {
     const { entry, res } = item;
-    if (plan.includeUsage) {
+    // Azure sends [DONE] right after a content_filter finish: no usage chunk, even when asked.
+    if (plan.includeUsage && entry.finishReason !== "content_filter") {
       await send({ choices: [], ...base, usage: usage(plan, entry.chunkCount) });
     }
     res.write("data: [DONE]\n\n");
@@ -646,7 +707,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     plan: Plan,
     fault: SimFault,
     send: (value: object) => Promise<void>,
-    sendAnnotation: (finishReason: string | null, results: object) => Promise<void>,
+    sendAnnotation: SendAnnotation,
     choice: (fields: object) => object,
     base: object,
   ): Promise<void> {
@@ -655,7 +716,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     switch (fault) {
       case "filter-stream":
         if (plan.filter === "async") {
-          await sendAnnotation("content_filter", VIOLATION_RESULTS);
+          // The text sent so far was judged safe; the violation is in text that is withheld.
+          const sent = entry.text.length;
+          const withheld = (plan.pieces[plan.at] ?? "").length;
+          await sendAnnotation("content_filter", VIOLATION_RESULTS, {
+            check_offset: sent,
+            start_offset: sent,
+            end_offset: sent + withheld,
+          });
         } else {
           await send(
             choice({
@@ -1102,6 +1170,30 @@ function burstBoundaries(plan: Plan): Set<number> {
   const rng = seededRandom(plan.pieces.length * 7919 + 17);
   for (let i = 0; i < plan.pieces.length; i += 4 + Math.floor(rng() * 9)) starts.add(i);
   return starts;
+}
+
+type FilterOffsets = { check_offset: number; start_offset: number; end_offset: number };
+type SendAnnotation = (
+  finishReason: string | null,
+  results: object,
+  offsets?: FilterOffsets,
+) => Promise<void>;
+
+/** The annotation chunks' results of a late verdict: one per group, `category` flagged. */
+function lateVerdictResults(category: SimFilterCategory): object[] {
+  const flagged = { filtered: true, severity: "medium" };
+  const protectedText = { detected: category === "protected_material_text", filtered: false };
+  const protectedCode = { detected: category === "protected_material_code", filtered: false };
+  if (category === "protected_material_text") protectedText.filtered = true;
+  if (category === "protected_material_code") protectedCode.filtered = true;
+  const severities: Record<string, object> = { ...SAFE_RESULTS };
+  if (category in severities) severities[category] = flagged;
+  return [
+    { protected_material_text: protectedText },
+    { protected_material_code: protectedCode },
+    { custom_blocklists: [{ filtered: category === "custom_blocklists", id: "sim-blocklist" }] },
+    severities,
+  ];
 }
 
 /** Async filter mode: annotation chunks cover ranges of characters and trail the text they judge. */

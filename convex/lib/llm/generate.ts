@@ -14,7 +14,10 @@ import { FlushPolicy } from "../flushPolicy";
 import { streamSettings } from "../limits";
 import type { GenerationContext } from "../../model/messages";
 import type { FinalizeFields, TokenUsage } from "../../model/streams";
+import { FilterVerdicts } from "./contentFilter";
 import { createChatProvider, ProviderConfigError, type ChatProvider } from "./providers";
+import { decideRetry, retryHintMs } from "./retry";
+import { SeamJoiner } from "./seam";
 import { countTokens, fitToBudget, type PromptMessage } from "./tokens";
 
 /** Sent after a partial reply so the model (and the simulator) continue it instead of starting over. */
@@ -22,7 +25,6 @@ export const CONTINUE_INSTRUCTION =
   "Continue your previous reply exactly where it stopped. Do not repeat any of it.";
 
 const DEFAULT_HISTORY_TOKEN_BUDGET = 16_000;
-const MAX_ATTEMPTS = 4;
 const FINALIZE_ATTEMPTS = 3;
 
 type Generation = { messageId: Id<"messages">; generation: number };
@@ -37,6 +39,8 @@ type StreamOutcome = {
   finishReason: string | null;
   usage: TokenUsage | undefined;
   error: unknown;
+  /** Characters of content the model sent (before the seam rules). */
+  received: number;
 };
 
 /**
@@ -146,27 +150,55 @@ async function streamGeneration(
       });
   }, heartbeatEvery);
 
+  // A continuation's first characters are held back until its seam with the partial is decided.
+  const seam = context.continueFrom ? new SeamJoiner(context.continueFrom) : null;
+  const verdicts = new FilterVerdicts();
+  const sink = {
+    push: (text: string) => {
+      const shown = seam ? seam.push(text) : text;
+      if (shown.length > 0) flusher.push(shown);
+    },
+    observe: (choice: unknown) => verdicts.observe(choice),
+  };
+
   let outcome: StreamOutcome;
   try {
     const prompt = buildPrompt(context);
-    outcome = await streamCompletion(provider, prompt, controller, flusher, settings.idleTimeoutMs);
+    outcome = await streamCompletion(provider, prompt, controller, sink, settings.idleTimeoutMs);
   } finally {
     clearInterval(heartbeat);
   }
+  const held = seam?.end() ?? "";
+  if (held.length > 0) flusher.push(held);
   await flusher.drain();
 
-  const fields = classify(outcome, controller.signal, flusher, provider);
-  const completionTokens = outcome.usage?.completionTokens ?? countTokens(flusher.writtenText);
+  const fields = classify(outcome, controller.signal, flusher, provider, verdicts);
+  const written = flusher.writtenText;
+  // A late verdict removes the flagged text from the final message (see contentFilter.ts).
+  let kept = written;
+  if (fields.finishReason === "content_filter" && verdicts.flagged) {
+    const raw = verdicts.keptLength(outcome.received);
+    kept = written.slice(0, seam ? seam.joinedLength(raw) : raw);
+  }
+  // After a filter the text kept is not what the model billed (and Azure sends no usage then).
+  const completionTokens =
+    fields.finishReason === "content_filter"
+      ? countTokens(kept)
+      : (outcome.usage?.completionTokens ?? countTokens(written));
   const priorTokens =
     context.continueFrom === null
       ? 0
       : (context.priorTokenCount ?? countTokens(context.continueFrom));
+  const cut = kept.length < written.length;
   await finalize({
     ...fields,
     tokenCount: priorTokens + completionTokens,
     ...(outcome.usage ? { usage: outcome.usage } : {}),
+    ...(cut ? { keepChars: kept.length, error: FLAGGED_AFTER_STREAMING } : {}),
   });
 }
+
+type StreamSink = { push: (text: string) => void; observe: (choice: unknown) => void };
 
 function buildPrompt(context: GenerationContext): PromptMessage[] {
   const budget = readNumberEnv("CHAT_HISTORY_TOKEN_BUDGET", DEFAULT_HISTORY_TOKEN_BUDGET);
@@ -188,7 +220,7 @@ async function streamCompletion(
   provider: ChatProvider,
   messages: PromptMessage[],
   controller: AbortController,
-  flusher: FlushPolicy,
+  sink: StreamSink,
   idleTimeoutMs: number,
 ): Promise<StreamOutcome> {
   let idleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -202,6 +234,7 @@ async function streamCompletion(
   };
   let finishReason: string | null = null;
   let usage: TokenUsage | undefined;
+  let received = 0;
   try {
     resetIdle();
     const body: ChatCompletionCreateParamsStreaming = {
@@ -226,15 +259,19 @@ async function streamCompletion(
       // Azure sends prompt-filter, usage and annotation chunks without choices or delta.
       const choice = chunk.choices?.[0];
       if (!choice) continue;
+      sink.observe(choice);
       const text = choice.delta?.content;
-      if (typeof text === "string" && text.length > 0) flusher.push(text);
+      if (typeof text === "string" && text.length > 0) {
+        received += text.length;
+        sink.push(text);
+      }
       if (choice.finish_reason && finishReason !== "content_filter") {
         finishReason = choice.finish_reason;
       }
     }
-    return { finishReason, usage, error: null };
+    return { finishReason, usage, error: null, received };
   } catch (error) {
-    return { finishReason, usage, error };
+    return { finishReason, usage, error, received };
   } finally {
     pauseIdle();
   }
@@ -249,7 +286,7 @@ class RetriesExhausted extends Error {
   }
 }
 
-/** Opens the stream, retrying 408/409/429/5xx and connection errors within a bounded total wait. */
+/** Opens the stream, retrying 408/409/429/5xx and connection errors within a bounded total wait (retry.ts). */
 async function createWithRetries(
   provider: ChatProvider,
   body: ChatCompletionCreateParamsStreaming,
@@ -263,13 +300,14 @@ async function createWithRetries(
       return await provider.client.chat.completions.create(body, { signal });
     } catch (error) {
       if (signal.aborted || !isRetryable(error)) throw error;
-      const hinted = retryAfterMs(error);
-      const delay = hinted ?? Math.min(8_000, 250 * 2 ** (attempt - 1));
-      if (attempt >= MAX_ATTEMPTS || waited + delay > budgetMs) {
-        throw new RetriesExhausted(error, hinted);
-      }
-      waited += delay;
-      await sleep(delay, signal, idle);
+      const hintMs =
+        error instanceof APIError
+          ? retryHintMs(error.headers, `${apiMessage(error)} ${error.message}`)
+          : null;
+      const decision = decideRetry({ attempt, waitedMs: waited, budgetMs, hintMs });
+      if (!decision.retry) throw new RetriesExhausted(error, decision.retryAfterMs);
+      waited += decision.delayMs;
+      await sleep(decision.delayMs, signal, idle);
     }
   }
 }
@@ -281,18 +319,6 @@ function isRetryable(error: unknown): boolean {
     return [408, 409, 429].includes(error.status) || error.status >= 500;
   }
   return false;
-}
-
-function retryAfterMs(error: unknown): number | null {
-  if (!(error instanceof APIError) || !error.headers) return null;
-  const ms = Number(error.headers.get("retry-after-ms"));
-  if (error.headers.get("retry-after-ms") !== null && Number.isFinite(ms) && ms >= 0) return ms;
-  const raw = error.headers.get("retry-after");
-  if (raw === null) return null;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
 // A retry wait is not a stall: the idle timer is off while waiting, however long the hint.
@@ -313,11 +339,21 @@ async function sleep(ms: number, signal: AbortSignal, idle: IdleControl) {
   if (signal.aborted) throw signal.reason;
 }
 
+const FILTERED = {
+  status: "error",
+  finishReason: "content_filter",
+  error: "Azure OpenAI's content filter stopped this reply. The text before that point is kept.",
+} as const;
+
+const FLAGGED_AFTER_STREAMING =
+  "Azure OpenAI's content filter flagged this reply after it had been shown. The flagged part and everything after it were removed.";
+
 function classify(
   outcome: StreamOutcome,
   signal: AbortSignal,
   flusher: FlushPolicy,
   provider: ChatProvider,
+  verdicts: FilterVerdicts,
 ): Omit<FinalizeFields, "tokenCount" | "usage"> {
   const reason: unknown = signal.aborted ? signal.reason : null;
   if (flusher.failure !== null) {
@@ -327,6 +363,7 @@ function classify(
     };
   }
   if (reason instanceof AbortReason && reason.kind === "stop") return { status: "stopped" };
+  if (verdicts.flagged) return FILTERED;
   if (reason instanceof AbortReason && reason.kind === "idle") {
     return {
       status: "interrupted",
@@ -335,14 +372,7 @@ function classify(
   }
   if (outcome.error !== null) return describeFailure(outcome.error, provider);
   const finishReason = outcome.finishReason;
-  if (finishReason === "content_filter") {
-    return {
-      status: "error",
-      finishReason,
-      error:
-        "Azure OpenAI's content filter stopped this reply. The text before that point is kept.",
-    };
-  }
+  if (finishReason === "content_filter") return FILTERED;
   if (finishReason === null) {
     return {
       status: "interrupted",
