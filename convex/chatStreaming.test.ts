@@ -293,7 +293,7 @@ describe("appendStreamChunk", () => {
     });
   });
 
-  test("another user's identity cannot append, finalize or read the log", async () => {
+  test("a writer given another user's id cannot append, heartbeat, finalize or read the prompt; their identity cannot read the log", async () => {
     const t = setupTest();
     const { user, messageId, generation } = await startedReply(t);
     const bob = await asUser(t, "bob");
