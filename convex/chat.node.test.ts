@@ -9,10 +9,21 @@ import {
 import { api, internal } from "./_generated/api";
 import { countTokens } from "./lib/llm/tokens";
 import { runGeneration } from "./lib/llm/generate";
+import { startReply } from "./model/messages";
 import type { ActionCtx } from "./_generated/server";
-import { getFunctionName, type FunctionReference } from "convex/server";
+import { ConvexHttpClient } from "convex/browser";
+import { getFunctionName, makeFunctionReference, type FunctionReference } from "convex/server";
+import { startLocalBackend } from "../tools/local-backend";
 import type { Id } from "./_generated/dataModel";
-import { asUser, errorData, liveText, setEnv, setupTest, type TestBackend } from "./test.setup";
+import {
+  asUser,
+  errorData,
+  liveText,
+  modules,
+  setEnv,
+  setupTest,
+  type TestBackend,
+} from "./test.setup";
 
 const TOKENS = 60;
 const SEED = 7;
@@ -59,17 +70,42 @@ function expectedReply(content: string, tokens = TOKENS) {
   return simulatedReply(content, { tokens, seed: SEED }).text;
 }
 
+type User = Awaited<ReturnType<typeof asUser>>;
+
 async function newChat(t: TestBackend, name = "alice") {
   const user = await asUser(t, name);
   const sessionId = await user.mutation(api.sessions.create, {});
   return { user, sessionId };
 }
 
-async function messageOf(
-  user: Awaited<ReturnType<typeof asUser>>,
-  sessionId: Id<"sessions">,
-  messageId: Id<"messages">,
+/** Waits until every scheduled function that is due has finished (the reply writers among them). */
+async function writersDone(t: TestBackend) {
+  // Real timers: later staleness checks and chunk cleanups stay pending, as on a deployment.
+  await t.finishAllScheduledFunctions(() => {});
+}
+
+/** Sends through messages.send, then waits until the scheduled writer has finished the reply. */
+async function sendAndWait(
+  t: TestBackend,
+  user: User,
+  args: { sessionId: Id<"sessions">; content: string; clientRequestId?: string },
 ) {
+  const sent = await user.mutation(api.messages.send, args);
+  await writersDone(t);
+  return sent;
+}
+
+async function continueAndWait(t: TestBackend, user: User, messageId: Id<"messages">) {
+  await user.mutation(api.messages.continueReply, { messageId });
+  await writersDone(t);
+}
+
+async function regenerateAndWait(t: TestBackend, user: User, messageId: Id<"messages">) {
+  await user.mutation(api.messages.regenerate, { messageId });
+  await writersDone(t);
+}
+
+async function messageOf(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {
   const messages = await user.query(api.messages.list, { sessionId });
   const message = messages.find((m) => m._id === messageId);
   if (!message) throw new Error("message missing");
@@ -81,7 +117,7 @@ describe("sendChatMessage against the simulator", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "Explain idempotent retries please";
-    const { userMessageId, messageId } = await user.action(api.chat.sendChatMessage, {
+    const { userMessageId, messageId } = await sendAndWait(t, user, {
       sessionId,
       content: `  ${content}  `,
     });
@@ -131,7 +167,7 @@ async function cutThenContinue(
   const t = setupTest();
   const { user, sessionId } = await newChat(t);
   const content = `${directive} Tell me about backpressure in streaming systems`;
-  const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+  const { messageId } = await sendAndWait(t, user, { sessionId, content });
   await sim.settled();
   const cut = await messageOf(user, sessionId, messageId);
   const full = expectedReply(content);
@@ -144,7 +180,7 @@ async function cutThenContinue(
   expect(cut.error).toBeTruthy();
   expectCut(cut);
 
-  await user.action(api.chat.continueGeneration, { messageId });
+  await continueAndWait(t, user, messageId);
   const done = await messageOf(user, sessionId, messageId);
   expect(done).toMatchObject({ status: "complete", isStreaming: false, finishReason: "stop" });
   expect(done.error).toBeUndefined();
@@ -165,7 +201,7 @@ describe("Azure stream shapes", () => {
       const t = setupTest();
       const { user, sessionId } = await newChat(t);
       const content = `[[sim ${controls}]] Explain content filtering`;
-      const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+      const { messageId } = await sendAndWait(t, user, { sessionId, content });
       expect(await messageOf(user, sessionId, messageId)).toMatchObject({
         status: "complete",
         finishReason: "stop",
@@ -181,7 +217,7 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=429 times=2 retryAfter=0.05]] What is jitter";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(sim.requests().map((r) => r.status)).toEqual([429, 429, 200]);
     expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
@@ -192,7 +228,7 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=429 retryAfter=1.2]] What is backoff";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     expect(sim.requests().map((r) => r.status)).toEqual([429, 200]);
     expect(await messageOf(user, sessionId, messageId)).toMatchObject({
       status: "complete",
@@ -204,7 +240,7 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=429 retryAfter=86400]] Hello";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(sim.requests()).toHaveLength(1);
     expect(reply).toMatchObject({ status: "error", isStreaming: false, content: "" });
@@ -215,7 +251,7 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=503 times=10 retryAfter=0.1]] Hello";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(sim.requests().length).toBeLessThanOrEqual(4);
     expect(reply.status).toBe("error");
@@ -272,7 +308,7 @@ describe("faults and recovery", () => {
     const { user, sessionId } = await newChat(t);
     useEnv({ STREAM_IDLE_TIMEOUT_MS: "600" });
     const content = "[[sim fault=stall-before-headers]] Anything";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply).toMatchObject({ status: "interrupted", content: "", isStreaming: false });
     expect(reply.error).toMatch(/sent nothing/);
@@ -284,7 +320,7 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=malformed at=8]] Tell me about logs";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.isStreaming).toBe(false);
     expect(["error", "interrupted"]).toContain(reply.status);
@@ -297,10 +333,10 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim finish=length at=20]] Summarize caching strategies";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const cut = await messageOf(user, sessionId, messageId);
     expect(cut).toMatchObject({ status: "complete", finishReason: "length", tokenCount: 20 });
-    await user.action(api.chat.continueGeneration, { messageId });
+    await continueAndWait(t, user, messageId);
     const done = await messageOf(user, sessionId, messageId);
     expect(done).toMatchObject({ status: "complete", finishReason: "stop" });
     expect(done.content).toBe(expectedReply(content));
@@ -311,7 +347,7 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim rate=20]] Describe observability for a chat backend";
-    const sending = user.action(api.chat.sendChatMessage, { sessionId, content });
+    await user.mutation(api.messages.send, { sessionId, content });
     const reply = await waitFor(async () => {
       const messages = await user.query(api.messages.list, { sessionId });
       const last = messages.at(-1);
@@ -324,7 +360,7 @@ describe("faults and recovery", () => {
     await user.mutation(api.chatStreaming.stopGeneration, { messageId: reply._id });
     const atStop = await messageOf(user, sessionId, reply._id);
     expect(atStop).toMatchObject({ status: "stopped", isStreaming: false });
-    await sending;
+    await writersDone(t);
     await sim.settled();
     const stopped = await messageOf(user, sessionId, reply._id);
     const full = expectedReply(content);
@@ -337,7 +373,7 @@ describe("faults and recovery", () => {
     expect(request?.endReason).toBe("client-aborted");
     expect(request?.chunkCount).toBeLessThan(TOKENS);
 
-    await user.action(api.chat.continueGeneration, { messageId: reply._id });
+    await continueAndWait(t, user, reply._id);
     const done = await messageOf(user, sessionId, reply._id);
     expect(done.status).toBe("complete");
     expect(done.content).toBe(full);
@@ -348,7 +384,7 @@ describe("faults and recovery", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim ttft=3000]] Explain cold starts";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     expect(await messageOf(user, sessionId, messageId)).toMatchObject({
       status: "complete",
       content: expectedReply(content),
@@ -363,13 +399,13 @@ describe("faults and recovery", () => {
     const { user, sessionId } = await newChat(t);
     const content = "Explain ordering guarantees";
     const full = expectedReply(content);
-    // A writer that wrote two batches and then died (no finalize).
-    const started = await user.mutation(internal.chatStreaming.startStreamingMessage, {
-      request: { kind: "send", sessionId, content },
-    });
+    // A writer that wrote two batches and then died (no finalize): the reply is opened the way
+    // messages.send opens it, without scheduling a writer.
+    const started = await t.run((ctx) => startReply(ctx, user.userId, { sessionId, content }));
     const cutAt = full.indexOf(" ", 30);
     for (const [seq, text] of [full.slice(0, 10), full.slice(10, cutAt)].entries()) {
-      await user.mutation(internal.chatStreaming.appendStreamChunk, {
+      await t.mutation(internal.chatStreaming.appendStreamChunk, {
+        ownerId: user.userId,
         messageId: started.messageId,
         generation: started.generation,
         seq,
@@ -386,7 +422,7 @@ describe("faults and recovery", () => {
     expect(cut.error).toMatch(/interrupted/);
 
     useEnv({ STREAM_STALE_MS: "15000" }); // the continuation is a live writer again
-    await user.action(api.chat.continueGeneration, { messageId: started.messageId });
+    await continueAndWait(t, user, started.messageId);
     const done = await messageOf(user, sessionId, started.messageId);
     expect(done.status).toBe("complete");
     expect(done.content).toBe(full);
@@ -399,33 +435,53 @@ describe("sending rules", () => {
     const { user, sessionId } = await newChat(t);
     const args = { sessionId, content: "Hi there", clientRequestId: "req-1" };
     const [a, b] = await Promise.all([
-      user.action(api.chat.sendChatMessage, args),
-      user.action(api.chat.sendChatMessage, args),
+      user.mutation(api.messages.send, args),
+      user.mutation(api.messages.send, args),
     ]);
     expect(a).toEqual(b);
-    const again = await user.action(api.chat.sendChatMessage, args);
-    expect(again).toEqual(a);
+    await writersDone(t);
+    // A retry after the reply finished still names the first send, and starts nothing.
+    expect(await sendAndWait(t, user, args)).toEqual(a);
     const messages = await user.query(api.messages.list, { sessionId });
     expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(messages[1]).toMatchObject({ _id: a.messageId, status: "complete", generation: 0 });
     expect(sim.requests()).toHaveLength(1);
+    // Another id is another message.
+    await sendAndWait(t, user, { ...args, clientRequestId: "req-2" });
+    expect(await user.query(api.messages.list, { sessionId })).toHaveLength(4);
+    expect(sim.requests()).toHaveLength(2);
+  });
+
+  test("send returns before the reply is written; the scheduled writer then streams it", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim rate=50]] Explain scheduling";
+    const { messageId } = await user.mutation(api.messages.send, { sessionId, content });
+    expect(await messageOf(user, sessionId, messageId)).toMatchObject({
+      status: "pending",
+      isStreaming: true,
+      content: "",
+    });
+    await writersDone(t);
+    expect(await messageOf(user, sessionId, messageId)).toMatchObject({
+      status: "complete",
+      content: expectedReply(content),
+    });
   });
 
   test("sending while a reply in the same chat is streaming is refused with InvalidState", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const first = user.action(api.chat.sendChatMessage, {
-      sessionId,
-      content: "[[sim rate=50]] first",
-    });
+    await user.mutation(api.messages.send, { sessionId, content: "[[sim rate=50]] first" });
     await waitFor(async () => {
       const messages = await user.query(api.messages.list, { sessionId });
-      return messages.at(-1)?.isStreaming;
+      return messages.at(-1)?.status === "streaming";
     }, "the reply to start");
     expect(
-      await errorData(user.action(api.chat.sendChatMessage, { sessionId, content: "second" })),
+      await errorData(user.mutation(api.messages.send, { sessionId, content: "second" })),
     ).toMatchObject({ code: "InvalidState" });
-    await first;
-    await user.action(api.chat.sendChatMessage, { sessionId, content: "second" });
+    await writersDone(t);
+    await sendAndWait(t, user, { sessionId, content: "second" });
     expect(await user.query(api.messages.list, { sessionId })).toHaveLength(4);
   });
 
@@ -433,12 +489,10 @@ describe("sending rules", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     expect(
-      await errorData(user.action(api.chat.sendChatMessage, { sessionId, content: "  \n " })),
+      await errorData(user.mutation(api.messages.send, { sessionId, content: "  \n " })),
     ).toMatchObject({ code: "InvalidArgument" });
     expect(
-      await errorData(
-        user.action(api.chat.sendChatMessage, { sessionId, content: "x".repeat(32_001) }),
-      ),
+      await errorData(user.mutation(api.messages.send, { sessionId, content: "x".repeat(32_001) })),
     ).toMatchObject({ code: "InvalidArgument", message: expect.stringContaining("32,000") });
     expect(await user.query(api.messages.list, { sessionId })).toEqual([]);
   });
@@ -447,7 +501,7 @@ describe("sending rules", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=disconnect at=4]] what does <|endoftext|> mean";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.status).toBe("interrupted");
     expect(reply.tokenCount).toBeGreaterThan(0);
@@ -457,10 +511,10 @@ describe("sending rules", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     for (const word of ["alpha", "bravo", "charlie"]) {
-      await user.action(api.chat.sendChatMessage, { sessionId, content: `Tell me about ${word}` });
+      await sendAndWait(t, user, { sessionId, content: `Tell me about ${word}` });
     }
     useEnv({ CHAT_HISTORY_TOKEN_BUDGET: "200", SYSTEM_PROMPT: "You are terse." });
-    await user.action(api.chat.sendChatMessage, { sessionId, content: "And delta?" });
+    await sendAndWait(t, user, { sessionId, content: "And delta?" });
     const sent = (sim.requests().at(-1)?.body as { messages: { role: string; content: string }[] })
       .messages;
     expect(sent[0]).toEqual({ role: "system", content: "You are terse." });
@@ -475,9 +529,9 @@ describe("sending rules", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=disconnect at=5]] Compare retries and timeouts";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     expect((await messageOf(user, sessionId, messageId)).status).toBe("interrupted");
-    await user.action(api.chat.regenerate, { messageId });
+    await regenerateAndWait(t, user, messageId);
     const replaced = await messageOf(user, sessionId, messageId);
     expect(replaced).toMatchObject({ status: "complete", content: expectedReply(content) });
     const request = sim.requests().at(-1);
@@ -490,16 +544,16 @@ describe("sending rules", () => {
   test("continue and regenerate refuse a reply that is not the latest or is complete", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const first = await user.action(api.chat.sendChatMessage, { sessionId, content: "one" });
+    const first = await sendAndWait(t, user, { sessionId, content: "one" });
     expect(
-      await errorData(user.action(api.chat.continueGeneration, { messageId: first.messageId })),
+      await errorData(user.mutation(api.messages.continueReply, { messageId: first.messageId })),
     ).toMatchObject({ code: "InvalidState" });
-    await user.action(api.chat.sendChatMessage, { sessionId, content: "two" });
+    await sendAndWait(t, user, { sessionId, content: "two" });
     expect(
-      await errorData(user.action(api.chat.regenerate, { messageId: first.messageId })),
+      await errorData(user.mutation(api.messages.regenerate, { messageId: first.messageId })),
     ).toMatchObject({ code: "InvalidState" });
     expect(
-      await errorData(user.action(api.chat.regenerate, { messageId: first.userMessageId })),
+      await errorData(user.mutation(api.messages.regenerate, { messageId: first.userMessageId })),
     ).toMatchObject({ code: "InvalidArgument" });
   });
 });
@@ -509,7 +563,7 @@ describe("configuration errors", () => {
     useEnv({ AZURE_OPENAI_ENDPOINT: undefined, AZURE_OPENAI_API_KEY: undefined });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content: "hi" });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content: "hi" });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.status).toBe("error");
     expect(reply.error).toMatch(/AZURE_OPENAI_ENDPOINT.*AZURE_OPENAI_DEPLOYMENT.*OPENAI_MODEL/);
@@ -526,7 +580,7 @@ describe("configuration errors", () => {
     useEnv(vars);
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content: "hi" });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content: "hi" });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.status).toBe("error");
     expect(reply.error).toMatch(message);
@@ -551,7 +605,7 @@ describe("configuration errors", () => {
   test("a rejected key is reported with the variable to check", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const { messageId } = await user.action(api.chat.sendChatMessage, {
+    const { messageId } = await sendAndWait(t, user, {
       sessionId,
       content: "[[sim fault=401]] hi",
     });
@@ -563,7 +617,7 @@ describe("configuration errors", () => {
   test("the prompt filter is reported as such", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const { messageId } = await user.action(api.chat.sendChatMessage, {
+    const { messageId } = await sendAndWait(t, user, {
       sessionId,
       content: "[[sim fault=filter-prompt]] hi",
     });
@@ -597,7 +651,7 @@ describe("configuration errors", () => {
       const t = setupTest();
       const { user, sessionId } = await newChat(t);
       const content = "Who am I talking to";
-      const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+      const { messageId } = await sendAndWait(t, user, { sessionId, content });
       expect(await messageOf(user, sessionId, messageId)).toMatchObject({
         status: "complete",
         content: expectedReply(content),
@@ -623,7 +677,7 @@ describe("configuration errors", () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "Compare queues and logs";
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
     expect(sim.requests()[0]?.api).toBe("v1");
@@ -640,29 +694,113 @@ describe("another user's replies", () => {
     const t = setupTest();
     const { user: alice, sessionId } = await newChat(t, "alice");
     const bob = await asUser(t, "bob");
-    const { messageId } = await alice.action(api.chat.sendChatMessage, {
+    const { messageId } = await sendAndWait(t, alice, {
       sessionId,
       content: "[[sim finish=length at=5]] mine",
     });
     const before = await messageOf(alice, sessionId, messageId);
     expect(
-      await errorData(bob.action(api.chat.sendChatMessage, { sessionId, content: "hijack" })),
+      await errorData(bob.mutation(api.messages.send, { sessionId, content: "hijack" })),
     ).toMatchObject({ code: "NotFound" });
-    expect(await errorData(bob.action(api.chat.continueGeneration, { messageId }))).toMatchObject({
+    expect(await errorData(bob.mutation(api.messages.continueReply, { messageId }))).toMatchObject({
       code: "NotFound",
     });
-    expect(await errorData(bob.action(api.chat.regenerate, { messageId }))).toMatchObject({
+    expect(await errorData(bob.mutation(api.messages.regenerate, { messageId }))).toMatchObject({
       code: "NotFound",
     });
     expect(
       await errorData(bob.mutation(api.chatStreaming.stopGeneration, { messageId })),
     ).toMatchObject({ code: "NotFound" });
     expect(
-      await errorData(t.action(api.chat.sendChatMessage, { sessionId, content: "anon" })),
+      await errorData(t.mutation(api.messages.send, { sessionId, content: "anon" })),
     ).toMatchObject({ code: "NotFound" });
+    await writersDone(t);
     expect(await messageOf(alice, sessionId, messageId)).toEqual(before);
     expect(await alice.query(api.messages.list, { sessionId })).toHaveLength(2);
     expect(sim.requests()).toHaveLength(1);
+  });
+});
+
+describe("the writers: internal actions for an explicit owner", () => {
+  test("a writer started with another user's id, or a made-up one, is refused and touches nothing", async () => {
+    const t = setupTest();
+    const { user: alice, sessionId } = await newChat(t, "alice");
+    const bob = await asUser(t, "bob");
+    // Alice's reply, opened the way messages.send opens it but with no writer scheduled yet.
+    const { messageId, generation } = await t.run((ctx) =>
+      startReply(ctx, alice.userId, { sessionId, content: "mine" }),
+    );
+    const ghost = await t.run(async (ctx) => {
+      const id = await ctx.db.insert("users", { name: "ghost", isAnonymous: true });
+      await ctx.db.delete("users", id);
+      return id;
+    });
+    const writers = [
+      internal.chat.sendChatMessage,
+      internal.chat.continueGeneration,
+      internal.chat.regenerate,
+    ];
+    for (const ownerId of [bob.userId, ghost]) {
+      for (const writer of writers) {
+        expect(await errorData(t.action(writer, { ownerId, messageId, generation }))).toMatchObject(
+          {
+            code: "NotFound",
+          },
+        );
+      }
+    }
+    expect(sim.requests()).toHaveLength(0);
+    expect(await messageOf(alice, sessionId, messageId)).toMatchObject({
+      status: "pending",
+      isStreaming: true,
+      content: "",
+    });
+    // The owner's writer goes ahead.
+    await t.action(internal.chat.sendChatMessage, { ownerId: alice.userId, messageId, generation });
+    expect(await messageOf(alice, sessionId, messageId)).toMatchObject({
+      status: "complete",
+      content: expectedReply("mine"),
+    });
+  });
+
+  test("no action is public: clients call mutations, which schedule the writers", async () => {
+    const actions: { name: string; isPublic: boolean }[] = [];
+    for (const [path, load] of Object.entries(modules)) {
+      const exported = (await load()) as Record<string, unknown>;
+      for (const [name, fn] of Object.entries(exported)) {
+        const registered = fn as { isAction?: boolean; isPublic?: boolean };
+        if (typeof fn === "function" && registered.isAction === true) {
+          actions.push({ name: `${path}:${name}`, isPublic: registered.isPublic === true });
+        }
+      }
+    }
+    expect(actions.map((a) => a.name)).toEqual(
+      expect.arrayContaining([
+        "./chat.ts:sendChatMessage",
+        "./chat.ts:continueGeneration",
+        "./chat.ts:regenerate",
+      ]),
+    );
+    // Convex Auth's own sign-in and sign-out are the only public actions: its client calls them.
+    expect(actions.filter((a) => a.isPublic).map((a) => a.name)).toEqual([
+      "./auth.ts:signIn",
+      "./auth.ts:signOut",
+    ]);
+  });
+
+  test('a client calling a writer gets Convex\'s "Could not find public function"', async () => {
+    const backend = await startLocalBackend({ port: 0, sitePort: 0, quiet: true });
+    try {
+      const client = new ConvexHttpClient(backend.url);
+      for (const name of ["chat:sendChatMessage", "chat:continueGeneration", "chat:regenerate"]) {
+        const refused = await client
+          .action(makeFunctionReference<"action">(name), {})
+          .catch((error: unknown) => error);
+        expect(String(refused)).toContain(`Could not find public function for '${name}'`);
+      }
+    } finally {
+      await backend.close();
+    }
   });
 });
 
@@ -689,7 +827,11 @@ describe("runGeneration", () => {
         return { shouldStop: false };
       },
     } as unknown as ActionCtx;
-    await runGeneration(ctx, { messageId: "m" as Id<"messages">, generation: 0 });
+    await runGeneration(ctx, {
+      ownerId: "u" as Id<"users">,
+      messageId: "m" as Id<"messages">,
+      generation: 0,
+    });
     expect(finalizeCalls).toHaveLength(2);
     expect(finalizeCalls[1]).toMatchObject({ status: "complete", finishReason: "stop" });
   });

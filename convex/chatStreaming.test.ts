@@ -1,20 +1,41 @@
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { MAX_CHUNKS_PER_GENERATION } from "./model/streams";
-import { asUser, errorData, liveText, setEnv, setupTest, type TestBackend } from "./test.setup";
+import {
+  asUser,
+  cancelScheduledWriters,
+  errorData,
+  liveText,
+  setEnv,
+  setupTest,
+  type TestBackend,
+} from "./test.setup";
 
 type User = Awaited<ReturnType<typeof asUser>>;
 
-/** A chat with a user message and a streaming reply opened the way sendChatMessage does. */
+/** A chat with a user message and a streaming reply sent through messages.send; the test is its writer. */
 async function startedReply(t: TestBackend, name = "alice", content = "Hello there") {
   const user = await asUser(t, name);
   const sessionId = await user.mutation(api.sessions.create, {});
-  const started = await user.mutation(internal.chatStreaming.startStreamingMessage, {
-    request: { kind: "send", sessionId, content },
-  });
-  return { user, sessionId, ...started };
+  const sent = await user.mutation(api.messages.send, { sessionId, content });
+  expect(await cancelScheduledWriters(t)).toEqual([
+    {
+      name: "chat:sendChatMessage",
+      args: [{ ownerId: user.userId, messageId: sent.messageId, generation: 0 }],
+    },
+  ]);
+  return { user, sessionId, ...sent, generation: 0 };
+}
+
+/** Continues a reply through messages.continueReply; the test is the writer of the new generation. */
+async function continued(t: TestBackend, user: User, messageId: Id<"messages">) {
+  const started = await user.mutation(api.messages.continueReply, { messageId });
+  expect(await cancelScheduledWriters(t)).toEqual([
+    { name: "chat:continueGeneration", args: [{ ownerId: user.userId, ...started }] },
+  ]);
+  return started;
 }
 
 function append(
@@ -25,6 +46,7 @@ function append(
   text: string,
 ) {
   return user.mutation(internal.chatStreaming.appendStreamChunk, {
+    ownerId: user.userId,
     messageId,
     generation,
     seq,
@@ -39,11 +61,16 @@ async function reply(user: User, sessionId: Id<"sessions">, messageId: Id<"messa
   return found;
 }
 
+// Fake timers keep scheduled functions from running until a test advances time: the writer a send
+// schedules never starts (it is canceled), and staleness checks run only when a test says so.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("startStreamingMessage and messages.list", () => {
+describe("messages.send and messages.list", () => {
   test("a send stores the user message and a streaming placeholder, oldest first", async () => {
     const t = setupTest();
     const { user, sessionId, userMessageId, messageId, generation } = await startedReply(
@@ -72,15 +99,29 @@ describe("startStreamingMessage and messages.list", () => {
     expect(session?.title).toBe("What is a heartbeat?");
   });
 
+  test("the same clientRequestId twice yields one message, one reply and one writer", async () => {
+    const t = setupTest();
+    const user = await asUser(t, "alice");
+    const sessionId = await user.mutation(api.sessions.create, {});
+    const args = { sessionId, content: "Hi", clientRequestId: "req-1" };
+    const first = await user.mutation(api.messages.send, args);
+    // The retry comes while the reply is still streaming: no InvalidState, the first send's ids.
+    expect(await user.mutation(api.messages.send, args)).toEqual(first);
+    expect(await cancelScheduledWriters(t)).toHaveLength(1);
+    const messages = await user.query(api.messages.list, { sessionId });
+    expect(messages.map((m) => m._id)).toEqual([first.userMessageId, first.messageId]);
+    // The id is per chat: the same one in another chat is a new message.
+    const other = await user.mutation(api.sessions.create, {});
+    const elsewhere = await user.mutation(api.messages.send, { ...args, sessionId: other });
+    expect(elsewhere.messageId).not.toBe(first.messageId);
+    expect(await cancelScheduledWriters(t)).toHaveLength(1);
+  });
+
   test("a send while a reply streams is refused with InvalidState", async () => {
     const t = setupTest();
     const { user, sessionId } = await startedReply(t);
     expect(
-      await errorData(
-        user.mutation(internal.chatStreaming.startStreamingMessage, {
-          request: { kind: "send", sessionId, content: "again" },
-        }),
-      ),
+      await errorData(user.mutation(api.messages.send, { sessionId, content: "again" })),
     ).toMatchObject({ code: "InvalidState" });
   });
 
@@ -90,8 +131,9 @@ describe("startStreamingMessage and messages.list", () => {
     const other = await asUser(t, "bob");
     const sessionId = await user.mutation(api.sessions.create, {});
     const send = async (u: User, s: Id<"sessions">, i: number) => {
-      const started = await u.mutation(internal.chatStreaming.startStreamingMessage, {
-        request: { kind: "send", sessionId: s, content: `message ${i}` },
+      const started = await u.mutation(api.messages.send, {
+        sessionId: s,
+        content: `message ${i}`,
       });
       await u.mutation(api.chatStreaming.stopGeneration, { messageId: started.messageId });
     };
@@ -115,8 +157,9 @@ describe("startStreamingMessage and messages.list", () => {
       const user = await asUser(t, "alice");
       const sessionId = await user.mutation(api.sessions.create, {});
       for (let i = 0; i < 25; i++) {
-        const started = await user.mutation(internal.chatStreaming.startStreamingMessage, {
-          request: { kind: "send", sessionId, content: `message ${i}` },
+        const started = await user.mutation(api.messages.send, {
+          sessionId,
+          content: `message ${i}`,
         });
         await user.mutation(api.chatStreaming.stopGeneration, { messageId: started.messageId });
       }
@@ -197,6 +240,7 @@ describe("appendStreamChunk", () => {
       await errorData(append(user, messageId, generation, MAX_CHUNKS_PER_GENERATION, "lost?")),
     ).toMatchObject({ code: "InvalidState", message: expect.stringMatching(/Continue it/) });
     await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
       messageId,
       generation,
       status: "error",
@@ -213,14 +257,13 @@ describe("appendStreamChunk", () => {
     const { user, sessionId, messageId, generation } = await startedReply(t);
     await append(user, messageId, generation, 0, "old ");
     await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
       messageId,
       generation,
       status: "interrupted",
       error: "cut",
     });
-    const next = await user.mutation(internal.chatStreaming.startStreamingMessage, {
-      request: { kind: "continue", messageId },
-    });
+    const next = await continued(t, user, messageId);
     expect(next.generation).toBe(generation + 1);
     // The zombie writer of the old generation keeps going: refused, told to stop.
     expect(await append(user, messageId, generation, 1, "zombie")).toEqual({
@@ -229,6 +272,7 @@ describe("appendStreamChunk", () => {
     });
     expect(
       await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+        ownerId: user.userId,
         messageId,
         generation,
         status: "complete",
@@ -236,6 +280,7 @@ describe("appendStreamChunk", () => {
     ).toEqual({ finalized: false });
     await append(user, messageId, next.generation, 0, "new");
     await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
       messageId,
       generation: next.generation,
       status: "complete",
@@ -248,7 +293,7 @@ describe("appendStreamChunk", () => {
     });
   });
 
-  test("another user's identity cannot append, finalize or read the log", async () => {
+  test("a writer given another user's id cannot append, heartbeat, finalize or read the prompt; their identity cannot read the log", async () => {
     const t = setupTest();
     const { user, messageId, generation } = await startedReply(t);
     const bob = await asUser(t, "bob");
@@ -258,6 +303,7 @@ describe("appendStreamChunk", () => {
     expect(
       await errorData(
         bob.mutation(internal.chatStreaming.finalizeStreamMessage, {
+          ownerId: bob.userId,
           messageId,
           generation,
           status: "complete",
@@ -271,21 +317,37 @@ describe("appendStreamChunk", () => {
     ).toMatchObject({ code: "NotFound" });
     expect(
       await errorData(
-        bob.mutation(internal.chatStreaming.heartbeatStream, { messageId, generation }),
+        bob.mutation(internal.chatStreaming.heartbeatStream, {
+          ownerId: bob.userId,
+          messageId,
+          generation,
+        }),
       ),
     ).toMatchObject({ code: "NotFound" });
     expect(
       await errorData(
-        bob.query(internal.chatStreaming.getGenerationContext, { messageId, generation }),
+        bob.query(internal.chatStreaming.getGenerationContext, {
+          ownerId: bob.userId,
+          messageId,
+          generation,
+        }),
       ),
     ).toMatchObject({ code: "NotFound" });
     expect(await liveText(user, messageId, generation)).toBe("");
     // Alice's writer is unaffected: still live, and it sees her prompt.
     expect(
-      await user.mutation(internal.chatStreaming.heartbeatStream, { messageId, generation }),
+      await user.mutation(internal.chatStreaming.heartbeatStream, {
+        ownerId: user.userId,
+        messageId,
+        generation,
+      }),
     ).toEqual({ shouldStop: false });
     expect(
-      await user.query(internal.chatStreaming.getGenerationContext, { messageId, generation }),
+      await user.query(internal.chatStreaming.getGenerationContext, {
+        ownerId: user.userId,
+        messageId,
+        generation,
+      }),
     ).toEqual({
       history: [{ role: "user", content: "Hello there" }],
       continueFrom: null,
@@ -293,21 +355,23 @@ describe("appendStreamChunk", () => {
     });
   });
 
-  test("another user cannot continue or regenerate a reply through startStreamingMessage", async () => {
+  test("another user cannot send into a chat, continue or regenerate its reply: not found", async () => {
     const t = setupTest();
     const { user, sessionId, messageId, generation } = await startedReply(t);
     await append(user, messageId, generation, 0, "Partial");
     await user.mutation(api.chatStreaming.stopGeneration, { messageId });
     const bob = await asUser(t, "bob");
-    for (const kind of ["continue", "regenerate"] as const) {
-      expect(
-        await errorData(
-          bob.mutation(internal.chatStreaming.startStreamingMessage, {
-            request: { kind, messageId },
-          }),
-        ),
-      ).toMatchObject({ code: "NotFound" });
+    for (const call of [
+      bob.mutation(api.messages.send, { sessionId, content: "hijack" }),
+      bob.mutation(api.messages.continueReply, { messageId }),
+      bob.mutation(api.messages.regenerate, { messageId }),
+      t.mutation(api.messages.send, { sessionId, content: "signed out" }),
+      t.mutation(api.messages.continueReply, { messageId }),
+    ]) {
+      expect(await errorData(call)).toMatchObject({ code: "NotFound" });
     }
+    expect(await cancelScheduledWriters(t)).toEqual([]);
+    expect(await user.query(api.messages.list, { sessionId })).toHaveLength(2);
     expect(await reply(user, sessionId, messageId)).toMatchObject({
       status: "stopped",
       content: "Partial",
@@ -375,6 +439,7 @@ describe("finalize, stop and cleanup", () => {
     await append(user, messageId, generation, 0, "Hello");
     await append(user, messageId, generation, 1, ", world");
     const result = await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
       messageId,
       generation,
       status: "complete",
@@ -414,10 +479,15 @@ describe("finalize, stop and cleanup", () => {
       shouldStop: true,
     });
     expect(
-      await user.mutation(internal.chatStreaming.heartbeatStream, { messageId, generation }),
+      await user.mutation(internal.chatStreaming.heartbeatStream, {
+        ownerId: user.userId,
+        messageId,
+        generation,
+      }),
     ).toEqual({ shouldStop: true });
     // The writer's own finalize afterwards only fills in the token count.
     await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
       messageId,
       generation,
       status: "stopped",
@@ -444,11 +514,11 @@ describe("finalize, stop and cleanup", () => {
   });
 
   test("chunk rows of a finished reply are cleaned up later, without losing text", async () => {
-    vi.useFakeTimers();
     const t = setupTest();
     const { user, sessionId, messageId, generation } = await startedReply(t);
     for (let seq = 0; seq < 5; seq++) await append(user, messageId, generation, seq, `${seq}`);
     await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
       messageId,
       generation,
       status: "complete",
@@ -476,7 +546,6 @@ describe("finalize, stop and cleanup", () => {
 
 describe("crash detection", () => {
   test("the scheduled check interrupts a reply whose writer went silent, keeping its text", async () => {
-    vi.useFakeTimers();
     const t = setupTest();
     const { user, sessionId, messageId, generation } = await startedReply(t);
     await append(user, messageId, generation, 0, "half a rep");
@@ -491,7 +560,6 @@ describe("crash detection", () => {
   });
 
   test("a reply with recent heartbeats is left alone; the check is rescheduled", async () => {
-    vi.useFakeTimers();
     const t = setupTest();
     const { user, sessionId, messageId, generation } = await startedReply(t);
     vi.advanceTimersByTime(20_000);
@@ -505,7 +573,6 @@ describe("crash detection", () => {
   });
 
   test("the cron sweep interrupts every stream past STREAM_STALE_MS and no other", async () => {
-    vi.useFakeTimers();
     const t = setupTest();
     // Per-generation checks far in the future stand for checks lost in a restart.
     const restoreLate = setEnv({ STREAM_STALE_MS: "600000" });
@@ -536,9 +603,7 @@ describe("continue and regenerate bookkeeping", () => {
     const { user, sessionId, messageId, generation } = await startedReply(t);
     await append(user, messageId, generation, 0, "Part one.");
     await user.mutation(api.chatStreaming.stopGeneration, { messageId });
-    const cont = await user.mutation(internal.chatStreaming.startStreamingMessage, {
-      request: { kind: "continue", messageId },
-    });
+    const cont = await continued(t, user, messageId);
     expect(await reply(user, sessionId, messageId)).toMatchObject({
       content: "Part one.",
       status: "pending",
@@ -548,22 +613,20 @@ describe("continue and regenerate bookkeeping", () => {
     expect(await liveText(user, messageId, cont.generation)).toBe("");
     await append(user, messageId, cont.generation, 0, " Part two.");
     await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
       messageId,
       generation: cont.generation,
       status: "complete",
       finishReason: "stop",
     });
     expect((await reply(user, sessionId, messageId)).content).toBe("Part one. Part two.");
-    expect(
-      await errorData(
-        user.mutation(internal.chatStreaming.startStreamingMessage, {
-          request: { kind: "continue", messageId },
-        }),
-      ),
-    ).toMatchObject({ code: "InvalidState" });
-    const regen = await user.mutation(internal.chatStreaming.startStreamingMessage, {
-      request: { kind: "regenerate", messageId },
-    });
+    expect(await errorData(user.mutation(api.messages.continueReply, { messageId }))).toMatchObject(
+      { code: "InvalidState" },
+    );
+    const regen = await user.mutation(api.messages.regenerate, { messageId });
+    expect(await cancelScheduledWriters(t)).toEqual([
+      { name: "chat:regenerate", args: [{ ownerId: user.userId, ...regen }] },
+    ]);
     expect(await reply(user, sessionId, messageId)).toMatchObject({
       content: "",
       isStreaming: true,
@@ -574,7 +637,6 @@ describe("continue and regenerate bookkeeping", () => {
 
 describe("sessions.remove", () => {
   test("a chat with more rows than one transaction deletes is removed in scheduled batches", async () => {
-    vi.useFakeTimers();
     const t = setupTest();
     const { user, sessionId, messageId, generation } = await startedReply(t);
     await t.run(async (ctx) => {
@@ -594,7 +656,6 @@ describe("sessions.remove", () => {
   });
 
   test("removes the chat's messages, stream rows and chunks", async () => {
-    vi.useFakeTimers();
     const t = setupTest();
     const { user, sessionId, messageId, generation } = await startedReply(t);
     await append(user, messageId, generation, 0, "text");

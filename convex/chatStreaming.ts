@@ -2,14 +2,14 @@ import { v } from "convex/values";
 import { internalMutation } from "./_generated/server";
 import { finalStatus, tokenUsage } from "./schema";
 import {
-  authedInternalMutation,
-  authedInternalQuery,
   authedMutation,
   authedQuery,
+  ownerInternalMutation,
+  ownerInternalQuery,
 } from "./lib/functions";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { loadMessageForViewer } from "./model/sessions";
-import { generationContext, startContinue, startRegenerate, startReply } from "./model/messages";
+import { generationContext } from "./model/messages";
 import {
   appendChunk,
   cleanupChunks,
@@ -19,46 +19,13 @@ import {
   scheduleStaleChecks,
 } from "./model/streams";
 
-const startedValidator = v.object({
-  messageId: v.id("messages"),
-  userMessageId: v.union(v.id("messages"), v.null()),
-  generation: v.number(),
-  duplicate: v.boolean(),
-});
-
-/**
- * Creates the assistant placeholder (isStreaming: true) and opens a generation for the writer:
- * "send" also stores the user message (idempotent per clientRequestId), "continue" reopens a cut
- * reply keeping its text, "regenerate" reopens it empty.
- */
-export const startStreamingMessage = authedInternalMutation({
-  args: {
-    request: v.union(
-      v.object({
-        kind: v.literal("send"),
-        sessionId: v.id("sessions"),
-        content: v.string(),
-        clientRequestId: v.optional(v.string()),
-      }),
-      v.object({ kind: v.literal("continue"), messageId: v.id("messages") }),
-      v.object({ kind: v.literal("regenerate"), messageId: v.id("messages") }),
-    ),
-  },
-  returns: startedValidator,
-  handler: async (ctx, { request }) => {
-    switch (request.kind) {
-      case "send":
-        return await startReply(ctx, ctx.viewerId, request);
-      case "continue":
-        return await startContinue(ctx, ctx.viewerId, request.messageId);
-      case "regenerate":
-        return await startRegenerate(ctx, ctx.viewerId, request.messageId);
-    }
-  },
-});
+// The writer's side (getGenerationContext, appendStreamChunk, heartbeatStream,
+// finalizeStreamMessage) is internal and runs for the `ownerId` its scheduled action was given;
+// each checks that the message belongs to that owner. The generation is opened by the public
+// mutations in messages.ts (send, continueReply, regenerate).
 
 /** The prompt for a generation, or null when that generation is no longer the live one. */
-export const getGenerationContext = authedInternalQuery({
+export const getGenerationContext = ownerInternalQuery({
   args: { messageId: v.id("messages"), generation: v.number() },
   returns: v.union(
     v.null(),
@@ -74,7 +41,7 @@ export const getGenerationContext = authedInternalQuery({
     }),
   ),
   handler: async (ctx, { messageId, generation }) => {
-    return await generationContext(ctx, ctx.viewerId, messageId, generation);
+    return await generationContext(ctx, ctx.ownerId, messageId, generation);
   },
 });
 
@@ -83,7 +50,7 @@ export const getGenerationContext = authedInternalQuery({
  * for a superseded generation is refused. Every append is a heartbeat. `shouldStop` tells the
  * writer to abort its upstream request (stop pressed, reply finalized, or generation superseded).
  */
-export const appendStreamChunk = authedInternalMutation({
+export const appendStreamChunk = ownerInternalMutation({
   args: {
     messageId: v.id("messages"),
     generation: v.number(),
@@ -100,17 +67,17 @@ export const appendStreamChunk = authedInternalMutation({
     shouldStop: v.boolean(),
   }),
   handler: async (ctx, { messageId, generation, seq, text }) => {
-    const { message } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    const { message } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
     return await appendChunk(ctx, message, { generation, seq, text });
   },
 });
 
 /** A heartbeat without text, sent while the model is silent; returns whether to stop. */
-export const heartbeatStream = authedInternalMutation({
+export const heartbeatStream = ownerInternalMutation({
   args: { messageId: v.id("messages"), generation: v.number() },
   returns: v.object({ shouldStop: v.boolean() }),
   handler: async (ctx, { messageId, generation }) => {
-    await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    await loadMessageForViewer(ctx, ctx.ownerId, messageId);
     return await heartbeat(ctx, messageId, generation);
   },
 });
@@ -119,7 +86,7 @@ export const heartbeatStream = authedInternalMutation({
  * Ends a generation: content += its chunk log, final status, isStreaming false, token count.
  * A no-op (apart from filling in a missing token count) when stop or the stale sweep got there first.
  */
-export const finalizeStreamMessage = authedInternalMutation({
+export const finalizeStreamMessage = ownerInternalMutation({
   args: {
     messageId: v.id("messages"),
     generation: v.number(),
@@ -132,7 +99,7 @@ export const finalizeStreamMessage = authedInternalMutation({
   },
   returns: v.object({ finalized: v.boolean() }),
   handler: async (ctx, { messageId, generation, ...fields }) => {
-    const { message } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    const { message } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
     return await finalizeGeneration(ctx, message, generation, fields);
   },
 });

@@ -1,5 +1,7 @@
 import { v } from "convex/values";
-import { authedQuery } from "./lib/functions";
+import { internal } from "./_generated/api";
+import { authedMutation, authedQuery } from "./lib/functions";
+import { startContinue, startRegenerate, startReply } from "./model/messages";
 import { loadSessionForViewer } from "./model/sessions";
 import { omit } from "convex-helpers";
 import schema from "./schema";
@@ -32,5 +34,69 @@ export const list = authedQuery({
     return newestFirst
       .reverse()
       .map(({ clientRequestId: _key, usage: _usage, ...listed }) => listed);
+  },
+});
+
+/**
+ * Sends a user message: stores it with the reply's placeholder, schedules the writer
+ * (chat.sendChatMessage) and returns at once; the reply streams into `messages.list`. The same
+ * clientRequestId sent twice yields one message and one reply (the ids of the first send).
+ */
+export const send = authedMutation({
+  args: {
+    sessionId: v.id("sessions"),
+    content: v.string(),
+    clientRequestId: v.optional(v.string()),
+  },
+  returns: v.object({ userMessageId: v.id("messages"), messageId: v.id("messages") }),
+  handler: async (ctx, args) => {
+    const { userMessageId, messageId, generation, duplicate } = await startReply(
+      ctx,
+      ctx.viewerId,
+      args,
+    );
+    if (!duplicate) {
+      await ctx.scheduler.runAfter(0, internal.chat.sendChatMessage, {
+        ownerId: ctx.viewerId,
+        messageId,
+        generation,
+      });
+    }
+    return { userMessageId, messageId };
+  },
+});
+
+/**
+ * Continues a stopped, interrupted, failed or length-cut reply (the latest of its chat): opens a
+ * new generation on the same message and schedules chat.continueGeneration, so the final text is
+ * the partial text followed by the continuation.
+ */
+export const continueReply = authedMutation({
+  args: { messageId: v.id("messages") },
+  returns: v.object({ messageId: v.id("messages"), generation: v.number() }),
+  handler: async (ctx, { messageId }) => {
+    const started = await startContinue(ctx, ctx.viewerId, messageId);
+    await ctx.scheduler.runAfter(0, internal.chat.continueGeneration, {
+      ownerId: ctx.viewerId,
+      ...started,
+    });
+    return started;
+  },
+});
+
+/**
+ * Replaces the latest reply of a chat: clears its text, opens a new generation on the same message
+ * and schedules chat.regenerate.
+ */
+export const regenerate = authedMutation({
+  args: { messageId: v.id("messages") },
+  returns: v.object({ messageId: v.id("messages"), generation: v.number() }),
+  handler: async (ctx, { messageId }) => {
+    const started = await startRegenerate(ctx, ctx.viewerId, messageId);
+    await ctx.scheduler.runAfter(0, internal.chat.regenerate, {
+      ownerId: ctx.viewerId,
+      ...started,
+    });
+    return started;
   },
 });

@@ -70,3 +70,18 @@ export async function liveText(
     if (!result.full) return text;
   }
 }
+
+/**
+ * Cancels the scheduled reply writers (chat.* actions) and returns them, so a test can check what
+ * was scheduled and play the writer itself. Use with fake timers: then none of them has started.
+ */
+export async function cancelScheduledWriters(t: TestBackend) {
+  return await t.run(async (ctx) => {
+    const jobs = await ctx.db.system.query("_scheduled_functions").collect();
+    const writers = jobs.filter(
+      (job) => job.name.startsWith("chat:") && job.state.kind === "pending",
+    );
+    for (const job of writers) await ctx.scheduler.cancel(job._id);
+    return writers.map((job) => ({ name: job.name, args: job.args }));
+  });
+}

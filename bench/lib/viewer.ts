@@ -126,9 +126,9 @@ export class ChatViewer {
     await loaded;
   }
 
-  /** Sends a message through the viewer's own connection (as the UI does); resolves at the end of the reply. */
+  /** Sends a message through the viewer's own connection (as the UI does); resolves once it is stored and the reply scheduled. */
   async send(sessionId: Id<"sessions">, content: string) {
-    return await this.client.action(api.chat.sendChatMessage, { sessionId, content });
+    return await this.client.mutation(api.messages.send, { sessionId, content });
   }
 
   /** Starts a new measuring window: forgets counted frames and text samples. */

@@ -1,17 +1,11 @@
 import { getAuthSessionId, getAuthUserId } from "@convex-dev/auth/server";
+import { customCtx, customMutation, customQuery } from "convex-helpers/server/customFunctions";
+import { v } from "convex/values";
 import {
-  customAction,
-  customCtx,
-  customMutation,
-  customQuery,
-} from "convex-helpers/server/customFunctions";
-import {
-  action,
   internalMutation,
   internalQuery,
   mutation,
   query,
-  type ActionCtx,
   type QueryCtx,
 } from "../_generated/server";
 import type { Id } from "../_generated/dataModel";
@@ -41,12 +35,6 @@ export async function requireViewerId(ctx: QueryCtx): Promise<Id<"users">> {
   return viewerId;
 }
 
-/** Actions cannot read the users table: checking the token is enough to fail early. */
-export async function requireSignedInForAction(ctx: ActionCtx): Promise<void> {
-  const identity = await ctx.auth.getUserIdentity();
-  if (identity === null) throw signedOut();
-}
-
 /** Public query with `ctx.viewerId` (null when signed out: ownership helpers then say NotFound). */
 export const authedQuery = customQuery(
   query,
@@ -59,23 +47,18 @@ export const authedMutation = customMutation(
   customCtx(async (ctx) => ({ viewerId: await requireViewerId(ctx) })),
 );
 
-/** Internal query run on behalf of the signed-in user (identity flows in from the action). */
-export const authedInternalQuery = customQuery(
-  internalQuery,
-  customCtx(async (ctx) => ({ viewerId: await requireViewerId(ctx) })),
-);
+/**
+ * Internal query for the writer of a reply. Scheduled functions carry no identity, so the user a
+ * reply is written for travels as the `ownerId` argument, and handlers check every id against it
+ * with the same helpers public functions use for the viewer.
+ */
+export const ownerInternalQuery = customQuery(internalQuery, {
+  args: { ownerId: v.id("users") },
+  input: async (_ctx, { ownerId }) => ({ ctx: { ownerId }, args: {} }),
+});
 
-/** Internal mutation run on behalf of the signed-in user (identity flows in from the action). */
-export const authedInternalMutation = customMutation(
-  internalMutation,
-  customCtx(async (ctx) => ({ viewerId: await requireViewerId(ctx) })),
-);
-
-/** Public action that fails early with NotFound when nobody is signed in. */
-export const authedAction = customAction(
-  action,
-  customCtx(async (ctx) => {
-    await requireSignedInForAction(ctx);
-    return {};
-  }),
-);
+/** Internal mutation for the writer of a reply, on behalf of `ownerId` (see ownerInternalQuery). */
+export const ownerInternalMutation = customMutation(internalMutation, {
+  args: { ownerId: v.id("users") },
+  input: async (_ctx, { ownerId }) => ({ ctx: { ownerId }, args: {} }),
+});

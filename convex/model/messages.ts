@@ -62,20 +62,27 @@ async function refuseWhileStreaming(ctx: QueryCtx, sessionId: Id<"sessions">) {
   return latest;
 }
 
+/** A generation opened for a writer: which message, and which generation of it to write. */
 export type StartedGeneration = {
   messageId: Id<"messages">;
-  userMessageId: Id<"messages"> | null;
   generation: number;
-  /** True when this clientRequestId was already sent: nothing new was created. */
+};
+
+export type StartedReply = StartedGeneration & {
+  userMessageId: Id<"messages">;
+  /** True when this clientRequestId was already sent: nothing new was created or opened. */
   duplicate: boolean;
 };
 
-/** Stores a user message and its assistant placeholder (isStreaming: true) in one transaction. */
+/**
+ * Stores a user message and its assistant placeholder (isStreaming: true) and opens generation 0
+ * for the writer, in one transaction; the same clientRequestId again returns the first send's ids.
+ */
 export async function startReply(
   ctx: MutationCtx,
   viewerId: Id<"users">,
   args: { sessionId: Id<"sessions">; content: string; clientRequestId?: string },
-): Promise<StartedGeneration> {
+): Promise<StartedReply> {
   const content = validateMessageContent(args.content);
   const session = await loadSessionForViewer(ctx, viewerId, args.sessionId);
   if (args.clientRequestId !== undefined) {
@@ -217,7 +224,7 @@ async function reopen(
   const reopened = await ctx.db.get("messages", message._id);
   if (reopened === null) throw new Error("message vanished");
   await openGeneration(ctx, reopened);
-  return { messageId: message._id, userMessageId: null, generation, duplicate: false };
+  return { messageId: message._id, generation };
 }
 
 export type GenerationContext = {

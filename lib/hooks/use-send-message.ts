@@ -1,47 +1,94 @@
 "use client";
 
-import { useAction, useMutation } from "convex/react";
+import { useConvex, useMutation } from "convex/react";
+import type { OptimisticLocalStore } from "convex/browser";
+import type { FunctionArgs } from "convex/server";
 import { useRouter } from "next/navigation";
-import { useCallback } from "react";
+import { useCallback, useMemo, useRef } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
-import { markSendPending, reportSendFailure } from "@/lib/chat-send-store";
-import { appErrorData, errorMessage } from "@/lib/errors";
+import type { ChatMessage } from "@/lib/chat-types";
+import { errorMessage } from "@/lib/errors";
+
+/** How a send ended for the composer: on failure the text goes back into the input with `message`. */
+export type SendResult = { ok: true } | { ok: false; message: string };
+
+type SendArgs = FunctionArgs<typeof api.messages.send>;
 
 /**
- * Sends a user message, creating the session first on the "new chat" page. Resolves as soon as
- * the send is under way (the action itself only settles when the reply ends); failures land in
- * the send store so the input can restore the text.
+ * An optimistic update that shows the user's message in the chat at once; Convex replaces it with
+ * the stored one when the send commits, and drops it if the send fails. `newChat`: the chat was
+ * just created, so an empty list is the truth even before its first result arrives.
+ */
+function showUserMessage(newChat: boolean) {
+  return (store: OptimisticLocalStore, { sessionId, content }: SendArgs) => {
+    const messages = store.getQuery(api.messages.list, { sessionId });
+    if (messages === undefined && !newChat) return;
+    const message: ChatMessage = {
+      _id: crypto.randomUUID() as Id<"messages">,
+      _creationTime: Date.now(),
+      sessionId,
+      role: "user",
+      content: content.trim(),
+      status: "complete",
+      isStreaming: false,
+      generation: 0,
+    };
+    store.setQuery(api.messages.list, { sessionId }, [...(messages ?? []), message]);
+  };
+}
+
+function useSendMutation(newChat: boolean) {
+  const send = useMutation(api.messages.send);
+  return useMemo(() => send.withOptimisticUpdate(showUserMessage(newChat)), [send, newChat]);
+}
+
+/**
+ * Sends a message into an existing chat. The mutation only stores the message and schedules the
+ * reply, so it settles within a round trip; the reply then streams into `messages.list`.
  */
 export function useSendMessage() {
-  const createSession = useMutation(api.sessions.create);
-  const sendChatMessage = useAction(api.chat.sendChatMessage);
+  const send = useSendMutation(false);
+  return useCallback(
+    async (sessionId: Id<"sessions">, text: string): Promise<SendResult> => {
+      try {
+        await send({ sessionId, content: text, clientRequestId: crypto.randomUUID() });
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, message: errorMessage(error) };
+      }
+    },
+    [send],
+  );
+}
+
+/**
+ * The "new chat" page's send: creates the chat, sends, and opens the chat's page once the message
+ * is stored. The chat's messages are subscribed before the send, so the page opens with them.
+ */
+export function useStartChat() {
+  const convex = useConvex();
   const router = useRouter();
+  const createSession = useMutation(api.sessions.create);
+  const send = useSendMutation(true);
+  // A chat created by an attempt whose send failed (e.g. rate limited) is reused by the next one.
+  const created = useRef<Id<"sessions"> | null>(null);
 
   return useCallback(
-    async (sessionId: Id<"sessions"> | null, text: string) => {
-      let target = sessionId;
-      if (target === null) {
-        try {
-          target = await createSession({});
-        } catch (error) {
-          return { ok: false as const, message: errorMessage(error) };
-        }
-        router.push(`/c/${target}`);
+    async (text: string): Promise<SendResult> => {
+      try {
+        const sessionId = created.current ?? (await createSession({}));
+        created.current = sessionId;
+        const path = `/c/${sessionId}`;
+        router.prefetch(path);
+        convex.prewarmQuery({ query: api.messages.list, args: { sessionId } });
+        await send({ sessionId, content: text, clientRequestId: crypto.randomUUID() });
+        router.push(path);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, message: errorMessage(error) };
       }
-      const id = target;
-      reportSendFailure(id, null);
-      markSendPending(id, true);
-      sendChatMessage({ sessionId: id, content: text, clientRequestId: crypto.randomUUID() })
-        .catch((error: unknown) => {
-          // App errors are refused before anything is stored: give the text back. Anything else
-          // (a dropped connection) may come after the message was stored, and the reply then
-          // shows its own state, so the text is not put back to be sent twice.
-          if (appErrorData(error)) reportSendFailure(id, { text, message: errorMessage(error) });
-        })
-        .finally(() => markSendPending(id, false));
-      return { ok: true as const, sessionId: id };
     },
-    [createSession, sendChatMessage, router],
+    [convex, router, createSession, send],
   );
 }

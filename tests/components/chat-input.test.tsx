@@ -2,17 +2,16 @@ import { act, cleanup, fireEvent, render, screen } from "@testing-library/react"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatInput } from "@/components/features/chat/chat-input";
 import { MAX_MESSAGE_LENGTH } from "@/lib/chat-limits";
+import type { SendResult } from "@/lib/hooks/use-send-message";
 
 afterEach(cleanup);
-
-type SendResult = { ok: true } | { ok: false; message: string };
 
 function setup(
   onSend: (text: string) => Promise<SendResult> = vi.fn(async () => ({ ok: true as const })),
   streaming = false,
 ) {
-  const onStop = vi.fn();
-  render(<ChatInput onSend={onSend} onStop={onStop} streaming={streaming} pending={false} />);
+  const onStop = vi.fn(async (): Promise<SendResult> => ({ ok: true }));
+  render(<ChatInput onSend={onSend} onStop={onStop} streaming={streaming} />);
   const input = screen.getByTestId<HTMLTextAreaElement>("chat-input");
   return { input, onSend, onStop };
 }
@@ -87,10 +86,25 @@ describe("ChatInput", () => {
     expect(screen.getByTestId("input-error").textContent).toMatch(/try again in 12 s/i);
   });
 
-  it("shows Stop instead of Send while a reply streams", () => {
+  it("shows Stop instead of Send while a reply streams", async () => {
     const { onStop } = setup(undefined, true);
     expect(screen.queryByTestId("send-button")).toBeNull();
-    fireEvent.click(screen.getByTestId("stop-button"));
+    await act(async () => {
+      fireEvent.click(screen.getByTestId("stop-button"));
+    });
     expect(onStop).toHaveBeenCalledOnce();
+    expect(screen.queryByTestId("input-error")).toBeNull();
+  });
+
+  it("shows why Stop failed", async () => {
+    const onStop = vi.fn(async (): Promise<SendResult> => ({
+      ok: false,
+      message: "Message not found.",
+    }));
+    render(<ChatInput onSend={vi.fn()} onStop={onStop} streaming />);
+    await act(async () => {
+      fireEvent.click(screen.getByTestId("stop-button"));
+    });
+    expect(screen.getByTestId("input-error").textContent).toBe("Message not found.");
   });
 });

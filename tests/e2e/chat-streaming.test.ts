@@ -270,6 +270,55 @@ describe("streaming replies in the browser", () => {
     await app.close();
   });
 
+  it("shows the user's message the moment it is sent, even offline, and sends it once when the connection returns", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const userMessages = app.page.locator('[data-testid="message"][data-role="user"]');
+    const goOffline = async () => {
+      await app.context.setOffline(true);
+      await app.page.evaluate("window.dispatchEvent(new Event('offline'))");
+    };
+    const goOnline = async () => {
+      await app.context.setOffline(false);
+      await app.page.evaluate("window.dispatchEvent(new Event('online'))");
+    };
+
+    // The new-chat page: nothing can reach the backend, yet the message shows at once.
+    const first = "Shown before the chat exists [[sim tokens=5 rate=0]]";
+    await goOffline();
+    await app.send(first);
+    await expect.poll(() => userMessages.count(), { timeout: 1_000, interval: 20 }).toBe(1);
+    expect(await app.textOf(userMessages.first())).toBe(first);
+    expect(await app.page.getByTestId("chat-input").inputValue()).toBe("");
+    expect(new URL(app.page.url()).pathname).toBe("/");
+    await goOnline();
+    await app.page.waitForURL(/\/c\/[^/]+$/, { timeout: 20_000 });
+    const sessionId = app.sessionId();
+    await app.waitForStatus(app.lastAssistant(), "complete");
+
+    // An open chat: the optimistic message shows at once; the reply comes only once online.
+    const second = "Shown before the server has it [[sim tokens=5 rate=0]]";
+    await goOffline();
+    await app.send(second);
+    await expect.poll(() => userMessages.count(), { timeout: 1_000, interval: 20 }).toBe(2);
+    expect(await app.textOf(userMessages.nth(1))).toBe(second);
+    expect(await app.assistantMessages().count()).toBe(1);
+    await goOnline();
+    await expect.poll(() => app.assistantMessages().count(), { timeout: 20_000 }).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+
+    // Each message was stored once, whatever the connection did.
+    const stored = await storedMessages(stack.backendUrl, await app.authToken(), sessionId);
+    expect(stored.map((m) => [m.role, m.role === "user" ? m.content : ""])).toEqual([
+      ["user", first],
+      ["assistant", ""],
+      ["user", second],
+      ["assistant", ""],
+    ]);
+    expect(await userMessages.count()).toBe(2);
+    await app.close();
+  });
+
   it("keeps the view where the user scrolled during a long reply and offers jump-to-latest", async () => {
     const app = await ChatApp.open(browser, stack.appUrl, {
       viewport: { width: 1024, height: 640 },

@@ -3,7 +3,6 @@ import { ConvexHttpClient } from "convex/browser";
 import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp } from "./harness/chat-app";
 import { startStack, type Stack } from "./harness/stack";
@@ -174,14 +173,15 @@ describe("accounts and chats", () => {
     expect(await app.assistantMessages().count()).toBe(2);
 
     // Use up the reply budget directly (bounded: it refills while we send), then send from the page.
-    const sessionId = app.sessionId();
     const client = new ConvexHttpClient(stack.backendUrl);
     client.setAuth(await app.authToken());
     let limited = false;
     for (let i = 0; i < 40 && !limited; i++) {
       try {
-        await client.action(api.chat.sendChatMessage, {
-          sessionId: sessionId as Id<"sessions">,
+        // One chat per filler: a send returns at once, and a chat takes one reply at a time.
+        const filler = await client.mutation(api.sessions.create, {});
+        await client.mutation(api.messages.send, {
+          sessionId: filler,
           content: `filler ${i} [[sim tokens=2 rate=0 ttft=0]]`,
         });
       } catch (error) {

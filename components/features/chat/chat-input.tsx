@@ -4,31 +4,25 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { Button } from "@/components/ui/button";
 import { ArrowUpIcon, StopIcon } from "@/components/ui/icons";
 import { MAX_MESSAGE_LENGTH, validateMessage } from "@/lib/chat-limits";
-import type { SendFailure } from "@/lib/chat-send-store";
+import type { SendResult } from "@/lib/hooks/use-send-message";
 import { cn } from "@/lib/utils";
-
-type SendResult = { ok: true } | { ok: false; message: string };
 
 /**
  * The composer. Enter sends, Shift+Enter breaks the line; a send is locked from the first
- * keypress until the reply is under way, so a double Enter or double click sends once.
+ * keypress until the send mutation settles (one round trip: it stores the message and schedules
+ * the reply), so a double Enter or double click sends once. A failed send puts the text back
+ * with the reason.
  */
 export function ChatInput({
   onSend,
   onStop,
   streaming,
-  pending,
-  failure,
   autoFocus = true,
 }: {
   onSend: (text: string) => Promise<SendResult>;
-  onStop?: () => void;
+  onStop?: () => Promise<SendResult>;
   /** A reply in this chat is being generated: Stop replaces Send. */
   streaming: boolean;
-  /** A send from this chat is still in flight. */
-  pending: boolean;
-  /** The last failed send, whose text is restored into the input. */
-  failure?: SendFailure;
   autoFocus?: boolean;
 }) {
   const [text, setText] = useState("");
@@ -37,14 +31,6 @@ export function ChatInput({
   const lock = useRef(false);
   const textareaRef = useRef<HTMLTextAreaElement>(null);
 
-  // A failed send puts its text back (unless the user has typed something new) with the reason.
-  const [shownFailure, setShownFailure] = useState<SendFailure | undefined>(undefined);
-  if (failure !== undefined && failure !== shownFailure) {
-    setShownFailure(failure);
-    setText((current) => (current.length === 0 ? failure.text : current));
-    setError(failure.message);
-  }
-
   useEffect(() => {
     const el = textareaRef.current;
     if (!el) return;
@@ -52,7 +38,7 @@ export function ChatInput({
     el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [text]);
 
-  const busy = streaming || pending || submitting;
+  const busy = streaming || submitting;
 
   async function submit() {
     if (lock.current || busy) return;
@@ -76,6 +62,12 @@ export function ChatInput({
       lock.current = false;
       setSubmitting(false);
     }
+  }
+
+  async function stop() {
+    if (!onStop) return;
+    const result = await onStop();
+    if (!result.ok) setError(result.message);
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
@@ -125,7 +117,7 @@ export function ChatInput({
             className="rounded-xl"
             aria-label="Stop generating"
             title="Stop generating"
-            onClick={onStop}
+            onClick={() => void stop()}
           >
             <StopIcon />
           </Button>

@@ -1,17 +1,16 @@
 "use client";
 
-import { useAction, useMutation, useQuery } from "convex/react";
-import { Component, useMemo, type ReactNode } from "react";
+import { useMutation, useQuery } from "convex/react";
+import { Component, useMemo, useState, type ReactNode } from "react";
 import { StickToBottom, useStickToBottomContext } from "use-stick-to-bottom";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
-import { useSendState } from "@/lib/chat-send-store";
 import { isLive, type ChatMessage } from "@/lib/chat-types";
 import { errorMessage, isNotFoundError } from "@/lib/errors";
-import { useSendMessage } from "@/lib/hooks/use-send-message";
+import { useSendMessage, useStartChat } from "@/lib/hooks/use-send-message";
 import { ChatInput } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
-import type { MessageActions } from "./message-item";
+import { UserMessage, type MessageActions } from "./message-item";
 import { ModelNotice } from "./model-notice";
 import { NotFoundState } from "./not-found-state";
 
@@ -37,51 +36,61 @@ export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
 
 /** The "new chat" page: the first send creates the session and moves to its URL. */
 export function NewChatView() {
-  const send = useSendMessage();
+  const startChat = useStartChat();
+  // The message shows the moment it is sent, while its chat is created and the message stored.
+  const [sending, setSending] = useState<string | null>(null);
   return (
     <div className="flex min-h-0 flex-1 flex-col">
       <div className="mx-auto flex w-full max-w-3xl flex-1 flex-col px-4 sm:px-6">
-        <EmptyState />
+        {sending === null ? (
+          <EmptyState />
+        ) : (
+          <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
+            <UserMessage content={sending.trim()} status="complete" />
+          </div>
+        )}
       </div>
       <ComposerFrame>
-        <ChatInput onSend={(text) => send(null, text)} streaming={false} pending={false} />
+        <ChatInput
+          streaming={false}
+          onSend={async (text) => {
+            setSending(text);
+            const result = await startChat(text);
+            if (!result.ok) setSending(null);
+            return result;
+          }}
+        />
       </ComposerFrame>
     </div>
   );
 }
 
 function ChatMessagesWithActions({ sessionId }: { sessionId: Id<"sessions"> }) {
-  const continueGeneration = useAction(api.chat.continueGeneration);
-  const regenerate = useAction(api.chat.regenerate);
+  const continueReply = useMutation(api.messages.continueReply);
+  const regenerate = useMutation(api.messages.regenerate);
   const { scrollToBottom } = useStickToBottomContext();
 
   const actions = useMemo<MessageActions>(() => {
-    // Both actions run until the new generation ends; report only how they failed to start.
-    const start = (call: Promise<unknown>) =>
-      new Promise<string | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), 1500);
-        call.then(
-          () => {
-            clearTimeout(timer);
-            resolve(null);
-          },
-          (error: unknown) => {
-            clearTimeout(timer);
-            resolve(errorMessage(error));
-          },
-        );
-      });
+    // The mutations open the new generation and schedule its writer: they settle in a round trip.
+    const start = async (call: Promise<unknown>) => {
+      try {
+        await call;
+        return null;
+      } catch (error) {
+        return errorMessage(error);
+      }
+    };
     return {
       onContinue: (message: ChatMessage) => {
         void scrollToBottom();
-        return start(continueGeneration({ messageId: message._id }));
+        return start(continueReply({ messageId: message._id }));
       },
       onRetry: (message: ChatMessage) => {
         void scrollToBottom();
         return start(regenerate({ messageId: message._id }));
       },
     };
-  }, [continueGeneration, regenerate, scrollToBottom]);
+  }, [continueReply, regenerate, scrollToBottom]);
 
   return <ChatMessages sessionId={sessionId} actions={actions} />;
 }
@@ -90,7 +99,6 @@ function Composer({ sessionId }: { sessionId: Id<"sessions"> }) {
   const messages = useQuery(api.messages.list, { sessionId });
   const stopGeneration = useMutation(api.chatStreaming.stopGeneration);
   const send = useSendMessage();
-  const { pending, failure } = useSendState(sessionId);
   const { scrollToBottom } = useStickToBottomContext();
   const streamingMessage = messages?.findLast((m) => m.role === "assistant" && isLive(m));
 
@@ -98,15 +106,18 @@ function Composer({ sessionId }: { sessionId: Id<"sessions"> }) {
     <ComposerFrame>
       <ChatInput
         streaming={streamingMessage !== undefined}
-        pending={pending}
-        failure={failure}
         onSend={async (text) => {
           void scrollToBottom();
-          return send(sessionId, text);
+          return await send(sessionId, text);
         }}
-        onStop={() => {
-          if (streamingMessage)
-            void stopGeneration({ messageId: streamingMessage._id }).catch(() => {});
+        onStop={async () => {
+          if (!streamingMessage) return { ok: true };
+          try {
+            await stopGeneration({ messageId: streamingMessage._id });
+            return { ok: true };
+          } catch (error) {
+            return { ok: false, message: errorMessage(error) };
+          }
         }}
       />
     </ComposerFrame>

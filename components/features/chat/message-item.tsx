@@ -23,24 +23,35 @@ export const MessageItem = memo(function MessageItem({
   actions: MessageActions;
 }) {
   if (message.role === "user") {
-    return (
-      <article
-        data-testid="message"
-        data-role="user"
-        data-status={message.status}
-        className="flex justify-end"
-      >
-        <div
-          data-testid="message-content"
-          className="max-w-[85%] rounded-2xl rounded-br-md bg-muted px-4 py-2.5 text-[15px] leading-6 break-words whitespace-pre-wrap"
-        >
-          {message.content}
-        </div>
-      </article>
-    );
+    return <UserMessage content={message.content} status={message.status} />;
   }
   return <AssistantMessage message={message} actions={actions} />;
 });
+
+/** A user's message bubble (also shown on the "new chat" page while its chat is being created). */
+export function UserMessage({
+  content,
+  status,
+}: {
+  content: string;
+  status: ChatMessage["status"];
+}) {
+  return (
+    <article
+      data-testid="message"
+      data-role="user"
+      data-status={status}
+      className="flex justify-end"
+    >
+      <div
+        data-testid="message-content"
+        className="max-w-[85%] rounded-2xl rounded-br-md bg-muted px-4 py-2.5 text-[15px] leading-6 break-words whitespace-pre-wrap"
+      >
+        {content}
+      </div>
+    </article>
+  );
+}
 
 function AssistantMessage({ message, actions }: { message: ChatMessage; actions: MessageActions }) {
   const liveText = useLiveMessageText(message);

@@ -16,17 +16,18 @@ import { countTokens } from "./tokens";
 type User = Awaited<ReturnType<typeof asUser>>;
 
 /**
- * The one place that knows how a reply is started and continued (today: public actions that
- * resolve once the reply is final). Adapt here when sending moves to a mutation plus a scheduled
- * action.
+ * The one place that knows how a reply is started and continued: a mutation that schedules the
+ * writer, then every due scheduled function run to the end (later staleness checks stay pending).
  */
 const replies = {
   async send(user: User, sessionId: Id<"sessions">, content: string) {
-    const { messageId } = await user.action(api.chat.sendChatMessage, { sessionId, content });
+    const { messageId } = await user.mutation(api.messages.send, { sessionId, content });
+    await user.finishAllScheduledFunctions(() => {});
     return messageId;
   },
   async continue(user: User, messageId: Id<"messages">) {
-    await user.action(api.chat.continueGeneration, { messageId });
+    await user.mutation(api.messages.continueReply, { messageId });
+    await user.finishAllScheduledFunctions(() => {});
   },
 };
 

@@ -27,7 +27,8 @@ export const CONTINUE_INSTRUCTION =
 const DEFAULT_HISTORY_TOKEN_BUDGET = 16_000;
 const FINALIZE_ATTEMPTS = 3;
 
-type Generation = { messageId: Id<"messages">; generation: number };
+/** The generation to write and the user it is written for (scheduled actions carry no identity). */
+type Generation = { ownerId: Id<"users">; messageId: Id<"messages">; generation: number };
 
 class AbortReason extends Error {
   constructor(readonly kind: "stop" | "idle") {
@@ -48,13 +49,15 @@ type StreamOutcome = {
  * always finalizes it: success, stop, stall, disconnect and every error end in a final state with
  * the text written so far kept.
  */
-export async function runGeneration(ctx: ActionCtx, { messageId, generation }: Generation) {
+export async function runGeneration(ctx: ActionCtx, target: Generation) {
+  const { ownerId, messageId, generation } = target;
   const finalize = async (fields: FinalizeFields) => {
     // Finalize is idempotent, so a transient failure is retried rather than leaving the reply to
     // the stale check (which would call a finished reply "interrupted").
     for (let attempt = 1; ; attempt++) {
       try {
         await ctx.runMutation(internal.chatStreaming.finalizeStreamMessage, {
+          ownerId,
           messageId,
           generation,
           ...fields,
@@ -75,10 +78,13 @@ export async function runGeneration(ctx: ActionCtx, { messageId, generation }: G
   let context;
   try {
     context = await ctx.runQuery(internal.chatStreaming.getGenerationContext, {
+      ownerId,
       messageId,
       generation,
     });
   } catch (error) {
+    // Not this owner's message (or deleted): there is nothing this writer may touch.
+    if (appErrorData(error)?.code === "NotFound") throw error;
     await finalize({
       status: "error",
       error: `Could not load the conversation: ${describeError(error)}`,
@@ -88,7 +94,7 @@ export async function runGeneration(ctx: ActionCtx, { messageId, generation }: G
   if (context === null) return; // stopped or superseded before it began
 
   try {
-    await streamGeneration(ctx, { messageId, generation }, context, finalize);
+    await streamGeneration(ctx, target, context, finalize);
   } catch (error) {
     // A bug must not leave the reply "streaming": finalize keeps whatever text was written.
     await finalize({ status: "error", error: `The reply failed: ${describeError(error)}` });
@@ -97,7 +103,7 @@ export async function runGeneration(ctx: ActionCtx, { messageId, generation }: G
 
 async function streamGeneration(
   ctx: ActionCtx,
-  { messageId, generation }: Generation,
+  { ownerId, messageId, generation }: Generation,
   context: GenerationContext,
   finalize: (fields: FinalizeFields) => Promise<void>,
 ) {
@@ -121,7 +127,7 @@ async function streamGeneration(
     write: async (text, seq) => {
       const { outcome, shouldStop } = await ctx.runMutation(
         internal.chatStreaming.appendStreamChunk,
-        { messageId, generation, seq, text },
+        { ownerId, messageId, generation, seq, text },
       );
       // After a stop the refused batch is not in the reply, so it must not count towards its tokens.
       return { shouldStop, stored: outcome === "appended" || outcome === "duplicate" };
@@ -138,7 +144,7 @@ async function streamGeneration(
     if (Date.now() - flusher.lastWriteAt < heartbeatEvery) return;
     heartbeatInFlight = true;
     ctx
-      .runMutation(internal.chatStreaming.heartbeatStream, { messageId, generation })
+      .runMutation(internal.chatStreaming.heartbeatStream, { ownerId, messageId, generation })
       .then(({ shouldStop }) => {
         if (shouldStop) flusher.stop();
       })
