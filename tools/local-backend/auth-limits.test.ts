@@ -3,12 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import type { JWTPayload } from "jose";
-import {
-  MAX_API_BODY_BYTES,
-  MAX_WS_FRAME_BYTES,
-  startLocalBackend,
-  type LocalBackend,
-} from "./index";
+import { MAX_API_BODY_BYTES, MAX_WS_FRAME_BYTES } from "./http";
+import { startLocalBackend, type LocalBackend } from "./index";
 import { TOKEN_EXPIRED_MESSAGE } from "./sync";
 import {
   FIXTURE_APPLICATION_ID,

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
-import { parseEnvFile } from "./index";
+import { parseEnvFile } from "./deployment-env";
 import { FIXTURE_FUNCTIONS_DIR, waitFor } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
