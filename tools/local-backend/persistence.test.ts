@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from "./index";
-import { FIXTURE_FUNCTIONS_DIR, waitFor } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, waitFor, startBackendProcess } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
@@ -44,28 +43,13 @@ function http(backend: LocalBackend): ConvexHttpClient {
   return new ConvexHttpClient(backend.url, { logger: false });
 }
 
-async function startChild(
-  options: LocalBackendOptions,
-): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(HERE, "test-fixtures", "run-backend.ts"), JSON.stringify(options)],
-    { stdio: ["ignore", "pipe", "inherit"], cwd: join(HERE, "..", "..") },
-  );
-  const exited = new Promise((resolve) => child.once("exit", resolve));
+/** A backend in a child process of its own (a test can SIGKILL it), cleaned up after the test. */
+async function startChild(options: LocalBackendOptions) {
+  const started = await startBackendProcess(options);
   cleanups.push(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (started.child.exitCode === null) started.child.kill("SIGKILL");
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split("\n")[0];
-      if (out.includes("\n") && line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    child.once("exit", (code) => reject(new Error(`backend process exited with ${code}`)));
-  });
-  return { child, url, exited };
+  return started;
 }
 
 describe("persistence", { timeout: 30_000 }, () => {

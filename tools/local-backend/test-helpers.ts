@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -5,6 +6,9 @@ import { fileURLToPath } from "node:url";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
 import WebSocket from "ws";
 import { Engine, type EngineOptions, type EngineState } from "./engine";
+import type { LocalBackendOptions } from "./index";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** The small Convex app the conformance suite runs on. */
 export const FIXTURE_FUNCTIONS_DIR = join(
@@ -176,4 +180,26 @@ export class RawSyncClient {
   async closedWith(): Promise<{ code: number; reason: string }> {
     return await waitFor(() => this.closeFrame ?? undefined, "the socket to close");
   }
+}
+
+/** Starts a backend in a child process of its own (see test-fixtures/run-backend.ts). */
+export async function startBackendProcess(
+  options: LocalBackendOptions,
+): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(HERE, "test-fixtures", "run-backend.ts"), JSON.stringify(options)],
+    { stdio: ["ignore", "pipe", "inherit"], cwd: join(HERE, "..", "..") },
+  );
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once("exit", (code) => reject(new Error(`backend process exited with ${code}`)));
+  });
+  return { child, url, exited };
 }
