@@ -5,7 +5,10 @@ import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine";
 import { checkUserDocument } from "./limits";
 import { fieldValue, readPage, type PageRequest, type SortedSource } from "./pagination";
 import { ReadSet, tableFromId, type QuerySource } from "./read-set";
+import { rankSearch } from "./search";
 import { canonicalUdfPath } from "./udf-path";
+
+type SearchFilter = { type: string; fieldPath: string; value: unknown };
 
 // Every use of convex-test's internals (its in-memory database, transaction manager, syscalls and
 // the HTTP router's handlers) is here; `engine.test.ts` guards them with the pinned versions.
@@ -378,14 +381,27 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
   // table): convex-test still applies the whole range and sorts by the index, so the result is
   // the same.
   let resolving: QuerySource | null = null;
+  // A search query: convex-test applies only its equality filters; the text is matched and the
+  // documents ordered here, as Convex does (search.ts).
+  let searching: { fieldPath: string; text: string } | null = null;
   const resolveQuerySource = db._resolveQuerySource.bind(db);
   db._resolveQuerySource = (query) => {
-    const outer = resolving;
+    const outer = { resolving, searching };
     resolving = query.source;
+    let resolved = query;
+    const filters = (query.source as { filters?: SearchFilter[] }).filters;
+    const text = filters?.find((filter) => filter.type === "Search");
+    if (query.source.type === "Search" && filters && text) {
+      searching = { fieldPath: text.fieldPath, text: String(text.value) };
+      resolved = {
+        ...query,
+        source: { ...query.source, filters: filters.filter((f) => f !== text) } as QuerySource,
+      };
+    } else searching = null;
     try {
-      return resolveQuerySource(query);
+      return resolveQuerySource(resolved);
     } finally {
-      resolving = outer;
+      ({ resolving, searching } = outer);
     }
   };
   const candidates = (tableName: string): Iterable<string> => {
@@ -412,10 +428,13 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
         (ids as Set<string>).add(id);
       }
     }
+    const docs: Array<Record<string, Value>> = [];
     for (const id of ids) {
       const doc = db.get(tableName, id) as Record<string, Value> | null;
-      if (doc !== null) callback(doc);
+      if (doc !== null) docs.push(doc);
     }
+    const ordered = searching ? rankSearch(docs, searching.fieldPath, searching.text) : docs;
+    for (const doc of ordered) callback(doc);
   };
 }
 

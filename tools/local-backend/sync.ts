@@ -80,8 +80,8 @@ export type SyncHost = {
 const MAX_REMEMBERED_MUTATIONS = 1000;
 const MAX_REMEMBERED_SESSIONS = 1000;
 const PING_INTERVAL_MS = 15_000;
-/** How long the pump runs one connection's queries before it serves the others and the sockets. */
-const SLICE_MS = 2;
+/** Stale queries a waiting connection gets rerun per pump round. */
+const TURN_QUERIES = 64;
 
 // Convex's per-socket limits (crates/sync/src/worker.rs, OPERATION_QUEUE_BUFFER_SIZE).
 /** Mutations a socket may have waiting to run. */
@@ -707,41 +707,47 @@ export class SyncServer {
 
   /**
    * Brings every connection up to date. A connection none of whose queries is stale is consistent
-   * at the latest commit and gets its Transition at once; the others take turns running their
-   * stale queries for a few milliseconds at a time, with the event loop served in between, so a
-   * connection with thousands of queries delays the others by about one slice.
+   * at the latest commit and gets its Transition at once. The others get rounds: each round takes
+   * up to TURN_QUERIES stale queries from every waiting connection (the longest waiting first),
+   * reruns them together and serves the event loop, so a connection with thousands of queries
+   * delays the others by about one round.
    */
   private async pump(): Promise<void> {
     const engine = this.host.engine();
     for (;;) {
       this.pumpAgain = false;
       this.applyDirty();
-      let next: Connection | undefined;
+      const waiting: Connection[] = [];
       for (const conn of [...this.connections]) {
-        const waiting = conn.staleQueries > 0;
-        if (!waiting && !conn.needsFlush) continue;
+        const stale = conn.staleQueries > 0;
+        if (!stale && !conn.needsFlush) continue;
         // Convex checks the token whenever it is about to update a connection's queries.
         if (this.expired(conn)) this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
-        else if (!waiting) this.flush(conn, engine.lastCommitTs);
-        else if (next === undefined || conn.servedAt < next.servedAt) next = conn;
+        else if (!stale) this.flush(conn, engine.lastCommitTs);
+        else waiting.push(conn);
       }
-      if (next === undefined) {
+      if (waiting.length === 0) {
         if (this.pumpAgain) continue;
         return;
       }
-      next.servedAt = performance.now();
-      const deadline = next.servedAt + SLICE_MS;
-      const scan = next.scan ?? next.queries.values();
-      next.scan = null;
-      for (let step = scan.next(); !step.done; step = scan.next()) {
-        const sub = this.subscriptions.get(step.value.key);
-        if (sub === undefined || !this.stale.has(sub)) continue;
-        await this.runQuery(sub);
-        if (performance.now() >= deadline || this.dirty.length > 0 || next.closed) {
-          next.scan = scan;
-          break;
+      waiting.sort((a, b) => a.servedAt - b.servedAt);
+      const round = new Set<Subscription>();
+      for (const conn of waiting) {
+        conn.servedAt = performance.now();
+        const scan = conn.scan ?? conn.queries.values();
+        conn.scan = null;
+        let taken = 0;
+        for (let step = scan.next(); !step.done; step = scan.next()) {
+          const sub = this.subscriptions.get(step.value.key);
+          if (sub === undefined || !this.stale.has(sub)) continue;
+          round.add(sub);
+          if (++taken >= TURN_QUERIES) {
+            conn.scan = scan;
+            break;
+          }
         }
       }
+      await Promise.all([...round].map((sub) => this.runQuery(sub)));
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

@@ -263,3 +263,19 @@ export const whoamiWithCount = query({
     return { name: identity?.name ?? null, count };
   },
 });
+
+export const search = query({
+  args: { text: v.string(), author: v.string() },
+  handler: async (ctx, { text, author }) => {
+    const found = await ctx.db
+      .query("notes")
+      .withSearchIndex("search_text", (q) => q.search("text", text).eq("author", author))
+      .take(50);
+    return found.map((note) => note.text);
+  },
+});
+
+export const addWithAuthor = mutation({
+  args: { text: v.string(), author: v.string() },
+  handler: async (ctx, args) => await ctx.db.insert("notes", args),
+});
