@@ -428,13 +428,16 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
         (ids as Set<string>).add(id);
       }
     }
-    const docs: Array<Record<string, Value>> = [];
+    // Only a search collects its documents first, to rank them; every other scan streams.
+    const search = searching;
+    const matched: Array<Record<string, Value>> = [];
     for (const id of ids) {
       const doc = db.get(tableName, id) as Record<string, Value> | null;
-      if (doc !== null) docs.push(doc);
+      if (doc === null) continue;
+      if (search) matched.push(doc);
+      else callback(doc);
     }
-    const ordered = searching ? rankSearch(docs, searching.fieldPath, searching.text) : docs;
-    for (const doc of ordered) callback(doc);
+    if (search) for (const doc of rankSearch(matched, search.fieldPath, search.text)) callback(doc);
   };
 }
 

@@ -29,7 +29,7 @@ import { ACTION_TIMEOUT_MS, argsTooLarge, resultTooLarge } from "./limits";
 import { decodeJournal, encodeJournal } from "./pagination";
 import type { ReadSet } from "./read-set";
 import { canonicalUdfPath } from "./udf-path";
-import { argumentValidationError } from "./validation";
+import { argumentValidationError, type ValidatorJSON } from "./validation";
 
 /** The kinds of Convex functions a client can call. */
 export type FunctionKind = "query" | "mutation" | "action";
@@ -292,6 +292,7 @@ export type EngineOptions = {
 /** Runs a Convex functions folder on convex-test's in-memory engine. */
 export class Engine {
   private modules = new Map<string, Module>();
+  private readonly argsValidators = new Map<string, ValidatorJSON | null>();
   private t!: TestAccessor;
   private g!: ConvexGlobal;
   private db!: FakeDb;
@@ -386,6 +387,7 @@ export class Engine {
     hookSyscalls(g);
     this.options.storage?.wrapSyscalls(g);
     this.modules = modules;
+    this.argsValidators.clear();
     this.t = t;
     this.g = g;
     this.db = g.components[""]!.db;
@@ -421,11 +423,19 @@ export class Engine {
     return { kind, visibility: fn.isPublic ? "public" : "internal" };
   }
 
-  /** A function's argument validator as its registration serializes it; null when unknown. */
-  private exportedArgs(udfPath: string): string | null {
+  /**
+   * A function's argument validator as its registration serializes it, parsed once per load (every
+   * call checks it); null when unknown.
+   */
+  private argsValidator(udfPath: string): ValidatorJSON | null {
+    const cached = this.argsValidators.get(udfPath);
+    if (cached !== undefined) return cached;
     const { module, name } = canonicalUdfPath(udfPath);
     const fn = this.modules.get(module)?.[name] as { exportArgs?: () => string } | undefined;
-    return typeof fn?.exportArgs === "function" ? fn.exportArgs() : null;
+    const validator =
+      typeof fn?.exportArgs === "function" ? (JSON.parse(fn.exportArgs()) as ValidatorJSON) : null;
+    this.argsValidators.set(udfPath, validator);
+    return validator;
   }
 
   /** The default export of a module, e.g. `crons`, `http` or `auth.config`. */
@@ -503,8 +513,8 @@ export class Engine {
       });
     const tooLarge = argsTooLarge(path, args);
     if (tooLarge !== null) return failure(tooLarge);
-    const exportedArgs = this.exportedArgs(path);
-    const invalid = exportedArgs === null ? null : argumentValidationError(exportedArgs, args);
+    const validator = this.argsValidator(path);
+    const invalid = validator === null ? null : argumentValidationError(validator, args);
     if (invalid !== null) return failure(invalid);
     const accessor = identity ? this.t.withIdentity(identity) : this.t;
     const ref = makeFunctionReference<typeof kind>(path);

@@ -214,9 +214,9 @@ function isObject(value: Value | undefined): value is Record<string, Value> {
 
 /** Convex's `ArgumentValidationError: …` text for arguments that fail the validator, or null. */
 export function argumentValidationError(
-  exportedArgs: string,
+  validator: ValidatorJSON,
   args: Record<string, Value>,
 ): string | null {
-  const failure = check(JSON.parse(exportedArgs) as ValidatorJSON, args);
+  const failure = check(validator, args);
   return failure === null ? null : `ArgumentValidationError: ${failure.message()}`;
 }
