@@ -1,55 +1,19 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
-import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from "./index";
-import { FIXTURE_FUNCTIONS_DIR, waitFor, startBackendProcess } from "./test-helpers";
+import { type LocalBackend } from "./index";
+import { FIXTURE_FUNCTIONS_DIR, backendTestScope, waitFor } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
 type Note = { _id: string; text: string };
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const cleanups: Array<() => Promise<void> | void> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-// Inside the repository, so that copied functions resolve `convex` from its node_modules.
-function tempDir(): string {
-  const parent = join(HERE, "..", "..", ".data", "tmp");
-  mkdirSync(parent, { recursive: true });
-  const dir = mkdtempSync(join(parent, "local-backend-test-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function start(options: LocalBackendOptions): Promise<LocalBackend> {
-  const backend = await startLocalBackend({
-    port: 0,
-    sitePort: 0,
-    functionsDir: FIXTURE_FUNCTIONS_DIR,
-    quiet: true,
-    ...options,
-  });
-  cleanups.push(() => backend.close());
-  return backend;
-}
+const { cleanups, tempDir, start, startChild } = backendTestScope("local-backend-test-");
 
 function http(backend: LocalBackend): ConvexHttpClient {
   return new ConvexHttpClient(backend.url, { logger: false });
-}
-
-/** A backend in a child process of its own (a test can SIGKILL it), cleaned up after the test. */
-async function startChild(options: LocalBackendOptions) {
-  const started = await startBackendProcess(options);
-  cleanups.push(() => {
-    if (started.child.exitCode === null) started.child.kill("SIGKILL");
-  });
-  return started;
 }
 
 describe("persistence", { timeout: 30_000 }, () => {

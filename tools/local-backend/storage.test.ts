@@ -1,23 +1,13 @@
 import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
-import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from "./index";
+import { type LocalBackend } from "./index";
 import { signUploadToken } from "./storage";
-import { FIXTURE_FUNCTIONS_DIR, waitFor, startBackendProcess } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, backendTestScope, waitFor } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
@@ -29,32 +19,7 @@ type StorageRow = {
   contentType?: string;
 };
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const cleanups: Array<() => Promise<void> | void> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(): string {
-  const parent = join(HERE, "..", "..", ".data", "tmp");
-  mkdirSync(parent, { recursive: true });
-  const dir = mkdtempSync(join(parent, "local-backend-storage-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function start(options: LocalBackendOptions = {}): Promise<LocalBackend> {
-  const backend = await startLocalBackend({
-    port: 0,
-    sitePort: 0,
-    functionsDir: FIXTURE_FUNCTIONS_DIR,
-    quiet: true,
-    ...options,
-  });
-  cleanups.push(() => backend.close());
-  return backend;
-}
+const { cleanups, tempDir, start, startChild } = backendTestScope("local-backend-storage-");
 
 function http(backend: LocalBackend | string): ConvexHttpClient {
   return new ConvexHttpClient(typeof backend === "string" ? backend : backend.url, {
@@ -85,15 +50,6 @@ async function rows(backend: LocalBackend): Promise<StorageRow[]> {
 function filesIn(dataDir: string): string[] {
   const dir = join(dataDir, "files");
   return existsSync(dir) ? readdirSync(dir).sort() : [];
-}
-
-/** A backend in a child process of its own (a test can SIGKILL it), cleaned up after the test. */
-async function startChild(options: LocalBackendOptions) {
-  const started = await startBackendProcess(options);
-  cleanups.push(() => {
-    if (started.child.exitCode === null) started.child.kill("SIGKILL");
-  });
-  return started;
 }
 
 describe("file storage", { timeout: 60_000 }, () => {

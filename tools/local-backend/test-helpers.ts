@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { afterEach } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -6,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
 import WebSocket from "ws";
 import { Engine, type EngineOptions, type EngineState } from "./engine";
-import type { LocalBackendOptions } from "./index";
+import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from "./index";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -202,4 +204,45 @@ export async function startBackendProcess(
     child.once("exit", (code) => reject(new Error(`backend process exited with ${code}`)));
   });
   return { child, url, exited };
+}
+
+/**
+ * Per-test resources for suites that start backends of their own: temporary data folders inside the
+ * repository (so copied functions resolve `convex`), backends in this process or a child process,
+ * and `cleanups` run after each test, newest first. Call it at the top of a test file.
+ */
+export function backendTestScope(prefix: string) {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    cleanups,
+    tempDir(): string {
+      const parent = join(HERE, "..", "..", ".data", "tmp");
+      mkdirSync(parent, { recursive: true });
+      const dir = mkdtempSync(join(parent, prefix));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      return dir;
+    },
+    async start(options: LocalBackendOptions = {}): Promise<LocalBackend> {
+      const backend = await startLocalBackend({
+        port: 0,
+        sitePort: 0,
+        functionsDir: FIXTURE_FUNCTIONS_DIR,
+        quiet: true,
+        ...options,
+      });
+      cleanups.push(() => backend.close());
+      return backend;
+    },
+    /** A backend in a child process of its own (a test can SIGKILL it). */
+    async startChild(options: LocalBackendOptions) {
+      const started = await startBackendProcess(options);
+      cleanups.push(() => {
+        if (started.child.exitCode === null) started.child.kill("SIGKILL");
+      });
+      return started;
+    },
+  };
 }
