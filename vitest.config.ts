@@ -39,6 +39,16 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          // The local backend's conformance suite again, against a production deployment.
+          name: "node-production",
+          environment: "node",
+          include: ["tools/local-backend/conformance.test.ts"],
+          env: { LOCAL_BACKEND_PRODUCTION: "1" },
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           name: "components",
           environment: "happy-dom",
           include: ["components/**/*.test.tsx", "tests/components/**/*.test.tsx"],
