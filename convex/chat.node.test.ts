@@ -1,11 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import {
-  simulatedReply,
-  startSimulator,
-  type SimulatorHandle,
-} from "../tools/azure-openai-sim/server";
+import { describe, expect, test } from "vitest";
+import { simulatedReply } from "../tools/azure-openai-sim/server";
+import { useSimulatedAzure } from "./simulatedAzure.setup";
 import { api, internal } from "./_generated/api";
 import { countTokens } from "./lib/llm/tokens";
 import { runGeneration } from "./lib/llm/generate";
@@ -15,56 +12,12 @@ import { ConvexHttpClient } from "convex/browser";
 import { getFunctionName, makeFunctionReference, type FunctionReference } from "convex/server";
 import { startLocalBackend } from "../tools/local-backend";
 import type { Id } from "./_generated/dataModel";
-import {
-  asUser,
-  errorData,
-  liveText,
-  modules,
-  setEnv,
-  setupTest,
-  type TestBackend,
-} from "./test.setup";
+import { asUser, errorData, liveText, modules, setupTest, type TestBackend } from "./test.setup";
 
 const TOKENS = 60;
 const SEED = 7;
-let sim: SimulatorHandle;
-
-const ENV = {
-  AZURE_OPENAI_API_KEY: "sim-key",
-  AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
-  STREAM_IDLE_TIMEOUT_MS: "5000",
-  STREAM_STALE_MS: "15000",
-  STREAM_FLUSH_MS: "20",
-  MODEL_RETRY_BUDGET_MS: "3000",
-};
-const restorers: (() => void)[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    port: 0,
-    rate: 400,
-    ttft: 5,
-    tokens: TOKENS,
-    seed: SEED,
-    jitter: 0,
-  });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  restorers.push(setEnv({ ...ENV, AZURE_OPENAI_ENDPOINT: sim.url }));
-  sim.clearRequests();
-  sim.resetFaults();
-});
-afterEach(() => {
-  while (restorers.length > 0) restorers.pop()?.();
-});
-
-/** Overrides variables for the rest of the current test. */
-function useEnv(vars: Record<string, string | undefined>) {
-  restorers.push(setEnv(vars));
-}
+const azure = useSimulatedAzure({ tokens: TOKENS, seed: SEED });
+const useEnv = azure.useEnv;
 
 function expectedReply(content: string, tokens = TOKENS) {
   return simulatedReply(content, { tokens, seed: SEED }).text;
@@ -125,7 +78,7 @@ describe("sendChatMessage against the simulator", () => {
     expect(messages.map((m) => m._id)).toEqual([userMessageId, messageId]);
     expect(messages[0]).toMatchObject({ role: "user", content, status: "complete" });
     const reply = messages[1];
-    const [request] = sim.requests();
+    const [request] = azure.sim.requests();
     expect(request?.finishReason).toBe("stop");
     expect(reply).toMatchObject({
       role: "assistant",
@@ -168,10 +121,10 @@ async function cutThenContinue(
   const { user, sessionId } = await newChat(t);
   const content = `${directive} Tell me about backpressure in streaming systems`;
   const { messageId } = await sendAndWait(t, user, { sessionId, content });
-  await sim.settled();
+  await azure.sim.settled();
   const cut = await messageOf(user, sessionId, messageId);
   const full = expectedReply(content);
-  const [first] = sim.requests();
+  const [first] = azure.sim.requests();
   expect(cut.isStreaming).toBe(false);
   expect(cut.content).toBe(first?.text);
   expect(cut.content.length).toBeGreaterThan(0);
@@ -186,7 +139,7 @@ async function cutThenContinue(
   expect(done.error).toBeUndefined();
   expect(done.content).toBe(full);
   expect(done.generation).toBe(cut.generation + 1);
-  const second = sim.requests().at(-1);
+  const second = azure.sim.requests().at(-1);
   expect(second?.continuation).toEqual({ prefixLength: cut.content.length });
   const sent = (second?.body as { messages: { role: string; content: string }[] }).messages;
   expect(sent.at(-2)).toEqual({ role: "assistant", content: cut.content });
@@ -219,7 +172,7 @@ describe("faults and recovery", () => {
     const content = "[[sim fault=429 times=2 retryAfter=0.05]] What is jitter";
     const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
-    expect(sim.requests().map((r) => r.status)).toEqual([429, 429, 200]);
+    expect(azure.sim.requests().map((r) => r.status)).toEqual([429, 429, 200]);
     expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
   });
 
@@ -229,7 +182,7 @@ describe("faults and recovery", () => {
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=429 retryAfter=1.2]] What is backoff";
     const { messageId } = await sendAndWait(t, user, { sessionId, content });
-    expect(sim.requests().map((r) => r.status)).toEqual([429, 200]);
+    expect(azure.sim.requests().map((r) => r.status)).toEqual([429, 200]);
     expect(await messageOf(user, sessionId, messageId)).toMatchObject({
       status: "complete",
       content: expectedReply(content),
@@ -242,7 +195,7 @@ describe("faults and recovery", () => {
     const content = "[[sim fault=429 retryAfter=86400]] Hello";
     const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
-    expect(sim.requests()).toHaveLength(1);
+    expect(azure.sim.requests()).toHaveLength(1);
     expect(reply).toMatchObject({ status: "error", isStreaming: false, content: "" });
     expect(reply.error).toMatch(/rate limited \(429\)\. Try again in 24 hours/);
   });
@@ -253,7 +206,7 @@ describe("faults and recovery", () => {
     const content = "[[sim fault=503 times=10 retryAfter=0.1]] Hello";
     const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
-    expect(sim.requests().length).toBeLessThanOrEqual(4);
+    expect(azure.sim.requests().length).toBeLessThanOrEqual(4);
     expect(reply.status).toBe("error");
     expect(reply.error).toMatch(/unavailable \(503\)/);
   });
@@ -270,7 +223,7 @@ describe("faults and recovery", () => {
     await cutThenContinue("[[sim fault=stall at=15]]", (cut) => {
       expect(cut.status).toBe("interrupted");
       expect(cut.error).toMatch(/sent nothing for 1 s/);
-      expect(sim.requests()[0]?.endReason).toBe("client-aborted");
+      expect(azure.sim.requests()[0]?.endReason).toBe("client-aborted");
     });
   });
 
@@ -312,8 +265,8 @@ describe("faults and recovery", () => {
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply).toMatchObject({ status: "interrupted", content: "", isStreaming: false });
     expect(reply.error).toMatch(/sent nothing/);
-    await sim.settled();
-    expect(sim.requests()[0]?.endReason).toBe("client-aborted");
+    await azure.sim.settled();
+    expect(azure.sim.requests()[0]?.endReason).toBe("client-aborted");
   });
 
   test("a malformed stream ends in an error with the partial kept", async () => {
@@ -325,7 +278,7 @@ describe("faults and recovery", () => {
     expect(reply.isStreaming).toBe(false);
     expect(["error", "interrupted"]).toContain(reply.status);
     expect(reply.error).toBeTruthy();
-    expect(reply.content).toBe(sim.requests()[0]?.text);
+    expect(reply.content).toBe(azure.sim.requests()[0]?.text);
     expect(expectedReply(content).startsWith(reply.content)).toBe(true);
   });
 
@@ -361,7 +314,7 @@ describe("faults and recovery", () => {
     const atStop = await messageOf(user, sessionId, reply._id);
     expect(atStop).toMatchObject({ status: "stopped", isStreaming: false });
     await writersDone(t);
-    await sim.settled();
+    await azure.sim.settled();
     const stopped = await messageOf(user, sessionId, reply._id);
     const full = expectedReply(content);
     expect(stopped.content).toBe(atStop.content);
@@ -369,7 +322,7 @@ describe("faults and recovery", () => {
     expect(stopped.content.length).toBeLessThan(full.length);
     // No usage on an aborted stream: the tokenizer counts exactly the text that was kept.
     expect(stopped.tokenCount).toBe(countTokens(stopped.content));
-    const [request] = sim.requests();
+    const [request] = azure.sim.requests();
     expect(request?.endReason).toBe("client-aborted");
     expect(request?.chunkCount).toBeLessThan(TOKENS);
 
@@ -389,7 +342,7 @@ describe("faults and recovery", () => {
       status: "complete",
       content: expectedReply(content),
     });
-    expect(sim.requests()).toHaveLength(1);
+    expect(azure.sim.requests()).toHaveLength(1);
   });
 
   test("a crashed writer is interrupted by the stale check and can be continued exactly", async () => {
@@ -445,11 +398,11 @@ describe("sending rules", () => {
     const messages = await user.query(api.messages.list, { sessionId });
     expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(messages[1]).toMatchObject({ _id: a.messageId, status: "complete", generation: 0 });
-    expect(sim.requests()).toHaveLength(1);
+    expect(azure.sim.requests()).toHaveLength(1);
     // Another id is another message.
     await sendAndWait(t, user, { ...args, clientRequestId: "req-2" });
     expect(await user.query(api.messages.list, { sessionId })).toHaveLength(4);
-    expect(sim.requests()).toHaveLength(2);
+    expect(azure.sim.requests()).toHaveLength(2);
   });
 
   test("send returns before the reply is written; the scheduled writer then streams it", async () => {
@@ -515,8 +468,9 @@ describe("sending rules", () => {
     }
     useEnv({ CHAT_HISTORY_TOKEN_BUDGET: "200", SYSTEM_PROMPT: "You are terse." });
     await sendAndWait(t, user, { sessionId, content: "And delta?" });
-    const sent = (sim.requests().at(-1)?.body as { messages: { role: string; content: string }[] })
-      .messages;
+    const sent = (
+      azure.sim.requests().at(-1)?.body as { messages: { role: string; content: string }[] }
+    ).messages;
     expect(sent[0]).toEqual({ role: "system", content: "You are terse." });
     expect(sent.at(-1)).toEqual({ role: "user", content: "And delta?" });
     // Each earlier reply is ~60 tokens: only the newest turns fit in 200.
@@ -534,7 +488,7 @@ describe("sending rules", () => {
     await regenerateAndWait(t, user, messageId);
     const replaced = await messageOf(user, sessionId, messageId);
     expect(replaced).toMatchObject({ status: "complete", content: expectedReply(content) });
-    const request = sim.requests().at(-1);
+    const request = azure.sim.requests().at(-1);
     expect(request?.continuation).toBeNull();
     const sent = (request?.body as { messages: { role: string }[] }).messages;
     expect(sent.map((m) => m.role)).toEqual(["user"]);
@@ -584,7 +538,7 @@ describe("configuration errors", () => {
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.status).toBe("error");
     expect(reply.error).toMatch(message);
-    expect(sim.requests()).toHaveLength(0);
+    expect(azure.sim.requests()).toHaveLength(0);
   });
 
   test("modelInfo names the provider and whether it is the simulator", async () => {
@@ -656,7 +610,7 @@ describe("configuration errors", () => {
         status: "complete",
         content: expectedReply(content),
       });
-      expect(sim.requests()[0]).toMatchObject({ authKind: "bearer", deployment: "gpt-4o" });
+      expect(azure.sim.requests()[0]).toMatchObject({ authKind: "bearer", deployment: "gpt-4o" });
       expect(tokenRequests).toEqual([
         expect.stringMatching(
           /resource=https%3A%2F%2Fcognitiveservices.azure.com identity-secret$/,
@@ -670,7 +624,7 @@ describe("configuration errors", () => {
   test("an OpenAI-compatible endpoint (v1 path) works too", async () => {
     useEnv({
       AZURE_OPENAI_ENDPOINT: undefined,
-      OPENAI_BASE_URL: `${sim.url}/openai/v1/`,
+      OPENAI_BASE_URL: `${azure.sim.url}/openai/v1/`,
       OPENAI_API_KEY: "sim-key",
       OPENAI_MODEL: "gpt-4o",
     });
@@ -680,7 +634,7 @@ describe("configuration errors", () => {
     const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply).toMatchObject({ status: "complete", content: expectedReply(content) });
-    expect(sim.requests()[0]?.api).toBe("v1");
+    expect(azure.sim.requests()[0]?.api).toBe("v1");
     expect(await user.query(api.modelInfo.get, {})).toEqual({
       provider: "openai-compatible",
       simulated: false,
@@ -717,7 +671,7 @@ describe("another user's replies", () => {
     await writersDone(t);
     expect(await messageOf(alice, sessionId, messageId)).toEqual(before);
     expect(await alice.query(api.messages.list, { sessionId })).toHaveLength(2);
-    expect(sim.requests()).toHaveLength(1);
+    expect(azure.sim.requests()).toHaveLength(1);
   });
 });
 
@@ -749,7 +703,7 @@ describe("the writers: internal actions for an explicit owner", () => {
         );
       }
     }
-    expect(sim.requests()).toHaveLength(0);
+    expect(azure.sim.requests()).toHaveLength(0);
     expect(await messageOf(alice, sessionId, messageId)).toMatchObject({
       status: "pending",
       isStreaming: true,

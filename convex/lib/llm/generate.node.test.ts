@@ -1,12 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import {
-  simulatedReply,
-  startSimulator,
-  type SimulatorHandle,
-} from "../../../tools/azure-openai-sim/server";
+import { describe, expect, test } from "vitest";
+import { simulatedReply } from "../../../tools/azure-openai-sim/server";
+import { useSimulatedAzure } from "../../simulatedAzure.setup";
 import { api } from "../../_generated/api";
 import type { Id } from "../../_generated/dataModel";
-import { asUser, liveText, setEnv, setupTest, type TestBackend } from "../../test.setup";
+import { asUser, liveText, setupTest, type TestBackend } from "../../test.setup";
 import { countTokens } from "./tokens";
 
 // What real Azure does that a tidy server would not, end to end: the real action streams from the
@@ -33,44 +30,8 @@ const replies = {
 
 const TOKENS = 60;
 const SEED = 7;
-let sim: SimulatorHandle;
-const restorers: (() => void)[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    port: 0,
-    rate: 400,
-    ttft: 5,
-    tokens: TOKENS,
-    seed: SEED,
-    jitter: 0,
-  });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  restorers.push(
-    setEnv({
-      AZURE_OPENAI_ENDPOINT: sim.url,
-      AZURE_OPENAI_API_KEY: "sim-key",
-      AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
-      STREAM_IDLE_TIMEOUT_MS: "5000",
-      STREAM_STALE_MS: "15000",
-      STREAM_FLUSH_MS: "20",
-      MODEL_RETRY_BUDGET_MS: "3000",
-    }),
-  );
-  sim.clearRequests();
-  sim.resetFaults();
-});
-afterEach(() => {
-  while (restorers.length > 0) restorers.pop()?.();
-});
-
-function useEnv(vars: Record<string, string | undefined>) {
-  restorers.push(setEnv(vars));
-}
+const azure = useSimulatedAzure({ tokens: TOKENS, seed: SEED });
+const useEnv = azure.useEnv;
 
 function replyTo(question: string) {
   return simulatedReply(question, { tokens: TOKENS, seed: SEED });
@@ -104,7 +65,7 @@ describe("a content-filter verdict after finish_reason stop", () => {
       const content = `[[sim fault=filter-late at=20 filter=${filter}]] ${question}`;
       const messageId = await replies.send(user, sessionId, content);
       const full = replyTo(question);
-      const [request] = sim.requests();
+      const [request] = azure.sim.requests();
       // The model finished normally and everything streamed to viewers before the verdict.
       expect(request).toMatchObject({ finishReason: "stop", text: full.text });
       const reply = await messageOf(user, sessionId, messageId);
@@ -131,7 +92,7 @@ describe("a content-filter verdict after finish_reason stop", () => {
     const messageId = await replies.send(user, sessionId, content);
     const cut = await messageOf(user, sessionId, messageId);
     expect(cut.status).toBe("interrupted");
-    sim.queueFault({ fault: "filter-late", at: 10 });
+    azure.sim.queueFault({ fault: "filter-late", at: 10 });
     await replies.continue(user, messageId);
     const full = replyTo(question);
     const continuation = full.pieces.slice(15);
@@ -169,7 +130,7 @@ describe("no usage after a content_filter finish", () => {
       const content = `[[sim fault=filter-stream at=12 filter=${filter}]] Count my tokens`;
       const messageId = await replies.send(user, sessionId, content);
       const reply = await messageOf(user, sessionId, messageId);
-      expect(reply.content).toBe(sim.requests()[0]?.text);
+      expect(reply.content).toBe(azure.sim.requests()[0]?.text);
       expect(reply.content.length).toBeGreaterThan(0);
       expect(await storedUsage(t, messageId)).toBeNull();
       expect(reply.tokenCount).toBe(countTokens(reply.content));
@@ -179,7 +140,7 @@ describe("no usage after a content_filter finish", () => {
 
 /** Milliseconds between consecutive requests' arrivals. */
 function gaps() {
-  const times = sim.requests().map((r) => r.receivedAt);
+  const times = azure.sim.requests().map((r) => r.receivedAt);
   return times.slice(1).map((time, i) => time - (times[i] ?? time));
 }
 
@@ -194,7 +155,7 @@ describe("retrying 429 and 5xx within MODEL_RETRY_BUDGET_MS", () => {
     const { user, sessionId } = await newChat(t);
     const content = `[[sim fault=429 retryAfter=1 hint=${hint}]] Wait as told`;
     const messageId = await replies.send(user, sessionId, content);
-    expect(sim.requests().map((r) => r.status)).toEqual([429, 200]);
+    expect(azure.sim.requests().map((r) => r.status)).toEqual([429, 200]);
     expect(gaps()[0]).toBeGreaterThanOrEqual(990);
     expect((await messageOf(user, sessionId, messageId)).status).toBe("complete");
   });
@@ -204,7 +165,7 @@ describe("retrying 429 and 5xx within MODEL_RETRY_BUDGET_MS", () => {
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=429 retryAfter=45 hint=try-again]] Too busy";
     const messageId = await replies.send(user, sessionId, content);
-    expect(sim.requests()).toHaveLength(1);
+    expect(azure.sim.requests()).toHaveLength(1);
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply).toMatchObject({ status: "error", content: "" });
     expect(reply.error).toMatch(/rate limited \(429\)\. Try again in 45 seconds/);
@@ -216,7 +177,7 @@ describe("retrying 429 and 5xx within MODEL_RETRY_BUDGET_MS", () => {
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=429 times=2 hint=none]] Back off";
     const messageId = await replies.send(user, sessionId, content);
-    expect(sim.requests().map((r) => r.status)).toEqual([429, 429, 200]);
+    expect(azure.sim.requests().map((r) => r.status)).toEqual([429, 429, 200]);
     const [first = 0, second = 0] = gaps();
     // Nominal waits 1 s and 2 s of a 7 s budget, each jittered down by up to half.
     expect(first).toBeGreaterThanOrEqual(490);
@@ -232,7 +193,7 @@ describe("retrying 429 and 5xx within MODEL_RETRY_BUDGET_MS", () => {
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=503 times=10]] Anyone there";
     const messageId = await replies.send(user, sessionId, content);
-    expect(sim.requests().map((r) => r.status)).toEqual([503, 503, 503, 503]);
+    expect(azure.sim.requests().map((r) => r.status)).toEqual([503, 503, 503, 503]);
     const total = gaps().reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(3490);
     expect(total).toBeLessThan(7500);
@@ -252,7 +213,7 @@ describe("joining a continuation to its partial", () => {
     const cut = await messageOf(user, sessionId, messageId);
     await replies.continue(user, messageId);
     const done = await messageOf(user, sessionId, messageId);
-    const continued = sim.requests().at(-1);
+    const continued = azure.sim.requests().at(-1);
     return {
       cut,
       done,
