@@ -1,7 +1,7 @@
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
-import { errorData, setEnv, setupTest, type TestBackend } from "./test.setup";
+import { errorData, setEnv, setupTest, type TestBackend, listMessages } from "./test.setup";
 
 let restore: () => void = () => {};
 
@@ -86,7 +86,7 @@ describe("Convex Auth", () => {
     expect(await guest.query(api.modelInfo.get, {})).not.toBeNull();
     await guest.action(api.auth.signOut, {});
     expect(await guest.query(api.sessions.list, {})).toEqual([]);
-    expect(await errorData(guest.query(api.messages.list, { sessionId }))).toMatchObject({
+    expect(await errorData(listMessages(guest, sessionId))).toMatchObject({
       code: "NotFound",
     });
     expect(await errorData(guest.mutation(api.sessions.create, {}))).toMatchObject({

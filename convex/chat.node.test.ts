@@ -12,7 +12,15 @@ import { ConvexHttpClient } from "convex/browser";
 import { getFunctionName, makeFunctionReference, type FunctionReference } from "convex/server";
 import { startLocalBackend } from "../tools/local-backend";
 import type { Id } from "./_generated/dataModel";
-import { asUser, errorData, liveText, modules, setupTest, type TestBackend } from "./test.setup";
+import {
+  asUser,
+  errorData,
+  liveText,
+  modules,
+  setupTest,
+  type TestBackend,
+  listMessages,
+} from "./test.setup";
 
 const TOKENS = 60;
 const SEED = 7;
@@ -59,7 +67,7 @@ async function regenerateAndWait(t: TestBackend, user: User, messageId: Id<"mess
 }
 
 async function messageOf(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {
-  const messages = await user.query(api.messages.list, { sessionId });
+  const messages = await listMessages(user, sessionId);
   const message = messages.find((m) => m._id === messageId);
   if (!message) throw new Error("message missing");
   return message;
@@ -74,7 +82,7 @@ describe("sendChatMessage against the simulator", () => {
       sessionId,
       content: `  ${content}  `,
     });
-    const messages = await user.query(api.messages.list, { sessionId });
+    const messages = await listMessages(user, sessionId);
     expect(messages.map((m) => m._id)).toEqual([userMessageId, messageId]);
     expect(messages[0]).toMatchObject({ role: "user", content, status: "complete" });
     const reply = messages[1];
@@ -302,9 +310,9 @@ describe("faults and recovery", () => {
     const content = "[[sim rate=20]] Describe observability for a chat backend";
     await user.mutation(api.messages.send, { sessionId, content });
     const reply = await waitFor(async () => {
-      const messages = await user.query(api.messages.list, { sessionId });
+      const messages = await listMessages(user, sessionId);
       const last = messages.at(-1);
-      return last?.role === "assistant" && last.status === "streaming" ? last : null;
+      return last?.role === "assistant" && last.isStreaming ? last : null;
     }, "the reply to start");
     await waitFor(
       async () => (await liveText(user, reply._id, reply.generation)).length > 20,
@@ -395,13 +403,13 @@ describe("sending rules", () => {
     await writersDone(t);
     // A retry after the reply finished still names the first send, and starts nothing.
     expect(await sendAndWait(t, user, args)).toEqual(a);
-    const messages = await user.query(api.messages.list, { sessionId });
+    const messages = await listMessages(user, sessionId);
     expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(messages[1]).toMatchObject({ _id: a.messageId, status: "complete", generation: 0 });
     expect(azure.sim.requests()).toHaveLength(1);
     // Another id is another message.
     await sendAndWait(t, user, { ...args, clientRequestId: "req-2" });
-    expect(await user.query(api.messages.list, { sessionId })).toHaveLength(4);
+    expect(await listMessages(user, sessionId)).toHaveLength(4);
     expect(azure.sim.requests()).toHaveLength(2);
   });
 
@@ -427,15 +435,16 @@ describe("sending rules", () => {
     const { user, sessionId } = await newChat(t);
     await user.mutation(api.messages.send, { sessionId, content: "[[sim rate=50]] first" });
     await waitFor(async () => {
-      const messages = await user.query(api.messages.list, { sessionId });
-      return messages.at(-1)?.status === "streaming";
+      const messages = await listMessages(user, sessionId);
+      const last = messages.at(-1);
+      return last !== undefined && (await liveText(user, last._id, last.generation)).length > 0;
     }, "the reply to start");
     expect(
       await errorData(user.mutation(api.messages.send, { sessionId, content: "second" })),
     ).toMatchObject({ code: "InvalidState" });
     await writersDone(t);
     await sendAndWait(t, user, { sessionId, content: "second" });
-    expect(await user.query(api.messages.list, { sessionId })).toHaveLength(4);
+    expect(await listMessages(user, sessionId)).toHaveLength(4);
   });
 
   test("bad content is refused before anything is stored", async () => {
@@ -447,7 +456,7 @@ describe("sending rules", () => {
     expect(
       await errorData(user.mutation(api.messages.send, { sessionId, content: "x".repeat(32_001) })),
     ).toMatchObject({ code: "InvalidArgument", message: expect.stringContaining("32,000") });
-    expect(await user.query(api.messages.list, { sessionId })).toEqual([]);
+    expect(await listMessages(user, sessionId)).toEqual([]);
   });
 
   test("special-token text in a message is sent and counted like any other text", async () => {
@@ -492,7 +501,7 @@ describe("sending rules", () => {
     expect(request?.continuation).toBeNull();
     const sent = (request?.body as { messages: { role: string }[] }).messages;
     expect(sent.map((m) => m.role)).toEqual(["user"]);
-    expect(await user.query(api.messages.list, { sessionId })).toHaveLength(2);
+    expect(await listMessages(user, sessionId)).toHaveLength(2);
   });
 
   test("continue and regenerate refuse a reply that is not the latest or is complete", async () => {
@@ -670,7 +679,7 @@ describe("another user's replies", () => {
     ).toMatchObject({ code: "NotFound" });
     await writersDone(t);
     expect(await messageOf(alice, sessionId, messageId)).toEqual(before);
-    expect(await alice.query(api.messages.list, { sessionId })).toHaveLength(2);
+    expect(await listMessages(alice, sessionId)).toHaveLength(2);
     expect(azure.sim.requests()).toHaveLength(1);
   });
 });

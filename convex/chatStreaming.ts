@@ -14,8 +14,10 @@ import {
   appendChunk,
   cleanupChunks,
   finalizeGeneration,
+  getPage,
   heartbeat,
   interruptIfStale,
+  loadStreamForViewer,
   scheduleStaleChecks,
 } from "./model/streams";
 
@@ -63,12 +65,12 @@ export const appendStreamChunk = ownerInternalMutation({
       v.literal("duplicate"),
       v.literal("stopped"),
       v.literal("superseded"),
+      v.literal("full"),
     ),
     shouldStop: v.boolean(),
   }),
-  handler: async (ctx, { messageId, generation, seq, text }) => {
-    const { message } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
-    return await appendChunk(ctx, message, { generation, seq, text });
+  handler: async (ctx, { messageId, ...batch }) => {
+    return await appendChunk(ctx, ctx.ownerId, messageId, batch);
   },
 });
 
@@ -77,8 +79,7 @@ export const heartbeatStream = ownerInternalMutation({
   args: { messageId: v.id("messages"), generation: v.number() },
   returns: v.object({ shouldStop: v.boolean() }),
   handler: async (ctx, { messageId, generation }) => {
-    await loadMessageForViewer(ctx, ctx.ownerId, messageId);
-    return await heartbeat(ctx, messageId, generation);
+    return await heartbeat(ctx, ctx.ownerId, messageId, generation);
   },
 });
 
@@ -121,31 +122,19 @@ export const stopGeneration = authedMutation({
 });
 
 /**
- * One page of a generation's chunk log: chunks with seq in [page * PAGE_SIZE, (page + 1) * PAGE_SIZE).
+ * One page of a generation's chunk log: the text of chunks [page * PAGE_SIZE, (page + 1) * PAGE_SIZE).
  * `full` means the page will never change again, so a client moves on to the next page; the
- * arguments stay the same for PAGE_SIZE flushes, so a follower re-subscribes once per page.
+ * arguments stay the same for PAGE_SIZE flushes, so a follower re-subscribes once per page. Reads
+ * two small documents (the stream row, the page), however long the reply.
  */
 export const listStreamChunks = authedQuery({
   args: { messageId: v.id("messages"), generation: v.number(), page: v.number() },
   returns: v.object({ text: v.string(), chunkCount: v.number(), full: v.boolean() }),
   handler: async (ctx, { messageId, generation, page }) => {
-    await loadMessageForViewer(ctx, ctx.viewerId, messageId);
-    const start = Math.max(0, Math.floor(page)) * STREAM_PAGE_SIZE;
-    const chunks = await ctx.db
-      .query("streamChunks")
-      .withIndex("by_messageId_and_generation_and_seq", (q) =>
-        q
-          .eq("messageId", messageId)
-          .eq("generation", generation)
-          .gte("seq", start)
-          .lt("seq", start + STREAM_PAGE_SIZE),
-      )
-      .take(STREAM_PAGE_SIZE);
-    return {
-      text: chunks.map((chunk) => chunk.text).join(""),
-      chunkCount: chunks.length,
-      full: chunks.length === STREAM_PAGE_SIZE,
-    };
+    await loadStreamForViewer(ctx, ctx.viewerId, messageId);
+    const found = await getPage(ctx, messageId, generation, Math.max(0, Math.floor(page)));
+    const chunkCount = found?.chunkCount ?? 0;
+    return { text: found?.text ?? "", chunkCount, full: chunkCount === STREAM_PAGE_SIZE };
   },
 });
 

@@ -1,3 +1,4 @@
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { authedMutation, authedQuery } from "./lib/functions";
@@ -6,8 +7,10 @@ import { loadSessionForViewer } from "./model/sessions";
 import { omit } from "convex-helpers";
 import schema from "./schema";
 
-// The newest this many messages of a chat are listed; older ones are not shown.
-const MAX_LISTED_MESSAGES = 500;
+// Most messages one page of the list holds, and most bytes it reads (long replies are up to
+// MAX_REPLY_BYTES each): a page stays far within a query's limits whatever the client asks for.
+const MAX_PAGE_ITEMS = 100;
+const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 // What a viewer sees of a message: everything but the writer's idempotency key and raw usage.
 export const messageValidator = v.object({
@@ -17,23 +20,33 @@ export const messageValidator = v.object({
 });
 
 /**
- * A chat's messages, oldest first. While a reply streams, `content` holds only the text of earlier
- * generations: the live text comes from chatStreaming.listStreamChunks (see useLiveMessageText).
+ * A chat's messages, newest first, a page at a time (for usePaginatedQuery: the newest page stays
+ * subscribed, older pages load as the user scrolls up). While a reply streams, `content` holds only
+ * the text of earlier generations: the live text comes from chatStreaming.listStreamChunks (see
+ * useLiveMessageText).
  */
 export const list = authedQuery({
   // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.
-  args: { sessionId: v.string() },
-  returns: v.array(messageValidator),
-  handler: async (ctx, args) => {
-    const { _id: sessionId } = await loadSessionForViewer(ctx, ctx.viewerId, args.sessionId);
-    const newestFirst = await ctx.db
+  args: { sessionId: v.string(), paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(messageValidator),
+  handler: async (ctx, { sessionId: fromUrl, paginationOpts }) => {
+    const { _id: sessionId } = await loadSessionForViewer(ctx, ctx.viewerId, fromUrl);
+    const result = await ctx.db
       .query("messages")
       .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
       .order("desc")
-      .take(MAX_LISTED_MESSAGES);
-    return newestFirst
-      .reverse()
-      .map(({ clientRequestId: _key, usage: _usage, ...listed }) => listed);
+      .paginate({
+        ...paginationOpts,
+        numItems: Math.min(Math.max(1, Math.floor(paginationOpts.numItems)), MAX_PAGE_ITEMS),
+        maximumBytesRead: Math.min(
+          paginationOpts.maximumBytesRead ?? MAX_PAGE_BYTES,
+          MAX_PAGE_BYTES,
+        ),
+      });
+    return {
+      ...result,
+      page: result.page.map(({ clientRequestId: _key, usage: _usage, ...listed }) => listed),
+    };
   },
 });
 

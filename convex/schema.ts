@@ -7,7 +7,6 @@ export const messageRole = v.union(v.literal("user"), v.literal("assistant"));
 
 export const messageStatus = v.union(
   v.literal("pending"),
-  v.literal("streaming"),
   v.literal("complete"),
   v.literal("stopped"),
   v.literal("interrupted"),
@@ -43,15 +42,16 @@ export default defineSchema({
     lastActivityAt: v.number(),
   }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
 
-  // Read by messages.list: written only at send, start, first token, finalize and stop/continue,
-  // never once per flush.
+  // Read by messages.list: written only at send, finalize, stop, continue and regenerate, never
+  // once per flush.
   messages: defineTable({
     sessionId: v.id("sessions"),
     role: messageRole,
     content: v.string(),
+    // "pending" until the reply is final; its live text is in streamPages meanwhile.
     status: messageStatus,
     isStreaming: v.boolean(),
-    // Bumped by continue/regenerate; the live text is content + this generation's chunks.
+    // Bumped by continue/regenerate; the live text is content + this generation's pages.
     generation: v.number(),
     clientRequestId: v.optional(v.string()),
     tokenCount: v.optional(v.number()),
@@ -65,13 +65,17 @@ export default defineSchema({
     .index("by_sessionId", ["sessionId"])
     .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"]),
 
-  // Writer state of an assistant message: the per-flush heartbeat, the sequence counter and the
-  // stop flag live here so that appends never touch a document messages.list reads.
+  // Writer state of an assistant message: the owner, the per-flush heartbeat, the sequence counter,
+  // the reply's size so far and the stop flag live here, so that appends and live-text queries read
+  // this small row and never the message, whose text grows with the reply.
   streams: defineTable({
     messageId: v.id("messages"),
     sessionId: v.id("sessions"),
+    ownerId: v.id("users"),
     generation: v.number(),
     nextSeq: v.number(),
+    /** UTF-8 bytes of the reply: earlier generations' text plus what this one appended. */
+    bytes: v.number(),
     active: v.boolean(),
     heartbeatAt: v.number(),
     firstTokenAt: v.optional(v.number()),
@@ -79,11 +83,13 @@ export default defineSchema({
     .index("by_messageId", ["messageId"])
     .index("by_active_and_heartbeatAt", ["active", "heartbeatAt"]),
 
-  // Append-only log of the text of a generation; deleted (scheduled) after finalize.
-  streamChunks: defineTable({
+  // The text of a generation, STREAM_PAGE_SIZE flushes (chunks) to a page: an append extends the
+  // current page, a viewer subscribes page by page. Deleted (scheduled) after finalize.
+  streamPages: defineTable({
     messageId: v.id("messages"),
     generation: v.number(),
-    seq: v.number(),
+    page: v.number(),
     text: v.string(),
-  }).index("by_messageId_and_generation_and_seq", ["messageId", "generation", "seq"]),
+    chunkCount: v.number(),
+  }).index("by_messageId_and_generation_and_page", ["messageId", "generation", "page"]),
 });

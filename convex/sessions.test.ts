@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
-import { asUser, errorData, setupTest } from "./test.setup";
+import { asUser, errorData, setupTest, listMessages } from "./test.setup";
 
 describe("sessions", () => {
   test("a user creates, lists (newest activity first), renames and removes their chats", async () => {
@@ -49,7 +49,7 @@ describe("sessions", () => {
     expect(await errorData(bob.mutation(api.sessions.remove, { sessionId: id }))).toMatchObject({
       code: "NotFound",
     });
-    expect(await errorData(bob.query(api.messages.list, { sessionId: id }))).toMatchObject({
+    expect(await errorData(listMessages(bob, id))).toMatchObject({
       code: "NotFound",
     });
     expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("Private");
@@ -59,7 +59,7 @@ describe("sessions", () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     for (const sessionId of ["not-an-id", "", alice.userId]) {
-      expect(await errorData(alice.query(api.messages.list, { sessionId }))).toEqual({
+      expect(await errorData(listMessages(alice, sessionId))).toEqual({
         code: "NotFound",
         message: "Chat not found.",
       });

@@ -4,11 +4,9 @@ import type { Id } from "./_generated/dataModel";
 import { internal } from "./_generated/api";
 import { authedMutation, authedQuery } from "./lib/functions";
 import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
-import { deleteSessionMessagesBatch, loadSessionForViewer } from "./model/sessions";
+import { deleteSessionMessagesBatch, loadSessionForViewer, removeSession } from "./model/sessions";
 
 const MAX_LISTED_SESSIONS = 200;
-// Documents deleted per transaction when a chat is removed; the rest go in scheduled batches.
-const DELETE_BATCH = 1000;
 
 const sessionValidator = v.object({
   _id: v.id("sessions"),
@@ -65,9 +63,8 @@ export const remove = authedMutation({
   args: { sessionId: v.id("sessions") },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {
-    await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
-    await ctx.db.delete("sessions", sessionId);
-    await deleteMessagesInBatches(ctx, sessionId);
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    if (await removeSession(ctx, session)) await scheduleNextBatch(ctx, sessionId);
     return null;
   },
 });
@@ -76,15 +73,13 @@ export const deleteMessagesBypassingAccessControl = internalMutation({
   args: { sessionId: v.id("sessions") },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {
-    await deleteMessagesInBatches(ctx, sessionId);
+    if (await deleteSessionMessagesBatch(ctx, sessionId)) await scheduleNextBatch(ctx, sessionId);
     return null;
   },
 });
 
-async function deleteMessagesInBatches(ctx: MutationCtx, sessionId: Id<"sessions">) {
-  if (await deleteSessionMessagesBatch(ctx, sessionId, DELETE_BATCH)) {
-    await ctx.scheduler.runAfter(0, internal.sessions.deleteMessagesBypassingAccessControl, {
-      sessionId,
-    });
-  }
+async function scheduleNextBatch(ctx: MutationCtx, sessionId: Id<"sessions">) {
+  await ctx.scheduler.runAfter(0, internal.sessions.deleteMessagesBypassingAccessControl, {
+    sessionId,
+  });
 }

@@ -3,6 +3,7 @@ import { convexTest } from "convex-test";
 import schema from "./schema";
 import { env } from "./_generated/server";
 import { api } from "./_generated/api";
+import type { FunctionReturnType } from "convex/server";
 import type { Id } from "./_generated/dataModel";
 
 /** Every function module (test files excluded), for convex-test. */
@@ -51,6 +52,24 @@ export async function errorData(promise: Promise<unknown>) {
     return (error as { data?: unknown }).data;
   }
   throw new Error("expected the call to fail");
+}
+
+/** A chat's messages, oldest first: every page of messages.list, read newest page first as the UI does. */
+export async function listMessages(viewer: Pick<TestBackend, "query">, sessionId: string) {
+  const newestFirst = [];
+  let cursor: string | null = null;
+  for (;;) {
+    const result: FunctionReturnType<typeof api.messages.list> = await viewer.query(
+      api.messages.list,
+      {
+        sessionId,
+        paginationOpts: { numItems: 50, cursor },
+      },
+    );
+    newestFirst.push(...result.page);
+    if (result.isDone) return newestFirst.reverse();
+    cursor = result.continueCursor;
+  }
 }
 
 /** The live text of a generation, read page by page the way useLiveMessageText follows it. */

@@ -10,3 +10,6 @@ export function validateMessage(text: string): string | null {
   }
   return null;
 }
+
+/** The finish reason of a reply that reached the longest a reply can be (MAX_REPLY_BYTES): it cannot be continued. */
+export const REPLY_FULL_FINISH_REASON = "max_size";

@@ -2,9 +2,9 @@ import type { FunctionReturnType } from "convex/server";
 import type { api } from "@/convex/_generated/api";
 
 /** One message as `api.messages.list` returns it. */
-export type ChatMessage = FunctionReturnType<typeof api.messages.list>[number];
+export type ChatMessage = FunctionReturnType<typeof api.messages.list>["page"][number];
 
-/** Statuses in which a reply is still being produced. */
+/** Whether a reply is still being produced. */
 export function isLive(message: Pick<ChatMessage, "status">): boolean {
-  return message.status === "pending" || message.status === "streaming";
+  return message.status === "pending";
 }

@@ -117,10 +117,11 @@ export class ChatViewer {
   /** Subscribes to a chat's messages; resolves once the first result arrived. */
   async watch(sessionId: Id<"sessions">): Promise<void> {
     const loaded = new Promise<void>((resolve) => this.listWaiters.push(resolve));
+    // The newest page, as the UI subscribes to it (a bench chat fits in one).
     this.unsubscribeList = this.client.onUpdate(
       api.messages.list,
-      { sessionId },
-      (messages) => this.onList(messages as ListedMessage[]),
+      { sessionId, paginationOpts: { numItems: 30, cursor: null } },
+      (result) => this.onList([...result.page].reverse()),
       (error) => console.error(`[bench] messages.list failed: ${error.message}`),
     );
     await loaded;

@@ -97,19 +97,31 @@ export function pagedBytesFor(flushTexts: readonly string[], pageSize: number): 
   return total;
 }
 
-function chunkRows(commits: JournalCommit[], messageId: string) {
-  const rows = new Map<number, { seq: number; text: string; t: number }>();
+/**
+ * The flushes of a reply, from the journal: each append extends a page of `streamPages` (see
+ * convex/model/streams.ts), so a flush's text is what its write added to the page, and its time the
+ * heartbeat written to the stream row in the same commit.
+ */
+function flushRows(commits: JournalCommit[], messageId: string) {
+  const rows: Array<{ text: string; t: number }> = [];
+  const pageText = new Map<string, string>();
   for (const commit of commits) {
-    for (const write of commit.writes) {
-      const doc = write.doc;
-      if (write.table !== "streamChunks" || doc === null || doc.messageId !== messageId) continue;
-      const seq = doc.seq as number;
-      if (!rows.has(seq)) {
-        rows.set(seq, { seq, text: doc.text as string, t: doc._creationTime as number });
-      }
-    }
+    const page = commit.writes.find(
+      (w) => w.table === "streamPages" && w.doc !== null && w.doc.messageId === messageId,
+    )?.doc;
+    const stream = commit.writes.find(
+      (w) => w.table === "streams" && w.doc !== null && w.doc.messageId === messageId,
+    )?.doc;
+    if (!page || !stream) continue;
+    const key = `${String(page.generation)}:${String(page.page)}`;
+    const text = page.text as string;
+    rows.push({
+      text: text.slice(pageText.get(key)?.length ?? 0),
+      t: stream.heartbeatAt as number,
+    });
+    pageText.set(key, text);
   }
-  return [...rows.values()].sort((a, b) => a.seq - b.seq);
+  return rows;
 }
 
 /** One signed-in viewer watching a fresh chat, ready to send. */
@@ -148,7 +160,7 @@ export async function measureReply(
       .filter((r) => JSON.stringify(r.body).includes(quoted))
       .at(-1);
     if (!request) throw new Error("the simulator saw no request");
-    const rows = chunkRows(commits, sent.messageId);
+    const rows = flushRows(commits, sent.messageId);
     const dbBytesByTable: Record<string, number> = {};
     for (const commit of commits) {
       for (const write of commit.writes) {
@@ -156,7 +168,7 @@ export async function measureReply(
       }
     }
     const emptyReplyList = (viewer.list ?? []).map((m) =>
-      m._id === sent.messageId ? { ...m, content: "", isStreaming: true, status: "streaming" } : m,
+      m._id === sent.messageId ? { ...m, content: "", isStreaming: true, status: "pending" } : m,
     );
     const pieces = simulatedReply(prompt).pieces;
     const tokenTimes: Array<{ end: number; t: number }> = [];

@@ -8,6 +8,19 @@ export const DEFAULT_SESSION_TITLE = "New chat";
 export const MIN_PASSWORD_LENGTH = 8;
 /** Chunks per page of the live-text query; a client opens a new subscription only when one fills. */
 export const STREAM_PAGE_SIZE = 16;
+/**
+ * Longest reply, in UTF-8 bytes (as Convex measures documents): a reply stops there, for good.
+ * Keeps a message far below Convex's 1 MiB document limit and a page of messages.list within a
+ * transaction's 16 MiB of reads.
+ */
+export const MAX_REPLY_BYTES = 256 * 1024;
+
+const utf8 = new TextEncoder();
+
+/** The size of a string as Convex stores it. */
+export function utf8Length(text: string): number {
+  return utf8.encode(text).byteLength;
+}
 
 /** Stream timing knobs, read at call time so deployments and tests can tune them. */
 export function streamSettings() {

@@ -3,8 +3,14 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { readNumberEnv } from "../lib/env";
 import { appError } from "../lib/errors";
-import { DEFAULT_SESSION_TITLE, titleFromMessage, validateMessageContent } from "../lib/limits";
+import {
+  DEFAULT_SESSION_TITLE,
+  titleFromMessage,
+  utf8Length,
+  validateMessageContent,
+} from "../lib/limits";
 import { loadMessageForViewer, loadSessionForViewer } from "./sessions";
+import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
 import { getStream, openGeneration } from "./streams";
 
 const MINUTE = 60_000;
@@ -22,8 +28,10 @@ export function replyRateLimit(): RateLimitConfig {
   };
 }
 
-// How far back the prompt builder looks; the action then trims to its token budget.
+// How far back the prompt builder looks (messages, and bytes so that a chat of long replies stays
+// within a transaction's reads); the action then trims to its token budget.
 const MAX_HISTORY_MESSAGES = 200;
+const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
 
 /** The newest message of a session, or null for an empty one. */
 export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
@@ -136,7 +144,7 @@ export async function startReply(
   });
   const placeholder = await ctx.db.get("messages", messageId);
   if (placeholder === null) throw new Error("placeholder vanished");
-  await openGeneration(ctx, placeholder);
+  await openGeneration(ctx, viewerId, placeholder);
   return { messageId, userMessageId, generation: 0, duplicate: false };
 }
 
@@ -161,9 +169,10 @@ async function loadLatestFinishedReply(
   return { message, session };
 }
 
-/** True when a reply can be continued: cut short, or ended by the length limit. */
+/** True when a reply can be continued: cut short, or ended by the length limit (not MAX_REPLY_BYTES). */
 export function canContinue(message: Doc<"messages">): boolean {
   if (message.role !== "assistant" || message.isStreaming) return false;
+  if (message.finishReason === REPLY_FULL_FINISH_REASON) return false;
   if (message.status === "complete") return message.finishReason === "length";
   return (
     message.status === "stopped" || message.status === "interrupted" || message.status === "error"
@@ -181,7 +190,7 @@ export async function startContinue(
     throw appError("InvalidState", "This reply is already complete; there is nothing to continue.");
   }
   await consumeReplyBudget(ctx, viewerId);
-  return await reopen(ctx, message, session, { keepContent: true });
+  return await reopen(ctx, viewerId, message, session, { keepContent: true });
 }
 
 /** Replaces a reply: clears its text and opens a new generation on the same message. */
@@ -197,11 +206,12 @@ export async function startRegenerate(
     "regenerated",
   );
   await consumeReplyBudget(ctx, viewerId);
-  return await reopen(ctx, message, session, { keepContent: false });
+  return await reopen(ctx, viewerId, message, session, { keepContent: false });
 }
 
 async function reopen(
   ctx: MutationCtx,
+  ownerId: Id<"users">,
   message: Doc<"messages">,
   session: Doc<"sessions">,
   { keepContent }: { keepContent: boolean },
@@ -223,7 +233,7 @@ async function reopen(
   await ctx.db.patch("sessions", session._id, { lastActivityAt: now });
   const reopened = await ctx.db.get("messages", message._id);
   if (reopened === null) throw new Error("message vanished");
-  await openGeneration(ctx, reopened);
+  await openGeneration(ctx, ownerId, reopened);
   return { messageId: message._id, generation };
 }
 
@@ -243,13 +253,19 @@ export async function generationContext(
 ): Promise<GenerationContext | null> {
   const { message } = await loadMessageForViewer(ctx, viewerId, messageId);
   if (message.generation !== generation || !message.isStreaming) return null;
-  const earlier = await ctx.db
+  const earlier: Doc<"messages">[] = [];
+  let bytes = 0;
+  const newestFirst = ctx.db
     .query("messages")
     .withIndex("by_sessionId", (q) =>
       q.eq("sessionId", message.sessionId).lt("_creationTime", message._creationTime),
     )
-    .order("desc")
-    .take(MAX_HISTORY_MESSAGES);
+    .order("desc");
+  for await (const turn of newestFirst) {
+    bytes += utf8Length(turn.content);
+    if (earlier.length >= MAX_HISTORY_MESSAGES || bytes > MAX_HISTORY_BYTES) break;
+    earlier.push(turn);
+  }
   const history = earlier
     .reverse()
     .filter((m) => m.content.trim().length > 0)

@@ -1,6 +1,8 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { notFound } from "../lib/errors";
+import { utf8Length } from "../lib/limits";
+import { getStream } from "./streams";
 
 /**
  * Loads a session the viewer owns; anything else (missing, someone else's, signed out, or not a
@@ -32,38 +34,62 @@ export async function loadMessageForViewer(
   return { message, session };
 }
 
+// What one deletion transaction may read: well within Convex's limits (16 MiB, 32,000 documents)
+// however the chat's messages are sized.
+const DELETE_BATCH_DOCUMENTS = 1000;
+const DELETE_BATCH_BYTES = 4 * 1024 * 1024;
+// A rough size of a document's fields other than its text.
+const DOCUMENT_OVERHEAD_BYTES = 200;
+
 /**
- * Deletes a session's messages with their stream rows and chunks, at most about `budget` documents
- * per call so one transaction stays small; returns true when more remain.
+ * Deletes a session's messages with their stream rows and pages, oldest first, until about
+ * DELETE_BATCH_DOCUMENTS documents or DELETE_BATCH_BYTES bytes were read; returns true when more
+ * remain. A message goes only once its pages are gone, so a batch can stop anywhere.
  */
 export async function deleteSessionMessagesBatch(
   ctx: MutationCtx,
   sessionId: Id<"sessions">,
-  budget: number,
 ): Promise<boolean> {
-  let left = budget;
-  const messages = await ctx.db
-    .query("messages")
-    .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
-    .take(budget);
-  for (const message of messages) {
-    const chunks = await ctx.db
-      .query("streamChunks")
-      .withIndex("by_messageId_and_generation_and_seq", (q) => q.eq("messageId", message._id))
-      .take(left + 1);
-    for (const chunk of chunks.slice(0, left)) {
-      await ctx.db.delete("streamChunks", chunk._id);
+  let documents = DELETE_BATCH_DOCUMENTS;
+  let bytes = DELETE_BATCH_BYTES;
+  const spend = (text: string) => {
+    documents -= 1;
+    bytes -= utf8Length(text) + DOCUMENT_OVERHEAD_BYTES;
+    return documents > 0 && bytes > 0;
+  };
+  for (;;) {
+    const message = await ctx.db
+      .query("messages")
+      .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
+      .first();
+    if (message === null) return false;
+    const pages = await ctx.db
+      .query("streamPages")
+      .withIndex("by_messageId_and_generation_and_page", (q) => q.eq("messageId", message._id))
+      .take(documents);
+    for (const page of pages) {
+      await ctx.db.delete("streamPages", page._id);
+      if (!spend(page.text)) return true;
     }
-    if (chunks.length > left) return true; // the message goes once its chunks are gone
-    left -= chunks.length;
-    const stream = await ctx.db
-      .query("streams")
-      .withIndex("by_messageId", (q) => q.eq("messageId", message._id))
-      .unique();
+    const stream = await getStream(ctx, message._id);
     if (stream !== null) await ctx.db.delete("streams", stream._id);
     await ctx.db.delete("messages", message._id);
-    left -= 2;
-    if (left <= 0) return true;
+    if (!spend(message.content)) return true;
   }
-  return messages.length === budget;
+}
+
+/**
+ * Removes a session at once: the row goes, a reply still being written is told to stop, and the
+ * first batch of its messages is deleted; returns true when more messages remain.
+ */
+export async function removeSession(ctx: MutationCtx, session: Doc<"sessions">): Promise<boolean> {
+  await ctx.db.delete("sessions", session._id);
+  const latest = await ctx.db
+    .query("messages")
+    .withIndex("by_sessionId", (q) => q.eq("sessionId", session._id))
+    .order("desc")
+    .first();
+  const stream = latest?.isStreaming ? await getStream(ctx, latest._id) : null;
+  if (stream?.active) await ctx.db.patch("streams", stream._id, { active: false });
+  return await deleteSessionMessagesBatch(ctx, session._id);
 }

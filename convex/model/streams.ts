@@ -2,19 +2,20 @@ import type { Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
-import { appError } from "../lib/errors";
-import { streamSettings } from "../lib/limits";
+import { appError, notFound } from "../lib/errors";
+import { MAX_REPLY_BYTES, STREAM_PAGE_SIZE, streamSettings, utf8Length } from "../lib/limits";
 import type { finalStatus, tokenUsage } from "../schema";
 
 export type FinalStatus = Infer<typeof finalStatus>;
 export type TokenUsage = Infer<typeof tokenUsage>;
 
 /**
- * Most chunks one generation may hold: finalize reads them all in one transaction, so appends past
- * it are refused rather than silently left out of the final text. Far above a real reply (a
- * 32k-token reply at one token per flush).
+ * Most chunks (flushes) one generation may hold: far above a real reply (a 32k-token reply at one
+ * token per flush). Chunks are stored STREAM_PAGE_SIZE to a page document, so finalize, Stop and
+ * the stale check read at most MAX_PAGES_PER_GENERATION documents, well within a transaction.
  */
 export const MAX_CHUNKS_PER_GENERATION = 32_000;
+const MAX_PAGES_PER_GENERATION = Math.ceil(MAX_CHUNKS_PER_GENERATION / STREAM_PAGE_SIZE);
 
 /** The writer-state row of an assistant message, or null before its first generation. */
 export async function getStream(ctx: QueryCtx, messageId: Id<"messages">) {
@@ -24,13 +25,36 @@ export async function getStream(ctx: QueryCtx, messageId: Id<"messages">) {
     .unique();
 }
 
+/**
+ * The writer-state row of a message owned by `viewerId`, or NotFound. Appends, heartbeats and
+ * live-text pages check ownership here, on this small row, never reading the message: a long
+ * reply's text must not be read again on every flush.
+ */
+export async function loadStreamForViewer(
+  ctx: QueryCtx,
+  viewerId: Id<"users"> | null,
+  messageId: Id<"messages">,
+) {
+  const stream = await getStream(ctx, messageId);
+  if (stream === null || viewerId === null || stream.ownerId !== viewerId) {
+    throw notFound("Message");
+  }
+  return stream;
+}
+
 /** Opens generation `message.generation` for writing and schedules its first staleness check. */
-export async function openGeneration(ctx: MutationCtx, message: Doc<"messages">) {
+export async function openGeneration(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  message: Doc<"messages">,
+) {
   const now = Date.now();
   const existing = await getStream(ctx, message._id);
   const fields = {
+    ownerId,
     generation: message.generation,
     nextSeq: 0,
+    bytes: utf8Length(message.content),
     active: true,
     heartbeatAt: now,
     firstTokenAt: undefined,
@@ -52,19 +76,26 @@ export async function openGeneration(ctx: MutationCtx, message: Doc<"messages">)
 }
 
 export type AppendResult = {
-  /** "appended": new text stored; "duplicate": a replayed sequence number, nothing written. */
-  outcome: "appended" | "duplicate" | "stopped" | "superseded";
+  /**
+   * "appended": new text stored; "duplicate": a replayed sequence number, nothing written;
+   * "full": the reply reached MAX_REPLY_BYTES, nothing written.
+   */
+  outcome: "appended" | "duplicate" | "stopped" | "superseded" | "full";
   shouldStop: boolean;
 };
 
-/** Appends one batch to the chunk log: idempotent per seq, gaps rejected, stale generations fenced off. */
+/**
+ * Appends one batch to the chunk log: idempotent per seq, gaps rejected, stale generations fenced
+ * off. Reads the stream row and the current page only (both small, whatever the reply's length).
+ */
 export async function appendChunk(
   ctx: MutationCtx,
-  message: Doc<"messages">,
+  ownerId: Id<"users">,
+  messageId: Id<"messages">,
   args: { generation: number; seq: number; text: string },
 ): Promise<AppendResult> {
-  const stream = await getStream(ctx, message._id);
-  if (stream === null || args.generation !== stream.generation) {
+  const stream = await loadStreamForViewer(ctx, ownerId, messageId);
+  if (args.generation !== stream.generation) {
     return { outcome: "superseded", shouldStop: true };
   }
   if (args.seq < stream.nextSeq) {
@@ -85,36 +116,63 @@ export async function appendChunk(
       "This reply is longer than one generation can store. Continue it to get the rest.",
     );
   }
+  const bytes = stream.bytes + utf8Length(args.text);
+  if (bytes > MAX_REPLY_BYTES) {
+    return { outcome: "full", shouldStop: true };
+  }
   const now = Date.now();
-  await ctx.db.insert("streamChunks", {
-    messageId: message._id,
-    generation: args.generation,
-    seq: args.seq,
-    text: args.text,
-  });
+  const page = Math.floor(args.seq / STREAM_PAGE_SIZE);
+  const current =
+    args.seq % STREAM_PAGE_SIZE === 0
+      ? null
+      : await getPage(ctx, messageId, stream.generation, page);
+  if (current === null) {
+    await ctx.db.insert("streamPages", {
+      messageId,
+      generation: args.generation,
+      page,
+      text: args.text,
+      chunkCount: 1,
+    });
+  } else {
+    await ctx.db.patch("streamPages", current._id, {
+      text: current.text + args.text,
+      chunkCount: current.chunkCount + 1,
+    });
+  }
   await ctx.db.patch("streams", stream._id, {
     nextSeq: args.seq + 1,
+    bytes,
     heartbeatAt: now,
     ...(args.seq === 0 ? { firstTokenAt: now } : {}),
   });
-  if (args.seq === 0 && message.status === "pending") {
-    // One messages.list update per generation (not per flush): the reply has started.
-    await ctx.db.patch("messages", message._id, {
-      status: "streaming",
-      timings: message.timings && { ...message.timings, firstTokenAt: now },
-    });
-  }
   return { outcome: "appended", shouldStop: false };
+}
+
+/** One page of a generation's chunk log, or null before its first chunk. */
+export async function getPage(
+  ctx: QueryCtx,
+  messageId: Id<"messages">,
+  generation: number,
+  page: number,
+) {
+  return await ctx.db
+    .query("streamPages")
+    .withIndex("by_messageId_and_generation_and_page", (q) =>
+      q.eq("messageId", messageId).eq("generation", generation).eq("page", page),
+    )
+    .unique();
 }
 
 /** Records that the writer is alive without new text; returns whether it should stop. */
 export async function heartbeat(
   ctx: MutationCtx,
+  ownerId: Id<"users">,
   messageId: Id<"messages">,
   generation: number,
 ): Promise<{ shouldStop: boolean }> {
-  const stream = await getStream(ctx, messageId);
-  if (stream === null || stream.generation !== generation || !stream.active) {
+  const stream = await loadStreamForViewer(ctx, ownerId, messageId);
+  if (stream.generation !== generation || !stream.active) {
     return { shouldStop: true };
   }
   await ctx.db.patch("streams", stream._id, { heartbeatAt: Date.now() });
@@ -127,13 +185,13 @@ export async function generationText(
   messageId: Id<"messages">,
   generation: number,
 ): Promise<string> {
-  const chunks = await ctx.db
-    .query("streamChunks")
-    .withIndex("by_messageId_and_generation_and_seq", (q) =>
+  const pages = await ctx.db
+    .query("streamPages")
+    .withIndex("by_messageId_and_generation_and_page", (q) =>
       q.eq("messageId", messageId).eq("generation", generation),
     )
-    .take(MAX_CHUNKS_PER_GENERATION);
-  return chunks.map((chunk) => chunk.text).join("");
+    .take(MAX_PAGES_PER_GENERATION);
+  return pages.map((page) => page.text).join("");
 }
 
 export type FinalizeFields = {
@@ -245,6 +303,7 @@ export async function scheduleStaleChecks(ctx: MutationCtx): Promise<number> {
   return stale.length;
 }
 
+// Pages deleted per transaction: at most 256 KiB of text in all (MAX_REPLY_BYTES).
 const CLEANUP_BATCH = 500;
 
 /**
@@ -258,16 +317,16 @@ export async function cleanupChunks(
 ): Promise<void> {
   const stream = await getStream(ctx, messageId);
   if (stream !== null && stream.active && stream.generation === generation) return;
-  const chunks = await ctx.db
-    .query("streamChunks")
-    .withIndex("by_messageId_and_generation_and_seq", (q) =>
+  const pages = await ctx.db
+    .query("streamPages")
+    .withIndex("by_messageId_and_generation_and_page", (q) =>
       q.eq("messageId", messageId).eq("generation", generation),
     )
     .take(CLEANUP_BATCH);
-  for (const chunk of chunks) {
-    await ctx.db.delete("streamChunks", chunk._id);
+  for (const page of pages) {
+    await ctx.db.delete("streamPages", page._id);
   }
-  if (chunks.length === CLEANUP_BATCH) {
+  if (pages.length === CLEANUP_BATCH) {
     await ctx.scheduler.runAfter(0, internal.chatStreaming.cleanupChunksBypassingAccessControl, {
       messageId,
       generation,

@@ -1,6 +1,6 @@
 "use client";
 
-import { useConvex, useMutation } from "convex/react";
+import { insertAtTop, useMutation } from "convex/react";
 import type { OptimisticLocalStore } from "convex/browser";
 import type { FunctionArgs } from "convex/server";
 import { useRouter } from "next/navigation";
@@ -16,31 +16,32 @@ export type SendResult = { ok: true } | { ok: false; message: string };
 type SendArgs = FunctionArgs<typeof api.messages.send>;
 
 /**
- * An optimistic update that shows the user's message in the chat at once; Convex replaces it with
- * the stored one when the send commits, and drops it if the send fails. `newChat`: the chat was
- * just created, so an empty list is the truth even before its first result arrives.
+ * An optimistic update that shows the user's message in the chat at once (at the top of the
+ * newest-first first page); Convex replaces it with the stored one when the send commits, and
+ * drops it if the send fails.
  */
-function showUserMessage(newChat: boolean) {
-  return (store: OptimisticLocalStore, { sessionId, content }: SendArgs) => {
-    const messages = store.getQuery(api.messages.list, { sessionId });
-    if (messages === undefined && !newChat) return;
-    const message: ChatMessage = {
-      _id: crypto.randomUUID() as Id<"messages">,
-      _creationTime: Date.now(),
-      sessionId,
-      role: "user",
-      content: content.trim(),
-      status: "complete",
-      isStreaming: false,
-      generation: 0,
-    };
-    store.setQuery(api.messages.list, { sessionId }, [...(messages ?? []), message]);
+function showUserMessage(store: OptimisticLocalStore, { sessionId, content }: SendArgs) {
+  const item: ChatMessage = {
+    _id: crypto.randomUUID() as Id<"messages">,
+    _creationTime: Date.now(),
+    sessionId,
+    role: "user",
+    content: content.trim(),
+    status: "complete",
+    isStreaming: false,
+    generation: 0,
   };
+  insertAtTop({
+    paginatedQuery: api.messages.list,
+    argsToMatch: { sessionId },
+    localQueryStore: store,
+    item,
+  });
 }
 
-function useSendMutation(newChat: boolean) {
+function useSendMutation() {
   const send = useMutation(api.messages.send);
-  return useMemo(() => send.withOptimisticUpdate(showUserMessage(newChat)), [send, newChat]);
+  return useMemo(() => send.withOptimisticUpdate(showUserMessage), [send]);
 }
 
 /**
@@ -48,7 +49,7 @@ function useSendMutation(newChat: boolean) {
  * reply, so it settles within a round trip; the reply then streams into `messages.list`.
  */
 export function useSendMessage() {
-  const send = useSendMutation(false);
+  const send = useSendMutation();
   return useCallback(
     async (sessionId: Id<"sessions">, text: string): Promise<SendResult> => {
       try {
@@ -64,13 +65,12 @@ export function useSendMessage() {
 
 /**
  * The "new chat" page's send: creates the chat, sends, and opens the chat's page once the message
- * is stored. The chat's messages are subscribed before the send, so the page opens with them.
+ * is stored (the "new chat" page shows the message meanwhile).
  */
 export function useStartChat() {
-  const convex = useConvex();
   const router = useRouter();
   const createSession = useMutation(api.sessions.create);
-  const send = useSendMutation(true);
+  const send = useSendMutation();
   // A chat created by an attempt whose send failed (e.g. rate limited) is reused by the next one.
   const created = useRef<Id<"sessions"> | null>(null);
 
@@ -81,7 +81,6 @@ export function useStartChat() {
         created.current = sessionId;
         const path = `/c/${sessionId}`;
         router.prefetch(path);
-        convex.prewarmQuery({ query: api.messages.list, args: { sessionId } });
         await send({ sessionId, content: text, clientRequestId: crypto.randomUUID() });
         router.push(path);
         return { ok: true };
@@ -89,6 +88,6 @@ export function useStartChat() {
         return { ok: false, message: errorMessage(error) };
       }
     },
-    [convex, router, createSession, send],
+    [router, createSession, send],
   );
 }

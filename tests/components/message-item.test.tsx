@@ -44,7 +44,7 @@ const buttons = () => ({
 
 describe("MessageItem states", () => {
   it("shows the typing indicator and Generating… while streaming, and no action buttons", () => {
-    renderMessage(assistant({ status: "streaming", isStreaming: true }));
+    renderMessage(assistant({ status: "pending", isStreaming: true }));
     expect(screen.getByTestId("typing-indicator")).toBeTruthy();
     expect(screen.getByTestId("generating-status").textContent).toMatch(/Generating/);
     expect(buttons()).toEqual({ continue: null, retry: null });

@@ -91,7 +91,7 @@ describe("accounts and chats", () => {
     client.setAuth(await bob.authToken());
     // The backend runs in production mode: only a ConvexError's data tells the UI what happened.
     const refused = await client
-      .query(api.messages.list, { sessionId: chat })
+      .query(api.messages.list, { sessionId: chat, paginationOpts: { numItems: 10, cursor: null } })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ConvexError);
     expect((refused as ConvexError<{ code: string }>).data).toMatchObject({ code: "NotFound" });

@@ -1,26 +1,19 @@
 "use client";
 
-import { useQuery } from "convex/react";
+import { useEffect, useRef } from "react";
 import { useStickToBottomContext } from "use-stick-to-bottom";
 import { ArrowDownIcon } from "@/components/ui/icons";
-import { api } from "@/convex/_generated/api";
-import type { Id } from "@/convex/_generated/dataModel";
+import type { ChatPage } from "@/lib/hooks/use-chat-messages";
 import { MessageItem, type MessageActions } from "./message-item";
 
 /**
- * The conversation, from the reactive `messages.list` query. A streaming reply's text follows the
- * chunk log (useLiveMessageText inside MessageItem), so a flush re-renders only that reply.
+ * The conversation, from the paginated `messages.list` query (useChatMessages): the newest page
+ * stays subscribed, older pages load when the user scrolls to the top. A streaming reply's text
+ * follows its pages of chunks (useLiveMessageText inside MessageItem), so a flush re-renders only
+ * that reply.
  */
-export function ChatMessages({
-  sessionId,
-  actions,
-}: {
-  sessionId: Id<"sessions">;
-  actions: MessageActions;
-}) {
-  const messages = useQuery(api.messages.list, { sessionId });
-
-  if (messages === undefined) {
+export function ChatMessages({ chat, actions }: { chat: ChatPage; actions: MessageActions }) {
+  if (chat.status === "LoadingFirstPage") {
     return (
       <div className="flex flex-col gap-6" aria-busy="true" aria-label="Loading messages">
         <div className="ml-auto h-10 w-1/2 animate-pulse rounded-2xl bg-muted" />
@@ -30,16 +23,47 @@ export function ChatMessages({
     );
   }
 
-  if (messages.length === 0) {
+  if (chat.messages.length === 0) {
     return <EmptyState />;
   }
 
   return (
     <div className="flex flex-col gap-7" data-testid="message-list">
-      {messages.map((message) => (
+      <OlderMessages chat={chat} />
+      {chat.messages.map((message) => (
         <MessageItem key={message._id} message={message} actions={actions} />
       ))}
     </div>
+  );
+}
+
+/** Loads the next older page when it scrolls into view (or is clicked); nothing once all are shown. */
+function OlderMessages({ chat }: { chat: ChatPage }) {
+  const ref = useRef<HTMLButtonElement>(null);
+  const canLoad = chat.status === "CanLoadMore";
+  const { loadOlder } = chat;
+  useEffect(() => {
+    const element = ref.current;
+    if (!canLoad || element === null) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) loadOlder();
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [canLoad, loadOlder]);
+
+  if (chat.status === "Exhausted") return null;
+  return (
+    <button
+      ref={ref}
+      type="button"
+      data-testid="load-older"
+      disabled={!canLoad}
+      onClick={loadOlder}
+      className="mx-auto cursor-pointer rounded-full px-3 py-1 text-xs text-muted-foreground hover:bg-muted disabled:cursor-default"
+    >
+      {canLoad ? "Load older messages" : "Loading older messages…"}
+    </button>
   );
 }
 

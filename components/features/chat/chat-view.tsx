@@ -1,11 +1,12 @@
 "use client";
 
-import { useMutation, useQuery } from "convex/react";
+import { useMutation } from "convex/react";
 import { Component, useMemo, useState, type ReactNode } from "react";
 import { StickToBottom, useStickToBottomContext } from "use-stick-to-bottom";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
-import { isLive, type ChatMessage } from "@/lib/chat-types";
+import type { ChatMessage } from "@/lib/chat-types";
+import { useChatMessages, type ChatPage } from "@/lib/hooks/use-chat-messages";
 import { errorMessage, isNotFoundError } from "@/lib/errors";
 import { useSendMessage, useStartChat } from "@/lib/hooks/use-send-message";
 import { ChatInput } from "./chat-input";
@@ -19,18 +20,28 @@ export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
   return (
     <ChatErrorBoundary key={sessionId}>
       <StickToBottom className="flex min-h-0 flex-1 flex-col" resize="smooth" initial="instant">
-        <div className="relative min-h-0 flex-1">
-          <StickToBottom.Content
-            scrollClassName="chat-scroller"
-            className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
-          >
-            <ChatMessagesWithActions sessionId={sessionId} />
-          </StickToBottom.Content>
-          <JumpToLatest />
-        </div>
-        <Composer sessionId={sessionId} />
+        <Conversation sessionId={sessionId} />
       </StickToBottom>
     </ChatErrorBoundary>
+  );
+}
+
+/** The messages and the composer, sharing one subscription to the chat's pages. */
+function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
+  const chat = useChatMessages(sessionId);
+  return (
+    <>
+      <div className="relative min-h-0 flex-1">
+        <StickToBottom.Content
+          scrollClassName="chat-scroller"
+          className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
+        >
+          <ChatMessagesWithActions chat={chat} />
+        </StickToBottom.Content>
+        <JumpToLatest />
+      </div>
+      <Composer sessionId={sessionId} liveReply={chat.liveReply} />
+    </>
   );
 }
 
@@ -65,7 +76,7 @@ export function NewChatView() {
   );
 }
 
-function ChatMessagesWithActions({ sessionId }: { sessionId: Id<"sessions"> }) {
+function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
   const continueReply = useMutation(api.messages.continueReply);
   const regenerate = useMutation(api.messages.regenerate);
   const { scrollToBottom } = useStickToBottomContext();
@@ -92,28 +103,32 @@ function ChatMessagesWithActions({ sessionId }: { sessionId: Id<"sessions"> }) {
     };
   }, [continueReply, regenerate, scrollToBottom]);
 
-  return <ChatMessages sessionId={sessionId} actions={actions} />;
+  return <ChatMessages chat={chat} actions={actions} />;
 }
 
-function Composer({ sessionId }: { sessionId: Id<"sessions"> }) {
-  const messages = useQuery(api.messages.list, { sessionId });
+function Composer({
+  sessionId,
+  liveReply,
+}: {
+  sessionId: Id<"sessions">;
+  liveReply: ChatMessage | undefined;
+}) {
   const stopGeneration = useMutation(api.chatStreaming.stopGeneration);
   const send = useSendMessage();
   const { scrollToBottom } = useStickToBottomContext();
-  const streamingMessage = messages?.findLast((m) => m.role === "assistant" && isLive(m));
 
   return (
     <ComposerFrame>
       <ChatInput
-        streaming={streamingMessage !== undefined}
+        streaming={liveReply !== undefined}
         onSend={async (text) => {
           void scrollToBottom();
           return await send(sessionId, text);
         }}
         onStop={async () => {
-          if (!streamingMessage) return { ok: true };
+          if (!liveReply) return { ok: true };
           try {
-            await stopGeneration({ messageId: streamingMessage._id });
+            await stopGeneration({ messageId: liveReply._id });
             return { ok: true };
           } catch (error) {
             return { ok: false, message: errorMessage(error) };

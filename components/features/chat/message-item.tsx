@@ -3,7 +3,8 @@
 import { memo, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { PlayIcon, RefreshIcon } from "@/components/ui/icons";
-import type { ChatMessage } from "@/lib/chat-types";
+import { REPLY_FULL_FINISH_REASON } from "@/lib/chat-limits";
+import { isLive, type ChatMessage } from "@/lib/chat-types";
 import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
 import { useLiveMessageText } from "@/lib/hooks/use-live-message-text";
 import { cn, formatDuration } from "@/lib/utils";
@@ -55,7 +56,7 @@ export function UserMessage({
 
 function AssistantMessage({ message, actions }: { message: ChatMessage; actions: MessageActions }) {
   const liveText = useLiveMessageText(message);
-  const live = message.status === "pending" || message.status === "streaming";
+  const live = isLive(message);
   // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
   // so the status and the text on screen always agree.
   const frameText = useAnimationFrameValue(liveText);
@@ -155,7 +156,7 @@ function StatusLine({ message, lengthCut }: { message: ChatMessage; lengthCut: b
           <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium dark:bg-amber-500/15">
             Response interrupted
           </span>
-          The connection to the model was lost. The text so far is kept.
+          {message.error ?? "The connection to the model was lost. The text so far is kept."}
         </p>
       );
     case "error":
@@ -189,6 +190,14 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
       {lengthCut && (
         <span className="rounded bg-muted px-1.5 py-0.5 font-medium text-foreground">
           Reply cut off at the length limit
+        </span>
+      )}
+      {message.finishReason === REPLY_FULL_FINISH_REASON && (
+        <span
+          data-testid="reply-full"
+          className="rounded bg-muted px-1.5 py-0.5 font-medium text-foreground"
+        >
+          {message.error}
         </span>
       )}
       {message.tokenCount !== undefined && (

@@ -3,7 +3,7 @@ import { simulatedReply } from "../../../tools/azure-openai-sim/server";
 import { useSimulatedAzure } from "../../simulatedAzure.setup";
 import { api } from "../../_generated/api";
 import type { Id } from "../../_generated/dataModel";
-import { asUser, liveText, setupTest, type TestBackend } from "../../test.setup";
+import { asUser, liveText, setupTest, type TestBackend, listMessages } from "../../test.setup";
 import { countTokens } from "./tokens";
 
 // What real Azure does that a tidy server would not, end to end: the real action streams from the
@@ -44,9 +44,7 @@ async function newChat(t: TestBackend) {
 }
 
 async function messageOf(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {
-  const message = (await user.query(api.messages.list, { sessionId })).find(
-    (m) => m._id === messageId,
-  );
+  const message = (await listMessages(user, sessionId)).find((m) => m._id === messageId);
   if (!message) throw new Error("message missing");
   return message;
 }

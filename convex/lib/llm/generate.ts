@@ -11,8 +11,9 @@ import { internal } from "../../_generated/api";
 import { readEnv, readNumberEnv } from "../env";
 import { appErrorData } from "../errors";
 import { FlushPolicy } from "../flushPolicy";
-import { streamSettings } from "../limits";
+import { MAX_REPLY_BYTES, streamSettings } from "../limits";
 import type { GenerationContext } from "../../model/messages";
+import { REPLY_FULL_FINISH_REASON } from "../../../lib/chat-limits";
 import type { FinalizeFields, TokenUsage } from "../../model/streams";
 import { FilterVerdicts } from "./contentFilter";
 import { createChatProvider, ProviderConfigError, type ChatProvider } from "./providers";
@@ -30,10 +31,22 @@ const FINALIZE_ATTEMPTS = 3;
 /** The generation to write and the user it is written for (scheduled actions carry no identity). */
 type Generation = { ownerId: Id<"users">; messageId: Id<"messages">; generation: number };
 
+/**
+ * Why the writer aborted the model request: a stop (button, finalize elsewhere, superseded), the
+ * model's silence, the reply reaching MAX_REPLY_BYTES, or the writer's time running out.
+ */
 class AbortReason extends Error {
-  constructor(readonly kind: "stop" | "idle") {
+  constructor(readonly kind: "stop" | "idle" | "full" | "time") {
     super(kind);
   }
+}
+
+/**
+ * How long one writer may stream: Convex ends an action at 10 minutes, so a reply still running
+ * stops at 9, kept and continuable, with a minute left to finalize (REPLY_TIME_LIMIT_MS).
+ */
+export function replyTimeLimitMs(): number {
+  return readNumberEnv("REPLY_TIME_LIMIT_MS", 9 * 60_000);
 }
 
 type StreamOutcome = {
@@ -50,6 +63,7 @@ type StreamOutcome = {
  * the text written so far kept.
  */
 export async function runGeneration(ctx: ActionCtx, target: Generation) {
+  const startedAt = Date.now();
   const { ownerId, messageId, generation } = target;
   const finalize = async (fields: FinalizeFields) => {
     // Finalize is idempotent, so a transient failure is retried rather than leaving the reply to
@@ -94,7 +108,7 @@ export async function runGeneration(ctx: ActionCtx, target: Generation) {
   if (context === null) return; // stopped or superseded before it began
 
   try {
-    await streamGeneration(ctx, target, context, finalize);
+    await streamGeneration(ctx, target, context, finalize, startedAt);
   } catch (error) {
     // A bug must not leave the reply "streaming": finalize keeps whatever text was written.
     await finalize({ status: "error", error: `The reply failed: ${describeError(error)}` });
@@ -106,6 +120,7 @@ async function streamGeneration(
   { ownerId, messageId, generation }: Generation,
   context: GenerationContext,
   finalize: (fields: FinalizeFields) => Promise<void>,
+  startedAt: number,
 ) {
   const settings = streamSettings();
   let provider: ChatProvider;
@@ -129,11 +144,17 @@ async function streamGeneration(
         internal.chatStreaming.appendStreamChunk,
         { ownerId, messageId, generation, seq, text },
       );
+      if (outcome === "full") controller.abort(new AbortReason("full"));
       // After a stop the refused batch is not in the reply, so it must not count towards its tokens.
       return { shouldStop, stored: outcome === "appended" || outcome === "duplicate" };
     },
+    // A no-op when the request was already aborted for another reason (e.g. "full").
     onStop: () => controller.abort(new AbortReason("stop")),
   });
+  const timeLimit = setTimeout(
+    () => controller.abort(new AbortReason("time")),
+    Math.max(0, startedAt + replyTimeLimitMs() - Date.now()),
+  );
 
   // While the model is silent (retry waits, slow first token) heartbeats keep the stale sweep away
   // and notice a stop request, so the upstream request is aborted even without new tokens.
@@ -173,6 +194,7 @@ async function streamGeneration(
     outcome = await streamCompletion(provider, prompt, controller, sink, settings.idleTimeoutMs);
   } finally {
     clearInterval(heartbeat);
+    clearTimeout(timeLimit);
   }
   const held = seam?.end() ?? "";
   if (held.length > 0) flusher.push(held);
@@ -351,6 +373,12 @@ const FILTERED = {
   error: "Azure OpenAI's content filter stopped this reply. The text before that point is kept.",
 } as const;
 
+const REPLY_FULL = {
+  status: "complete",
+  finishReason: REPLY_FULL_FINISH_REASON,
+  error: `This reply reached ${MAX_REPLY_BYTES / 1024} KB, the longest a reply can be, so it ends here. Ask a follow-up question to go on.`,
+} as const;
+
 const FLAGGED_AFTER_STREAMING =
   "Azure OpenAI's content filter flagged this reply after it had been shown. The flagged part and everything after it were removed.";
 
@@ -370,6 +398,13 @@ function classify(
   }
   if (reason instanceof AbortReason && reason.kind === "stop") return { status: "stopped" };
   if (verdicts.flagged) return FILTERED;
+  if (reason instanceof AbortReason && reason.kind === "full") return REPLY_FULL;
+  if (reason instanceof AbortReason && reason.kind === "time") {
+    return {
+      status: "interrupted",
+      error: `This reply ran for ${formatDuration(replyTimeLimitMs())}, the longest one reply may take, so it ends here. Continue it to get the rest.`,
+    };
+  }
   if (reason instanceof AbortReason && reason.kind === "idle") {
     return {
       status: "interrupted",
