@@ -4,63 +4,19 @@ import type { Id } from "./_generated/dataModel";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { MAX_CHUNKS_PER_GENERATION } from "./model/streams";
 import {
+  append,
   asUser,
   cancelScheduledWriters,
+  continued,
   errorData,
   listMessages,
   liveText,
+  reply,
+  type User,
   setEnv,
   setupTest,
-  type TestBackend,
+  startedReply,
 } from "./test.setup";
-
-type User = Awaited<ReturnType<typeof asUser>>;
-
-/** A chat with a user message and a streaming reply sent through messages.send; the test is its writer. */
-async function startedReply(t: TestBackend, name = "alice", content = "Hello there") {
-  const user = await asUser(t, name);
-  const sessionId = await user.mutation(api.sessions.create, {});
-  const sent = await user.mutation(api.messages.send, { sessionId, content });
-  expect(await cancelScheduledWriters(t)).toEqual([
-    {
-      name: "chat:sendChatMessage",
-      args: [{ ownerId: user.userId, messageId: sent.messageId, generation: 0 }],
-    },
-  ]);
-  return { user, sessionId, ...sent, generation: 0 };
-}
-
-/** Continues a reply through messages.continueReply; the test is the writer of the new generation. */
-async function continued(t: TestBackend, user: User, messageId: Id<"messages">) {
-  const started = await user.mutation(api.messages.continueReply, { messageId });
-  expect(await cancelScheduledWriters(t)).toEqual([
-    { name: "chat:continueGeneration", args: [{ ownerId: user.userId, ...started }] },
-  ]);
-  return started;
-}
-
-function append(
-  user: User,
-  messageId: Id<"messages">,
-  generation: number,
-  seq: number,
-  text: string,
-) {
-  return user.mutation(internal.chatStreaming.appendStreamChunk, {
-    ownerId: user.userId,
-    messageId,
-    generation,
-    seq,
-    text,
-  });
-}
-
-async function reply(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {
-  const messages = await listMessages(user, sessionId);
-  const found = messages.find((m) => m._id === messageId);
-  if (!found) throw new Error("no such message");
-  return found;
-}
 
 // Fake timers keep scheduled functions from running until a test advances time: the writer a send
 // schedules never starts (it is canceled), and staleness checks run only when a test says so.

@@ -2,7 +2,8 @@
 import { convexTest } from "convex-test";
 import schema from "./schema";
 import { env } from "./_generated/server";
-import { api } from "./_generated/api";
+import { expect } from "vitest";
+import { api, internal } from "./_generated/api";
 import type { FunctionReturnType } from "convex/server";
 import type { Id } from "./_generated/dataModel";
 
@@ -103,4 +104,54 @@ export async function cancelScheduledWriters(t: TestBackend) {
     for (const job of writers) await ctx.scheduler.cancel(job._id);
     return writers.map((job) => ({ name: job.name, args: job.args }));
   });
+}
+
+export type User = Awaited<ReturnType<typeof asUser>>;
+
+/** A chat with a user message and a streaming reply sent through messages.send; the test is its writer. */
+export async function startedReply(t: TestBackend, name = "alice", content = "Hello there") {
+  const user = await asUser(t, name);
+  const sessionId = await user.mutation(api.sessions.create, {});
+  const sent = await user.mutation(api.messages.send, { sessionId, content });
+  expect(await cancelScheduledWriters(t)).toEqual([
+    {
+      name: "chat:sendChatMessage",
+      args: [{ ownerId: user.userId, messageId: sent.messageId, generation: 0 }],
+    },
+  ]);
+  return { user, sessionId, ...sent, generation: 0 };
+}
+
+/** Continues a reply through messages.continueReply; the test is the writer of the new generation. */
+export async function continued(t: TestBackend, user: User, messageId: Id<"messages">) {
+  const started = await user.mutation(api.messages.continueReply, { messageId });
+  expect(await cancelScheduledWriters(t)).toEqual([
+    { name: "chat:continueGeneration", args: [{ ownerId: user.userId, ...started }] },
+  ]);
+  return started;
+}
+
+/** One flush of the writer, as chat.* actions send it. */
+export function append(
+  user: User,
+  messageId: Id<"messages">,
+  generation: number,
+  seq: number,
+  text: string,
+) {
+  return user.mutation(internal.chatStreaming.appendStreamChunk, {
+    ownerId: user.userId,
+    messageId,
+    generation,
+    seq,
+    text,
+  });
+}
+
+/** One message of a chat as messages.list shows it to `user`. */
+export async function reply(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {
+  const messages = await listMessages(user, sessionId);
+  const found = messages.find((m) => m._id === messageId);
+  if (!found) throw new Error("no such message");
+  return found;
 }

@@ -186,6 +186,12 @@ export async function startContinue(
   messageId: Id<"messages">,
 ): Promise<StartedGeneration> {
   const { message, session } = await loadLatestFinishedReply(ctx, viewerId, messageId, "continued");
+  if (message.finishReason === REPLY_FULL_FINISH_REASON) {
+    throw appError(
+      "InvalidState",
+      "This reply is as long as the longest a reply can be; ask a follow-up question to go on.",
+    );
+  }
   if (!canContinue(message)) {
     throw appError("InvalidState", "This reply is already complete; there is nothing to continue.");
   }

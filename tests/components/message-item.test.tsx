@@ -48,7 +48,7 @@ describe("MessageItem states", () => {
     expect(screen.getByTestId("typing-indicator")).toBeTruthy();
     expect(screen.getByTestId("generating-status").textContent).toMatch(/Generating/);
     expect(buttons()).toEqual({ continue: null, retry: null });
-    expect(screen.getByTestId("message").getAttribute("data-status")).toBe("streaming");
+    expect(screen.getByTestId("message").getAttribute("data-status")).toBe("pending");
   });
 
   it("offers Continue on a stopped reply and calls it with the message", async () => {
@@ -61,10 +61,23 @@ describe("MessageItem states", () => {
     expect(actions.onContinue).toHaveBeenCalledOnce();
   });
 
-  it("offers Continue on an interrupted reply", () => {
+  it("offers Continue on an interrupted reply, saying why it was cut when the server knows", () => {
     renderMessage(assistant({ status: "interrupted" }));
     expect(screen.getByText("Response interrupted")).toBeTruthy();
+    expect(screen.getByTestId("message-state").textContent).toMatch(/connection to the model/);
     expect(buttons().continue).toBeTruthy();
+    cleanup();
+    const reason = "This reply ran for 9 minutes, the longest one reply may take, so it ends here.";
+    renderMessage(assistant({ status: "interrupted", error: reason }));
+    expect(screen.getByTestId("message-state").textContent).toMatch(/ran for 9 minutes/);
+    expect(buttons().continue).toBeTruthy();
+  });
+
+  it("says why a reply that reached the longest a reply can be ended, without Continue", () => {
+    const reason = "This reply reached 256 KB, the longest a reply can be, so it ends here.";
+    renderMessage(assistant({ finishReason: "max_size", error: reason }));
+    expect(screen.getByTestId("reply-full").textContent).toBe(reason);
+    expect(buttons()).toEqual({ continue: null, retry: null });
   });
 
   it("shows the error with Retry, and Continue only when there is partial text", () => {

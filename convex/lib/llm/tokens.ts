@@ -7,11 +7,29 @@ import o200k_base from "js-tiktoken/ranks/o200k_base";
 // start and not inside a streaming reply, where it would delay heartbeats.
 const encoder = new Tiktoken(o200k_base);
 
+// BPE merges take time quadratic in the length of one pre-tokenized piece, and a piece is a run of
+// non-space (or of space) characters: a pasted base64 blob or a long reply of one character would
+// block the action for minutes (800 characters take ~0.5 s). Runs this long are estimated from
+// their first LONG_RUN characters instead; shorter pieces, all of ordinary text, are encoded.
+const LONG_RUN = 64;
+const LONG_RUNS = /\S{64,}|\s{64,}/g;
+
+function encodedLength(text: string): number {
+  // Special-token text such as <|endoftext|> in a message is counted as plain text, not refused.
+  return text.length === 0 ? 0 : encoder.encode(text, [], []).length;
+}
+
 /** Counts tokens with the o200k_base tokenizer (GPT-4o family); used when the API sends no usage. */
 export function countTokens(text: string): number {
-  if (text.length === 0) return 0;
-  // Special-token text such as <|endoftext|> in a message is counted as plain text, not refused.
-  return encoder.encode(text, [], []).length;
+  let tokens = 0;
+  let from = 0;
+  for (const run of text.matchAll(LONG_RUNS)) {
+    tokens += encodedLength(text.slice(from, run.index));
+    const sample = run[0].slice(0, LONG_RUN);
+    tokens += Math.ceil((encodedLength(sample) * run[0].length) / sample.length);
+    from = run.index + run[0].length;
+  }
+  return tokens + encodedLength(text.slice(from));
 }
 
 export type PromptMessage = { role: "system" | "user" | "assistant"; content: string };
