@@ -48,6 +48,9 @@ describe("MessageItem states", () => {
     expect(screen.getByTestId("typing-indicator")).toBeTruthy();
     expect(screen.getByTestId("generating-status").textContent).toMatch(/Generating/);
     expect(buttons()).toEqual({ continue: null, retry: null });
+    expect(screen.getByTestId("message").getAttribute("data-status")).toBe("streaming");
+    cleanup();
+    renderMessage(assistant({ status: "pending", isStreaming: true, content: "" }));
     expect(screen.getByTestId("message").getAttribute("data-status")).toBe("pending");
   });
 

@@ -86,7 +86,8 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
     <article
       data-testid="message"
       data-role="assistant"
-      data-status={message.status}
+      // While live: "pending" until its first text shows, then "streaming".
+      data-status={live ? (hasText ? "streaming" : "pending") : message.status}
       aria-busy={live}
       className="group flex flex-col gap-2"
     >
