@@ -7,6 +7,7 @@ import {
   type SimulatorHandle,
   type SimulatorOptions,
 } from "../azure-openai-sim/server";
+import { generateAdminKey } from "../local-backend/admin";
 import type { LocalBackendOptions } from "../local-backend/index";
 import { startNextApp } from "./next-app";
 import { freePort, stopChild, waitForOutput } from "./processes";
@@ -20,6 +21,8 @@ export type Stack = {
   siteUrl: string;
   /** The backend's data folder: journal.jsonl there receives every committed document write. */
   dataDir: string;
+  /** The backend's admin key: `Authorization: Convex <adminKey>` reads its usage log. */
+  adminKey: string;
   /** Set when the stack was started with `app`. */
   appUrl: string;
   /** SIGKILLs the backend process: no cleanup runs, as in a crash. */
@@ -51,11 +54,13 @@ export type StackOptions = {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = await startSimulator({ port: 0, host: "127.0.0.1", ...options.sim });
   const dataDir = mkdtempSync(path.join(tmpdir(), "app-stack-"));
+  const adminKey = generateAdminKey();
   // Fixed ports, so a restarted backend comes back where the clients reconnect.
   const backendOptions: LocalBackendOptions = {
     port: await freePort(),
     sitePort: await freePort(),
     dataDir,
+    adminKey,
     quiet: !options.verbose,
     production: options.production ?? true,
     env: {
@@ -119,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return siteUrl;
     },
     dataDir,
+    adminKey,
     appUrl,
     killBackend: () => stopChild(backend, "SIGKILL"),
     restartBackend: async () => {

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { handleAdmin } from "./admin";
 import { TokenRejected, type TokenVerifier } from "./auth";
 import type { Engine, FunctionKind, Identity } from "./engine";
 import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./http";
 import type { FileStorage } from "./storage";
 import { encodeTs } from "./sync";
+import type { UsageLog } from "./usage";
 
 /** Why an Authorization header gave no identity, as Convex answers it. */
 export type AuthFailure = { status: number; code: string; message: string };
@@ -40,14 +42,15 @@ export function identityFromHeader(verifier: TokenVerifier): IdentityOf {
   };
 }
 
-/** The deployment's HTTP API: `/api/query|mutation|action|function`, storage, version. */
+/** The deployment's HTTP API: `/api/query|mutation|action|function`, storage, version, admin. */
 export function apiHandler(deps: {
   getEngine: () => Engine;
   storage: FileStorage;
   allowedOrigins: readonly string[];
   identityOf: IdentityOf;
+  admin: { adminKey: string; usage: UsageLog };
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { getEngine, storage, allowedOrigins, identityOf } = deps;
+  const { getEngine, storage, allowedOrigins, identityOf, admin } = deps;
   return async (req, res) => {
     cors(req, res, allowedOrigins);
     const url = new URL(req.url ?? "/", "http://local");
@@ -57,6 +60,7 @@ export function apiHandler(deps: {
       return;
     }
     if (await storage.handle(req, res, url, (fn) => getEngine().systemTransaction(fn))) return;
+    if (handleAdmin(req, res, url, admin)) return;
     const route = url.pathname.replace(/\/$/, "");
     if (route === "" || route === "/version" || route === "/instance_name") {
       res.writeHead(200, { "Content-Type": "text/plain" });

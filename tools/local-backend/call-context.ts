@@ -1,4 +1,5 @@
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
+import type { ExecutionMeter } from "./convex-test-bridge";
 import type { ReadSet } from "./read-set";
 
 // What a running function call carries through its async work: the deployment environment, its
@@ -11,6 +12,8 @@ export type CallContext = {
   siteOrigin?: string;
   /** For HTTP actions: why the request's Authorization header gave no identity. */
   identityError?: string;
+  /** For HTTP actions: the matched route, which names the execution (`GET /hello`). */
+  httpRoute?: string;
   logLines: string[];
   reads?: ReadSet;
   /** A subscribed query's journal: the end cursor its page keeps, and the one it ends at now. */
@@ -25,6 +28,8 @@ export type CallContext = {
   jobId?: string;
   /** The backend's own writes (job states), which may touch system tables. */
   system?: boolean;
+  /** Reports the function executions of this call (usage accounting). */
+  meter?: ExecutionMeter;
   /** `console.time` labels of this execution. */
   consoleTimers?: Map<string, number>;
 };

@@ -1,11 +1,14 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
+import { USAGE_ROUTE } from "./admin";
 import { parseEnvFile } from "./deployment-env";
 import { FIXTURE_FUNCTIONS_DIR, waitFor } from "./test-helpers";
 
@@ -14,7 +17,9 @@ const api = anyApi as any;
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 describe("npm run backend", { timeout: 30_000 }, () => {
-  it("prints the deployment URL, serves it and stops on SIGTERM", async () => {
+  it("prints the deployment URL, serves it and its usage log, and stops on SIGTERM", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), "local-backend-cli-"));
+    const usageLog = join(logDir, "usage.jsonl");
     const child = spawn(
       process.execPath,
       [
@@ -29,6 +34,10 @@ describe("npm run backend", { timeout: 30_000 }, () => {
         "--no-watch",
         "--functions-dir",
         FIXTURE_FUNCTIONS_DIR,
+        "--admin-key",
+        "cli-admin-key",
+        "--usage-log",
+        usageLog,
       ],
       { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -49,10 +58,23 @@ describe("npm run backend", { timeout: 30_000 }, () => {
         () => (out.includes("mutation notes:add") ? true : undefined),
         "the call log line",
       );
+      expect(out).toContain(
+        `${url}${USAGE_ROUTE} with the header\nAuthorization: Convex cli-admin-key`,
+      );
+      const usage = await fetch(`${url}${USAGE_ROUTE}?path=notes:add`, {
+        headers: { Authorization: "Convex cli-admin-key" },
+      });
+      expect(((await usage.json()) as { entries: unknown[] }).entries).toHaveLength(1);
     } finally {
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
+    const logged = readFileSync(usageLog, "utf8").trim().split("\n");
+    expect(logged.map((line) => (JSON.parse(line) as { path: string }).path)).toEqual([
+      "notes:add",
+      "notes:count",
+    ]);
+    rmSync(logDir, { recursive: true, force: true });
   });
 
   it("rejects a bad port with a clear message", async () => {

@@ -1,9 +1,11 @@
 import { parseArgs } from "node:util";
+import { USAGE_ROUTE } from "./admin";
 import { startLocalBackend } from "./index";
 
 const usage = `Usage: npm run backend -- [--port 3210] [--site-port 3211] [--data-dir .data/local-backend]
                           [--env-file .env.local] [--functions-dir convex] [--no-watch] [--in-memory]
                           [--production] [--allow-origin https://example.test ...]
+                          [--admin-key KEY] [--usage-log usage.jsonl]
 
 Runs the app's convex/ functions on a local Convex-compatible backend (development stand-in).`;
 
@@ -19,6 +21,8 @@ const { values } = parseArgs({
     "no-watch": { type: "boolean", default: false },
     production: { type: "boolean", default: false },
     "allow-origin": { type: "string", multiple: true, default: [] },
+    "admin-key": { type: "string" },
+    "usage-log": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -47,6 +51,8 @@ const backend = await startLocalBackend({
   watch: !values["no-watch"],
   production: values.production,
   allowedOrigins: values["allow-origin"],
+  adminKey: values["admin-key"],
+  usageLog: values["usage-log"],
 }).catch((error: unknown) => {
   process.stderr.write(
     `[local-backend] failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -55,6 +61,10 @@ const backend = await startLocalBackend({
 });
 
 process.stdout.write(`\nPut this in .env.local:\nNEXT_PUBLIC_CONVEX_URL=${backend.url}\n\n`);
+process.stdout.write(
+  `Usage per function execution: ${backend.url}${USAGE_ROUTE} with the header\n` +
+    `Authorization: Convex ${backend.adminKey}\n\n`,
+);
 
 let stopping = false;
 const stop = (signal: string) => {

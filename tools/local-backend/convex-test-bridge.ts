@@ -1,6 +1,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { callStorage } from "./call-context";
+import {
+  convexToJson,
+  getConvexSize,
+  getDocumentSize,
+  jsonToConvex,
+  type JSONValue,
+  type Value,
+} from "convex/values";
+import { callStorage, type CallContext } from "./call-context";
 import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine";
 import { checkUserDocument } from "./limits";
 import { fieldValue, readPage, type PageRequest, type SortedSource } from "./pagination";
@@ -29,8 +36,9 @@ export type FakeDb = {
   startQuery(query: { source: QuerySource }): number;
   paginate(args: PaginateArgs): unknown;
   _iterateDocs(tableName: string, callback: (doc: Record<string, Value>) => void): void;
-  _resolveQuerySource(query: { source: QuerySource }): ResolvedSource;
+  _resolveQuerySource(query: SourceQuery): ResolvedSource;
 };
+type SourceQuery = { source: QuerySource; operators?: Array<Record<string, unknown>> };
 type PaginateArgs = Omit<PageRequest, "endCursor"> & {
   query: { source: QuerySource };
   endCursor?: string | null;
@@ -39,6 +47,14 @@ type ResolvedSource = Omit<SortedSource, "fields"> & { fieldPathsToSortBy: strin
 export type TransactionManager = {
   _lastCommitTs: bigint;
   begin(isNested: boolean, transactionLimits?: unknown): Promise<void>;
+  /** The current top-level transaction's counters; null outside transactions. */
+  getMetricsTracker(): MetricsTracker | null;
+};
+/** convex-test's per-transaction counters (transactionMetrics.js), which enforce Convex's limits. */
+type MetricsTracker = {
+  trackRead(docSizeBytes: number): void;
+  trackScheduledFunction(argsSizeBytes: number): void;
+  getTransactionMetrics(): Record<keyof TransactionMetrics, { used: number }>;
 };
 export type ConvexGlobal = {
   components: Record<string, { db: FakeDb; modules: (path: string) => Promise<unknown> }>;
@@ -157,34 +173,47 @@ class TableIndex {
 
 const EMPTY_IDS: ReadonlySet<string> = new Set();
 
-/** Captures convex-test's per-instance global (db, transaction manager, syscalls). */
+/**
+ * Captures convex-test's per-instance global (db, transaction manager, syscalls), and meters the
+ * functions it runs through its execution context (see {@link ExecutionMeter}).
+ */
 export async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal> {
   const originalRun = AsyncLocalStorage.prototype.run;
   let captured: ConvexGlobal | undefined;
+  let executions: AsyncLocalStorage<ExecutionContext> | undefined;
+  let tracker: MetricsTracker | null | undefined;
   AsyncLocalStorage.prototype.run = function patchedRun(
     this: AsyncLocalStorage<unknown>,
     store: unknown,
     callback: (...args: unknown[]) => unknown,
     ...args: unknown[]
   ) {
-    if (
-      captured === undefined &&
-      typeof store === "object" &&
-      store !== null &&
-      "components" in store &&
-      "transactionManager" in store
-    ) {
-      captured = store as ConvexGlobal;
+    if (typeof store === "object" && store !== null) {
+      if (captured === undefined && "components" in store && "transactionManager" in store) {
+        captured = store as ConvexGlobal;
+      }
+      if (executions === undefined && "udfType" in store && "udfPath" in store) {
+        executions = this as AsyncLocalStorage<ExecutionContext>;
+      }
     }
     return originalRun.call(this, store, callback, ...args);
   } as typeof originalRun;
   try {
-    await t.run(async () => null);
+    await t.run(async () => {
+      tracker = captured?.transactionManager.getMetricsTracker?.();
+      return null;
+    });
   } finally {
     AsyncLocalStorage.prototype.run = originalRun;
   }
   if (captured === undefined) throw new Error("convex-test internals changed: no convex global");
   assertInternals(captured);
+  if (executions === undefined || typeof tracker?.getTransactionMetrics !== "function") {
+    throw new Error(
+      "convex-test internals changed (pin 0.0.70): executionContextStorage, getTransactionMetrics()",
+    );
+  }
+  meterExecutions(executions);
   return captured;
 }
 
@@ -221,6 +250,8 @@ export function assertInternals(g: ConvexGlobal): void {
   }
   if (typeof g.transactionManager?.begin !== "function")
     problems.push("transactionManager.begin()");
+  if (typeof g.transactionManager?.getMetricsTracker !== "function")
+    problems.push("transactionManager.getMetricsTracker()");
   if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
   if (typeof g.jsSyscall !== "function") problems.push("jsSyscall");
   if (problems.length > 0) {
@@ -236,6 +267,200 @@ export function stopTimedOutActions(manager: TransactionManager): void {
     const timedOut = callStorage.getStore()?.timedOut;
     if (timedOut !== undefined) throw new Error(timedOut);
     await begin(isNested, transactionLimits);
+  };
+}
+
+/** convex-test's execution context: which function runs, and as what. */
+type ExecutionContext = { udfPath: string; udfType: string };
+
+/** The kinds of function execution, as the usage log names them. */
+export type ExecutionKind = "query" | "mutation" | "action" | "httpAction";
+
+/** convex-test's counters of one transaction: what Convex's transaction limits see. */
+export type TransactionMetrics = {
+  bytesRead: number;
+  documentsRead: number;
+  bytesWritten: number;
+  documentsWritten: number;
+  databaseQueries: number;
+  functionsScheduled: number;
+  scheduledFunctionArgsBytes: number;
+  filesRead: number;
+  fileReadBytes: number;
+  filesWritten: number;
+  fileWriteBytes: number;
+};
+
+/** One function execution as convex-test ran it, with what it read and wrote. */
+export type Execution = {
+  /** Canonical udf path (`chatStreaming:appendStreamChunk`); an HTTP action's route (`GET /hello`). */
+  path: string;
+  kind: ExecutionKind;
+  ok: boolean;
+  durationMs: number;
+  /** The counters of a query's or mutation's transaction; null for actions. */
+  transaction: TransactionMetrics | null;
+  /** The documents a mutation commits, system tables left out, as Convex bills writes. */
+  committed: { documents: number; bytes: number };
+  /** Bytes of files an action read and stored through `ctx.storage`. */
+  files: { readBytes: number; writtenBytes: number };
+};
+
+type Running = Omit<Execution, "ok" | "durationMs" | "transaction" | "committed"> & {
+  startedMs: number;
+  tracker: MetricsTracker | null;
+};
+
+/**
+ * Reports every function execution of the calls that carry it (`CallContext.meter`), as Convex
+ * logs them: a query or mutation is one top-level transaction (an action's `ctx.runQuery` and
+ * `ctx.runMutation` included), and one a mutation runs inside its own is part of it; an action or
+ * HTTP action is one more. The backend's own transactions (convex-test's "custom") are not.
+ */
+export class ExecutionMeter {
+  private readonly claimed = new WeakSet<MetricsTracker>();
+  private readonly running = new WeakMap<ExecutionContext, Running>();
+
+  constructor(
+    private readonly manager: TransactionManager,
+    private readonly db: FakeDb,
+    private readonly onExecution: (execution: Execution) => void,
+  ) {}
+
+  /**
+   * Starts metering the execution convex-test enters and returns what ends it once its code
+   * settled (before its transaction ends); undefined when it is not an execution of its own.
+   */
+  begin(context: ExecutionContext, call: CallContext): ((ok: boolean) => void) | undefined {
+    const { udfType, udfPath } = context;
+    if (udfPath === "custom" || udfPath === "inline") return undefined;
+    let tracker: MetricsTracker | null = null;
+    let kind: ExecutionKind;
+    if (udfType === "query" || udfType === "mutation") {
+      // Top-level transactions run one at a time: the first execution to enter owns the current one.
+      tracker = this.manager.getMetricsTracker();
+      if (tracker === null || this.claimed.has(tracker)) return undefined;
+      this.claimed.add(tracker);
+      kind = udfType;
+    } else if (udfType === "action") kind = "action";
+    else if (udfType === "http") kind = "httpAction";
+    else return undefined;
+    const path =
+      kind === "httpAction" ? (call.httpRoute ?? udfPath) : canonicalUdfPath(udfPath).path;
+    const running: Running = {
+      path,
+      kind,
+      tracker,
+      startedMs: performance.now(),
+      files: { readBytes: 0, writtenBytes: 0 },
+    };
+    this.running.set(context, running);
+    return (ok) => this.end(running, ok);
+  }
+
+  private end(running: Running, ok: boolean): void {
+    const { startedMs, tracker, ...execution } = running;
+    let transaction: TransactionMetrics | null = null;
+    if (tracker !== null) {
+      const metrics = tracker.getTransactionMetrics();
+      transaction = Object.fromEntries(
+        Object.entries(metrics).map(([key, { used }]) => [key, used]),
+      ) as TransactionMetrics;
+    }
+    this.onExecution({
+      ...execution,
+      ok,
+      durationMs: performance.now() - startedMs,
+      transaction,
+      committed:
+        ok && execution.kind === "mutation" ? this.pendingWrites() : { documents: 0, bytes: 0 },
+    });
+  }
+
+  // Convex bills each document a transaction commits once (deleted ones with no bytes), leaving
+  // system tables (scheduled jobs, file rows) out; convex-test's counters count every write call.
+  private pendingWrites(): { documents: number; bytes: number } {
+    let documents = 0;
+    let bytes = 0;
+    for (const [id, doc] of Object.entries(this.db._writes[0] ?? {})) {
+      if (tableFromId(id)?.startsWith("_") !== false) continue;
+      documents += 1;
+      if (doc !== null) bytes += getDocumentSize(doc);
+    }
+    return { documents, bytes };
+  }
+
+  /** Counts the file bytes actions read and store through `ctx.storage` (after every load). */
+  wrapSyscalls(g: Pick<ConvexGlobal, "jsSyscall">): void {
+    const jsSyscall = g.jsSyscall;
+    g.jsSyscall = async (op, args) => {
+      const result = await jsSyscall(op, args);
+      const context = executionStorage?.getStore();
+      const files = context === undefined ? undefined : this.running.get(context)?.files;
+      if (files !== undefined && op === "storage/storeBlob") {
+        files.writtenBytes += (args.blob as Blob).size;
+      } else if (files !== undefined && op === "storage/getBlob" && result instanceof Blob) {
+        files.readBytes += result.size;
+      }
+      return result;
+    };
+  }
+}
+
+let executionStorage: AsyncLocalStorage<ExecutionContext> | undefined;
+const meteredStorages = new WeakSet<AsyncLocalStorage<ExecutionContext>>();
+
+// convex-test enters its execution context once per function it runs: the metered call's code
+// settling there ends the execution, before convex-test commits or rolls back its transaction.
+function meterExecutions(storage: AsyncLocalStorage<ExecutionContext>): void {
+  executionStorage = storage;
+  if (meteredStorages.has(storage)) return;
+  meteredStorages.add(storage);
+  type Run = (
+    store: ExecutionContext,
+    callback: (...args: unknown[]) => unknown,
+    ...args: unknown[]
+  ) => unknown;
+  // Through the prototype, so the next captureConvexGlobal still sees this storage's stores.
+  const run: Run = (store, callback, ...args) =>
+    AsyncLocalStorage.prototype.run.call(storage, store, callback, ...args);
+  const metered: Run = (store, callback, ...args) => {
+    const call = callStorage.getStore();
+    const end = call === undefined ? undefined : call.meter?.begin(store, call);
+    const result = run(store, callback, ...args);
+    if (end === undefined || !(result instanceof Promise)) return result;
+    return result.then(
+      (value: unknown) => {
+        end(true);
+        return value;
+      },
+      (error: unknown) => {
+        end(false);
+        throw error;
+      },
+    );
+  };
+  storage.run = metered as typeof storage.run;
+}
+
+/**
+ * Convex counts every document a query's range yields as read, those its `.filter` rejects
+ * included (they count towards the scan limit too); convex-test counts only those it returns.
+ */
+export function countFilteredReads(db: FakeDb, manager: TransactionManager): void {
+  const resolveQuerySource = db._resolveQuerySource.bind(db);
+  db._resolveQuerySource = (query) => {
+    const resolved = resolveQuerySource(query);
+    if (!query.operators?.some((operator) => "filter" in operator)) return resolved;
+    const { filterFn } = resolved;
+    return {
+      ...resolved,
+      filterFn: (doc) => {
+        if (filterFn(doc)) return true;
+        manager.getMetricsTracker()?.trackRead(getDocumentSize(doc));
+        return false;
+      },
+    };
   };
 }
 
@@ -456,6 +681,8 @@ export function hookSyscalls(g: ConvexGlobal): void {
     if (args.name === undefined) return await original(op, jsonArgs);
     const udfPath = canonicalUdfPath(args.name).path;
     const fnArgs = jsonToConvex(args.args);
+    // What convex-test's own scheduling counts: Convex's limits on functions scheduled.
+    g.transactionManager.getMetricsTracker()?.trackScheduledFunction(getConvexSize(fnArgs));
     const runAtMs = args.ts * 1000;
     const inserted = await original(
       "1.0/insert",

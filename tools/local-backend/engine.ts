@@ -11,7 +11,9 @@ import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
 import { callStorage, detached, type CallContext } from "./call-context";
 import {
   captureConvexGlobal,
+  countFilteredReads,
   documentsOfTable,
+  ExecutionMeter,
   hookIdentityErrors,
   hookSyscalls,
   instrumentDatabase,
@@ -20,6 +22,7 @@ import {
   snapshotState,
   stopTimedOutActions,
   type ConvexGlobal,
+  type Execution,
   type FakeDb,
   type HttpRouter,
   type TestAccessor,
@@ -275,6 +278,8 @@ export type EngineOptions = {
   log: (line: string) => void;
   onCommit: (commit: Commit) => void;
   onSchedule: (request: ScheduleRequest) => void;
+  /** Every function execution, with what it read and wrote (usage accounting). */
+  onExecution?: (execution: Execution) => void;
   /**
    * Redact what clients see as a Convex production deployment does: every error message becomes
    * "[Request ID: …] Server Error" (ConvexError data kept) and no log lines are sent.
@@ -296,6 +301,7 @@ export class Engine {
   private t!: TestAccessor;
   private g!: ConvexGlobal;
   private db!: FakeDb;
+  private meter!: ExecutionMeter;
   private closed = false;
 
   private readonly options: EngineOptions;
@@ -308,6 +314,7 @@ export class Engine {
       log: (line) => detached(() => options.log(line)),
       onCommit: (commit) => detached(() => options.onCommit(commit)),
       onSchedule: (request) => detached(() => options.onSchedule(request)),
+      onExecution: (execution) => detached(() => options.onExecution?.(execution)),
     };
   }
 
@@ -382,9 +389,14 @@ export class Engine {
         },
       });
       this.options.storage?.instrumentDb(fresh);
+      countFilteredReads(fresh, g.transactionManager);
       stopTimedOutActions(g.transactionManager);
+      this.meter = new ExecutionMeter(g.transactionManager, fresh, (execution) => {
+        if (!this.closed) this.options.onExecution?.(execution);
+      });
     }
     hookSyscalls(g);
+    this.meter.wrapSyscalls(g);
     this.options.storage?.wrapSyscalls(g);
     this.modules = modules;
     this.argsValidators.clear();
@@ -462,6 +474,7 @@ export class Engine {
       logLines: [],
       reads: opts.reads,
       jobId: info?.kind === "mutation" ? opts.jobId : undefined,
+      meter: this.meter,
       echo: (line) => this.options.log(`${path} ${line}`),
     };
     if (opts.journal !== undefined && kind === "query") {
@@ -621,10 +634,16 @@ export class Engine {
       return new Response("No HTTP actions (convex/http.ts)", { status: 404 });
     hookIdentityErrors(router);
     const accessor = identity ? this.t.withIdentity(identity) : this.t;
+    // Convex names an HTTP action's execution by the route it matched.
+    const method = init.method ?? "GET";
+    const pathname = new URL(`http://local${pathWithQuery}`).pathname;
+    const route = router.lookup(pathname, method);
     const ctx: CallContext = {
       env: this.options.env,
       siteOrigin: this.options.env.CONVEX_SITE_URL,
       identityError,
+      httpRoute: `${method} ${route === null ? pathname : String(route[2])}`,
+      meter: this.meter,
       logLines: [],
       echo: (line) => this.options.log(`http ${pathWithQuery} ${line}`),
     };

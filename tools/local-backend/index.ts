@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
+import { generateAdminKey } from "./admin";
 import { apiHandler, identityFromHeader } from "./api";
 import { TokenVerifier, type AuthProvider } from "./auth";
 import { deploymentEnv } from "./deployment-env";
@@ -15,6 +16,9 @@ import { DEFAULT_MAX_UPLOAD_BYTES, FileStorage } from "./storage";
 import { Store } from "./store";
 import { SyncServer } from "./sync";
 import { keepServingThroughUncaughtErrors } from "./uncaught";
+import { UsageLog, type UsageEntry, type UsageFilter } from "./usage";
+
+export type { UsageEntry, UsageFilter } from "./usage";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -55,6 +59,22 @@ export type LocalBackendOptions = {
   allowedOrigins?: string[];
   /** The largest file an upload URL accepts (default 512 MiB; Convex has no limit). */
   maxUploadBytes?: number;
+  /** The key the admin endpoints (the usage log) require (default: a random one per start). */
+  adminKey?: string;
+  /** How many usage entries to keep, the latest ones (default 10,000). */
+  maxUsageEntries?: number;
+  /** Also append every usage entry to this file as a JSON line. */
+  usageLog?: string;
+};
+
+/** The usage of the latest function executions (see usage.ts). */
+export type BackendUsage = {
+  /** Entries oldest first, e.g. `entries({ after: mark, path: "chatStreaming:appendStreamChunk" })`. */
+  entries: (filter?: UsageFilter) => UsageEntry[];
+  /** The latest entry's id (0 before the first): pass it as `after` to list only later ones. */
+  cursor: () => number;
+  /** Forgets the entries kept so far. */
+  clear: () => void;
 };
 
 /** A running local backend. */
@@ -63,6 +83,10 @@ export type LocalBackend = {
   url: string;
   /** The HTTP actions origin (`CONVEX_SITE_URL`). */
   siteUrl: string;
+  /** What `Authorization: Convex <adminKey>` must carry on the admin endpoints. */
+  adminKey: string;
+  /** Per-execution usage: database and file bytes and documents read and written. */
+  usage: BackendUsage;
   /** Re-imports the functions folder now (what a file change triggers with `watch`). */
   reload: () => Promise<void>;
   close: () => Promise<void>;
@@ -79,6 +103,8 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   const print =
     options.log ?? (options.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`));
   const log = (line: string) => print(`[local-backend] ${line}`);
+  const adminKey = options.adminKey ?? generateAdminKey();
+  const usage = new UsageLog({ capacity: options.maxUsageEntries, file: options.usageLog, log });
 
   let engine: Engine | null = null;
   const getEngine = () => {
@@ -142,7 +168,13 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     });
   });
 
-  const handleApi = apiHandler({ getEngine, storage, allowedOrigins, identityOf });
+  const handleApi = apiHandler({
+    getEngine,
+    storage,
+    allowedOrigins,
+    identityOf,
+    admin: { adminKey, usage },
+  });
 
   // tungstenite's default frame limit, which Convex's sync socket keeps (clients send every
   // message as one frame).
@@ -215,6 +247,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
         log,
         onCommit,
         onSchedule: (r) => scheduler.schedule(r),
+        onExecution: (execution) => usage.record(execution),
         production: options.production ?? false,
         actionTimeoutMs: options.actionTimeoutMs,
         storage,
@@ -269,6 +302,12 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   return {
     url,
     siteUrl,
+    adminKey,
+    usage: {
+      entries: (filter) => usage.entries(filter),
+      cursor: () => usage.cursor(),
+      clear: () => usage.clear(),
+    },
     reload,
     close: async () => {
       if (closed) return;
@@ -281,6 +320,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       await Promise.all([closeServer(apiServer), closeServer(siteServer)]);
       getEngine().close();
       store?.close();
+      await usage.close();
       stopKeepingServing();
     },
   };

@@ -1,27 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
-import { startLocalBackend, type LocalBackend } from "./index";
 import { rankSearch, searchTokens } from "./search";
-import { FIXTURE_FUNCTIONS_DIR } from "./test-helpers";
+import { fixtureBackendForFile } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
 
-let backend: LocalBackend;
-
-beforeAll(async () => {
-  backend = await startLocalBackend({
-    port: 0,
-    sitePort: 0,
-    functionsDir: FIXTURE_FUNCTIONS_DIR,
-    quiet: true,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await backend?.close();
-});
+const backend = fixtureBackendForFile();
 
 describe("full text search as Convex matches it", { timeout: 20_000 }, () => {
   it("tokenizes on punctuation, lower-cases and drops terms of 32 bytes or more", () => {
@@ -39,7 +25,7 @@ describe("full text search as Convex matches it", { timeout: 20_000 }, () => {
   });
 
   it("matches only the last term as a prefix, any term suffices, and splits words on punctuation", async () => {
-    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const http = new ConvexHttpClient(backend().url, { logger: false });
     const author = `search-${Date.now()}`;
     const texts = ["Hello, world", "help wanted", "peace,world", "hello hello hello", "unrelated"];
     for (const text of texts) await http.mutation(api.notes.addWithAuthor, { text, author });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { afterEach } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -206,6 +206,35 @@ export async function startBackendProcess(
   return { child, url, exited };
 }
 
+/** Starts a quiet backend in this process on the fixture functions and free ports. */
+function startFixtureBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
+  return startLocalBackend({
+    port: 0,
+    sitePort: 0,
+    functionsDir: FIXTURE_FUNCTIONS_DIR,
+    quiet: true,
+    ...options,
+  });
+}
+
+/**
+ * One backend on the fixture functions for a whole test file, started before its first test and
+ * closed after its last. Call it at the top of the file; what it returns gives the backend.
+ */
+export function fixtureBackendForFile(options: LocalBackendOptions = {}): () => LocalBackend {
+  let backend: LocalBackend | undefined;
+  beforeAll(async () => {
+    backend = await startFixtureBackend(options);
+  }, 60_000);
+  afterAll(async () => {
+    await backend?.close();
+  });
+  return () => {
+    if (backend === undefined) throw new Error("The file's backend starts before its first test");
+    return backend;
+  };
+}
+
 /**
  * Per-test resources for suites that start backends of their own: temporary data folders inside the
  * repository (so copied functions resolve `convex`), backends in this process or a child process,
@@ -226,13 +255,7 @@ export function backendTestScope(prefix: string) {
       return dir;
     },
     async start(options: LocalBackendOptions = {}): Promise<LocalBackend> {
-      const backend = await startLocalBackend({
-        port: 0,
-        sitePort: 0,
-        functionsDir: FIXTURE_FUNCTIONS_DIR,
-        quiet: true,
-        ...options,
-      });
+      const backend = await startFixtureBackend(options);
       cleanups.push(() => backend.close());
       return backend;
     },
