@@ -267,11 +267,16 @@ describe("appendStreamChunk", () => {
         }),
       ),
     ).toMatchObject({ code: "NotFound" });
-    expect(
-      await errorData(
-        bob.query(api.chatStreaming.listStreamChunks, { messageId, generation, page: 0 }),
-      ),
-    ).toMatchObject({ code: "NotFound" });
+    // A page not written yet is empty for anyone (nothing to tell); a written one is Alice's only.
+    const page0 = { messageId, generation, page: 0 };
+    expect(await bob.query(api.chatStreaming.listStreamChunks, page0)).toMatchObject({ text: "" });
+    await append(user, messageId, generation, 0, "Hi");
+    expect(await errorData(bob.query(api.chatStreaming.listStreamChunks, page0))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await errorData(t.query(api.chatStreaming.listStreamChunks, page0))).toMatchObject({
+      code: "NotFound",
+    });
     expect(
       await errorData(
         bob.mutation(internal.chatStreaming.heartbeatStream, {
@@ -290,7 +295,7 @@ describe("appendStreamChunk", () => {
         }),
       ),
     ).toMatchObject({ code: "NotFound" });
-    expect(await liveText(user, messageId, generation)).toBe("");
+    expect(await liveText(user, messageId, generation)).toBe("Hi");
     // Alice's writer is unaffected: still live, and it sees her prompt.
     expect(
       await user.mutation(internal.chatStreaming.heartbeatStream, {

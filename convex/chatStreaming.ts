@@ -7,6 +7,7 @@ import {
   ownerInternalMutation,
   ownerInternalQuery,
 } from "./lib/functions";
+import { notFound } from "./lib/errors";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { loadMessageForViewer } from "./model/sessions";
 import { generationContext } from "./model/messages";
@@ -17,7 +18,6 @@ import {
   getPage,
   heartbeat,
   interruptIfStale,
-  loadStreamForViewer,
   scheduleStaleChecks,
 } from "./model/streams";
 
@@ -125,14 +125,16 @@ export const stopGeneration = authedMutation({
  * One page of a generation's chunk log: the text of chunks [page * PAGE_SIZE, (page + 1) * PAGE_SIZE).
  * `full` means the page will never change again, so a client moves on to the next page; the
  * arguments stay the same for PAGE_SIZE flushes, so a follower re-subscribes once per page. Reads
- * two small documents (the stream row, the page), however long the reply.
+ * the page document alone (it carries its owner), so a flush re-runs only the query of the page it
+ * extends; a page not written yet is empty, whoever asks.
  */
 export const listStreamChunks = authedQuery({
   args: { messageId: v.id("messages"), generation: v.number(), page: v.number() },
   returns: v.object({ text: v.string(), chunkCount: v.number(), full: v.boolean() }),
   handler: async (ctx, { messageId, generation, page }) => {
-    await loadStreamForViewer(ctx, ctx.viewerId, messageId);
+    if (ctx.viewerId === null) throw notFound("Message");
     const found = await getPage(ctx, messageId, generation, Math.max(0, Math.floor(page)));
+    if (found !== null && found.ownerId !== ctx.viewerId) throw notFound("Message");
     const chunkCount = found?.chunkCount ?? 0;
     return { text: found?.text ?? "", chunkCount, full: chunkCount === STREAM_PAGE_SIZE };
   },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ConvexHttpClient } from "convex/browser";
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim/server";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
@@ -39,7 +39,7 @@ async function signedIn() {
   };
   const client = new ConvexHttpClient(backend.url, { logger: false });
   client.setAuth(tokens!.token);
-  return client;
+  return Object.assign(client, { token: tokens!.token });
 }
 
 async function finalReply(client: ConvexHttpClient, sessionId: Id<"sessions">) {
@@ -127,4 +127,34 @@ describe("database bytes read per flush", () => {
     expect(Math.abs(mean(long) - mean(short)) / mean(short)).toBeLessThan(0.15);
     for (const bytes of [...short, ...long, ...continuing]) expect(bytes).toBeLessThan(4_000);
   }, 180_000);
+
+  test("a flush re-runs only the query of the page it extends, however many pages a viewer follows", async () => {
+    const client = await signedIn();
+    const sessionId = await client.mutation(api.sessions.create, {});
+    const viewer = new ConvexClient(backend.url, { logger: false });
+    viewer.setAuth(async () => client.token);
+    try {
+      const after = backend.usage.cursor();
+      const { messageId } = await client.mutation(api.messages.send, {
+        sessionId,
+        content: "[[sim tokens=400 rate=400]] Follow every page",
+      });
+      // A viewer that reloaded mid-reply follows eight pages at once (use-live-message-text).
+      for (let page = 0; page < 8; page++) {
+        viewer.onUpdate(
+          api.chatStreaming.listStreamChunks,
+          { messageId, generation: 0, page },
+          () => {},
+        );
+      }
+      await finalReply(client, sessionId);
+      const flushes = backend.usage.entries({ after, path: "chatStreaming:appendStreamChunk" });
+      const pageRuns = backend.usage.entries({ after, path: "chatStreaming:listStreamChunks" });
+      expect(flushes.length).toBeGreaterThan(30);
+      // One run per page to subscribe, then one per flush (not eight).
+      expect(pageRuns.length).toBeLessThanOrEqual(flushes.length + 8 + 4);
+    } finally {
+      await viewer.close();
+    }
+  });
 });

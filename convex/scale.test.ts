@@ -35,7 +35,12 @@ const PAGES_AT_CAP = MAX_CHUNKS_PER_GENERATION / STREAM_PAGE_SIZE;
  * one would take minutes): half of MAX_REPLY_BYTES from an earlier generation in the message, the
  * other half in MAX_CHUNKS_PER_GENERATION chunks of the live generation. Returns the whole text.
  */
-async function longestReply(t: TestBackend, messageId: Id<"messages">, generation: number) {
+async function longestReply(
+  t: TestBackend,
+  owner: User,
+  messageId: Id<"messages">,
+  generation: number,
+) {
   const earlier = "e".repeat(MAX_REPLY_BYTES / 2);
   const pageText = "p".repeat(Math.floor(MAX_REPLY_BYTES / 2 / PAGES_AT_CAP));
   await t.run(async (ctx) => {
@@ -56,6 +61,7 @@ async function longestReply(t: TestBackend, messageId: Id<"messages">, generatio
       for (let page = from; page < Math.min(from + 500, PAGES_AT_CAP); page++) {
         await ctx.db.insert("streamPages", {
           messageId,
+          ownerId: owner.userId,
           generation,
           page,
           text: pageText,
@@ -101,7 +107,7 @@ describe("the longest reply the settings allow", () => {
   test.each(endings)("%s keeps every character within one transaction", async (_name, end) => {
     const t = setupTest();
     const { user, sessionId, messageId } = await startedReply(t);
-    const text = await longestReply(t, messageId, 0);
+    const text = await longestReply(t, user, messageId, 0);
     // Within a byte per page of the cap.
     expect(utf8Length(text)).toBeGreaterThan(MAX_REPLY_BYTES - PAGES_AT_CAP);
     await end(t, user, messageId);

@@ -84,9 +84,12 @@ export default defineSchema({
     .index("by_active_and_heartbeatAt", ["active", "heartbeatAt"]),
 
   // The text of a generation, STREAM_PAGE_SIZE flushes (chunks) to a page: an append extends the
-  // current page, a viewer subscribes page by page. Deleted (scheduled) after finalize.
+  // current page, a viewer subscribes page by page. The owner is here too, so that a viewer's page
+  // query reads this document alone and re-runs only when this page changes (the streams row
+  // changes on every flush). Deleted (scheduled) after finalize.
   streamPages: defineTable({
     messageId: v.id("messages"),
+    ownerId: v.id("users"),
     generation: v.number(),
     page: v.number(),
     text: v.string(),

@@ -26,9 +26,9 @@ export async function getStream(ctx: QueryCtx, messageId: Id<"messages">) {
 }
 
 /**
- * The writer-state row of a message owned by `viewerId`, or NotFound. Appends, heartbeats and
- * live-text pages check ownership here, on this small row, never reading the message: a long
- * reply's text must not be read again on every flush.
+ * The writer-state row of a message owned by `viewerId`, or NotFound. Appends and heartbeats check
+ * ownership here, on this small row, never reading the message: a long reply's text must not be
+ * read again on every flush.
  */
 export async function loadStreamForViewer(
   ctx: QueryCtx,
@@ -129,6 +129,7 @@ export async function appendChunk(
   if (current === null) {
     await ctx.db.insert("streamPages", {
       messageId,
+      ownerId,
       generation: args.generation,
       page,
       text: args.text,
