@@ -9,6 +9,7 @@ import {
 } from "./lib/functions";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { loadMessageForViewer } from "./model/sessions";
+import { chargeModelTokens } from "./model/limits";
 import { generationContext } from "./model/messages";
 import {
   appendChunk,
@@ -100,6 +101,7 @@ export const finalizeStreamMessage = ownerInternalMutation({
   returns: v.object({ finalized: v.boolean() }),
   handler: async (ctx, { messageId, generation, ...fields }) => {
     const { message } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
+    await chargeModelTokens(ctx, ctx.ownerId, fields.usage?.totalTokens ?? fields.tokenCount ?? 0);
     return await finalizeGeneration(ctx, message, generation, fields);
   },
 });
