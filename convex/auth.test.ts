@@ -1,5 +1,5 @@
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from "jose";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
 import { errorData, setEnv, setupTest, type TestBackend, listMessages } from "./test.setup";
 
@@ -17,6 +17,21 @@ beforeAll(async () => {
 });
 afterAll(() => restore());
 
+// Limits a test sets; undone after it.
+let restoreLimits: () => void = () => {};
+afterEach(() => {
+  restoreLimits();
+  restoreLimits = () => {};
+});
+function useLimits(vars: Record<string, string>) {
+  restoreLimits = setEnv(vars);
+}
+
+/** The error data of a password sign-in or sign-up that must fail. */
+function passwordFailure(t: TestBackend, params: Record<string, unknown>) {
+  return errorData(t.action(api.auth.signIn, { provider: "password", params }));
+}
+
 /** Signs in through Convex Auth and returns the accessor for the identity its token carries. */
 async function signIn(t: TestBackend, args: Record<string, unknown>) {
   const result = (await t.action(api.auth.signIn, args)) as {
@@ -28,7 +43,8 @@ async function signIn(t: TestBackend, args: Record<string, unknown>) {
   return t.withIdentity({ subject: sub });
 }
 
-describe("Convex Auth", () => {
+// Password hashing (scrypt) takes 0.2-0.5 s an attempt, more on a busy machine.
+describe("Convex Auth", { timeout: 30_000 }, () => {
   test("a guest signs in anonymously and owns the chats they create", async () => {
     const t = setupTest();
     const guest = await signIn(t, { provider: "anonymous" });
@@ -55,8 +71,7 @@ describe("Convex Auth", () => {
 
   test("every password failure is a ConvexError with a code, readable where production hides messages", async () => {
     const t = setupTest();
-    const password = (params: Record<string, string>) =>
-      errorData(t.action(api.auth.signIn, { provider: "password", params }));
+    const password = (params: Record<string, string>) => passwordFailure(t, params);
     const ada = { email: "ada@example.com", password: "correct horse battery" };
     await signIn(t, { provider: "password", params: { ...ada, flow: "signUp" } });
 
@@ -74,8 +89,248 @@ describe("Convex Auth", () => {
     });
     expect(await password({ email: "cy@example.com", password: "short", flow: "signUp" })).toEqual({
       code: "InvalidArgument",
-      message: "Choose a password with at least 8 characters.",
+      message: "Choose a password with at least 10 characters.",
     });
+  });
+
+  test("new passwords are 10 to 128 characters and not common; sign-in refuses a huge one unhashed", async () => {
+    const t = setupTest();
+    const signUp = (password: string, email = "dee@example.com") =>
+      passwordFailure(t, { email, password, flow: "signUp" });
+    expect(await signUp("123456789")).toMatchObject({ code: "InvalidArgument" });
+    for (const common of [
+      "1234567890",
+      "Password123",
+      "qwertyuiop",
+      "basketball2024!",
+      "abcdefghijk",
+      "aaaaaaaaaaaa",
+      "abababababab",
+    ]) {
+      expect(await signUp(common)).toEqual({
+        code: "InvalidArgument",
+        message: expect.stringContaining("among the most common"),
+      });
+    }
+    expect(await signUp("x".repeat(129))).toEqual({
+      code: "InvalidArgument",
+      message: "A password can be at most 128 characters.",
+    });
+    // Characters are code points: five emoji are five characters, not ten UTF-16 units.
+    expect(await signUp("🦊🐻🐼🐨🐯")).toEqual({
+      code: "InvalidArgument",
+      message: "Choose a password with at least 10 characters.",
+    });
+    await signIn(t, {
+      provider: "password",
+      params: { email: "dee@example.com", password: "🦊 calm sea", flow: "signUp" },
+    });
+    await signIn(t, {
+      provider: "password",
+      params: {
+        email: "eve@example.com",
+        password: "a long and quiet walk by the river",
+        flow: "signUp",
+      },
+    });
+    const huge = await passwordFailure(t, {
+      email: "eve@example.com",
+      password: "a".repeat(1_000_000),
+      flow: "signIn",
+    });
+    expect(huge).toEqual({
+      code: "InvalidArgument",
+      message: expect.stringMatching(/^Wrong email or password/),
+    });
+  });
+
+  test("emails are trimmed, lower-cased and checked: any case signs in to the one account", async () => {
+    const t = setupTest();
+    const pw = "a calm harbor at dawn";
+    const first = await signIn(t, {
+      provider: "password",
+      params: { email: "  Ada.Lovelace@Example.COM ", password: pw, flow: "signUp" },
+    });
+    const sessionId = await first.mutation(api.sessions.create, {});
+    const again = await signIn(t, {
+      provider: "password",
+      params: { email: "ADA.LOVELACE@example.com", password: pw, flow: "signIn" },
+    });
+    expect((await again.query(api.sessions.list, {})).map((s) => s._id)).toEqual([sessionId]);
+    expect(
+      await passwordFailure(t, {
+        email: "ada.lovelace@EXAMPLE.com",
+        password: "another fine password",
+        flow: "signUp",
+      }),
+    ).toMatchObject({ code: "InvalidState" });
+    const accounts = await t.run(async (ctx) => await ctx.db.query("authAccounts").collect());
+    expect(accounts.map((a) => a.providerAccountId)).toEqual(["ada.lovelace@example.com"]);
+
+    const refused = (email: unknown) => passwordFailure(t, { email, password: pw, flow: "signUp" });
+    expect(await refused("")).toEqual({
+      code: "InvalidArgument",
+      message: "Enter your email address.",
+    });
+    expect(await refused("   ")).toEqual({
+      code: "InvalidArgument",
+      message: "Enter your email address.",
+    });
+    for (const malformed of [
+      "ada",
+      "ada@",
+      "@example.com",
+      "ada@example",
+      "a da@example.com",
+      "ada@@example.com",
+      "ada@ex\u0000ample.com",
+      "ada@example..com",
+    ]) {
+      expect(await refused(malformed)).toEqual({
+        code: "InvalidArgument",
+        message: "Enter a valid email address, like name@example.com.",
+      });
+    }
+    expect(await refused(`${"a".repeat(245)}@example.com`)).toEqual({
+      code: "InvalidArgument",
+      message: "An email address can be at most 254 characters.",
+    });
+    expect(await refused(`${"a".repeat(200_000)}@example.com`)).toMatchObject({
+      code: "InvalidArgument",
+    });
+    expect(await refused(42)).toMatchObject({ code: "InvalidArgument" });
+    expect(
+      await passwordFailure(t, { email: "ada.lovelace@example.com", password: pw, flow: "reset" }),
+    ).toMatchObject({ code: "InvalidArgument" });
+  });
+
+  test("an unknown email answers like a wrong password, as slowly (the password is hashed either way)", async () => {
+    const t = setupTest();
+    const ada = { email: "ada@example.com", password: "correct horse battery" };
+    await signIn(t, { provider: "password", params: { ...ada, flow: "signUp" } });
+    const timed = async (params: Record<string, string>) => {
+      const started = performance.now();
+      const data = await passwordFailure(t, { ...params, flow: "signIn" });
+      return { data, ms: performance.now() - started };
+    };
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const w = await timed({ ...ada, password: `not it ${i} at all` });
+      const u = await timed({ ...ada, email: `nobody${i}@example.com` });
+      expect(u.data).toEqual(w.data);
+      wrong.push(w.ms);
+      unknown.push(u.ms);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+    // Without the stand-in hash an unknown email answered ~30x faster; allow for a busy machine.
+    expect(median(unknown)).toBeGreaterThan(median(wrong) / 3);
+  });
+
+  test("guest sign-ups are limited deployment-wide, with the time to wait", async () => {
+    useLimits({ GUEST_SIGNUPS_PER_MINUTE: "3" });
+    const t = setupTest();
+    for (let i = 0; i < 3; i++) await signIn(t, { provider: "anonymous" });
+    const data = await errorData(t.action(api.auth.signIn, { provider: "anonymous" }));
+    expect(data).toEqual({
+      code: "RateLimited",
+      message: expect.stringMatching(
+        /^Too many guests are starting right now\. Try again in \d+ seconds?\.$/,
+      ),
+      retryAfterMs: expect.any(Number),
+    });
+    const { retryAfterMs } = data as { retryAfterMs: number };
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(20_000);
+    const users = await t.run(async (ctx) => await ctx.db.query("users").collect());
+    expect(users).toHaveLength(3);
+  });
+
+  test("password sign-ups are limited deployment-wide", async () => {
+    useLimits({ PASSWORD_SIGNUPS_PER_MINUTE: "2" });
+    const t = setupTest();
+    const signUp = (email: string) => ({
+      provider: "password",
+      params: { email, password: "a calm harbor at dawn", flow: "signUp" },
+    });
+    await signIn(t, signUp("one@example.com"));
+    await signIn(t, signUp("two@example.com"));
+    expect(await errorData(t.action(api.auth.signIn, signUp("three@example.com")))).toMatchObject({
+      code: "RateLimited",
+      message: expect.stringMatching(
+        /^Too many accounts are being created right now\. Try again in/,
+      ),
+    });
+  });
+
+  test("failed attempts lock an email out of new browsers only: the owner's browser still signs in", async () => {
+    useLimits({ SIGN_IN_ATTEMPTS_PER_HOUR: "3" });
+    const t = setupTest();
+    const ada = { email: "ada@example.com", password: "correct horse battery" };
+    const attempt = (params: Record<string, string>) =>
+      passwordFailure(t, { ...params, flow: "signIn" });
+    // Ada signs up in her own browser, which is remembered for her email.
+    await signIn(t, {
+      provider: "password",
+      params: { ...ada, flow: "signUp", browserId: "ada-laptop" },
+    });
+
+    // A stranger guesses from browsers Ada never used: three guesses, then the email is locked.
+    for (let i = 0; i < 3; i++) {
+      expect(
+        await attempt({ ...ada, password: `guess number ${i}`, browserId: `stranger-${i}` }),
+      ).toMatchObject({ code: "InvalidArgument" });
+    }
+    const locked = await attempt({ ...ada, browserId: "stranger-3" });
+    expect(locked).toEqual({
+      code: "RateLimited",
+      message: expect.stringMatching(
+        /^Too many sign-in attempts for this email\. Try again in \d+ minutes\.$/,
+      ),
+      retryAfterMs: expect.any(Number),
+    });
+    // Even the right password from a new browser waits (a guess would be checked otherwise)...
+    expect(await attempt({ ...ada, browserId: "ada-new-phone" })).toMatchObject({
+      code: "RateLimited",
+    });
+    expect(await attempt(ada)).toMatchObject({ code: "RateLimited" });
+    // ...but Ada's own browser has attempts of its own.
+    const owner = await signIn(t, {
+      provider: "password",
+      params: { ...ada, flow: "signIn", browserId: "ada-laptop" },
+    });
+    expect(await owner.query(api.sessions.list, {})).toEqual([]);
+
+    // An unknown email is limited the same way, so the lock tells nothing about accounts.
+    const nobody = { email: "nobody@example.com", password: "whatever it may be" };
+    for (let i = 0; i < 3; i++) {
+      expect(await attempt(nobody)).toMatchObject({ code: "InvalidArgument" });
+    }
+    expect(await attempt(nobody)).toMatchObject({
+      code: "RateLimited",
+      message: expect.stringMatching(/^Too many sign-in attempts for this email\./),
+    });
+    // Sign-up checks the password of a taken email too, so it draws from the same attempts.
+    expect(
+      await passwordFailure(t, { ...ada, password: "one more guess", flow: "signUp" }),
+    ).toMatchObject({ code: "RateLimited" });
+  });
+
+  test("a success gives the browser its attempts back", async () => {
+    useLimits({ SIGN_IN_ATTEMPTS_PER_HOUR: "2" });
+    const t = setupTest();
+    const bo = {
+      email: "bo@example.com",
+      password: "a calm harbor at dawn",
+      browserId: "bo-desk",
+    };
+    await signIn(t, { provider: "password", params: { ...bo, flow: "signUp" } });
+    for (let round = 0; round < 3; round++) {
+      expect(
+        await passwordFailure(t, { ...bo, password: "typo typo typo", flow: "signIn" }),
+      ).toMatchObject({ code: "InvalidArgument" });
+      await signIn(t, { provider: "password", params: { ...bo, flow: "signIn" } });
+    }
   });
 
   test("signing out ends access at once: the token still within its lifetime reaches no data", async () => {

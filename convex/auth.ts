@@ -2,10 +2,23 @@ import { convexAuth } from "@convex-dev/auth/server";
 import { Anonymous } from "@convex-dev/auth/providers/Anonymous";
 import { Password } from "@convex-dev/auth/providers/Password";
 import { ConvexError } from "convex/values";
+import { internal } from "./_generated/api";
+import type { ActionCtx } from "./_generated/server";
 import { appError } from "./lib/errors";
-import { MIN_PASSWORD_LENGTH } from "./lib/limits";
+import {
+  emailProblem,
+  MAX_PASSWORD_LENGTH,
+  normalizeEmail,
+  passwordLength,
+} from "./lib/credentials";
+import { newPasswordProblem } from "./lib/passwords";
 
-type Authorize = (params: Record<string, unknown>, ctx: unknown) => Promise<unknown>;
+type Authorize = (params: Record<string, unknown>, ctx: ActionCtx) => Promise<unknown>;
+type Crypto = { verifySecret: (secret: string, hash: string) => Promise<boolean> };
+type ProviderOptions = { authorize: Authorize; crypto?: Crypto };
+
+const WRONG_CREDENTIALS = "Wrong email or password. New here? Choose “Create account”.";
+const EMAIL_TAKEN = "An account with this email already exists. Sign in instead.";
 
 /**
  * The user-facing error for a failed password sign-in or sign-up. Convex Auth throws plain Errors,
@@ -17,37 +30,110 @@ export function passwordSignInError(error: unknown, flow: unknown): unknown {
   const message = error instanceof Error ? error.message : String(error);
   if (/^(InvalidAccountId|InvalidSecret|Invalid credentials)$/.test(message)) {
     return flow === "signUp"
-      ? appError("InvalidState", "An account with this email already exists. Sign in instead.")
-      : appError("InvalidArgument", "Wrong email or password. New here? Choose “Create account”.");
+      ? appError("InvalidState", EMAIL_TAKEN)
+      : appError("InvalidArgument", WRONG_CREDENTIALS);
   }
-  if (/already exists/.test(message)) {
-    return appError("InvalidState", "An account with this email already exists. Sign in instead.");
-  }
-  if (message === "Invalid password") {
-    return appError(
-      "InvalidArgument",
-      `Choose a password with at least ${MIN_PASSWORD_LENGTH} characters.`,
-    );
-  }
-  if (message === "TooManyFailedAttempts") {
-    return appError("RateLimited", "Too many attempts. Wait a minute and try again.", 60_000);
-  }
+  if (/already exists/.test(message)) return appError("InvalidState", EMAIL_TAKEN);
   return error;
 }
 
-// Password() keeps its authorize in `options` (@convex-dev/auth is pinned exactly; auth.test.ts
-// fails if that changes).
-const password = Password();
-const passwordOptions = (password as unknown as { options: { authorize: Authorize } }).options;
-const authorize = passwordOptions.authorize;
-passwordOptions.authorize = async (params, ctx) => {
-  try {
-    return await authorize(params, ctx);
-  } catch (error) {
-    throw passwordSignInError(error, params.flow);
+/** The trimmed, lower-cased email of sign-in params, or InvalidArgument saying what is wrong. */
+function checkedEmail(raw: unknown): string {
+  const email = normalizeEmail(typeof raw === "string" ? raw : "");
+  const problem = emailProblem(email);
+  if (problem !== null) throw appError("InvalidArgument", problem);
+  return email;
+}
+
+function checkNewPassword(password: string) {
+  const problem = newPasswordProblem(password);
+  if (problem !== null) throw appError("InvalidArgument", problem);
+}
+
+/**
+ * Which browser asks for which email: a hash of both. The sign-in form sends a random id it keeps
+ * in localStorage (`browserId`); browsers that signed in to an email before get attempts of their
+ * own (model/passwordAttempts.ts).
+ */
+async function browserKeyOf(email: string, browserId: unknown): Promise<string | undefined> {
+  if (typeof browserId !== "string" || browserId.length === 0 || browserId.length > 100) {
+    return undefined;
   }
-};
+  const bytes = new TextEncoder().encode(`${email}\n${browserId}`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// A scrypt hash of a password no one has: checking a password against it takes as long as checking
+// a real account's, so an unknown email answers as slowly as a wrong password.
+const NO_ACCOUNT_HASH =
+  "569f7af8fd0d34bbda36ccf3971e39fd:82ee78a502785263fd0f9f474fff0254df198d6f17196ed0598f9027820fe2715c37262b7abccfff0ade1003c2b406726d1fc1a4d946a3195439e263bd1e515e";
+
+// Convex Auth's providers keep their authorize in `options` (@convex-dev/auth is pinned exactly;
+// auth.test.ts fails if that changes): each is wrapped to add our checks and limits around it.
+function wrapAuthorize<P>(provider: P, wrap: (options: ProviderOptions) => Authorize): P {
+  const options = (provider as unknown as { options: ProviderOptions }).options;
+  options.authorize = wrap({ ...options });
+  return provider;
+}
+
+/**
+ * Email + password. Emails are trimmed, lower-cased and checked (profile, used by every flow, so
+ * sign-in finds an account whatever the case typed); new passwords are 10-128 characters and not
+ * common. Every attempt first takes one from the email's attempt bucket (and a sign-up one of the
+ * deployment's sign-ups); a success resets it. Failures are ConvexErrors with a code.
+ */
+const password = wrapAuthorize(
+  Password({
+    profile: (params) => ({ email: checkedEmail(params.email) }),
+    validatePasswordRequirements: checkNewPassword,
+  }),
+  ({ authorize, crypto: hashing }) =>
+    async (params, ctx) => {
+      const flow = params.flow;
+      if (flow !== "signIn" && flow !== "signUp") {
+        throw appError("InvalidArgument", "Choose “Sign in” or “Create account”.");
+      }
+      const email = checkedEmail(params.email);
+      const secret = typeof params.password === "string" ? params.password : "";
+      if (flow === "signUp") checkNewPassword(secret);
+      else if (secret.length === 0) throw appError("InvalidArgument", "Enter your password.");
+      // No account has a longer password, and hashing a megabyte would cost for nothing.
+      else if (passwordLength(secret) > MAX_PASSWORD_LENGTH) {
+        throw appError("InvalidArgument", WRONG_CREDENTIALS);
+      }
+      const browserKey = await browserKeyOf(email, params.browserId);
+      const attemptKey = await ctx.runMutation(internal.limits.startPasswordAttemptForEmail, {
+        email,
+        flow,
+        browserKey,
+      });
+      try {
+        const result = await authorize({ ...params, email }, ctx);
+        await ctx.runMutation(internal.limits.finishPasswordAttemptForEmail, {
+          email,
+          attemptKey,
+          browserKey,
+        });
+        return result;
+      } catch (error) {
+        if (error instanceof Error && error.message === "InvalidAccountId") {
+          await hashing?.verifySecret(secret, NO_ACCOUNT_HASH);
+        }
+        throw passwordSignInError(error, flow);
+      }
+    },
+);
+
+/** "Continue as guest": each sign-up takes one of the deployment's guest sign-ups per minute. */
+const anonymous = wrapAuthorize(Anonymous(), ({ authorize }) => async (params, ctx) => {
+  await ctx.runMutation(internal.limits.startGuestSignUp, {});
+  return await authorize(params, ctx);
+});
 
 export const { auth, signIn, signOut, store, isAuthenticated } = convexAuth({
-  providers: [Anonymous, password],
+  providers: [anonymous, password],
+  // Our attempt buckets (model/passwordAttempts.ts) replace Convex Auth's per-account lockout,
+  // which a stranger who knows an email could keep the owner in.
+  signIn: { maxFailedAttempsPerHour: 1_000_000 },
 });

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from "vitest";
 import { simulatedReply } from "../tools/azure-openai-sim/server";
 import { useSimulatedAzure } from "./simulatedAzure.setup";
 import { api, internal } from "./_generated/api";
@@ -105,6 +105,7 @@ describe("sendChatMessage against the simulator", () => {
     expect(request?.body).toMatchObject({
       stream: true,
       stream_options: { include_usage: true },
+      max_tokens: 4096,
       messages: [{ role: "user", content }],
     });
   });
@@ -302,6 +303,25 @@ describe("faults and recovery", () => {
     expect(done).toMatchObject({ status: "complete", finishReason: "stop" });
     expect(done.content).toBe(expectedReply(content));
     expect(done.tokenCount).toBe(TOKENS);
+  });
+
+  test("MODEL_MAX_OUTPUT_TOKENS caps every request; a reply that reaches it can be continued", async () => {
+    useEnv({ MODEL_MAX_OUTPUT_TOKENS: "25" });
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "Summarize the history of rate limiting";
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
+    const cut = await messageOf(user, sessionId, messageId);
+    expect(cut).toMatchObject({ status: "complete", finishReason: "length", tokenCount: 25 });
+    expect(azure.sim.requests()[0]?.body).toMatchObject({ max_tokens: 25 });
+    await continueAndWait(t, user, messageId);
+    await continueAndWait(t, user, messageId);
+    const done = await messageOf(user, sessionId, messageId);
+    expect(done).toMatchObject({ status: "complete", finishReason: "stop", tokenCount: TOKENS });
+    expect(done.content).toBe(expectedReply(content));
+    expect(azure.sim.requests().map((r) => (r.body as { max_tokens?: number }).max_tokens)).toEqual(
+      [25, 25, 25],
+    );
   });
 
   test("stop: the upstream request is aborted, the partial kept, then continued exactly", async () => {
@@ -522,14 +542,42 @@ describe("sending rules", () => {
 });
 
 describe("configuration errors", () => {
-  test("nothing configured: the reply says which variables to set", async () => {
+  // The server log: what the operator reads.
+  let logged: MockInstance<typeof console.error>;
+  beforeEach(() => {
+    logged = vi.spyOn(console, "error").mockImplementation(() => {});
+  });
+  afterEach(() => logged.mockRestore());
+
+  /**
+   * The reply's error as the user reads it: the model is not configured, with a reference and no
+   * variable names; returns what the server log says under that reference.
+   */
+  function operatorLog(error: string | undefined, userMessage: RegExp): string {
+    expect(error).toMatch(userMessage);
+    expect(error).not.toMatch(/AZURE_|OPENAI_|https?:|127\.0\.0\.1|sim-key/);
+    const reference = /\(Reference ([0-9a-f]{8}) for the site's operator\.\)$/.exec(
+      error ?? "",
+    )?.[1];
+    expect(reference).toBeDefined();
+    const lines = logged.mock.calls.map((call) => call.map(String).join(" "));
+    const line = lines.find((l) => l.includes(`Reply error ${reference}:`));
+    expect(line).toBeDefined();
+    return line ?? "";
+  }
+
+  test("nothing configured: the user reads that the model is not configured, the log names the variables", async () => {
     useEnv({ AZURE_OPENAI_ENDPOINT: undefined, AZURE_OPENAI_API_KEY: undefined });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const { messageId } = await sendAndWait(t, user, { sessionId, content: "hi" });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.status).toBe("error");
-    expect(reply.error).toMatch(/AZURE_OPENAI_ENDPOINT.*AZURE_OPENAI_DEPLOYMENT.*OPENAI_MODEL/);
+    const log = operatorLog(
+      reply.error,
+      /^The model is not configured, so the assistant cannot reply\./,
+    );
+    expect(log).toMatch(/AZURE_OPENAI_ENDPOINT.*AZURE_OPENAI_DEPLOYMENT.*OPENAI_MODEL/);
     expect(await user.query(api.modelInfo.get, {})).toEqual({ provider: "none", simulated: false });
   });
 
@@ -539,16 +587,19 @@ describe("configuration errors", () => {
       { AZURE_OPENAI_ENDPOINT: undefined, OPENAI_BASE_URL: "http://127.0.0.1:9/v1" },
       /OPENAI_MODEL is not/,
     ],
-  ])("a half-configured provider names the missing variable (%o)", async (vars, message) => {
-    useEnv(vars);
-    const t = setupTest();
-    const { user, sessionId } = await newChat(t);
-    const { messageId } = await sendAndWait(t, user, { sessionId, content: "hi" });
-    const reply = await messageOf(user, sessionId, messageId);
-    expect(reply.status).toBe("error");
-    expect(reply.error).toMatch(message);
-    expect(azure.sim.requests()).toHaveLength(0);
-  });
+  ])(
+    "a half-configured provider: the log names the missing variable (%o)",
+    async (vars, message) => {
+      useEnv(vars);
+      const t = setupTest();
+      const { user, sessionId } = await newChat(t);
+      const { messageId } = await sendAndWait(t, user, { sessionId, content: "hi" });
+      const reply = await messageOf(user, sessionId, messageId);
+      expect(reply.status).toBe("error");
+      expect(operatorLog(reply.error, /^The model is not configured correctly/)).toMatch(message);
+      expect(azure.sim.requests()).toHaveLength(0);
+    },
+  );
 
   test("modelInfo names the provider and whether it is the simulator", async () => {
     const viewer = await asUser(setupTest(), "viewer");
@@ -565,16 +616,34 @@ describe("configuration errors", () => {
     });
   });
 
-  test("a rejected key is reported with the variable to check", async () => {
+  test.each([
+    ["a rejected key", "401", /rejected the credentials \(401\)\. Check AZURE_OPENAI_API_KEY/],
+    ["an unknown deployment", "404", /404.*AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION/],
+  ])(
+    "%s: the user reads that the model is misconfigured, the log names the variables",
+    async (_, fault, logged) => {
+      const t = setupTest();
+      const { user, sessionId } = await newChat(t);
+      const { messageId } = await sendAndWait(t, user, {
+        sessionId,
+        content: `[[sim fault=${fault}]] hi`,
+      });
+      const reply = await messageOf(user, sessionId, messageId);
+      expect(reply.status).toBe("error");
+      expect(operatorLog(reply.error, /^The model is not configured correctly/)).toMatch(logged);
+    },
+  );
+
+  test("an endpoint nobody answers: the user reads that it cannot be reached, the log has the address", async () => {
+    useEnv({ AZURE_OPENAI_ENDPOINT: "http://127.0.0.1:9", MODEL_RETRY_BUDGET_MS: "0" });
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
-    const { messageId } = await sendAndWait(t, user, {
-      sessionId,
-      content: "[[sim fault=401]] hi",
-    });
+    const { messageId } = await sendAndWait(t, user, { sessionId, content: "hi" });
     const reply = await messageOf(user, sessionId, messageId);
     expect(reply.status).toBe("error");
-    expect(reply.error).toMatch(/rejected the credentials \(401\)\. Check AZURE_OPENAI_API_KEY/);
+    expect(operatorLog(reply.error, /^Could not reach the model service\./)).toMatch(
+      /Could not reach the model endpoint/,
+    );
   });
 
   test("the prompt filter is reported as such", async () => {

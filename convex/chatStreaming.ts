@@ -10,6 +10,7 @@ import {
 import { notFound } from "./lib/errors";
 import { STREAM_PAGE_SIZE } from "./lib/limits";
 import { loadMessageForViewer } from "./model/sessions";
+import { chargeModelTokens } from "./model/limits";
 import { generationContext } from "./model/messages";
 import {
   appendChunk,
@@ -101,6 +102,7 @@ export const finalizeStreamMessage = ownerInternalMutation({
   returns: v.object({ finalized: v.boolean() }),
   handler: async (ctx, { messageId, generation, ...fields }) => {
     const { message } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
+    await chargeModelTokens(ctx, ctx.ownerId, fields.usage?.totalTokens ?? fields.tokenCount ?? 0);
     return await finalizeGeneration(ctx, message, generation, fields);
   },
 });

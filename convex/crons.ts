@@ -12,4 +12,20 @@ crons.interval(
   {},
 );
 
+// Guests not seen for GUEST_RETENTION_DAYS go with all their data (model/guests.ts).
+crons.daily(
+  "delete inactive guests",
+  { hourUTC: 3, minuteUTC: 30 },
+  internal.guests.deleteInactiveGuestsBypassingAccessControl,
+  {},
+);
+
+// Rate-limit rows unused for a day are full buckets: forgotten so they do not pile up.
+crons.daily(
+  "forget idle rate limits",
+  { hourUTC: 4, minuteUTC: 10 },
+  internal.limits.forgetIdleBucketsBypassingAccessControl,
+  {},
+);
+
 export default crons;

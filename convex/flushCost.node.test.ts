@@ -23,6 +23,9 @@ beforeAll(async () => {
       AZURE_OPENAI_ENDPOINT: sim.url,
       AZURE_OPENAI_API_KEY: "sim-key",
       AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
+      // Room for the 20,000-token reply (the defaults cut a reply at 4,096 tokens).
+      MODEL_MAX_OUTPUT_TOKENS: "32000",
+      MODEL_TOKENS_PER_USER_PER_MINUTE: "100000",
     },
   });
 }, 60_000);

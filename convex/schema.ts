@@ -34,7 +34,20 @@ export const tokenUsage = v.object({
 
 export default defineSchema({
   ...authTables,
+  // Convex Auth's users table with one more index: the daily cleanup finds old guests by it.
+  users: defineTable(authTables.users.validator)
+    .index("email", ["email"])
+    .index("phone", ["phone"])
+    .index("by_isAnonymous", ["isAnonymous"]),
   ...rateLimitTables,
+
+  // Browsers that signed in to an email with its password: their attempts have a bucket of their
+  // own (model/passwordAttempts.ts). `browserKey` hashes the email with the browser's random id.
+  trustedBrowsers: defineTable({
+    email: v.string(),
+    browserKey: v.string(),
+    lastSignInAt: v.number(),
+  }).index("by_email_and_browserKey", ["email", "browserKey"]),
 
   sessions: defineTable({
     userId: v.id("users"),

@@ -4,6 +4,7 @@ import type { Id } from "./_generated/dataModel";
 import { internal } from "./_generated/api";
 import { authedMutation, authedQuery } from "./lib/functions";
 import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
+import { consumeChatCreation } from "./model/limits";
 import { deleteSessionMessagesBatch, loadSessionForViewer, removeSession } from "./model/sessions";
 
 const MAX_LISTED_SESSIONS = 200;
@@ -19,6 +20,7 @@ export const create = authedMutation({
   args: { title: v.optional(v.string()) },
   returns: v.id("sessions"),
   handler: async (ctx, { title }) => {
+    await consumeChatCreation(ctx, ctx.viewerId);
     return await ctx.db.insert("sessions", {
       userId: ctx.viewerId,
       title: title === undefined ? DEFAULT_SESSION_TITLE : validateTitle(title),

@@ -2,7 +2,7 @@ import { ConvexError } from "convex/values";
 
 /** The `data` of the app's ConvexErrors (convex/lib/errors.ts). */
 export type AppErrorData = {
-  code: "NotFound" | "InvalidArgument" | "RateLimited" | "InvalidState";
+  code: "NotFound" | "InvalidArgument" | "RateLimited" | "LimitExceeded" | "InvalidState";
   message: string;
   retryAfterMs?: number;
 };

@@ -1,6 +1,6 @@
 import { startStack, type Stack } from "../../tools/app-stack";
 import { buildNextApp } from "../../tools/app-stack/next-app";
-import type { BenchStackOptions } from "./stack";
+import { BENCH_LIMITS, type BenchStackOptions } from "./stack";
 
 /** The production build the browser scenarios serve (kept apart from .next and .next-e2e). */
 export const BENCH_DIST_DIR = ".next-bench";
@@ -14,6 +14,7 @@ export function buildApp(log: (line: string) => void): void {
 export function startAppStack(options: BenchStackOptions = {}): Promise<Stack> {
   return startStack({
     ...options,
+    env: { ...BENCH_LIMITS, ...options.env },
     app: { distDir: BENCH_DIST_DIR },
     verbose: process.env.BENCH_VERBOSE === "1",
   });

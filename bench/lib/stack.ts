@@ -4,7 +4,23 @@ import { startStack, type Stack, type StackOptions } from "../../tools/app-stack
 export type BenchStack = Stack;
 export type BenchStackOptions = Pick<StackOptions, "sim" | "env">;
 
+/**
+ * The benchmarks measure streaming, not the abuse limits (README, Security): replies of up to
+ * 20,000 tokens, many users and replies within a minute.
+ */
+export const BENCH_LIMITS: Record<string, string> = {
+  MODEL_MAX_OUTPUT_TOKENS: "100000",
+  MODEL_TOKENS_PER_USER_PER_MINUTE: "100000000",
+  MODEL_TOKENS_PER_MINUTE: "100000000",
+  REPLIES_PER_MINUTE: "100000",
+  GUEST_SIGNUPS_PER_MINUTE: "1000",
+};
+
 /** Starts the simulator and the local backend (pointed at it) on free loopback ports. */
 export function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
-  return startStack({ ...options, verbose: process.env.BENCH_VERBOSE === "1" });
+  return startStack({
+    ...options,
+    env: { ...BENCH_LIMITS, ...options.env },
+    verbose: process.env.BENCH_VERBOSE === "1",
+  });
 }

@@ -4,8 +4,6 @@ import { appError } from "./errors";
 export const MAX_MESSAGE_CHARS = 32_000;
 export const MAX_TITLE_CHARS = 200;
 export const DEFAULT_SESSION_TITLE = "New chat";
-/** Convex Auth's Password provider refuses shorter passwords ("Invalid password"). */
-export const MIN_PASSWORD_LENGTH = 8;
 /** Chunks per page of the live-text query; a client opens a new subscription only when one fills. */
 export const STREAM_PAGE_SIZE = 16;
 /**

@@ -1,7 +1,5 @@
-import { rateLimit, type RateLimitConfig } from "convex-helpers/server/rateLimit";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { readNumberEnv } from "../lib/env";
 import { appError } from "../lib/errors";
 import {
   DEFAULT_SESSION_TITLE,
@@ -9,24 +7,10 @@ import {
   utf8Length,
   validateMessageContent,
 } from "../lib/limits";
+import { consumeReplyBudget } from "./limits";
 import { loadMessageForViewer, loadSessionForViewer } from "./sessions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
 import { getStream, openGeneration } from "./streams";
-
-const MINUTE = 60_000;
-
-/**
- * Sends, continues and regenerations share one per-user token bucket: 20 a minute, bursts of 10
- * (CHAT_RATE_LIMIT_PER_MINUTE / CHAT_RATE_LIMIT_BURST, read at call time, e.g. for load tests).
- */
-export function replyRateLimit(): RateLimitConfig {
-  return {
-    kind: "token bucket",
-    rate: Math.max(1, readNumberEnv("CHAT_RATE_LIMIT_PER_MINUTE", 20)),
-    period: MINUTE,
-    capacity: Math.max(1, readNumberEnv("CHAT_RATE_LIMIT_BURST", 10)),
-  };
-}
 
 // How far back the prompt builder looks (messages, and bytes so that a chat of long replies stays
 // within a transaction's reads); the action then trims to its token budget.
@@ -40,23 +24,6 @@ export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
     .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
     .order("desc")
     .first();
-}
-
-async function consumeReplyBudget(ctx: MutationCtx, viewerId: Id<"users">) {
-  const { ok, retryAt } = await rateLimit(ctx, {
-    name: "generateReply",
-    key: viewerId,
-    config: replyRateLimit(),
-  });
-  if (!ok) {
-    const retryAfterMs = Math.max(0, Math.ceil((retryAt ?? Date.now()) - Date.now()));
-    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    throw appError(
-      "RateLimited",
-      `You are sending messages too quickly. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
-      retryAfterMs,
-    );
-  }
 }
 
 async function refuseWhileStreaming(ctx: QueryCtx, sessionId: Id<"sessions">) {

@@ -43,14 +43,16 @@ const DOCUMENT_OVERHEAD_BYTES = 200;
 
 /**
  * Deletes a session's messages with their stream rows and pages, oldest first, until about
- * DELETE_BATCH_DOCUMENTS documents or DELETE_BATCH_BYTES bytes were read; returns true when more
+ * `maxDocuments` (at most DELETE_BATCH_DOCUMENTS) documents or DELETE_BATCH_BYTES bytes were read;
+ * returns true when more
  * remain. A message goes only once its pages are gone, so a batch can stop anywhere.
  */
 export async function deleteSessionMessagesBatch(
   ctx: MutationCtx,
   sessionId: Id<"sessions">,
+  maxDocuments = DELETE_BATCH_DOCUMENTS,
 ): Promise<boolean> {
-  let documents = DELETE_BATCH_DOCUMENTS;
+  let documents = Math.min(maxDocuments, DELETE_BATCH_DOCUMENTS);
   let bytes = DELETE_BATCH_BYTES;
   const spend = (text: string) => {
     documents -= 1;
@@ -72,7 +74,10 @@ export async function deleteSessionMessagesBatch(
       if (!spend(page.text)) return true;
     }
     const stream = await getStream(ctx, message._id);
-    if (stream !== null) await ctx.db.delete("streams", stream._id);
+    if (stream !== null) {
+      await ctx.db.delete("streams", stream._id);
+      if (!spend("")) return true;
+    }
     await ctx.db.delete("messages", message._id);
     if (!spend(message.content)) return true;
   }

@@ -116,9 +116,17 @@ describe("accounts and chats", () => {
     expect(await page.getByTestId("auth-error").innerText()).toMatch(/valid email/i);
 
     await page.getByTestId("email-input").fill(email);
+    expect(await page.getByTestId("password-hint").innerText()).toMatch(/at least 10 characters/i);
     await page.getByTestId("password-input").fill("short");
     await page.getByTestId("password-submit").click();
-    expect(await page.getByTestId("auth-error").innerText()).toMatch(/at least 8 characters/i);
+    expect(await page.getByTestId("auth-error").innerText()).toMatch(/at least 10 characters/i);
+
+    // Only the server knows the common passwords: its ConvexError reaches the form.
+    await page.getByTestId("password-input").fill("Password123");
+    await page.getByTestId("password-submit").click();
+    await expect
+      .poll(() => page.getByTestId("auth-error").innerText())
+      .toMatch(/among the most common/i);
 
     await page.getByTestId("password-input").fill("correct horse");
     await page.getByTestId("password-submit").click();
@@ -132,6 +140,8 @@ describe("accounts and chats", () => {
     await page.getByTestId("auth-error").waitFor();
     expect(await page.getByTestId("auth-error").innerText()).toMatch(/wrong email or password/i);
 
+    // The email is found whatever its case, with spaces around it.
+    await page.getByTestId("email-input").fill(`  ${email.toUpperCase()} `);
     await page.getByTestId("password-input").fill("correct horse");
     await page.getByTestId("password-submit").click();
     await page.getByTestId("chat-input").waitFor();

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { parseEnv } from "node:util";
+import { LIMIT_SETTINGS } from "../../convex/lib/settings";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const APP_PORT = Number(process.env.PORT ?? 3000);
@@ -32,7 +33,10 @@ export function modelConfigured(env: Record<string, string | undefined>): boolea
 }
 
 /** Names of the variables the Convex functions read, forwarded from .env.local to the backend. */
-const FUNCTION_ENV = /^(AZURE_|OPENAI_|SIMULATED_MODEL$|STREAM_|RATE_LIMIT|CHAT_)/;
+const FUNCTION_ENV =
+  /^(AZURE_|OPENAI_|SIMULATED_MODEL$|STREAM_|RATE_LIMIT|CHAT_|MODEL_|SYSTEM_PROMPT$)/;
+/** The abuse limits (convex/lib/settings.ts), forwarded too. */
+const LIMIT_ENV = new Set<string>(Object.values(LIMIT_SETTINGS).map((setting) => setting.env));
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
 
   const functionEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (FUNCTION_ENV.test(key)) functionEnv[key] = value;
+    if (FUNCTION_ENV.test(key) || LIMIT_ENV.has(key)) functionEnv[key] = value;
   }
 
   try {

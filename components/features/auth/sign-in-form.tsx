@@ -5,13 +5,35 @@ import { useConvexAuth } from "convex/react";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
+import {
+  emailProblem,
+  MIN_PASSWORD_LENGTH,
+  normalizeEmail,
+  passwordLengthProblem,
+} from "@/convex/lib/credentials";
 import { errorMessage } from "@/lib/errors";
 import { cn } from "@/lib/utils";
 
 type Flow = "signIn" | "signUp";
 
-// The server checks the same (convex/lib/limits.ts); checking here saves a round trip.
-const MIN_PASSWORD_LENGTH = 8;
+const BROWSER_ID_KEY = "chat.browserId";
+
+/**
+ * A random id this browser keeps, sent with password sign-ins: a browser that signed in to an
+ * account before keeps its own attempts when a stranger exhausts the email's (convex/auth.ts).
+ */
+function browserId(): string {
+  try {
+    let id = localStorage.getItem(BROWSER_ID_KEY);
+    if (id === null) {
+      id = crypto.randomUUID();
+      localStorage.setItem(BROWSER_ID_KEY, id);
+    }
+    return id;
+  } catch {
+    return ""; // storage blocked: attempts are counted with every other browser's
+  }
+}
 
 export function SignInForm() {
   const { signIn } = useAuthActions();
@@ -41,22 +63,20 @@ export function SignInForm() {
   async function submitPassword(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const email = String(form.get("email") ?? "").trim();
+    // The server checks the same rules (convex/lib/credentials.ts); checking here saves a trip.
+    const email = normalizeEmail(String(form.get("email") ?? ""));
     const password = String(form.get("password") ?? "");
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-      setError("Enter a valid email address, like name@example.com.");
-      return;
-    }
-    if (flow === "signUp" && password.length < MIN_PASSWORD_LENGTH) {
-      setError(`Choose a password with at least ${MIN_PASSWORD_LENGTH} characters.`);
-      return;
-    }
-    if (password.length === 0) {
-      setError("Enter your password.");
+    const problem =
+      emailProblem(email) ??
+      (flow === "signUp" ? passwordLengthProblem(password) : null) ??
+      (password.length === 0 ? "Enter your password." : null);
+    if (problem !== null) {
+      setError(problem);
       return;
     }
     form.set("email", email);
     form.set("flow", flow);
+    form.set("browserId", browserId());
     setBusy("password");
     setError(null);
     try {
@@ -134,6 +154,11 @@ export function SignInForm() {
             data-testid="password-input"
             className="h-10 rounded-lg border border-input bg-background px-3 font-normal outline-none focus:border-neutral-400 focus:ring-2 focus:ring-blue-500/30"
           />
+          {flow === "signUp" && (
+            <span data-testid="password-hint" className="text-xs font-normal text-muted-foreground">
+              At least {MIN_PASSWORD_LENGTH} characters, and not a common password.
+            </span>
+          )}
         </label>
         {error && (
           <p

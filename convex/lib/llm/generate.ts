@@ -9,13 +9,15 @@ import type { Id } from "../../_generated/dataModel";
 import type { ActionCtx } from "../../_generated/server";
 import { internal } from "../../_generated/api";
 import { readEnv, readNumberEnv } from "../env";
-import { appErrorData } from "../errors";
+import { appErrorData, formatWait } from "../errors";
 import { FlushPolicy } from "../flushPolicy";
 import { MAX_REPLY_BYTES, streamSettings } from "../limits";
+import { limitSetting } from "../settings";
 import type { GenerationContext } from "../../model/messages";
 import { REPLY_FULL_FINISH_REASON } from "../../../lib/chat-limits";
 import type { FinalizeFields, TokenUsage } from "../../model/streams";
 import { FilterVerdicts } from "./contentFilter";
+import { MODEL_MISCONFIGURED, reportToOperator } from "./disclosure";
 import { createChatProvider, ProviderConfigError, type ChatProvider } from "./providers";
 import { decideRetry, retryHintMs } from "./retry";
 import { SeamJoiner } from "./seam";
@@ -129,8 +131,11 @@ async function streamGeneration(
   } catch (error) {
     const message =
       error instanceof ProviderConfigError
-        ? error.message
-        : `Could not set up the model client: ${describeError(error)}`;
+        ? reportToOperator(error.userMessage, error.message)
+        : reportToOperator(
+            MODEL_MISCONFIGURED,
+            `Could not set up the model client: ${describeError(error)}`,
+          );
     await finalize({ status: "error", error: message });
     return;
   }
@@ -270,6 +275,8 @@ async function streamCompletion(
       messages,
       stream: true,
       stream_options: { include_usage: true },
+      // A reply that reaches it ends with finish_reason "length", which can be continued.
+      max_tokens: Math.floor(limitSetting("maxOutputTokens")),
     };
     const stream = await createWithRetries(provider, body, controller.signal, {
       pauseIdle,
@@ -402,7 +409,7 @@ function classify(
   if (reason instanceof AbortReason && reason.kind === "time") {
     return {
       status: "interrupted",
-      error: `This reply ran for ${formatDuration(replyTimeLimitMs())}, the longest one reply may take, so it ends here. Continue it to get the rest.`,
+      error: `This reply ran for ${formatWait(replyTimeLimitMs())}, the longest one reply may take, so it ends here. Continue it to get the rest.`,
     };
   }
   if (reason instanceof AbortReason && reason.kind === "idle") {
@@ -432,9 +439,7 @@ function describeFailure(
     const last = error.last;
     const wait = error.retryAfterMs;
     const when =
-      wait !== null && wait > 0
-        ? ` Try again in ${formatDuration(wait)}.`
-        : " Try again in a moment.";
+      wait !== null && wait > 0 ? ` Try again in ${formatWait(wait)}.` : " Try again in a moment.";
     if (last instanceof APIError && last.status === 429) {
       return { status: "error", error: `The model is rate limited (429).${when}` };
     }
@@ -446,7 +451,10 @@ function describeFailure(
     }
     return {
       status: "error",
-      error: `Could not reach the model endpoint: ${describeError(last)}. Check the endpoint URL and that the service is running.`,
+      error: reportToOperator(
+        "Could not reach the model service. Try again in a moment.",
+        `Could not reach the model endpoint: ${describeError(last)}. Check the endpoint URL and that the service is running.`,
+      ),
     };
   }
   if (error instanceof APIError && typeof error.status === "number") {
@@ -462,7 +470,10 @@ function describeFailure(
     if (error.status === 401 || error.status === 403) {
       return {
         status: "error",
-        error: `The model endpoint rejected the credentials (${error.status}). Check ${provider.credentialHint}. ${detail}`,
+        error: reportToOperator(
+          MODEL_MISCONFIGURED,
+          `The model endpoint rejected the credentials (${error.status}). Check ${provider.credentialHint}. ${detail}`,
+        ),
       };
     }
     if (error.status === 404) {
@@ -472,7 +483,10 @@ function describeFailure(
           : "AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION";
       return {
         status: "error",
-        error: `The model endpoint answered 404 (not found). Check ${check}. ${detail}`,
+        error: reportToOperator(
+          MODEL_MISCONFIGURED,
+          `The model endpoint answered 404 (not found). Check ${check}. ${detail}`,
+        ),
       };
     }
     return { status: "error", error: `The model request failed (${error.status}): ${detail}` };
@@ -494,7 +508,10 @@ function describeFailure(
   if (error instanceof Error && error.name === "CredentialUnavailableError") {
     return {
       status: "error",
-      error: `Could not get a Microsoft Entra ID token: ${error.message}`,
+      error: reportToOperator(
+        MODEL_MISCONFIGURED,
+        `Could not get a Microsoft Entra ID token: ${error.message}`,
+      ),
     };
   }
   return {
@@ -512,12 +529,4 @@ function describeError(error: unknown): string {
   const data = appErrorData(error);
   if (data) return data.message;
   return error instanceof Error ? error.message : String(error);
-}
-
-function formatDuration(ms: number): string {
-  const seconds = Math.ceil(ms / 1000);
-  if (seconds < 120) return `${seconds} second${seconds === 1 ? "" : "s"}`;
-  const minutes = Math.ceil(seconds / 60);
-  if (minutes < 120) return `${minutes} minutes`;
-  return `${Math.ceil(minutes / 60)} hours`;
 }

@@ -3,17 +3,28 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { DefaultAzureCredential, getBearerTokenProvider } from "@azure/identity";
 import { NOT_CONFIGURED_MESSAGE, readProviderConfig, type ProviderKind } from "./config";
+import { MODEL_MISCONFIGURED, MODEL_NOT_CONFIGURED } from "./disclosure";
 
 export type ChatProvider = {
   kind: Exclude<ProviderKind, "none">;
   client: OpenAI;
   model: string;
-  /** Names of the variables to check when the endpoint rejects the request. */
+  /** Names of the variables to check when the endpoint rejects the request (for the server log). */
   credentialHint: string;
 };
 
-/** A provider that cannot be used, with a message naming the variables to set. */
-export class ProviderConfigError extends Error {}
+/**
+ * A provider that cannot be used: `message` names the variables to set (for the server log),
+ * `userMessage` is what the user reads (lib/llm/disclosure.ts).
+ */
+export class ProviderConfigError extends Error {
+  constructor(
+    message: string,
+    readonly userMessage: string = MODEL_MISCONFIGURED,
+  ) {
+    super(message);
+  }
+}
 
 const AZURE_SCOPE = "https://cognitiveservices.azure.com/.default";
 
@@ -36,7 +47,7 @@ export function createChatProvider(): ChatProvider {
   const config = readProviderConfig();
   switch (config.kind) {
     case "none":
-      throw new ProviderConfigError(NOT_CONFIGURED_MESSAGE);
+      throw new ProviderConfigError(NOT_CONFIGURED_MESSAGE, MODEL_NOT_CONFIGURED);
     case "azure":
     case "azure-entra": {
       if (config.deployment === undefined) {

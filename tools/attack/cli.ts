@@ -1,0 +1,33 @@
+/**
+ * `npm run attack`: the attack run at full scale (index.ts), one line per case as it ends, then a
+ * summary; exits 1 when a case failed or the run overran its minute.
+ */
+import { LIMIT_SETTINGS } from "../../convex/lib/settings";
+import { FULL_PLAN, runAttack } from "./index";
+
+const DEADLINE_MS = 60_000;
+
+const started = Date.now();
+const deadline = setTimeout(() => {
+  console.error(`\nFAIL: the attack run took longer than ${DEADLINE_MS / 1000} s.`);
+  process.exit(1);
+}, DEADLINE_MS);
+
+const lowered = Object.values(LIMIT_SETTINGS)
+  .filter((setting) => FULL_PLAN.env[setting.env] !== undefined)
+  .map((setting) => `${setting.env}=${FULL_PLAN.env[setting.env]} (default ${setting.default})`);
+console.log("Attacking a local backend in production mode on 127.0.0.1 (simulated model).");
+console.log(`Limits: the defaults, except ${lowered.join(", ")}.\n`);
+
+const results = await runAttack(FULL_PLAN, (result) => {
+  const seconds = (result.ms / 1000).toFixed(1).padStart(5);
+  console.log(
+    `${result.pass ? "PASS" : "FAIL"} ${seconds} s  ${result.name}\n              ${result.detail}`,
+  );
+});
+clearTimeout(deadline);
+const failed = results.filter((result) => !result.pass);
+console.log(
+  `\n${results.length - failed.length}/${results.length} attacks refused or bounded in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+);
+process.exit(failed.length === 0 ? 0 : 1);

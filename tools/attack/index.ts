@@ -1,0 +1,163 @@
+/**
+ * The attack run (`npm run attack`, and at small scale in `npm test`): starts the simulator and
+ * the local backend in production mode on loopback, plays each abuse of issue 14 through the
+ * unmodified Convex client and reports, per case, whether it was refused or bounded.
+ */
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { LIMIT_SETTINGS, type LimitSetting } from "../../convex/lib/settings";
+import { startStack, type Stack } from "../app-stack";
+import { AUTH_CASES } from "./auth-cases";
+import { Attacker } from "./client";
+import { DATA_CASES } from "./data-cases";
+
+/**
+ * How hard to push: the deployment's limit settings for the run, and the size of each flood. The
+ * crowd is large enough that its users' own bursts add up to more than the deployment's replies.
+ */
+export type AttackPlan = {
+  name: string;
+  env: Record<string, string>;
+  floods: {
+    guests: number;
+    passwordSignUps: number;
+    chats: number;
+    guesses: number;
+    crowd: number;
+  };
+};
+
+/**
+ * `npm run attack`: the defaults of convex/lib/settings.ts, except a few lowered so their cases
+ * fit in the minute the run may take: the deployment-wide reply and token budgets (set them to
+ * the traffic you expect) and the password attempts (each checked one costs ~0.5 s of hashing).
+ */
+export const FULL_PLAN: AttackPlan = {
+  name: "full",
+  env: {
+    REPLIES_PER_MINUTE: "40",
+    MODEL_TOKENS_PER_USER_PER_MINUTE: "10000",
+    MODEL_TOKENS_PER_MINUTE: "9000",
+    SIGN_IN_ATTEMPTS_PER_HOUR: "5",
+  },
+  floods: { guests: 50, passwordSignUps: 12, chats: 30, guesses: 7, crowd: 5 },
+};
+
+/** `npm test`: every case again, against limits a few times smaller. */
+export const SMALL_PLAN: AttackPlan = {
+  name: "small",
+  env: {
+    GUEST_SIGNUPS_PER_MINUTE: "12",
+    PASSWORD_SIGNUPS_PER_MINUTE: "5",
+    SIGN_IN_ATTEMPTS_PER_HOUR: "3",
+    CHATS_PER_MINUTE: "6",
+    CHAT_RATE_LIMIT_BURST: "3",
+    REPLIES_PER_MINUTE: "12",
+    MODEL_MAX_OUTPUT_TOKENS: "1000",
+    MODEL_TOKENS_PER_USER_PER_MINUTE: "1000",
+    MODEL_TOKENS_PER_MINUTE: "900",
+  },
+  floods: { guests: 10, passwordSignUps: 5, chats: 8, guesses: 4, crowd: 5 },
+};
+
+/** A password account the cases sign in to: its email, password and the browser it signed up in. */
+export type Account = { email: string; password: string; browserId: string };
+
+/** What every case gets: the deployment, its limits, the people in the story and the counts so far. */
+export type AttackContext = {
+  stack: Stack;
+  plan: AttackPlan;
+  limit: (name: LimitSetting) => number;
+  /** A limit's burst plus what its rate refilled since the run began (per minute or per hour). */
+  allowance: (burst: number, rate: number, period?: "minute" | "hour") => number;
+  /** Signed out. */
+  visitor: Attacker;
+  /** The one whose data the attacker is after: a guest with a chat and a finished reply. */
+  victim: Attacker;
+  victimChat: { sessionId: Id<"sessions">; messageId: Id<"messages"> };
+  attacker: Attacker;
+  /** Chats the attacker managed to create, for its floods. */
+  attackerChats: Id<"sessions">[];
+  owner: Account;
+  /** Successes the deployment-wide limits have counted so far. */
+  counts: { guestSignUps: number; passwordSignUps: number; replies: number };
+};
+
+export type CaseOutcome = { pass: boolean; detail: string };
+export type AttackCase = { name: string; run: (ctx: AttackContext) => Promise<CaseOutcome> };
+export type CaseResult = CaseOutcome & { name: string; ms: number };
+
+function limitReader(plan: AttackPlan) {
+  return (name: LimitSetting) => {
+    const setting = LIMIT_SETTINGS[name];
+    const raw = plan.env[setting.env];
+    return raw === undefined ? setting.default : Number(raw);
+  };
+}
+
+async function prepare(stack: Stack, plan: AttackPlan): Promise<AttackContext> {
+  const startedAt = Date.now();
+  const visitor = new Attacker(stack.backendUrl);
+  const victim = await visitor.guest();
+  const attacker = await visitor.guest();
+  const owner = {
+    email: "owner@example.com",
+    password: "a calm harbor at dawn",
+    browserId: "owner-laptop",
+  };
+  const signedUp = await visitor.signIn("password", { ...owner, flow: "signUp" });
+  if (!signedUp.ok) throw new Error(`the owner's sign-up failed: ${signedUp.message}`);
+  const sessionId = await victim.mutation(api.sessions.create, { title: "Victim's chat" });
+  const { messageId } = await victim.mutation(api.messages.send, {
+    sessionId,
+    content: "My private question [[sim tokens=8 rate=0 ttft=0]]",
+  });
+  await victim.finishedReply(sessionId);
+  return {
+    stack,
+    plan,
+    limit: limitReader(plan),
+    allowance: (burst, rate, period = "minute") =>
+      burst + (rate * (Date.now() - startedAt)) / (period === "minute" ? 60_000 : 3_600_000),
+    visitor,
+    victim,
+    victimChat: { sessionId, messageId },
+    attacker,
+    attackerChats: [],
+    owner,
+    counts: { guestSignUps: 2, passwordSignUps: 1, replies: 1 },
+  };
+}
+
+/**
+ * Runs every case in order (auth first; the floods of sign-ups last, as they use up the
+ * deployment-wide budgets) and returns their results. `onResult` hears each as it ends.
+ */
+export async function runAttack(
+  plan: AttackPlan,
+  onResult: (result: CaseResult) => void = () => {},
+): Promise<CaseResult[]> {
+  const stack = await startStack({ production: true, env: plan.env });
+  const results: CaseResult[] = [];
+  try {
+    const ctx = await prepare(stack, plan);
+    for (const attack of [...DATA_CASES, ...AUTH_CASES]) {
+      const started = Date.now();
+      let outcome: CaseOutcome;
+      try {
+        outcome = await attack.run(ctx);
+      } catch (error) {
+        outcome = {
+          pass: false,
+          detail: `the case broke: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+      const result = { name: attack.name, ms: Date.now() - started, ...outcome };
+      results.push(result);
+      onResult(result);
+    }
+  } finally {
+    await stack.close();
+  }
+  return results;
+}
