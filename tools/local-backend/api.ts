@@ -6,6 +6,10 @@ import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./ht
 import type { FileStorage } from "./storage";
 import { encodeTs } from "./sync";
 
+/** What Convex answers a request for a component's function without an admin key. */
+export const BAD_DEPLOY_KEY =
+  "The provided deploy key was invalid for this deployment. Double check that the environment this key was generated for matches the desired deployment.";
+
 /** Why an Authorization header gave no identity, as Convex answers it. */
 export type AuthFailure = { status: number; code: string; message: string };
 /** The identity, or Convex's refusal, of a request's Authorization header. */
@@ -130,6 +134,16 @@ export function apiHandler(deps: {
     const rawArgs = Array.isArray(body.args) ? body.args[0] : (body.args ?? {});
     if (typeof rawArgs !== "object" || rawArgs === null || Array.isArray(rawArgs)) {
       sendJson(res, 400, { code: "BadRequest", message: "`args` must be an object" });
+      return;
+    }
+    if (
+      body.componentPath !== undefined &&
+      body.componentPath !== null &&
+      body.componentPath !== ""
+    ) {
+      // A component's functions are for admin keys only (local_backend/src/args_structs.rs), and
+      // the local backend has none.
+      sendJson(res, 403, { code: "BadDeployKey", message: BAD_DEPLOY_KEY });
       return;
     }
     const auth = await identityOf(req);

@@ -8,7 +8,7 @@ import { TokenVerifier, type AuthProvider } from "./auth";
 import { deploymentEnv } from "./deployment-env";
 import { Engine, type Commit } from "./engine";
 import { MAX_WS_FRAME_BYTES, closeServer, listen, originAllowed, sendJson } from "./http";
-import { tableFromId } from "./read-set";
+import { tableOfKey } from "./read-set";
 import { CronRunner, JobScheduler } from "./scheduler";
 import { siteHandler } from "./site";
 import { DEFAULT_MAX_UPLOAD_BYTES, FileStorage } from "./storage";
@@ -201,7 +201,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     sync.onCommit(
       commit.writes.map(([id, after], i) => ({
         id,
-        table: tableFromId(id) ?? "",
+        table: tableOfKey(id) ?? "",
         before: commit.previous[i] ?? null,
         after,
       })),

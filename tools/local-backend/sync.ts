@@ -91,7 +91,21 @@ export const MAX_INFLIGHT_ACTIONS = 1001;
 /** What the sync worker answers at an expired user token (crates/sync/src/state.rs). */
 export const TOKEN_EXPIRED_MESSAGE = "Convex token identity expired";
 
+/**
+ * What Convex's sync worker ends the socket with (a server error: close code 1011) when a client
+ * without an admin key addresses a component's function (crates/sync/src/worker.rs).
+ */
+export const COMPONENT_PATH_NEEDS_ADMIN =
+  "Only admin or system users can call functions on non-root components directly";
+
 class ProtocolError extends Error {}
+
+// A `componentPath` other than the app's: the local backend has no admin keys, so no client may.
+function refuseComponentPath(message: Record<string, unknown>): void {
+  const path = message.componentPath;
+  if (path !== undefined && path !== null && path !== "")
+    throw new Error(COMPONENT_PATH_NEEDS_ADMIN);
+}
 
 /** A per-socket limit: Convex closes the socket with code 1013 and the short code as reason. */
 class RateLimited extends Error {
@@ -337,6 +351,7 @@ export class SyncServer {
         const requestId = requireNumber(raw, "requestId");
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
+        refuseComponentPath(raw);
         // Convex checks the token as it takes the mutation in, not when it runs.
         if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
         if (conn.queuedMutations >= MAX_QUEUED_MUTATIONS) {
@@ -365,6 +380,7 @@ export class SyncServer {
         const requestId = requireNumber(raw, "requestId");
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
+        refuseComponentPath(raw);
         if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
         if (conn.inflightActions >= MAX_INFLIGHT_ACTIONS) {
           throw new RateLimited(
@@ -402,6 +418,7 @@ export class SyncServer {
       if (modification.type === "Add") {
         const udfPath = canonicalUdfPath(requireString(modification, "udfPath")).path;
         const args = parseArgs(modification);
+        refuseComponentPath(modification);
         const journal = modification.journal ?? null;
         if (journal !== null && typeof journal !== "string") {
           throw new ProtocolError("Add.journal must be a string or null");

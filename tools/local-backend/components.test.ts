@@ -1,0 +1,351 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import { ConvexError } from "convex/values";
+import { api } from "./test-fixtures/components/_generated/api";
+import type { Id } from "./test-fixtures/components/_generated/dataModel";
+import { startLocalBackend, type LocalBackend } from "./index";
+import {
+  COMPONENTS_FIXTURE_DIR,
+  RawSyncClient,
+  backendTestScope,
+  failureOf,
+  waitFor,
+} from "./test-helpers";
+
+// The fixture app (test-fixtures/components) installs the real @convex-dev/rate-limiter,
+// @convex-dev/persistent-text-streaming and @convex-dev/workpool (the last two with nested
+// @convex-dev/batch-worker instances) and is driven here through the unmodified clients.
+
+let backend: LocalBackend;
+const clients: ConvexClient[] = [];
+const { tempDir, start, startChild } = backendTestScope("local-backend-components-");
+
+function client(): ConvexClient {
+  const c = new ConvexClient(backend.url, { logger: false });
+  clients.push(c);
+  return c;
+}
+
+function http(url = backend.url): ConvexHttpClient {
+  return new ConvexHttpClient(url, { logger: false });
+}
+
+/** A unique rate limit key per test, so tests share the backend without sharing tokens. */
+let keys = 0;
+const freshKey = () => `key-${Date.now()}-${keys++}`;
+
+/** Resolves with a subscription's first value that `accept` takes. */
+async function subscribedUntil<T>(
+  subscribe: (onValue: (value: T) => void) => () => void,
+  accept: (value: T) => boolean,
+  what: string,
+): Promise<T> {
+  let last: T | undefined;
+  const unsubscribe = subscribe((value) => {
+    last = value;
+  });
+  try {
+    return await waitFor(
+      () => (last !== undefined && accept(last) ? last : undefined),
+      what,
+      15_000,
+    );
+  } finally {
+    unsubscribe();
+  }
+}
+
+beforeAll(async () => {
+  backend = await startLocalBackend({
+    port: 0,
+    sitePort: 0,
+    functionsDir: COMPONENTS_FIXTURE_DIR,
+    quiet: true,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await backend?.close();
+});
+
+describe("components installed by convex.config.ts", { timeout: 30_000 }, () => {
+  it("rate limits through components.rateLimiter from mutations and actions, and a subscribed query follows the component's commits", async () => {
+    const key = freshKey();
+    const c = client();
+    const seen: number[] = [];
+    const unsubscribe = c.onUpdate(api.limits.remaining, { name: "send", key }, (value) => {
+      seen.push(value);
+    });
+    await waitFor(() => (seen.length > 0 ? true : undefined), "the first value");
+    expect(seen.at(-1)).toBe(2);
+    expect(await c.mutation(api.limits.send, { key })).toEqual({ ok: true });
+    expect(seen.at(-1)).toBe(1);
+    expect(await c.action(api.limits.sendFromAction, { key })).toEqual({ ok: true });
+    const refused = await c.mutation(api.limits.send, { key });
+    expect(refused.ok).toBe(false);
+    expect(refused.retryAfter).toBeGreaterThan(0);
+    await waitFor(() => (seen.at(-1) === 0 ? true : undefined), "no tokens left");
+    unsubscribe();
+  });
+
+  it("runs the rate limiter's nested batch worker: updates applied in its own scheduled functions reach a subscribed query", async () => {
+    const key = freshKey();
+    const c = client();
+    expect(await c.mutation(api.limits.sendBatched, { key })).toEqual({ ok: true });
+    expect(await c.mutation(api.limits.sendBatched, { key })).toEqual({ ok: true });
+    // A token bucket refills continuously: 3 tokens, 2 taken, a fraction of one back since.
+    const remaining = await subscribedUntil<number>(
+      (onValue) => c.onUpdate(api.limits.remaining, { name: "batched", key }, onValue),
+      (value) => value < 2,
+      "the batch worker to apply both updates",
+    );
+    expect(remaining).toBeGreaterThanOrEqual(1);
+  });
+
+  it("keeps a component's tables apart from the app's, also when their names are the same", async () => {
+    const key = freshKey();
+    await http().mutation(api.limits.send, { key });
+    await http().mutation(api.limits.addOwnRow, { name: `app row ${key}` });
+    const own = await http().query(api.limits.ownRows, {});
+    expect(own).toContain(`app row ${key}`);
+    // The rate limiter's own rateLimits table holds a row per key; the app's sees only its rows.
+    expect(own.every((name) => name.startsWith("app row") || name.startsWith("before"))).toBe(true);
+    // Tables only components have are empty to the app's ctx.db.
+    await http().mutation(api.pool.send, { to: `${key}@example.test` });
+    expect(await http().query(api.limits.tableSize, { table: "work" })).toBe(0);
+    expect(await http().query(api.limits.tableSize, { table: "pendingUpdates" })).toBe(0);
+    expect(await http().query(api.limits.tableSize, { table: "chunks" })).toBe(0);
+  });
+
+  it("lets a ConvexError thrown in a component reach the client with its data", async () => {
+    const key = freshKey();
+    await http().mutation(api.limits.send, { key });
+    await http().mutation(api.limits.send, { key });
+    const error: unknown = await http()
+      .mutation(api.limits.send, { key, throws: true })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(ConvexError);
+    expect((error as ConvexError<{ kind: string; name: string }>).data).toMatchObject({
+      kind: "RateLimited",
+      name: "send",
+    });
+  });
+
+  it("rolls back a failing component mutation alone while the caller catches it and commits", async () => {
+    const key = freshKey();
+    const message = await http().mutation(api.limits.catchAndContinue, { key });
+    expect(message).toContain("Rate limit send count 5 exceeds 2");
+    expect(await http().query(api.limits.ownRows, {})).toContain(`before ${key}`);
+    expect(await http().query(api.limits.remaining, { name: "send", key })).toBe(2);
+  });
+
+  it("refuses a component's internal functions and arguments its validators refuse, from mutations and actions", async () => {
+    expect(await failureOf(http().mutation(api.limits.callInternal, {}))).toContain(
+      "Uncaught Error: Child component rateLimiter does not export worker:getBatch",
+    );
+    expect(await failureOf(http().action(api.limits.callInternalFromAction, {}))).toContain(
+      "Uncaught Error: Child component rateLimiter does not export worker:getBatch",
+    );
+    expect(await failureOf(http().mutation(api.limits.callWithBadArgs, {}))).toContain(
+      "ArgumentValidationError: Object is missing the required field `config`.",
+    );
+  });
+
+  it("runs a component's function scheduled by the app", async () => {
+    const key = freshKey();
+    await http().mutation(api.limits.sendLater, { key });
+    await waitFor(
+      async () =>
+        (await http().query(api.limits.remaining, { name: "send", key })) === 1 ? true : undefined,
+      "the scheduled rate limit to run",
+    );
+  });
+
+  it("runs @convex-dev/workpool: enqueued actions run in the pool and onComplete reports success and failure to the app", async () => {
+    const tag = freshKey();
+    const c = client();
+    const ok = await c.mutation(api.pool.send, { to: `ok-${tag}` });
+    await c.mutation(api.pool.send, { to: `bad-${tag}`, fail: true });
+    const deliveries = await subscribedUntil<Array<{ to: string; status: string }>>(
+      (onValue) => c.onUpdate(api.pool.deliveries, {}, onValue),
+      (list) =>
+        list.filter((d) => d.to.endsWith(tag) && !d.status.startsWith("queued")).length === 2,
+      "both deliveries to complete",
+    );
+    expect(deliveries.filter((d) => d.to.endsWith(tag))).toEqual([
+      { to: `ok-${tag}`, status: `done: sent to ok-${tag}` },
+      { to: `bad-${tag}`, status: `failed: cannot reach bad-${tag}` },
+    ]);
+    expect(await c.query(api.pool.status, { id: ok })).toEqual({ state: "finished" });
+  });
+
+  it("streams an HTTP action's text through @convex-dev/persistent-text-streaming while a subscribed client sees the body", async () => {
+    const c = client();
+    const streamId = await c.mutation(api.streams.create, {});
+    const bodies: Array<{ text: string; status: string }> = [];
+    const unsubscribe = c.onUpdate(api.streams.body, { streamId }, (body) => bodies.push(body));
+    await waitFor(() => (bodies.length > 0 ? true : undefined), "the pending stream");
+    expect(bodies[0]).toEqual({ text: "", status: "pending" });
+    const response = await fetch(`${backend.siteUrl}/stream`, {
+      method: "POST",
+      body: JSON.stringify({ streamId, words: ["Hello ", "there. ", "Streamed ", "words."] }),
+    });
+    expect(await response.text()).toBe("Hello there. Streamed words.");
+    await waitFor(
+      () => (bodies.at(-1)?.status === "done" ? true : undefined),
+      "the stream to finish",
+    );
+    expect(bodies.at(-1)).toEqual({ text: "Hello there. Streamed words.", status: "done" });
+    unsubscribe();
+  });
+
+  it("applies Convex's document size limit to a component's writes", async () => {
+    const streamId = await http().mutation(api.streams.create, {});
+    expect(
+      await failureOf(http().mutation(api.streams.appendLarge, { streamId, size: 1_100_000 })),
+    ).toMatch(/Value is too large \(1\.\d+ MiB > maximum size 1 MiB\)/);
+    expect(await http().query(api.streams.body, { streamId })).toEqual({
+      text: "",
+      status: "pending",
+    });
+  });
+});
+
+describe("clients and component functions", { timeout: 30_000 }, () => {
+  it("refuses a query, mutation or action addressed to a component (componentPath) as Convex does without an admin key", async () => {
+    for (const message of [
+      {
+        type: "ModifyQuerySet",
+        baseVersion: 0,
+        newVersion: 1,
+        modifications: [
+          {
+            type: "Add",
+            queryId: 0,
+            udfPath: "lib:getValue",
+            args: [{ name: "send" }],
+            componentPath: "rateLimiter",
+          },
+        ],
+      },
+      {
+        type: "Mutation",
+        requestId: 0,
+        udfPath: "lib:resetRateLimit",
+        args: [{ name: "send" }],
+        componentPath: "rateLimiter",
+      },
+      {
+        type: "Action",
+        requestId: 0,
+        udfPath: "lib:clearAll",
+        args: [{}],
+        componentPath: "rateLimiter",
+      },
+    ]) {
+      const raw = await RawSyncClient.connect(backend.url);
+      raw.send(message);
+      expect(await raw.closedWith()).toEqual({ code: 1011, reason: "InternalServerError" });
+      expect(raw.messages.filter((m) => m.type !== "Ping")).toEqual([]);
+    }
+    const response = await fetch(`${backend.url}/api/function`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        componentPath: "rateLimiter",
+        path: "lib:getValue",
+        args: { name: "send" },
+        format: "convex_encoded_json",
+      }),
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: "BadDeployKey" });
+  });
+});
+
+describe("components on a production deployment", { timeout: 60_000 }, () => {
+  it("redacts a component's errors to the request id and keeps a ConvexError's data", async () => {
+    const production = await start({ functionsDir: COMPONENTS_FIXTURE_DIR, production: true });
+    const c = http(production.url);
+    const internal = await failureOf(c.mutation(api.limits.callInternal, {}));
+    expect(internal).toMatch(/^\[Request ID: [0-9a-f]{16}\] Server Error$/);
+    await c.mutation(api.limits.send, { key: "p" });
+    await c.mutation(api.limits.send, { key: "p" });
+    const error: unknown = await c.mutation(api.limits.send, { key: "p", throws: true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConvexError);
+    expect((error as Error).message).toMatch(/^\[Request ID: [0-9a-f]{16}\] Server Error$/);
+    expect((error as ConvexError<{ kind: string }>).data.kind).toBe("RateLimited");
+  });
+});
+
+describe("component data on disk", { timeout: 90_000 }, () => {
+  it("keeps components' documents, jobs and crons across a restart and a reload", async () => {
+    const dataDir = tempDir();
+    const first = await start({ functionsDir: COMPONENTS_FIXTURE_DIR, dataDir });
+    await http(first.url).mutation(api.limits.send, { key: "disk" });
+    const streamId = await http(first.url).mutation(api.streams.create, {});
+    const crons = JSON.parse(readFileSync(join(dataDir, "crons.json"), "utf8")) as object;
+    expect(Object.keys(crons)).toContain("persistentTextStreaming/cleanup expired streams");
+    await first.reload();
+    expect(await http(first.url).query(api.limits.remaining, { name: "send", key: "disk" })).toBe(
+      1,
+    );
+    await first.close();
+
+    const second = await start({ functionsDir: COMPONENTS_FIXTURE_DIR, dataDir });
+    expect(await http(second.url).query(api.limits.remaining, { name: "send", key: "disk" })).toBe(
+      1,
+    );
+    expect(await http(second.url).query(api.streams.body, { streamId })).toEqual({
+      text: "",
+      status: "pending",
+    });
+    // Work enqueued after the restart runs in the restored pool.
+    const id: Id<"deliveries"> = await http(second.url).mutation(api.pool.send, { to: "after" });
+    await waitFor(
+      async () =>
+        (await http(second.url).query(api.pool.status, { id }))?.state === "finished"
+          ? true
+          : undefined,
+      "the pool to run work after the restart",
+    );
+  });
+
+  it("loses no acknowledged component commit when the process is killed with SIGKILL", async () => {
+    const dataDir = tempDir();
+    const { child, url, exited } = await startChild({
+      dataDir,
+      functionsDir: COMPONENTS_FIXTURE_DIR,
+    });
+    const acknowledged: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await http(url).mutation(api.limits.send, { key: `crash-${i}` });
+      acknowledged.push(`crash-${i}`);
+    }
+    const delivery = await http(url).mutation(api.pool.send, { to: "crash" });
+    child.kill("SIGKILL");
+    await exited;
+
+    const restarted = await start({ functionsDir: COMPONENTS_FIXTURE_DIR, dataDir });
+    for (const key of acknowledged) {
+      expect(await http(restarted.url).query(api.limits.remaining, { name: "send", key })).toBe(1);
+    }
+    // The pool's pending work resumes: its jobs live in the component's _scheduled_functions.
+    await waitFor(
+      async () =>
+        (await http(restarted.url).query(api.pool.status, { id: delivery }))?.state === "finished"
+          ? true
+          : undefined,
+      "the pool to finish the work it had when killed",
+    );
+  });
+});
