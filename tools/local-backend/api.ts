@@ -1,24 +1,23 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { TokenRejected, type TokenVerifier } from "./auth";
+import { BAD_DEPLOY_KEY, TokenRejected, isAdminKey, type TokenVerifier } from "./auth";
 import type { Engine, FunctionKind, Identity } from "./engine";
 import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./http";
 import type { FileStorage } from "./storage";
 import { encodeTs } from "./sync";
 
-/** What Convex answers a request for a component's function without an admin key. */
-export const BAD_DEPLOY_KEY =
-  "The provided deploy key was invalid for this deployment. Double check that the environment this key was generated for matches the desired deployment.";
-
 /** Why an Authorization header gave no identity, as Convex answers it. */
 export type AuthFailure = { status: number; code: string; message: string };
-/** The identity, or Convex's refusal, of a request's Authorization header. */
+/**
+ * The identity, or Convex's refusal, of a request's Authorization header; `admin` for the
+ * deployment's admin key (no user identity).
+ */
 export type IdentityOf = (
   req: IncomingMessage,
-) => Promise<{ identity: Identity | null } | { error: AuthFailure }>;
+) => Promise<{ identity: Identity | null; admin?: boolean } | { error: AuthFailure }>;
 
 /** What Convex makes of an Authorization header (local_backend/src/authentication.rs). */
-export function identityFromHeader(verifier: TokenVerifier): IdentityOf {
+export function identityFromHeader(verifier: TokenVerifier, adminKey: string): IdentityOf {
   return async (req) => {
     const header = req.headers.authorization;
     if (header === undefined) return { identity: null };
@@ -28,8 +27,8 @@ export function identityFromHeader(verifier: TokenVerifier): IdentityOf {
     }
     const scheme = header.slice(0, 7).toLowerCase();
     if (scheme === "convex ") {
-      const message = "Admin keys are not supported by the local backend";
-      return { error: { status: 401, code: "Unauthenticated", message } };
+      if (isAdminKey(header.slice(7).trim(), adminKey)) return { identity: null, admin: true };
+      return { error: { status: 403, code: "BadDeployKey", message: BAD_DEPLOY_KEY } };
     }
     if (scheme !== "bearer " || header.length === 7) {
       return { error: { status: 400, code: "InvalidAdminKey", message: "Invalid admin key" } };
@@ -136,21 +135,19 @@ export function apiHandler(deps: {
       sendJson(res, 400, { code: "BadRequest", message: "`args` must be an object" });
       return;
     }
-    if (
-      body.componentPath !== undefined &&
-      body.componentPath !== null &&
-      body.componentPath !== ""
-    ) {
-      // A component's functions are for admin keys only (local_backend/src/args_structs.rs), and
-      // the local backend has none.
-      sendJson(res, 403, { code: "BadDeployKey", message: BAD_DEPLOY_KEY });
-      return;
-    }
     const auth = await identityOf(req);
     if ("error" in auth) {
       sendJson(res, auth.error.status, { code: auth.error.code, message: auth.error.message });
       return;
     }
+    // `/api/function` takes a component path, with an admin key only (args_structs.rs); an admin
+    // reaches internal functions there too, as `npx convex run` does.
+    const componentPath = typeof body.componentPath === "string" ? body.componentPath : undefined;
+    if (requested === "any" && componentPath && !auth.admin) {
+      sendJson(res, 403, { code: "BadDeployKey", message: BAD_DEPLOY_KEY });
+      return;
+    }
+    const component = requested === "any" && auth.admin ? (componentPath ?? "") : "";
     let args: Record<string, Value>;
     try {
       args = jsonToConvex(rawArgs as JSONValue) as Record<string, Value>;
@@ -159,8 +156,13 @@ export function apiHandler(deps: {
       return;
     }
     const kind =
-      requested === "any" ? (getEngine().functionInfo(path)?.kind ?? "query") : requested;
-    const outcome = await getEngine().call(kind, path, args, auth.identity);
+      requested === "any"
+        ? (getEngine().functionInfo(path, component)?.kind ?? "query")
+        : requested;
+    const outcome = await getEngine().call(kind, path, args, auth.identity, {
+      component,
+      internal: requested === "any" && auth.admin,
+    });
     if (outcome.ok) {
       sendJson(res, 200, {
         status: "success",

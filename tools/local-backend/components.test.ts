@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import { BaseConvexClient, ConvexClient, ConvexHttpClient } from "convex/browser";
 import { ConvexError } from "convex/values";
 import { api } from "./test-fixtures/components/_generated/api";
 import type { Id } from "./test-fixtures/components/_generated/dataModel";
@@ -217,7 +217,78 @@ describe("components installed by convex.config.ts", { timeout: 30_000 }, () => 
   });
 });
 
+// The clients' admin API (what `npx convex run --component` uses) is internal: typed here.
+type AdminHttpClient = {
+  setAdminAuth(key: string): void;
+  function(name: string, componentPath: string | undefined, args: object): Promise<unknown>;
+};
+type AdminSyncClient = {
+  setAdminAuth(key: string): void;
+  subscribe(name: string, args: object, options: { componentPath: string }): unknown;
+  localQueryResult(name: string, args: object): unknown;
+  mutationInternal(
+    name: string,
+    args: object,
+    options: undefined,
+    componentPath: string,
+  ): Promise<unknown>;
+  close(): Promise<void>;
+};
+
+const SEND_CONFIG = { kind: "fixed window", rate: 2, period: 60_000 } as const;
+
 describe("clients and component functions", { timeout: 30_000 }, () => {
+  it("lets a client with the admin key call a component's functions, internal ones included, over HTTP and WebSocket", async () => {
+    const key = freshKey();
+    const admin = http() as unknown as AdminHttpClient;
+    admin.setAdminAuth(backend.adminKey);
+    const getValue = { name: "send", key, config: SEND_CONFIG };
+    expect(await admin.function("lib:getValue", "rateLimiter", getValue)).toMatchObject({
+      value: 2,
+    });
+    await http().mutation(api.limits.send, { key });
+    expect(await admin.function("lib:getValue", "rateLimiter", getValue)).toMatchObject({
+      value: 1,
+    });
+    // An internal function of the component, and an internal one of the app.
+    const getBatch = (cursor: unknown) =>
+      admin.function("worker:getBatch", "rateLimiter", { name: "rateLimiter", cursor });
+    expect(await getBatch(0n)).toEqual({ kind: "idle" });
+    // Its cursor is a v.commitTs(): an int64, checked with Convex's text.
+    expect(await failureOf(getBatch("later"))).toContain('Value: "later"\nValidator: v.commitTs()');
+    expect(await admin.function("pool:deliver", undefined, { to: "x", fail: false })).toBe(
+      "sent to x",
+    );
+
+    const sync = new BaseConvexClient(backend.url, () => {}, {
+      logger: false,
+    }) as unknown as AdminSyncClient;
+    try {
+      sync.setAdminAuth(backend.adminKey);
+      sync.subscribe("lib:getValue", getValue, { componentPath: "rateLimiter" });
+      const valueOf = () =>
+        (sync.localQueryResult("lib:getValue", getValue) as { value: number } | undefined)?.value;
+      await waitFor(() => (valueOf() === 1 ? true : undefined), "the component's query result");
+      await sync.mutationInternal(
+        "lib:resetRateLimit",
+        { name: "send", key },
+        undefined,
+        "rateLimiter",
+      );
+      await waitFor(() => (valueOf() === 2 ? true : undefined), "the reset to reach the query");
+    } finally {
+      await sync.close();
+    }
+  });
+
+  it("refuses an admin key it does not know with Convex's BadDeployKey", async () => {
+    const wrong = http() as unknown as AdminHttpClient;
+    wrong.setAdminAuth("local-backend|0000");
+    expect(await failureOf(wrong.function("lib:getValue", "rateLimiter", {}))).toContain(
+      "BadDeployKey",
+    );
+  });
+
   it("refuses a query, mutation or action addressed to a component (componentPath) as Convex does without an admin key", async () => {
     for (const message of [
       {

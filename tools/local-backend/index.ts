@@ -12,7 +12,7 @@ import { tableOfKey } from "./read-set";
 import { CronRunner, JobScheduler } from "./scheduler";
 import { siteHandler } from "./site";
 import { DEFAULT_MAX_UPLOAD_BYTES, FileStorage } from "./storage";
-import { Store } from "./store";
+import { Store, dataFolderSecret } from "./store";
 import { SyncServer } from "./sync";
 import { keepServingThroughUncaughtErrors } from "./uncaught";
 
@@ -55,6 +55,11 @@ export type LocalBackendOptions = {
   allowedOrigins?: string[];
   /** The largest file an upload URL accepts (default 512 MiB; Convex has no limit). */
   maxUploadBytes?: number;
+  /**
+   * The deployment's admin key (`Authorization: Convex <key>`, the clients' `setAdminAuth`); by
+   * default one generated and kept owner-only in `<dataDir>/admin-key` (a fresh one in memory).
+   */
+  adminKey?: string;
 };
 
 /** A running local backend. */
@@ -63,6 +68,8 @@ export type LocalBackend = {
   url: string;
   /** The HTTP actions origin (`CONVEX_SITE_URL`). */
   siteUrl: string;
+  /** The admin key: reaches internal functions and components' functions (`componentPath`). */
+  adminKey: string;
   /** Re-imports the functions folder now (what a file change triggers with `watch`). */
   reload: () => Promise<void>;
   close: () => Promise<void>;
@@ -114,6 +121,10 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     log,
   });
 
+  const adminKey =
+    options.adminKey ??
+    `local-backend|${dataFolderSecret(options.dataDir ? resolve(options.dataDir) : null, "admin-key").toString("hex")}`;
+
   const verifier = new TokenVerifier(() => {
     const config = getEngine().moduleDefault("auth.config") as
       { providers?: AuthProvider[] } | undefined;
@@ -122,6 +133,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   const sync = new SyncServer({
     engine: getEngine,
     verifier,
+    adminKey,
     log,
     pingIntervalMs: options.pingIntervalMs,
   });
@@ -131,7 +143,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     options.dataDir ? join(resolve(options.dataDir), "crons.json") : null,
   );
 
-  const identityOf = identityFromHeader(verifier);
+  const identityOf = identityFromHeader(verifier, adminKey);
 
   const apiServer = createServer((req, res) => {
     handleApi(req, res).catch((error: unknown) => {
@@ -264,11 +276,15 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   log(`NEXT_PUBLIC_CONVEX_URL=${url}`);
   log(`HTTP actions at ${siteUrl}`);
   log(store ? `data in ${resolve(options.dataDir!)}` : "data in memory only");
+  if (store && options.adminKey === undefined) {
+    log(`admin key: local-backend|<the hex in ${join(resolve(options.dataDir!), "admin-key")}>`);
+  }
 
   let closed = false;
   return {
     url,
     siteUrl,
+    adminKey,
     reload,
     close: async () => {
       if (closed) return;

@@ -1,6 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import {
-  chmodSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -8,7 +7,6 @@ import {
   openAsBlob,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeSync,
@@ -17,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Value } from "convex/values";
 import { tableFromId } from "./read-set";
-import { writeFileAtomic } from "./store";
+import { dataFolderSecret } from "./store";
 
 /** How long an upload URL is accepted: Convex's STORE_FILE_AUTHORIZATION_VALIDITY. */
 export const UPLOAD_URL_VALIDITY_S = 60 * 60;
@@ -143,21 +141,9 @@ export class FileStorage {
     private readonly maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES,
     private readonly log: (line: string) => void = () => {},
   ) {
-    if (dataDir === null) {
-      this.filesDir = null;
-      this.secret = randomBytes(32);
-      return;
-    }
-    this.filesDir = join(dataDir, FILES);
-    mkdirSync(this.filesDir, { recursive: true });
-    const secretPath = join(dataDir, SECRET);
-    if (existsSync(secretPath)) {
-      chmodSync(secretPath, 0o600);
-      this.secret = Buffer.from(readFileSync(secretPath, "utf8").trim(), "hex");
-    } else {
-      this.secret = randomBytes(32);
-      writeFileAtomic(secretPath, this.secret.toString("hex"), 0o600);
-    }
+    this.filesDir = dataDir === null ? null : join(dataDir, FILES);
+    if (this.filesDir !== null) mkdirSync(this.filesDir, { recursive: true });
+    this.secret = dataFolderSecret(dataDir, SECRET);
   }
 
   /** The deployment URL that upload and serving URLs point to (`CONVEX_CLOUD_URL`). */
