@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import vm from "node:vm";
 import type * as Esbuild from "esbuild";
 
@@ -290,6 +290,9 @@ export async function projectGraph(
   return { projectConfig, functionsDir, root, directories, dependencyGraph };
 }
 
+/** Component folders in node_modules that bundled without error in this process. */
+const bundledPackages = new Set<string>();
+
 /**
  * Bundles a functions folder as `npx convex deploy` does: default-runtime and "use node" files
  * apart, schema and auth config, with Convex's esbuild settings and convex.json's
@@ -304,15 +307,20 @@ export async function checkConvexBundles(
       ctx,
       options.functionsDir,
     );
+    // Installed packages do not change while the process runs: bundled once, they pass again.
+    const components = directories.filter((dir) => dir !== root && !bundledPackages.has(dir.path));
     const { appImplementation } = await cli.bundleImplementations({
       ctx,
       rootComponentDirectory: root,
-      componentDirectories: directories.filter((dir) => dir !== root),
+      componentDirectories: components,
       nodeExternalPackages: projectConfig.node.externalPackages,
       extraConditions: [],
       verbose: false,
       includeSourcesContent: projectConfig.bundler?.includeSourcesContent ?? false,
     });
+    for (const dir of components) {
+      if (dir.path.includes(`${sep}node_modules${sep}`)) bundledPackages.add(dir.path);
+    }
     const paths = (environment: Bundle["environment"]) =>
       appImplementation.functions.filter((m) => m.environment === environment).map((m) => m.path);
     return {

@@ -62,6 +62,7 @@ beforeAll(async () => {
     port: 0,
     sitePort: 0,
     functionsDir: COMPONENTS_FIXTURE_DIR,
+    env: { APP_ONLY: "the app's" },
     quiet: true,
   });
 }, 60_000);
@@ -203,6 +204,35 @@ describe("components installed by convex.config.ts", { timeout: 30_000 }, () => 
     );
     expect(bodies.at(-1)).toEqual({ text: "Hello there. Streamed words.", status: "done" });
     unsubscribe();
+  });
+
+  it("runs a component kept in the app's own folder: its tables, its own job, its errors", async () => {
+    const name = freshKey();
+    expect(await http().mutation(api.counts.bump, { name })).toBe(1);
+    expect(await http().mutation(api.counts.bump, { name })).toBe(2);
+    expect(await http().query(api.counts.value, { name })).toBe(2);
+    // The app's deliveries table holds none of the component's rows of the same table name.
+    const deliveries = await http().query(api.pool.deliveries, {});
+    expect(deliveries.some((d) => d.to === name)).toBe(false);
+    await http().mutation(api.counts.twice, { name });
+    await waitFor(
+      async () =>
+        (await http().query(api.counts.value, { name: `${name} (later)` })) === 1
+          ? true
+          : undefined,
+      "the component's own job",
+    );
+    expect(await failureOf(http().mutation(api.counts.failInside, {}))).toContain(
+      "Uncaught Error: the counter refuses",
+    );
+  });
+
+  it("gives a component's functions the environment its parent passed, not the app's", async () => {
+    const names = ["COUNTER_LABEL", "APP_ONLY", "CONVEX_CLOUD_URL"];
+    expect(await http().query(api.counts.environment, { names })).toEqual({
+      app: { COUNTER_LABEL: null, APP_ONLY: "the app's", CONVEX_CLOUD_URL: backend.url },
+      component: { COUNTER_LABEL: "from the app", APP_ONLY: null, CONVEX_CLOUD_URL: backend.url },
+    });
   });
 
   it("applies Convex's document size limit to a component's writes", async () => {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type * as counts from "../counts.js";
 import type * as http from "../http.js";
 import type * as limits from "../limits.js";
 import type * as pool from "../pool.js";
@@ -20,6 +21,7 @@ import type {
 } from "convex/server";
 
 declare const fullApi: ApiFromModules<{
+  counts: typeof counts;
   http: typeof http;
   limits: typeof limits;
   pool: typeof pool;
@@ -56,4 +58,5 @@ export declare const components: {
   rateLimiter: import("@convex-dev/rate-limiter/_generated/component.js").ComponentApi<"rateLimiter">;
   persistentTextStreaming: import("@convex-dev/persistent-text-streaming/_generated/component.js").ComponentApi<"persistentTextStreaming">;
   emailPool: import("@convex-dev/workpool/_generated/component.js").ComponentApi<"emailPool">;
+  counter: import("../counter/_generated/component.js").ComponentApi<"counter">;
 };

@@ -1,0 +1,47 @@
+import { v } from "convex/values";
+import { components } from "./_generated/api";
+import { mutation, query } from "./_generated/server";
+
+export const bump = mutation({
+  args: { name: v.string() },
+  returns: v.number(),
+  handler: async (ctx, { name }) =>
+    await ctx.runMutation(components.counter.lib.increment, { name, by: 1 }),
+});
+
+export const value = query({
+  args: { name: v.string() },
+  returns: v.number(),
+  handler: async (ctx, { name }) => await ctx.runQuery(components.counter.lib.get, { name }),
+});
+
+export const twice = mutation({
+  args: { name: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { name }) => {
+    await ctx.runMutation(components.counter.lib.incrementTwice, { name });
+    return null;
+  },
+});
+
+/** The component's error reaches the app's caller as an uncaught error of its own. */
+export const failInside = mutation({
+  args: {},
+  returns: v.null(),
+  handler: async (ctx) => {
+    await ctx.runMutation(components.counter.lib.fail, {});
+    return null;
+  },
+});
+
+export const environment = query({
+  args: { names: v.array(v.string()) },
+  returns: v.object({
+    app: v.record(v.string(), v.union(v.string(), v.null())),
+    component: v.record(v.string(), v.union(v.string(), v.null())),
+  }),
+  handler: async (ctx, { names }) => ({
+    app: Object.fromEntries(names.map((name) => [name, process.env[name] ?? null])),
+    component: await ctx.runQuery(components.counter.lib.environment, { names }),
+  }),
+});
