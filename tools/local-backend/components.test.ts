@@ -6,6 +6,7 @@ import { ConvexError } from "convex/values";
 import { api } from "./test-fixtures/components/_generated/api";
 import type { Id } from "./test-fixtures/components/_generated/dataModel";
 import { startLocalBackend, type LocalBackend } from "./index";
+import { COMPONENT_STORAGE_UNSUPPORTED } from "./storage";
 import {
   COMPONENTS_FIXTURE_DIR,
   RawSyncClient,
@@ -224,6 +225,11 @@ describe("components installed by convex.config.ts", { timeout: 30_000 }, () => 
     );
     expect(await failureOf(http().mutation(api.counts.failInside, {}))).toContain(
       "Uncaught Error: the counter refuses",
+    );
+    // Components' own file storage is not supported here (README): it fails rather than reach
+    // the app's files.
+    expect(await failureOf(http().mutation(api.counts.componentUploadUrl, {}))).toContain(
+      COMPONENT_STORAGE_UNSUPPORTED,
     );
   });
 

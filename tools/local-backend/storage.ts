@@ -14,6 +14,7 @@ import {
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Value } from "convex/values";
+import { currentComponentPath } from "./convex-test-bridge";
 import { tableFromId } from "./read-set";
 import { dataFolderSecret } from "./store";
 
@@ -117,6 +118,16 @@ function fsyncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The message of a storage call made by a component's function (see refuseInComponent). */
+export const COMPONENT_STORAGE_UNSUPPORTED =
+  "File storage in components is not supported by the local backend";
+
+// Components have file storage of their own on Convex; here a component's storage call fails
+// rather than reach the app's files or keep files only in memory.
+function refuseInComponent(): void {
+  if (currentComponentPath() !== "") throw new StorageError(COMPONENT_STORAGE_UNSUPPORTED);
 }
 
 /**
@@ -289,6 +300,7 @@ export class FileStorage {
     const asyncSyscall = g.asyncSyscall;
     g.asyncSyscall = async (op, jsonArgs) => {
       if (!op.startsWith("1.0/storage")) return await asyncSyscall(op, jsonArgs);
+      refuseInComponent();
       const args = JSON.parse(jsonArgs) as Record<string, unknown>;
       const withId = (id: string) => JSON.stringify({ ...args, storageId: id });
       switch (op) {
@@ -350,6 +362,7 @@ export class FileStorage {
     };
     const jsSyscall = g.jsSyscall;
     g.jsSyscall = async (op, args) => {
+      if (op.startsWith("storage/")) refuseInComponent();
       if (op === "storage/getBlob") {
         const id = this.storageIdArg("storage.get", args.storageId);
         if (id === null) return null;

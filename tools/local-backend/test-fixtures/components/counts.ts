@@ -45,3 +45,9 @@ export const environment = query({
     component: await ctx.runQuery(components.counter.lib.environment, { names }),
   }),
 });
+
+export const componentUploadUrl = mutation({
+  args: {},
+  returns: v.string(),
+  handler: async (ctx) => await ctx.runMutation(components.counter.lib.uploadUrl, {}),
+});

@@ -70,3 +70,10 @@ export const secret = internalQuery({
   returns: v.string(),
   handler: async () => "secret",
 });
+
+/** File storage of the component's own (not supported by the local backend). */
+export const uploadUrl = mutation({
+  args: {},
+  returns: v.string(),
+  handler: async (ctx) => await ctx.storage.generateUploadUrl(),
+});

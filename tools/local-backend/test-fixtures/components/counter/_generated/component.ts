@@ -53,5 +53,6 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         null,
         Name
       >;
+      uploadUrl: FunctionReference<"mutation", "internal", {}, string, Name>;
     };
   };
