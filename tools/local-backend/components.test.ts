@@ -6,7 +6,6 @@ import { ConvexError } from "convex/values";
 import { api } from "./test-fixtures/components/_generated/api";
 import type { Id } from "./test-fixtures/components/_generated/dataModel";
 import { startLocalBackend, type LocalBackend } from "./index";
-import { COMPONENT_STORAGE_UNSUPPORTED } from "./storage";
 import {
   COMPONENTS_FIXTURE_DIR,
   RawSyncClient,
@@ -226,11 +225,34 @@ describe("components installed by convex.config.ts", { timeout: 30_000 }, () => 
     expect(await failureOf(http().mutation(api.counts.failInside, {}))).toContain(
       "Uncaught Error: the counter refuses",
     );
-    // Components' own file storage is not supported here (README): it fails rather than reach
-    // the app's files.
-    expect(await failureOf(http().mutation(api.counts.componentUploadUrl, {}))).toContain(
-      COMPONENT_STORAGE_UNSUPPORTED,
-    );
+  });
+
+  it("gives a component file storage of its own: upload URLs, stored blobs, serving URLs, deletion", async () => {
+    const appFiles = await http().query(api.counts.appFileCount, {});
+    const uploadUrl = await http().mutation(api.counts.componentUploadUrl, {});
+    const uploaded = (await (
+      await fetch(uploadUrl, {
+        method: "POST",
+        headers: { "Content-Type": "image/png" },
+        body: new Uint8Array([1, 2, 3]),
+      })
+    ).json()) as { storageId: string };
+    const stored = await http().action(api.counts.componentStoreText, { text: "component text" });
+    // The component's files are in its own _storage table, not the app's.
+    expect(await http().query(api.counts.appFileCount, {})).toBe(appFiles);
+    const png = await http().query(api.counts.componentFile, { storageId: uploaded.storageId });
+    expect(png?.size).toBe(3);
+    const served = await fetch(png!.url!);
+    expect(served.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    const text = await http().query(api.counts.componentFile, { storageId: stored });
+    expect(text?.url).toMatch(/\/api\/storage\/[0-9a-f-]{36}\?component=counter$/);
+    expect(await (await fetch(text!.url!)).text()).toBe("component text");
+    // Without its component named, the URL is the app's and finds nothing, as on Convex.
+    expect((await fetch(text!.url!.split("?")[0]!)).status).toBe(404);
+    await http().mutation(api.counts.componentDeleteFile, { storageId: stored });
+    expect(await http().query(api.counts.componentFile, { storageId: stored })).toBeNull();
+    expect((await fetch(text!.url!)).status).toBe(404);
   });
 
   it("gives a component's functions the environment its parent passed, not the app's", async () => {
@@ -395,11 +417,12 @@ describe("components on a production deployment", { timeout: 60_000 }, () => {
 });
 
 describe("component data on disk", { timeout: 90_000 }, () => {
-  it("keeps components' documents, jobs and crons across a restart and a reload", async () => {
+  it("keeps components' documents, files, jobs and crons across a restart and a reload", async () => {
     const dataDir = tempDir();
     const first = await start({ functionsDir: COMPONENTS_FIXTURE_DIR, dataDir });
     await http(first.url).mutation(api.limits.send, { key: "disk" });
     const streamId = await http(first.url).mutation(api.streams.create, {});
+    const fileId = await http(first.url).action(api.counts.componentStoreText, { text: "kept" });
     const crons = JSON.parse(readFileSync(join(dataDir, "crons.json"), "utf8")) as object;
     expect(Object.keys(crons)).toContain("persistentTextStreaming/cleanup expired streams");
     await first.reload();
@@ -416,6 +439,8 @@ describe("component data on disk", { timeout: 90_000 }, () => {
       text: "",
       status: "pending",
     });
+    const file = await http(second.url).query(api.counts.componentFile, { storageId: fileId });
+    expect(await (await fetch(file!.url!)).text()).toBe("kept");
     // Work enqueued after the restart runs in the restored pool.
     const id: Id<"deliveries"> = await http(second.url).mutation(api.pool.send, { to: "after" });
     await waitFor(

@@ -327,9 +327,9 @@ export type EngineOptions = {
   production?: boolean;
   /** Actions (scheduled ones included) fail after this long (default: Convex's 10 minutes). */
   actionTimeoutMs?: number;
-  /** File storage (storage.ts): hooks the database once and the syscalls on every load. */
+  /** File storage (storage.ts): hooks each database once and the syscalls on every load. */
   storage?: {
-    instrumentDb(db: unknown): void;
+    instrumentDb(db: unknown, component?: string): void;
     wrapSyscalls(g: Pick<ConvexGlobal, "asyncSyscall" | "jsSyscall">): void;
   };
 };
@@ -472,6 +472,7 @@ export class Engine {
       }
       shareIdSpace(root, component.db);
       instrumentDatabase(component.db, { lastCommitTs }, path);
+      this.options.storage?.instrumentDb(component.db, path);
     }
   }
 

@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { internalMutation, internalQuery, mutation, query } from "./_generated/server";
+import { action, internalMutation, internalQuery, mutation, query } from "./_generated/server";
 
 export const increment = mutation({
   args: { name: v.string(), by: v.number() },
@@ -71,9 +71,35 @@ export const secret = internalQuery({
   handler: async () => "secret",
 });
 
-/** File storage of the component's own (not supported by the local backend). */
+// File storage of the component's own.
+
 export const uploadUrl = mutation({
   args: {},
   returns: v.string(),
   handler: async (ctx) => await ctx.storage.generateUploadUrl(),
+});
+
+export const storeText = action({
+  args: { text: v.string() },
+  returns: v.id("_storage"),
+  handler: async (ctx, { text }) =>
+    await ctx.storage.store(new Blob([text], { type: "text/plain" })),
+});
+
+export const file = query({
+  args: { storageId: v.id("_storage") },
+  returns: v.union(v.object({ url: v.union(v.string(), v.null()), size: v.number() }), v.null()),
+  handler: async (ctx, { storageId }) => {
+    const row = await ctx.db.system.get(storageId);
+    return row === null ? null : { url: await ctx.storage.getUrl(storageId), size: row.size };
+  },
+});
+
+export const deleteFile = mutation({
+  args: { storageId: v.id("_storage") },
+  returns: v.null(),
+  handler: async (ctx, { storageId }) => {
+    await ctx.storage.delete(storageId);
+    return null;
+  },
 });

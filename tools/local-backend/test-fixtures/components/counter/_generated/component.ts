@@ -24,6 +24,13 @@ import type { FunctionReference } from "convex/server";
 export type ComponentApi<Name extends string | undefined = string | undefined> =
   {
     lib: {
+      deleteFile: FunctionReference<
+        "mutation",
+        "internal",
+        { storageId: string },
+        null,
+        Name
+      >;
       environment: FunctionReference<
         "query",
         "internal",
@@ -32,6 +39,13 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         Name
       >;
       fail: FunctionReference<"mutation", "internal", {}, null, Name>;
+      file: FunctionReference<
+        "query",
+        "internal",
+        { storageId: string },
+        { url: string | null; size: number } | null,
+        Name
+      >;
       get: FunctionReference<
         "query",
         "internal",
@@ -51,6 +65,13 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "internal",
         { name: string },
         null,
+        Name
+      >;
+      storeText: FunctionReference<
+        "action",
+        "internal",
+        { text: string },
+        string,
         Name
       >;
       uploadUrl: FunctionReference<"mutation", "internal", {}, string, Name>;
