@@ -5,6 +5,7 @@ import { BaseConvexClient, ConvexClient, ConvexHttpClient } from "convex/browser
 import { ConvexError } from "convex/values";
 import { api } from "./test-fixtures/components/_generated/api";
 import type { Id } from "./test-fixtures/components/_generated/dataModel";
+import { componentInstances } from "./components";
 import { startLocalBackend, type LocalBackend } from "./index";
 import {
   COMPONENTS_FIXTURE_DIR,
@@ -73,6 +74,30 @@ afterAll(async () => {
 });
 
 describe("components installed by convex.config.ts", { timeout: 30_000 }, () => {
+  it("installs what the app's convex.config and its components' own install, nested ones included, with their environments", async () => {
+    const instances = await componentInstances(COMPONENTS_FIXTURE_DIR, {
+      CONVEX_CLOUD_URL: "https://cloud.test",
+      APP_ONLY: "x",
+    });
+    const cloud = { CONVEX_CLOUD_URL: "https://cloud.test" };
+    expect(instances.map(({ path, env }) => [path, env])).toEqual([
+      ["rateLimiter", cloud],
+      ["rateLimiter/batchWorker", cloud],
+      ["persistentTextStreaming", cloud],
+      ["emailPool", cloud],
+      // @convex-dev/workpool's convex.config passes its batch worker a LOG_LEVEL.
+      ["emailPool/batchWorker", { ...cloud, LOG_LEVEL: "REPORT" }],
+      ["counter", { ...cloud, COUNTER_LABEL: "from the app" }],
+    ]);
+    expect(instances.find((i) => i.path === "counter")?.directory).toBe(
+      join(COMPONENTS_FIXTURE_DIR, "counter"),
+    );
+    // Each copy of @convex-dev/batch-worker installed is a definition of its own.
+    expect(instances.find((i) => i.path === "emailPool/batchWorker")?.directory).toMatch(
+      /workpool\/node_modules\/@convex-dev\/batch-worker\/dist\/component$/,
+    );
+  });
+
   it("rate limits through components.rateLimiter from mutations and actions, and a subscribed query follows the component's commits", async () => {
     const key = freshKey();
     const c = client();
