@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BaseConvexClient, ConvexClient, ConvexHttpClient } from "convex/browser";
@@ -319,6 +319,37 @@ type AdminSyncClient = {
 };
 
 const SEND_CONFIG = { kind: "fixed window", rate: 2, period: 60_000 } as const;
+
+describe("component environments a deploy refuses", { timeout: 30_000 }, () => {
+  // An app whose convex.config passes the fixture's counter component `env`.
+  function appPassing(env: string): string {
+    const functionsDir = join(tempDir(), "convex");
+    cpSync(join(COMPONENTS_FIXTURE_DIR, "counter"), join(functionsDir, "counter"), {
+      recursive: true,
+    });
+    writeFileSync(
+      join(functionsDir, "convex.config.ts"),
+      `import { defineApp } from "convex/server";
+import counter from "./counter/convex.config";
+const app = defineApp();
+app.use(counter, { env: ${env} });
+export default app;
+`,
+    );
+    return functionsDir;
+  }
+
+  it("refuses a variable the component does not declare and a value its validator refuses", async () => {
+    await expect(componentInstances(appPassing('{ NOPE: "x" }'), {})).rejects.toThrow(
+      'Component "counter" has no env var named "NOPE"',
+    );
+    await expect(componentInstances(appPassing('{ COUNTER_MODE: "medium" }'), {})).rejects.toThrow(
+      'Component "counter" has an invalid value for env var "COUNTER_MODE": Value does not match validator.',
+    );
+    const fine = await componentInstances(appPassing('{ COUNTER_MODE: "slow" }'), {});
+    expect(fine.map((i) => i.env)).toEqual([{ COUNTER_MODE: "slow" }]);
+  });
+});
 
 describe("clients and component functions", { timeout: 30_000 }, () => {
   it("lets a client with the admin key call a component's functions, internal ones included, over HTTP and WebSocket", async () => {

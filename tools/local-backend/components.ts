@@ -1,7 +1,11 @@
 import { getFunctionAddress } from "convex/server";
 import type { Value } from "convex/values";
-import { evaluateComponentDefinitions } from "../convex-bundle-check/bundle-check";
+import {
+  evaluateComponentDefinitions,
+  type DefinitionExport,
+} from "../convex-bundle-check/bundle-check";
 import { canonicalUdfPath } from "./udf-path";
+import { valueValidationError, type ValidatorJSON } from "./validation";
 
 // Convex components (`app.use(component, { name })` in convex/convex.config.ts): which instances
 // the app's convex.config and its components' own convex.configs install, each with its folder and
@@ -21,6 +25,47 @@ export type ComponentInstance = {
 // The deployment's own variables that components see too (Convex's default system env vars).
 const SYSTEM_ENV = ["CONVEX_CLOUD_URL", "CONVEX_SITE_URL"];
 
+type EnvBindings = NonNullable<DefinitionExport["childComponents"][number]["env"]>;
+
+/**
+ * Refuses what a deployment refuses of the environment a parent passes a component
+ * (model/src/components/type_checking.rs): a variable it does not declare, a value its validator
+ * refuses, a reference to a variable the parent (a component) does not declare.
+ */
+function checkEnvBindings(
+  path: string,
+  bindings: EnvBindings,
+  child: DefinitionExport,
+  parent: DefinitionExport | undefined,
+): void {
+  const declared = new Map(child.envVars ?? []);
+  const parentDeclared = new Map(parent?.envVars ?? []);
+  for (const [name, binding] of bindings) {
+    const validator = declared.get(name);
+    if (validator === undefined) {
+      throw new Error(`Component "${path}" has no env var named "${name}"`);
+    }
+    if (binding.type === "value") {
+      const invalid = valueValidationError(
+        JSON.parse(validator.value) as ValidatorJSON,
+        binding.value,
+      );
+      if (invalid !== null) {
+        throw new Error(
+          `Component "${path}" has an invalid value for env var "${name}": ${invalid}`,
+        );
+      }
+    } else if (
+      parent?.definitionType.type === "childComponent" &&
+      !parentDeclared.has(binding.name)
+    ) {
+      throw new Error(
+        `Component "${path}" env var "${name}" references undeclared parent env var ${binding.name}`,
+      );
+    }
+  }
+}
+
 /**
  * The component instances a functions folder installs, parents before children; none without a
  * convex.config. `env` is the deployment's environment (what the app's `app.env` refers to).
@@ -37,13 +82,15 @@ export async function componentInstances(
     const definition = definitionPath === "" ? definitions.app : byPath.get(definitionPath);
     for (const child of definition?.exported.childComponents ?? []) {
       const path = parent === "" ? child.name : `${parent}/${child.name}`;
+      const childDefinition = byPath.get(child.path)!;
+      checkEnvBindings(path, child.env ?? [], childDefinition.exported, definition?.exported);
       const childEnv: Record<string, string> = {};
       for (const name of SYSTEM_ENV) if (env[name] !== undefined) childEnv[name] = env[name];
       for (const [name, binding] of child.env ?? []) {
         const value = binding.type === "value" ? binding.value : parentEnv[binding.name];
         if (value !== undefined) childEnv[name] = value;
       }
-      instances.push({ path, directory: byPath.get(child.path)!.directory, env: childEnv });
+      instances.push({ path, directory: childDefinition.directory, env: childEnv });
       install(path, child.path, childEnv);
     }
   };

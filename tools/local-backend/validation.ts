@@ -227,3 +227,8 @@ export function argumentValidationError(
   const failure = check(validator, args);
   return failure === null ? null : `ArgumentValidationError: ${failure.message()}`;
 }
+
+/** Convex's text for a value that fails a validator (no `ArgumentValidationError:`), or null. */
+export function valueValidationError(validator: ValidatorJSON, value: Value): string | null {
+  return check(validator, value)?.message() ?? null;
+}

@@ -40,6 +40,7 @@ type Env = {
   readonly CONVEX_CLOUD_URL: string;
   readonly CONVEX_SITE_URL: string;
   readonly COUNTER_LABEL: string | undefined;
+  readonly COUNTER_MODE: "fast" | "slow" | undefined;
 };
 
 /**
