@@ -9,6 +9,8 @@ export default tseslint.config(
       ".next/**",
       ".next-*/**",
       "convex/_generated/**",
+      // Raw `npm run codegen` output, compared byte for byte by tools/codegen/codegen.test.ts.
+      "tools/local-backend/test-fixtures/components/**/_generated/**",
       "next-env.d.ts",
       "bench/results/**",
       ".data/**",

@@ -52,7 +52,12 @@ describe("the Convex bundle check", { timeout: 60_000 }, () => {
       "functionsDir",
       "isComponentDirectory",
       "componentGraph",
+      "bundleDefinitions",
       "bundleImplementations",
+      "entryPoints",
+      "withTmpDir",
+      "doInitialComponentCodegen",
+      "doFinalComponentCodegen",
     ] as const) {
       expect(typeof cli[name], name).toBe("function");
     }

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import vm from "node:vm";
 import type * as Esbuild from "esbuild";
 
@@ -17,13 +17,18 @@ const CLI_INTERNALS = [
   "functionsDir",
   "isComponentDirectory",
   "componentGraph",
+  "bundleDefinitions",
   "bundleImplementations",
+  "entryPoints",
+  "withTmpDir",
+  "doInitialComponentCodegen",
+  "doFinalComponentCodegen",
 ] as const;
 
 type Crash = { exitCode: number; errorType?: unknown; printedMessage: string | null };
 
 /** The part of the CLI's Context (convex/src/bundler/context.ts) the bundler uses. */
-type CliContext = {
+export type CliContext = {
   fs: unknown;
   deprecationMessagePrinted: boolean;
   crash(args: Crash): Promise<never>;
@@ -33,21 +38,61 @@ type CliContext = {
   _updateBigBrainAuth(auth: unknown): void;
 };
 
-type ComponentDirectory = {
+/** A component's folder as the CLI sees it (the app's convex/ folder included). */
+export type ComponentDirectory = {
   isRoot: boolean;
   path: string;
   definitionPath: string;
   isRootWithoutConfig: boolean;
+  /** How the importing convex.config imports it, e.g. "@convex-dev/workpool". */
+  importSpecifier?: string;
 };
+
+/** Which component folder's convex.config imports which. */
+type DependencyGraph = Array<[importer: ComponentDirectory, imported: ComponentDirectory]>;
+
+/** A bundled convex.config: ESM source whose component imports are `./_componentDeps/<id>`. */
+type DefinitionBundle = { path: string; source: string };
 
 type ProjectConfig = {
   node: { externalPackages: string[] };
+  codegen: { staticApi?: boolean; staticDataModel?: boolean };
   bundler?: { includeSourcesContent?: boolean };
 };
 
 type Bundle = { path: string; environment: "node" | "isolate" };
 
-type ConvexCli = {
+/** The CLI's generated-code writers and what they are given (tools/codegen uses them). */
+type CodegenInternals = {
+  /** A module's paths (absolute) as the bundler picks them in a folder. */
+  entryPoints(ctx: CliContext, dir: string): Promise<string[]>;
+  withTmpDir(callback: (tmpDir: unknown) => Promise<void>): Promise<void>;
+  doInitialComponentCodegen(
+    ctx: CliContext,
+    tmpDir: unknown,
+    directory: ComponentDirectory,
+    options: CodegenOptions,
+  ): Promise<void>;
+  doFinalComponentCodegen(
+    ctx: CliContext,
+    tmpDir: unknown,
+    root: ComponentDirectory,
+    directory: ComponentDirectory,
+    startPushResponse: { analysis: Record<string, unknown> },
+    components: Map<string, ComponentDirectory>,
+    options: CodegenOptions,
+  ): Promise<void>;
+};
+
+/** The options `npx convex dev` hands the CLI's codegen. */
+export type CodegenOptions = {
+  dryRun: boolean;
+  debug: boolean;
+  generateCommonJSApi: boolean;
+  verbose: boolean;
+};
+
+type ConvexCli = CodegenInternals & {
   /** The esbuild the CLI bundles with. */
   esbuild: typeof Esbuild;
   nodeFs: unknown;
@@ -64,7 +109,22 @@ type ConvexCli = {
     rootComponent: ComponentDirectory,
     liveComponentSources: boolean,
     verbose: boolean,
-  ): Promise<{ components: Map<string, ComponentDirectory> }>;
+  ): Promise<{ components: Map<string, ComponentDirectory>; dependencyGraph: DependencyGraph }>;
+  bundleDefinitions(
+    ctx: CliContext,
+    absWorkingDir: string,
+    dependencyGraph: DependencyGraph,
+    rootComponent: ComponentDirectory,
+    componentDirectories: ComponentDirectory[],
+    liveComponentSources: boolean,
+    verbose: boolean,
+  ): Promise<{
+    appDefinitionSpecWithoutImpls: { definition: DefinitionBundle };
+    componentDefinitionSpecsWithoutImpls: Array<{
+      definitionPath: string;
+      definition: DefinitionBundle;
+    }>;
+  }>;
   bundleImplementations(options: {
     ctx: CliContext;
     rootComponentDirectory: ComponentDirectory;
@@ -112,6 +172,9 @@ function isBuildFailure(error: unknown): error is Esbuild.BuildFailure {
 }
 
 let cli: Promise<ConvexCli> | null = null;
+
+/** The internals of the convex package's CLI this repository uses. */
+export type { ConvexCli };
 
 /** Evaluates the convex package's CLI bundle (once per process) and returns its bundler functions. */
 export function loadConvexCli(): Promise<ConvexCli> {
@@ -177,6 +240,59 @@ function cliContext(cli: ConvexCli): CliContext {
   };
 }
 
+/** The project's convex.json, its functions folder and the component folders its convex.config uses. */
+export type ProjectGraph = {
+  projectConfig: ProjectConfig;
+  functionsDir: string;
+  root: ComponentDirectory;
+  /** Every component folder, the root included (as `root`). */
+  directories: ComponentDirectory[];
+  dependencyGraph: DependencyGraph;
+};
+
+/**
+ * Runs `fn` with the CLI's internals and a context whose crashes (with esbuild's errors) reject
+ * as ConvexBundleErrors.
+ */
+export async function withConvexCli<T>(
+  fn: (cli: ConvexCli, ctx: CliContext) => Promise<T>,
+): Promise<T> {
+  const cli = await loadConvexCli();
+  return await failures.run([], () => fn(cli, cliContext(cli)));
+}
+
+/** Reads convex.json and finds the component folders the functions folder's convex.config uses. */
+export async function projectGraph(
+  cli: ConvexCli,
+  ctx: CliContext,
+  functionsDirOption: string | undefined,
+): Promise<ProjectGraph> {
+  const { projectConfig, configPath } = await cli.readProjectConfig(ctx);
+  const functionsDir = resolve(functionsDirOption ?? cli.functionsDir(configPath, projectConfig));
+  const rootDirectory = cli.isComponentDirectory(ctx, functionsDir, true);
+  if (rootDirectory.kind === "err") {
+    throw new ConvexBundleError(
+      `Invalid component root directory (${rootDirectory.why}): ${functionsDir}`,
+    );
+  }
+  const root = rootDirectory.component;
+  const { components, dependencyGraph } = await cli.componentGraph(
+    ctx,
+    process.cwd(),
+    root,
+    false,
+    false,
+  );
+  // The CLI tells the root by convex.json's functions folder; another folder (a test fixture) is
+  // the root here all the same.
+  const directories = [...components.values()].map((dir) => (dir.path === root.path ? root : dir));
+  if (!directories.includes(root)) directories.push(root);
+  return { projectConfig, functionsDir, root, directories, dependencyGraph };
+}
+
+/** Component folders in node_modules that bundled without error in this process. */
+const bundledPackages = new Set<string>();
+
 /**
  * Bundles a functions folder as `npx convex deploy` does: default-runtime and "use node" files
  * apart, schema and auth config, with Convex's esbuild settings and convex.json's
@@ -185,35 +301,26 @@ function cliContext(cli: ConvexCli): CliContext {
 export async function checkConvexBundles(
   options: { functionsDir?: string } = {},
 ): Promise<BundleCheckResult> {
-  const cli = await loadConvexCli();
-  return await failures.run([], async () => {
-    const ctx = cliContext(cli);
-    const { projectConfig, configPath } = await cli.readProjectConfig(ctx);
-    const functionsDir = resolve(
-      options.functionsDir ?? cli.functionsDir(configPath, projectConfig),
-    );
-    const root = cli.isComponentDirectory(ctx, functionsDir, true);
-    if (root.kind === "err") {
-      throw new ConvexBundleError(
-        `Invalid component root directory (${root.why}): ${functionsDir}`,
-      );
-    }
-    const { components } = await cli.componentGraph(
+  return await withConvexCli(async (cli, ctx) => {
+    const { projectConfig, functionsDir, root, directories } = await projectGraph(
+      cli,
       ctx,
-      process.cwd(),
-      root.component,
-      false,
-      false,
+      options.functionsDir,
     );
+    // Installed packages do not change while the process runs: bundled once, they pass again.
+    const components = directories.filter((dir) => dir !== root && !bundledPackages.has(dir.path));
     const { appImplementation } = await cli.bundleImplementations({
       ctx,
-      rootComponentDirectory: root.component,
-      componentDirectories: [...components.values()].filter((dir) => !dir.isRoot),
+      rootComponentDirectory: root,
+      componentDirectories: components,
       nodeExternalPackages: projectConfig.node.externalPackages,
       extraConditions: [],
       verbose: false,
       includeSourcesContent: projectConfig.bundler?.includeSourcesContent ?? false,
     });
+    for (const dir of components) {
+      if (dir.path.includes(`${sep}node_modules${sep}`)) bundledPackages.add(dir.path);
+    }
     const paths = (environment: Bundle["environment"]) =>
       appImplementation.functions.filter((m) => m.environment === environment).map((m) => m.path);
     return {
@@ -225,4 +332,150 @@ export async function checkConvexBundles(
       ),
     };
   });
+}
+
+/** A convex.config bundled as the deploy sends it: where its folder is and its ESM source. */
+export type BundledDefinition = {
+  /** The folder relative to the functions folder, as Convex names definitions ("" for the app). */
+  definitionPath: string;
+  /** The component's folder (absolute). */
+  directory: string;
+  /** How the app's (or a parent's) convex.config imports it; undefined for the app. */
+  importSpecifier?: string;
+  /** ESM; each component it uses is imported from `./_componentDeps/<base64url(definitionPath)>`. */
+  source: string;
+};
+
+/**
+ * The app's convex.config and those of the components it uses, bundled with the CLI's own
+ * bundler as `npx convex deploy` sends them; null when the functions folder has no convex.config.
+ */
+export async function bundleComponentDefinitions(
+  options: { functionsDir?: string } = {},
+): Promise<{ app: BundledDefinition; components: BundledDefinition[] } | null> {
+  return await withConvexCli(async (cli, ctx) => {
+    const { functionsDir, root, directories, dependencyGraph } = await projectGraph(
+      cli,
+      ctx,
+      options.functionsDir,
+    );
+    if (root.isRootWithoutConfig) return null;
+    const bundled = await cli.bundleDefinitions(
+      ctx,
+      process.cwd(),
+      dependencyGraph,
+      root,
+      directories,
+      false,
+      false,
+    );
+    const byPath = new Map(directories.map((dir) => [relative(functionsDir, dir.path), dir]));
+    return {
+      app: {
+        definitionPath: "",
+        directory: functionsDir,
+        source: bundled.appDefinitionSpecWithoutImpls.definition.source,
+      },
+      components: bundled.componentDefinitionSpecsWithoutImpls.map((spec) => ({
+        definitionPath: spec.definitionPath,
+        directory:
+          byPath.get(spec.definitionPath)?.path ?? resolve(functionsDir, spec.definitionPath),
+        importSpecifier: byPath.get(spec.definitionPath)?.importSpecifier,
+        source: spec.definition.source,
+      })),
+    };
+  });
+}
+
+type EnvBinding = { type: "value"; value: string } | { type: "envVar"; name: string };
+
+/** What a definition's `export()` returns (convex/server's components/index.ts), in part. */
+export type DefinitionExport = {
+  /** The component's name (`defineComponent(name)`); absent for the app. */
+  name?: string;
+  definitionType: { type: "app" } | { type: "childComponent"; name: string; args: unknown[] };
+  /** The components it uses: instance name, definition path, environment passed in. */
+  childComponents: Array<{ name: string; path: string; env: Array<[string, EnvBinding]> | null }>;
+  httpMounts: Record<string, string>;
+  exports: { type: "branch"; branch: unknown[] };
+  envVars?: Array<[string, { type: "value"; value: string; optional?: boolean }]>;
+};
+
+/** A bundled definition with what evaluating it gave. */
+export type EvaluatedDefinition = BundledDefinition & { exported: DefinitionExport };
+
+const COMPONENT_DEPS = /"\.\/_componentDeps\/([A-Za-z0-9_-]+)"/g;
+
+/**
+ * The app's convex.config and those of its components, bundled (see bundleComponentDefinitions)
+ * and evaluated as a deployment evaluates them: dependencies first, each component a definition
+ * imports a synthetic module naming its definition path. Null without a convex.config.
+ */
+export async function evaluateComponentDefinitions(
+  options: { functionsDir?: string } = {},
+): Promise<{ app: EvaluatedDefinition; components: EvaluatedDefinition[] } | null> {
+  const bundled = await bundleComponentDefinitions(options);
+  if (bundled === null) return null;
+  const { esbuild } = await loadConvexCli();
+  const byPath = new Map(bundled.components.map((c) => [c.definitionPath, c]));
+  const evaluated = new Map<string, Promise<EvaluatedDefinition>>();
+  const evaluate = (definition: BundledDefinition, chain: string[] = []) => {
+    if (chain.includes(definition.definitionPath)) {
+      throw new ConvexBundleError(
+        `Component definitions import each other: ${definition.directory}`,
+      );
+    }
+    let result = evaluated.get(definition.definitionPath);
+    if (result === undefined) {
+      result = evaluateOne(definition, [...chain, definition.definitionPath]);
+      evaluated.set(definition.definitionPath, result);
+    }
+    return result;
+  };
+  const evaluateOne = async (
+    definition: BundledDefinition,
+    chain: string[],
+  ): Promise<EvaluatedDefinition> => {
+    const deps = new Map<string, unknown>();
+    for (const [specifier, id] of definition.source.matchAll(COMPONENT_DEPS)) {
+      const depPath = Buffer.from(id!, "base64url").toString("utf8");
+      const dep = byPath.get(depPath);
+      if (dep === undefined) throw new ConvexBundleError(`Unknown component definition ${depPath}`);
+      const { exported } = await evaluate(dep, chain);
+      deps.set(JSON.parse(specifier) as string, {
+        __esModule: true,
+        default: {
+          export: () => exported,
+          componentDefinitionPath: depPath,
+          defaultName: exported.name,
+        },
+      });
+    }
+    const { code } = await esbuild.transform(definition.source, {
+      format: "cjs",
+      target: "esnext",
+    });
+    const module = { exports: {} as { default?: { export?: () => DefinitionExport } } };
+    const requireDependency = (specifier: string) => {
+      if (!deps.has(specifier)) {
+        throw new ConvexBundleError(`Can't import ${specifier} while evaluating app definition`);
+      }
+      return deps.get(specifier);
+    };
+    vm.compileFunction(code, ["exports", "require", "module"], {
+      filename: join(definition.directory, "convex.config.js"),
+    })(module.exports, requireDependency, module);
+    const exported = module.exports.default?.export?.();
+    if (exported === undefined) {
+      throw new ConvexBundleError(
+        `${definition.directory}/convex.config must export default defineApp() or defineComponent()`,
+      );
+    }
+    return { ...definition, exported };
+  };
+  const app = await evaluate(bundled.app);
+  return {
+    app,
+    components: await Promise.all(bundled.components.map((c) => evaluate(c))),
+  };
 }

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
 import { ConvexBundleError, checkConvexBundles } from "./bundle-check";
+import { functionsDirOption } from "./cli-args";
 
 const usage = `Usage: npm run check:bundle -- [--functions-dir convex]
 
@@ -8,21 +8,11 @@ Bundles the Convex functions folder with the convex package's own bundler, as \`
 does (offline, nothing is deployed), and fails on any error, e.g. a Node built-in imported into a
 file without "use node".`;
 
-const { values } = parseArgs({
-  options: {
-    "functions-dir": { type: "string" },
-    help: { type: "boolean", default: false },
-  },
-});
-
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const functionsDir = functionsDirOption(usage);
 
 const started = performance.now();
 try {
-  const result = await checkConvexBundles({ functionsDir: values["functions-dir"] });
+  const result = await checkConvexBundles({ functionsDir: functionsDir });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     `Convex bundles OK for ${relative(process.cwd(), result.functionsDir) || "."}/: ` +

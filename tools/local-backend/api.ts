@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { handleAdmin } from "./admin";
-import { TokenRejected, type TokenVerifier } from "./auth";
+import { BAD_DEPLOY_KEY, TokenRejected, isAdminKey, type TokenVerifier } from "./auth";
 import type { Engine, FunctionKind, Identity } from "./engine";
 import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./http";
 import type { FileStorage } from "./storage";
@@ -10,13 +10,16 @@ import type { UsageLog } from "./usage";
 
 /** Why an Authorization header gave no identity, as Convex answers it. */
 export type AuthFailure = { status: number; code: string; message: string };
-/** The identity, or Convex's refusal, of a request's Authorization header. */
+/**
+ * The identity, or Convex's refusal, of a request's Authorization header; `admin` for the
+ * deployment's admin key (no user identity).
+ */
 export type IdentityOf = (
   req: IncomingMessage,
-) => Promise<{ identity: Identity | null } | { error: AuthFailure }>;
+) => Promise<{ identity: Identity | null; admin?: boolean } | { error: AuthFailure }>;
 
 /** What Convex makes of an Authorization header (local_backend/src/authentication.rs). */
-export function identityFromHeader(verifier: TokenVerifier): IdentityOf {
+export function identityFromHeader(verifier: TokenVerifier, adminKey: string): IdentityOf {
   return async (req) => {
     const header = req.headers.authorization;
     if (header === undefined) return { identity: null };
@@ -26,8 +29,8 @@ export function identityFromHeader(verifier: TokenVerifier): IdentityOf {
     }
     const scheme = header.slice(0, 7).toLowerCase();
     if (scheme === "convex ") {
-      const message = "Admin keys are not supported by the local backend";
-      return { error: { status: 401, code: "Unauthenticated", message } };
+      if (isAdminKey(header.slice(7).trim(), adminKey)) return { identity: null, admin: true };
+      return { error: { status: 403, code: "BadDeployKey", message: BAD_DEPLOY_KEY } };
     }
     if (scheme !== "bearer " || header.length === 7) {
       return { error: { status: 400, code: "InvalidAdminKey", message: "Invalid admin key" } };
@@ -141,6 +144,14 @@ export function apiHandler(deps: {
       sendJson(res, auth.error.status, { code: auth.error.code, message: auth.error.message });
       return;
     }
+    // `/api/function` takes a component path, with an admin key only (args_structs.rs); an admin
+    // reaches internal functions there too, as `npx convex run` does.
+    const componentPath = typeof body.componentPath === "string" ? body.componentPath : undefined;
+    if (requested === "any" && componentPath && !auth.admin) {
+      sendJson(res, 403, { code: "BadDeployKey", message: BAD_DEPLOY_KEY });
+      return;
+    }
+    const component = requested === "any" && auth.admin ? (componentPath ?? "") : "";
     let args: Record<string, Value>;
     try {
       args = jsonToConvex(rawArgs as JSONValue) as Record<string, Value>;
@@ -149,8 +160,13 @@ export function apiHandler(deps: {
       return;
     }
     const kind =
-      requested === "any" ? (getEngine().functionInfo(path)?.kind ?? "query") : requested;
-    const outcome = await getEngine().call(kind, path, args, auth.identity);
+      requested === "any"
+        ? (getEngine().functionInfo(path, component)?.kind ?? "query")
+        : requested;
+    const outcome = await getEngine().call(kind, path, args, auth.identity, {
+      component,
+      internal: requested === "any" && auth.admin,
+    });
     if (outcome.ok) {
       sendJson(res, 200, {
         status: "success",

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import {
   createRemoteJWKSet,
   exportJWK,
@@ -304,4 +305,15 @@ async function verifyCustomJwt(
   if (typeof payload.sub !== "string") throw invalid("Missing subject");
   if (typeof exp !== "number") throw invalid("Missing expiry");
   return { identity: identityFromClaims(payload as JWTPayload), expiresAt: exp * 1000 };
+}
+
+/** What Convex answers an admin key it does not know, or a component's function without one. */
+export const BAD_DEPLOY_KEY =
+  "The provided deploy key was invalid for this deployment. Double check that the environment this key was generated for matches the desired deployment.";
+
+/** Whether `given` is the deployment's admin key (compared in constant time). */
+export function isAdminKey(given: string, adminKey: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(adminKey);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -26,6 +26,10 @@ export type CallContext = {
   onUncaught?: (error: unknown) => void;
   /** A scheduled mutation's job: marked "success" in the mutation's own commit. */
   jobId?: string;
+  /** The component whose `_scheduled_functions` holds `jobId` ("" for the app's). */
+  jobComponent?: string;
+  /** What functions of each installed component see as `process.env`, by component path. */
+  componentEnvs?: ReadonlyMap<string, Record<string, string>>;
   /** The backend's own writes (job states), which may touch system tables. */
   system?: boolean;
   /** Reports the function executions of this call (usage accounting). */

@@ -6,6 +6,7 @@ import { startLocalBackend, type LocalBackend } from "./index";
 import {
   FIXTURE_FUNCTIONS_DIR,
   RawSyncClient,
+  failureOf,
   startTestIssuer,
   waitFor,
   type TestIssuer,
@@ -32,13 +33,6 @@ function expectErrorText(message: string, devText: string | RegExp): void {
   expect(message).not.toMatch(devText);
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => new Error("expected the call to fail"),
-    (e: unknown) => e,
-  );
-  return (error as Error).message;
-}
 let issuer: TestIssuer;
 const logLines: string[] = [];
 const clients: ConvexClient[] = [];

@@ -11,8 +11,9 @@ import { callStorage, type CallContext } from "./call-context";
 import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine";
 import { checkUserDocument } from "./limits";
 import { fieldValue, readPage, type PageRequest, type SortedSource } from "./pagination";
-import { ReadSet, tableFromId, type QuerySource } from "./read-set";
+import { ReadSet, documentKey, splitDocumentKey, tableFromId, type QuerySource } from "./read-set";
 import { rankSearch } from "./search";
+import { resolveAddress, type FunctionAddress } from "./components";
 import { canonicalUdfPath } from "./udf-path";
 
 type SearchFilter = { type: string; fieldPath: string; value: unknown };
@@ -30,6 +31,7 @@ export type FakeDb = {
   _lastCreationTime: number;
   _writes: Array<Record<string, Record<string, Value> | null>>;
   _schema: unknown;
+  insert(table: string, value: Record<string, Value>): string;
   commit(commitTs?: bigint | null): void;
   _addWrite(id: string, value: Record<string, Value> | null): void;
   get(tableName: string | undefined, id: string): unknown;
@@ -47,6 +49,7 @@ type ResolvedSource = Omit<SortedSource, "fields"> & { fieldPathsToSortBy: strin
 export type TransactionManager = {
   _lastCommitTs: bigint;
   begin(isNested: boolean, transactionLimits?: unknown): Promise<void>;
+  commit(isNested: boolean): bigint | null;
   /** The current top-level transaction's counters; null outside transactions. */
   getMetricsTracker(): MetricsTracker | null;
 };
@@ -69,8 +72,15 @@ export type TestAccessor = {
   mutation(ref: unknown, args: unknown): Promise<unknown>;
   action(ref: unknown, args: unknown): Promise<unknown>;
   run(handler: (ctx: unknown) => Promise<unknown>): Promise<unknown>;
+  /** Runs `handler` in a transaction of the component at `path` ("" for the app). */
+  runInComponent(path: string, handler: (ctx: unknown) => Promise<unknown>): Promise<unknown>;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   withIdentity(identity: Identity): TestAccessor;
+};
+
+/** convex-test's instance: the accessor, and components registered by path with their modules. */
+export type TestInstance = TestAccessor & {
+  registerComponent(path: string, schema: unknown, modules: Record<string, unknown>): unknown;
 };
 /** A bucket key for a primitive field value; null for values that stay out of the buckets. */
 function bucketKey(value: unknown): string | null {
@@ -173,14 +183,27 @@ class TableIndex {
 
 const EMPTY_IDS: ReadonlySet<string> = new Set();
 
+/** convex-test's context of the running function: which function, in which component, as what. */
+type ExecutionContext = { componentPath: string; udfPath: string; udfType: string };
+
+function hasFields(value: unknown, ...fields: string[]): boolean {
+  return typeof value === "object" && value !== null && fields.every((field) => field in value);
+}
+// convex-test's context of the running function (one per process, like convex-test's module).
+let executionStorage: AsyncLocalStorage<ExecutionContext> | null = null;
+
+/** The component whose function is running: "" for the app, and outside functions. */
+export function currentComponentPath(): string {
+  return executionStorage?.getStore()?.componentPath ?? "";
+}
+
 /**
- * Captures convex-test's per-instance global (db, transaction manager, syscalls), and meters the
- * functions it runs through its execution context (see {@link ExecutionMeter}).
+ * Captures convex-test's per-instance global (db, transaction manager, syscalls) and its context of
+ * the running function, and meters the functions it runs there (see {@link ExecutionMeter}).
  */
 export async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal> {
   const originalRun = AsyncLocalStorage.prototype.run;
   let captured: ConvexGlobal | undefined;
-  let executions: AsyncLocalStorage<ExecutionContext> | undefined;
   let tracker: MetricsTracker | null | undefined;
   AsyncLocalStorage.prototype.run = function patchedRun(
     this: AsyncLocalStorage<unknown>,
@@ -188,13 +211,11 @@ export async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal
     callback: (...args: unknown[]) => unknown,
     ...args: unknown[]
   ) {
-    if (typeof store === "object" && store !== null) {
-      if (captured === undefined && "components" in store && "transactionManager" in store) {
-        captured = store as ConvexGlobal;
-      }
-      if (executions === undefined && "udfType" in store && "udfPath" in store) {
-        executions = this as AsyncLocalStorage<ExecutionContext>;
-      }
+    if (executionStorage === null && hasFields(store, "componentPath", "udfType", "udfPath")) {
+      executionStorage = this as AsyncLocalStorage<ExecutionContext>;
+    }
+    if (captured === undefined && hasFields(store, "components", "transactionManager")) {
+      captured = store as ConvexGlobal;
     }
     return originalRun.call(this, store, callback, ...args);
   } as typeof originalRun;
@@ -207,13 +228,14 @@ export async function captureConvexGlobal(t: TestAccessor): Promise<ConvexGlobal
     AsyncLocalStorage.prototype.run = originalRun;
   }
   if (captured === undefined) throw new Error("convex-test internals changed: no convex global");
-  assertInternals(captured);
-  if (executions === undefined || typeof tracker?.getTransactionMetrics !== "function") {
-    throw new Error(
-      "convex-test internals changed (pin 0.0.70): executionContextStorage, getTransactionMetrics()",
-    );
+  if (executionStorage === null || typeof t.runInComponent !== "function") {
+    throw new Error("convex-test internals changed: no execution context or runInComponent()");
   }
-  meterExecutions(executions);
+  assertInternals(captured);
+  if (typeof tracker?.getTransactionMetrics !== "function") {
+    throw new Error("convex-test internals changed (pin 0.0.70): getTransactionMetrics()");
+  }
+  meterExecutions(executionStorage);
   return captured;
 }
 
@@ -248,10 +270,11 @@ export function assertInternals(g: ConvexGlobal): void {
   if (typeof g.transactionManager?._lastCommitTs !== "bigint") {
     problems.push("transactionManager._lastCommitTs");
   }
-  if (typeof g.transactionManager?.begin !== "function")
-    problems.push("transactionManager.begin()");
-  if (typeof g.transactionManager?.getMetricsTracker !== "function")
-    problems.push("transactionManager.getMetricsTracker()");
+  for (const method of ["begin", "commit", "getMetricsTracker"] as const) {
+    if (typeof g.transactionManager?.[method] !== "function") {
+      problems.push(`transactionManager.${method}()`);
+    }
+  }
   if (typeof g.asyncSyscall !== "function") problems.push("asyncSyscall");
   if (typeof g.jsSyscall !== "function") problems.push("jsSyscall");
   if (problems.length > 0) {
@@ -269,9 +292,6 @@ export function stopTimedOutActions(manager: TransactionManager): void {
     await begin(isNested, transactionLimits);
   };
 }
-
-/** convex-test's execution context: which function runs, and as what. */
-type ExecutionContext = { udfPath: string; udfType: string };
 
 /** The kinds of function execution, as the usage log names them. */
 export type ExecutionKind = "query" | "mutation" | "action" | "httpAction";
@@ -407,13 +427,11 @@ export class ExecutionMeter {
   }
 }
 
-let executionStorage: AsyncLocalStorage<ExecutionContext> | undefined;
 const meteredStorages = new WeakSet<AsyncLocalStorage<ExecutionContext>>();
 
 // convex-test enters its execution context once per function it runs: the metered call's code
 // settling there ends the execution, before convex-test commits or rolls back its transaction.
 function meterExecutions(storage: AsyncLocalStorage<ExecutionContext>): void {
-  executionStorage = storage;
   if (meteredStorages.has(storage)) return;
   meteredStorages.add(storage);
   type Run = (
@@ -464,7 +482,7 @@ export function countFilteredReads(db: FakeDb, manager: TransactionManager): voi
   };
 }
 
-/** What the engine learns from the instrumented database. */
+/** What the engine learns from the instrumented databases. */
 export type DatabaseHooks = {
   /** The timestamp of the latest commit (a query's snapshot). */
   lastCommitTs: () => bigint;
@@ -474,12 +492,99 @@ export type DatabaseHooks = {
   onSchedule: (request: ScheduleRequest) => void;
 };
 
+type Components = () => ConvexGlobal["components"];
+
 /**
- * Wraps convex-test's database: Convex's document limits on writes, commits reported (with a
- * scheduled mutation's job state in the same commit), reads recorded for subscriptions, pages read
- * as Convex reads them, and table scans answered from per-table and per-value id lists.
+ * Reports every top-level commit once, with the writes of all components (keyed by
+ * `documentKey`), and the jobs it scheduled; a scheduled mutation's job state commits with it.
  */
-export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
+export function instrumentCommits(
+  manager: TransactionManager,
+  components: Components,
+  hooks: Omit<DatabaseHooks, "lastCommitTs">,
+): void {
+  const commit = manager.commit.bind(manager);
+  manager.commit = (isNested) => {
+    if (isNested) return commit(isNested);
+    const ctx = callStorage.getStore();
+    const jobDb = ctx?.jobId === undefined ? undefined : components()[ctx.jobComponent ?? ""]?.db;
+    if (ctx?.jobId !== undefined && jobDb !== undefined && jobDb._writes.length === 1) {
+      // A scheduled mutation and its job's new state commit together, so it runs exactly once.
+      const job = jobDb.get(undefined, ctx.jobId) as Record<string, Value> | null;
+      if (job !== null && (job.state as { kind?: string }).kind === "pending") {
+        jobDb._addWrite(ctx.jobId, {
+          ...job,
+          state: { kind: "success" },
+          completedTime: Date.now(),
+        });
+      }
+    }
+    const pending = Object.entries(components()).map(([path, { db }]) => {
+      const ids = Object.keys(db._writes[db._writes.length - 1] ?? {});
+      return { path, db, ids, previous: ids.map((id) => db._documents[id] ?? null) };
+    });
+    const commitTs = commit(isNested);
+    if (commitTs === null) return commitTs;
+    if (ctx) ctx.commitTs = commitTs;
+    const root = components()[""]!.db;
+    const writes: Commit["writes"] = [];
+    const previous: Commit["previous"] = [];
+    const jobs: ScheduleRequest[] = [];
+    for (const { path, db, ids, previous: before } of pending) {
+      ids.forEach((id, i) => {
+        const after = db._documents[id] ?? null;
+        writes.push([documentKey(path, id), after]);
+        previous.push(before[i] ?? null);
+        if (after !== null && before[i] === null && tableFromId(id) === "_scheduled_functions") {
+          jobs.push({
+            jobId: id,
+            component: path,
+            udfPath: after.name as string,
+            args: (after.args as Value[])[0] ?? {},
+            runAtMs: after.scheduledTime as number,
+          });
+        }
+      });
+    }
+    hooks.onCommit({
+      ts: commitTs,
+      writes,
+      previous,
+      nextDocId: root._nextDocId,
+      lastCreationTime: root._lastCreationTime,
+    });
+    // Jobs are armed once the transaction that scheduled them has committed.
+    for (const job of jobs) hooks.onSchedule(job);
+    return commitTs;
+  };
+}
+
+/**
+ * Makes a component's database draw ids and creation times from the app's: ids stay unique across
+ * the deployment, as Convex's are, and one counter is saved.
+ */
+export function shareIdSpace(root: FakeDb, db: FakeDb): void {
+  for (const field of ["_nextDocId", "_lastCreationTime"] as const) {
+    Object.defineProperty(db, field, {
+      configurable: true,
+      get: () => root[field],
+      set: (value: number) => {
+        root[field] = value;
+      },
+    });
+  }
+}
+
+/**
+ * Wraps convex-test's database of one component: Convex's document limits on writes, reads
+ * recorded for subscriptions, pages read as Convex reads them, and table scans answered from
+ * per-table and per-value id lists.
+ */
+export function instrumentDatabase(
+  db: FakeDb,
+  hooks: Pick<DatabaseHooks, "lastCommitTs">,
+  component = "",
+): void {
   const tables = new TableIndex(db);
   const addWrite = db._addWrite.bind(db);
   db._addWrite = (id, value) => {
@@ -488,49 +593,9 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
   };
   const commit = db.commit.bind(db);
   db.commit = (commitTs?: bigint | null) => {
-    const topLevel = commitTs !== null && commitTs !== undefined && db._writes.length === 1;
-    const ctx = callStorage.getStore();
-    if (topLevel && ctx?.jobId !== undefined) {
-      // A scheduled mutation and its job's new state commit together, so it runs exactly once.
-      const job = db.get(undefined, ctx.jobId) as Record<string, Value> | null;
-      if (job !== null && (job.state as { kind?: string }).kind === "pending") {
-        db._addWrite(ctx.jobId, {
-          ...job,
-          state: { kind: "success" },
-          completedTime: Date.now(),
-        });
-      }
-    }
-    const writes = db._writes[db._writes.length - 1] ?? {};
-    const ids = Object.keys(writes);
-    const previous = topLevel ? ids.map((id) => db._documents[id] ?? null) : [];
+    const ids = Object.keys(db._writes[db._writes.length - 1] ?? {});
     commit(commitTs);
     if (db._writes.length === 0) tables.applied(ids);
-    if (!topLevel) return;
-    if (ctx) ctx.commitTs = commitTs;
-    const committed = ids.map((id): [string, Record<string, Value> | null] => [
-      id,
-      db._documents[id] ?? null,
-    ]);
-    hooks.onCommit({
-      ts: commitTs,
-      writes: committed,
-      previous,
-      nextDocId: db._nextDocId,
-      lastCreationTime: db._lastCreationTime,
-    });
-    // Jobs are armed once the transaction that scheduled them has committed.
-    committed.forEach(([id, job], i) => {
-      if (job === null || previous[i] !== null || tableFromId(id) !== "_scheduled_functions") {
-        return;
-      }
-      hooks.onSchedule({
-        jobId: id,
-        udfPath: job.name as string,
-        args: (job.args as Value[])[0] ?? {},
-        runAtMs: job.scheduledTime as number,
-      });
-    });
   };
   // Query scans call get() once per document: while a scan runs its source covers them, and
   // outside queries nothing is tracked, so this stays cheap.
@@ -543,7 +608,7 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
   db.get = (tableName, id) => {
     const set = reads();
     if (set && typeof id === "string") {
-      set.noteId(id);
+      set.noteId(documentKey(component, id));
       noteSnapshot(set);
     }
     return get(tableName, id);
@@ -551,7 +616,7 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
   const scan = <T>(source: QuerySource, run: () => T): T => {
     const set = reads();
     if (set) {
-      set.noteSource(source);
+      set.noteSource(source, undefined, component);
       noteSnapshot(set);
     }
     const outer = scanning;
@@ -587,7 +652,7 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
         page = readPage({ ...resolved, fields }, request);
         if (set) {
           if (page.read !== null)
-            set.noteSource(source, { fields, order: resolved.order, ...page.read });
+            set.noteSource(source, { fields, order: resolved.order, ...page.read }, component);
           noteSnapshot(set);
         }
       } finally {
@@ -666,20 +731,43 @@ export function instrumentDatabase(db: FakeDb, hooks: DatabaseHooks): void {
   };
 }
 
-// Syscalls: `ctx.db` and `ctx.db.system` kept to their tables, a timed-out action stopped, and
-// `ctx.scheduler` through the "1.0/schedule" syscall: record the job in
-// `_scheduled_functions` as convex-test does, but let the backend own the timer, so jobs survive
-// restarts and reloads and stop with the server.
-export function hookSyscalls(g: ConvexGlobal): void {
+/**
+ * The engine's check of a call from a function of the component `caller` (a child component's
+ * function must be public; arguments, when given, must match the validator); throws to refuse.
+ */
+export type CallCheck = (
+  caller: string,
+  address: FunctionAddress,
+  args?: Record<string, Value>,
+) => void;
+
+/** The system table where a job that runs in another component than its own records which. */
+export const JOB_TARGETS_TABLE = "_scheduled_function_targets";
+
+const CALL_OPS = new Set(["1.0/runUdf", "1.0/createFunctionHandle", "1.0/schedule"]);
+
+// Syscalls: `ctx.db` and `ctx.db.system` kept to their tables, a timed-out action stopped, nested
+// calls checked by the engine (`checkCall`), and `ctx.scheduler`
+// through the "1.0/schedule" syscall: record the job in its component's `_scheduled_functions` as
+// convex-test does, but let the backend own the timer, so jobs survive restarts and reloads and
+// stop with the server.
+export function hookSyscalls(g: ConvexGlobal, checkCall: CallCheck): void {
   const original = g.asyncSyscall;
   g.asyncSyscall = async (op, jsonArgs) => {
     const store = callStorage.getStore();
     if (store?.timedOut !== undefined) throw new Error(store.timedOut);
     if (DOCUMENT_BY_ID_OPS.has(op) && !store?.system) guardSystemTables(jsonArgs);
+    if (!CALL_OPS.has(op)) return await original(op, jsonArgs);
+    const args = JSON.parse(jsonArgs) as FunctionAddress & { args: JSONValue; ts: number };
+    const caller = currentComponentPath();
+    const callArgs =
+      op === "1.0/runUdf" ? (jsonToConvex(args.args) as Record<string, Value>) : undefined;
+    checkCall(caller, args, callArgs);
     if (op !== "1.0/schedule") return await original(op, jsonArgs);
-    const args = JSON.parse(jsonArgs) as { name?: string; args: JSONValue; ts: number };
-    if (args.name === undefined) return await original(op, jsonArgs);
-    const udfPath = canonicalUdfPath(args.name).path;
+    const target = resolveAddress(caller, args);
+    if (g.components[target.component] === undefined) {
+      throw new Error(`Component "${target.component}" is not installed`);
+    }
     const fnArgs = jsonToConvex(args.args);
     // What convex-test's own scheduling counts: Convex's limits on functions scheduled.
     g.transactionManager.getMetricsTracker()?.trackScheduledFunction(getConvexSize(fnArgs));
@@ -690,51 +778,91 @@ export function hookSyscalls(g: ConvexGlobal): void {
         table: "_scheduled_functions",
         value: convexToJson({
           args: [fnArgs],
-          name: udfPath,
+          name: target.udfPath,
           scheduledTime: runAtMs,
           state: { kind: "pending" },
         }),
       }),
     );
     const { _id } = JSON.parse(inserted) as { _id: string };
+    if (target.component !== caller) {
+      g.components[caller]!.db.insert(JOB_TARGETS_TABLE, {
+        jobId: _id,
+        component: target.component,
+      });
+    }
     return JSON.stringify(_id);
   };
 }
 
-/** Replaces the database's documents with a saved state. */
-export function restoreState(g: ConvexGlobal, state: EngineState): void {
-  const db = g.components[""]!.db;
-  db._documents = state.documents;
-  db._tableIds.clear();
-  for (const id of Object.keys(state.documents)) {
-    const table = tableFromId(id);
-    if (table === null) continue;
-    let ids = db._tableIds.get(table);
-    if (ids === undefined) db._tableIds.set(table, (ids = new Set()));
-    ids.add(id);
+/**
+ * Replaces every component's documents with a saved state (keyed by `documentKey`); returns the
+ * documents of components no longer installed, which the engine keeps for its snapshots.
+ */
+export function restoreState(g: ConvexGlobal, state: EngineState): EngineState["documents"] {
+  const byComponent = new Map<string, EngineState["documents"]>();
+  const orphans: EngineState["documents"] = {};
+  for (const [key, doc] of Object.entries(state.documents)) {
+    const { component, id } = splitDocumentKey(key);
+    if (g.components[component] === undefined) {
+      orphans[key] = doc;
+      continue;
+    }
+    let documents = byComponent.get(component);
+    if (documents === undefined) byComponent.set(component, (documents = {}));
+    documents[id] = doc;
   }
-  db._nextDocId = Math.max(db._nextDocId, state.nextDocId);
-  db._lastCreationTime = state.lastCreationTime;
+  for (const [path, { db }] of Object.entries(g.components)) {
+    const documents = byComponent.get(path) ?? {};
+    db._documents = documents;
+    db._tableIds.clear();
+    for (const id of Object.keys(documents)) {
+      const table = tableFromId(id);
+      if (table === null) continue;
+      let ids = db._tableIds.get(table);
+      if (ids === undefined) db._tableIds.set(table, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+  const root = g.components[""]!.db;
+  root._nextDocId = Math.max(root._nextDocId, state.nextDocId);
+  root._lastCreationTime = state.lastCreationTime;
   g.transactionManager._lastCommitTs = state.ts;
+  return orphans;
 }
 
-/** Every document, for snapshots. */
-export function snapshotState(g: ConvexGlobal): EngineState {
-  const db = g.components[""]!.db;
+/** Every document of every component (keyed by `documentKey`), for snapshots. */
+export function snapshotState(
+  g: ConvexGlobal,
+  orphans: EngineState["documents"] = {},
+): EngineState {
+  const documents: EngineState["documents"] = { ...orphans };
+  for (const [path, { db }] of Object.entries(g.components)) {
+    if (path === "") Object.assign(documents, db._documents);
+    else
+      for (const [id, doc] of Object.entries(db._documents)) documents[documentKey(path, id)] = doc;
+  }
+  const root = g.components[""]!.db;
   return {
-    documents: { ...db._documents },
-    nextDocId: db._nextDocId,
-    lastCreationTime: db._lastCreationTime,
+    documents,
+    nextDocId: root._nextDocId,
+    lastCreationTime: root._lastCreationTime,
     ts: g.transactionManager._lastCommitTs,
   };
 }
 
-/** The documents of one table (system tables included). */
-export function documentsOfTable(g: ConvexGlobal, table: string): Array<Record<string, Value>> {
-  const db = g.components[""]!.db;
-  return Object.entries(db._documents)
-    .filter(([id]) => tableFromId(id) === table)
-    .map(([, doc]) => doc);
+/** The documents of one table of a component (system tables included). */
+export function documentsOfTable(
+  g: ConvexGlobal,
+  table: string,
+  component = "",
+): Array<Record<string, Value>> {
+  const db = g.components[component]?.db;
+  if (db === undefined) return [];
+  return [...(db._tableIds.get(table) ?? [])].flatMap((id) => {
+    const doc = db._documents[id];
+    return doc === undefined ? [] : [doc];
+  });
 }
 
 const DOCUMENT_BY_ID_OPS = new Set(["1.0/get", "1.0/shallowMerge", "1.0/replace", "1.0/remove"]);
@@ -775,16 +903,17 @@ export function hookIdentityErrors(router: HttpRouter): void {
   };
 }
 
-/** Patches a document in a transaction of its own, system tables included (job states). */
+/** Patches a document of a component in a transaction of its own, system tables included (job states). */
 export async function patchDocumentAsSystem(
   g: ConvexGlobal,
   t: TestAccessor,
   id: string,
   value: Record<string, Value>,
+  component = "",
 ): Promise<void> {
-  const db = g.components[""]!.db;
+  const db = g.components[component]!.db;
   const syscall = g.asyncSyscall;
-  await t.run(async () => {
+  await t.runInComponent(component, async () => {
     if (db.get(undefined, id) === null) return;
     await syscall("1.0/shallowMerge", JSON.stringify({ id, value: convexToJson(value) }));
   });

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { inspect } from "node:util";
 import { register as registerHooks } from "node:module";
@@ -10,27 +10,40 @@ import type { JSONValue, Value } from "convex/values";
 import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
 import { callStorage, detached, type CallContext } from "./call-context";
 import {
+  childReference,
+  componentInstances,
+  guardActions,
+  liveEnv,
+  moduleGlob,
+  resolveAddress,
+  type FunctionAddress,
+} from "./components";
+import {
+  JOB_TARGETS_TABLE,
   captureConvexGlobal,
   countFilteredReads,
+  currentComponentPath,
   documentsOfTable,
   ExecutionMeter,
   hookIdentityErrors,
   hookSyscalls,
+  instrumentCommits,
   instrumentDatabase,
   patchDocumentAsSystem,
   restoreState,
+  shareIdSpace,
   snapshotState,
   stopTimedOutActions,
   type ConvexGlobal,
   type Execution,
   type FakeDb,
   type HttpRouter,
-  type TestAccessor,
+  type TestInstance,
 } from "./convex-test-bridge";
 import { describeError, errorStack, newRequestId } from "./errors";
 import { ACTION_TIMEOUT_MS, argsTooLarge, resultTooLarge } from "./limits";
 import { decodeJournal, encodeJournal } from "./pagination";
-import type { ReadSet } from "./read-set";
+import { documentKey, type ReadSet } from "./read-set";
 import { canonicalUdfPath } from "./udf-path";
 import { argumentValidationError, type ValidatorJSON } from "./validation";
 
@@ -90,7 +103,14 @@ type RegisteredFunction = {
 export type Identity = UserIdentity & Record<string, Value>;
 
 /** Scheduling requests that functions make through `ctx.scheduler`. */
-export type ScheduleRequest = { jobId: string; udfPath: string; args: Value; runAtMs: number };
+export type ScheduleRequest = {
+  jobId: string;
+  /** The component whose `_scheduled_functions` holds the job ("" for the app). */
+  component: string;
+  udfPath: string;
+  args: Value;
+  runAtMs: number;
+};
 
 const SOURCE_EXTENSIONS = /\.(ts|js|mts|mjs)$/;
 
@@ -109,13 +129,18 @@ function listModuleFiles(root: string, dir = root): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
-      if (name !== "node_modules" && !name.startsWith("."))
+      // A folder with a convex.config.ts is a component of its own (the CLI's bundler skips it).
+      if (name !== "node_modules" && !name.startsWith(".") && !isComponentFolder(path))
         out.push(...listModuleFiles(root, path));
     } else if (isEntryPoint(relative(root, path).split(sep).join("/"), name)) {
       out.push(path);
     }
   }
   return out;
+}
+
+function isComponentFolder(dir: string): boolean {
+  return existsSync(join(dir, "convex.config.ts"));
 }
 
 /** Module name as Convex uses it in udf paths: "dir/file" without the extension. */
@@ -125,11 +150,15 @@ function moduleName(functionsDir: string, file: string): string {
 
 let reloadCounter = 0;
 
-/** Imports every module of a functions folder with a fresh module graph (tsx namespace). */
+/**
+ * Imports every module of a functions folder, and of each component folder, with a fresh module
+ * graph (tsx namespace); the modules of a component folder by its path.
+ */
 async function importFunctions(
   functionsDir: string,
   env: Record<string, string>,
-): Promise<Map<string, Module>> {
+  componentDirs: string[] = [],
+): Promise<{ app: Map<string, Module>; components: Map<string, Map<string, Module>> }> {
   reloadCounter += 1;
   const api = register({
     namespace: `local-backend-${process.pid}-${reloadCounter}-${Date.now()}`,
@@ -137,16 +166,28 @@ async function importFunctions(
   // Registered after this namespace's hooks (the last registered runs first), so it sees and
   // un-namespaces what they resolve in node_modules.
   registerHooks(new URL("./shared-packages-hook.mjs", import.meta.url));
-  const modules = new Map<string, Module>();
-  const files = listModuleFiles(functionsDir).sort();
-  // Modules read deployment variables at import time (auth.config.ts): give them this backend's.
-  await callStorage.run({ env, logLines: [], echo: () => {} }, async () => {
-    for (const file of files) {
+  const importDir = async (dir: string) => {
+    const modules = new Map<string, Module>();
+    for (const file of listModuleFiles(dir).sort()) {
       const mod = (await api.import(pathToFileURL(file).href, import.meta.url)) as Module;
-      modules.set(moduleName(functionsDir, file), mod);
+      modules.set(moduleName(dir, file), mod);
     }
-  });
-  return modules;
+    return modules;
+  };
+  // Modules read deployment variables at import time (auth.config.ts): give them this backend's.
+  const app = await callStorage.run({ env, logLines: [], echo: () => {} }, () =>
+    importDir(functionsDir),
+  );
+  // A component's modules may keep `process.env` from their import: they get one that follows
+  // the running function's environment.
+  const components = new Map<string, Map<string, Module>>();
+  await callStorage.run(
+    { env: liveEnv as Record<string, string>, logLines: [], echo: () => {} },
+    async () => {
+      for (const dir of new Set(componentDirs)) components.set(dir, await importDir(dir));
+    },
+  );
+  return { app, components };
 }
 
 let envInstalled = false;
@@ -234,7 +275,11 @@ function installEnv(): void {
   Object.defineProperty(process, "env", {
     configurable: true,
     enumerable: true,
-    get: () => callStorage.getStore()?.env ?? realEnv,
+    get: () => {
+      const ctx = callStorage.getStore();
+      if (ctx === undefined) return realEnv;
+      return ctx.componentEnvs?.get(currentComponentPath()) ?? ctx.env;
+    },
     set: (value: NodeJS.ProcessEnv) => {
       realEnv = value;
     },
@@ -287,9 +332,9 @@ export type EngineOptions = {
   production?: boolean;
   /** Actions (scheduled ones included) fail after this long (default: Convex's 10 minutes). */
   actionTimeoutMs?: number;
-  /** File storage (storage.ts): hooks the database once and the syscalls on every load. */
+  /** File storage (storage.ts): hooks each database once and the syscalls on every load. */
   storage?: {
-    instrumentDb(db: unknown): void;
+    instrumentDb(db: unknown, component?: string): void;
     wrapSyscalls(g: Pick<ConvexGlobal, "asyncSyscall" | "jsSyscall">): void;
   };
 };
@@ -297,8 +342,13 @@ export type EngineOptions = {
 /** Runs a Convex functions folder on convex-test's in-memory engine. */
 export class Engine {
   private modules = new Map<string, Module>();
+  /** The modules of each installed component, by component path. */
+  private componentModules = new Map<string, Map<string, Module>>();
+  private componentEnvs = new Map<string, Record<string, string>>();
+  /** Documents of components no longer installed: kept in snapshots, as Convex keeps their data. */
+  private orphans: EngineState["documents"] = {};
   private readonly argsValidators = new Map<string, ValidatorJSON | null>();
-  private t!: TestAccessor;
+  private t!: TestInstance;
   private g!: ConvexGlobal;
   private db!: FakeDb;
   private meter!: ExecutionMeter;
@@ -345,42 +395,70 @@ export class Engine {
   }
 
   private async loadModules(previous?: ConvexGlobal): Promise<void> {
+    const { functionsDir, env } = this.options;
     // Node runs everything here, so also bundle as `npx convex deploy` would: that refuses e.g. a
     // Node built-in in a file without "use node", with Convex's message.
-    const [modules] = await Promise.all([
-      importFunctions(this.options.functionsDir, this.options.env),
-      checkConvexBundles({ functionsDir: this.options.functionsDir }),
+    const [{ app: modules, components, instances }] = await Promise.all([
+      componentInstances(functionsDir, env).then(async (instances) => ({
+        instances,
+        ...(await importFunctions(
+          functionsDir,
+          env,
+          instances.map((i) => i.directory),
+        )),
+      })),
+      checkConvexBundles({ functionsDir }),
     ]);
     const schemaModule = modules.get("schema");
     const schema = schemaModule?.default;
-    // convex-test finds the functions root through a path containing "_generated".
-    const glob: Record<string, () => Promise<Module>> = {};
-    for (const [name, mod] of modules) glob[`/${name}.ts`] = () => Promise.resolve(mod);
     if (![...modules.keys()].some((k) => k.startsWith("_generated/"))) {
-      throw new Error(
-        `${this.options.functionsDir} has no _generated folder: run the codegen first`,
-      );
+      throw new Error(`${functionsDir} has no _generated folder: run the codegen first`);
     }
+    const guard = (mod: Module) =>
+      guardActions(mod, (address, args) => this.checkCall(currentComponentPath(), address, args));
     // transactionLimits: Convex's per-transaction limits (documents and bytes read and written,
-    // queries, scheduled functions), with Convex's error messages.
+    // queries, scheduled functions), with Convex's error messages. convex-test finds the functions
+    // root through a path containing "_generated".
     const t = (
       convexTest as unknown as (options: {
         schema: unknown;
         modules: unknown;
         transactionLimits: boolean;
-      }) => TestAccessor
-    )({ schema, modules: glob, transactionLimits: true });
+      }) => TestInstance
+    )({ schema, modules: moduleGlob(modules, guard), transactionLimits: true });
+    const componentModules = new Map<string, Map<string, Module>>();
+    for (const { path, directory } of instances) {
+      const mods = components.get(directory)!;
+      componentModules.set(path, mods);
+      t.registerComponent(path, mods.get("schema")?.default ?? null, moduleGlob(mods, guard));
+    }
     const g = await captureConvexGlobal(t);
+    this.wireDatabases(g, previous);
+    hookSyscalls(g, (caller, address, args) => this.checkCall(caller, address, args));
+    this.meter.wrapSyscalls(g);
+    this.options.storage?.wrapSyscalls(g);
+    this.modules = modules;
+    this.componentModules = componentModules;
+    this.componentEnvs = new Map(instances.map((i) => [i.path, i.env]));
+    this.argsValidators.clear();
+    this.t = t;
+    this.g = g;
+    this.db = g.components[""]!.db;
+  }
+
+  // Keeps the databases (and the lock) of a reload's previous code, so in-flight calls finish on
+  // it; instruments the new ones. Components draw ids from the app's database.
+  private wireDatabases(g: ConvexGlobal, previous?: ConvexGlobal): void {
     const fresh = g.components[""]!.db;
+    const lastCommitTs = () => this.g.transactionManager._lastCommitTs;
     if (previous) {
-      // Keep the same database and lock: in-flight calls finish on the old code.
       const db = previous.components[""]!.db;
       db._schema = fresh._schema;
       g.components[""]!.db = db;
       g.transactionManager = previous.transactionManager;
     } else {
-      instrumentDatabase(fresh, {
-        lastCommitTs: () => this.g.transactionManager._lastCommitTs,
+      instrumentDatabase(fresh, { lastCommitTs });
+      instrumentCommits(g.transactionManager, () => this.g.components, {
         onCommit: (commit) => {
           if (!this.closed) this.options.onCommit(commit);
         },
@@ -395,34 +473,76 @@ export class Engine {
         if (!this.closed) this.options.onExecution?.(execution);
       });
     }
-    hookSyscalls(g);
-    this.meter.wrapSyscalls(g);
-    this.options.storage?.wrapSyscalls(g);
-    this.modules = modules;
-    this.argsValidators.clear();
-    this.t = t;
-    this.g = g;
-    this.db = g.components[""]!.db;
+    const root = g.components[""]!.db;
+    for (const [path, component] of Object.entries(g.components)) {
+      if (path === "") continue;
+      const kept = previous?.components[path]?.db;
+      if (kept !== undefined) {
+        kept._schema = component.db._schema;
+        component.db = kept;
+        continue;
+      }
+      shareIdSpace(root, component.db);
+      instrumentDatabase(component.db, { lastCommitTs }, path);
+      this.options.storage?.instrumentDb(component.db, path);
+    }
+  }
+
+  /**
+   * Checks a call a function of the component `caller` makes, as Convex does: through
+   * `components.<name>…` only to functions the child exports (public ones; a function handle
+   * reaches internal functions too), with arguments matching the callee's validator.
+   */
+  private checkCall(caller: string, address: FunctionAddress, args?: Record<string, Value>): void {
+    const child = address.reference === undefined ? null : childReference(address.reference);
+    const target = resolveAddress(caller, address);
+    if (child !== null) {
+      if (!this.componentModules.has(target.component)) {
+        throw new Error(`Child component ${child.child} not found`);
+      }
+      if (this.functionInfo(target.udfPath, target.component)?.visibility !== "public") {
+        throw new Error(`Child component ${child.child} does not export ${target.udfPath}`);
+      }
+    }
+    if (args === undefined) return;
+    const validator = this.argsValidator(target.udfPath, target.component);
+    const invalid = validator === null ? null : argumentValidationError(validator, args);
+    if (invalid !== null) throw new Error(invalid);
   }
 
   private restore(state: EngineState): void {
-    restoreState(this.g, state);
+    this.orphans = restoreState(this.g, state);
   }
 
-  /** Every document, for snapshots. */
+  /** Every document of every component (keyed by `documentKey`), for snapshots. */
   snapshot(): EngineState {
-    return snapshotState(this.g);
+    return snapshotState(this.g, this.orphans);
   }
 
-  /** The documents of one table (system tables included). */
-  documentsOf(table: string): Array<Record<string, Value>> {
-    return documentsOfTable(this.g, table);
+  /** The documents of one table of a component ("" for the app; system tables included). */
+  documentsOf(table: string, component = ""): Array<Record<string, Value>> {
+    return documentsOfTable(this.g, table, component);
   }
 
-  /** Looks up an exported function; null when it does not exist. */
-  functionInfo(udfPath: string): FunctionInfo | null {
+  /** The paths of the app ("") and of every installed component. */
+  componentPaths(): string[] {
+    return ["", ...this.componentModules.keys()];
+  }
+
+  /** The component a scheduled job of `component` runs in (another one when it says so). */
+  jobTarget(component: string, jobId: string): string {
+    const target = this.documentsOf(JOB_TARGETS_TABLE, component).find((d) => d.jobId === jobId);
+    return typeof target?.component === "string" ? target.component : component;
+  }
+
+  private modulesOf(component: string): Map<string, Module> | undefined {
+    return component === "" ? this.modules : this.componentModules.get(component);
+  }
+
+  /** Looks up an exported function of a component ("" for the app); null when it does not exist. */
+  functionInfo(udfPath: string, component = ""): FunctionInfo | null {
     const { module, name } = canonicalUdfPath(udfPath);
-    const fn = this.modules.get(module)?.[name] as RegisteredFunction | undefined;
+    const fn = this.modulesOf(component)?.get(module)?.[name] as RegisteredFunction | undefined;
     if (!fn || (typeof fn !== "function" && typeof fn !== "object")) return null;
     const kind: FunctionKind | null = fn.isQuery
       ? "query"
@@ -439,20 +559,22 @@ export class Engine {
    * A function's argument validator as its registration serializes it, parsed once per load (every
    * call checks it); null when unknown.
    */
-  private argsValidator(udfPath: string): ValidatorJSON | null {
-    const cached = this.argsValidators.get(udfPath);
+  private argsValidator(udfPath: string, component: string): ValidatorJSON | null {
+    const key = documentKey(component, udfPath);
+    const cached = this.argsValidators.get(key);
     if (cached !== undefined) return cached;
     const { module, name } = canonicalUdfPath(udfPath);
-    const fn = this.modules.get(module)?.[name] as { exportArgs?: () => string } | undefined;
+    const fn = this.modulesOf(component)?.get(module)?.[name] as
+      { exportArgs?: () => string } | undefined;
     const validator =
       typeof fn?.exportArgs === "function" ? (JSON.parse(fn.exportArgs()) as ValidatorJSON) : null;
-    this.argsValidators.set(udfPath, validator);
+    this.argsValidators.set(key, validator);
     return validator;
   }
 
-  /** The default export of a module, e.g. `crons`, `http` or `auth.config`. */
-  moduleDefault(module: string): unknown {
-    return this.modules.get(module)?.default;
+  /** The default export of a module of a component ("" for the app), e.g. `crons` or `http`. */
+  moduleDefault(module: string, component = ""): unknown {
+    return this.modulesOf(component)?.get(module)?.default;
   }
 
   /**
@@ -464,18 +586,30 @@ export class Engine {
     udfPath: string,
     args: Record<string, Value>,
     identity: Identity | null,
-    opts: { internal?: boolean; reads?: ReadSet; jobId?: string; journal?: string | null } = {},
+    opts: {
+      internal?: boolean;
+      reads?: ReadSet;
+      jobId?: string;
+      /** The component whose `_scheduled_functions` holds `jobId` (default: `component`). */
+      jobComponent?: string;
+      journal?: string | null;
+      /** The component the function belongs to ("" for the app). */
+      component?: string;
+    } = {},
   ): Promise<CallOutcome> {
     const started = performance.now();
+    const component = opts.component ?? "";
     const { path } = canonicalUdfPath(udfPath);
-    const info = this.functionInfo(path);
+    const info = this.functionInfo(path, component);
     const ctx: CallContext = {
       env: this.options.env,
+      componentEnvs: this.componentEnvs,
       logLines: [],
       reads: opts.reads,
       jobId: info?.kind === "mutation" ? opts.jobId : undefined,
       meter: this.meter,
-      echo: (line) => this.options.log(`${path} ${line}`),
+      jobComponent: opts.jobComponent ?? component,
+      echo: (line) => this.options.log(`${documentKey(component, path)} ${line}`),
     };
     if (opts.journal !== undefined && kind === "query") {
       ctx.journal = { endCursor: decodeJournal(opts.journal), next: null };
@@ -491,7 +625,9 @@ export class Engine {
           }
         : result;
       const status = outcome.ok ? "ok" : "error";
-      this.options.log(`${kind} ${path} ${outcome.durationMs.toFixed(1)}ms ${status}`);
+      this.options.log(
+        `${kind} ${documentKey(component, path)} ${outcome.durationMs.toFixed(1)}ms ${status}`,
+      );
       if (opts.internal || !this.options.production) return outcome;
       // What a production deployment lets a client see.
       if (outcome.ok) return { ...outcome, logLines: [] };
@@ -526,11 +662,15 @@ export class Engine {
       });
     const tooLarge = argsTooLarge(path, args);
     if (tooLarge !== null) return failure(tooLarge);
-    const validator = this.argsValidator(path);
+    const validator = this.argsValidator(path, component);
     const invalid = validator === null ? null : argumentValidationError(validator, args);
     if (invalid !== null) return failure(invalid);
     const accessor = identity ? this.t.withIdentity(identity) : this.t;
-    const ref = makeFunctionReference<typeof kind>(path);
+    // A component's function is addressed by a function handle, as convex-test makes them.
+    const ref =
+      component === ""
+        ? makeFunctionReference<typeof kind>(path)
+        : `function://${component};${path}`;
     let timer: NodeJS.Timeout | undefined;
     try {
       const run = callStorage.run(ctx, async () => {
@@ -588,9 +728,10 @@ export class Engine {
   async callAsSystem(
     udfPath: string,
     args: Record<string, Value>,
-    jobId?: string,
+    job: { id?: string; component?: string } = {},
+    component = job.component ?? "",
   ): Promise<CallOutcome> {
-    const info = this.functionInfo(udfPath);
+    const info = this.functionInfo(udfPath, component);
     if (info === null) {
       return {
         ok: false,
@@ -599,14 +740,19 @@ export class Engine {
         durationMs: 0,
       };
     }
-    return await this.call(info.kind, udfPath, args, null, { internal: true, jobId });
+    return await this.call(info.kind, udfPath, args, null, {
+      internal: true,
+      jobId: job.id,
+      jobComponent: job.component,
+      component,
+    });
   }
 
-  /** Applies a system write (scheduled-job state) inside a transaction. */
-  async systemPatch(id: string, value: Record<string, Value>): Promise<void> {
+  /** Applies a system write (scheduled-job state) to a component's document in a transaction. */
+  async systemPatch(id: string, value: Record<string, Value>, component = ""): Promise<void> {
     await callStorage.run(
       { env: this.options.env, logLines: [], echo: () => {}, system: true },
-      () => patchDocumentAsSystem(this.g, this.t, id, value),
+      () => patchDocumentAsSystem(this.g, this.t, id, value, component),
     );
   }
 
@@ -640,6 +786,7 @@ export class Engine {
     const route = router.lookup(pathname, method);
     const ctx: CallContext = {
       env: this.options.env,
+      componentEnvs: this.componentEnvs,
       siteOrigin: this.options.env.CONVEX_SITE_URL,
       identityError,
       httpRoute: `${method} ${route === null ? pathname : String(route[2])}`,

@@ -3,17 +3,16 @@ import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
-import { generateAdminKey } from "./admin";
 import { apiHandler, identityFromHeader } from "./api";
 import { TokenVerifier, type AuthProvider } from "./auth";
 import { deploymentEnv } from "./deployment-env";
 import { Engine, type Commit } from "./engine";
 import { MAX_WS_FRAME_BYTES, closeServer, listen, originAllowed, sendJson } from "./http";
-import { tableFromId } from "./read-set";
+import { tableOfKey } from "./read-set";
 import { CronRunner, JobScheduler } from "./scheduler";
 import { siteHandler } from "./site";
 import { DEFAULT_MAX_UPLOAD_BYTES, FileStorage } from "./storage";
-import { Store } from "./store";
+import { Store, dataFolderSecret } from "./store";
 import { SyncServer } from "./sync";
 import { keepServingThroughUncaughtErrors } from "./uncaught";
 import { UsageLog, type UsageEntry, type UsageFilter } from "./usage";
@@ -59,7 +58,11 @@ export type LocalBackendOptions = {
   allowedOrigins?: string[];
   /** The largest file an upload URL accepts (default 512 MiB; Convex has no limit). */
   maxUploadBytes?: number;
-  /** The key the admin endpoints (the usage log) require (default: a random one per start). */
+  /**
+   * The deployment's admin key (`Authorization: Convex <key>`, the clients' `setAdminAuth`): the
+   * usage log and components' functions need it. By default one generated and kept owner-only in
+   * `<dataDir>/admin-key` (a fresh one in memory).
+   */
   adminKey?: string;
   /** How many usage entries to keep, the latest ones (default 10,000). */
   maxUsageEntries?: number;
@@ -83,7 +86,7 @@ export type LocalBackend = {
   url: string;
   /** The HTTP actions origin (`CONVEX_SITE_URL`). */
   siteUrl: string;
-  /** What `Authorization: Convex <adminKey>` must carry on the admin endpoints. */
+  /** The admin key: the usage log, internal functions and components' functions (`componentPath`). */
   adminKey: string;
   /** Per-execution usage: database and file bytes and documents read and written. */
   usage: BackendUsage;
@@ -103,7 +106,6 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   const print =
     options.log ?? (options.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`));
   const log = (line: string) => print(`[local-backend] ${line}`);
-  const adminKey = options.adminKey ?? generateAdminKey();
   const usage = new UsageLog({ capacity: options.maxUsageEntries, file: options.usageLog, log });
 
   let engine: Engine | null = null;
@@ -140,6 +142,10 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     log,
   });
 
+  const adminKey =
+    options.adminKey ??
+    `local-backend|${dataFolderSecret(options.dataDir ? resolve(options.dataDir) : null, "admin-key").toString("hex")}`;
+
   const verifier = new TokenVerifier(() => {
     const config = getEngine().moduleDefault("auth.config") as
       { providers?: AuthProvider[] } | undefined;
@@ -148,6 +154,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   const sync = new SyncServer({
     engine: getEngine,
     verifier,
+    adminKey,
     log,
     pingIntervalMs: options.pingIntervalMs,
   });
@@ -157,7 +164,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     options.dataDir ? join(resolve(options.dataDir), "crons.json") : null,
   );
 
-  const identityOf = identityFromHeader(verifier);
+  const identityOf = identityFromHeader(verifier, adminKey);
 
   const apiServer = createServer((req, res) => {
     handleApi(req, res).catch((error: unknown) => {
@@ -233,7 +240,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     sync.onCommit(
       commit.writes.map(([id, after], i) => ({
         id,
-        table: tableFromId(id) ?? "",
+        table: tableOfKey(id) ?? "",
         before: commit.previous[i] ?? null,
         after,
       })),
@@ -297,6 +304,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   log(`NEXT_PUBLIC_CONVEX_URL=${url}`);
   log(`HTTP actions at ${siteUrl}`);
   log(store ? `data in ${resolve(options.dataDir!)}` : "data in memory only");
+  if (store && options.adminKey === undefined) {
+    log(`admin key: local-backend|<the hex in ${join(resolve(options.dataDir!), "admin-key")}>`);
+  }
 
   let closed = false;
   return {

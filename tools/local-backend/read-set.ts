@@ -23,6 +23,34 @@ export function tableFromId(id: string): string | null {
   return id.slice(match[0].length);
 }
 
+// Components have tables of their own: outside the app (component path ""), a table's name and a
+// document's id are known here behind the component's path, e.g. "rateLimiter/rateLimits".
+
+/** A document's key across components: its id, behind "<component path>/" outside the app. */
+export function documentKey(component: string, id: string): string {
+  return component === "" ? id : `${component}/${id}`;
+}
+
+/** The component path and id of a document key (ids never contain "/"). */
+export function splitDocumentKey(key: string): { component: string; id: string } {
+  const slash = key.lastIndexOf("/");
+  return slash === -1
+    ? { component: "", id: key }
+    : { component: key.slice(0, slash), id: key.slice(slash + 1) };
+}
+
+/** A table's name across components, like {@link documentKey}. */
+export function tableKey(component: string, table: string): string {
+  return component === "" ? table : `${component}/${table}`;
+}
+
+/** The table key of a document key. */
+export function tableOfKey(key: string): string | null {
+  const { component, id } = splitDocumentKey(key);
+  const table = tableFromId(id);
+  return table === null ? null : tableKey(component, table);
+}
+
 function filterValue(value: JSONValue): Value | undefined {
   if (typeof value === "object" && value !== null && "$undefined" in value) return undefined;
   return jsonToConvex(value);
@@ -77,10 +105,11 @@ export class ReadSet {
   readonly ids = new Set<string>();
   snapshotTs: bigint | null = null;
 
-  /** Notes a query source, or with `bounds` the part of it a page read. */
-  noteSource(source: QuerySource, bounds?: ReadBounds): void {
-    const table = source.tableName ?? source.indexName?.split(".")[0];
-    if (table === undefined) return;
+  /** Notes a query source of a component's table, or with `bounds` the part of it a page read. */
+  noteSource(source: QuerySource, bounds?: ReadBounds, component = ""): void {
+    const name = source.tableName ?? source.indexName?.split(".")[0];
+    if (name === undefined) return;
+    const table = tableKey(component, name);
     if (bounds !== undefined) {
       this.ranges.push({
         table,

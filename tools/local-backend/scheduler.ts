@@ -3,6 +3,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import type { Value } from "convex/values";
 import { detached } from "./call-context";
 import type { Engine, ScheduleRequest } from "./engine";
+import { documentKey } from "./read-set";
 import { writeFileAtomic } from "./store";
 
 // Timers come from node:timers: convex-test makes the global setTimeout throw inside mutations,
@@ -19,6 +20,7 @@ function stateOf(job: Record<string, Value>): string | undefined {
 
 /** Runs the jobs functions schedule with `ctx.scheduler`, also those pending at startup. */
 export class JobScheduler {
+  /** Timers by `documentKey` of the job (components have jobs of their own). */
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
@@ -26,82 +28,101 @@ export class JobScheduler {
 
   schedule(request: ScheduleRequest): void {
     if (this.closed) return;
-    this.arm(request.jobId, request.runAtMs);
+    this.arm(request.component, request.jobId, request.runAtMs);
   }
 
-  private arm(jobId: string, runAtMs: number): void {
-    const existing = this.timers.get(jobId);
+  private arm(component: string, jobId: string, runAtMs: number): void {
+    const key = documentKey(component, jobId);
+    const existing = this.timers.get(key);
     if (existing) clearTimeout(existing);
     const delay = Math.max(0, runAtMs - Date.now());
     const timer = detached(() =>
       setTimeout(
         () => {
-          this.timers.delete(jobId);
-          if (delay > MAX_TIMER_MS) this.arm(jobId, runAtMs);
-          else void this.run(jobId);
+          this.timers.delete(key);
+          if (delay > MAX_TIMER_MS) this.arm(component, jobId, runAtMs);
+          else void this.run(component, jobId);
         },
         Math.min(delay, MAX_TIMER_MS),
       ),
     );
     timer.unref();
-    this.timers.set(jobId, timer);
+    this.timers.set(key, timer);
   }
 
-  private job(jobId: string): Record<string, Value> | undefined {
+  private job(component: string, jobId: string): Record<string, Value> | undefined {
     return this.host
       .engine()
-      .documentsOf("_scheduled_functions")
+      .documentsOf("_scheduled_functions", component)
       .find((doc) => doc._id === jobId);
   }
 
-  private async run(jobId: string): Promise<void> {
+  private async run(component: string, jobId: string): Promise<void> {
     if (this.closed) return;
     try {
       const engine = this.host.engine();
-      const job = this.job(jobId);
+      const job = this.job(component, jobId);
       // Not there: the scheduling mutation rolled back. Not pending: canceled or already run.
       if (job === undefined || stateOf(job) !== "pending") return;
+      // A job may run a function of another component (a function handle, `components.…`).
+      const target = engine.jobTarget(component, jobId);
       // A mutation goes from pending to success in its own commit (see Engine.callAsSystem); an
       // action is in progress while it runs.
-      const isMutation = engine.functionInfo(job.name as string)?.kind === "mutation";
-      if (!isMutation) await engine.systemPatch(jobId, { state: { kind: "inProgress" } });
+      const isMutation = engine.functionInfo(job.name as string, target)?.kind === "mutation";
+      if (!isMutation) {
+        await engine.systemPatch(jobId, { state: { kind: "inProgress" } }, component);
+      }
       const args = ((job.args as Value[])[0] ?? {}) as Record<string, Value>;
-      const outcome = await engine.callAsSystem(job.name as string, args, jobId);
+      const outcome = await engine.callAsSystem(
+        job.name as string,
+        args,
+        { id: jobId, component },
+        target,
+      );
       if (this.closed) return;
       // Canceled while it ran (or already marked by the mutation's commit): that state stands.
-      const now = this.job(jobId);
+      const now = this.job(component, jobId);
       const state = now === undefined ? undefined : stateOf(now);
       if (state !== "pending" && state !== "inProgress") return;
-      await engine.systemPatch(jobId, {
-        state: outcome.ok ? { kind: "success" } : { kind: "failed", error: outcome.errorMessage },
-        completedTime: Date.now(),
-      });
+      await engine.systemPatch(
+        jobId,
+        {
+          state: outcome.ok ? { kind: "success" } : { kind: "failed", error: outcome.errorMessage },
+          completedTime: Date.now(),
+        },
+        component,
+      );
     } catch (error) {
       this.host.log(
-        `scheduler: job ${jobId} failed: ${error instanceof Error ? error.stack : String(error)}`,
+        `scheduler: job ${documentKey(component, jobId)} failed: ${error instanceof Error ? error.stack : String(error)}`,
       );
     }
   }
 
-  /** Arms timers for the jobs a previous run left pending. */
+  /** Arms timers for the jobs a previous run left pending, in the app and every component. */
   async resume(): Promise<void> {
     const engine = this.host.engine();
-    for (const job of engine.documentsOf("_scheduled_functions")) {
-      const kind = (job.state as { kind?: string }).kind;
-      const jobId = job._id as string;
-      if (kind === "pending") this.arm(jobId, job.scheduledTime as number);
-      if (kind === "inProgress") {
-        // Interrupted by a crash: a mutation never committed, so it runs again; an action may have
-        // had side effects, so, like Convex, it is not retried.
-        const info = engine.functionInfo(job.name as string);
+    for (const component of engine.componentPaths()) {
+      for (const job of engine.documentsOf("_scheduled_functions", component)) {
+        const kind = (job.state as { kind?: string }).kind;
+        const jobId = job._id as string;
+        if (kind === "pending") this.arm(component, jobId, job.scheduledTime as number);
+        if (kind !== "inProgress") continue;
+        // Interrupted by a crash: a mutation never committed, so it runs again; an action may
+        // have had side effects, so, like Convex, it is not retried.
+        const info = engine.functionInfo(job.name as string, engine.jobTarget(component, jobId));
         if (info?.kind === "mutation") {
-          await engine.systemPatch(jobId, { state: { kind: "pending" } });
-          this.arm(jobId, Date.now());
+          await engine.systemPatch(jobId, { state: { kind: "pending" } }, component);
+          this.arm(component, jobId, Date.now());
         } else {
-          await engine.systemPatch(jobId, {
-            state: { kind: "failed", error: "Interrupted by a restart of the local backend" },
-            completedTime: Date.now(),
-          });
+          await engine.systemPatch(
+            jobId,
+            {
+              state: { kind: "failed", error: "Interrupted by a restart of the local backend" },
+              completedTime: Date.now(),
+            },
+            component,
+          );
         }
       }
     }
@@ -122,6 +143,8 @@ type CronSchedule =
   | { type: "monthly"; day: number; hourUTC: number; minuteUTC?: number }
   | { type: "cron"; cron: string };
 type CronJob = { name: string; args: Value[]; schedule: CronSchedule };
+/** A cron job of the app's or a component's crons.ts, and which component runs it. */
+type ComponentCronJob = CronJob & { component: string };
 
 const DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
@@ -204,7 +227,10 @@ export function nextRunTime(schedule: CronSchedule, afterMs: number): number {
 
 type CronState = Record<string, { nextRunMs: number; lastRunMs: number | null }>;
 
-/** Runs the jobs of `convex/crons.ts`; next run times survive restarts in `crons.json`. */
+/**
+ * Runs the jobs of `convex/crons.ts` and of the components' crons.ts (named "<component>/<name>");
+ * next run times survive restarts in `crons.json`.
+ */
 export class CronRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private state: CronState = {};
@@ -219,10 +245,18 @@ export class CronRunner {
     }
   }
 
-  private jobs(): Record<string, CronJob> {
-    const crons = this.host.engine().moduleDefault("crons") as
-      { isCrons?: boolean; crons?: Record<string, CronJob> } | undefined;
-    return crons?.isCrons ? (crons.crons ?? {}) : {};
+  private jobs(): Record<string, ComponentCronJob> {
+    const engine = this.host.engine();
+    const jobs: Record<string, ComponentCronJob> = {};
+    for (const component of engine.componentPaths()) {
+      const crons = engine.moduleDefault("crons", component) as
+        { isCrons?: boolean; crons?: Record<string, CronJob> } | undefined;
+      if (!crons?.isCrons) continue;
+      for (const [name, job] of Object.entries(crons.crons ?? {})) {
+        jobs[documentKey(component, name)] = { ...job, component };
+      }
+    }
+    return jobs;
   }
 
   /** (Re)arms every cron job of the currently loaded code. */
@@ -276,7 +310,7 @@ export class CronRunner {
     this.arm(name, entry.nextRunMs);
     const outcome = await this.host
       .engine()
-      .callAsSystem(job.name, (job.args[0] ?? {}) as Record<string, Value>);
+      .callAsSystem(job.name, (job.args[0] ?? {}) as Record<string, Value>, {}, job.component);
     if (!outcome.ok) this.host.log(`cron "${name}" failed: ${outcome.errorMessage}`);
   }
 

@@ -1,6 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import {
-  chmodSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -8,7 +7,6 @@ import {
   openAsBlob,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeSync,
@@ -16,8 +14,9 @@ import {
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Value } from "convex/values";
+import { currentComponentPath } from "./convex-test-bridge";
 import { tableFromId } from "./read-set";
-import { writeFileAtomic } from "./store";
+import { dataFolderSecret } from "./store";
 
 /** How long an upload URL is accepted: Convex's STORE_FILE_AUTHORIZATION_VALIDITY. */
 export const UPLOAD_URL_VALIDITY_S = 60 * 60;
@@ -55,13 +54,24 @@ export type SystemTransaction = <T>(fn: () => T) => Promise<T>;
 /** The syscalls of convex-test's per-instance global that file storage replaces. */
 export type StorageSyscalls = { asyncSyscall: AsyncSyscall; jsSyscall: JsSyscall };
 
-/** Signs an upload token issued at `issuedS` (Unix seconds) with the data folder's secret. */
-export function signUploadToken(secret: Buffer, issuedS: number): string {
-  const payload = Buffer.from(`${issuedS}.${randomBytes(12).toString("hex")}`).toString(
-    "base64url",
-  );
+/**
+ * Signs an upload token issued at `issuedS` (Unix seconds) with the data folder's secret, for the
+ * file storage of `component` ("" for the app's).
+ */
+export function signUploadToken(secret: Buffer, issuedS: number, component = ""): string {
+  const fields = [issuedS, randomBytes(12).toString("hex"), ...(component ? [component] : [])];
+  const payload = Buffer.from(fields.join(".")).toString("base64url");
   const mac = createHmac("sha256", secret).update(`upload:${payload}`).digest("base64url");
   return `${payload}.${mac}`;
+}
+
+/** The component whose file storage a (checked) upload token is for ("" for the app's). */
+function uploadTokenComponent(token: string): string {
+  return (
+    Buffer.from(token.split(".")[0] ?? "", "base64url")
+      .toString()
+      .split(".")[2] ?? ""
+  );
 }
 
 /** Checks an upload token: "ok", "invalid" (not signed by this backend) or "expired". */
@@ -130,7 +140,8 @@ export class FileStorage {
   /** Signs upload tokens; kept owner-only in the data folder so tokens survive restarts. */
   readonly secret: Buffer;
   private readonly filesDir: string | null;
-  private db: StorageDb | null = null;
+  /** The `_storage` tables: the app's (""), and each component's (ids are unique across them). */
+  private readonly dbs = new Map<string, StorageDb>();
   private origin = "";
   // Bytes of the files being stored, by SHA-256, until convex-test's storeFile sees their Blob.
   private readonly staged = new Map<string, { bytes: Uint8Array; refs: number }>();
@@ -143,21 +154,9 @@ export class FileStorage {
     private readonly maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES,
     private readonly log: (line: string) => void = () => {},
   ) {
-    if (dataDir === null) {
-      this.filesDir = null;
-      this.secret = randomBytes(32);
-      return;
-    }
-    this.filesDir = join(dataDir, FILES);
-    mkdirSync(this.filesDir, { recursive: true });
-    const secretPath = join(dataDir, SECRET);
-    if (existsSync(secretPath)) {
-      chmodSync(secretPath, 0o600);
-      this.secret = Buffer.from(readFileSync(secretPath, "utf8").trim(), "hex");
-    } else {
-      this.secret = randomBytes(32);
-      writeFileAtomic(secretPath, this.secret.toString("hex"), 0o600);
-    }
+    this.filesDir = dataDir === null ? null : join(dataDir, FILES);
+    if (this.filesDir !== null) mkdirSync(this.filesDir, { recursive: true });
+    this.secret = dataFolderSecret(dataDir, SECRET);
   }
 
   /** The deployment URL that upload and serving URLs point to (`CONVEX_CLOUD_URL`). */
@@ -177,23 +176,33 @@ export class FileStorage {
   private idOfUuid(uuid: string): string | null {
     const key = uuid.toLowerCase();
     if (!this.idByUuid.has(key)) {
-      for (const id of Object.keys(this.db?._documents ?? {})) {
-        if (tableFromId(id) !== "_storage" || this.mapped.has(id)) continue;
-        this.idByUuid.set(this.uuidOf(id), id);
-        this.mapped.add(id);
+      for (const db of this.dbs.values()) {
+        for (const id of Object.keys(db._documents)) {
+          if (tableFromId(id) !== "_storage" || this.mapped.has(id)) continue;
+          this.idByUuid.set(this.uuidOf(id), id);
+          this.mapped.add(id);
+        }
       }
     }
     return this.idByUuid.get(key) ?? null;
+  }
+
+  /** The `_storage` of the running function's component. */
+  private currentDb(): StorageDb {
+    return this.dbs.get(currentComponentPath())!;
   }
 
   private pathOf(storageId: string): string {
     return join(this.filesDir!, storageId);
   }
 
-  /** Hooks convex-test's database once: file bytes reach the disk before their row commits. */
-  instrumentDb(rawDb: unknown): void {
+  /**
+   * Hooks convex-test's database of a component ("" for the app) once: file bytes reach the disk
+   * before their row commits.
+   */
+  instrumentDb(rawDb: unknown, component = ""): void {
     const db = rawDb as StorageDb;
-    this.db = db;
+    this.dbs.set(component, db);
     const storeFile = db.storeFile.bind(db);
     db.storeFile = (storageId, blob) => {
       if (!this.bytesOf.has(blob)) {
@@ -244,19 +253,20 @@ export class FileStorage {
    * between a file's write and its row's commit, or during a deletion) and half-written ones.
    */
   async restore(): Promise<void> {
-    const db = this.db;
-    if (this.filesDir === null || db === null) return;
+    if (this.filesDir === null) return;
     const owned = new Set<string>();
-    for (const [id, doc] of Object.entries(db._documents)) {
-      if (tableFromId(id) !== "_storage") continue;
-      const path = this.pathOf(id);
-      if (!existsSync(path)) {
-        this.log(`storage: the file of ${id} is missing from ${this.filesDir}`);
-        continue;
+    for (const db of this.dbs.values()) {
+      for (const [id, doc] of Object.entries(db._documents)) {
+        if (tableFromId(id) !== "_storage") continue;
+        const path = this.pathOf(id);
+        if (!existsSync(path)) {
+          this.log(`storage: the file of ${id} is missing from ${this.filesDir}`);
+          continue;
+        }
+        owned.add(id);
+        const type = typeof doc.contentType === "string" ? doc.contentType : undefined;
+        db._storage[id] = await openAsBlob(path, { type });
       }
-      owned.add(id);
-      const type = typeof doc.contentType === "string" ? doc.contentType : undefined;
-      db._storage[id] = await openAsBlob(path, { type });
     }
     let removed = 0;
     for (const name of readdirSync(this.filesDir)) {
@@ -308,14 +318,17 @@ export class FileStorage {
       switch (op) {
         case "1.0/storageGenerateUploadUrl":
           return JSON.stringify(
-            `${this.origin}/api/storage/upload?token=${signUploadToken(this.secret, Math.floor(Date.now() / 1000))}`,
+            `${this.origin}/api/storage/upload?token=${signUploadToken(this.secret, Math.floor(Date.now() / 1000), currentComponentPath())}`,
           );
         case "1.0/storageGetUrl": {
           const id = this.storageIdArg("storage.getUrl", args.storageId);
           if (id === null) return "null";
           const url = JSON.parse(await asyncSyscall(op, withId(id))) as string | null;
+          // A component's files are served with its component named, as Convex's URLs do.
+          const component = currentComponentPath();
+          const query = component === "" ? "" : `?component=${encodeURIComponent(component)}`;
           return JSON.stringify(
-            url === null ? null : `${this.origin}/api/storage/${this.uuidOf(id)}`,
+            url === null ? null : `${this.origin}/api/storage/${this.uuidOf(id)}${query}`,
           );
         }
         case "1.0/storageGetMetadata": {
@@ -323,7 +336,7 @@ export class FileStorage {
           const row =
             id === null
               ? null
-              : (this.db!.get("_storage", id) as {
+              : (this.currentDb().get("_storage", id) as {
                   sha256: string;
                   size: number;
                   contentType?: string;
@@ -339,7 +352,7 @@ export class FileStorage {
         }
         case "1.0/storageDelete": {
           const id = this.storageIdArg("storage.delete", args.storageId);
-          if (id === null || this.db!.get("_storage", id) === null) {
+          if (id === null || this.currentDb().get("_storage", id) === null) {
             throw new StorageError(`storage id ${String(args.storageId)} not found`);
           }
           return await asyncSyscall(op, withId(id));
@@ -408,7 +421,7 @@ export class FileStorage {
       res.end();
       return true;
     }
-    await this.serve(req, res, part, method === "HEAD");
+    await this.serve(req, res, part, url.searchParams.get("component") ?? "", method === "HEAD");
     return true;
   }
 
@@ -435,6 +448,12 @@ export class FileStorage {
     }
     if (verdict === "expired") {
       refuse(401, "StorageTokenExpired", "Store File Authorization expired");
+      return;
+    }
+    // An upload URL a component's function made stores into that component's `_storage`.
+    const db = this.dbs.get(uploadTokenComponent(token));
+    if (db === undefined) {
+      refuse(401, "StorageTokenInvalid", "Couldn't decode the StoreFileAuthorization token");
       return;
     }
     const tooLarge = `The file is larger than the local backend's upload limit of ${this.maxUploadBytes} bytes`;
@@ -490,7 +509,6 @@ export class FileStorage {
     const blob = new Blob([bytes as Buffer<ArrayBuffer>], { type: contentType ?? "" });
     this.bytesOf.set(blob, bytes);
     const storageId = await runSystem(() => {
-      const db = this.db!;
       const id = db.insert("_storage", {
         size: bytes.length,
         sha256,
@@ -507,6 +525,7 @@ export class FileStorage {
     req: IncomingMessage,
     res: ServerResponse,
     uuid: string,
+    component: string,
     head: boolean,
   ): Promise<void> {
     if (!UUID.test(uuid)) {
@@ -519,8 +538,10 @@ export class FileStorage {
       return;
     }
     const id = this.idOfUuid(uuid);
-    const row = id === null ? undefined : this.db?._documents[id];
-    const blob = id === null ? undefined : this.db?._storage[id];
+    // Only the named component's files (the app's without `?component=`).
+    const db = this.dbs.get(component);
+    const row = id === null ? undefined : db?._documents[id];
+    const blob = id === null ? undefined : db?._storage[id];
     if (id === null || row === undefined || blob === undefined) {
       sendError(res, 404, "FileNotFound", `File ${uuid.toLowerCase()} not found`);
       return;

@@ -1,5 +1,6 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
+  chmodSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -65,6 +66,22 @@ export function writeFileAtomic(path: string, contents: string, mode = 0o644): v
   } finally {
     closeSync(dir);
   }
+}
+
+/**
+ * A 32-byte secret kept owner-only (hex) in `<dataDir>/<file>` so it survives restarts; a fresh
+ * one per start without a data folder.
+ */
+export function dataFolderSecret(dataDir: string | null, file: string): Buffer {
+  if (dataDir === null) return randomBytes(32);
+  const path = join(dataDir, file);
+  if (existsSync(path)) {
+    chmodSync(path, 0o600);
+    return Buffer.from(readFileSync(path, "utf8").trim(), "hex");
+  }
+  const secret = randomBytes(32);
+  writeFileAtomic(path, secret.toString("hex"), 0o600);
+  return secret;
 }
 
 /**

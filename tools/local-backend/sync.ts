@@ -5,7 +5,7 @@ import type { CallOutcome, Engine, Identity } from "./engine";
 import { ReadSet, type Change } from "./read-set";
 import { detached } from "./call-context";
 import { canonicalUdfPath } from "./udf-path";
-import { TokenRejected, type TokenVerifier } from "./auth";
+import { BAD_DEPLOY_KEY, TokenRejected, isAdminKey, type TokenVerifier } from "./auth";
 
 /** Encodes a u64 timestamp the way the sync protocol does: 8 bytes little-endian, base64. */
 export function encodeTs(ts: bigint): string {
@@ -19,6 +19,8 @@ type Version = { querySet: number; identity: number; ts: bigint };
 type Subscription = {
   key: string;
   udfPath: string;
+  /** Where an admin's query lives (see componentOf); undefined for the app's public queries. */
+  component?: string;
   args: Record<string, Value>;
   identity: Identity | null;
   /** The query journal the next run starts from (a paginated query's page end). */
@@ -39,6 +41,8 @@ type Connection = {
   identityVersion: number;
   identity: Identity | null;
   identityExpiresAt: number | null;
+  /** Authenticated with the admin key: may address components' and internal functions. */
+  admin: boolean;
   queries: Map<number, ConnQuery>;
   removed: Set<number>;
   /** A Transition must reach this ts after a mutation response (or any transition if 0n). */
@@ -73,6 +77,8 @@ type RememberedMutation = {
 export type SyncHost = {
   engine: () => Engine;
   verifier: TokenVerifier;
+  /** The deployment's admin key (an `Authenticate` with tokenType "Admin"). */
+  adminKey: string;
   log: (line: string) => void;
   pingIntervalMs?: number;
 };
@@ -91,7 +97,32 @@ export const MAX_INFLIGHT_ACTIONS = 1001;
 /** What the sync worker answers at an expired user token (crates/sync/src/state.rs). */
 export const TOKEN_EXPIRED_MESSAGE = "Convex token identity expired";
 
+/**
+ * What Convex's sync worker ends the socket with (a server error: close code 1011) when a client
+ * without an admin key addresses a component's function (crates/sync/src/worker.rs).
+ */
+export const COMPONENT_PATH_NEEDS_ADMIN =
+  "Only admin or system users can call functions on non-root components directly";
+
 class ProtocolError extends Error {}
+
+/**
+ * Where a message's function lives: undefined for a public function of the app (no
+ * `componentPath`), else a component path ("" for the app) that only an admin may give; an admin
+ * reaches internal functions there too.
+ */
+function componentOf(conn: Connection, message: Record<string, unknown>): string | undefined {
+  const path = message.componentPath;
+  if (path === undefined || path === null) return undefined;
+  if (typeof path !== "string") throw new ProtocolError("componentPath must be a string");
+  if (path !== "" && !conn.admin) throw new Error(COMPONENT_PATH_NEEDS_ADMIN);
+  return path;
+}
+
+/** How the engine runs a function of a component a message named (see componentOf). */
+function inComponent(component: string | undefined): { component?: string; internal?: boolean } {
+  return component === undefined ? {} : { component, internal: true };
+}
 
 /** A per-socket limit: Convex closes the socket with code 1013 and the short code as reason. */
 class RateLimited extends Error {
@@ -166,8 +197,9 @@ function subscriptionKey(
   args: Record<string, Value>,
   identity: Identity | null,
   journal: string | null,
+  component: string | undefined,
 ): string {
-  return JSON.stringify([udfPath, convexToJson(identity), convexToJson(args), journal]);
+  return JSON.stringify([udfPath, convexToJson(identity), convexToJson(args), journal, component]);
 }
 
 /**
@@ -225,6 +257,7 @@ export class SyncServer {
       identityVersion: 0,
       identity: null,
       identityExpiresAt: null,
+      admin: false,
       queries: new Map(),
       removed: new Set(),
       owedTs: null,
@@ -337,6 +370,7 @@ export class SyncServer {
         const requestId = requireNumber(raw, "requestId");
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
+        const component = componentOf(conn, raw);
         // Convex checks the token as it takes the mutation in, not when it runs.
         if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
         if (conn.queuedMutations >= MAX_QUEUED_MUTATIONS) {
@@ -356,7 +390,7 @@ export class SyncServer {
             // A closed socket's queue is dropped, as Convex drops its sync worker's; the client
             // sends the mutations again after reconnecting.
             if (conn.closed) return;
-            return this.runMutation(conn, requestId, udfPath, args, identity);
+            return this.runMutation(conn, requestId, udfPath, args, identity, component);
           })
           .catch((error: unknown) => this.internalError(conn, error));
         return;
@@ -365,6 +399,7 @@ export class SyncServer {
         const requestId = requireNumber(raw, "requestId");
         const udfPath = requireString(raw, "udfPath");
         const args = parseArgs(raw);
+        const component = componentOf(conn, raw);
         if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
         if (conn.inflightActions >= MAX_INFLIGHT_ACTIONS) {
           throw new RateLimited(
@@ -373,7 +408,7 @@ export class SyncServer {
           );
         }
         conn.inflightActions += 1;
-        this.runAction(conn, requestId, udfPath, args, conn.identity)
+        this.runAction(conn, requestId, udfPath, args, conn.identity, component)
           .catch((error: unknown) => this.internalError(conn, error))
           .finally(() => (conn.inflightActions -= 1));
         return;
@@ -402,12 +437,13 @@ export class SyncServer {
       if (modification.type === "Add") {
         const udfPath = canonicalUdfPath(requireString(modification, "udfPath")).path;
         const args = parseArgs(modification);
+        const component = componentOf(conn, modification);
         const journal = modification.journal ?? null;
         if (journal !== null && typeof journal !== "string") {
           throw new ProtocolError("Add.journal must be a string or null");
         }
         if (conn.queries.has(queryId)) throw new ProtocolError(`Duplicate query ID: ${queryId}`);
-        const key = this.retain(udfPath, args, conn.identity, journal, conn);
+        const key = this.retain(udfPath, args, conn.identity, journal, conn, component);
         conn.queries.set(queryId, { key });
         conn.removed.delete(queryId);
       } else if (modification.type === "Remove") {
@@ -445,12 +481,16 @@ export class SyncServer {
         return;
       }
     } else if (message.tokenType === "Admin") {
-      this.authError(conn, "Admin keys are not supported by the local backend", true);
-      return;
+      // An admin acts as no user (`impersonating` is not supported).
+      if (!isAdminKey(requireString(message, "value"), this.host.adminKey)) {
+        this.authError(conn, BAD_DEPLOY_KEY, true);
+        return;
+      }
     } else if (message.tokenType !== "None") {
       throw new ProtocolError(`unknown tokenType ${String(message.tokenType)}`);
     }
     if (conn.closed) return;
+    conn.admin = message.tokenType === "Admin";
     conn.identity = identity;
     conn.identityExpiresAt = expiresAt;
     conn.identityVersion = baseVersion + 1;
@@ -458,7 +498,7 @@ export class SyncServer {
     for (const query of conn.queries.values()) {
       const sub = this.subscriptions.get(query.key);
       if (sub === undefined) continue;
-      const key = this.retain(sub.udfPath, sub.args, identity, sub.journal, conn);
+      const key = this.retain(sub.udfPath, sub.args, identity, sub.journal, conn, sub.component);
       this.release(query.key, conn);
       query.key = key;
     }
@@ -472,6 +512,7 @@ export class SyncServer {
     udfPath: string,
     args: Record<string, Value>,
     identity: Identity | null,
+    component: string | undefined,
   ): Promise<void> {
     // A client re-sends the mutations it got no response for after reconnecting: within a
     // session a request id that succeeded runs once and a copy gets the first answer. Convex
@@ -480,7 +521,7 @@ export class SyncServer {
     const sessionId = conn.sessionId;
     const session = sessionId === null ? null : this.sessionResults(sessionId);
     const request = createHash("sha256")
-      .update(JSON.stringify([canonicalUdfPath(udfPath).path, convexToJson(args)]))
+      .update(JSON.stringify([canonicalUdfPath(udfPath).path, convexToJson(args), component]))
       .update(identityKey(identity))
       .digest("base64");
     const remembered = session?.get(requestId);
@@ -488,7 +529,7 @@ export class SyncServer {
     if (remembered?.request === request) {
       result = remembered.result;
     } else {
-      result = this.executeMutation(requestId, udfPath, args, identity);
+      result = this.executeMutation(requestId, udfPath, args, identity, component);
       if (session) {
         const entry = { request, result };
         session.delete(requestId);
@@ -527,8 +568,11 @@ export class SyncServer {
     udfPath: string,
     args: Record<string, Value>,
     identity: Identity | null,
+    component: string | undefined,
   ): Promise<MutationResult> {
-    const outcome = await this.host.engine().call("mutation", udfPath, args, identity);
+    const outcome = await this.host
+      .engine()
+      .call("mutation", udfPath, args, identity, inComponent(component));
     if (outcome.ok) {
       const ts = outcome.commitTs ?? this.host.engine().lastCommitTs;
       return {
@@ -564,8 +608,11 @@ export class SyncServer {
     udfPath: string,
     args: Record<string, Value>,
     identity: Identity | null,
+    component: string | undefined,
   ): Promise<void> {
-    const outcome = await this.host.engine().call("action", udfPath, args, identity);
+    const outcome = await this.host
+      .engine()
+      .call("action", udfPath, args, identity, inComponent(component));
     this.send(
       conn,
       outcome.ok
@@ -593,13 +640,15 @@ export class SyncServer {
     identity: Identity | null,
     journal: string | null,
     conn: Connection,
+    component: string | undefined,
   ): string {
     // Identities with the same claims share results; a refreshed token with new claims does not.
-    const key = subscriptionKey(udfPath, args, identity, journal);
+    const key = subscriptionKey(udfPath, args, identity, journal, component);
     const existing = this.subscriptions.get(key);
     const sub = existing ?? {
       key,
       udfPath,
+      component,
       args,
       identity,
       journal,
@@ -623,7 +672,7 @@ export class SyncServer {
     sub.journal = journal;
     if (this.subscriptions.get(sub.key) !== sub) return;
     const oldKey = sub.key;
-    const newKey = subscriptionKey(sub.udfPath, sub.args, sub.identity, journal);
+    const newKey = subscriptionKey(sub.udfPath, sub.args, sub.identity, journal, sub.component);
     if (newKey === oldKey) return;
     this.subscriptions.delete(oldKey);
     const existing = this.subscriptions.get(newKey);
@@ -758,6 +807,7 @@ export class SyncServer {
     const outcome = await this.host.engine().call("query", sub.udfPath, sub.args, sub.identity, {
       reads,
       journal: sub.journal,
+      ...inComponent(sub.component),
     });
     sub.reads = reads;
     const modification = outcomeModification(0, outcome);

@@ -19,6 +19,18 @@ export const FIXTURE_FUNCTIONS_DIR = join(
   "convex",
 );
 
+/** The app the component suite runs: the real rate limiter, text streaming and work pool. */
+export const COMPONENTS_FIXTURE_DIR = join(HERE, "test-fixtures", "components");
+
+/** The message a call failed with; fails the test if it succeeded. */
+export async function failureOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => new Error("expected the call to fail"),
+    (e: unknown) => e,
+  );
+  return (error as Error).message;
+}
+
 /** The audience the fixture's auth.config.ts expects. */
 export const FIXTURE_APPLICATION_ID = "local-backend-test";
 
@@ -261,7 +273,12 @@ export function backendTestScope(prefix: string) {
     },
     /** A backend in a child process of its own (a test can SIGKILL it). */
     async startChild(options: LocalBackendOptions) {
-      const started = await startBackendProcess(options);
+      const started = await startBackendProcess({
+        port: 0,
+        sitePort: 0,
+        functionsDir: FIXTURE_FUNCTIONS_DIR,
+        ...options,
+      });
       cleanups.push(() => {
         if (started.child.exitCode === null) started.child.kill("SIGKILL");
       });

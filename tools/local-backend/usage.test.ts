@@ -228,10 +228,10 @@ describe("usage accounting per function execution", { timeout: 30_000 }, () => {
         message: "The provided admin key was invalid for this instance",
       },
     });
-    // The same shape as the API's other refusals, e.g. an admin key on a function call.
+    // The same shape as the API's other refusals, e.g. a wrong admin key on a function call.
     const call = await fetch(`${url}/api/query`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Convex ${adminKey}` },
+      headers: { "Content-Type": "application/json", Authorization: `Convex ${adminKey}x` },
       body: JSON.stringify({ path: "notes:count", args: {} }),
     });
     expect(Object.keys((await call.json()) as object).sort()).toEqual(["code", "message"]);

@@ -1,4 +1,4 @@
-import type { Value } from "convex/values";
+import { CommitTsPlaceholder, type Value } from "convex/values";
 import { tableFromId } from "./read-set";
 
 // Argument validation with Convex's messages (crates/common/src/schemas/validator.rs and the value
@@ -7,7 +7,7 @@ import { tableFromId } from "./read-set";
 type FieldJSON = { fieldType: ValidatorJSON; optional: boolean };
 /** A validator as `exportArgs()` serializes it (convex/values `ValidatorJSON`). */
 export type ValidatorJSON =
-  | { type: "null" | "number" | "bigint" | "boolean" | "string" | "bytes" | "any" }
+  | { type: "null" | "number" | "bigint" | "boolean" | "string" | "bytes" | "any" | "commitTs" }
   | { type: "literal"; value: unknown }
   | { type: "id"; tableName: string }
   | { type: "array"; value: ValidatorJSON }
@@ -61,6 +61,8 @@ export function displayValidator(validator: ValidatorJSON): string {
       return "v.float64()";
     case "bigint":
       return "v.int64()";
+    case "commitTs":
+      return "v.commitTs()";
     case "id":
       return `v.id("${validator.tableName}")`;
     case "literal":
@@ -123,6 +125,11 @@ function check(validator: ValidatorJSON, value: Value | undefined): ValidationFa
       return typeof value === "number" ? null : noMatch(value, validator);
     case "bigint":
       return typeof value === "bigint" ? null : noMatch(value, validator);
+    case "commitTs":
+      // An int64, or in a mutation's pending write the placeholder the commit fills in.
+      return typeof value === "bigint" || value instanceof CommitTsPlaceholder
+        ? null
+        : noMatch(value, validator);
     case "boolean":
       return typeof value === "boolean" ? null : noMatch(value, validator);
     case "string":
@@ -219,4 +226,9 @@ export function argumentValidationError(
 ): string | null {
   const failure = check(validator, args);
   return failure === null ? null : `ArgumentValidationError: ${failure.message()}`;
+}
+
+/** Convex's text for a value that fails a validator (no `ArgumentValidationError:`), or null. */
+export function valueValidationError(validator: ValidatorJSON, value: Value): string | null {
+  return check(validator, value)?.message() ?? null;
 }
