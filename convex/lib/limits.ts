@@ -28,6 +28,9 @@ export function streamSettings() {
     flushMs: readNumberEnv("STREAM_FLUSH_MS", 50),
     flushTokens: Math.max(1, readNumberEnv("STREAM_FLUSH_TOKENS", 10)),
     chunkRetentionMs: readNumberEnv("STREAM_CHUNK_RETENTION_MS", 60_000),
+    // Convex ends an action at 10 minutes: a writer still streaming stops at 9, kept and
+    // continuable, with a minute left to finalize.
+    replyTimeLimitMs: readNumberEnv("REPLY_TIME_LIMIT_MS", 9 * 60_000),
   };
 }
 

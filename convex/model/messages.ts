@@ -8,7 +8,7 @@ import {
   validateMessageContent,
 } from "../lib/limits";
 import { consumeReplyBudget } from "./limits";
-import { loadMessageForViewer, loadSessionForViewer } from "./sessions";
+import { latestMessage, loadMessageForViewer, loadSessionForViewer } from "./sessions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
 import { getStream, openGeneration } from "./streams";
 
@@ -16,15 +16,6 @@ import { getStream, openGeneration } from "./streams";
 // within a transaction's reads); the action then trims to its token budget.
 const MAX_HISTORY_MESSAGES = 200;
 const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
-
-/** The newest message of a session, or null for an empty one. */
-export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
-  return await ctx.db
-    .query("messages")
-    .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
-    .order("desc")
-    .first();
-}
 
 async function refuseWhileStreaming(ctx: QueryCtx, sessionId: Id<"sessions">) {
   const latest = await latestMessage(ctx, sessionId);

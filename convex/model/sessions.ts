@@ -21,6 +21,15 @@ export async function loadSessionForViewer(
   return session;
 }
 
+/** The newest message of a session, or null for an empty one. */
+export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
+  return await ctx.db
+    .query("messages")
+    .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
+    .order("desc")
+    .first();
+}
+
 /** Loads a message in a session the viewer owns, or throws NotFound. */
 export async function loadMessageForViewer(
   ctx: QueryCtx,
@@ -89,11 +98,7 @@ export async function deleteSessionMessagesBatch(
  */
 export async function removeSession(ctx: MutationCtx, session: Doc<"sessions">): Promise<boolean> {
   await ctx.db.delete("sessions", session._id);
-  const latest = await ctx.db
-    .query("messages")
-    .withIndex("by_sessionId", (q) => q.eq("sessionId", session._id))
-    .order("desc")
-    .first();
+  const latest = await latestMessage(ctx, session._id);
   const stream = latest?.isStreaming ? await getStream(ctx, latest._id) : null;
   if (stream?.active) await ctx.db.patch("streams", stream._id, { active: false });
   return await deleteSessionMessagesBatch(ctx, session._id);

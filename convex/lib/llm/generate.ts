@@ -43,14 +43,6 @@ class AbortReason extends Error {
   }
 }
 
-/**
- * How long one writer may stream: Convex ends an action at 10 minutes, so a reply still running
- * stops at 9, kept and continuable, with a minute left to finalize (REPLY_TIME_LIMIT_MS).
- */
-export function replyTimeLimitMs(): number {
-  return readNumberEnv("REPLY_TIME_LIMIT_MS", 9 * 60_000);
-}
-
 type StreamOutcome = {
   finishReason: string | null;
   usage: TokenUsage | undefined;
@@ -158,7 +150,7 @@ async function streamGeneration(
   });
   const timeLimit = setTimeout(
     () => controller.abort(new AbortReason("time")),
-    Math.max(0, startedAt + replyTimeLimitMs() - Date.now()),
+    Math.max(0, startedAt + settings.replyTimeLimitMs - Date.now()),
   );
 
   // While the model is silent (retry waits, slow first token) heartbeats keep the stale sweep away
@@ -409,7 +401,7 @@ function classify(
   if (reason instanceof AbortReason && reason.kind === "time") {
     return {
       status: "interrupted",
-      error: `This reply ran for ${formatWait(replyTimeLimitMs())}, the longest one reply may take, so it ends here. Continue it to get the rest.`,
+      error: `This reply ran for ${formatWait(streamSettings().replyTimeLimitMs)}, the longest one reply may take, so it ends here. Continue it to get the rest.`,
     };
   }
   if (reason instanceof AbortReason && reason.kind === "idle") {
