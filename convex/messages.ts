@@ -2,8 +2,9 @@ import { paginationOptsValidator, paginationResultValidator } from "convex/serve
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { authedMutation, authedQuery } from "./lib/functions";
-import { startContinue, startRegenerate, startReply } from "./model/messages";
-import { loadSessionForViewer } from "./model/sessions";
+import { startContinue, startEdit, startRegenerate, startReply } from "./model/messages";
+import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
+import { selectMessage } from "./model/versions";
 import { omit } from "convex-helpers";
 import schema from "./schema";
 
@@ -98,8 +99,8 @@ export const continueReply = authedMutation({
 });
 
 /**
- * Replaces the latest reply of a chat: clears its text, opens a new generation on the same message
- * and schedules chat.regenerate.
+ * Adds a new version of a finished reply: a new reply to the same user message (the old one
+ * stays, one switch away), shown at once, and schedules chat.regenerate to write it.
  */
 export const regenerate = authedMutation({
   args: { messageId: v.id("messages") },
@@ -111,5 +112,47 @@ export const regenerate = authedMutation({
       ...started,
     });
     return started;
+  },
+});
+
+/**
+ * Sends an edited version of a user message: stores it beside the original (same parent) with a
+ * new reply, shows that branch, and schedules chat.sendChatMessage. The original and everything
+ * after it stay.
+ */
+export const edit = authedMutation({
+  args: { messageId: v.id("messages"), content: v.string() },
+  returns: v.object({ userMessageId: v.id("messages"), messageId: v.id("messages") }),
+  handler: async (ctx, args) => {
+    const { userMessageId, messageId, generation } = await startEdit(ctx, ctx.viewerId, args);
+    await ctx.scheduler.runAfter(0, internal.chat.sendChatMessage, {
+      ownerId: ctx.viewerId,
+      messageId,
+      generation,
+    });
+    return { userMessageId, messageId };
+  },
+});
+
+/**
+ * Switches to a version of a message: the conversation on screen (in every tab) becomes that
+ * version followed by the branch last shown under it. Returns the new end of the conversation.
+ */
+export const selectVersion = authedMutation({
+  args: { messageId: v.id("messages") },
+  returns: v.id("messages"),
+  handler: async (ctx, { messageId }) => {
+    const { message, session } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    return await selectMessage(ctx, session, message);
+  },
+});
+
+/** The last message of the conversation on screen, or null for the chat's newest message. */
+export const selectedLeaf = authedQuery({
+  args: { sessionId: v.string() },
+  returns: v.union(v.id("messages"), v.null()),
+  handler: async (ctx, { sessionId }) => {
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    return session.activeLeafId ?? null;
   },
 });

@@ -53,6 +53,8 @@ export default defineSchema({
     userId: v.id("users"),
     title: v.string(),
     lastActivityAt: v.number(),
+    // The end of the conversation on screen (model/versions.ts); unset: the newest message.
+    activeLeafId: v.optional(v.id("messages")),
   }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
 
   // Read by messages.list: written only at send, finalize, stop, continue and regenerate, never
@@ -72,11 +74,20 @@ export default defineSchema({
     error: v.optional(v.string()),
     timings: v.optional(messageTimings),
     usage: v.optional(tokenUsage),
+    // The message this one answers or follows; null for a chat's first message and its edits
+    // (roots), unset on messages written before versions existed: their parent is the message
+    // before them (model/versions.ts).
+    parentId: v.optional(v.union(v.id("messages"), v.null())),
+    // Which child the conversation continues with when this message is switched back to; unset:
+    // the newest child.
+    selectedChildId: v.optional(v.id("messages")),
   })
     // Both indexes are needed: this one lists a chat in creation order.
     // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_sessionId", ["sessionId"])
-    .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"]),
+    .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"])
+    .index("by_sessionId_and_isStreaming", ["sessionId", "isStreaming"])
+    .index("by_parentId", ["parentId"]),
 
   // Writer state of an assistant message: the owner, the per-flush heartbeat, the sequence counter,
   // the reply's size so far and the stop flag live here, so that appends and live-text queries read

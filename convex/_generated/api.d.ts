@@ -44,6 +44,7 @@ import type * as model_messages from "../model/messages.js";
 import type * as model_passwordAttempts from "../model/passwordAttempts.js";
 import type * as model_sessions from "../model/sessions.js";
 import type * as model_streams from "../model/streams.js";
+import type * as model_versions from "../model/versions.js";
 import type * as modelInfo from "../modelInfo.js";
 import type * as sessions from "../sessions.js";
 
@@ -87,6 +88,7 @@ declare const fullApi: ApiFromModules<{
   "model/passwordAttempts": typeof model_passwordAttempts;
   "model/sessions": typeof model_sessions;
   "model/streams": typeof model_streams;
+  "model/versions": typeof model_versions;
   modelInfo: typeof modelInfo;
   sessions: typeof sessions;
 }>;

@@ -8,7 +8,8 @@ import {
   validateMessageContent,
 } from "../lib/limits";
 import { consumeReplyBudget } from "./limits";
-import { latestMessage, loadMessageForViewer, loadSessionForViewer } from "./sessions";
+import { loadMessageForViewer, loadSessionForViewer, streamingMessage } from "./sessions";
+import { currentLeaf, newestChild, parentOf, preferNewestChild } from "./versions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
 import { getStream, openGeneration } from "./streams";
 
@@ -18,14 +19,12 @@ const MAX_HISTORY_MESSAGES = 200;
 const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
 
 async function refuseWhileStreaming(ctx: QueryCtx, sessionId: Id<"sessions">) {
-  const latest = await latestMessage(ctx, sessionId);
-  if (latest?.isStreaming) {
+  if ((await streamingMessage(ctx, sessionId)) !== null) {
     throw appError(
       "InvalidState",
       "A reply is still being written in this chat. Wait for it to finish or stop it first.",
     );
   }
-  return latest;
 }
 
 /** A generation opened for a writer: which message, and which generation of it to write. */
@@ -72,19 +71,76 @@ export async function startReply(
       };
     }
   }
-  const latest = await refuseWhileStreaming(ctx, session._id);
+  await refuseWhileStreaming(ctx, session._id);
   await consumeReplyBudget(ctx, viewerId);
 
-  const now = Date.now();
-  const userMessageId = await ctx.db.insert("messages", {
+  const leaf = await currentLeaf(ctx, session);
+  const userMessageId = await insertUserMessage(ctx, session, leaf?._id ?? null, content, {
+    clientRequestId: args.clientRequestId,
+  });
+  const isFirstMessage = leaf === null && session.title === DEFAULT_SESSION_TITLE;
+  const started = await insertReply(ctx, viewerId, session, userMessageId, {
+    clientRequestId: args.clientRequestId,
+    ...(isFirstMessage ? { title: titleFromMessage(content) } : {}),
+  });
+  return { ...started, userMessageId, duplicate: false };
+}
+
+/**
+ * Re-sends an edited user message as a new version of it: a sibling user message (same parent)
+ * with a new reply, which the conversation on screen then ends with. The earlier version and
+ * everything after it stay.
+ */
+export async function startEdit(
+  ctx: MutationCtx,
+  viewerId: Id<"users">,
+  args: { messageId: Id<"messages">; content: string },
+): Promise<StartedGeneration & { userMessageId: Id<"messages"> }> {
+  const content = validateMessageContent(args.content);
+  const { message, session } = await loadMessageForViewer(ctx, viewerId, args.messageId);
+  if (message.role !== "user") {
+    throw appError("InvalidArgument", "Only your own messages can be edited, not replies.");
+  }
+  await refuseWhileStreaming(ctx, session._id);
+  await consumeReplyBudget(ctx, viewerId);
+  const parent = await parentOf(ctx, message);
+  const userMessageId = await insertUserMessage(ctx, session, parent?._id ?? null, content, {});
+  await preferNewestChild(ctx, parent, userMessageId);
+  const started = await insertReply(ctx, viewerId, session, userMessageId, {});
+  return { ...started, userMessageId };
+}
+
+async function insertUserMessage(
+  ctx: MutationCtx,
+  session: Doc<"sessions">,
+  parentId: Id<"messages"> | null,
+  content: string,
+  { clientRequestId }: { clientRequestId?: string },
+) {
+  return await ctx.db.insert("messages", {
     sessionId: session._id,
     role: "user",
     content,
     status: "complete",
     isStreaming: false,
     generation: 0,
-    clientRequestId: args.clientRequestId,
+    clientRequestId,
+    parentId,
   });
+}
+
+/**
+ * Stores a reply's placeholder (isStreaming: true) under `parentId`, makes it the end of the
+ * conversation on screen and opens generation 0 for the writer.
+ */
+async function insertReply(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  session: Doc<"sessions">,
+  parentId: Id<"messages">,
+  { clientRequestId, title }: { clientRequestId?: string; title?: string },
+): Promise<StartedGeneration> {
+  const now = Date.now();
   const messageId = await ctx.db.insert("messages", {
     sessionId: session._id,
     role: "assistant",
@@ -92,22 +148,23 @@ export async function startReply(
     status: "pending",
     isStreaming: true,
     generation: 0,
-    clientRequestId: args.clientRequestId,
+    clientRequestId,
     timings: { requestedAt: now },
+    parentId,
   });
-  const isFirstMessage = latest === null && session.title === DEFAULT_SESSION_TITLE;
   await ctx.db.patch("sessions", session._id, {
     lastActivityAt: now,
-    ...(isFirstMessage ? { title: titleFromMessage(content) } : {}),
+    activeLeafId: messageId,
+    ...(title === undefined ? {} : { title }),
   });
   const placeholder = await ctx.db.get("messages", messageId);
   if (placeholder === null) throw new Error("placeholder vanished");
-  await openGeneration(ctx, viewerId, placeholder);
-  return { messageId, userMessageId, generation: 0, duplicate: false };
+  await openGeneration(ctx, ownerId, placeholder);
+  return { messageId, generation: 0 };
 }
 
-/** Loads an assistant reply the viewer owns that is the newest message of its chat and not streaming. */
-async function loadLatestFinishedReply(
+/** Loads a finished assistant reply the viewer owns, in a chat where no reply is being written. */
+async function loadFinishedReply(
   ctx: QueryCtx,
   viewerId: Id<"users">,
   messageId: Id<"messages">,
@@ -120,10 +177,7 @@ async function loadLatestFinishedReply(
   if (message.isStreaming) {
     throw appError("InvalidState", "This reply is still being written.");
   }
-  const latest = await latestMessage(ctx, session._id);
-  if (latest?._id !== message._id) {
-    throw appError("InvalidState", `Only the latest reply in a chat can be ${verb}.`);
-  }
+  await refuseWhileStreaming(ctx, session._id);
   return { message, session };
 }
 
@@ -143,7 +197,13 @@ export async function startContinue(
   viewerId: Id<"users">,
   messageId: Id<"messages">,
 ): Promise<StartedGeneration> {
-  const { message, session } = await loadLatestFinishedReply(ctx, viewerId, messageId, "continued");
+  const { message, session } = await loadFinishedReply(ctx, viewerId, messageId, "continued");
+  if ((await newestChild(ctx, message)) !== null) {
+    throw appError(
+      "InvalidState",
+      "Only the last reply of a conversation can be continued: this one has been answered.",
+    );
+  }
   if (message.finishReason === REPLY_FULL_FINISH_REASON) {
     throw appError(
       "InvalidState",
@@ -154,23 +214,27 @@ export async function startContinue(
     throw appError("InvalidState", "This reply is already complete; there is nothing to continue.");
   }
   await consumeReplyBudget(ctx, viewerId);
-  return await reopen(ctx, viewerId, message, session, { keepContent: true });
+  return await reopen(ctx, viewerId, message, session);
 }
 
-/** Replaces a reply: clears its text and opens a new generation on the same message. */
+/**
+ * Adds a new version of a reply: a sibling assistant message answering the same user message,
+ * which the conversation on screen then ends with. The earlier reply stays.
+ */
 export async function startRegenerate(
   ctx: MutationCtx,
   viewerId: Id<"users">,
   messageId: Id<"messages">,
 ): Promise<StartedGeneration> {
-  const { message, session } = await loadLatestFinishedReply(
-    ctx,
-    viewerId,
-    messageId,
-    "regenerated",
-  );
+  const { message, session } = await loadFinishedReply(ctx, viewerId, messageId, "regenerated");
+  const question = await parentOf(ctx, message);
+  if (question === null) {
+    throw appError("InvalidState", "This reply answers no message, so it cannot be regenerated.");
+  }
   await consumeReplyBudget(ctx, viewerId);
-  return await reopen(ctx, viewerId, message, session, { keepContent: false });
+  const started = await insertReply(ctx, viewerId, session, question._id, {});
+  await preferNewestChild(ctx, question, started.messageId);
+  return started;
 }
 
 async function reopen(
@@ -178,7 +242,6 @@ async function reopen(
   ownerId: Id<"users">,
   message: Doc<"messages">,
   session: Doc<"sessions">,
-  { keepContent }: { keepContent: boolean },
 ): Promise<StartedGeneration> {
   const stream = await getStream(ctx, message._id);
   const generation = Math.max(message.generation, stream?.generation ?? 0) + 1;
@@ -187,10 +250,8 @@ async function reopen(
     status: "pending",
     isStreaming: true,
     generation,
-    content: keepContent ? message.content : "",
     error: undefined,
     finishReason: undefined,
-    tokenCount: keepContent ? message.tokenCount : undefined,
     usage: undefined,
     timings: { requestedAt: now },
   });
@@ -208,7 +269,10 @@ export type GenerationContext = {
   priorTokenCount: number | null;
 };
 
-/** The conversation the model sees for a generation: everything before the reply (plus its text on continue). */
+/**
+ * The conversation the model sees for a generation: the reply's branch up to it (its parent, the
+ * parent's parent, ...), plus its text on continue.
+ */
 export async function generationContext(
   ctx: QueryCtx,
   viewerId: Id<"users">,
@@ -219,13 +283,7 @@ export async function generationContext(
   if (message.generation !== generation || !message.isStreaming) return null;
   const earlier: Doc<"messages">[] = [];
   let bytes = 0;
-  const newestFirst = ctx.db
-    .query("messages")
-    .withIndex("by_sessionId", (q) =>
-      q.eq("sessionId", message.sessionId).lt("_creationTime", message._creationTime),
-    )
-    .order("desc");
-  for await (const turn of newestFirst) {
+  for (let turn = await parentOf(ctx, message); turn !== null; turn = await parentOf(ctx, turn)) {
     bytes += utf8Length(turn.content);
     if (earlier.length >= MAX_HISTORY_MESSAGES || bytes > MAX_HISTORY_BYTES) break;
     earlier.push(turn);

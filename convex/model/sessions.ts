@@ -30,6 +30,16 @@ export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
     .first();
 }
 
+/** The reply being written in a session, or null (one at a time per chat). */
+export async function streamingMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
+  return await ctx.db
+    .query("messages")
+    .withIndex("by_sessionId_and_isStreaming", (q) =>
+      q.eq("sessionId", sessionId).eq("isStreaming", true),
+    )
+    .first();
+}
+
 /** Loads a message in a session the viewer owns, or throws NotFound. */
 export async function loadMessageForViewer(
   ctx: QueryCtx,
@@ -98,8 +108,8 @@ export async function deleteSessionMessagesBatch(
  */
 export async function removeSession(ctx: MutationCtx, session: Doc<"sessions">): Promise<boolean> {
   await ctx.db.delete("sessions", session._id);
-  const latest = await latestMessage(ctx, session._id);
-  const stream = latest?.isStreaming ? await getStream(ctx, latest._id) : null;
+  const streaming = await streamingMessage(ctx, session._id);
+  const stream = streaming === null ? null : await getStream(ctx, streaming._id);
   if (stream?.active) await ctx.db.patch("streams", stream._id, { active: false });
   return await deleteSessionMessagesBatch(ctx, session._id);
 }
