@@ -560,7 +560,7 @@ describe("crash detection", () => {
 });
 
 describe("continue and regenerate bookkeeping", () => {
-  test("continue keeps content and bumps the generation; regenerate clears it", async () => {
+  test("continue keeps content and bumps the generation; regenerate adds a new reply beside it", async () => {
     const t = setupTest();
     const { user, sessionId, messageId, generation } = await startedReply(t);
     await append(user, messageId, generation, 0, "Part one.");
@@ -589,11 +589,13 @@ describe("continue and regenerate bookkeeping", () => {
     expect(await cancelScheduledWriters(t)).toEqual([
       { name: "chat:regenerate", args: [{ ownerId: user.userId, ...regen }] },
     ]);
-    expect(await reply(user, sessionId, messageId)).toMatchObject({
+    expect(regen.messageId).not.toBe(messageId);
+    expect(await reply(user, sessionId, regen.messageId)).toMatchObject({
       content: "",
       isStreaming: true,
-      generation: regen.generation,
+      generation: 0,
     });
+    expect((await reply(user, sessionId, messageId)).content).toBe("Part one. Part two.");
   });
 });
 

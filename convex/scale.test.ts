@@ -249,7 +249,9 @@ describe("a chat of any size", () => {
 
   test("the prompt of a chat of long replies reads only its newest 4 MiB", async () => {
     const t = setupTest();
-    const { user, sessionId } = await startedReply(t);
+    const user = await asUser(t, "alice");
+    const sessionId = await user.mutation(api.sessions.create, {});
+    // Written as before versions (no parentId): the prompt follows creation order.
     await fillChat(t, sessionId, 100, 200 * 1024);
     const sent = await user.mutation(api.messages.send, { sessionId, content: "and now?" });
     const context = await user.query(internal.chatStreaming.getGenerationContext, {
