@@ -80,3 +80,13 @@ export const InfoIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="M12 16v-4M12 8h.01" />
   </Icon>
 );
+export const ChevronLeftIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <path d="M15 18l-6-6 6-6" />
+  </Icon>
+);
+export const ChevronRightIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <path d="M9 18l6-6-6-6" />
+  </Icon>
+);

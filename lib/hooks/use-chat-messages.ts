@@ -1,26 +1,30 @@
 "use client";
 
-import { usePaginatedQuery } from "convex/react";
-import { useCallback, useMemo } from "react";
+import { usePaginatedQuery, useQuery } from "convex/react";
+import { useCallback, useEffect, useMemo } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { isLive, type ChatMessage } from "@/lib/chat-types";
+import { visiblePath, type VersionInfo } from "@/lib/message-tree";
 
 /** Messages in the first page; each older page adds as many. */
 export const MESSAGES_PAGE_SIZE = 30;
 
 export type ChatPage = {
-  /** Oldest first, as shown. */
+  /** The conversation on screen (the selected versions), oldest first. */
   messages: ChatMessage[];
+  /** Where each shown message with other versions stands among them. */
+  versions: ReadonlyMap<string, VersionInfo>;
   status: "LoadingFirstPage" | "CanLoadMore" | "LoadingMore" | "Exhausted";
   loadOlder: () => void;
-  /** The reply being written, if any (only the newest message can be). */
+  /** The reply being written, if any, in whichever version of the chat (one at a time). */
   liveReply: ChatMessage | undefined;
 };
 
 /**
  * One subscription to a chat's messages for the whole chat view (messages.list pages newest
- * first): the newest page updates live, older pages load on demand and stay subscribed.
+ * first, every version): the newest page updates live, older pages load on demand and stay
+ * subscribed. The conversation on screen follows the session's selected leaf (in every tab).
  */
 export function useChatMessages(sessionId: Id<"sessions">): ChatPage {
   const { results, status, loadMore } = usePaginatedQuery(
@@ -28,9 +32,26 @@ export function useChatMessages(sessionId: Id<"sessions">): ChatPage {
     { sessionId },
     { initialNumItems: MESSAGES_PAGE_SIZE },
   );
-  const messages = useMemo(() => [...results].reverse(), [results]);
+  const selectedLeaf = useQuery(api.messages.selectedLeaf, { sessionId });
+  const path = useMemo(
+    () => visiblePath(results, selectedLeaf ?? null, status === "Exhausted"),
+    [results, selectedLeaf, status],
+  );
   const loadOlder = useCallback(() => loadMore(MESSAGES_PAGE_SIZE), [loadMore]);
-  const newest = results[0];
-  const liveReply = newest?.role === "assistant" && isLive(newest) ? newest : undefined;
-  return { messages, status, loadOlder, liveReply };
+  // A version chosen far back ends in older pages: load until its end is there.
+  useEffect(() => {
+    if (path.leafMissing && status === "CanLoadMore") loadOlder();
+  }, [path.leafMissing, status, loadOlder]);
+  const liveReply = useMemo(
+    () => results.find((m) => m.role === "assistant" && isLive(m)),
+    [results],
+  );
+  const loading = selectedLeaf === undefined || path.leafMissing;
+  return {
+    messages: path.messages,
+    versions: path.versions,
+    status: loading ? "LoadingFirstPage" : status,
+    loadOlder,
+    liveReply,
+  };
 }

@@ -21,6 +21,8 @@ type SendArgs = FunctionArgs<typeof api.messages.send>;
  * drops it if the send fails.
  */
 function showUserMessage(store: OptimisticLocalStore, { sessionId, content }: SendArgs) {
+  // It follows the conversation on screen (without a selection: the newest message, before it).
+  const leaf = store.getQuery(api.messages.selectedLeaf, { sessionId });
   const item: ChatMessage = {
     _id: crypto.randomUUID() as Id<"messages">,
     _creationTime: Date.now(),
@@ -30,7 +32,9 @@ function showUserMessage(store: OptimisticLocalStore, { sessionId, content }: Se
     status: "complete",
     isStreaming: false,
     generation: 0,
+    ...(leaf ? { parentId: leaf } : {}),
   };
+  if (leaf) store.setQuery(api.messages.selectedLeaf, { sessionId }, item._id);
   insertAtTop({
     paginatedQuery: api.messages.list,
     argsToMatch: { sessionId },

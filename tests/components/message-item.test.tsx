@@ -28,11 +28,20 @@ function assistant(fields: Partial<ChatMessage>): ChatMessage {
   };
 }
 
-function renderMessage(message: ChatMessage) {
-  const actions: MessageActions = {
+/** Actions that all succeed, with `overrides`. */
+function makeActions(overrides: Partial<MessageActions> = {}): MessageActions {
+  return {
     onContinue: vi.fn(async () => null),
     onRetry: vi.fn(async () => null),
+    onRegenerate: vi.fn(async () => null),
+    onEdit: vi.fn(async () => null),
+    onSelectVersion: vi.fn(async () => null),
+    ...overrides,
   };
+}
+
+function renderMessage(message: ChatMessage) {
+  const actions = makeActions();
   render(<MessageItem message={message} actions={actions} />);
   return actions;
 }
@@ -109,19 +118,22 @@ describe("MessageItem states", () => {
     expect(meta).toMatch(/first token in 420 ms/);
   });
 
-  it("shows no buttons under a normally finished reply", () => {
-    renderMessage(assistant({ finishReason: "stop" }));
+  it("offers only Regenerate under a normally finished reply", async () => {
+    const actions = renderMessage(assistant({ finishReason: "stop" }));
     expect(buttons()).toEqual({ continue: null, retry: null });
+    await act(async () => {
+      fireEvent.click(screen.getByTestId("regenerate-button"));
+    });
+    expect(actions.onRegenerate).toHaveBeenCalledWith(expect.objectContaining({ _id: "m1" }));
     expect(screen.queryByTestId("typing-indicator")).toBeNull();
   });
 
   it("shows the action's error when Continue cannot start", async () => {
-    const actions: MessageActions = {
+    const actions = makeActions({
       onContinue: vi.fn(
         async () => "You are sending messages too quickly. Try again in 3 seconds.",
       ),
-      onRetry: vi.fn(async () => null),
-    };
+    });
     render(<MessageItem message={assistant({ status: "stopped" })} actions={actions} />);
     await act(async () => {
       fireEvent.click(screen.getByTestId("continue-button"));

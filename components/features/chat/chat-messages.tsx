@@ -31,7 +31,12 @@ export function ChatMessages({ chat, actions }: { chat: ChatPage; actions: Messa
     <div className="flex flex-col gap-7" data-testid="message-list">
       <OlderMessages chat={chat} />
       {chat.messages.map((message) => (
-        <MessageItem key={message._id} message={message} actions={actions} />
+        <MessageItem
+          key={message._id}
+          message={message}
+          actions={actions}
+          versions={chat.versions.get(message._id)}
+        />
       ))}
     </div>
   );

@@ -79,6 +79,8 @@ export function NewChatView() {
 function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
   const continueReply = useMutation(api.messages.continueReply);
   const regenerate = useMutation(api.messages.regenerate);
+  const edit = useMutation(api.messages.edit);
+  const selectVersion = useMutation(api.messages.selectVersion);
   const { scrollToBottom } = useStickToBottomContext();
 
   const actions = useMemo<MessageActions>(() => {
@@ -100,8 +102,17 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
         void scrollToBottom();
         return start(regenerate({ messageId: message._id }));
       },
+      onRegenerate: (message: ChatMessage) => {
+        void scrollToBottom();
+        return start(regenerate({ messageId: message._id }));
+      },
+      onEdit: (message: ChatMessage, content: string) => {
+        void scrollToBottom();
+        return start(edit({ messageId: message._id, content }));
+      },
+      onSelectVersion: (messageId: Id<"messages">) => start(selectVersion({ messageId })),
     };
-  }, [continueReply, regenerate, scrollToBottom]);
+  }, [continueReply, regenerate, edit, selectVersion, scrollToBottom]);
 
   return <ChatMessages chat={chat} actions={actions} />;
 }

@@ -8,53 +8,50 @@ import { isLive, type ChatMessage } from "@/lib/chat-types";
 import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
 import { useLiveMessageText } from "@/lib/hooks/use-live-message-text";
 import { cn, formatDuration } from "@/lib/utils";
+import type { VersionInfo } from "@/lib/message-tree";
+import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
 import { TypingIndicator } from "./typing-indicator";
+import { VersionSwitcher } from "./version-switcher";
 
+export { UserMessage } from "./user-message";
+
+/** What the buttons on a message do; each resolves to the reason it was refused, or null. */
 export type MessageActions = {
   onContinue: (message: ChatMessage) => Promise<string | null>;
   onRetry: (message: ChatMessage) => Promise<string | null>;
+  /** Adds a new version of a finished reply. */
+  onRegenerate: (message: ChatMessage) => Promise<string | null>;
+  /** Sends an edited user message as a new version of it. */
+  onEdit: (message: ChatMessage, text: string) => Promise<string | null>;
+  onSelectVersion: (messageId: ChatMessage["_id"]) => Promise<string | null>;
 };
 
 export const MessageItem = memo(function MessageItem({
   message,
   actions,
+  versions,
 }: {
   message: ChatMessage;
   actions: MessageActions;
+  /** Set when the message has other versions. */
+  versions?: VersionInfo;
 }) {
   if (message.role === "user") {
-    return <UserMessage content={message.content} status={message.status} />;
+    return <EditableUserMessage message={message} actions={actions} versions={versions} />;
   }
-  return <AssistantMessage message={message} actions={actions} />;
+  return <AssistantMessage message={message} actions={actions} versions={versions} />;
 });
 
-/** A user's message bubble (also shown on the "new chat" page while its chat is being created). */
-export function UserMessage({
-  content,
-  status,
+function AssistantMessage({
+  message,
+  actions,
+  versions,
 }: {
-  content: string;
-  status: ChatMessage["status"];
+  message: ChatMessage;
+  actions: MessageActions;
+  versions: VersionInfo | undefined;
 }) {
-  return (
-    <article
-      data-testid="message"
-      data-role="user"
-      data-status={status}
-      className="flex justify-end"
-    >
-      <div
-        data-testid="message-content"
-        className="max-w-[85%] rounded-2xl rounded-br-md bg-muted px-4 py-2.5 text-[15px] leading-6 break-words whitespace-pre-wrap"
-      >
-        {content}
-      </div>
-    </article>
-  );
-}
-
-function AssistantMessage({ message, actions }: { message: ChatMessage; actions: MessageActions }) {
   const liveText = useLiveMessageText(message);
   const live = isLive(message);
   // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
@@ -81,6 +78,7 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
     (message.status === "error" && hasText) ||
     lengthCut;
   const canRetry = message.status === "error";
+  const canRegenerate = !live && !canRetry;
 
   return (
     <article
@@ -106,8 +104,9 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
 
       {!live && <StatusLine message={message} lengthCut={lengthCut} />}
 
-      {(canContinue || canRetry) && (
+      {(canContinue || canRetry || canRegenerate || versions) && (
         <div className="flex flex-wrap items-center gap-2">
+          {versions && <VersionSwitcher versions={versions} onSelect={actions.onSelectVersion} />}
           {canContinue && (
             <Button
               data-testid="continue-button"
@@ -128,6 +127,19 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
               onClick={() => void run(actions.onRetry)}
             >
               <RefreshIcon className="size-3.5" /> Retry
+            </Button>
+          )}
+          {canRegenerate && (
+            <Button
+              data-testid="regenerate-button"
+              variant="ghost"
+              size="sm"
+              disabled={acting}
+              aria-label="Regenerate reply"
+              title="Regenerate: write a new version of this reply"
+              onClick={() => void run(actions.onRegenerate)}
+            >
+              <RefreshIcon className="size-3.5" /> Regenerate
             </Button>
           )}
         </div>

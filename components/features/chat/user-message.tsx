@@ -1,0 +1,35 @@
+"use client";
+
+import type { ReactNode } from "react";
+import type { ChatMessage } from "@/lib/chat-types";
+
+/**
+ * A user's message bubble (also shown on the "new chat" page while its chat is being created);
+ * `children` (its edit button and version switcher) go below it.
+ */
+export function UserMessage({
+  content,
+  status,
+  children,
+}: {
+  content: string;
+  status: ChatMessage["status"];
+  children?: ReactNode;
+}) {
+  return (
+    <article
+      data-testid="message"
+      data-role="user"
+      data-status={status}
+      className="group flex flex-col items-end gap-1"
+    >
+      <div
+        data-testid="message-content"
+        className="max-w-[85%] rounded-2xl rounded-br-md bg-muted px-4 py-2.5 text-[15px] leading-6 break-words whitespace-pre-wrap"
+      >
+        {content}
+      </div>
+      {children}
+    </article>
+  );
+}

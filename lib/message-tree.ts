@@ -1,0 +1,81 @@
+import type { ChatMessage } from "@/lib/chat-types";
+
+/** Where a message stands among its versions (the messages with the same parent). */
+export type VersionInfo = {
+  /** 0-based, oldest first. */
+  index: number;
+  count: number;
+  previousId: ChatMessage["_id"] | null;
+  nextId: ChatMessage["_id"] | null;
+};
+
+export type VisiblePath = {
+  /** The conversation on screen, oldest first. */
+  messages: ChatMessage[];
+  /** For messages that have other versions. */
+  versions: ReadonlyMap<string, VersionInfo>;
+  /** The selected leaf is older than the loaded pages: load more before showing anything. */
+  leafMissing: boolean;
+};
+
+const ROOT = "root";
+
+/**
+ * The conversation on screen from the loaded messages (newest first, as messages.list pages them)
+ * and the session's selected leaf (null: the newest message): the leaf and its ancestors, up to
+ * the first message whose parent is not loaded yet. A message shows only when all its versions are
+ * loaded, which holds once its parent is (versions are newer than their parent), or for first
+ * messages once the whole chat is. A message written before versions (no parentId) follows the
+ * message before it.
+ */
+export function visiblePath(
+  newestFirst: readonly ChatMessage[],
+  selectedLeafId: string | null,
+  allLoaded: boolean,
+): VisiblePath {
+  const oldestFirst = [...newestFirst].reverse();
+  const byId = new Map(oldestFirst.map((m) => [m._id as string, m]));
+  const parentKey = new Map<string, string | null>();
+  const children = new Map<string, ChatMessage[]>();
+  oldestFirst.forEach((message, i) => {
+    const previous = oldestFirst[i - 1];
+    const key =
+      message.parentId === null
+        ? ROOT
+        : message.parentId !== undefined
+          ? message.parentId
+          : previous !== undefined
+            ? previous._id
+            : allLoaded
+              ? ROOT
+              : null;
+    parentKey.set(message._id, key);
+    if (key !== null) children.set(key, [...(children.get(key) ?? []), message]);
+  });
+
+  const selected = selectedLeafId === null ? undefined : byId.get(selectedLeafId);
+  const leafMissing = selectedLeafId !== null && selected === undefined && !allLoaded;
+  const messages: ChatMessage[] = [];
+  const versions = new Map<string, VersionInfo>();
+  if (leafMissing) return { messages, versions, leafMissing };
+
+  let current = selected ?? oldestFirst.at(-1);
+  while (current !== undefined) {
+    const key = parentKey.get(current._id) ?? null;
+    const known = key === ROOT ? allLoaded : key !== null && byId.has(key);
+    if (!known || key === null) break;
+    messages.unshift(current);
+    const siblings = children.get(key) ?? [];
+    const index = siblings.indexOf(current);
+    if (siblings.length > 1) {
+      versions.set(current._id, {
+        index,
+        count: siblings.length,
+        previousId: siblings[index - 1]?._id ?? null,
+        nextId: siblings[index + 1]?._id ?? null,
+      });
+    }
+    current = key === ROOT ? undefined : byId.get(key);
+  }
+  return { messages, versions, leafMissing };
+}
