@@ -61,11 +61,6 @@ async function continueAndWait(t: TestBackend, user: User, messageId: Id<"messag
   await writersDone(t);
 }
 
-async function regenerateAndWait(t: TestBackend, user: User, messageId: Id<"messages">) {
-  await user.mutation(api.messages.regenerate, { messageId });
-  await writersDone(t);
-}
-
 async function messageOf(user: User, sessionId: Id<"sessions">, messageId: Id<"messages">) {
   const messages = await listMessages(user, sessionId);
   const message = messages.find((m) => m._id === messageId);
@@ -508,32 +503,34 @@ describe("sending rules", () => {
     expect(sent.some((m) => m.content === "Tell me about alpha")).toBe(false);
   });
 
-  test("regenerate replaces the reply in the same message", async () => {
+  test("regenerate writes a new version of the reply beside the old one", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim fault=disconnect at=5]] Compare retries and timeouts";
     const { messageId } = await sendAndWait(t, user, { sessionId, content });
-    expect((await messageOf(user, sessionId, messageId)).status).toBe("interrupted");
-    await regenerateAndWait(t, user, messageId);
-    const replaced = await messageOf(user, sessionId, messageId);
-    expect(replaced).toMatchObject({ status: "complete", content: expectedReply(content) });
+    const interrupted = await messageOf(user, sessionId, messageId);
+    expect(interrupted.status).toBe("interrupted");
+    const again = await user.mutation(api.messages.regenerate, { messageId });
+    await writersDone(t);
+    expect(await messageOf(user, sessionId, again.messageId)).toMatchObject({
+      status: "complete",
+      content: expectedReply(content),
+      parentId: interrupted.parentId,
+    });
+    expect(await messageOf(user, sessionId, messageId)).toEqual(interrupted);
     const request = azure.sim.requests().at(-1);
     expect(request?.continuation).toBeNull();
     const sent = (request?.body as { messages: { role: string }[] }).messages;
     expect(sent.map((m) => m.role)).toEqual(["user"]);
-    expect(await listMessages(user, sessionId)).toHaveLength(2);
+    expect(await listMessages(user, sessionId)).toHaveLength(3);
   });
 
-  test("continue and regenerate refuse a reply that is not the latest or is complete", async () => {
+  test("continue refuses a complete reply; regenerate refuses a user message", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const first = await sendAndWait(t, user, { sessionId, content: "one" });
     expect(
       await errorData(user.mutation(api.messages.continueReply, { messageId: first.messageId })),
-    ).toMatchObject({ code: "InvalidState" });
-    await sendAndWait(t, user, { sessionId, content: "two" });
-    expect(
-      await errorData(user.mutation(api.messages.regenerate, { messageId: first.messageId })),
     ).toMatchObject({ code: "InvalidState" });
     expect(
       await errorData(user.mutation(api.messages.regenerate, { messageId: first.userMessageId })),

@@ -34,6 +34,13 @@ const foreignIds: AttackCase = {
         a.mutation(api.messages.continueReply, { messageId }),
       ),
       "messages.regenerate": await outcome(a.mutation(api.messages.regenerate, { messageId })),
+      "messages.edit": await outcome(a.mutation(api.messages.edit, { messageId, content: "mine" })),
+      "messages.selectVersion": await outcome(
+        a.mutation(api.messages.selectVersion, { messageId }),
+      ),
+      "messages.selectedLeaf": await outcome(
+        a.http.query(api.messages.selectedLeaf, { sessionId }),
+      ),
       "chatStreaming.stopGeneration": await outcome(
         a.mutation(api.chatStreaming.stopGeneration, { messageId }),
       ),
