@@ -174,10 +174,11 @@ describe("versions of messages", () => {
     await app.waitForStatus(app.lastAssistant(), "complete");
 
     const edited = "Where does the other branch go?";
-    stack.sim.queueFault({ rate: 30 });
+    stack.sim.queueFault({ rate: 20 });
     await userMessages(app.page).first().getByTestId("edit-message").click();
     await app.page.getByTestId("edit-message-input").fill(edited);
     await app.page.getByTestId("edit-message-input").press("Enter");
+    await expect.poll(() => position(userMessages(app.page).first())).toBe("2 / 2");
     await app.waitForText(app.lastAssistant(), 10);
     expect(await app.lastAssistant().getAttribute("data-status")).toBe("streaming");
 
