@@ -90,7 +90,7 @@ describe("versions of messages", () => {
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(await conversation(app)).toEqual([collapse(edited), expectedText(edited)]);
     expect(await position(userMessages(app.page).first())).toBe("2 / 2");
-    // The screenshot of the README: the switcher on the edited message, the editor on the reply.
+    // The README screenshot: the edited message with its switcher.
     for (const dir of [
       path.join(root, "test-results/screenshots"),
       ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
