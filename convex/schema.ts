@@ -57,8 +57,8 @@ export default defineSchema({
     activeLeafId: v.optional(v.id("messages")),
   }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
 
-  // Read by messages.list: written only at send, finalize, stop, continue and regenerate, never
-  // once per flush.
+  // Read by messages.list: written only at send, edit, switch, finalize, stop, continue and
+  // regenerate, never once per flush.
   messages: defineTable({
     sessionId: v.id("sessions"),
     role: messageRole,
