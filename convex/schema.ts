@@ -53,6 +53,8 @@ export default defineSchema({
     userId: v.id("users"),
     title: v.string(),
     lastActivityAt: v.number(),
+    // The deployment this chat's replies use (model/models.ts); unset: the user's default.
+    model: v.optional(v.string()),
   }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
 
   // Read by messages.list: written only at send, finalize, stop, continue and regenerate, never
@@ -72,11 +74,21 @@ export default defineSchema({
     error: v.optional(v.string()),
     timings: v.optional(messageTimings),
     usage: v.optional(tokenUsage),
+    // The deployment that wrote an assistant reply.
+    model: v.optional(v.string()),
   })
     // Both indexes are needed: this one lists a chat in creation order.
     // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_sessionId", ["sessionId"])
     .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"]),
+
+  // One row per user who saved a setting (model/preferences.ts).
+  userPreferences: defineTable({
+    userId: v.id("users"),
+    customInstructions: v.optional(v.string()),
+    // The model last picked: new chats start with it.
+    lastModel: v.optional(v.string()),
+  }).index("by_userId", ["userId"]),
 
   // Writer state of an assistant message: the owner, the per-flush heartbeat, the sequence counter,
   // the reply's size so far and the stop flag live here, so that appends and live-text queries read

@@ -8,6 +8,7 @@ import {
   validateMessageContent,
 } from "../lib/limits";
 import { consumeReplyBudget } from "./limits";
+import { chatModel } from "./models";
 import { latestMessage, loadMessageForViewer, loadSessionForViewer } from "./sessions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
 import { getStream, openGeneration } from "./streams";
@@ -94,6 +95,7 @@ export async function startReply(
     generation: 0,
     clientRequestId: args.clientRequestId,
     timings: { requestedAt: now },
+    model: await chatModel(ctx, session),
   });
   const isFirstMessage = latest === null && session.title === DEFAULT_SESSION_TITLE;
   await ctx.db.patch("sessions", session._id, {
@@ -193,6 +195,8 @@ async function reopen(
     tokenCount: keepContent ? message.tokenCount : undefined,
     usage: undefined,
     timings: { requestedAt: now },
+    // A continuation keeps the model of the text it extends; a regeneration uses the chat's choice.
+    model: keepContent ? message.model : await chatModel(ctx, session),
   });
   await ctx.db.patch("sessions", session._id, { lastActivityAt: now });
   const reopened = await ctx.db.get("messages", message._id);
