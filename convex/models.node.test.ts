@@ -92,7 +92,8 @@ describe("custom instructions reach the model", () => {
         { role: "system", content: "Now answer like a poet." },
       ],
     ]);
-    for (const request of requests) expect(request.messages.slice(0, 2).map((m) => m.role)).toEqual(["system", "system"]);
+    for (const request of requests)
+      expect(request.messages.slice(0, 2).map((m) => m.role)).toEqual(["system", "system"]);
   });
 
   test("without instructions or SYSTEM_PROMPT no system message is sent", async () => {

@@ -67,7 +67,10 @@ export const setDefault = authedMutation({
  */
 export const replySettings = ownerInternalQuery({
   args: { messageId: v.id("messages") },
-  returns: v.object({ model: v.union(v.string(), v.null()), instructions: v.union(v.string(), v.null()) }),
+  returns: v.object({
+    model: v.union(v.string(), v.null()),
+    instructions: v.union(v.string(), v.null()),
+  }),
   handler: async (ctx, { messageId }) => {
     const { message, session } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
     const preferences = await getPreferences(ctx, ctx.ownerId);

@@ -86,7 +86,9 @@ describe("custom instructions", () => {
     const t = setupTest();
     expect(await t.query(api.preferences.get, {})).toBeNull();
     expect(
-      await errorData(t.mutation(api.preferences.setCustomInstructions, { customInstructions: "x" })),
+      await errorData(
+        t.mutation(api.preferences.setCustomInstructions, { customInstructions: "x" }),
+      ),
     ).toMatchObject({ code: "NotFound" });
   });
 });
@@ -157,9 +159,9 @@ describe("choosing a model", () => {
     expect(
       await errorData(alice.mutation(api.models.setForChat, { sessionId, model: "gpt-5-forged" })),
     ).toEqual(refused);
-    expect(await errorData(alice.mutation(api.models.setDefault, { model: "gpt-5-forged" }))).toEqual(
-      refused,
-    );
+    expect(
+      await errorData(alice.mutation(api.models.setDefault, { model: "gpt-5-forged" })),
+    ).toEqual(refused);
     expect(await alice.query(api.models.forChat, { sessionId })).toBe("gpt-4o");
     expect((await alice.query(api.models.list, {}))?.defaultModel).toBe("gpt-4o");
     const stored = await t.run(async (ctx) => ({
@@ -198,9 +200,9 @@ describe("choosing a model", () => {
     expect(await errorData(t.query(api.models.forChat, { sessionId }))).toMatchObject({
       code: "NotFound",
     });
-    expect(await errorData(bob.query(api.models.forChat, { sessionId: "not-an-id" }))).toMatchObject(
-      { code: "NotFound" },
-    );
+    expect(
+      await errorData(bob.query(api.models.forChat, { sessionId: "not-an-id" })),
+    ).toMatchObject({ code: "NotFound" });
     expect(await alice.query(api.models.forChat, { sessionId })).toBe("gpt-4o");
     expect((await bob.query(api.models.list, {}))?.defaultModel).toBe("gpt-4o");
   });

@@ -70,7 +70,9 @@ export function parseModelList(raw: string): ModelOption[] {
 export function configuredModels(): ModelOption[] {
   const config = readProviderConfig();
   if (config.kind === "none") return [];
-  const list = readEnv(config.kind === "openai-compatible" ? "OPENAI_MODELS" : "AZURE_OPENAI_DEPLOYMENTS");
+  const list = readEnv(
+    config.kind === "openai-compatible" ? "OPENAI_MODELS" : "AZURE_OPENAI_DEPLOYMENTS",
+  );
   if (list !== undefined) {
     const options = parseModelList(list);
     if (options.length > 0) return options;
