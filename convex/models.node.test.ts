@@ -169,8 +169,8 @@ describe("generated titles", () => {
     expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe(content);
     await settle(t);
 
-    expect(simulatedTitle(content)).toBe('"How Do The Tides Work."');
-    expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("How Do The Tides Work");
+    expect(simulatedTitle(content)).toBe('"How do the tides work."');
+    expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("How do the tides work");
     const [title] = titleRequests();
     expect(title?.deployment).toBe("gpt-4o-mini");
     expect((title?.body as { messages: unknown[] }).messages).toEqual([
@@ -233,7 +233,7 @@ describe("generated titles", () => {
       expectedTitle: "first words",
       firstMessage: "first words of the chat",
     });
-    expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("First Words Of The Chat");
+    expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("First words of the chat");
   });
 });
 

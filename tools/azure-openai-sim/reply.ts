@@ -245,14 +245,11 @@ export const TITLE_REQUEST = /^\s*Write a short title for this conversation\b/i;
 
 /**
  * The simulator's answer to a title request: the first five words of the user's message (directive
- * stripped) capitalized, in quotes and with a full stop, as models often add, so clients must clean
- * it; "New conversation" when the message has no words.
+ * stripped, punctuation dropped, the first letter capitalized) in quotes and with a full stop, as
+ * models often add, so clients must clean it; "New conversation" when the message has no words.
  */
 export function simulatedTitle(userText: string): string {
-  const words = stripDirective(userText).match(/[\p{L}\p{N}']+/gu) ?? [];
-  const title = words
-    .slice(0, 5)
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase())
-    .join(" ");
-  return `"${title || "New conversation"}."`;
+  const title = (stripDirective(userText).match(/[\p{L}\p{N}']+/gu) ?? []).slice(0, 5).join(" ");
+  const capitalized = title.charAt(0).toUpperCase() + title.slice(1);
+  return `"${capitalized || "New conversation"}."`;
 }

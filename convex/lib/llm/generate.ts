@@ -490,8 +490,8 @@ function describeFailure(
     if (error.status === 404) {
       const check =
         provider.kind === "openai-compatible"
-          ? "OPENAI_BASE_URL and OPENAI_MODEL"
-          : "AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION";
+          ? `OPENAI_BASE_URL and OPENAI_MODEL (or OPENAI_MODELS: model "${provider.model}")`
+          : `AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION (or AZURE_OPENAI_DEPLOYMENTS: deployment "${provider.model}")`;
       return {
         status: "error",
         error: reportToOperator(
