@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { simulatedReply, simulatedTitle } from "../tools/azure-openai-sim/server";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
@@ -157,6 +157,8 @@ describe("the picked model writes the reply", () => {
 });
 
 describe("generated titles", () => {
+  beforeEach(() => azure.useEnv({ CHAT_GENERATED_TITLES: "1" }));
+
   test("the first reply of a chat gets the chat a title from its model, later replies do not", async () => {
     twoDeployments();
     const t = setupTest();

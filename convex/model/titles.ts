@@ -1,7 +1,13 @@
 import type { Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { readEnv } from "../lib/env";
 import { titleFromMessage } from "../lib/limits";
 import { loadMessageForViewer } from "./sessions";
+
+/** Whether chats get titles from the model (CHAT_GENERATED_TITLES, on unless "0"). */
+export function generatedTitlesEnabled(): boolean {
+  return readEnv("CHAT_GENERATED_TITLES") !== "0";
+}
 
 /**
  * What a title request needs when `messageId` is its chat's first reply, finished, and the chat
@@ -14,6 +20,7 @@ export async function titleCandidate(
   messageId: Id<"messages">,
 ) {
   const { message, session } = await loadMessageForViewer(ctx, ownerId, messageId);
+  if (!generatedTitlesEnabled()) return null;
   if (message.role !== "assistant" || message.status !== "complete") return null;
   const [first, reply] = await ctx.db
     .query("messages")

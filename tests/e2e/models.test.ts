@@ -16,7 +16,10 @@ beforeAll(async () => {
   [stack, browser] = await Promise.all([
     startStack({
       sim: { deployments: ["gpt-4o", "gpt-4o-mini"] },
-      env: { AZURE_OPENAI_DEPLOYMENTS: "gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini" },
+      env: {
+        AZURE_OPENAI_DEPLOYMENTS: "gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini",
+        CHAT_GENERATED_TITLES: "1",
+      },
     }),
     launchChromium(),
   ]);
@@ -84,6 +87,7 @@ describe("custom instructions", () => {
     await page.getByTestId("settings-close").click();
     await dialog.waitFor({ state: "hidden" });
     await app.send("Another question [[sim tokens=5 rate=0]]");
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(lastReplySystemMessages()).toEqual([
       { role: "system", content: "Answer like a pirate." },
@@ -94,6 +98,7 @@ describe("custom instructions", () => {
     expect(await input.inputValue()).toBe("");
     await page.keyboard.press("Escape");
     await app.send("A third question [[sim tokens=5 rate=0]]");
+    await expect.poll(() => app.assistantMessages().count()).toBe(3);
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(lastReplySystemMessages()).toEqual([]);
     await app.close();
