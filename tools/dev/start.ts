@@ -38,7 +38,7 @@ export function modelConfigured(env: Record<string, string | undefined>): boolea
 const FUNCTION_ENV =
   /^(AZURE_|OPENAI_|SIMULATED_MODEL$|STREAM_|RATE_LIMIT|CHAT_|MODEL_|SYSTEM_PROMPT$)/;
 /** The abuse limits (convex/lib/settings.ts) and the model variables (lib/llm/config.ts), forwarded too. */
-const LIMIT_ENV = new Set<string>([
+const DECLARED_ENV = new Set<string>([
   ...Object.values(LIMIT_SETTINGS).map((setting) => setting.env),
   ...Object.keys(MODEL_VARIABLES),
 ]);
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
 
   const functionEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (FUNCTION_ENV.test(key) || LIMIT_ENV.has(key)) functionEnv[key] = value;
+    if (FUNCTION_ENV.test(key) || DECLARED_ENV.has(key)) functionEnv[key] = value;
   }
 
   try {
