@@ -43,6 +43,7 @@ async function seedUser(
       value: 3,
       ts: Date.now(),
     });
+    await ctx.db.insert("userPreferences", { userId, customInstructions: "Be brief." });
     return userId;
   });
   for (let c = 0; c < options.chats; c++) {
@@ -135,6 +136,7 @@ async function tableSizes(t: TestBackend) {
     streams: (await ctx.db.query("streams").collect()).length,
     chunks: (await ctx.db.query("streamPages").collect()).length,
     tokens: (await ctx.db.query("authRefreshTokens").collect()).length,
+    preferences: (await ctx.db.query("userPreferences").collect()).length,
   }));
 }
 
@@ -178,7 +180,7 @@ describe("inactive guests", () => {
     expect(await footprint(t, back)).toEqual({ ...kept, chats: 1, messages: 2 });
     expect(await footprint(t, fresh)).toEqual({ ...kept, chats: 1, messages: 2 });
     // What is left belongs to the three kept users (one reply each; four refresh tokens).
-    expect(await tableSizes(t)).toEqual({ streams: 3, chunks: 3, tokens: 4 });
+    expect(await tableSizes(t)).toEqual({ streams: 3, chunks: 3, tokens: 4, preferences: 3 });
   });
 
   test("recent chat activity keeps a guest; the retention is read from GUEST_RETENTION_DAYS", async () => {
@@ -212,7 +214,7 @@ describe("inactive guests", () => {
     vi.setSystemTime(Date.now() + 31 * DAY);
     await runCleanup(t);
     expect(await footprint(t, big)).toMatchObject({ user: false, chats: 0, messages: 0 });
-    expect(await tableSizes(t)).toEqual({ streams: 0, chunks: 0, tokens: 0 });
+    expect(await tableSizes(t)).toEqual({ streams: 0, chunks: 0, tokens: 0, preferences: 0 });
     const deletions = await t.run(async (ctx) =>
       (await ctx.db.system.query("_scheduled_functions").collect()).filter(
         (job) => job.name === "guests:deleteGuestBypassingAccessControl",

@@ -55,6 +55,8 @@ export default defineSchema({
     lastActivityAt: v.number(),
     // The end of the conversation on screen (model/versions.ts); unset: the newest message.
     activeLeafId: v.optional(v.id("messages")),
+    // The deployment this chat's replies use (model/models.ts); unset: the user's default.
+    model: v.optional(v.string()),
   }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
 
   // Read by messages.list: written only at send, edit, switch, finalize, stop, continue and
@@ -81,6 +83,8 @@ export default defineSchema({
     // Which child the conversation continues with when this message is switched back to; unset:
     // the newest child.
     selectedChildId: v.optional(v.id("messages")),
+    // The deployment that wrote an assistant reply.
+    model: v.optional(v.string()),
   })
     // Both indexes are needed: this one lists a chat in creation order.
     // eslint-disable-next-line @convex-dev/no-duplicate-indexes
@@ -88,6 +92,14 @@ export default defineSchema({
     .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"])
     .index("by_sessionId_and_isStreaming", ["sessionId", "isStreaming"])
     .index("by_parentId", ["parentId"]),
+
+  // One row per user who saved a setting (model/preferences.ts).
+  userPreferences: defineTable({
+    userId: v.id("users"),
+    customInstructions: v.optional(v.string()),
+    // The model last picked: new chats start with it.
+    lastModel: v.optional(v.string()),
+  }).index("by_userId", ["userId"]),
 
   // Writer state of an assistant message: the owner, the per-flush heartbeat, the sequence counter,
   // the reply's size so far and the stop flag live here, so that appends and live-text queries read

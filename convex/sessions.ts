@@ -5,6 +5,7 @@ import { internal } from "./_generated/api";
 import { authedMutation, authedQuery } from "./lib/functions";
 import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
 import { consumeChatCreation } from "./model/limits";
+import { defaultModelFor } from "./model/models";
 import { deleteSessionMessagesBatch, loadSessionForViewer, removeSession } from "./model/sessions";
 
 const MAX_LISTED_SESSIONS = 200;
@@ -25,6 +26,7 @@ export const create = authedMutation({
       userId: ctx.viewerId,
       title: title === undefined ? DEFAULT_SESSION_TITLE : validateTitle(title),
       lastActivityAt: Date.now(),
+      model: await defaultModelFor(ctx, ctx.viewerId),
     });
   },
 });

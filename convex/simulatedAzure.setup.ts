@@ -10,6 +10,8 @@ const ENV = {
   STREAM_STALE_MS: "15000",
   STREAM_FLUSH_MS: "20",
   MODEL_RETRY_BUDGET_MS: "3000",
+  // Off so that a suite's last logged request is its reply; models.node.test.ts turns it on.
+  CHAT_GENERATED_TITLES: "0",
 };
 
 /**

@@ -33,6 +33,7 @@ import type * as lib_llm_generate from "../lib/llm/generate.js";
 import type * as lib_llm_providers from "../lib/llm/providers.js";
 import type * as lib_llm_retry from "../lib/llm/retry.js";
 import type * as lib_llm_seam from "../lib/llm/seam.js";
+import type * as lib_llm_titles from "../lib/llm/titles.js";
 import type * as lib_llm_tokens from "../lib/llm/tokens.js";
 import type * as lib_passwords from "../lib/passwords.js";
 import type * as lib_settings from "../lib/settings.js";
@@ -41,12 +42,19 @@ import type * as messages from "../messages.js";
 import type * as model_guests from "../model/guests.js";
 import type * as model_limits from "../model/limits.js";
 import type * as model_messages from "../model/messages.js";
+import type * as model_models from "../model/models.js";
 import type * as model_passwordAttempts from "../model/passwordAttempts.js";
+import type * as model_preferences from "../model/preferences.js";
 import type * as model_sessions from "../model/sessions.js";
 import type * as model_streams from "../model/streams.js";
+import type * as model_titles from "../model/titles.js";
 import type * as model_versions from "../model/versions.js";
 import type * as modelInfo from "../modelInfo.js";
+import type * as models from "../models.js";
+import type * as preferences from "../preferences.js";
 import type * as sessions from "../sessions.js";
+import type * as titleWriter from "../titleWriter.js";
+import type * as titles from "../titles.js";
 
 /**
  * A utility for referencing Convex functions in your app's API.
@@ -77,6 +85,7 @@ declare const fullApi: ApiFromModules<{
   "lib/llm/providers": typeof lib_llm_providers;
   "lib/llm/retry": typeof lib_llm_retry;
   "lib/llm/seam": typeof lib_llm_seam;
+  "lib/llm/titles": typeof lib_llm_titles;
   "lib/llm/tokens": typeof lib_llm_tokens;
   "lib/passwords": typeof lib_passwords;
   "lib/settings": typeof lib_settings;
@@ -85,12 +94,19 @@ declare const fullApi: ApiFromModules<{
   "model/guests": typeof model_guests;
   "model/limits": typeof model_limits;
   "model/messages": typeof model_messages;
+  "model/models": typeof model_models;
   "model/passwordAttempts": typeof model_passwordAttempts;
+  "model/preferences": typeof model_preferences;
   "model/sessions": typeof model_sessions;
   "model/streams": typeof model_streams;
+  "model/titles": typeof model_titles;
   "model/versions": typeof model_versions;
   modelInfo: typeof modelInfo;
+  models: typeof models;
+  preferences: typeof preferences;
   sessions: typeof sessions;
+  titleWriter: typeof titleWriter;
+  titles: typeof titles;
 }>;
 export declare const api: FilterApi<
   typeof fullApi,

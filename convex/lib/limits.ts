@@ -40,11 +40,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
 
 /** Refuses a lone surrogate; returns the text with `\n` line breaks, without control characters, trimmed. */
-function cleanText(text: string, what: "message" | "title"): string {
+export function cleanText(text: string, what: "message" | "title" | "instructions"): string {
   if (LONE_SURROGATE.test(text)) {
     throw appError(
       "InvalidArgument",
-      `The ${what} contains a broken character (half of an emoji or symbol). Remove it or paste the text again.`,
+      `The ${what} ${what === "instructions" ? "contain" : "contains"} a broken character (half of an emoji or symbol). Remove it or paste the text again.`,
     );
   }
   return text.replace(/\r\n?/g, "\n").replace(CONTROL_CHARACTERS, "").trim();

@@ -6,6 +6,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { resetRateLimit } from "convex-helpers/server/rateLimit";
 import { PER_USER_LIMITS } from "./limits";
+import { deletePreferences } from "./preferences";
 import { deleteSessionMessagesBatch } from "./sessions";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -95,6 +96,7 @@ export async function deleteUserBatch(
     return true; // one chat per transaction: the next call goes on
   }
   for (const name of PER_USER_LIMITS) await resetRateLimit(ctx, { name, key: userId });
+  await deletePreferences(ctx, userId);
   await ctx.db.delete("users", userId);
   return false;
 }

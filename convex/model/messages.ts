@@ -8,6 +8,7 @@ import {
   validateMessageContent,
 } from "../lib/limits";
 import { consumeReplyBudget } from "./limits";
+import { chatModel } from "./models";
 import { loadMessageForViewer, loadSessionForViewer, streamingMessage } from "./sessions";
 import { currentLeaf, newestChild, parentOf, preferNewestChild } from "./versions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
@@ -151,6 +152,7 @@ async function insertReply(
     clientRequestId,
     timings: { requestedAt: now },
     parentId,
+    model: await chatModel(ctx, session),
   });
   await ctx.db.patch("sessions", session._id, {
     lastActivityAt: now,

@@ -239,3 +239,17 @@ function generatePieces(userText: string, tokens: number, seed: number): string[
   fillParagraph(pieces, tokens, rng, subject, "\n\n");
   return pieces;
 }
+
+/** How a title request starts (the app's convex/lib/llm/titles.ts): its first, system, message. */
+export const TITLE_REQUEST = /^\s*Write a short title for this conversation\b/i;
+
+/**
+ * The simulator's answer to a title request: the first five words of the user's message (directive
+ * stripped, punctuation dropped, the first letter capitalized) in quotes and with a full stop, as
+ * models often add, so clients must clean it; "New conversation" when the message has no words.
+ */
+export function simulatedTitle(userText: string): string {
+  const title = (stripDirective(userText).match(/[\p{L}\p{N}']+/gu) ?? []).slice(0, 5).join(" ");
+  const capitalized = title.charAt(0).toUpperCase() + title.slice(1);
+  return `"${capitalized || "New conversation"}."`;
+}

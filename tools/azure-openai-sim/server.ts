@@ -20,9 +20,11 @@ import {
   hashText,
   seededRandom,
   simulatedReply,
+  simulatedTitle,
+  TITLE_REQUEST,
 } from "./reply";
 
-export { simulatedReply } from "./reply";
+export { simulatedReply, simulatedTitle } from "./reply";
 export { stripDirective, parseDirective, FAULTS } from "./directives";
 export type {
   SimControls,
@@ -444,6 +446,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         prefixLength: continued.partial.length,
         ...(seam === "exact" ? {} : { seam }),
       };
+    } else if (messages[0]?.role === "system" && TITLE_REQUEST.test(messages[0].text)) {
+      pieces = [simulatedTitle(conversation.userText)];
     } else {
       pieces = replyTo(
         conversation.userText,

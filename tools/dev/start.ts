@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { parseEnv } from "node:util";
+import { MODEL_VARIABLES, parseModelList } from "../../convex/lib/llm/config";
 import { LIMIT_SETTINGS } from "../../convex/lib/settings";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -14,7 +15,8 @@ const APP_PORT = Number(process.env.PORT ?? 3000);
 const BACKEND_PORT = Number(process.env.CONVEX_PORT ?? 3210);
 const BACKEND_SITE_PORT = Number(process.env.CONVEX_SITE_PORT ?? BACKEND_PORT + 1);
 const SIM_PORT = Number(process.env.SIM_PORT ?? 4010);
-const SIM_DEPLOYMENT = "gpt-4o";
+// Two simulated deployments, so the model picker has a choice out of the box.
+const SIM_DEPLOYMENTS = "gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini";
 
 /** Variables from .env.local (if present) under the ones already in the environment. */
 export function loadEnvLocal(dir: string): Record<string, string> {
@@ -35,8 +37,11 @@ export function modelConfigured(env: Record<string, string | undefined>): boolea
 /** Names of the variables the Convex functions read, forwarded from .env.local to the backend. */
 const FUNCTION_ENV =
   /^(AZURE_|OPENAI_|SIMULATED_MODEL$|STREAM_|RATE_LIMIT|CHAT_|MODEL_|SYSTEM_PROMPT$)/;
-/** The abuse limits (convex/lib/settings.ts), forwarded too. */
-const LIMIT_ENV = new Set<string>(Object.values(LIMIT_SETTINGS).map((setting) => setting.env));
+/** The abuse limits (convex/lib/settings.ts) and the model variables (lib/llm/config.ts), forwarded too. */
+const DECLARED_ENV = new Set<string>([
+  ...Object.values(LIMIT_SETTINGS).map((setting) => setting.env),
+  ...Object.keys(MODEL_VARIABLES),
+]);
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -124,22 +129,19 @@ async function main(): Promise<void> {
 
   const functionEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (FUNCTION_ENV.test(key) || LIMIT_ENV.has(key)) functionEnv[key] = value;
+    if (FUNCTION_ENV.test(key) || DECLARED_ENV.has(key)) functionEnv[key] = value;
   }
 
   try {
     if (simulate) {
       const { startSimulator } = await import("../azure-openai-sim/server");
-      const sim = await startSimulator({
-        port: SIM_PORT,
-        host: "127.0.0.1",
-        deployments: [SIM_DEPLOYMENT],
-      });
+      const deployments = parseModelList(SIM_DEPLOYMENTS).map((model) => model.name);
+      const sim = await startSimulator({ port: SIM_PORT, host: "127.0.0.1", deployments });
       closers.push(() => sim.close());
       Object.assign(functionEnv, {
         AZURE_OPENAI_ENDPOINT: sim.url,
         AZURE_OPENAI_API_KEY: "sim-key",
-        AZURE_OPENAI_DEPLOYMENT: SIM_DEPLOYMENT,
+        AZURE_OPENAI_DEPLOYMENTS: SIM_DEPLOYMENTS,
         SIMULATED_MODEL: "1",
       });
       console.log(

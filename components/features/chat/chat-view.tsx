@@ -13,6 +13,7 @@ import { ChatInput } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
 import { ModelNotice } from "./model-notice";
+import { ModelPicker } from "./model-picker";
 import { NotFoundState } from "./not-found-state";
 
 /** An existing conversation: messages, scrolling, and the composer. */
@@ -129,7 +130,7 @@ function Composer({
   const { scrollToBottom } = useStickToBottomContext();
 
   return (
-    <ComposerFrame>
+    <ComposerFrame sessionId={sessionId}>
       <ChatInput
         streaming={liveReply !== undefined}
         onSend={async (text) => {
@@ -150,11 +151,18 @@ function Composer({
   );
 }
 
-function ComposerFrame({ children }: { children: ReactNode }) {
+function ComposerFrame({
+  children,
+  sessionId,
+}: {
+  children: ReactNode;
+  sessionId?: Id<"sessions">;
+}) {
   return (
     <div className="shrink-0 bg-background px-3 pb-3 sm:px-6 sm:pb-5">
       <div className="mx-auto w-full max-w-3xl">
         <ModelNotice />
+        <ModelPicker sessionId={sessionId} />
         {children}
       </div>
     </div>

@@ -213,6 +213,7 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
           {message.error}
         </span>
       )}
+      {message.model !== undefined && <span data-testid="message-model">{message.model}</span>}
       {message.tokenCount !== undefined && (
         <span>{message.tokenCount.toLocaleString("en-US")} tokens</span>
       )}

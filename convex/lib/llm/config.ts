@@ -27,6 +27,59 @@ export const NOT_CONFIGURED_MESSAGE =
   "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET), or OPENAI_BASE_URL / OPENAI_API_KEY with " +
   "OPENAI_MODEL, as environment variables of the Convex deployment.";
 
+/**
+ * Every variable that chooses the model, with what it does: the README's model configuration table
+ * lists the same names (models.node.test.ts checks it) and the dev launcher forwards them.
+ */
+export const MODEL_VARIABLES = {
+  AZURE_OPENAI_ENDPOINT: "the Azure OpenAI resource, e.g. https://my-resource.openai.azure.com",
+  AZURE_OPENAI_DEPLOYMENT: "the deployment replies use when AZURE_OPENAI_DEPLOYMENTS is unset",
+  AZURE_OPENAI_DEPLOYMENTS:
+    "the deployments users can pick, `name` or `name=Display name`, comma-separated; the first is the default",
+  AZURE_OPENAI_API_KEY: "the key; unset, the functions sign in with Microsoft Entra ID",
+  OPENAI_API_VERSION: `the dated API version (default ${DEFAULT_AZURE_API_VERSION})`,
+  OPENAI_BASE_URL: "an OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio)",
+  OPENAI_API_KEY: "its key",
+  OPENAI_MODEL: "its model when OPENAI_MODELS is unset",
+  OPENAI_MODELS: "the models users can pick there, in the syntax of AZURE_OPENAI_DEPLOYMENTS",
+} as const;
+
+/** A model users can pick: the deployment (or model) name sent to the API, and what the picker says. */
+export type ModelOption = { name: string; label: string };
+
+/**
+ * Parses `gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini` (labels optional: `gpt-4o,gpt-4o-mini`); the
+ * first mention of a name wins, empty entries are skipped.
+ */
+export function parseModelList(raw: string): ModelOption[] {
+  const options: ModelOption[] = [];
+  for (const entry of raw.split(",")) {
+    const [name = "", ...rest] = entry.split("=");
+    const trimmed = name.trim();
+    if (trimmed === "" || options.some((o) => o.name === trimmed)) continue;
+    const label = rest.join("=").trim();
+    options.push({ name: trimmed, label: label === "" ? trimmed : label });
+  }
+  return options;
+}
+
+/**
+ * The models users can pick, the default first: the configured list, else the single deployment
+ * (or OPENAI_MODEL); empty when no model is configured.
+ */
+export function configuredModels(): ModelOption[] {
+  const config = readProviderConfig();
+  if (config.kind === "none") return [];
+  const list = readEnv(
+    config.kind === "openai-compatible" ? "OPENAI_MODELS" : "AZURE_OPENAI_DEPLOYMENTS",
+  );
+  if (list !== undefined) {
+    const options = parseModelList(list);
+    if (options.length > 0) return options;
+  }
+  return config.model === undefined ? [] : [{ name: config.model, label: config.model }];
+}
+
 /** Picks the model provider from environment variables, read at call time. */
 export function readProviderConfig(): ProviderConfig {
   const endpoint = readEnv("AZURE_OPENAI_ENDPOINT");

@@ -84,12 +84,14 @@ export async function runGeneration(ctx: ActionCtx, target: Generation) {
   };
 
   let context;
+  let reply: ReplySettings;
   try {
     context = await ctx.runQuery(internal.chatStreaming.getGenerationContext, {
       ownerId,
       messageId,
       generation,
     });
+    reply = await ctx.runQuery(internal.models.replySettings, { ownerId, messageId });
   } catch (error) {
     // Not this owner's message (or deleted): there is nothing this writer may touch.
     if (appErrorData(error)?.code === "NotFound") throw error;
@@ -101,25 +103,36 @@ export async function runGeneration(ctx: ActionCtx, target: Generation) {
   }
   if (context === null) return; // stopped or superseded before it began
 
+  let status;
   try {
-    await streamGeneration(ctx, target, context, finalize, startedAt);
+    status = await streamGeneration(ctx, target, context, reply, finalize, startedAt);
   } catch (error) {
     // A bug must not leave the reply "streaming": finalize keeps whatever text was written.
     await finalize({ status: "error", error: `The reply failed: ${describeError(error)}` });
   }
+  // The first reply of a chat gets the chat a title (titles.ts decides whether it still needs one).
+  if (status === "complete" && context.history.length === 1) {
+    await ctx
+      .runMutation(internal.titles.requestTitle, { ownerId, messageId })
+      .catch((error: unknown) => console.warn(`No title requested: ${describeError(error)}`));
+  }
 }
+
+/** The model a reply is written by and its owner's custom instructions (models.replySettings). */
+type ReplySettings = { model: string | null; instructions: string | null };
 
 async function streamGeneration(
   ctx: ActionCtx,
   { ownerId, messageId, generation }: Generation,
   context: GenerationContext,
+  reply: ReplySettings,
   finalize: (fields: FinalizeFields) => Promise<void>,
   startedAt: number,
-) {
+): Promise<FinalizeFields["status"]> {
   const settings = streamSettings();
   let provider: ChatProvider;
   try {
-    provider = createChatProvider();
+    provider = createChatProvider(reply.model ?? undefined);
   } catch (error) {
     const message =
       error instanceof ProviderConfigError
@@ -129,7 +142,7 @@ async function streamGeneration(
             `Could not set up the model client: ${describeError(error)}`,
           );
     await finalize({ status: "error", error: message });
-    return;
+    return "error";
   }
 
   const controller = new AbortController();
@@ -187,7 +200,7 @@ async function streamGeneration(
 
   let outcome: StreamOutcome;
   try {
-    const prompt = buildPrompt(context);
+    const prompt = buildPrompt(context, reply.instructions);
     outcome = await streamCompletion(provider, prompt, controller, sink, settings.idleTimeoutMs);
   } finally {
     clearInterval(heartbeat);
@@ -221,20 +234,26 @@ async function streamGeneration(
     ...(outcome.usage ? { usage: outcome.usage } : {}),
     ...(cut ? { keepChars: kept.length, error: FLAGGED_AFTER_STREAMING } : {}),
   });
+  return fields.status;
 }
 
 type StreamSink = { push: (text: string) => void; observe: (choice: unknown) => void };
 
-function buildPrompt(context: GenerationContext): PromptMessage[] {
+/**
+ * The messages sent: the deployment's SYSTEM_PROMPT, then the user's custom instructions (each a
+ * system message, when set), then as much of the conversation as the token budget holds.
+ */
+function buildPrompt(context: GenerationContext, instructions: string | null): PromptMessage[] {
   const budget = readNumberEnv("CHAT_HISTORY_TOKEN_BUDGET", DEFAULT_HISTORY_TOKEN_BUDGET);
   const turns: PromptMessage[] = [...context.history];
   if (context.continueFrom !== null) {
     turns.push({ role: "assistant", content: context.continueFrom });
     turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
   }
-  const systemPrompt = readEnv("SYSTEM_PROMPT");
-  const system: PromptMessage[] = systemPrompt ? [{ role: "system", content: systemPrompt }] : [];
-  const systemCost = systemPrompt ? countTokens(systemPrompt) : 0;
+  const system: PromptMessage[] = [readEnv("SYSTEM_PROMPT"), instructions ?? undefined]
+    .filter((text) => text !== undefined)
+    .map((content) => ({ role: "system", content }));
+  const systemCost = system.reduce((sum, m) => sum + countTokens(m.content), 0);
   let kept = fitToBudget(turns, Math.max(0, budget - systemCost));
   // A continuation needs the partial reply and the user turn it answers.
   if (context.continueFrom !== null && kept.length < 3) kept = turns.slice(-3);
@@ -471,8 +490,8 @@ function describeFailure(
     if (error.status === 404) {
       const check =
         provider.kind === "openai-compatible"
-          ? "OPENAI_BASE_URL and OPENAI_MODEL"
-          : "AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION";
+          ? `OPENAI_BASE_URL and OPENAI_MODEL (or OPENAI_MODELS: model "${provider.model}")`
+          : `AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION (or AZURE_OPENAI_DEPLOYMENTS: deployment "${provider.model}")`;
       return {
         status: "error",
         error: reportToOperator(

@@ -2,7 +2,12 @@
 
 import OpenAI, { AzureOpenAI } from "openai";
 import { DefaultAzureCredential, getBearerTokenProvider } from "@azure/identity";
-import { NOT_CONFIGURED_MESSAGE, readProviderConfig, type ProviderKind } from "./config";
+import {
+  configuredModels,
+  NOT_CONFIGURED_MESSAGE,
+  readProviderConfig,
+  type ProviderKind,
+} from "./config";
 import { MODEL_MISCONFIGURED, MODEL_NOT_CONFIGURED } from "./disclosure";
 
 export type ChatProvider = {
@@ -42,15 +47,19 @@ function entraTokenProvider(): () => Promise<string> {
   return cachedEntraTokenProvider;
 }
 
-/** Builds the OpenAI client chosen by the environment variables, read at call time. */
-export function createChatProvider(): ChatProvider {
+/**
+ * Builds the OpenAI client chosen by the environment variables, read at call time, for one request
+ * to `model` (a deployment with Azure: it goes into the URL path), by default the first configured.
+ */
+export function createChatProvider(model?: string): ChatProvider {
   const config = readProviderConfig();
+  const chosen = model ?? configuredModels()[0]?.name;
   switch (config.kind) {
     case "none":
       throw new ProviderConfigError(NOT_CONFIGURED_MESSAGE, MODEL_NOT_CONFIGURED);
     case "azure":
     case "azure-entra": {
-      if (config.deployment === undefined) {
+      if (chosen === undefined) {
         throw new ProviderConfigError(
           "AZURE_OPENAI_ENDPOINT is set but AZURE_OPENAI_DEPLOYMENT is not: set it to the name of your model deployment.",
         );
@@ -61,7 +70,7 @@ export function createChatProvider(): ChatProvider {
         ...SDK_OPTIONS,
         baseURL: `${config.endpoint.replace(/\/+$/, "")}/openai`,
         apiVersion: config.apiVersion,
-        deployment: config.deployment,
+        deployment: chosen,
       };
       const client =
         config.kind === "azure"
@@ -73,7 +82,7 @@ export function createChatProvider(): ChatProvider {
       return {
         kind: config.kind,
         client,
-        model: config.deployment,
+        model: chosen,
         credentialHint:
           config.kind === "azure"
             ? "AZURE_OPENAI_API_KEY"
@@ -81,7 +90,7 @@ export function createChatProvider(): ChatProvider {
       };
     }
     case "openai-compatible": {
-      if (config.model === undefined) {
+      if (chosen === undefined) {
         throw new ProviderConfigError(
           "OPENAI_BASE_URL or OPENAI_API_KEY is set but OPENAI_MODEL is not: set it to the model name (for example gpt-4o-mini or llama3.2).",
         );
@@ -95,7 +104,7 @@ export function createChatProvider(): ChatProvider {
       return {
         kind: "openai-compatible",
         client,
-        model: config.model,
+        model: chosen,
         credentialHint: "OPENAI_API_KEY",
       };
     }

@@ -1,0 +1,63 @@
+"use client";
+
+import { useMutation, useQuery } from "convex/react";
+import { useId, useState } from "react";
+import { api } from "@/convex/_generated/api";
+import type { Id } from "@/convex/_generated/dataModel";
+import { errorMessage } from "@/lib/errors";
+
+/**
+ * Which model writes the next reply: the chat's choice, or on the new-chat page the one new chats
+ * start with. Shown only when there is more than one model to pick.
+ */
+export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
+  const options = useQuery(api.models.list, {});
+  const chatModel = useQuery(api.models.forChat, sessionId ? { sessionId } : "skip");
+  const setForChat = useMutation(api.models.setForChat).withOptimisticUpdate((store, args) => {
+    store.setQuery(api.models.forChat, { sessionId: args.sessionId }, args.model);
+  });
+  const setDefault = useMutation(api.models.setDefault).withOptimisticUpdate((store, args) => {
+    const current = store.getQuery(api.models.list, {});
+    if (current) store.setQuery(api.models.list, {}, { ...current, defaultModel: args.model });
+  });
+  const [error, setError] = useState<string | null>(null);
+  const id = useId();
+
+  if (!options || options.models.length < 2) return null;
+  const value = (sessionId ? chatModel : options.defaultModel) ?? options.models[0]?.name;
+
+  async function choose(model: string) {
+    setError(null);
+    try {
+      if (sessionId) await setForChat({ sessionId, model });
+      else await setDefault({ model });
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
+
+  return (
+    <div className="mb-2 flex flex-wrap items-center gap-2 text-xs text-muted-foreground">
+      <label htmlFor={id}>Model</label>
+      <select
+        id={id}
+        data-testid="model-picker"
+        value={value}
+        disabled={sessionId !== undefined && chatModel === undefined}
+        onChange={(e) => void choose(e.target.value)}
+        className="h-7 cursor-pointer rounded-md border border-input bg-background px-2 text-xs text-foreground outline-none focus-visible:ring-2 focus-visible:ring-blue-500/30"
+      >
+        {options.models.map((model) => (
+          <option key={model.name} value={model.name}>
+            {model.label}
+          </option>
+        ))}
+      </select>
+      {error && (
+        <span role="alert" className="text-red-600 dark:text-red-400">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,191 @@
+"use client";
+
+import { useMutation, useQuery } from "convex/react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { Button } from "@/components/ui/button";
+import { CloseIcon, SlidersIcon } from "@/components/ui/icons";
+import { api } from "@/convex/_generated/api";
+import { errorMessage } from "@/lib/errors";
+
+/** The sidebar's Settings button and the dialog it opens. */
+export function SettingsButton() {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button
+        variant="ghost"
+        size="sm"
+        data-testid="settings-button"
+        aria-haspopup="dialog"
+        className="w-full justify-start text-muted-foreground"
+        onClick={() => setOpen(true)}
+      >
+        <SlidersIcon /> Settings
+      </Button>
+      <SettingsDialog open={open} onClose={() => setOpen(false)}>
+        <CustomInstructionsSection />
+      </SettingsDialog>
+    </>
+  );
+}
+
+/**
+ * A modal <dialog> (focus trapped, Escape closes) holding one section per setting: a new setting
+ * is another child with its own heading.
+ */
+export function SettingsDialog({
+  open,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  onClose: () => void;
+  children: ReactNode;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+
+  return (
+    <dialog
+      ref={ref}
+      data-testid="settings-dialog"
+      aria-labelledby={titleId}
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose();
+      }}
+      className="m-auto w-[min(34rem,calc(100vw-2rem))] rounded-xl border border-border bg-background p-0 text-foreground shadow-xl backdrop:bg-black/40"
+    >
+      <div className="flex items-center justify-between border-b border-border px-5 py-3">
+        <h2 id={titleId} className="text-base font-semibold">
+          Settings
+        </h2>
+        <Button
+          variant="ghost"
+          size="icon"
+          aria-label="Close settings"
+          data-testid="settings-close"
+          onClick={onClose}
+        >
+          <CloseIcon />
+        </Button>
+      </div>
+      <div className="flex max-h-[75dvh] flex-col gap-6 overflow-y-auto px-5 py-4">{children}</div>
+    </dialog>
+  );
+}
+
+/** Custom instructions: sent to the model with every reply, after the deployment's own prompt. */
+function CustomInstructionsSection() {
+  const saved = useQuery(api.preferences.get, {});
+  const save = useMutation(api.preferences.setCustomInstructions);
+  // The text being edited; null while it is the saved text. Kept while the dialog is closed.
+  const [draft, setDraft] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const inputId = useId();
+  const helpId = useId();
+
+  const savedText = saved?.customInstructions ?? "";
+  const text = draft ?? savedText;
+  const max = saved?.maxInstructionsChars ?? 4000;
+  const dirty = draft !== null && draft !== savedText;
+
+  async function store(value: string) {
+    setSaving(true);
+    setError(null);
+    try {
+      await save({ customInstructions: value });
+      setDraft(null);
+    } catch (e) {
+      // The text stays in the box so nothing written is lost.
+      setDraft(value);
+      setError(errorMessage(e));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <section className="flex flex-col gap-2">
+      <label htmlFor={inputId} className="text-sm font-semibold">
+        Custom instructions
+      </label>
+      <p id={helpId} className="text-xs text-muted-foreground">
+        Sent to the model with every reply in all your chats, e.g. how you would like answers
+        written.
+      </p>
+      <textarea
+        id={inputId}
+        data-testid="custom-instructions-input"
+        aria-describedby={helpId}
+        aria-invalid={error !== null}
+        rows={6}
+        disabled={saved === undefined}
+        value={text}
+        placeholder="Answer briefly. I work mostly with TypeScript."
+        onChange={(e) => {
+          setDraft(e.target.value);
+          setError(null);
+        }}
+        className="w-full resize-y rounded-lg border border-input bg-background px-3 py-2 text-sm outline-none focus:ring-2 focus:ring-blue-500/30 aria-invalid:border-red-500"
+      />
+      <div className="flex flex-wrap items-center gap-2">
+        <span
+          className={
+            text.length > max
+              ? "text-xs text-red-600 dark:text-red-400"
+              : "text-xs text-muted-foreground"
+          }
+        >
+          {text.length.toLocaleString("en-US")} / {max.toLocaleString("en-US")}
+        </span>
+        <span
+          data-testid="instructions-status"
+          aria-live="polite"
+          className="flex-1 text-xs text-muted-foreground"
+        >
+          {saving
+            ? "Saving…"
+            : dirty
+              ? "Unsaved changes"
+              : savedText.length > 0
+                ? "Saved"
+                : "No instructions saved"}
+        </span>
+        <Button
+          variant="secondary"
+          size="sm"
+          data-testid="clear-instructions"
+          disabled={text.length === 0 || saving}
+          onClick={() => void store("")}
+        >
+          Clear
+        </Button>
+        <Button
+          size="sm"
+          data-testid="save-instructions"
+          disabled={!dirty || saving}
+          onClick={() => void store(text)}
+        >
+          Save
+        </Button>
+      </div>
+      {error && (
+        <p
+          role="alert"
+          data-testid="instructions-error"
+          className="text-xs text-red-600 dark:text-red-400"
+        >
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,82 @@
+import { v } from "convex/values";
+import { authedMutation, authedQuery, ownerInternalQuery } from "./lib/functions";
+import { configuredModels } from "./lib/llm/config";
+import { chatModel, defaultModelFor, requireKnownModel } from "./model/models";
+import { getPreferences, savePreferences } from "./model/preferences";
+import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
+
+const modelOption = v.object({ name: v.string(), label: v.string() });
+
+/**
+ * The models the viewer can pick (AZURE_OPENAI_DEPLOYMENTS, else the single deployment) and the one
+ * a new chat starts with; null when signed out.
+ */
+export const list = authedQuery({
+  args: {},
+  returns: v.union(
+    v.null(),
+    v.object({ models: v.array(modelOption), defaultModel: v.union(v.string(), v.null()) }),
+  ),
+  handler: async (ctx) => {
+    if (ctx.viewerId === null) return null;
+    return {
+      models: configuredModels(),
+      defaultModel: (await defaultModelFor(ctx, ctx.viewerId)) ?? null,
+    };
+  },
+});
+
+/** The model a chat's next reply uses (null when none is configured). */
+export const forChat = authedQuery({
+  // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.
+  args: { sessionId: v.string() },
+  returns: v.union(v.string(), v.null()),
+  handler: async (ctx, { sessionId }) => {
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    return (await chatModel(ctx, session)) ?? null;
+  },
+});
+
+/** Picks the model of a chat's next replies; it also becomes the viewer's default for new chats. */
+export const setForChat = authedMutation({
+  args: { sessionId: v.id("sessions"), model: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { sessionId, model }) => {
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    const { name } = requireKnownModel(model);
+    await ctx.db.patch("sessions", session._id, { model: name });
+    await savePreferences(ctx, ctx.viewerId, { lastModel: name });
+    return null;
+  },
+});
+
+/** Picks the model new chats start with (the picker on the new-chat page). */
+export const setDefault = authedMutation({
+  args: { model: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { model }) => {
+    const { name } = requireKnownModel(model);
+    await savePreferences(ctx, ctx.viewerId, { lastModel: name });
+    return null;
+  },
+});
+
+/**
+ * What the writer of a reply needs besides the conversation: the model recorded on the reply (a
+ * reply from before models were recorded uses its chat's) and its owner's custom instructions.
+ */
+export const replySettings = ownerInternalQuery({
+  args: { messageId: v.id("messages") },
+  returns: v.object({
+    model: v.union(v.string(), v.null()),
+    instructions: v.union(v.string(), v.null()),
+  }),
+  handler: async (ctx, { messageId }) => {
+    const { message, session } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
+    const preferences = await getPreferences(ctx, ctx.ownerId);
+    return {
+      model: message.model ?? (await chatModel(ctx, session)) ?? null,
+      instructions: preferences?.customInstructions ?? null,
+    };
+  },
+});
