@@ -1,13 +1,25 @@
 "use client";
 
-import { Fragment, memo, useState } from "react";
-import { Streamdown } from "streamdown";
+import { Fragment, memo, useEffect, useState } from "react";
+import { CodeBlock, Streamdown, type BundledLanguage } from "streamdown";
+import { createCodePlugin } from "@streamdown/code";
+import { createMathPlugin } from "@streamdown/math";
+import "katex/dist/katex.min.css";
 import {
+  dollarMath,
   openCodeBlock,
+  openMathBlock,
   splitListBlock,
   splitMarkdownBlocks,
   splitParagraphBlock,
+  streamingPrefix,
 } from "@/lib/markdown-blocks";
+
+/** Shiki loads each language's grammar the first time a block uses it, off the render path. */
+const codePlugin = createCodePlugin({ themes: ["github-light", "github-dark"] });
+const plugins = { code: codePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
+/** How often an open code block's finished lines are tokenized ahead of its closing fence. */
+const WARM_INTERVAL_MS = 250;
 
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
@@ -30,38 +42,53 @@ const MarkdownBlock = memo(function MarkdownBlock({
       isAnimating={live}
       parseIncompleteMarkdown={live}
       lineNumbers={false}
+      plugins={plugins}
       className={markdownClass}
     >
-      {content}
+      {dollarMath(content)}
     </Streamdown>
   );
 });
 
 /**
- * A code block whose closing fence has not arrived yet, as plain text laid out like streamdown's
- * code block: highlighting the whole block again on every frame is what made long code stall the
- * page. It is highlighted once, when the fence closes.
+ * A code block whose closing fence has not arrived yet, as plain text in streamdown's own code
+ * block (the same box as once it is highlighted): highlighting and rendering the whole block again
+ * on every frame is what made long code stall the page. Meanwhile its finished lines are tokenized
+ * in the background every `WARM_INTERVAL_MS`, each time only the lines added since, so when the
+ * fence closes the highlighter has just the last line left to do.
  */
 function OpenCodeBlock({ block, code }: { block: string; code: string }) {
-  const language = /^ {0,3}(?:`{3,}|~{3,})[ \t]*([^\s`]*)/.exec(block)?.[1] ?? "";
+  const language = /^[ \t]*(?:`{3,}|~{3,})[ \t]*([^\s`]*)/.exec(block)?.[1] ?? "";
+  const finished = code.slice(0, Math.max(0, code.lastIndexOf("\n")));
+  const [warmed, setWarmed] = useState("");
+  useEffect(() => {
+    if (!language || finished.length === warmed.length) return;
+    const timer = setTimeout(() => {
+      codePlugin.highlight({
+        code: finished,
+        language: language as BundledLanguage,
+        themes: codePlugin.getThemes(),
+        isIncomplete: true,
+      });
+      setWarmed(finished);
+    }, WARM_INTERVAL_MS);
+    return () => clearTimeout(timer);
+  }, [language, finished, warmed]);
   return (
     <div className={markdownClass}>
-      <div
-        className="relative my-4 flex w-full flex-col gap-2 rounded-xl border border-border bg-sidebar p-2"
-        data-language={language}
-        data-streamdown="code-block"
-        data-incomplete
-      >
-        <div className="flex h-8 items-center text-xs text-muted-foreground">
-          <span className="ml-1 font-mono lowercase">{language}</span>
-        </div>
-        <div className="overflow-x-auto rounded-md border border-border bg-background p-4 text-sm">
-          <pre>
-            <code>{code}</code>
-          </pre>
-        </div>
-      </div>
+      <CodeBlock code={code} language={language} isIncomplete lineNumbers={false} />
     </div>
+  );
+}
+
+/** Display math whose closing `$$` has not arrived: a quiet placeholder instead of raw TeX. */
+function OpenMathBlock() {
+  return (
+    <div
+      className="my-4 h-10 animate-pulse rounded-md bg-muted"
+      data-testid="math-pending"
+      aria-hidden
+    />
   );
 }
 
@@ -72,6 +99,7 @@ function OpenCodeBlock({ block, code }: { block: string; code: string }) {
 function BlockView({ block, live }: { block: string; live: boolean }) {
   const code = live ? openCodeBlock(block) : undefined;
   if (code !== undefined) return <OpenCodeBlock block={block} code={code} />;
+  if (live && openMathBlock(block)) return <OpenMathBlock />;
   if (live) {
     const sentences = splitParagraphBlock(block);
     if (sentences.length > 1) {
@@ -100,7 +128,8 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
 }
 
 /** Renders markdown that may still be growing, with work proportional to the appended text. */
-export function MessageMarkdown({ text, streaming }: { text: string; streaming: boolean }) {
+export function MessageMarkdown({ text: full, streaming }: { text: string; streaming: boolean }) {
+  const text = streaming ? streamingPrefix(full) : full;
   const [split, setSplit] = useState(() => splitMarkdownBlocks(text));
   let current = split;
   if (split.text !== text) {
