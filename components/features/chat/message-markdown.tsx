@@ -1,7 +1,7 @@
 "use client";
 
 import { Fragment, memo, useEffect, useState } from "react";
-import { CodeBlock, Streamdown, type BundledLanguage } from "streamdown";
+import { CodeBlock, Streamdown } from "streamdown";
 import { createCodePlugin } from "@streamdown/code";
 import { createMathPlugin } from "@streamdown/math";
 import "katex/dist/katex.min.css";
@@ -17,6 +17,7 @@ import {
 
 /** Shiki loads each language's grammar the first time a block uses it, off the render path. */
 const codePlugin = createCodePlugin({ themes: ["github-light", "github-dark"] });
+type CodeLanguage = Parameters<typeof codePlugin.highlight>[0]["language"];
 const plugins = { code: codePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
 /** How often an open code block's finished lines are tokenized ahead of its closing fence. */
 const WARM_INTERVAL_MS = 250;
@@ -66,7 +67,7 @@ function OpenCodeBlock({ block, code }: { block: string; code: string }) {
     const timer = setTimeout(() => {
       codePlugin.highlight({
         code: finished,
-        language: language as BundledLanguage,
+        language: language as CodeLanguage,
         themes: codePlugin.getThemes(),
         isIncomplete: true,
       });
