@@ -173,15 +173,14 @@ function openFenceAt(text: string, offset: number): boolean {
   return open !== undefined;
 }
 
-/** Drops a last table line that has no line above it in the table: a header without its delimiter row. */
+/** Drops a last table line that has no table line above it: a header without its delimiter row. */
 function holdTableHeader(lines: string): string {
-  const all = lines.split("\n");
-  all.pop(); // `lines` ends at a line start
-  const last = all.length - 1;
-  if (last < 0 || !tableLine.test(all[last]!) || (last > 0 && tableLine.test(all[last - 1]!))) {
-    return lines;
-  }
-  return last > 0 ? all.slice(0, last).join("\n") + "\n" : "";
+  if (!lines) return lines;
+  const lastStart = lines.lastIndexOf("\n", lines.length - 2) + 1;
+  if (!tableLine.test(lines.slice(lastStart))) return lines;
+  const aboveStart = lines.lastIndexOf("\n", lastStart - 2) + 1;
+  const hasAbove = lastStart > 0 && tableLine.test(lines.slice(aboveStart, lastStart));
+  return hasAbove ? lines : lines.slice(0, lastStart);
 }
 
 /** Where unclosed inline math (`$`, `\(`) starts in a line, else the line's length. */

@@ -101,22 +101,21 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
   const code = live ? openCodeBlock(block) : undefined;
   if (code !== undefined) return <OpenCodeBlock block={block} code={code} />;
   if (live && openMathBlock(block)) return <OpenMathBlock />;
-  if (live) {
-    const sentences = splitParagraphBlock(block);
-    if (sentences.length > 1) {
-      // Inline pieces of one live paragraph: the space each piece ends with is trimmed by the
-      // parser, so it is put back between them. The paragraph is parsed whole once finished.
-      return (
-        <div className="[&_p]:inline [&>div]:inline">
-          {sentences.map((piece, index) => (
-            <Fragment key={index}>
-              {index > 0 && " "}
-              <MarkdownBlock content={piece} live={index === sentences.length - 1} />
-            </Fragment>
-          ))}
-        </div>
-      );
-    }
+  const sentences = splitParagraphBlock(block);
+  if (sentences.length > 1) {
+    // Inline pieces of one long paragraph: the space each piece ends with is trimmed by the
+    // parser, so it is put back between them. It stays in pieces once finished, so finishing it
+    // re-parses only its last piece, not the whole paragraph in one long task.
+    return (
+      <div className="[&_p]:inline [&>div]:inline">
+        {sentences.map((piece, index) => (
+          <Fragment key={index}>
+            {index > 0 && " "}
+            <MarkdownBlock content={piece} live={live && index === sentences.length - 1} />
+          </Fragment>
+        ))}
+      </div>
+    );
   }
   const pieces = splitListBlock(block);
   return (
