@@ -1,6 +1,6 @@
 "use client";
 
-import { Fragment, memo, useEffect, useState } from "react";
+import { Fragment, memo, useEffect, useRef, useState } from "react";
 import { CodeBlock, Streamdown } from "streamdown";
 import { createCodePlugin } from "@streamdown/code";
 import { createMathPlugin } from "@streamdown/math";
@@ -61,20 +61,25 @@ const MarkdownBlock = memo(function MarkdownBlock({
 function OpenCodeBlock({ block, code }: { block: string; code: string }) {
   const language = /^[ \t]*(?:`{3,}|~{3,})[ \t]*([^\s`]*)/.exec(block)?.[1] ?? "";
   const finished = code.slice(0, Math.max(0, code.lastIndexOf("\n")));
-  const [warmed, setWarmed] = useState("");
+  const latest = useRef(finished);
   useEffect(() => {
-    if (!language || finished.length === warmed.length) return;
-    const timer = setTimeout(() => {
+    latest.current = finished;
+  });
+  useEffect(() => {
+    if (!language) return;
+    let warmed = "";
+    const timer = setInterval(() => {
+      if (latest.current.length === warmed.length) return;
+      warmed = latest.current;
       codePlugin.highlight({
-        code: finished,
+        code: warmed,
         language: language as CodeLanguage,
         themes: codePlugin.getThemes(),
         isIncomplete: true,
       });
-      setWarmed(finished);
     }, WARM_INTERVAL_MS);
-    return () => clearTimeout(timer);
-  }, [language, finished, warmed]);
+    return () => clearInterval(timer);
+  }, [language]);
   return (
     <div className={markdownClass}>
       <CodeBlock code={code} language={language} isIncomplete lineNumbers={false} />
