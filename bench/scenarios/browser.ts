@@ -345,6 +345,9 @@ export async function measureRenderCost(
       const get = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
       return { script: get("ScriptDuration"), task: get("TaskDuration") };
     };
+    // Typed before the clock starts: a long prompt's input events are not the reply's rendering.
+    const input = page.getByTestId("chat-input");
+    await input.fill(options.prompt);
     await page.evaluate(() => {
       const w = window as ProbeWindow;
       w.__longtasks = [];
@@ -354,11 +357,10 @@ export async function measureRenderCost(
       }).observe({ type: "longtask" });
     });
     const index = await page.locator(ASSISTANT).count();
-    const prompt = options.prompt;
     const before = stack.sim.requests().length;
     const start = await metrics();
     const started = Date.now();
-    await send(page, prompt);
+    await input.press("Enter");
     await waitForStatus(page, index, /^complete$/, 240_000);
     // Let the final render and any queued work land before reading the counters.
     await page.evaluate(
