@@ -1,10 +1,13 @@
 import { parseMarkdownIntoBlocks } from "streamdown";
 import { describe, expect, it } from "vitest";
 import {
+  dollarMath,
   openCodeBlock,
+  openMathBlock,
   splitListBlock,
   splitMarkdownBlocks,
   splitParagraphBlock,
+  streamingPrefix,
   type BlockSplit,
 } from "./markdown-blocks";
 
@@ -134,5 +137,69 @@ describe("splitParagraphBlock", () => {
     expect(splitParagraphBlock(lines, 100)).toEqual([lines]);
     const quote = `> ${sentence.repeat(20)}`;
     expect(splitParagraphBlock(quote, 100)).toEqual([quote]);
+  });
+});
+
+describe("streamingPrefix", () => {
+  const held = (text: string) => text.slice(streamingPrefix(text).length);
+
+  it("holds back a trailing line that is only a list or heading marker or a setext underline", () => {
+    for (const line of ["-", "- ", "  - ", "*", "1.", "12", "3) ", "#", "## ", "--", "==="]) {
+      expect(held(`Intro\n${line}`)).toBe(line);
+    }
+    expect(held("Intro\n- a")).toBe("");
+    expect(held("# Title")).toBe("");
+  });
+
+  it("holds back table lines until the delimiter row is complete, and a row until its line ends", () => {
+    expect(streamingPrefix("Text\n\n| a | b |")).toBe("Text\n\n");
+    expect(streamingPrefix("Text\n\n| a | b |\n| -")).toBe("Text\n\n");
+    const table = "Text\n\n| a | b |\n| - | - |\n";
+    expect(streamingPrefix(table)).toBe(table);
+    expect(streamingPrefix(`${table}| 1 | 2`)).toBe(table);
+    expect(streamingPrefix(`${table}| 1 | 2 |\n`)).toBe(`${table}| 1 | 2 |\n`);
+  });
+
+  it("holds back a code fence being opened or closed, and nothing else inside code", () => {
+    expect(streamingPrefix("Text\n\n```pyt")).toBe("Text\n\n");
+    expect(streamingPrefix("```py\n- [x] *a* $b")).toBe("```py\n- [x] *a* $b");
+    expect(streamingPrefix("```py\nx = 1\n``")).toBe("```py\nx = 1\n");
+    expect(streamingPrefix("```py\nx\n```\n- ")).toBe("```py\nx\n```\n");
+  });
+
+  it("holds back unclosed inline math, an unfinished link text and bare emphasis markers", () => {
+    expect(held("Area $\\pi r")).toBe("$\\pi r");
+    expect(held("Area $\\pi r^2$ and \\(x")).toBe("\\(x");
+    expect(held("Area $\\pi$ done")).toBe("");
+    expect(held("See [the docs")).toBe("[the docs");
+    expect(held("See ![alt]")).toBe("![alt]");
+    expect(held("See [the docs](https://ex")).toBe("");
+    expect(held("Some **")).toBe("**");
+    expect(held("Some **bold")).toBe("");
+    expect(held("Use `a_` and `[x`")).toBe("");
+    expect(held("End \\")).toBe("\\");
+  });
+
+  it("only ever holds back the end: what it shows is a prefix of the text", () => {
+    for (let end = 0; end <= reply.length; end++) {
+      expect(reply.startsWith(streamingPrefix(reply.slice(0, end)))).toBe(true);
+    }
+  });
+});
+
+describe("math", () => {
+  it("rewrites \\( \\) and \\[ \\] as dollars, display math on lines of its own, code untouched", () => {
+    expect(dollarMath("a \\(x^2\\) b `\\(c\\)`")).toBe("a $x^2$ b `\\(c\\)`");
+    expect(dollarMath("\\[\n  E = mc^2\n\\]")).toBe("$$\nE = mc^2\n$$");
+    expect(dollarMath("inline \\[y\\] end")).toBe("inline $$y$$ end");
+    expect(dollarMath("```tex\n\\(x\\)\n```")).toBe("```tex\n\\(x\\)\n```");
+  });
+
+  it("knows a display math block that is not closed yet", () => {
+    expect(openMathBlock("$$\n\\int")).toBe(true);
+    expect(openMathBlock("\\[\nE =")).toBe(true);
+    expect(openMathBlock("$$\nx\n$$")).toBe(false);
+    expect(openMathBlock("\\[x\\]")).toBe(false);
+    expect(openMathBlock("Cost $5")).toBe(false);
   });
 });

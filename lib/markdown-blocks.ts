@@ -110,3 +110,131 @@ export function splitParagraphBlock(block: string, size = PARAGRAPH_PIECE_CHARS)
   pieces.push(block.slice(start));
   return pieces;
 }
+
+/** Trailing lines held back while a reply streams: they may still become something else. */
+const heldLines = [
+  /^[ \t]*(?:[-*+]|\d{1,9}[.)]?)[ \t]*$/, // a list marker alone: an empty item, a stray bullet
+  /^[ \t]{0,3}#{1,6}[ \t]*$/, // an empty heading
+  /^[ \t]{0,3}(?:=+|-+)[ \t]*$/, // a setext underline turning the line above into a heading
+  /^[ \t]*(?:`+|~+)[^\n]*$/, // a code fence being opened: raw backticks, then a growing language
+  /^[ \t]*\|/, // a table row, until its line ends
+  /^[ \t]*\\$/, // a backslash that may open math
+];
+const tableLine = /^[ \t]*\|/;
+
+/**
+ * The part of a reply still streaming that can be shown without a half-written artifact: the
+ * trailing line is held back while it is one of `heldLines` or from where its inline math opens
+ * until it closes, and a table header until its delimiter row is complete. The finished reply is
+ * shown whole.
+ */
+export function streamingPrefix(text: string): string {
+  const lineStart = text.lastIndexOf("\n") + 1;
+  const line = text.slice(lineStart);
+  if (openFenceAt(text, lineStart)) {
+    return /^[ \t]*(?:`+|~+)$/.test(line) ? text.slice(0, lineStart) : text;
+  }
+  const lines = holdTableHeader(text.slice(0, lineStart));
+  if (lines.length < lineStart || heldLines.some((held) => held.test(line))) return lines;
+  return (
+    lines + line.slice(0, Math.min(openInlineMath(line), openLinkText(line), bareEmphasis(line)))
+  );
+}
+
+/** Where a link's text starts when its `](` has not arrived yet (raw `[text` or `[text]`). */
+function openLinkText(line: string): number {
+  const outsideCode = line.replace(/`[^`]*`?/g, (code) => " ".repeat(code.length));
+  const open = outsideCode.lastIndexOf("[");
+  if (open === -1) return line.length;
+  const close = outsideCode.indexOf("]", open);
+  if (close !== -1 && close < line.length - 1) return line.length;
+  return open > 0 && (line[open - 1] === "!" || line[open - 1] === "\\") ? open - 1 : open;
+}
+
+/** Where emphasis markers with nothing after them yet end the line. */
+function bareEmphasis(line: string): number {
+  const markers = /[*_~]+$/.exec(line);
+  if (!markers || (line.match(/`/g) ?? []).length % 2 === 1) return line.length;
+  return markers.index;
+}
+
+/** Whether a fenced code block is open at `offset` (a line start) of `text`. */
+function openFenceAt(text: string, offset: number): boolean {
+  let open: string | undefined;
+  for (const match of text.slice(0, offset).matchAll(/^[ \t]*(`{3,}|~{3,})([^\n]*)\n/gm)) {
+    const fence = match[1]!;
+    const rest = match[2]!;
+    if (open === undefined) {
+      if (fence[0] === "~" || !rest.includes("`")) open = fence;
+    } else if (fence[0] === open[0] && fence.length >= open.length && !rest.trim()) {
+      open = undefined;
+    }
+  }
+  return open !== undefined;
+}
+
+/** Drops a last table line that has no table line above it: a header without its delimiter row. */
+function holdTableHeader(lines: string): string {
+  if (!lines) return lines;
+  const lastStart = lines.lastIndexOf("\n", lines.length - 2) + 1;
+  if (!tableLine.test(lines.slice(lastStart))) return lines;
+  const aboveStart = lines.lastIndexOf("\n", lastStart - 2) + 1;
+  const hasAbove = lastStart > 0 && tableLine.test(lines.slice(aboveStart, lastStart));
+  return hasAbove ? lines : lines.slice(0, lastStart);
+}
+
+/** Where unclosed inline math (`$`, `\(`) starts in a line, else the line's length. */
+function openInlineMath(line: string): number {
+  let open = -1;
+  let inCode = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (char === "`") inCode = !inCode;
+    if (inCode) continue;
+    if (char === "\\") {
+      const next = line[i + 1];
+      if (next === undefined) return open === -1 ? i : open;
+      if (open === -1 && next === "(") open = i;
+      else if (open !== -1 && line[open] === "\\" && next === ")") open = -1;
+      i++;
+    } else if (char === "$") {
+      if (line[i + 1] === "$") {
+        i++;
+        continue;
+      }
+      if (open === -1) open = i;
+      else if (line[open] === "$") open = -1;
+    }
+  }
+  return open === -1 ? line.length : open;
+}
+
+/** Whether a block opens display math (`$$` or `\[`) that is not closed yet. */
+export function openMathBlock(block: string): boolean {
+  const start = block.trimStart();
+  if (start.startsWith("$$")) return (start.match(/\$\$/g) ?? []).length % 2 === 1;
+  return start.startsWith("\\[") && !start.includes("\\]");
+}
+
+/**
+ * Rewrites LaTeX's `\(...\)` and `\[...\]` as the `$...$` and `$$...$$` remark-math reads,
+ * leaving code alone; a `\[...\]` on lines of its own becomes display math.
+ */
+export function dollarMath(block: string): string {
+  if (!block.includes("\\(") && !block.includes("\\[")) return block;
+  if (/^[ \t]*(?:`{3,}|~{3,})/.test(block)) return block;
+  return block
+    .split(/(`+[^`]*`+)/)
+    .map((part, index) =>
+      index % 2 === 1
+        ? part
+        : part
+            .replace(
+              /(^|\n)[ \t]*\\\[([^]*?)\\\][ \t]*(?=\n|$)/g,
+              (_, before: string, tex: string) => `${before}$$\n${tex.trim()}\n$$`,
+            )
+            .replace(/\\\[([^]*?)\\\]/g, "$$$$$1$$$$")
+            .replace(/\\\(([^]*?)\\\)/g, "$$$1$$"),
+    )
+    .join("");
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DirectiveError, parseControls, parseDirective, stripDirective } from "./directives";
+import {
+  DirectiveError,
+  echoText,
+  parseControls,
+  parseDirective,
+  stripDirective,
+} from "./directives";
 
 describe("parseDirective", () => {
   it("reads every control with its type", () => {
@@ -86,5 +92,24 @@ describe("parseControls", () => {
   it("rejects non-objects", () => {
     expect(() => parseControls("fault=429")).toThrow(/JSON object/);
     expect(() => parseControls(null)).toThrow(DirectiveError);
+  });
+});
+
+describe("echo", () => {
+  it("reads echo as a flag and piece as a positive whole number", () => {
+    expect(parseDirective("[[sim echo rate=500 piece=1]]")).toEqual({
+      echo: true,
+      rate: 500,
+      piece: 1,
+    });
+    expect(parseDirective("[[sim echo=0]]")).toEqual({ echo: false });
+    expect(() => parseDirective("[[sim piece=0]]")).toThrow(/piece must be at least 1/);
+    expect(() => parseDirective("[[sim echo=yes]]")).toThrow(/echo must be 1 or 0/);
+  });
+
+  it("is the text after the first directive, other directives removed, one leading newline trimmed", () => {
+    expect(echoText("[[sim echo]]\n\n  - item  \n")).toBe("\n  - item  \n");
+    expect(echoText("before [[sim echo]] after [[sim rate=1]]x")).toBe(" after x");
+    expect(echoText("[[sim echo]]")).toBe("");
   });
 });

@@ -72,13 +72,17 @@ export interface SimControls {
   seam?: SimSeam;
   /** The category flagged by `fault=filter-late` (default custom_blocklists). */
   category?: SimFilterCategory;
+  /** The reply is the rest of the user message after the directive, verbatim (`tokens` ignored). */
+  echo?: boolean;
+  /** Characters per content piece of an echoed reply (default: a few, on word boundaries). */
+  piece?: number;
 }
 
 export class DirectiveError extends Error {}
 
 const DIRECTIVE = /\[\[sim(?:\s+([^\]]*))?\]\]/g;
 
-const NUMBER_KEYS = ["tokens", "rate", "ttft", "at", "times", "retryAfter"] as const;
+const NUMBER_KEYS = ["tokens", "rate", "ttft", "at", "times", "retryAfter", "piece"] as const;
 
 /** Removes every `[[sim ...]]` directive from a message and trims what is left. */
 export function stripDirective(text: string): string {
@@ -86,6 +90,16 @@ export function stripDirective(text: string): string {
     .replace(DIRECTIVE, " ")
     .replace(/[ \t]{2,}/g, " ")
     .trim();
+}
+
+/**
+ * What an `echo` directive makes the reply: the message after its first directive, other
+ * directives removed and one leading newline trimmed, every other character kept as written.
+ */
+export function echoText(text: string): string {
+  const first = new RegExp(DIRECTIVE.source).exec(text);
+  const rest = first ? text.slice(first.index + first[0].length) : text;
+  return rest.replace(DIRECTIVE, "").replace(/^[ \t]*\r?\n/, "");
 }
 
 /** Reads the `[[sim ...]]` directives in a message (later keys win); throws DirectiveError on bad input. */
@@ -125,7 +139,7 @@ function parseControl(key: string, value: string): Partial<SimControls> {
     if (key !== "rate" && key !== "retryAfter" && !Number.isInteger(n)) {
       throw new DirectiveError(`sim directive: ${key} must be a whole number, got "${value}"`);
     }
-    if ((key === "tokens" || key === "times") && n < 1) {
+    if ((key === "tokens" || key === "times" || key === "piece") && n < 1) {
       throw new DirectiveError(`sim directive: ${key} must be at least 1, got "${value}"`);
     }
     return { [key]: n };
@@ -157,13 +171,14 @@ function parseControl(key: string, value: string): Partial<SimControls> {
     case "category":
       return { category: oneOf(key, value, FILTER_CATEGORIES) };
     case "split":
+    case "echo":
       if (value !== "true" && value !== "1" && value !== "false" && value !== "0") {
-        throw new DirectiveError(`sim directive: split must be 1 or 0, got "${value}"`);
+        throw new DirectiveError(`sim directive: ${key} must be 1 or 0, got "${value}"`);
       }
-      return { split: value === "true" || value === "1" };
+      return { [key]: value === "true" || value === "1" };
     default:
       throw new DirectiveError(
-        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split, hint, seam, category)`,
+        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split, hint, seam, category, echo, piece)`,
       );
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { remainingPieces, simulatedReply, tokenize } from "./reply";
+import { echoedReply, remainingPieces, simulatedReply, tokenize } from "./reply";
 
 describe("simulatedReply", () => {
   it("is deterministic and depends on the message and the seed, not on the directive", () => {
@@ -67,5 +67,22 @@ describe("remainingPieces", () => {
   it("shortens the piece the prefix ends inside", () => {
     expect(remainingPieces(pieces, 6)).toEqual(["wor", "ld"]);
     expect(remainingPieces(pieces, 11)).toEqual([]);
+  });
+});
+
+describe("echoedReply", () => {
+  it("is the echoed text whatever tokens says, in pieces joining to it", () => {
+    const message = "[[sim echo tokens=2]]\n**bold** and `code` ✓\n";
+    const reply = simulatedReply(message, { tokens: 900 });
+    expect(reply.text).toBe("**bold** and `code` ✓\n");
+    expect(reply.pieces.join("")).toBe(reply.text);
+    expect(reply.pieces.length).toBeGreaterThan(2);
+    expect(echoedReply("[[sim echo piece=3]]\nabcdefg")?.pieces).toEqual(["abc", "def", "g"]);
+    expect(echoedReply("[[sim echo piece=1]]\n✓x")?.pieces).toEqual(["✓", "x"]);
+  });
+
+  it("is undefined without an echo directive", () => {
+    expect(echoedReply("Hello [[sim rate=0]]")).toBeUndefined();
+    expect(echoedReply("[[sim echo=0]] Hello")).toBeUndefined();
   });
 });

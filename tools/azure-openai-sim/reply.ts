@@ -1,4 +1,4 @@
-import { parseDirective, stripDirective, type SimSeam } from "./directives";
+import { echoText, parseDirective, stripDirective, type SimSeam } from "./directives";
 
 export const DEFAULT_TOKENS = 300;
 
@@ -38,6 +38,8 @@ export function simulatedReply(
   userText: string,
   opts: { tokens?: number; seed?: number } = {},
 ): SimulatedReply {
+  const echoed = echoedReply(userText);
+  if (echoed) return echoed;
   let directiveTokens: number | undefined;
   try {
     directiveTokens = parseDirective(userText).tokens;
@@ -47,6 +49,24 @@ export function simulatedReply(
   const tokens = directiveTokens ?? opts.tokens ?? DEFAULT_TOKENS;
   const pieces = generatePieces(stripDirective(userText), tokens, opts.seed ?? 0);
   return { text: pieces.join(""), pieces };
+}
+
+/**
+ * The reply to a message with an `[[sim echo]]` directive (see `echoText`), in pieces of `piece`
+ * characters or else of a few characters as `tokenize` cuts them; undefined without one.
+ */
+export function echoedReply(userText: string): SimulatedReply | undefined {
+  let controls;
+  try {
+    controls = parseDirective(userText);
+  } catch {
+    return undefined;
+  }
+  if (!controls.echo) return undefined;
+  const text = echoText(userText);
+  const size = controls.piece;
+  const pieces = size ? (text.match(new RegExp(`[^]{1,${size}}`, "gu")) ?? []) : tokenize(text);
+  return { text, pieces };
 }
 
 /** Splits text into token-like pieces of a few characters (leading whitespace stays with its word). */

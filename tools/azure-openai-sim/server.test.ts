@@ -294,6 +294,19 @@ describe("deterministic replies", () => {
     expect(other.text).not.toBe(first.text);
   });
 
+  it("echoes the rest of the message after [[sim echo]] verbatim, in pieces of `piece` characters", async () => {
+    const markdown = "# Title\n\n- a **b**\n  - c\n\n| x | y |\n|---|---|\n\n$$\nx^2\n$$  ";
+    const echoed = await streamWith(azure(), `[[sim echo piece=1]]\n${markdown}`);
+    expect(echoed.text).toBe(markdown);
+    const contents = echoed.chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? "");
+    expect(contents.filter((content) => content.length > 0)).toEqual([...markdown]);
+    expect(echoed.finishReason).toBe("stop");
+
+    const worded = await streamWith(v1(), `Intro [[sim echo tokens=3]] one two three four five`);
+    expect(worded.text).toBe(" one two three four five");
+    expect(worded.chunks.filter((c) => c.choices[0]?.delta?.content).length).toBeGreaterThan(3);
+  });
+
   it("reads content given as text parts like plain strings", async () => {
     const result = await collect(
       await azure().chat.completions.create({

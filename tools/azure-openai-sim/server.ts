@@ -17,6 +17,7 @@ import {
 import {
   continuationPieces,
   DEFAULT_TOKENS,
+  echoedReply,
   hashText,
   seededRandom,
   simulatedReply,
@@ -421,7 +422,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     messages: ChatMessage[],
   ): Plan {
     const replyTo = (text: string, tokens: number) =>
-      simulatedReply(stripDirective(text), { tokens, seed: config.seed });
+      echoedReply(text) ?? simulatedReply(stripDirective(text), { tokens, seed: config.seed });
     let conversation = findConversation(messages);
     let continued: { full: ReturnType<typeof replyTo>; partial: string } | null = null;
     if (conversation.assistantText !== null) {

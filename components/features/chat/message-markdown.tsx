@@ -1,13 +1,26 @@
 "use client";
 
-import { Fragment, memo, useState } from "react";
-import { Streamdown } from "streamdown";
+import { Fragment, memo, useEffect, useRef, useState } from "react";
+import { CodeBlock, Streamdown } from "streamdown";
+import { createCodePlugin } from "@streamdown/code";
+import { createMathPlugin } from "@streamdown/math";
+import "katex/dist/katex.min.css";
 import {
+  dollarMath,
   openCodeBlock,
+  openMathBlock,
   splitListBlock,
   splitMarkdownBlocks,
   splitParagraphBlock,
+  streamingPrefix,
 } from "@/lib/markdown-blocks";
+
+/** Shiki loads each language's grammar the first time a block uses it, off the render path. */
+const codePlugin = createCodePlugin({ themes: ["github-light", "github-dark"] });
+type CodeLanguage = Parameters<typeof codePlugin.highlight>[0]["language"];
+const plugins = { code: codePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
+/** How often an open code block's finished lines are tokenized ahead of its closing fence. */
+const WARM_INTERVAL_MS = 250;
 
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
@@ -30,38 +43,58 @@ const MarkdownBlock = memo(function MarkdownBlock({
       isAnimating={live}
       parseIncompleteMarkdown={live}
       lineNumbers={false}
+      plugins={plugins}
       className={markdownClass}
     >
-      {content}
+      {dollarMath(content)}
     </Streamdown>
   );
 });
 
 /**
- * A code block whose closing fence has not arrived yet, as plain text laid out like streamdown's
- * code block: highlighting the whole block again on every frame is what made long code stall the
- * page. It is highlighted once, when the fence closes.
+ * A code block whose closing fence has not arrived yet, as plain text in streamdown's own code
+ * block (the same box as once it is highlighted): highlighting and rendering the whole block again
+ * on every frame is what made long code stall the page. Meanwhile its finished lines are tokenized
+ * in the background every `WARM_INTERVAL_MS`, each time only the lines added since, so when the
+ * fence closes the highlighter has just the last line left to do.
  */
 function OpenCodeBlock({ block, code }: { block: string; code: string }) {
-  const language = /^ {0,3}(?:`{3,}|~{3,})[ \t]*([^\s`]*)/.exec(block)?.[1] ?? "";
+  const language = /^[ \t]*(?:`{3,}|~{3,})[ \t]*([^\s`]*)/.exec(block)?.[1] ?? "";
+  const finished = code.slice(0, Math.max(0, code.lastIndexOf("\n")));
+  const latest = useRef(finished);
+  useEffect(() => {
+    latest.current = finished;
+  });
+  useEffect(() => {
+    if (!language) return;
+    let warmed = "";
+    const timer = setInterval(() => {
+      if (latest.current.length === warmed.length) return;
+      warmed = latest.current;
+      codePlugin.highlight({
+        code: warmed,
+        language: language as CodeLanguage,
+        themes: codePlugin.getThemes(),
+        isIncomplete: true,
+      });
+    }, WARM_INTERVAL_MS);
+    return () => clearInterval(timer);
+  }, [language]);
   return (
     <div className={markdownClass}>
-      <div
-        className="relative my-4 flex w-full flex-col gap-2 rounded-xl border border-border bg-sidebar p-2"
-        data-language={language}
-        data-streamdown="code-block"
-        data-incomplete
-      >
-        <div className="flex h-8 items-center text-xs text-muted-foreground">
-          <span className="ml-1 font-mono lowercase">{language}</span>
-        </div>
-        <div className="overflow-x-auto rounded-md border border-border bg-background p-4 text-sm">
-          <pre>
-            <code>{code}</code>
-          </pre>
-        </div>
-      </div>
+      <CodeBlock code={code} language={language} isIncomplete lineNumbers={false} />
     </div>
+  );
+}
+
+/** Display math whose closing `$$` has not arrived: a quiet placeholder instead of raw TeX. */
+function OpenMathBlock() {
+  return (
+    <div
+      className="my-4 h-10 animate-pulse rounded-md bg-muted"
+      data-testid="math-pending"
+      aria-hidden
+    />
   );
 }
 
@@ -72,22 +105,22 @@ function OpenCodeBlock({ block, code }: { block: string; code: string }) {
 function BlockView({ block, live }: { block: string; live: boolean }) {
   const code = live ? openCodeBlock(block) : undefined;
   if (code !== undefined) return <OpenCodeBlock block={block} code={code} />;
-  if (live) {
-    const sentences = splitParagraphBlock(block);
-    if (sentences.length > 1) {
-      // Inline pieces of one live paragraph: the space each piece ends with is trimmed by the
-      // parser, so it is put back between them. The paragraph is parsed whole once finished.
-      return (
-        <div className="[&_p]:inline [&>div]:inline">
-          {sentences.map((piece, index) => (
-            <Fragment key={index}>
-              {index > 0 && " "}
-              <MarkdownBlock content={piece} live={index === sentences.length - 1} />
-            </Fragment>
-          ))}
-        </div>
-      );
-    }
+  if (live && openMathBlock(block)) return <OpenMathBlock />;
+  const sentences = splitParagraphBlock(block);
+  if (sentences.length > 1) {
+    // Inline pieces of one long paragraph: the space each piece ends with is trimmed by the
+    // parser, so it is put back between them. It stays in pieces once finished, so finishing it
+    // re-parses only its last piece, not the whole paragraph in one long task.
+    return (
+      <div className="[&_p]:inline [&>div]:inline">
+        {sentences.map((piece, index) => (
+          <Fragment key={index}>
+            {index > 0 && " "}
+            <MarkdownBlock content={piece} live={live && index === sentences.length - 1} />
+          </Fragment>
+        ))}
+      </div>
+    );
   }
   const pieces = splitListBlock(block);
   return (
@@ -100,7 +133,8 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
 }
 
 /** Renders markdown that may still be growing, with work proportional to the appended text. */
-export function MessageMarkdown({ text, streaming }: { text: string; streaming: boolean }) {
+export function MessageMarkdown({ text: full, streaming }: { text: string; streaming: boolean }) {
+  const text = streaming ? streamingPrefix(full) : full;
   const [split, setSplit] = useState(() => splitMarkdownBlocks(text));
   let current = split;
   if (split.text !== text) {

@@ -1,0 +1,220 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { Window } from "happy-dom";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../tools/app-stack/chromium";
+import { renderArtifacts, STREAMED_MARKDOWN } from "../fixtures/markdown-artifacts";
+import { ChatApp } from "./harness/chat-app";
+import { startStack, type Stack } from "./harness/stack";
+
+const root = path.resolve(import.meta.dirname, "../..");
+// README screenshots are rewritten only on request; every run keeps a copy under test-results.
+const SCREENSHOT_DIRS = [
+  path.join(root, "test-results/screenshots"),
+  ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
+];
+
+const CODE_LINES = [
+  "def fibonacci(n: int) -> list[int]:",
+  '    """The first n Fibonacci numbers."""',
+  "    numbers = [0, 1]",
+  "    while len(numbers) < n:",
+  "        numbers.append(numbers[-1] + numbers[-2])",
+  "    return numbers[:n]",
+  "",
+  "",
+  "class Cache:",
+  "    def __init__(self, size: int = 128):",
+  "        self.size = size  # entries kept",
+  "        self.items: dict[str, float] = {}",
+  "",
+  'print(fibonacci(10), "done")',
+];
+const CODE = CODE_LINES.join("\n");
+const CODE_AND_MATH = [
+  "A function and the sum it computes:",
+  "",
+  "```python",
+  CODE,
+  "```",
+  "",
+  "The golden ratio is $\\varphi = \\frac{1 + \\sqrt{5}}{2}$, and each term adds the two before it:",
+  "",
+  "$$",
+  "F_n = F_{n-1} + F_{n-2}, \\qquad \\sum_{i=0}^{n} F_i = F_{n+2} - 1",
+  "$$",
+].join("\n");
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+/**
+ * Records in the page the last assistant message's content HTML on every DOM change, and the box
+ * of every code block each time it is laid out with a new size (a ResizeObserver reports sizes as
+ * painted, after content-visibility has been decided) with its state: incomplete or not, lines.
+ */
+async function recordRenders(page: Page) {
+  await page.evaluate(`(() => {
+    window.__renders = [];
+    window.__codeBoxes = [];
+    let last = "";
+    const sizes = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        const block = entry.target;
+        if (!block.isConnected) continue;
+        window.__codeBoxes.push({
+          incomplete: block.hasAttribute("data-incomplete"),
+          lines: block.querySelectorAll('[data-streamdown="code-block-body"] code > span').length,
+          height: entry.borderBoxSize[0].blockSize,
+        });
+      }
+    });
+    const observed = new WeakSet();
+    new MutationObserver(() => {
+      const all = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+      const content = all[all.length - 1]?.querySelector('[data-testid="message-content"]');
+      if (!content) return;
+      for (const block of content.querySelectorAll('[data-streamdown="code-block"]')) {
+        if (!observed.has(block)) {
+          observed.add(block);
+          sizes.observe(block);
+        }
+      }
+      const html = content.innerHTML;
+      if (html === last) return;
+      last = html;
+      window.__renders.push(html);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  })()`);
+}
+
+function parseRenders(htmls: string[]): Element[] {
+  const { document } = new Window();
+  return htmls.map((html) => {
+    const root = document.createElement("div");
+    root.innerHTML = html;
+    return root as unknown as Element;
+  });
+}
+
+describe("markdown replies", () => {
+  it("never show half-written markdown while a reply streams one character at a time", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    await recordRenders(app.page);
+    await app.send(`[[sim echo piece=1 rate=150]]\n${STREAMED_MARKDOWN}`);
+    const reply = app.lastAssistant();
+    await app.waitForStatus(reply, "complete", 60_000);
+    await expect.poll(() => reply.locator(".katex-display").count(), { timeout: 10_000 }).toBe(2);
+
+    const htmls = await app.page.evaluate<string[]>("window.__renders");
+    // The reply arrived in many small steps, each of them checked.
+    expect(htmls.length).toBeGreaterThan(20);
+    const renders = parseRenders(htmls);
+    expect(renderArtifacts(renders)).toEqual([]);
+    const final = renders.at(-1)!;
+    expect(final.querySelectorAll("tbody tr")).toHaveLength(2);
+    expect(final.querySelectorAll("ul ul li")).toHaveLength(2);
+    expect(final.querySelectorAll(".katex")).toHaveLength(4);
+    await app.close();
+  });
+
+  for (const colorScheme of ["light", "dark"] as const) {
+    it(`highlights code and renders math in the ${colorScheme} theme, the code block keeping its box when its fence closes`, async () => {
+      const app = await ChatApp.open(browser, stack.appUrl, { colorScheme });
+      await app.context.grantPermissions(["clipboard-read", "clipboard-write"], {
+        origin: stack.appUrl,
+      });
+      await app.signInAsGuest();
+      await recordRenders(app.page);
+      await app.send(`[[sim echo piece=1 rate=120]]\n${CODE_AND_MATH}`);
+      const reply = app.lastAssistant();
+      await app.waitForStatus(reply, "complete", 60_000);
+      const block = reply.locator('[data-streamdown="code-block"]');
+      // Highlighted: the tokens carry several colours of the theme in use.
+      await expect
+        .poll(
+          () =>
+            block.evaluate(
+              (element) =>
+                new Set(
+                  [...element.querySelectorAll("code span span")].map(
+                    (span) => getComputedStyle(span).color,
+                  ),
+                ).size,
+            ),
+          { timeout: 15_000 },
+        )
+        .toBeGreaterThanOrEqual(4);
+      const background = await reply.evaluate(
+        (element) => getComputedStyle(element.ownerDocument.body).backgroundColor,
+      );
+      const keyword = await block
+        .locator("code span span", { hasText: /^def$/ })
+        .first()
+        .evaluate((span) => getComputedStyle(span).color);
+      // github-light's keyword red is dark on white, github-dark's is light on black.
+      expect(keyword).toBe(colorScheme === "light" ? "rgb(215, 58, 73)" : "rgb(249, 117, 131)");
+      expect(background).not.toBe(colorScheme === "light" ? "rgb(0, 0, 0)" : "rgb(255, 255, 255)");
+
+      // The box while the fence was open had the height the highlighted block has now, less the
+      // lines still to come (on a loaded machine the last lines may arrive with the fence).
+      const boxes =
+        await app.page.evaluate<{ incomplete: boolean; lines: number; height: number }[]>(
+          "window.__codeBoxes",
+        );
+      const open = boxes.filter((box) => box.incomplete).at(-1)!;
+      expect(open.lines).toBeGreaterThanOrEqual(CODE_LINES.length - 3);
+      const { finalHeight, lineHeight } = await block.evaluate((element) => ({
+        finalHeight: element.getBoundingClientRect().height,
+        lineHeight: element.querySelector("code > span")!.getBoundingClientRect().height,
+      }));
+      const openHeightWithAllLines = open.height + (CODE_LINES.length - open.lines) * lineHeight;
+      expect(Math.abs(finalHeight - openHeightWithAllLines)).toBeLessThanOrEqual(2);
+      for (const box of boxes.filter((box) => !box.incomplete)) {
+        expect(Math.abs(box.height - finalHeight)).toBeLessThanOrEqual(2);
+      }
+      // Heights only ever grew while the code streamed.
+      for (let i = 1; i < boxes.length; i++) {
+        expect(boxes[i]!.height).toBeGreaterThanOrEqual(boxes[i - 1]!.height - 1);
+      }
+
+      for (const dir of SCREENSHOT_DIRS) {
+        mkdirSync(dir, { recursive: true });
+        await reply.screenshot({ path: path.join(dir, `code-and-math-${colorScheme}.png`) });
+      }
+
+      // Copy and download buttons; copy puts the code on the clipboard.
+      const actions = block.locator('[data-streamdown="code-block-actions"] button');
+      await expect.poll(() => actions.count()).toBe(2);
+      await block.locator('button[title="Copy Code"]').click();
+      await expect
+        .poll(() =>
+          app.page.evaluate(() => navigator.clipboard.readText()).then((text) => text.trimEnd()),
+        )
+        .toBe(CODE);
+
+      // KaTeX with its stylesheet: inline and display math, no error, KaTeX's own fonts.
+      expect(await reply.locator(".katex").count()).toBe(2);
+      expect(await reply.locator(".katex-display").count()).toBe(1);
+      expect(await reply.locator(".katex-error").count()).toBe(0);
+      const mathFont = await reply
+        .locator(".katex")
+        .first()
+        .evaluate((element) => getComputedStyle(element).fontFamily);
+      expect(mathFont).toContain("KaTeX_Main");
+
+      await app.close();
+    });
+  }
+});
