@@ -59,6 +59,8 @@ export default defineSchema({
   // once per flush.
   messages: defineTable({
     sessionId: v.id("sessions"),
+    // The chat's owner, so that search can filter by user (search indexes filter by equality only).
+    userId: v.id("users"),
     role: messageRole,
     content: v.string(),
     // "pending" until the reply is final; its live text is in streamPages meanwhile.
@@ -76,7 +78,9 @@ export default defineSchema({
     // Both indexes are needed: this one lists a chat in creation order.
     // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_sessionId", ["sessionId"])
-    .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"]),
+    .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"])
+    // Final text only: a reply's live text is in streamPages until it is final.
+    .searchIndex("search_content", { searchField: "content", filterFields: ["userId"] }),
 
   // Writer state of an assistant message: the owner, the per-flush heartbeat, the sequence counter,
   // the reply's size so far and the stop flag live here, so that appends and live-text queries read
@@ -108,4 +112,42 @@ export default defineSchema({
     text: v.string(),
     chunkCount: v.number(),
   }).index("by_messageId_and_generation_and_page", ["messageId", "generation", "page"]),
+
+  // A chat's read-only public link (convex/shares.ts): one per chat, `shareId` is its unguessable
+  // URL part. `snapshot` names the sharedMessages shown (0 until the first copy is done);
+  // `building` is the copy under way, made in batches so a chat of any size fits a transaction.
+  shares: defineTable({
+    shareId: v.string(),
+    sessionId: v.id("sessions"),
+    userId: v.id("users"),
+    title: v.string(),
+    snapshot: v.number(),
+    sharedAt: v.number(),
+    messageCount: v.number(),
+    building: v.optional(
+      v.object({
+        snapshot: v.number(),
+        startedAt: v.number(),
+        upTo: v.number(),
+        cursor: v.union(v.string(), v.null()),
+        count: v.number(),
+      }),
+    ),
+  })
+    .index("by_shareId", ["shareId"])
+    .index("by_sessionId", ["sessionId"]),
+
+  // The copied messages of a share's snapshot, in conversation order.
+  sharedMessages: defineTable({
+    shareId: v.id("shares"),
+    sessionId: v.id("sessions"),
+    snapshot: v.number(),
+    position: v.number(),
+    role: messageRole,
+    content: v.string(),
+    status: messageStatus,
+    createdAt: v.number(),
+  })
+    .index("by_shareId_and_snapshot_and_position", ["shareId", "snapshot", "position"])
+    .index("by_sessionId", ["sessionId"]),
 });

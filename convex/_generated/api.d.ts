@@ -15,6 +15,7 @@ import type {
 } from "convex/server";
 import type * as auth from "../auth.js";
 import type * as chat from "../chat.js";
+import type * as chatExport from "../chatExport.js";
 import type * as chatStreaming from "../chatStreaming.js";
 import type * as crons from "../crons.js";
 import type * as guests from "../guests.js";
@@ -34,18 +35,24 @@ import type * as lib_llm_providers from "../lib/llm/providers.js";
 import type * as lib_llm_retry from "../lib/llm/retry.js";
 import type * as lib_llm_seam from "../lib/llm/seam.js";
 import type * as lib_llm_tokens from "../lib/llm/tokens.js";
+import type * as lib_pagination from "../lib/pagination.js";
 import type * as lib_passwords from "../lib/passwords.js";
 import type * as lib_settings from "../lib/settings.js";
 import type * as limits from "../limits.js";
 import type * as messages from "../messages.js";
+import type * as model_conversation from "../model/conversation.js";
 import type * as model_guests from "../model/guests.js";
 import type * as model_limits from "../model/limits.js";
 import type * as model_messages from "../model/messages.js";
 import type * as model_passwordAttempts from "../model/passwordAttempts.js";
+import type * as model_search from "../model/search.js";
 import type * as model_sessions from "../model/sessions.js";
+import type * as model_shares from "../model/shares.js";
 import type * as model_streams from "../model/streams.js";
 import type * as modelInfo from "../modelInfo.js";
+import type * as search from "../search.js";
 import type * as sessions from "../sessions.js";
+import type * as shares from "../shares.js";
 
 /**
  * A utility for referencing Convex functions in your app's API.
@@ -58,6 +65,7 @@ import type * as sessions from "../sessions.js";
 declare const fullApi: ApiFromModules<{
   auth: typeof auth;
   chat: typeof chat;
+  chatExport: typeof chatExport;
   chatStreaming: typeof chatStreaming;
   crons: typeof crons;
   guests: typeof guests;
@@ -77,18 +85,24 @@ declare const fullApi: ApiFromModules<{
   "lib/llm/retry": typeof lib_llm_retry;
   "lib/llm/seam": typeof lib_llm_seam;
   "lib/llm/tokens": typeof lib_llm_tokens;
+  "lib/pagination": typeof lib_pagination;
   "lib/passwords": typeof lib_passwords;
   "lib/settings": typeof lib_settings;
   limits: typeof limits;
   messages: typeof messages;
+  "model/conversation": typeof model_conversation;
   "model/guests": typeof model_guests;
   "model/limits": typeof model_limits;
   "model/messages": typeof model_messages;
   "model/passwordAttempts": typeof model_passwordAttempts;
+  "model/search": typeof model_search;
   "model/sessions": typeof model_sessions;
+  "model/shares": typeof model_shares;
   "model/streams": typeof model_streams;
   modelInfo: typeof modelInfo;
+  search: typeof search;
   sessions: typeof sessions;
+  shares: typeof shares;
 }>;
 export declare const api: FilterApi<
   typeof fullApi,

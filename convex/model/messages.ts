@@ -78,6 +78,7 @@ export async function startReply(
   const now = Date.now();
   const userMessageId = await ctx.db.insert("messages", {
     sessionId: session._id,
+    userId: viewerId,
     role: "user",
     content,
     status: "complete",
@@ -87,6 +88,7 @@ export async function startReply(
   });
   const messageId = await ctx.db.insert("messages", {
     sessionId: session._id,
+    userId: viewerId,
     role: "assistant",
     content: "",
     status: "pending",
