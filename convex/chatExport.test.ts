@@ -1,0 +1,46 @@
+import { describe, expect, test } from "vitest";
+import { api } from "./_generated/api";
+import { asUser, errorData, fillChat, setupTest } from "./test.setup";
+
+describe("chat export", () => {
+  test("reads a long chat whole, in order, page by page, with role, time and status", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const sessionId = await alice.mutation(api.sessions.create, { title: "Long one" });
+    await fillChat(t, sessionId, 250, 20, (i) => `${i}|`);
+    const messages = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: Awaited<ReturnType<typeof alice.query<typeof api.chatExport.page>>> =
+        await alice.query(api.chatExport.page, { sessionId, cursor });
+      expect(page.title).toBe("Long one");
+      messages.push(...page.messages);
+      pages++;
+      if (page.isDone) break;
+      cursor = page.cursor;
+    }
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(messages.map((m) => m.content.split("|")[0])).toEqual(
+      Array.from({ length: 250 }, (_, i) => String(i)),
+    );
+    expect(messages[1]).toMatchObject({ role: "assistant", status: "complete" });
+    expect(messages.every((m, i) => i === 0 || m.createdAt >= messages[i - 1]!.createdAt)).toBe(
+      true,
+    );
+  });
+
+  test("another user's chat, or no chat, is not found", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const bob = await asUser(t, "bob");
+    const sessionId = await alice.mutation(api.sessions.create, {});
+    for (const call of [
+      bob.query(api.chatExport.page, { sessionId, cursor: null }),
+      t.query(api.chatExport.page, { sessionId, cursor: null }),
+      alice.query(api.chatExport.page, { sessionId: "not-an-id", cursor: null }),
+    ]) {
+      expect(await errorData(call)).toMatchObject({ code: "NotFound" });
+    }
+  });
+});
