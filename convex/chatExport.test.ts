@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import type { FunctionReturnType } from "convex/server";
 import { api } from "./_generated/api";
 import { asUser, errorData, fillChat, setupTest } from "./test.setup";
 
@@ -8,12 +9,14 @@ describe("chat export", () => {
     const alice = await asUser(t, "alice");
     const sessionId = await alice.mutation(api.sessions.create, { title: "Long one" });
     await fillChat(t, sessionId, 250, 20, (i) => `${i}|`);
-    const messages = [];
+    const messages: FunctionReturnType<typeof api.chatExport.page>["messages"] = [];
     let cursor: string | null = null;
     let pages = 0;
     for (;;) {
-      const page: Awaited<ReturnType<typeof alice.query<typeof api.chatExport.page>>> =
-        await alice.query(api.chatExport.page, { sessionId, cursor });
+      const page: FunctionReturnType<typeof api.chatExport.page> = await alice.query(
+        api.chatExport.page,
+        { sessionId, cursor },
+      );
       expect(page.title).toBe("Long one");
       messages.push(...page.messages);
       pages++;

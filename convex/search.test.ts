@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
-import { MAX_SEARCH_CHARS, searchSnippet } from "./model/search";
+import { MAX_SEARCH_CHARS } from "../lib/chat-limits";
+import { searchSnippet } from "./model/search";
 import { asUser, errorData, setupTest, startedReply, type TestBackend } from "./test.setup";
 
 async function chatWith(

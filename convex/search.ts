@@ -30,9 +30,7 @@ export const messages = authedQuery({
     if (viewerId === null) return [];
     const found = await ctx.db
       .query("messages")
-      .withSearchIndex("search_content", (q) =>
-        q.search("content", query).eq("userId", viewerId),
-      )
+      .withSearchIndex("search_content", (q) => q.search("content", query).eq("userId", viewerId))
       .take(MAX_RESULTS);
     const titles = new Map<string, string | null>();
     const results = [];

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import type { FunctionReturnType } from "convex/server";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { MAX_REPLY_BYTES } from "./lib/limits";
@@ -11,7 +12,7 @@ async function linkMessages(t: TestBackend, shareId: string) {
   const messages = [];
   let cursor: string | null = null;
   for (;;) {
-    const page: Awaited<ReturnType<typeof t.query<typeof api.shares.messages>>> = await t.query(
+    const page: FunctionReturnType<typeof api.shares.messages> = await t.query(
       api.shares.messages,
       { shareId, snapshot: view.snapshot, paginationOpts: { numItems: 100, cursor } },
     );

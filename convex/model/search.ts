@@ -3,14 +3,9 @@
  * splits text into words (runs of letters and digits, lower-cased, under 32 bytes), matches the
  * query's last word as a prefix and the others whole, and uses at most 16 query words.
  */
+import { searchQueryProblem } from "../../lib/chat-limits";
 import { appError } from "../lib/errors";
 
-/**
- * Longest search accepted. Convex uses only a query's first 16 words, and a word of 32 bytes or
- * more matches nothing: 500 characters hold 16 words of any useful length, so a longer query can
- * only be a paste by mistake, refused with a clear message instead of searched in part.
- */
-export const MAX_SEARCH_CHARS = 500;
 const MAX_QUERY_TERMS = 16;
 const MAX_TERM_BYTES = 32;
 /** Characters of a snippet around its first match. */
@@ -22,17 +17,9 @@ const WORD = /[\p{L}\p{N}]+/gu;
 
 /** The trimmed search text, or InvalidArgument when it is empty or too long. */
 export function validateSearchQuery(query: string): string {
-  const trimmed = query.trim();
-  if (trimmed.length === 0) {
-    throw appError("InvalidArgument", "Type a word to search for.");
-  }
-  if (trimmed.length > MAX_SEARCH_CHARS) {
-    throw appError(
-      "InvalidArgument",
-      `A search can be at most ${MAX_SEARCH_CHARS} characters (this one has ${trimmed.length.toLocaleString("en-US")}).`,
-    );
-  }
-  return trimmed;
+  const problem = searchQueryProblem(query);
+  if (problem !== null) throw appError("InvalidArgument", problem);
+  return query.trim();
 }
 
 /** The words of a query as Convex searches them. */
