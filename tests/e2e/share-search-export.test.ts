@@ -170,8 +170,15 @@ describe("search, export and share", () => {
     await expect.poll(() => messages.count(), { timeout: 15_000 }).toBe(2);
     const stored = await storedMessages(stack.backendUrl, await owner.authToken(), sessionId);
     expect(await visitor.textOf(messages.first())).toBe(collapse(prompt));
-    expect(await messages.nth(1).locator("li strong").count()).toBeGreaterThan(0);
-    expect(await messages.nth(1).locator("pre").count()).toBeGreaterThan(0);
+    await saveScreenshot(visitor, "shared-chat.png");
+    // Rendered as the owner sees it: the same markdown elements, not raw text.
+    const ownerReply = owner.lastAssistant().getByTestId("message-content");
+    const sharedReply = messages.nth(1).getByTestId("message-content");
+    for (const selector of ["li", "pre", "p"]) {
+      const expected = await ownerReply.locator(selector).count();
+      expect(expected).toBeGreaterThan(0);
+      await expect.poll(() => sharedReply.locator(selector).count()).toBe(expected);
+    }
     expect(await visitor.textOf(messages.nth(1))).toBe(
       collapse(await owner.textOf(owner.lastAssistant())),
     );
@@ -179,7 +186,6 @@ describe("search, export and share", () => {
     expect(page).not.toContain(sessionId);
     expect(page).not.toContain(stored[0]!._id);
     expect(await visitor.page.getByTestId("chat-input").count()).toBe(0);
-    await saveScreenshot(visitor, "shared-chat.png");
 
     // A later message is not in the link until the owner updates it.
     await owner.page.getByTestId("close-share-dialog").click();

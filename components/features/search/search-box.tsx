@@ -78,7 +78,6 @@ function SearchResult({ result, onNavigate }: { result: Result; onNavigate?: () 
         href={`/c/${result.sessionId}?m=${result.messageId}`}
         onClick={onNavigate}
         data-testid="search-result"
-        data-message-id={result.messageId}
         className="block rounded-md px-2 py-1.5 text-xs hover:bg-muted focus-visible:outline-2 focus-visible:outline-blue-500"
       >
         <span
