@@ -66,7 +66,6 @@ describe("search, export and share", () => {
     await expect.poll(() => result.count(), { timeout: 15_000 }).toBe(1);
     expect(collapse(await result.getByTestId("search-result-title").innerText())).toBe("Airships");
     expect(await result.locator("mark").first().innerText()).toBe("zeppelins");
-    await saveScreenshot(app, "search.png");
 
     await result.click();
     await app.page.waitForURL(new RegExp(`/c/${long}\\?m=${target._id}$`), { timeout: 15_000 });
@@ -76,6 +75,7 @@ describe("search, export and share", () => {
     await expect
       .poll(() => anchor.getAttribute("data-highlight"), { timeout: 10_000 })
       .toBe("true");
+    await saveScreenshot(app, "search.png");
     await expect.poll(() => anchor.isVisible()).toBe(true);
     await expect
       .poll(

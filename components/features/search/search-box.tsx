@@ -51,7 +51,11 @@ export function SearchBox({ onNavigate }: { onNavigate?: () => void }) {
         </p>
       )}
       {searching && (
-        <div data-testid="search-results" aria-live="polite" className="pt-2">
+        <div
+          data-testid="search-results"
+          aria-live="polite"
+          className="mt-2 border-b border-border pb-2"
+        >
           {results === undefined ? (
             <p className="px-1 text-xs text-muted-foreground">Searching…</p>
           ) : results.length === 0 ? (
