@@ -42,7 +42,7 @@ describe("a long chat", () => {
     );
     await app.page.goto(`${stack.appUrl}/c/${sessionId}`);
     const messages = app.page.getByTestId("message");
-    await expect.poll(() => messages.count()).toBe(30);
+    await expect.poll(() => messages.count(), { timeout: 15_000 }).toBe(30);
     expect(await app.page.getByTestId("load-older").isVisible()).toBe(true);
     expect(await messages.last().textContent()).not.toBe("");
 
