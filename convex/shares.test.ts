@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { FunctionReturnType } from "convex/server";
-import { api } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { MAX_REPLY_BYTES } from "./lib/limits";
 import { asUser, errorData, fillChat, setupTest, type TestBackend } from "./test.setup";
@@ -130,6 +130,20 @@ describe("share links", () => {
     await user.mutation(api.sessions.remove, { sessionId });
     expect(await t.query(api.shares.view, { shareId })).toBeNull();
     await t.finishAllScheduledFunctions(() => {});
+    expect(await rowCount(t, "shares")).toBe(0);
+    expect(await rowCount(t, "sharedMessages")).toBe(0);
+  });
+
+  test("deleting an inactive guest deletes their links and copies", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await chatOf(t, "guest", 3);
+    const { shareId } = await user.mutation(api.shares.share, { sessionId });
+    await t.mutation(internal.guests.deleteGuestBypassingAccessControl, {
+      userId: user.userId,
+      cutoff: Date.now() + 60_000,
+    });
+    await t.finishAllScheduledFunctions(() => {});
+    expect(await t.query(api.shares.view, { shareId })).toBeNull();
     expect(await rowCount(t, "shares")).toBe(0);
     expect(await rowCount(t, "sharedMessages")).toBe(0);
   });
