@@ -57,6 +57,7 @@ async function seedUser(
         for (let m = done; m < Math.min(options.messages, done + 200); m++) {
           const messageId = await ctx.db.insert("messages", {
             sessionId,
+            userId,
             role: m % 2 === 0 ? "user" : "assistant",
             content: `message ${m}`,
             status: "complete",

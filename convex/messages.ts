@@ -2,22 +2,19 @@ import { paginationOptsValidator, paginationResultValidator } from "convex/serve
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { authedMutation, authedQuery } from "./lib/functions";
+import { boundedPage } from "./lib/pagination";
 import { startContinue, startEdit, startRegenerate, startReply } from "./model/messages";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 import { selectMessage } from "./model/versions";
 import { omit } from "convex-helpers";
 import schema from "./schema";
 
-// Most messages one page of the list holds, and most bytes it reads (long replies are up to
-// MAX_REPLY_BYTES each): a page stays far within a query's limits whatever the client asks for.
-const MAX_PAGE_ITEMS = 100;
-const MAX_PAGE_BYTES = 8 * 1024 * 1024;
-
-// What a viewer sees of a message: everything but the writer's idempotency key and raw usage.
+// What a viewer sees of a message: everything but the owner, the writer's idempotency key and raw
+// usage.
 export const messageValidator = v.object({
   _id: v.id("messages"),
   _creationTime: v.number(),
-  ...omit(schema.tables.messages.validator.fields, ["clientRequestId", "usage"]),
+  ...omit(schema.tables.messages.validator.fields, ["userId", "clientRequestId", "usage"]),
 });
 
 /**
@@ -36,17 +33,12 @@ export const list = authedQuery({
       .query("messages")
       .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
       .order("desc")
-      .paginate({
-        ...paginationOpts,
-        numItems: Math.min(Math.max(1, Math.floor(paginationOpts.numItems)), MAX_PAGE_ITEMS),
-        maximumBytesRead: Math.min(
-          paginationOpts.maximumBytesRead ?? MAX_PAGE_BYTES,
-          MAX_PAGE_BYTES,
-        ),
-      });
+      .paginate(boundedPage(paginationOpts));
     return {
       ...result,
-      page: result.page.map(({ clientRequestId: _key, usage: _usage, ...listed }) => listed),
+      page: result.page.map(
+        ({ userId: _owner, clientRequestId: _key, usage: _usage, ...listed }) => listed,
+      ),
     };
   },
 });

@@ -9,6 +9,7 @@ import {
   asUser,
   cancelScheduledWriters,
   errorData,
+  fillChat,
   listMessages,
   liveText,
   reply,
@@ -141,25 +142,6 @@ describe("the longest reply the settings allow", () => {
     );
   });
 });
-
-/** Inserts `count` messages of `bytes` characters into a chat, in transactions Convex accepts. */
-async function fillChat(t: TestBackend, sessionId: Id<"sessions">, count: number, bytes: number) {
-  const perTransaction = Math.max(1, Math.floor((8 * 1024 * 1024) / bytes));
-  for (let from = 0; from < count; from += perTransaction) {
-    await t.run(async (ctx) => {
-      for (let i = from; i < Math.min(from + perTransaction, count); i++) {
-        await ctx.db.insert("messages", {
-          sessionId,
-          role: i % 2 === 0 ? "user" : "assistant",
-          content: `${i}:`.padEnd(bytes, "m"),
-          status: "complete",
-          isStreaming: false,
-          generation: 0,
-        });
-      }
-    });
-  }
-}
 
 describe("a chat of any size", () => {
   test("deleting a 2,000-message chat (31 MiB of text) removes it at once and its rows in batches", async () => {

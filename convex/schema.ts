@@ -63,6 +63,8 @@ export default defineSchema({
   // regenerate, never once per flush.
   messages: defineTable({
     sessionId: v.id("sessions"),
+    // The chat's owner, so that search can filter by user (search indexes filter by equality only).
+    userId: v.id("users"),
     role: messageRole,
     content: v.string(),
     // "pending" until the reply is final; its live text is in streamPages meanwhile.
@@ -91,7 +93,9 @@ export default defineSchema({
     .index("by_sessionId", ["sessionId"])
     .index("by_sessionId_and_clientRequestId", ["sessionId", "clientRequestId"])
     .index("by_sessionId_and_isStreaming", ["sessionId", "isStreaming"])
-    .index("by_parentId", ["parentId"]),
+    .index("by_parentId", ["parentId"])
+    // Final text only: a reply's live text is in streamPages until it is final.
+    .searchIndex("search_content", { searchField: "content", filterFields: ["userId"] }),
 
   // One row per user who saved a setting (model/preferences.ts).
   userPreferences: defineTable({
@@ -131,4 +135,41 @@ export default defineSchema({
     text: v.string(),
     chunkCount: v.number(),
   }).index("by_messageId_and_generation_and_page", ["messageId", "generation", "page"]),
+
+  // A chat's read-only public link (convex/shares.ts): one per chat, `shareId` is its unguessable
+  // URL part. `snapshot` names the sharedMessages shown (0 until the first copy is done);
+  // `building` is the copy under way, made in batches so a chat of any size fits a transaction.
+  shares: defineTable({
+    shareId: v.string(),
+    sessionId: v.id("sessions"),
+    userId: v.id("users"),
+    title: v.string(),
+    snapshot: v.number(),
+    sharedAt: v.number(),
+    messageCount: v.number(),
+    building: v.optional(
+      v.object({
+        snapshot: v.number(),
+        startedAt: v.number(),
+        cursor: v.union(v.string(), v.null()),
+        count: v.number(),
+      }),
+    ),
+  })
+    .index("by_shareId", ["shareId"])
+    .index("by_sessionId", ["sessionId"]),
+
+  // The copied messages of a share's snapshot, in conversation order.
+  sharedMessages: defineTable({
+    shareId: v.id("shares"),
+    sessionId: v.id("sessions"),
+    snapshot: v.number(),
+    position: v.number(),
+    role: messageRole,
+    content: v.string(),
+    status: messageStatus,
+    createdAt: v.number(),
+  })
+    .index("by_shareId_and_snapshot_and_position", ["shareId", "snapshot", "position"])
+    .index("by_sessionId", ["sessionId"]),
 });

@@ -155,3 +155,31 @@ export async function reply(user: User, sessionId: Id<"sessions">, messageId: Id
   if (!found) throw new Error("no such message");
   return found;
 }
+
+/** Inserts `count` finished messages of `bytes` characters into a chat, in transactions Convex accepts. */
+export async function fillChat(
+  t: TestBackend,
+  sessionId: Id<"sessions">,
+  count: number,
+  bytes: number,
+  text: (i: number) => string = (i) => `${i}:`,
+) {
+  const perTransaction = Math.max(1, Math.floor((8 * 1024 * 1024) / bytes));
+  for (let from = 0; from < count; from += perTransaction) {
+    await t.run(async (ctx) => {
+      const session = await ctx.db.get("sessions", sessionId);
+      if (session === null) throw new Error("no such chat");
+      for (let i = from; i < Math.min(from + perTransaction, count); i++) {
+        await ctx.db.insert("messages", {
+          sessionId,
+          userId: session.userId,
+          role: i % 2 === 0 ? "user" : "assistant",
+          content: text(i).padEnd(bytes, "m"),
+          status: "complete",
+          isStreaming: false,
+          generation: 0,
+        });
+      }
+    });
+  }
+}

@@ -325,10 +325,13 @@ describe("chats written before versions", () => {
     const sessionId = await alice.mutation(api.sessions.create, {});
     const ids = await t.run(async (ctx) => {
       const inserted: Id<"messages">[] = [];
+      const session = await ctx.db.get("sessions", sessionId);
+      if (session === null) throw new Error("no session");
       for (const [i, content] of ["Old Q", "Old A", "Old Q2", "Old A2"].entries()) {
         inserted.push(
           await ctx.db.insert("messages", {
             sessionId,
+            userId: session.userId,
             role: i % 2 === 0 ? "user" : "assistant",
             content,
             status: "complete",

@@ -13,3 +13,20 @@ export function validateMessage(text: string): string | null {
 
 /** The finish reason of a reply that reached the longest a reply can be (MAX_REPLY_BYTES): it cannot be continued. */
 export const REPLY_FULL_FINISH_REASON = "max_size";
+
+/**
+ * Longest search accepted, in characters. Convex uses only a query's first 16 words, and a word of
+ * 32 bytes or more matches nothing: 500 characters hold 16 words of any useful length, so a longer
+ * query can only be a paste by mistake, refused with a clear message rather than searched in part.
+ */
+export const MAX_SEARCH_CHARS = 500;
+
+/** Why `query` cannot be searched for, or null when it can (the server and the search box agree). */
+export function searchQueryProblem(query: string): string | null {
+  const length = query.trim().length;
+  if (length === 0) return "Type a word to search for.";
+  if (length > MAX_SEARCH_CHARS) {
+    return `A search can be at most ${MAX_SEARCH_CHARS} characters (this one has ${length.toLocaleString("en-US")}).`;
+  }
+  return null;
+}

@@ -1,9 +1,10 @@
 "use client";
 
-import { useEffect, useRef, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { Button } from "./button";
+import { Modal } from "./modal";
 
-/** A modal confirmation built on <dialog>: focus is trapped, Escape cancels. */
+/** A modal confirmation: focus is trapped, Escape cancels. */
 export function ConfirmDialog({
   open,
   title,
@@ -19,23 +20,8 @@ export function ConfirmDialog({
   onConfirm: () => void;
   onCancel: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
-      onCancel={(event) => {
-        event.preventDefault();
-        onCancel();
-      }}
-      className="m-auto w-[min(24rem,calc(100vw-2rem))] rounded-xl border border-border bg-background p-5 text-foreground shadow-xl backdrop:bg-black/40"
-    >
+    <Modal open={open} onClose={onCancel} className="w-[min(24rem,calc(100vw-2rem))]">
       <h2 className="text-base font-semibold">{title}</h2>
       <div className="mt-2 text-sm text-muted-foreground">{children}</div>
       <div className="mt-5 flex justify-end gap-2">
@@ -46,6 +32,6 @@ export function ConfirmDialog({
           {confirmLabel}
         </Button>
       </div>
-    </dialog>
+    </Modal>
   );
 }

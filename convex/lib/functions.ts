@@ -41,6 +41,12 @@ export const authedQuery = customQuery(
   customCtx(async (ctx) => ({ viewerId: await getViewerId(ctx) })),
 );
 
+/**
+ * Public query for anyone, signed in or not (the page of a share link): there is no viewer, so a
+ * handler returns only what the holder of an unguessable id may see, never account details.
+ */
+export const signedOutQuery = query;
+
 /** Public mutation that requires a signed-in user, available as `ctx.viewerId`. */
 export const authedMutation = customMutation(
   mutation,

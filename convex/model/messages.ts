@@ -120,6 +120,7 @@ async function insertUserMessage(
 ) {
   return await ctx.db.insert("messages", {
     sessionId: session._id,
+    userId: session.userId,
     role: "user",
     content,
     status: "complete",
@@ -144,6 +145,7 @@ async function insertReply(
   const now = Date.now();
   const messageId = await ctx.db.insert("messages", {
     sessionId: session._id,
+    userId: session.userId,
     role: "assistant",
     content: "",
     status: "pending",

@@ -2,6 +2,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { notFound } from "../lib/errors";
 import { utf8Length } from "../lib/limits";
+import { deleteSessionSharesBatch } from "./shares";
 import { getStream } from "./streams";
 
 /**
@@ -61,7 +62,8 @@ const DELETE_BATCH_BYTES = 4 * 1024 * 1024;
 const DOCUMENT_OVERHEAD_BYTES = 200;
 
 /**
- * Deletes a session's messages with their stream rows and pages, oldest first, until about
+ * Deletes a session's share link and its copied messages (model/shares.ts), then its messages with
+ * their stream rows and pages, oldest first, until about
  * `maxDocuments` (at most DELETE_BATCH_DOCUMENTS) documents or DELETE_BATCH_BYTES bytes were read;
  * returns true when more
  * remain. A message goes only once its pages are gone, so a batch can stop anywhere.
@@ -78,6 +80,7 @@ export async function deleteSessionMessagesBatch(
     bytes -= utf8Length(text) + DOCUMENT_OVERHEAD_BYTES;
     return documents > 0 && bytes > 0;
   };
+  if (await deleteSessionSharesBatch(ctx, sessionId, spend)) return true;
   for (;;) {
     const message = await ctx.db
       .query("messages")

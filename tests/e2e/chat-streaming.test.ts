@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply, storedMessages, visibleChars } from "./harness/expected";
-import { saveScreenshot } from "./harness/screenshots";
+import { saveScreenshot } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 // Under 160 pieces the simulator answers in one plain paragraph, so rendered text can be compared

@@ -1,11 +1,9 @@
 import type { Browser } from "playwright-core";
-import { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
-import { fullReply, storedMessages } from "./harness/expected";
+import { fullReply } from "./harness/expected";
+import { chatWithHistory } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 // A chat longer than one page of messages.list: the newest page shows, older ones load as the user
@@ -33,36 +31,20 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Sends `turns` short questions into a new chat through the API, each after the previous reply. */
-async function chatWithHistory(token: string, turns: number): Promise<Id<"sessions">> {
-  const client = new ConvexHttpClient(stack.backendUrl);
-  client.setAuth(token);
-  const sessionId = await client.mutation(api.sessions.create, {});
-  for (let turn = 0; turn < turns; turn++) {
-    await client.mutation(api.messages.send, {
-      sessionId,
-      content: `[[sim tokens=3]] Question ${turn}`,
-    });
-    await expect
-      .poll(async () => (await storedMessages(stack.backendUrl, token, sessionId)).at(-1)?.status, {
-        timeout: 10_000,
-        interval: 50,
-      })
-      .toBe("complete");
-  }
-  return sessionId;
-}
-
 describe("a long chat", () => {
   it("shows the newest page, loads older pages on scrolling up during a stream, and the reply ends exact", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
-    const sessionId = await chatWithHistory(await app.authToken(), EARLIER_TURNS);
+    const sessionId = await chatWithHistory(
+      stack.backendUrl,
+      await app.authToken(),
+      Array.from({ length: EARLIER_TURNS }, (_, turn) => `[[sim tokens=3]] Question ${turn}`),
+    );
     await app.page.goto(`${stack.appUrl}/c/${sessionId}`);
     const messages = app.page.getByTestId("message");
     // The first page holds 30; the oldest of them waits for its parent (the next page) so that its
     // versions can be counted.
-    await expect.poll(() => messages.count()).toBe(29);
+    await expect.poll(() => messages.count(), { timeout: 15_000 }).toBe(29);
     expect(await app.page.getByTestId("load-older").isVisible()).toBe(true);
     expect(await messages.last().textContent()).not.toBe("");
 

@@ -6,7 +6,7 @@ import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp } from "./harness/chat-app";
-import { saveScreenshot } from "./harness/screenshots";
+import { saveScreenshot } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 let stack: Stack;

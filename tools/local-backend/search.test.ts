@@ -51,4 +51,18 @@ describe("full text search as Convex matches it", { timeout: 20_000 }, () => {
     expect(ranked[0]).toBe("hello hello hello");
     expect(ranked).not.toContain("nothing here");
   });
+
+  it("refuses a search that reaches 1024 documents, as Convex does, and serves one below", async () => {
+    const http = new ConvexHttpClient(backend().url, { logger: false });
+    const author = `many-${Date.now()}`;
+    for (let i = 0; i < 3; i++) {
+      await http.mutation(api.notes.addManyWithAuthor, { text: "needle here", author, count: 400 });
+    }
+    const count = (take: number) =>
+      http.query(api.notes.searchCount, { text: "needle", author, take }) as Promise<number>;
+    expect(await count(1000)).toBe(1000);
+    await expect(count(2000)).rejects.toThrow(
+      /Search query scanned too many documents \(fetched 1024\)/,
+    );
+  });
 });

@@ -31,12 +31,18 @@ export function ChatMessages({ chat, actions }: { chat: ChatPage; actions: Messa
     <div className="flex flex-col gap-7" data-testid="message-list">
       <OlderMessages chat={chat} />
       {chat.messages.map((message) => (
-        <MessageItem
+        // The anchor a search result scrolls to and briefly highlights (useRevealMessage).
+        <div
           key={message._id}
-          message={message}
-          actions={actions}
-          versions={chat.versions.get(message._id)}
-        />
+          data-message-id={message._id}
+          className="-mx-3 scroll-mt-6 rounded-xl px-3 transition-colors duration-700 data-[highlight=true]:bg-yellow-100 dark:data-[highlight=true]:bg-yellow-500/15"
+        >
+          <MessageItem
+            message={message}
+            actions={actions}
+            versions={chat.versions.get(message._id)}
+          />
+        </div>
       ))}
     </div>
   );

@@ -7,8 +7,10 @@ import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import type { ChatMessage } from "@/lib/chat-types";
 import { useChatMessages, type ChatPage } from "@/lib/hooks/use-chat-messages";
+import { useRevealMessage } from "@/lib/hooks/use-reveal-message";
 import { errorMessage, isNotFoundError } from "@/lib/errors";
 import { useSendMessage, useStartChat } from "@/lib/hooks/use-send-message";
+import { ChatToolbar } from "@/components/features/share/chat-toolbar";
 import { ChatInput } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
@@ -30,8 +32,10 @@ export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
 /** The messages and the composer, sharing one subscription to the chat's pages. */
 function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
   const chat = useChatMessages(sessionId);
+  useRevealMessage(chat);
   return (
     <>
+      <ChatToolbar sessionId={sessionId} />
       <div className="relative min-h-0 flex-1">
         <StickToBottom.Content
           scrollClassName="chat-scroller"

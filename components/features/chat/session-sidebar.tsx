@@ -5,6 +5,7 @@ import { useMutation, useQuery } from "convex/react";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { SearchBox } from "@/components/features/search/search-box";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { LogOutIcon, PencilIcon, PlusIcon, TrashIcon } from "@/components/ui/icons";
@@ -53,6 +54,7 @@ export function SessionSidebar({ onNavigate }: { onNavigate?: () => void }) {
           <PlusIcon /> New chat
         </Button>
       </div>
+      <SearchBox onNavigate={onNavigate} />
 
       <div className="min-h-0 flex-1 overflow-y-auto px-2 pb-2">
         {sessions === undefined ? (

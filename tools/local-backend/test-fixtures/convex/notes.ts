@@ -275,6 +275,25 @@ export const search = query({
   },
 });
 
+/** How many notes of `author` a search returns when asked for `take` (Convex caps it at 1024). */
+export const searchCount = query({
+  args: { text: v.string(), author: v.string(), take: v.number() },
+  handler: async (ctx, { text, author, take }) =>
+    (
+      await ctx.db
+        .query("notes")
+        .withSearchIndex("search_text", (q) => q.search("text", text).eq("author", author))
+        .take(take)
+    ).length,
+});
+
+export const addManyWithAuthor = mutation({
+  args: { text: v.string(), author: v.string(), count: v.number() },
+  handler: async (ctx, { text, author, count }) => {
+    for (let i = 0; i < count; i++) await ctx.db.insert("notes", { text, author });
+  },
+});
+
 export const addWithAuthor = mutation({
   args: { text: v.string(), author: v.string() },
   handler: async (ctx, args) => await ctx.db.insert("notes", args),

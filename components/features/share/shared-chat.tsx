@@ -1,0 +1,106 @@
+"use client";
+
+import { usePaginatedQuery, useQuery } from "convex/react";
+import Link from "next/link";
+import { MessageMarkdown } from "@/components/features/chat/message-markdown";
+import { UserMessage } from "@/components/features/chat/message-item";
+import { NotFoundState } from "@/components/features/chat/not-found-state";
+import { api } from "@/convex/_generated/api";
+import { statusNote } from "@/lib/chat-export";
+
+const PAGE_SIZE = 50;
+
+/** The public, read-only page of a share link: the snapshot's title and messages, nothing else. */
+export function SharedChat({ shareId }: { shareId: string }) {
+  const view = useQuery(api.shares.view, { shareId });
+  return (
+    <div className="min-h-dvh">
+      <header className="border-b border-border">
+        <div className="mx-auto flex h-12 max-w-3xl items-center justify-between px-4 sm:px-6">
+          <span className="text-sm font-semibold">Shared chat · read-only</span>
+          <Link
+            href="/"
+            className="text-sm text-muted-foreground underline-offset-2 hover:underline"
+          >
+            Start your own chat
+          </Link>
+        </div>
+      </header>
+      <main className="mx-auto w-full max-w-3xl px-4 pt-6 pb-16 sm:px-6">
+        {view === undefined ? (
+          <p aria-busy="true" className="text-sm text-muted-foreground">
+            Loading…
+          </p>
+        ) : view === null ? (
+          <NotFoundState
+            title="This link is no longer available"
+            detail="Its owner may have turned it off or deleted the chat."
+          />
+        ) : view.snapshot === 0 ? (
+          <p data-testid="share-preparing" className="text-sm text-muted-foreground">
+            This chat is being copied into the link. It will show here in a moment.
+          </p>
+        ) : (
+          <>
+            <h1 data-testid="shared-title" className="text-2xl font-semibold tracking-tight">
+              {view.title}
+            </h1>
+            <p className="mt-1 text-xs text-muted-foreground">
+              Shared {new Date(view.sharedAt).toLocaleString()} · {view.messageCount} messages
+            </p>
+            <SharedMessages shareId={shareId} snapshot={view.snapshot} />
+          </>
+        )}
+      </main>
+    </div>
+  );
+}
+
+function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: number }) {
+  const { results, status, loadMore } = usePaginatedQuery(
+    api.shares.messages,
+    { shareId, snapshot },
+    { initialNumItems: PAGE_SIZE },
+  );
+  return (
+    <div data-testid="message-list" className="mt-8 flex flex-col gap-7">
+      {results.map((message, index) =>
+        message.role === "user" ? (
+          <UserMessage key={index} content={message.content} status={message.status} />
+        ) : (
+          <article
+            key={index}
+            data-testid="message"
+            data-role="assistant"
+            data-status={message.status}
+            className="flex flex-col gap-2"
+          >
+            <div data-testid="message-content" className="text-[15px]">
+              <MessageMarkdown text={message.content} streaming={false} />
+            </div>
+            {statusNote(message.status) !== null && (
+              <p className="text-xs text-muted-foreground">
+                This reply was {statusNote(message.status)}.
+              </p>
+            )}
+          </article>
+        ),
+      )}
+      {status === "CanLoadMore" && (
+        <button
+          type="button"
+          data-testid="load-more"
+          onClick={() => loadMore(PAGE_SIZE)}
+          className="mx-auto cursor-pointer rounded-full px-3 py-1 text-xs text-muted-foreground hover:bg-muted"
+        >
+          Show more messages
+        </button>
+      )}
+      {(status === "LoadingFirstPage" || status === "LoadingMore") && (
+        <p aria-busy="true" className="text-center text-xs text-muted-foreground">
+          Loading messages…
+        </p>
+      )}
+    </div>
+  );
+}

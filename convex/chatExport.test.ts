@@ -1,0 +1,95 @@
+import { describe, expect, test } from "vitest";
+import type { FunctionReturnType } from "convex/server";
+import { api } from "./_generated/api";
+import { asUser, errorData, fillChat, setupTest } from "./test.setup";
+
+describe("chat export", () => {
+  test("reads a long chat whole, in order, page by page, with role, time and status", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const sessionId = await alice.mutation(api.sessions.create, { title: "Long one" });
+    await fillChat(t, sessionId, 250, 20, (i) => `${i}|`);
+    const messages: FunctionReturnType<typeof api.chatExport.page>["messages"] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: FunctionReturnType<typeof api.chatExport.page> = await alice.query(
+        api.chatExport.page,
+        { sessionId, cursor },
+      );
+      expect(page.title).toBe("Long one");
+      messages.push(...page.messages);
+      pages++;
+      if (page.isDone) break;
+      cursor = page.cursor;
+    }
+    expect(pages).toBeGreaterThanOrEqual(3);
+    messages.reverse(); // pages run from the last message up
+    expect(messages.map((m) => m.content.split("|")[0])).toEqual(
+      Array.from({ length: 250 }, (_, i) => String(i)),
+    );
+    expect(messages[1]).toMatchObject({ role: "assistant", status: "complete" });
+    expect(messages.every((m, i) => i === 0 || m.createdAt >= messages[i - 1]!.createdAt)).toBe(
+      true,
+    );
+  });
+
+  test("follows the versions on screen, not every version", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const sessionId = await alice.mutation(api.sessions.create, {});
+    await t.run(async (ctx) => {
+      const session = await ctx.db.get("sessions", sessionId);
+      if (session === null) throw new Error("no session");
+      const base = {
+        sessionId,
+        userId: session.userId,
+        isStreaming: false,
+        generation: 0,
+      } as const;
+      const question = await ctx.db.insert("messages", {
+        ...base,
+        role: "user",
+        content: "Q",
+        status: "complete",
+        parentId: null,
+      });
+      const first = await ctx.db.insert("messages", {
+        ...base,
+        role: "assistant",
+        content: "first answer",
+        status: "complete",
+        parentId: question,
+      });
+      await ctx.db.insert("messages", {
+        ...base,
+        role: "assistant",
+        content: "second answer",
+        status: "stopped",
+        parentId: question,
+      });
+      await ctx.db.patch("messages", question, { selectedChildId: first });
+      await ctx.db.patch("sessions", sessionId, { activeLeafId: first });
+    });
+    const page = await alice.query(api.chatExport.page, { sessionId, cursor: null });
+    expect(page.isDone).toBe(true);
+    expect(page.messages.map((m) => m.content)).toEqual(["first answer", "Q"]);
+    await expect(
+      alice.query(api.chatExport.page, { sessionId, cursor: "not-a-message" }),
+    ).rejects.toThrow(/does not exist/);
+  });
+
+  test("another user's chat, or no chat, is not found", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const bob = await asUser(t, "bob");
+    const sessionId = await alice.mutation(api.sessions.create, {});
+    for (const call of [
+      bob.query(api.chatExport.page, { sessionId, cursor: null }),
+      t.query(api.chatExport.page, { sessionId, cursor: null }),
+      alice.query(api.chatExport.page, { sessionId: "not-an-id", cursor: null }),
+    ]) {
+      expect(await errorData(call)).toMatchObject({ code: "NotFound" });
+    }
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Search across a user's chats: the query's rules and the snippet shown for each result. Convex
+ * splits text into words (runs of letters and digits, lower-cased, under 32 bytes), matches the
+ * query's last word as a prefix and the others whole, and uses at most 16 query words.
+ */
+import { searchQueryProblem } from "../../lib/chat-limits";
+import { appError } from "../lib/errors";
+
+const MAX_QUERY_TERMS = 16;
+const MAX_TERM_BYTES = 32;
+/** Characters of a snippet around its first match. */
+const SNIPPET_BEFORE = 60;
+const SNIPPET_LENGTH = 180;
+
+const utf8 = new TextEncoder();
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/** The trimmed search text, or InvalidArgument when it is empty or too long. */
+export function validateSearchQuery(query: string): string {
+  const problem = searchQueryProblem(query);
+  if (problem !== null) throw appError("InvalidArgument", problem);
+  return query.trim();
+}
+
+/** The words of a query as Convex searches them. */
+export function searchTerms(query: string): string[] {
+  return (query.match(WORD) ?? [])
+    .filter((word) => utf8.encode(word).byteLength < MAX_TERM_BYTES)
+    .map((word) => word.toLowerCase())
+    .slice(0, MAX_QUERY_TERMS);
+}
+
+export type Snippet = { text: string; highlights: { start: number; length: number }[] };
+
+/** A piece of `content` around its first word matching the query, with every match in it marked. */
+export function searchSnippet(content: string, query: string): Snippet {
+  const terms = searchTerms(query);
+  const last = terms.length - 1;
+  const matches: { start: number; length: number }[] = [];
+  for (const word of content.matchAll(WORD)) {
+    const lower = word[0].toLowerCase();
+    if (terms.some((term, i) => (i === last ? lower.startsWith(term) : lower === term))) {
+      matches.push({ start: word.index, length: word[0].length });
+    }
+  }
+  const first = matches[0]?.start ?? 0;
+  let from = Math.max(0, first - SNIPPET_BEFORE);
+  let to = Math.min(content.length, from + SNIPPET_LENGTH);
+  // Whole words at both ends when there is room.
+  if (from > 0) from = Math.min(first, content.indexOf(" ", from) + 1 || from);
+  if (to < content.length) to = Math.max(content.lastIndexOf(" ", to), first + 1);
+  const prefix = from > 0 ? "…" : "";
+  const body = content.slice(from, to).replace(/\s/g, " ");
+  return {
+    text: `${prefix}${body}${to < content.length ? "…" : ""}`,
+    highlights: matches
+      .filter((m) => m.start >= from && m.start + m.length <= to)
+      .map((m) => ({ start: m.start - from + prefix.length, length: m.length })),
+  };
+}

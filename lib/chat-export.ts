@@ -1,0 +1,68 @@
+import type { FunctionReturnType } from "convex/server";
+import type { api } from "@/convex/_generated/api";
+
+/** One message of an export, as chatExport.page returns it. */
+export type ExportedMessage = FunctionReturnType<typeof api.chatExport.page>["messages"][number];
+
+export type ChatExport = { title: string; exportedAt: number; messages: ExportedMessage[] };
+
+const ROLE_NAMES = { user: "User", assistant: "Assistant" } as const;
+
+/** What a reader should know about how a message ended; null when it is simply complete. */
+export function statusNote(status: ExportedMessage["status"]): string | null {
+  switch (status) {
+    case "stopped":
+      return "stopped before the end";
+    case "interrupted":
+      return "interrupted before the end";
+    case "error":
+      return "failed";
+    case "pending":
+      return "still being written when exported";
+    default:
+      return null;
+  }
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The chat as Markdown: the title, then each message under a heading of role, time, model and status; text as written. */
+export function toMarkdown({ title, exportedAt, messages }: ChatExport): string {
+  const parts = [`# ${title}`, `Exported ${isoTime(exportedAt)} · ${messages.length} messages`];
+  for (const message of messages) {
+    const details = [ROLE_NAMES[message.role], isoTime(message.createdAt)];
+    if (message.model !== undefined) details.push(message.model);
+    const note = statusNote(message.status);
+    if (note !== null) details.push(note);
+    parts.push(`## ${details.join(" · ")}`, message.content);
+  }
+  return `${parts.join("\n\n")}\n`;
+}
+
+/** The chat as JSON: the same fields, times in ISO 8601, text exactly. */
+export function toJson({ title, exportedAt, messages }: ChatExport): string {
+  const body = {
+    title,
+    exportedAt: isoTime(exportedAt),
+    messages: messages.map(({ role, content, status, createdAt, model }) => ({
+      role,
+      createdAt: isoTime(createdAt),
+      ...(model === undefined ? {} : { model }),
+      status,
+      content,
+    })),
+  };
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** A file name from the chat's title: letters, digits and dashes, never empty. */
+export function exportFileName(title: string, extension: "md" | "json"): string {
+  const base = title
+    .normalize("NFKD")
+    .replace(/[^\p{L}\p{N}]+/gu, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 80);
+  return `${base || "chat"}.${extension}`;
+}

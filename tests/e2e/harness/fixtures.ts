@@ -1,0 +1,51 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { ConvexHttpClient } from "convex/browser";
+import { expect } from "vitest";
+import { api } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
+import type { ChatApp } from "./chat-app";
+import { storedMessages } from "./expected";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+// README screenshots are rewritten only on request; every run keeps a copy under test-results.
+const SCREENSHOT_DIRS = [
+  path.join(root, "test-results/screenshots"),
+  ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
+];
+
+/** Saves a screenshot of the app's page under test-results (and docs/screenshots when asked to). */
+export async function saveScreenshot(app: ChatApp, name: string, inReadme = true) {
+  for (const dir of inReadme ? SCREENSHOT_DIRS : SCREENSHOT_DIRS.slice(0, 1)) {
+    mkdirSync(dir, { recursive: true });
+    await app.page.screenshot({ path: path.join(dir, name) });
+  }
+}
+
+/**
+ * Sends one question per turn into a new chat through the API, each after the previous reply is
+ * complete (the stack's rate limits must allow it); returns the chat.
+ */
+export async function chatWithHistory(
+  backendUrl: string,
+  token: string,
+  questions: string[],
+  title?: string,
+): Promise<Id<"sessions">> {
+  const client = new ConvexHttpClient(backendUrl);
+  client.setAuth(token);
+  const sessionId = await client.mutation(
+    api.sessions.create,
+    title === undefined ? {} : { title },
+  );
+  for (const content of questions) {
+    await client.mutation(api.messages.send, { sessionId, content });
+    await expect
+      .poll(async () => (await storedMessages(backendUrl, token, sessionId)).at(-1)?.status, {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toBe("complete");
+  }
+  return sessionId;
+}
