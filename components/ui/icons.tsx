@@ -80,3 +80,9 @@ export const InfoIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="M12 16v-4M12 8h.01" />
   </Icon>
 );
+export const KeyboardIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <rect x="2" y="6" width="20" height="12" rx="2" />
+    <path d="M6 10h.01M10 10h.01M14 10h.01M18 10h.01M7 14h10" />
+  </Icon>
+);

@@ -7,6 +7,7 @@ import { REPLY_FULL_FINISH_REASON } from "@/lib/chat-limits";
 import { isLive, type ChatMessage } from "@/lib/chat-types";
 import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
 import { useLiveMessageText } from "@/lib/hooks/use-live-message-text";
+import { useSmoothReveal } from "@/lib/hooks/use-smooth-reveal";
 import { cn, formatDuration } from "@/lib/utils";
 import { MessageMarkdown } from "./message-markdown";
 import { TypingIndicator } from "./typing-indicator";
@@ -42,7 +43,7 @@ export function UserMessage({
       data-testid="message"
       data-role="user"
       data-status={status}
-      className="flex justify-end"
+      className="flex flex-col items-end gap-1"
     >
       <div
         data-testid="message-content"
@@ -50,7 +51,17 @@ export function UserMessage({
       >
         {content}
       </div>
+      {status === "pending" && <PendingNote />}
     </article>
+  );
+}
+
+/** Marks a user message the server does not have yet. */
+function PendingNote() {
+  return (
+    <span data-testid="message-pending" className="text-xs text-muted-foreground">
+      Sending…
+    </span>
   );
 }
 
@@ -60,7 +71,8 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
   // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
   // so the status and the text on screen always agree.
   const frameText = useAnimationFrameValue(liveText);
-  const text = live ? frameText : liveText;
+  const revealed = useSmoothReveal(frameText, live);
+  const text = live ? revealed : liveText;
   const [actionError, setActionError] = useState<string | null>(null);
   const [acting, setActing] = useState(false);
 
@@ -91,7 +103,12 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
       aria-busy={live}
       className="group flex flex-col gap-2"
     >
-      <div data-testid="message-content" className="text-[15px]">
+      <div
+        data-testid="message-content"
+        // How much text has arrived, beside what is shown: the smooth reveal's lag is visible.
+        data-received-length={live ? frameText.length : undefined}
+        className="text-[15px]"
+      >
         {hasText && <MessageMarkdown text={text} streaming={live} />}
       </div>
 

@@ -12,6 +12,7 @@ import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { errorMessage } from "@/lib/errors";
 import { cn } from "@/lib/utils";
+import { ShortcutsHelp } from "./shortcuts-help";
 
 type Session = { _id: Id<"sessions">; title: string };
 
@@ -84,6 +85,7 @@ export function SessionSidebar({ onNavigate }: { onNavigate?: () => void }) {
       </div>
 
       <div className="border-t border-border p-3">
+        <ShortcutsHelp />
         <Button
           variant="ghost"
           size="sm"
