@@ -1,25 +1,10 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply, storedMessages, visibleChars } from "./harness/expected";
+import { saveScreenshot } from "./harness/screenshots";
 import { startStack, type Stack } from "./harness/stack";
-
-const root = path.resolve(import.meta.dirname, "../..");
-// README screenshots are rewritten only on request; every run keeps a copy under test-results.
-const SCREENSHOT_DIRS = [
-  path.join(root, "test-results/screenshots"),
-  ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
-];
-
-async function saveScreenshot(app: ChatApp, name: string, inReadme = true) {
-  for (const dir of inReadme ? SCREENSHOT_DIRS : SCREENSHOT_DIRS.slice(0, 1)) {
-    mkdirSync(dir, { recursive: true });
-    await app.page.screenshot({ path: path.join(dir, name) });
-  }
-}
 
 // Under 160 pieces the simulator answers in one plain paragraph, so rendered text can be compared
 // character for character; tests that want markdown ask for more.
