@@ -86,7 +86,8 @@ export function useSmoothReveal(text: string, live: boolean): string {
     if (!active || frame.current !== null) return;
     const step = (now: number) => {
       const { from, target, startedAt } = segment.current;
-      const progress = Math.min(1, (now - startedAt) / REVEAL_MS);
+      // A frame's timestamp is its start: it can precede a piece that arrived earlier in that frame.
+      const progress = Math.min(1, Math.max(0, (now - startedAt) / REVEAL_MS));
       const shown = target.slice(0, Math.floor(from + (target.length - from) * progress));
       flushSync(() =>
         setReveal((current) => (current.base === target ? { base: target, shown } : current)),
