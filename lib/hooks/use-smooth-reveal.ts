@@ -56,42 +56,49 @@ export function usePrefersReducedMotion(): boolean {
   );
 }
 
+/** What the reveal shows this frame, and the text that had arrived by then. */
+export type Reveal = { shown: string; arrived: string };
+
 /**
- * The streamed `text` revealed smoothly: each new piece appears character by character over
- * REVEAL_MS, one step per frame. A new piece first shows the previous one in full, so the screen
- * is never more than the newest flush behind. Returns `text` itself when not `live` (a finished
- * reply is complete at once), when the preference is off, or with reduced motion. A mount shows
- * what is there at once (a reload mid-stream does not replay the reply).
+ * The streamed `text` revealed smoothly, one step per animation frame (one commit per frame): each
+ * new piece starts from the end of the previous one and is revealed over REVEAL_MS, so the screen
+ * is never more than the newest flush behind. Returns null when there is nothing to animate: the
+ * reply is not `live` (a finished reply shows complete at once), the preference is off, or the
+ * system asks for reduced motion. A mount shows what is there at once (no replay after a reload).
  */
-export function useSmoothReveal(text: string, live: boolean): string {
+export function useSmoothReveal(text: string, live: boolean): Reveal | null {
   const [preferred] = useSmoothRevealPreference();
   const reducedMotion = usePrefersReducedMotion();
   const active = live && preferred && !reducedMotion;
-  const [reveal, setReveal] = useState({ base: text, shown: text });
-  if (reveal.base !== text) {
-    setReveal({ base: text, shown: active && text.startsWith(reveal.base) ? reveal.base : text });
-  }
+  const [reveal, setReveal] = useState<Reveal>({ shown: text, arrived: text });
+  const latest = useRef({ text, active });
   const segment = useRef({ from: text.length, target: text, startedAt: 0 });
   const frame = useRef<number | null>(null);
 
-  // A layout effect: the new piece is in place before the next frame's step reads it.
+  // A layout effect: the newest text is in place before the next frame's step reads it.
   useLayoutEffect(() => {
-    const previous = segment.current;
-    const continues = active && text.startsWith(previous.target);
-    segment.current = {
-      from: continues ? previous.target.length : text.length,
-      target: text,
-      startedAt: performance.now(),
-    };
-    if (!active || frame.current !== null) return;
+    latest.current = { text, active };
+    if (!active) {
+      segment.current = { from: text.length, target: text, startedAt: 0 };
+      return;
+    }
+    if (frame.current !== null) return;
     const step = (now: number) => {
-      const { from, target, startedAt } = segment.current;
-      // A frame's timestamp is its start: it can precede a piece that arrived earlier in that frame.
-      const progress = Math.min(1, Math.max(0, (now - startedAt) / REVEAL_MS));
+      if (!latest.current.active) {
+        frame.current = null;
+        return;
+      }
+      let { from, target, startedAt } = segment.current;
+      const newest = latest.current.text;
+      if (newest !== target) {
+        from = newest.startsWith(target) ? target.length : newest.length;
+        target = newest;
+        startedAt = now;
+        segment.current = { from, target, startedAt };
+      }
+      const progress = Math.min(1, (now - startedAt) / REVEAL_MS);
       const shown = target.slice(0, Math.floor(from + (target.length - from) * progress));
-      flushSync(() =>
-        setReveal((current) => (current.base === target ? { base: target, shown } : current)),
-      );
+      flushSync(() => setReveal({ shown, arrived: target }));
       frame.current = shown.length < target.length ? requestAnimationFrame(step) : null;
     };
     frame.current = requestAnimationFrame(step);
@@ -105,5 +112,5 @@ export function useSmoothReveal(text: string, live: boolean): string {
     [],
   );
 
-  return active ? reveal.shown : text;
+  return active ? reveal : null;
 }

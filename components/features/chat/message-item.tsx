@@ -71,8 +71,8 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
   // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
   // so the status and the text on screen always agree.
   const frameText = useAnimationFrameValue(liveText);
-  const revealed = useSmoothReveal(frameText, live);
-  const text = live ? revealed : liveText;
+  const reveal = useSmoothReveal(liveText, live);
+  const text = live ? (reveal?.shown ?? frameText) : liveText;
   const [actionError, setActionError] = useState<string | null>(null);
   const [acting, setActing] = useState(false);
 
@@ -106,7 +106,7 @@ function AssistantMessage({ message, actions }: { message: ChatMessage; actions:
       <div
         data-testid="message-content"
         // How much text has arrived, beside what is shown: the smooth reveal's lag is visible.
-        data-received-length={live ? frameText.length : undefined}
+        data-received-length={live ? (reveal?.arrived ?? frameText).length : undefined}
         className="text-[15px]"
       >
         {hasText && <MessageMarkdown text={text} streaming={live} />}
