@@ -71,6 +71,8 @@ export function useSmoothReveal(text: string, live: boolean): Reveal | null {
   const reducedMotion = usePrefersReducedMotion();
   const active = live && preferred && !reducedMotion;
   const [reveal, setReveal] = useState<Reveal>({ shown: text, arrived: text });
+  // Kept current while idle, so turning on (a Continue, the preference) starts from the text shown.
+  if (!active && reveal.arrived !== text) setReveal({ shown: text, arrived: text });
   const latest = useRef({ text, active });
   const segment = useRef({ from: text.length, target: text, startedAt: 0 });
   const frame = useRef<number | null>(null);
