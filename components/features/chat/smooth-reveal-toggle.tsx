@@ -20,7 +20,7 @@ export function SmoothRevealToggle() {
         <span className="block text-muted-foreground">
           {reducedMotion
             ? "Off while your system asks for reduced motion."
-            : "New text fades in letter by letter, at most 50 ms behind."}
+            : "New text appears letter by letter, at most 50 ms behind."}
         </span>
       </span>
     </label>
