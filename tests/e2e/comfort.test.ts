@@ -51,7 +51,10 @@ describe("the connection banner", () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await recordBannerAppearances(app);
     await app.signInAsGuest();
-    await app.sendAndOpenChat("Before the outage [[sim tokens=5 rate=0]]");
+    // Clean prompts (they show in the README screenshot); the replies' length is queued on the simulator.
+    stack.sim.queueFault({ tokens: 12, rate: 0 });
+    stack.sim.queueFault({ tokens: 12, rate: 0 });
+    await app.sendAndOpenChat("What happens when the connection drops?");
     await app.waitForStatus(app.lastAssistant(), "complete");
     // No banner before or at the first connect, nor while all is well.
     expect(await bannerShownAt(app)).toEqual([]);
@@ -67,13 +70,15 @@ describe("the connection banner", () => {
     // Inside a polite status region, so screen readers hear it.
     const region = app.page.locator('[role="status"][aria-live="polite"]', { has: banner });
     expect(await region.count()).toBe(1);
+    await app.send("This one waits for the connection");
+    await expect.poll(() => app.page.getByTestId("message-pending").count()).toBe(1);
     await saveScreenshot(app, "offline-banner.png");
 
     await stack.restartBackend();
     await banner.waitFor({ state: "detached", timeout: RECONNECT_MS });
-    await app.send("After the outage [[sim tokens=5 rate=0]]");
     await expect.poll(() => app.assistantMessages().count(), { timeout: 20_000 }).toBe(2);
     await app.waitForStatus(app.lastAssistant(), "complete");
+    expect(await app.page.getByTestId("message-pending").count()).toBe(0);
     expect(await bannerShownAt(app)).toHaveLength(1);
     await app.close();
   });
