@@ -292,6 +292,22 @@ describe("keyboard shortcuts", () => {
   });
 });
 
+describe("keyboard shortcuts on a phone", () => {
+  it("? opens a visible shortcuts list while the sidebar drawer is shut", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl, {
+      viewport: { width: 390, height: 844 },
+    });
+    await app.signInAsGuest();
+    await blurFocus(app);
+    await app.page.keyboard.press("?");
+    const help = app.page.getByTestId("shortcuts-help");
+    await help.waitFor({ state: "visible", timeout: 5_000 });
+    await app.page.getByTestId("shortcuts-close").click();
+    await help.waitFor({ state: "hidden" });
+    await app.close();
+  });
+});
+
 type RevealSample = { shown: string; received: number };
 
 /** Streams `prompt` and returns, for every DOM change of the reply while it streams, what it showed and how much text had arrived. */
