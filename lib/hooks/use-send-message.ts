@@ -29,7 +29,8 @@ function showUserMessage(store: OptimisticLocalStore, { sessionId, content }: Se
     sessionId,
     role: "user",
     content: content.trim(),
-    status: "complete",
+    // Marked pending until the stored message replaces it (e.g. offline, until reconnect).
+    status: "pending",
     isStreaming: false,
     generation: 0,
     ...(leaf ? { parentId: leaf } : {}),

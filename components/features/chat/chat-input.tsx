@@ -4,7 +4,9 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { Button } from "@/components/ui/button";
 import { ArrowUpIcon, StopIcon } from "@/components/ui/icons";
 import { MAX_MESSAGE_LENGTH, validateMessage } from "@/lib/chat-limits";
+import type { ReturnedText } from "@/lib/hooks/use-outbox";
 import type { SendResult } from "@/lib/hooks/use-send-message";
+import { CHAT_INPUT_ID } from "@/lib/shortcuts";
 import { cn } from "@/lib/utils";
 
 /**
@@ -18,15 +20,30 @@ export function ChatInput({
   onStop,
   streaming,
   autoFocus = true,
+  returned = null,
 }: {
   onSend: (text: string) => Promise<SendResult>;
   onStop?: () => Promise<SendResult>;
   /** A reply in this chat is being generated: Stop replaces Send. */
   streaming: boolean;
   autoFocus?: boolean;
+  /** Text of a send that failed after onSend returned (a queued send): it comes back here. */
+  returned?: ReturnedText | null;
 }) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [restored, setRestored] = useState(returned);
+  if (returned !== restored) {
+    setRestored(returned);
+    if (returned) {
+      setText((current) =>
+        current.length === 0 ? returned.text : `${returned.text}\n\n${current}`,
+      );
+      setError(returned.message);
+    }
+  }
+  // Enter again (or a second click) with nothing typed since a send is the same send: ignore it.
+  const justSent = useRef(false);
   const [submitting, setSubmitting] = useState(false);
   const lock = useRef(false);
   const textareaRef = useRef<HTMLTextAreaElement>(null);
@@ -42,6 +59,7 @@ export function ChatInput({
 
   async function submit() {
     if (lock.current || busy) return;
+    if (justSent.current && text.length === 0) return;
     const problem = validateMessage(text);
     if (problem) {
       setError(problem);
@@ -52,9 +70,11 @@ export function ChatInput({
     setError(null);
     const sent = text;
     setText("");
+    justSent.current = true;
     try {
       const result = await onSend(sent);
       if (!result.ok) {
+        justSent.current = false;
         setText((current) => (current.length === 0 ? sent : current));
         setError(result.message);
       }
@@ -95,6 +115,7 @@ export function ChatInput({
       >
         <textarea
           ref={textareaRef}
+          id={CHAT_INPUT_ID}
           data-testid="chat-input"
           aria-label="Message"
           aria-invalid={error !== null}
@@ -105,6 +126,7 @@ export function ChatInput({
           value={text}
           onChange={(e) => {
             setText(e.target.value);
+            justSent.current = false;
             if (error) setError(null);
           }}
           onKeyDown={onKeyDown}

@@ -6,6 +6,8 @@ import { useEffect, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { MenuIcon } from "@/components/ui/icons";
 import { cn } from "@/lib/utils";
+import { ConnectionBanner } from "./connection-banner";
+import { GlobalShortcuts } from "./global-shortcuts";
 import { SessionSidebar } from "./session-sidebar";
 
 /** Signed-in frame: the sessions sidebar (a drawer on narrow screens) beside the chat. */
@@ -48,6 +50,8 @@ export function ChatShell({ children }: { children: ReactNode }) {
       </aside>
 
       <main className="flex min-w-0 flex-1 flex-col">
+        <ConnectionBanner />
+        <GlobalShortcuts />
         <header className="flex h-12 shrink-0 items-center gap-2 border-b border-border px-3 md:hidden">
           <Button
             variant="ghost"

@@ -9,14 +9,18 @@ import type { ChatMessage } from "@/lib/chat-types";
 import { useChatMessages, type ChatPage } from "@/lib/hooks/use-chat-messages";
 import { useRevealMessage } from "@/lib/hooks/use-reveal-message";
 import { errorMessage, isNotFoundError } from "@/lib/errors";
-import { useSendMessage, useStartChat } from "@/lib/hooks/use-send-message";
 import { ChatToolbar } from "@/components/features/share/chat-toolbar";
+import { useOutbox, type Outbox } from "@/lib/hooks/use-outbox";
+import { useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
+import { useShortcut } from "@/lib/hooks/use-shortcut";
 import { ChatInput } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
 import { ModelNotice } from "./model-notice";
 import { ModelPicker } from "./model-picker";
 import { NotFoundState } from "./not-found-state";
+import { QueuedMessages } from "./queued-messages";
+import { ReplyAnnouncer } from "./reply-announcer";
 
 /** An existing conversation: messages, scrolling, and the composer. */
 export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
@@ -33,6 +37,7 @@ export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
 function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
   const chat = useChatMessages(sessionId);
   useRevealMessage(chat);
+  const outbox = useOutbox(sessionId, chat.liveReply !== undefined);
   return (
     <>
       <ChatToolbar sessionId={sessionId} />
@@ -42,10 +47,12 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
           className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
         >
           <ChatMessagesWithActions chat={chat} />
+          <QueuedMessages queued={outbox.queued} />
         </StickToBottom.Content>
         <JumpToLatest />
       </div>
-      <Composer sessionId={sessionId} liveReply={chat.liveReply} />
+      <ReplyAnnouncer messages={chat.messages} />
+      <Composer sessionId={sessionId} liveReply={chat.liveReply} outbox={outbox} />
     </>
   );
 }
@@ -62,7 +69,7 @@ export function NewChatView() {
           <EmptyState />
         ) : (
           <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
-            <UserMessage content={sending.trim()} status="complete" />
+            <UserMessage content={sending.trim()} status="pending" />
           </div>
         )}
       </div>
@@ -125,31 +132,37 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
 function Composer({
   sessionId,
   liveReply,
+  outbox,
 }: {
   sessionId: Id<"sessions">;
   liveReply: ChatMessage | undefined;
+  outbox: Outbox;
 }) {
   const stopGeneration = useMutation(api.chatStreaming.stopGeneration);
-  const send = useSendMessage();
   const { scrollToBottom } = useStickToBottomContext();
+  const stop = async (): Promise<SendResult> => {
+    if (!liveReply) return { ok: true };
+    try {
+      await stopGeneration({ messageId: liveReply._id });
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, message: errorMessage(error) };
+    }
+  };
+  useShortcut("stop", () => void stop(), liveReply !== undefined);
 
   return (
     <ComposerFrame sessionId={sessionId}>
       <ChatInput
         streaming={liveReply !== undefined}
+        returned={outbox.returned}
         onSend={async (text) => {
           void scrollToBottom();
-          return await send(sessionId, text);
+          // Sent in order by the outbox, one reply at a time; a failure comes back as `returned`.
+          outbox.enqueue(text);
+          return { ok: true };
         }}
-        onStop={async () => {
-          if (!liveReply) return { ok: true };
-          try {
-            await stopGeneration({ messageId: liveReply._id });
-            return { ok: true };
-          } catch (error) {
-            return { ok: false, message: errorMessage(error) };
-          }
-        }}
+        onStop={stop}
       />
     </ComposerFrame>
   );

@@ -7,6 +7,7 @@ import { REPLY_FULL_FINISH_REASON } from "@/lib/chat-limits";
 import { isLive, type ChatMessage } from "@/lib/chat-types";
 import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
 import { useLiveMessageText } from "@/lib/hooks/use-live-message-text";
+import { useSmoothReveal } from "@/lib/hooks/use-smooth-reveal";
 import { cn, formatDuration } from "@/lib/utils";
 import type { VersionInfo } from "@/lib/message-tree";
 import { EditableUserMessage } from "./edit-message";
@@ -57,7 +58,8 @@ function AssistantMessage({
   // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
   // so the status and the text on screen always agree.
   const frameText = useAnimationFrameValue(liveText);
-  const text = live ? frameText : liveText;
+  const reveal = useSmoothReveal(liveText, live);
+  const text = live ? (reveal?.shown ?? frameText) : liveText;
   const [actionError, setActionError] = useState<string | null>(null);
   const [acting, setActing] = useState(false);
 
@@ -89,7 +91,12 @@ function AssistantMessage({
       aria-busy={live}
       className="group flex flex-col gap-2"
     >
-      <div data-testid="message-content" className="text-[15px]">
+      <div
+        data-testid="message-content"
+        // How much text has arrived, beside what is shown: the smooth reveal's lag is visible.
+        data-received-length={live ? (reveal?.arrived ?? frameText).length : undefined}
+        className="text-[15px]"
+      >
         {hasText && <MessageMarkdown text={text} streaming={live} />}
       </div>
 

@@ -14,6 +14,7 @@ import type { Id } from "@/convex/_generated/dataModel";
 import { errorMessage } from "@/lib/errors";
 import { cn } from "@/lib/utils";
 import { SettingsButton } from "./settings-dialog";
+import { ShortcutsHelp } from "./shortcuts-help";
 
 type Session = { _id: Id<"sessions">; title: string };
 
@@ -88,6 +89,7 @@ export function SessionSidebar({ onNavigate }: { onNavigate?: () => void }) {
 
       <div className="border-t border-border p-3">
         <SettingsButton />
+        <ShortcutsHelp />
         <Button
           variant="ghost"
           size="sm"

@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { CloseIcon, SlidersIcon } from "@/components/ui/icons";
 import { api } from "@/convex/_generated/api";
 import { errorMessage } from "@/lib/errors";
+import { SmoothRevealToggle } from "./smooth-reveal-toggle";
 
 /** The sidebar's Settings button and the dialog it opens. */
 export function SettingsButton() {
@@ -24,6 +25,10 @@ export function SettingsButton() {
       </Button>
       <SettingsDialog open={open} onClose={() => setOpen(false)}>
         <CustomInstructionsSection />
+        <section className="flex flex-col gap-2 border-t border-border pt-4">
+          <h3 className="text-sm font-semibold">Display</h3>
+          <SmoothRevealToggle />
+        </section>
       </SettingsDialog>
     </>
   );

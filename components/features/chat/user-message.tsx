@@ -29,7 +29,17 @@ export function UserMessage({
       >
         {content}
       </div>
+      {status === "pending" && <PendingNote />}
       {children}
     </article>
+  );
+}
+
+/** Marks a user message the server does not have yet. */
+function PendingNote() {
+  return (
+    <span data-testid="message-pending" className="text-xs text-muted-foreground">
+      Sending…
+    </span>
   );
 }

@@ -27,11 +27,16 @@ export class ChatApp {
   static async open(
     browser: Browser,
     baseUrl: string,
-    options: { viewport?: { width: number; height: number }; colorScheme?: "light" | "dark" } = {},
+    options: {
+      viewport?: { width: number; height: number };
+      colorScheme?: "light" | "dark";
+      reducedMotion?: "reduce" | "no-preference";
+    } = {},
   ): Promise<ChatApp> {
     const context = await browser.newContext({
       viewport: options.viewport ?? { width: 1280, height: 800 },
       colorScheme: options.colorScheme ?? "light",
+      reducedMotion: options.reducedMotion ?? "no-preference",
       deviceScaleFactor: 1,
     });
     const app = new ChatApp(context, await context.newPage(), baseUrl);

@@ -1,0 +1,393 @@
+import { ConvexError } from "convex/values";
+import { ConvexHttpClient } from "convex/browser";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../../convex/_generated/api";
+import { launchChromium } from "../../tools/app-stack/chromium";
+import { ChatApp, collapse } from "./harness/chat-app";
+import { fullReply, storedMessages } from "./harness/expected";
+import { saveScreenshot } from "./harness/fixtures";
+import { startStack, type Stack } from "./harness/stack";
+
+// The page's Convex client reconnects with exponential backoff after the backend comes back.
+const RECONNECT_MS = 30_000;
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+/** Records, from the first byte of every page, each time the connection banner appears (epoch ms). */
+async function recordBannerAppearances(app: ChatApp) {
+  await app.context.addInitScript(`(() => {
+    window.__bannerShownAt = [];
+    let shown = false;
+    new MutationObserver(() => {
+      const now = document.querySelector('[data-testid="connection-banner"]') !== null;
+      if (now && !shown) window.__bannerShownAt.push(Date.now());
+      shown = now;
+    }).observe(document, { childList: true, subtree: true });
+  })()`);
+}
+
+const bannerShownAt = (app: ChatApp) =>
+  app.page.evaluate("window.__bannerShownAt") as Promise<number[]>;
+const userMessages = (app: ChatApp) =>
+  app.page.locator('[data-testid="message"][data-role="user"]');
+
+async function blurFocus(app: ChatApp) {
+  await app.page.evaluate("document.activeElement?.blur()");
+}
+
+describe("the connection banner", () => {
+  it("appears only after the backend has been unreachable for about a second, and goes on reconnect", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await recordBannerAppearances(app);
+    await app.signInAsGuest();
+    // Clean prompts (they show in the README screenshot); the replies' length is queued on the simulator.
+    stack.sim.queueFault({ tokens: 12, rate: 0 });
+    stack.sim.queueFault({ tokens: 12, rate: 0 });
+    await app.sendAndOpenChat("What happens when the connection drops?");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    // No banner before or at the first connect, nor while all is well.
+    expect(await bannerShownAt(app)).toEqual([]);
+
+    const stoppedAt = Date.now();
+    await stack.killBackend();
+    const banner = app.page.getByTestId("connection-banner");
+    await banner.waitFor({ timeout: 15_000 });
+    const [shownAt] = await bannerShownAt(app);
+    // Not on the first missed beat: the page waited out about a second of outage.
+    expect(shownAt! - stoppedAt).toBeGreaterThanOrEqual(900);
+    expect(await banner.innerText()).toMatch(/connection lost/i);
+    // Inside a polite status region, so screen readers hear it.
+    const region = app.page.locator('[role="status"][aria-live="polite"]', { has: banner });
+    expect(await region.count()).toBe(1);
+    await app.send("This one waits for the connection");
+    await expect.poll(() => app.page.getByTestId("message-pending").count()).toBe(1);
+    await saveScreenshot(app, "offline-banner.png");
+
+    await stack.restartBackend();
+    await banner.waitFor({ state: "detached", timeout: RECONNECT_MS });
+    await expect.poll(() => app.assistantMessages().count(), { timeout: 20_000 }).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    expect(await app.page.getByTestId("message-pending").count()).toBe(0);
+    expect(await bannerShownAt(app)).toHaveLength(1);
+    await app.close();
+  });
+});
+
+describe("messages sent while offline", () => {
+  it("shows them pending in order and delivers each once, in order, one reply at a time, when the backend returns", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const opening = "Start [[sim tokens=5 rate=0]]";
+    const sessionId = await app.sendAndOpenChat(opening);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+
+    await stack.killBackend();
+    await app.page.getByTestId("connection-banner").waitFor({ timeout: 15_000 });
+    const first = "First while offline [[sim tokens=40 rate=20]]";
+    const second = "Second while offline [[sim tokens=5 rate=0]]";
+    await app.send(first);
+    await app.send(second);
+    const input = app.page.getByTestId("chat-input");
+    expect(await input.inputValue()).toBe("");
+    await expect.poll(() => userMessages(app).count(), { timeout: 2_000 }).toBe(3);
+    expect(await userMessages(app).nth(1).getAttribute("data-status")).toBe("pending");
+    expect(await userMessages(app).nth(2).getAttribute("data-status")).toBe("pending");
+    expect(await app.textOf(userMessages(app).nth(1))).toBe(first);
+    expect(await app.textOf(userMessages(app).nth(2))).toBe(second);
+    expect(await userMessages(app).nth(2).getByTestId("message-pending").innerText()).toMatch(
+      /sending/i,
+    );
+
+    await stack.restartBackend();
+    // The first goes out on reconnect; the second waits (still pending) while its reply streams.
+    await expect.poll(() => app.assistantMessages().count(), { timeout: RECONNECT_MS }).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), /^(pending|streaming)$/, 5_000);
+    expect(await userMessages(app).nth(2).getAttribute("data-status")).toBe("pending");
+    await expect.poll(() => app.assistantMessages().count(), { timeout: 30_000 }).toBe(3);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    expect(await app.textOf(app.assistantMessages().nth(1))).toBe(collapse(fullReply(first)));
+    expect(await app.page.getByTestId("input-error").count()).toBe(0);
+
+    const stored = await storedMessages(stack.backendUrl, await app.authToken(), sessionId);
+    expect(stored.map((m) => [m.role, m.role === "user" ? m.content : m.status])).toEqual([
+      ["user", opening],
+      ["assistant", "complete"],
+      ["user", first],
+      ["assistant", "complete"],
+      ["user", second],
+      ["assistant", "complete"],
+    ]);
+    await app.page.waitForTimeout(500);
+    expect(await userMessages(app).count()).toBe(3);
+    expect(await app.page.locator('[data-status="pending"]').count()).toBe(0);
+    await app.close();
+  });
+
+  it("puts the text back in the composer with the reason when a queued send finally fails", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    await app.sendAndOpenChat("Start [[sim tokens=5 rate=0]]");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+
+    await app.context.setOffline(true);
+    await app.page.evaluate("window.dispatchEvent(new Event('offline'))");
+    const typed = "Typed offline, refused later [[sim tokens=5 rate=0]]";
+    await app.send(typed);
+    await expect.poll(() => userMessages(app).count()).toBe(2);
+
+    // Meanwhile the user's reply budget runs out elsewhere (another device).
+    const client = new ConvexHttpClient(stack.backendUrl);
+    client.setAuth(await app.authToken());
+    let limited = false;
+    for (let i = 0; i < 40 && !limited; i++) {
+      try {
+        const filler = await client.mutation(api.sessions.create, {});
+        await client.mutation(api.messages.send, {
+          sessionId: filler,
+          content: `filler ${i} [[sim tokens=2 rate=0 ttft=0]]`,
+        });
+      } catch (error) {
+        limited = error instanceof ConvexError && error.data?.code === "RateLimited";
+        if (!limited) throw error;
+      }
+    }
+    expect(limited).toBe(true);
+
+    await app.context.setOffline(false);
+    await app.page.evaluate("window.dispatchEvent(new Event('online'))");
+    const error = app.page.getByTestId("input-error");
+    await error.waitFor({ timeout: RECONNECT_MS });
+    expect(await error.innerText()).toMatch(/too quickly/i);
+    expect(await app.page.getByTestId("chat-input").inputValue()).toBe(typed);
+    await expect.poll(() => userMessages(app).count()).toBe(1);
+    await app.close();
+  });
+});
+
+describe("screen readers", () => {
+  it("announce each finished reply once, never per token", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "Announce me [[sim tokens=60 rate=30]]";
+    await app.sendAndOpenChat(prompt);
+    const announcer = app.page.getByTestId("reply-announcer");
+    await announcer.waitFor({ state: "attached" });
+    expect(await announcer.getAttribute("aria-live")).toBe("polite");
+    await app.page.evaluate(`(() => {
+      window.__announcements = [];
+      const region = document.querySelector('[data-testid="reply-announcer"]');
+      new MutationObserver(() => window.__announcements.push(region.textContent)).observe(region, {
+        childList: true, subtree: true, characterData: true,
+      });
+    })()`);
+    const announcements = () => app.page.evaluate("window.__announcements") as Promise<string[]>;
+    await app.waitForText(app.lastAssistant(), 40);
+    expect(await announcements()).toEqual([]);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await app.page.waitForTimeout(500);
+    const firstWords = collapse(fullReply(prompt)).slice(0, 40);
+    expect(await announcements()).toEqual([expect.stringMatching(/^Reply finished: /)]);
+    expect((await announcements())[0]).toContain(firstWords);
+
+    const next = "And me [[sim tokens=30 rate=30]]";
+    await app.send(next);
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await app.page.waitForTimeout(500);
+    const all = await announcements();
+    expect(all).toHaveLength(2);
+    expect(all[1]).toContain(collapse(fullReply(next)).slice(0, 30));
+    await app.close();
+  });
+});
+
+describe("keyboard shortcuts", () => {
+  it("Esc stops the streaming reply, except where Esc has its own use", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    await app.sendAndOpenChat("Long one [[sim tokens=400 rate=20]]");
+    const reply = app.lastAssistant();
+    await app.waitForText(reply, 20);
+
+    // Renaming a chat: Esc cancels the rename and leaves the reply alone.
+    await app.page.getByTestId("session-item").first().hover();
+    await app.page.getByTestId("rename-session").first().click();
+    await app.page.getByTestId("rename-input").press("Escape");
+    await app.page.getByTestId("rename-input").waitFor({ state: "detached" });
+    // The shortcuts dialog: Esc closes it, the reply goes on.
+    await blurFocus(app);
+    await app.page.keyboard.press("?");
+    await app.page.getByTestId("shortcuts-help").waitFor();
+    await app.page.keyboard.press("Escape");
+    await app.page.getByTestId("shortcuts-help").waitFor({ state: "hidden" });
+    await app.page.waitForTimeout(300);
+    expect(await reply.getAttribute("data-status")).toBe("streaming");
+
+    // From the message box (Esc has no other use there), it stops the reply.
+    await app.page.getByTestId("chat-input").focus();
+    await app.page.keyboard.press("Escape");
+    await app.waitForStatus(reply, "stopped", 10_000);
+    await app.close();
+  });
+
+  it("? lists every shortcut (not while typing), Shift+Esc focuses the message box, Ctrl+Shift+O opens a new chat", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    await app.sendAndOpenChat("Hello [[sim tokens=5 rate=0]]");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    const input = app.page.getByTestId("chat-input");
+    const help = app.page.getByTestId("shortcuts-help");
+
+    // Typed into the message box, `?` is text.
+    await input.press("?");
+    expect(await input.inputValue()).toBe("?");
+    expect(await help.isVisible()).toBe(false);
+    await input.fill("");
+
+    await blurFocus(app);
+    await app.page.keyboard.press("?");
+    await help.waitFor();
+    const listed = collapse(await help.innerText());
+    for (const item of [
+      "Stop the reply being written Esc",
+      "Focus the message box Shift Esc",
+      "New chat Ctrl / ⌘ Shift O",
+      "Show keyboard shortcuts ?",
+      "Send the message Enter",
+    ]) {
+      expect(listed).toContain(item);
+    }
+    await app.page.getByTestId("shortcuts-close").click();
+    await help.waitFor({ state: "hidden" });
+    // The keyboard button opens it too.
+    await app.page.getByTestId("shortcuts-button").click();
+    await help.waitFor();
+    await app.page.keyboard.press("Escape");
+    await help.waitFor({ state: "hidden" });
+
+    await blurFocus(app);
+    await app.page.keyboard.press("Shift+Escape");
+    await expect
+      .poll(() => app.page.evaluate("document.activeElement?.dataset.testid"))
+      .toBe("chat-input");
+
+    await app.page.keyboard.press("Control+Shift+O");
+    await app.page.waitForURL((url) => new URL(url).pathname === "/", { timeout: 10_000 });
+    await expect
+      .poll(() => app.page.evaluate("document.activeElement?.dataset.testid"))
+      .toBe("chat-input");
+    expect(await app.page.getByTestId("message").count()).toBe(0);
+    await app.close();
+  });
+});
+
+describe("keyboard shortcuts on a phone", () => {
+  it("? opens a visible shortcuts list while the sidebar drawer is shut", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl, {
+      viewport: { width: 390, height: 844 },
+    });
+    await app.signInAsGuest();
+    await blurFocus(app);
+    await app.page.keyboard.press("?");
+    const help = app.page.getByTestId("shortcuts-help");
+    await help.waitFor({ state: "visible", timeout: 5_000 });
+    await app.page.getByTestId("shortcuts-close").click();
+    await help.waitFor({ state: "hidden" });
+    await app.close();
+  });
+});
+
+type RevealSample = { shown: string; received: number };
+
+/** Streams `prompt` and returns, for every DOM change of the reply while it streams, what it showed and how much text had arrived. */
+async function sampleReveal(app: ChatApp, prompt: string): Promise<RevealSample[]> {
+  await app.sendAndOpenChat(prompt);
+  await app.page.evaluate(`(() => {
+    window.__reveal = [];
+    new MutationObserver(() => {
+      const all = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+      const message = all[all.length - 1];
+      const content = message?.querySelector('[data-testid="message-content"]');
+      if (!content || message.dataset.status !== "streaming") return;
+      window.__reveal.push({
+        shown: content.innerText,
+        received: Number(content.dataset.receivedLength),
+      });
+    }).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+  })()`);
+  await app.waitForStatus(app.lastAssistant(), "complete");
+  expect(await app.textOf(app.lastAssistant())).toBe(collapse(fullReply(prompt)));
+  return (await app.page.evaluate("window.__reveal")) as RevealSample[];
+}
+
+describe("smooth reveal", () => {
+  it("reveals streamed text between flushes, never more than the newest flush behind, and ends exact", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const prompt = "Reveal smoothly [[sim tokens=120 rate=40]]";
+    const full = fullReply(prompt);
+    const samples = await sampleReveal(app, prompt);
+    expect(samples.length).toBeGreaterThan(20);
+
+    let lagging = 0;
+    let previousReceived = 0;
+    let lastReceived = 0;
+    for (const { shown, received } of samples) {
+      if (received !== lastReceived) {
+        previousReceived = lastReceived;
+        lastReceived = received;
+      }
+      const text = collapse(shown);
+      expect(collapse(full).startsWith(text)).toBe(true);
+      // Never ahead of what arrived; never behind the piece before the newest.
+      expect(text.length).toBeLessThanOrEqual(collapse(full.slice(0, received)).length);
+      expect(text.length).toBeGreaterThanOrEqual(collapse(full.slice(0, previousReceived)).length);
+      if (text.length < collapse(full.slice(0, received)).length) lagging += 1;
+    }
+    // It did reveal: some frames showed less than had arrived.
+    expect(lagging).toBeGreaterThan(0);
+    await app.close();
+  });
+
+  it("shows text as it arrives with reduced motion, or with the preference turned off", async () => {
+    const check = (samples: RevealSample[], prompt: string) => {
+      const full = fullReply(prompt);
+      expect(samples.length).toBeGreaterThan(5);
+      for (const { shown, received } of samples) {
+        expect(collapse(shown)).toBe(collapse(full.slice(0, received)));
+      }
+    };
+    const reduced = await ChatApp.open(browser, stack.appUrl, { reducedMotion: "reduce" });
+    await reduced.signInAsGuest();
+    const first = "No motion please [[sim tokens=80 rate=40]]";
+    check(await sampleReveal(reduced, first), first);
+    await reduced.close();
+
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    await app.page.getByTestId("settings-button").click();
+    const toggle = app.page.getByTestId("smooth-reveal-toggle");
+    expect(await toggle.isChecked()).toBe(true);
+    await toggle.uncheck();
+    await app.page.keyboard.press("Escape");
+    // Kept in this browser: still off after a reload.
+    await app.page.reload();
+    await app.page.getByTestId("settings-button").click();
+    expect(await toggle.isChecked()).toBe(false);
+    await app.page.keyboard.press("Escape");
+    const second = "Plain please [[sim tokens=80 rate=40]]";
+    check(await sampleReveal(app, second), second);
+    await app.close();
+  });
+});
