@@ -384,9 +384,7 @@ describe("live text: the newest chunk and ranges of chunks", () => {
     // Full pages are compacted once: one page document per STREAM_PAGE_SIZE chunks.
     const pages = await t.run(async (ctx) => await ctx.db.query("streamPages").collect());
     expect(pages.map((p) => p.text)).toEqual(
-      [0, 1, 2].map((p) =>
-        chunks.slice(p * STREAM_PAGE_SIZE, (p + 1) * STREAM_PAGE_SIZE).join(""),
-      ),
+      [0, 1, 2].map((p) => chunks.slice(p * STREAM_PAGE_SIZE, (p + 1) * STREAM_PAGE_SIZE).join("")),
     );
   });
 

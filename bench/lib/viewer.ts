@@ -218,7 +218,11 @@ export class ChatViewer {
   /** Shows the text so far and keeps one range subscription open for the chunks it lacks. */
   private refresh(): void {
     const current = this.list?.at(-1);
-    if (!current || !current.isStreaming || `${current._id}:${current.generation}` !== this.live.key) {
+    if (
+      !current ||
+      !current.isStreaming ||
+      `${current._id}:${current.generation}` !== this.live.key
+    ) {
       return;
     }
     const missing = missingRange(this.live, this.newestSeq);
@@ -234,7 +238,8 @@ export class ChatViewer {
           api.chatStreaming.listStreamChunks,
           { messageId: current._id, generation: current.generation, ...missing },
           (result) => {
-            if (this.live.key === key && result.complete) this.absorb({ ...missing, text: result.text });
+            if (this.live.key === key && result.complete)
+              this.absorb({ ...missing, text: result.text });
           },
           () => {},
         ),

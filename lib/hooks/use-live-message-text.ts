@@ -42,7 +42,9 @@ export function useLiveMessageText(message: LiveTextMessage): string {
   // a fresh object on every render loops forever ("Too many re-renders"), so memoize it.
   const newestRequest = useMemo((): Requests => {
     if (!isStreaming) return {};
-    return { newest: { query: api.chatStreaming.latestStreamChunk, args: { messageId, generation } } };
+    return {
+      newest: { query: api.chatStreaming.latestStreamChunk, args: { messageId, generation } },
+    };
   }, [messageId, generation, isStreaming]);
   const newest = loaded<Newest>(useQueries(newestRequest).newest);
   if (newest) {
