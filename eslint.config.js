@@ -11,6 +11,7 @@ export default tseslint.config(
       "convex/_generated/**",
       // Raw `npm run codegen` output, compared byte for byte by tools/codegen/codegen.test.ts.
       "tools/local-backend/test-fixtures/components/**/_generated/**",
+      "bench/peers/convex/_generated/**",
       "next-env.d.ts",
       "bench/results/**",
       ".data/**",

@@ -21,6 +21,12 @@ import {
 } from "./scenarios/browser";
 import { renderReplyMarkdown } from "./scenarios/render-reply";
 import { measureConcurrency } from "./scenarios/concurrency";
+import {
+  measureOurs,
+  measurePersistentTextStreaming,
+  startPeersStack,
+  type PeerCost,
+} from "./scenarios/peers";
 
 type Verdict = "PASS" | "MISS" | "info" | "ERROR";
 type Row = { scenario: string; figure: string; value: string; target: string; verdict: Verdict };
@@ -31,7 +37,7 @@ const S1_RATE = 200;
 const S1_LENGTHS = [500, 1000, 2000, 5000, 20_000];
 
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
-const runs = (n: number) => !only || only.includes(String(n));
+const runs = (n: number | string) => !only || only.includes(String(n));
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const rows: Row[] = [];
 const results: Record<string, unknown> = {};
@@ -43,7 +49,7 @@ function row(scenario: string, figure: string, value: string, target = "-", v: V
   rows.push({ scenario, figure, value, target, verdict: v });
 }
 
-async function scenario(n: number, name: string, body: () => Promise<void>) {
+async function scenario(n: number | string, name: string, body: () => Promise<void>) {
   if (!runs(n)) return;
   const started = Date.now();
   log(`scenario ${n}: ${name} ...`);
@@ -151,13 +157,15 @@ await scenario(1, "wire cost", () =>
         "<= 12",
         verdict(growth <= 12),
       );
-      const pagedGrowth = r20k.pagedPerFlushBytes / r2k.pagedPerFlushBytes;
+    }
+    for (const r of wire) {
+      const ratio = r.viewerBytes / r.floorBytes;
       row(
         "1",
-        "growth if every flush reached the viewer (computed)",
-        `${pagedGrowth.toFixed(2)} (${kb(r2k.pagedPerFlushBytes)} -> ${kb(r20k.pagedPerFlushBytes)})`,
-        "<= 12",
-        verdict(pagedGrowth <= 12),
+        `${r.tokens.toLocaleString("en-US")} tokens: bytes to viewer / protocol floor`,
+        `${ratio.toFixed(2)}x (floor ${kb(r.floorBytes)} = text + one minimal frame per flush)`,
+        "<= 1.5x",
+        verdict(ratio <= 1.5),
       );
     }
     // The reference point of shared/docs/streaming.md: 2,000 tokens at ~60 tokens/s.
@@ -170,7 +178,7 @@ await scenario(1, "wire cost", () =>
     row(
       "1",
       "2,000 tokens at 60 tok/s (streaming.md's reference): bytes to viewer",
-      `${kb(ref.viewerBytes)} = ${(ref.viewerBytes / ref.textBytes).toFixed(1)}x text, ${ref.flushes} flushes; naive (computed) ${kb(ref.naiveViewerBytes)} = ${(ref.naiveViewerBytes / ref.viewerBytes).toFixed(1)}x more`,
+      `${kb(ref.viewerBytes)} = ${(ref.viewerBytes / ref.textBytes).toFixed(1)}x text = ${(ref.viewerBytes / ref.floorBytes).toFixed(2)}x floor, ${ref.flushes} flushes; naive (computed) ${kb(ref.naiveViewerBytes)} = ${(ref.naiveViewerBytes / ref.viewerBytes).toFixed(1)}x more`,
     );
     const exact = [...wire, ref].every((r) => r.exact && r.nonAppends === 0);
     row(
@@ -277,6 +285,131 @@ await scenario(5, "local backend commit-to-subscriber latency", async () => {
     );
   }
   results.localBackend = out;
+});
+
+const PEER_RUNS = [
+  { tokens: 2000, rate: 200 },
+  { tokens: 20_000, rate: 200 },
+  { tokens: 2000, rate: 60 },
+];
+await scenario("peers", "ours against persistent-text-streaming", async () => {
+  const costs: PeerCost[] = [];
+  await withBackend(async (stack) => {
+    for (const run of PEER_RUNS) costs.push(await measureOurs(stack, run));
+  });
+  const peers = await startPeersStack();
+  try {
+    await measurePersistentTextStreaming(peers, { tokens: 20, rate: 0 }); // warm-up
+    for (const run of PEER_RUNS) costs.push(await measurePersistentTextStreaming(peers, run));
+  } finally {
+    await peers.close();
+  }
+  results.peers = costs;
+  for (const c of costs) {
+    const label = `${c.design}, ${c.tokens.toLocaleString("en-US")} tokens at ${c.rate} tok/s`;
+    log(`  ${label}: ${kb(c.viewerBytes)} to the viewer, exact=${c.exact}`);
+    row(
+      "peers",
+      `${label}: bytes / frames to the viewer`,
+      `${kb(c.viewerBytes)} (${(c.viewerBytes / c.textBytes).toFixed(1)}x text) in ${c.frames} frames` +
+        (c.naiveViewerBytes ? `; naive (computed) ${kb(c.naiveViewerBytes)}` : ""),
+    );
+    row(
+      "peers",
+      `${label}: token to viewer`,
+      `p50 ${ms(c.tokenToViewerMs.p50)}, p95 ${ms(c.tokenToViewerMs.p95)}`,
+    );
+    row(
+      "peers",
+      `${label}: DB written / read, function calls`,
+      `${kb(c.dbBytesWritten)} (${c.dbDocumentsWritten} docs) / ${kb(c.dbBytesRead)} (${c.dbDocumentsRead} docs); ${c.functionCalls} calls`,
+    );
+    row(
+      "peers",
+      `${label}: viewer's final text`,
+      c.exact ? "exact" : "NOT exact",
+      "exact",
+      verdict(c.exact),
+    );
+  }
+  for (const run of PEER_RUNS) {
+    const ours = costs.find(
+      (c) => c.design === "ours" && c.tokens === run.tokens && c.rate === run.rate,
+    );
+    const pts = costs.find(
+      (c) => c.design !== "ours" && c.tokens === run.tokens && c.rate === run.rate,
+    );
+    if (!ours || !pts) continue;
+    const label = `${run.tokens.toLocaleString("en-US")} tokens at ${run.rate} tok/s, ours vs PTS`;
+    row(
+      "peers",
+      `${label}: bytes to the viewer`,
+      `${kb(ours.viewerBytes)} vs ${kb(pts.viewerBytes)} (${(pts.viewerBytes / ours.viewerBytes).toFixed(1)}x)`,
+      "ours fewer",
+      verdict(ours.viewerBytes < pts.viewerBytes),
+    );
+    row(
+      "peers",
+      `${label}: DB bytes read`,
+      `${kb(ours.dbBytesRead)} vs ${kb(pts.dbBytesRead)}`,
+      "ours fewer",
+      verdict(ours.dbBytesRead < pts.dbBytesRead),
+    );
+    row(
+      "peers",
+      `${label}: token-to-viewer p95`,
+      `${ms(ours.tokenToViewerMs.p95)} vs ${ms(pts.tokenToViewerMs.p95)}`,
+      "ours no higher",
+      verdict(ours.tokenToViewerMs.p95 <= pts.tokenToViewerMs.p95),
+    );
+  }
+  const at200 = (design: string) =>
+    costs.filter((c) => c.design === design && c.rate === 200).sort((a, b) => a.tokens - b.tokens);
+  const designs = [
+    { design: "ours", label: "ours (newest chunk + ranges)", color: "#2563eb" },
+    {
+      design: "persistent-text-streaming",
+      label: "persistent-text-streaming (other viewers)",
+      color: "#ea580c",
+    },
+  ];
+  writeFileSync(
+    path.join(RESULTS, "peers-bytes.svg"),
+    bytesChartSvg("Bytes to one viewer per reply at 200 tokens/s", [
+      ...designs.map((d) => ({
+        label: d.label,
+        color: d.color,
+        points: at200(d.design).map((c) => ({ x: c.tokens, y: c.viewerBytes })),
+      })),
+      {
+        label: "naive: whole list re-sent per flush (computed)",
+        color: "#dc2626",
+        dashed: true,
+        points: at200("ours").map((c) => ({ x: c.tokens, y: c.naiveViewerBytes ?? 0 })),
+      },
+      {
+        label: "reply text",
+        color: "#6b7280",
+        dashed: true,
+        points: at200("ours").map((c) => ({ x: c.tokens, y: c.textBytes })),
+      },
+    ]),
+  );
+  writeFileSync(
+    path.join(RESULTS, "peers-latency.svg"),
+    bytesChartSvg(
+      "Bytes to the viewer against token-to-viewer p95 (each point one reply)",
+      designs.map((d) => ({
+        label: d.label,
+        color: d.color,
+        points: costs
+          .filter((c) => c.design === d.design)
+          .map((c) => ({ x: Math.max(1, Math.round(c.tokenToViewerMs.p95)), y: c.viewerBytes }))
+          .sort((a, b) => a.x - b.x),
+      })),
+      "token-to-viewer p95 (ms, log scale)",
+    ),
+  );
 });
 
 if (runs(2) || runs(4)) {

@@ -267,15 +267,26 @@ describe("appendStreamChunk", () => {
         }),
       ),
     ).toMatchObject({ code: "NotFound" });
-    // A page not written yet is empty for anyone (nothing to tell); a written one is Alice's only.
-    const page0 = { messageId, generation, page: 0 };
-    expect(await bob.query(api.chatStreaming.listStreamChunks, page0)).toMatchObject({ text: "" });
-    await append(user, messageId, generation, 0, "Hi");
-    expect(await errorData(bob.query(api.chatStreaming.listStreamChunks, page0))).toMatchObject({
-      code: "NotFound",
+    // Chunks not written yet are empty for anyone (nothing to tell); written ones are Alice's only.
+    const range = { messageId, generation, from: 0, to: 1 };
+    const newest = { messageId, generation };
+    expect(await bob.query(api.chatStreaming.listStreamChunks, range)).toEqual({
+      text: "",
+      complete: false,
     });
-    expect(await errorData(t.query(api.chatStreaming.listStreamChunks, page0))).toMatchObject({
-      code: "NotFound",
+    expect(await bob.query(api.chatStreaming.latestStreamChunk, newest)).toBeNull();
+    await append(user, messageId, generation, 0, "Hi");
+    for (const who of [bob, t]) {
+      expect(await errorData(who.query(api.chatStreaming.listStreamChunks, range))).toMatchObject({
+        code: "NotFound",
+      });
+      expect(await errorData(who.query(api.chatStreaming.latestStreamChunk, newest))).toMatchObject(
+        { code: "NotFound" },
+      );
+    }
+    expect(await user.query(api.chatStreaming.latestStreamChunk, newest)).toEqual({
+      seq: 0,
+      text: "Hi",
     });
     expect(
       await errorData(
@@ -342,55 +353,77 @@ describe("appendStreamChunk", () => {
   });
 });
 
-describe("listStreamChunks paging", () => {
-  test("pages hold PAGE_SIZE chunks; a full page never changes; text joins to the whole log", async () => {
+describe("live text: the newest chunk and ranges of chunks", () => {
+  test("the newest chunk is the last flush's text alone; ranges join to the whole log", async () => {
     const t = setupTest();
     const { user, messageId, generation } = await startedReply(t);
-    const chunks = Array.from({ length: STREAM_PAGE_SIZE * 2 + 3 }, (_, i) => `[${i}]`);
-    for (const [seq, text] of chunks.entries())
+    const chunks = Array.from({ length: STREAM_PAGE_SIZE * 3 + 5 }, (_, i) => `[${i}]`);
+    for (const [seq, text] of chunks.entries()) {
       await append(user, messageId, generation, seq, text);
-    const page0 = await user.query(api.chatStreaming.listStreamChunks, {
-      messageId,
-      generation,
-      page: 0,
-    });
-    expect(page0).toEqual({
-      text: chunks.slice(0, STREAM_PAGE_SIZE).join(""),
-      chunkCount: STREAM_PAGE_SIZE,
-      full: true,
-    });
-    const page2 = await user.query(api.chatStreaming.listStreamChunks, {
-      messageId,
-      generation,
-      page: 2,
-    });
-    expect(page2).toEqual({ text: chunks.slice(-3).join(""), chunkCount: 3, full: false });
+      expect(
+        await user.query(api.chatStreaming.latestStreamChunk, { messageId, generation }),
+      ).toEqual({ seq, text });
+    }
+    const range = (from: number, to: number) =>
+      user.query(api.chatStreaming.listStreamChunks, { messageId, generation, from, to });
+    // Within a page, across page boundaries, whole pages only, and past the end (incomplete).
+    for (const [from, to] of [
+      [0, 3],
+      [5, STREAM_PAGE_SIZE + 2],
+      [3, STREAM_PAGE_SIZE * 3 + 4],
+      [STREAM_PAGE_SIZE, STREAM_PAGE_SIZE * 3],
+      [0, chunks.length],
+    ] as const) {
+      expect(await range(from, to)).toEqual({
+        text: chunks.slice(from, to).join(""),
+        complete: true,
+      });
+    }
+    expect(await range(chunks.length - 2, chunks.length + 1)).toMatchObject({ complete: false });
     expect(await liveText(user, messageId, generation)).toBe(chunks.join(""));
+    // Full pages are compacted once: one page document per STREAM_PAGE_SIZE chunks.
+    const pages = await t.run(async (ctx) => await ctx.db.query("streamPages").collect());
+    expect(pages.map((p) => p.text)).toEqual(
+      [0, 1, 2].map((p) => chunks.slice(p * STREAM_PAGE_SIZE, (p + 1) * STREAM_PAGE_SIZE).join("")),
+    );
   });
 
-  test("bytes a follower receives grow linearly with the reply's length", async () => {
-    // A follower re-receives its current page on every flush: total bytes / text length is
-    // bounded by the page size, however long the reply gets.
+  test("a bad range is refused with a clear message", async () => {
     const t = setupTest();
     const { user, messageId, generation } = await startedReply(t);
-    const ratios: number[] = [];
-    let received = 0;
-    let text = "";
+    await append(user, messageId, generation, 0, "Hi");
+    for (const [from, to] of [
+      [-1, 2],
+      [3, 3],
+      [5, 2],
+      [0.5, 2],
+      [0, Number.POSITIVE_INFINITY],
+    ] as const) {
+      const error = await errorData(
+        user.query(api.chatStreaming.listStreamChunks, { messageId, generation, from, to }),
+      );
+      expect(error).toMatchObject({
+        code: "InvalidArgument",
+        message: expect.stringMatching(/0 <= from < to/),
+      });
+    }
+  });
+
+  test("what a follower receives per flush does not grow with the reply", async () => {
+    // A follower of the newest chunk gets each flush's text once: bytes / text stays flat.
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    const perFlush: number[] = [];
     for (let seq = 0; seq < STREAM_PAGE_SIZE * 8; seq++) {
-      const chunk = `token${seq} `;
-      text += chunk;
-      await append(user, messageId, generation, seq, chunk);
-      const page = Math.floor(seq / STREAM_PAGE_SIZE);
-      const result = await user.query(api.chatStreaming.listStreamChunks, {
+      await append(user, messageId, generation, seq, `token${seq % 10} `);
+      const newest = await user.query(api.chatStreaming.latestStreamChunk, {
         messageId,
         generation,
-        page,
       });
-      received += JSON.stringify(result).length;
-      if ((seq + 1) % (STREAM_PAGE_SIZE * 2) === 0) ratios.push(received / text.length);
+      perFlush.push(JSON.stringify(newest).length);
     }
-    const first = ratios[0] ?? 0;
-    for (const ratio of ratios) expect(ratio).toBeLessThan(first * 1.2);
+    // Only the digits of `seq` grow (1 to 3 here).
+    expect(Math.max(...perFlush)).toBeLessThanOrEqual(Math.min(...perFlush) + 2);
   });
 });
 
@@ -487,8 +520,12 @@ describe("finalize, stop and cleanup", () => {
       finishReason: "stop",
     });
     const countChunks = () =>
-      t.run(async (ctx) => (await ctx.db.query("streamPages").collect()).length);
-    expect(await countChunks()).toBe(1);
+      t.run(
+        async (ctx) =>
+          (await ctx.db.query("streamChunks").collect()).length +
+          (await ctx.db.query("streamPages").collect()).length,
+      );
+    expect(await countChunks()).toBe(5);
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await countChunks()).toBe(0);
     expect((await reply(user, sessionId, messageId)).content).toBe("01234");
@@ -610,7 +647,7 @@ describe("sessions.remove", () => {
     const left = await t.run(async (ctx) => ({
       messages: (await ctx.db.query("messages").collect()).map((m) => m.sessionId),
       streams: (await ctx.db.query("streams").collect()).map((s) => s.sessionId),
-      chunks: (await ctx.db.query("streamPages").collect()).length,
+      chunks: (await ctx.db.query("streamChunks").collect()).length,
     }));
     expect(left.messages.every((id) => id === keep.sessionId)).toBe(true);
     expect(left.messages).toHaveLength(2);

@@ -7,16 +7,17 @@ import {
   ownerInternalMutation,
   ownerInternalQuery,
 } from "./lib/functions";
-import { notFound } from "./lib/errors";
-import { STREAM_PAGE_SIZE } from "./lib/limits";
+import type { Id } from "./_generated/dataModel";
+import { appError, notFound } from "./lib/errors";
 import { loadMessageForViewer } from "./model/sessions";
 import { chargeModelTokens } from "./model/limits";
 import { generationContext } from "./model/messages";
 import {
   appendChunk,
+  chunkRange,
   cleanupChunks,
   finalizeGeneration,
-  getPage,
+  latestChunk,
   heartbeat,
   interruptIfStale,
   scheduleStaleChecks,
@@ -123,22 +124,54 @@ export const stopGeneration = authedMutation({
   },
 });
 
+/** Someone else's stream documents are "not found"; documents not written yet are nobody's. */
+function checkOwners(viewerId: Id<"users"> | null, owners: readonly Id<"users">[]) {
+  if (viewerId === null || owners.some((owner) => owner !== viewerId)) throw notFound("Message");
+}
+
 /**
- * One page of a generation's chunk log: the text of chunks [page * PAGE_SIZE, (page + 1) * PAGE_SIZE).
- * `full` means the page will never change again, so a client moves on to the next page; the
- * arguments stay the same for PAGE_SIZE flushes, so a follower re-subscribes once per page. Reads
- * the page document alone (it carries its owner), so a flush re-runs only the query of the page it
- * extends; a page not written yet is empty, whoever asks.
+ * The newest chunk of a generation's live text (null before the first). A viewer follows this
+ * query: each flush inserts a chunk, so each update carries that flush's text and nothing else;
+ * a viewer that sees `seq` jump (updates coalesced, or a reload mid-reply) fetches the chunks
+ * before it with listStreamChunks. Reads one chunk document, which carries its owner.
+ */
+export const latestStreamChunk = authedQuery({
+  args: { messageId: v.id("messages"), generation: v.number() },
+  returns: v.union(v.null(), v.object({ seq: v.number(), text: v.string() })),
+  handler: async (ctx, { messageId, generation }) => {
+    if (ctx.viewerId === null) throw notFound("Message");
+    const chunk = await latestChunk(ctx, messageId, generation);
+    if (chunk === null) return null;
+    checkOwners(ctx.viewerId, [chunk.ownerId]);
+    return { seq: chunk.seq, text: chunk.text };
+  },
+});
+
+/**
+ * The text of chunks [from, to) of a generation's live text; `complete` is false while any of
+ * them is missing (not written yet, or cleaned up after finalize). Chunks never change, so a
+ * subscription to a complete range gets no further updates. Chunks not written yet are empty,
+ * whoever asks.
  */
 export const listStreamChunks = authedQuery({
-  args: { messageId: v.id("messages"), generation: v.number(), page: v.number() },
-  returns: v.object({ text: v.string(), chunkCount: v.number(), full: v.boolean() }),
-  handler: async (ctx, { messageId, generation, page }) => {
+  args: {
+    messageId: v.id("messages"),
+    generation: v.number(),
+    from: v.number(),
+    to: v.number(),
+  },
+  returns: v.object({ text: v.string(), complete: v.boolean() }),
+  handler: async (ctx, { messageId, generation, from, to }) => {
     if (ctx.viewerId === null) throw notFound("Message");
-    const found = await getPage(ctx, messageId, generation, Math.max(0, Math.floor(page)));
-    if (found !== null && found.ownerId !== ctx.viewerId) throw notFound("Message");
-    const chunkCount = found?.chunkCount ?? 0;
-    return { text: found?.text ?? "", chunkCount, full: chunkCount === STREAM_PAGE_SIZE };
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from) {
+      throw appError(
+        "InvalidArgument",
+        `A chunk range needs whole numbers 0 <= from < to; got from=${from}, to=${to}.`,
+      );
+    }
+    const { text, complete, owners } = await chunkRange(ctx, messageId, generation, from, to);
+    checkOwners(ctx.viewerId, owners);
+    return { text, complete };
   },
 });
 

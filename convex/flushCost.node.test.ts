@@ -105,15 +105,14 @@ describe("database bytes read per flush", () => {
       const done = await finalReply(client, sessionId);
       expect(done.status).toBe("complete");
       expect(done.content.startsWith(cut)).toBe(true);
-      // A viewer's page of live text reads as little (its stream row and page, not the message).
-      const pageRead = await bytesReadPerCall("chatStreaming:listStreamChunks", () =>
-        client.query(api.chatStreaming.listStreamChunks, {
+      // A viewer's newest chunk reads as little (one chunk, not the message).
+      const newestRead = await bytesReadPerCall("chatStreaming:latestStreamChunk", () =>
+        client.query(api.chatStreaming.latestStreamChunk, {
           messageId: done._id,
           generation: done.generation,
-          page: 0,
         }),
       );
-      expect(pageRead).toBeLessThan(4_000);
+      expect(newestRead).toBeLessThan(4_000);
     });
 
     expect(short.length).toBeGreaterThan(50);
@@ -124,14 +123,14 @@ describe("database bytes read per flush", () => {
         `20k reply mean ${mean(long).toFixed(0)} max ${Math.max(...long)}; ` +
         `continuing after ${cut.length} characters mean ${mean(continuing).toFixed(0)} max ${Math.max(...continuing)}`,
     );
-    // Flat: a flush reads the stream row and its page (at most 16 flushes of text, ~2.4 KB at most here), nothing that
-    // grows with the reply. The long reply's text alone is over 80 KB.
+    // Flat: a flush reads the stream row, and the flush that completes a page reads that page's
+    // chunk documents to compact them (~4.4 KB at most here), nothing that grows with the reply. The long reply's text alone is over 80 KB.
     expect(cut.length).toBeGreaterThan(80_000);
     expect(Math.abs(mean(long) - mean(short)) / mean(short)).toBeLessThan(0.15);
-    for (const bytes of [...short, ...long, ...continuing]) expect(bytes).toBeLessThan(4_000);
+    for (const bytes of [...short, ...long, ...continuing]) expect(bytes).toBeLessThan(6_000);
   }, 180_000);
 
-  test("a flush re-runs only the query of the page it extends, however many pages a viewer follows", async () => {
+  test("a flush re-runs the newest-chunk query once and never the ranges a viewer already has", async () => {
     const client = await signedIn();
     const sessionId = await client.mutation(api.sessions.create, {});
     const viewer = new ConvexClient(backend.url, { logger: false });
@@ -140,22 +139,26 @@ describe("database bytes read per flush", () => {
       const after = backend.usage.cursor();
       const { messageId } = await client.mutation(api.messages.send, {
         sessionId,
-        content: "[[sim tokens=400 rate=400]] Follow every page",
+        content: "[[sim tokens=400 rate=400]] Follow every chunk",
       });
-      // A viewer that reloaded mid-reply follows eight pages at once (use-live-message-text).
-      for (let page = 0; page < 8; page++) {
+      // A viewer that reloaded mid-reply follows the newest chunk and fetched ranges before it.
+      viewer.onUpdate(api.chatStreaming.latestStreamChunk, { messageId, generation: 0 }, () => {});
+      for (let range = 0; range < 8; range++) {
         viewer.onUpdate(
           api.chatStreaming.listStreamChunks,
-          { messageId, generation: 0, page },
+          { messageId, generation: 0, from: range * 3, to: range * 3 + 3 },
           () => {},
         );
       }
       await finalReply(client, sessionId);
       const flushes = backend.usage.entries({ after, path: "chatStreaming:appendStreamChunk" });
-      const pageRuns = backend.usage.entries({ after, path: "chatStreaming:listStreamChunks" });
+      const newestRuns = backend.usage.entries({ after, path: "chatStreaming:latestStreamChunk" });
+      const rangeRuns = backend.usage.entries({ after, path: "chatStreaming:listStreamChunks" });
       expect(flushes.length).toBeGreaterThan(30);
-      // One run per page to subscribe, then one per flush (not eight).
-      expect(pageRuns.length).toBeLessThanOrEqual(flushes.length + 8 + 4);
+      // One run to subscribe, then at most one per flush.
+      expect(newestRuns.length).toBeLessThanOrEqual(flushes.length + 2);
+      // A range re-runs only until its chunks exist (each flush below its end adds one), then never.
+      expect(rangeRuns.length).toBeLessThanOrEqual(8 + 24 + 4);
     } finally {
       await viewer.close();
     }

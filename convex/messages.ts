@@ -20,7 +20,7 @@ export const messageValidator = v.object({
 /**
  * A chat's messages, newest first, a page at a time (for usePaginatedQuery: the newest page stays
  * subscribed, older pages load as the user scrolls up). While a reply streams, `content` holds only
- * the text of earlier generations: the live text comes from chatStreaming.listStreamChunks (see
+ * the text of earlier generations: the live text comes from chatStreaming.latestStreamChunk (see
  * useLiveMessageText).
  */
 export const list = authedQuery({

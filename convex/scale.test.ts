@@ -117,6 +117,21 @@ describe("the longest reply the settings allow", () => {
     expect(ended.content).toBe(text);
   });
 
+  test("a viewer reloading at the cap gets the whole live text in one range query", async () => {
+    const t = setupTest();
+    const { user, messageId } = await startedReply(t);
+    const text = await longestReply(t, user, messageId, 0);
+    const live = await user.query(api.chatStreaming.listStreamChunks, {
+      messageId,
+      generation: 0,
+      from: 0,
+      to: MAX_CHUNKS_PER_GENERATION,
+    });
+    expect(live.complete).toBe(true);
+    expect(text.endsWith(live.text)).toBe(true);
+    expect(utf8Length(live.text)).toBeGreaterThan(MAX_REPLY_BYTES / 2 - PAGES_AT_CAP);
+  });
+
   test("an append past the cap is refused as full; the reply ends there and cannot be continued", async () => {
     const t = setupTest();
     const { user, sessionId, messageId } = await startedReply(t);
@@ -163,7 +178,9 @@ describe("a chat of any size", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     const left = await t.run(async (ctx) => ({
       messages: (await ctx.db.query("messages").collect()).map((m) => m.sessionId),
-      pages: (await ctx.db.query("streamPages").collect()).length,
+      pages:
+        (await ctx.db.query("streamPages").collect()).length +
+        (await ctx.db.query("streamChunks").collect()).length,
       streams: (await ctx.db.query("streams").collect()).map((s) => s.sessionId),
       batches: (await ctx.db.system.query("_scheduled_functions").collect()).filter(
         (job) => job.name === "sessions:deleteMessagesBypassingAccessControl",

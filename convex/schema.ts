@@ -67,7 +67,7 @@ export default defineSchema({
     userId: v.id("users"),
     role: messageRole,
     content: v.string(),
-    // "pending" until the reply is final; its live text is in streamPages meanwhile.
+    // "pending" until the reply is final; its live text is in streamChunks meanwhile.
     status: messageStatus,
     isStreaming: v.boolean(),
     // Bumped by continue/regenerate; the live text is content + this generation's pages.
@@ -123,10 +123,21 @@ export default defineSchema({
     .index("by_messageId", ["messageId"])
     .index("by_active_and_heartbeatAt", ["active", "heartbeatAt"]),
 
-  // The text of a generation, STREAM_PAGE_SIZE flushes (chunks) to a page: an append extends the
-  // current page, a viewer subscribes page by page. The owner is here too, so that a viewer's page
-  // query reads this document alone and re-runs only when this page changes (the streams row
-  // changes on every flush). Deleted (scheduled) after finalize.
+  // The live text of a generation, one immutable document per flush (chunk): a viewer follows the
+  // newest chunk only, so a flush sends it the new text and nothing else (chatStreaming.ts). The
+  // owner is on every chunk and page, so a viewer's query reads these documents alone.
+  streamChunks: defineTable({
+    messageId: v.id("messages"),
+    ownerId: v.id("users"),
+    generation: v.number(),
+    seq: v.number(),
+    text: v.string(),
+  }).index("by_messageId_and_generation_and_seq", ["messageId", "generation", "seq"]),
+
+  // The same text compacted STREAM_PAGE_SIZE chunks to a page, written once when its last chunk
+  // arrives (never rewritten), so finalize, Stop and a reloading viewer read at most
+  // MAX_CHUNKS_PER_GENERATION / STREAM_PAGE_SIZE pages plus the chunks of the last, partial page.
+  // Chunks and pages are deleted (scheduled) after finalize.
   streamPages: defineTable({
     messageId: v.id("messages"),
     ownerId: v.id("users"),

@@ -73,22 +73,23 @@ export async function listMessages(viewer: Pick<TestBackend, "query">, sessionId
   }
 }
 
-/** The live text of a generation, read page by page the way useLiveMessageText follows it. */
+/** The live text of a generation, as useLiveMessageText follows it: the newest chunk, and the range before it. */
 export async function liveText(
   user: Awaited<ReturnType<typeof asUser>>,
   messageId: Id<"messages">,
   generation: number,
 ) {
-  let text = "";
-  for (let page = 0; ; page++) {
-    const result = await user.query(api.chatStreaming.listStreamChunks, {
-      messageId,
-      generation,
-      page,
-    });
-    text += result.text;
-    if (!result.full) return text;
-  }
+  const newest = await user.query(api.chatStreaming.latestStreamChunk, { messageId, generation });
+  if (newest === null) return "";
+  if (newest.seq === 0) return newest.text;
+  const before = await user.query(api.chatStreaming.listStreamChunks, {
+    messageId,
+    generation,
+    from: 0,
+    to: newest.seq,
+  });
+  if (!before.complete) throw new Error(`chunks before ${newest.seq} are missing`);
+  return before.text + newest.text;
 }
 
 /**

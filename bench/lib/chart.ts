@@ -16,8 +16,12 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** A log-log line chart of bytes per reply against reply length, as a standalone SVG document. */
-export function bytesChartSvg(title: string, series: Series[]): string {
+/** A log-log line chart of bytes (y) against reply length (or `xLabel`), as a standalone SVG document. */
+export function bytesChartSvg(
+  title: string,
+  series: Series[],
+  xLabel = "reply length (tokens, log scale)",
+): string {
   const width = 720;
   const height = 440;
   const m = { left: 80, right: 90, top: 48, bottom: 56 };
@@ -52,7 +56,7 @@ export function bytesChartSvg(title: string, series: Series[]): string {
     );
   }
   out.push(
-    `<text x="${(m.left + width - m.right) / 2}" y="${height - 14}" text-anchor="middle" fill="#333">reply length (tokens, log scale)</text>`,
+    `<text x="${(m.left + width - m.right) / 2}" y="${height - 14}" text-anchor="middle" fill="#333">${escapeXml(xLabel)}</text>`,
     `<text transform="translate(18 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">bytes per reply (log scale)</text>`,
     `<rect x="${m.left}" y="${m.top}" width="${width - m.left - m.right}" height="${height - m.top - m.bottom}" fill="none" stroke="#9ca3af"/>`,
   );

@@ -2,7 +2,7 @@ import { startStack, type Stack, type StackOptions } from "../../tools/app-stack
 
 /** Simulator (in this process) and local backend (own process, data on disk) for one bench run. */
 export type BenchStack = Stack;
-export type BenchStackOptions = Pick<StackOptions, "sim" | "env">;
+export type BenchStackOptions = Pick<StackOptions, "sim" | "env" | "functionsDir">;
 
 /**
  * The benchmarks measure streaming, not the abuse limits (README, Security): replies of up to

@@ -3,6 +3,13 @@ import { convexToJson, type Value } from "convex/values";
 import WebSocket from "ws";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
+import {
+  absorbSpan,
+  emptyLiveText,
+  missingRange,
+  type ChunkSpan,
+  type LiveTextState,
+} from "../../lib/live-text";
 
 /** Epoch milliseconds with sub-millisecond precision (the simulator's clock). */
 export function nowMs(): number {
@@ -72,16 +79,15 @@ type ListedMessage = {
   generation: number;
   status: string;
 };
-type ChunkPage = { text: string; chunkCount: number; full: boolean };
 
 /** A point in time at which the viewer's rendered text of the reply changed. */
 export type TextSample = { t: number; length: number };
 
 /**
  * A chat viewer built on the real `ConvexClient` over a counting WebSocket, subscribed to exactly
- * what the UI subscribes to: `messages.list` for the chat, and while the reply streams the pages of
- * `chatStreaming.listStreamChunks`, the window doubling whenever every subscribed page is full
- * (the logic of lib/hooks/use-live-message-text.ts).
+ * what the UI subscribes to: `messages.list` for the chat, and while the reply streams
+ * `chatStreaming.latestStreamChunk`, plus `listStreamChunks` for a range of chunks it missed, one
+ * range at a time (lib/live-text.ts, as lib/hooks/use-live-message-text.ts follows it).
  */
 export class ChatViewer {
   readonly counter: WireCounter;
@@ -92,9 +98,10 @@ export class ChatViewer {
   nonAppends = 0;
   text = "";
   list: ListedMessage[] | null = null;
-  private pages: (ChunkPage | undefined)[] = [];
-  private pageSubs: Array<() => void> = [];
-  private pageKey = "";
+  private live: LiveTextState = emptyLiveText("");
+  private newestSeq: number | null = null;
+  private liveSubs: Array<() => void> = [];
+  private range: { from: number; to: number; unsubscribe: () => void } | null = null;
   private unsubscribeList: (() => void) | null = null;
   private finalWaiters: Array<(message: ListedMessage) => void> = [];
   private listWaiters: Array<() => void> = [];
@@ -163,7 +170,7 @@ export class ChatViewer {
 
   async close(): Promise<void> {
     this.unsubscribeList?.();
-    for (const unsubscribe of this.pageSubs) unsubscribe();
+    this.dropLive();
     await this.client.close();
   }
 
@@ -179,54 +186,66 @@ export class ChatViewer {
     if (!reply || reply.role !== "assistant") return;
     const key = `${reply._id}:${reply.generation}`;
     if (!reply.isStreaming) {
-      this.dropPages();
+      this.dropLive();
       this.setText(reply.content);
       for (const resolve of this.finalWaiters.splice(0)) resolve(reply);
       return;
     }
-    if (key !== this.pageKey) {
-      this.dropPages();
-      this.pageKey = key;
-      this.subscribePage(reply, 0);
+    if (key !== this.live.key) {
+      this.dropLive();
+      this.live = emptyLiveText(key);
+      this.liveSubs.push(
+        this.client.onUpdate(
+          api.chatStreaming.latestStreamChunk,
+          { messageId: reply._id, generation: reply.generation },
+          (newest) => {
+            if (this.live.key !== key || newest === null) return;
+            this.newestSeq = newest.seq;
+            this.absorb({ from: newest.seq, to: newest.seq + 1, text: newest.text });
+          },
+          () => {},
+        ),
+      );
     }
-    this.refresh(reply);
+    this.refresh();
   }
 
-  private subscribePage(reply: ListedMessage, page: number): void {
-    this.pages[page] = undefined;
-    this.pageSubs.push(
-      this.client.onUpdate(
-        api.chatStreaming.listStreamChunks,
-        { messageId: reply._id, generation: reply.generation, page },
-        (result) => {
-          if (this.pageKey !== `${reply._id}:${reply.generation}`) return;
-          this.pages[page] = result;
-          this.refresh(reply);
-        },
-        () => {
-          this.pages[page] = undefined;
-        },
-      ),
-    );
+  private absorb(span: ChunkSpan): void {
+    this.live = absorbSpan(this.live, span);
+    this.refresh();
   }
 
-  private refresh(reply: ListedMessage): void {
+  /** Shows the text so far and keeps one range subscription open for the chunks it lacks. */
+  private refresh(): void {
     const current = this.list?.at(-1);
-    if (!current || current._id !== reply._id || !current.isStreaming) return;
-    let text = "";
-    let fullPages = 0;
-    for (const page of this.pages) {
-      if (page === undefined) break;
-      text += page.text;
-      if (!page.full) break;
-      fullPages += 1;
+    if (
+      !current ||
+      !current.isStreaming ||
+      `${current._id}:${current.generation}` !== this.live.key
+    ) {
+      return;
     }
-    if (fullPages === this.pages.length) {
-      // As the hook does: when every subscribed page is full, double the window.
-      const count = this.pages.length;
-      for (let page = count; page < count * 2; page++) this.subscribePage(current, page);
+    const missing = missingRange(this.live, this.newestSeq);
+    if (this.range && (this.range.from !== missing?.from || this.range.to !== missing.to)) {
+      this.range.unsubscribe();
+      this.range = null;
     }
-    this.setText(current.content + text);
+    if (missing && !this.range) {
+      const key = this.live.key;
+      this.range = {
+        ...missing,
+        unsubscribe: this.client.onUpdate(
+          api.chatStreaming.listStreamChunks,
+          { messageId: current._id, generation: current.generation, ...missing },
+          (result) => {
+            if (this.live.key === key && result.complete)
+              this.absorb({ ...missing, text: result.text });
+          },
+          () => {},
+        ),
+      };
+    }
+    this.setText(current.content + this.live.text);
   }
 
   private setText(text: string): void {
@@ -236,10 +255,12 @@ export class ChatViewer {
     this.samples.push({ t: nowMs(), length: text.length });
   }
 
-  private dropPages(): void {
-    for (const unsubscribe of this.pageSubs) unsubscribe();
-    this.pageSubs = [];
-    this.pages = [];
-    this.pageKey = "";
+  private dropLive(): void {
+    for (const unsubscribe of this.liveSubs) unsubscribe();
+    this.liveSubs = [];
+    this.range?.unsubscribe();
+    this.range = null;
+    this.live = emptyLiveText("");
+    this.newestSeq = null;
   }
 }

@@ -1,5 +1,4 @@
 import { convexToJson, type Value } from "convex/values";
-import { STREAM_PAGE_SIZE } from "../../convex/lib/limits";
 import { simulatedReply } from "../../tools/azure-openai-sim/server";
 import { Journal, type JournalCommit } from "./journal";
 import type { BenchStack } from "./stack";
@@ -24,10 +23,10 @@ export type ReplyCost = {
   /** Computed, not measured: the same flushes if each re-sent messages.list with the whole text so far. */
   naiveViewerBytes: number;
   /**
-   * Computed, not measured: this design if the viewer got one update per flush (no coalescing):
-   * per flush, the current page of the chunk log (up to STREAM_PAGE_SIZE chunks) in one frame.
+   * Computed, not measured: the protocol's floor for these flushes, the text plus one minimal sync
+   * frame per flush (a Transition carrying only that flush's text).
    */
-  pagedPerFlushBytes: number;
+  floorBytes: number;
   /** The viewer's final text equals the simulator's streamed text, byte for byte. */
   exact: boolean;
   /** Times the viewer's text changed other than by appending (lost, duplicated or rewritten text). */
@@ -81,45 +80,34 @@ export function naiveBytesFor(
   return total;
 }
 
-/** The bytes of one live-text update per flush, for pages of `pageSize` chunks (see pagedPerFlushBytes). */
-export function pagedBytesFor(flushTexts: readonly string[], pageSize: number): number {
+/** The floor for a flush sequence: per flush, one Transition frame whose value is its text alone. */
+export function floorBytesFor(flushTexts: readonly string[]): number {
   const frameBase = Buffer.byteLength(
-    `{"type":"Transition","startVersion":{"querySet":4,"identity":1,"ts":"QEiJCQnd6hg="},"endVersion":{"querySet":4,"identity":1,"ts":"QEiJCQnd6hg="},"modifications":[{"type":"QueryUpdated","queryId":12,"value":{"chunkCount":16,"full":false,"text":""},"logLines":[],"journal":null}]}`,
+    `{"type":"Transition","startVersion":{"querySet":4,"identity":1,"ts":"QEiJCQnd6hg="},"endVersion":{"querySet":4,"identity":1,"ts":"QEiJCQnd6hg="},"modifications":[{"type":"QueryUpdated","queryId":1,"value":"","logLines":[],"journal":null}]}`,
   );
   let total = 0;
-  let pageBytes = 0;
-  flushTexts.forEach((text, i) => {
-    if (i % pageSize === 0) pageBytes = 0;
-    pageBytes += jsonStringBytes(text);
-    const frame = frameBase + pageBytes;
+  for (const text of flushTexts) {
+    const frame = frameBase + jsonStringBytes(text);
     total += frame + frameHeaderBytes(frame);
-  });
+  }
   return total;
 }
 
 /**
- * The flushes of a reply, from the journal: each append extends a page of `streamPages` (see
- * convex/model/streams.ts), so a flush's text is what its write added to the page, and its time the
- * heartbeat written to the stream row in the same commit.
+ * The flushes of a reply, from the journal: each append inserts one chunk of `streamChunks` (see
+ * convex/model/streams.ts) and writes the heartbeat to the stream row in the same commit.
  */
 function flushRows(commits: JournalCommit[], messageId: string) {
   const rows: Array<{ text: string; t: number }> = [];
-  const pageText = new Map<string, string>();
   for (const commit of commits) {
-    const page = commit.writes.find(
-      (w) => w.table === "streamPages" && w.doc !== null && w.doc.messageId === messageId,
+    const chunk = commit.writes.find(
+      (w) => w.table === "streamChunks" && w.doc !== null && w.doc.messageId === messageId,
     )?.doc;
     const stream = commit.writes.find(
       (w) => w.table === "streams" && w.doc !== null && w.doc.messageId === messageId,
     )?.doc;
-    if (!page || !stream) continue;
-    const key = `${String(page.generation)}:${String(page.page)}`;
-    const text = page.text as string;
-    rows.push({
-      text: text.slice(pageText.get(key)?.length ?? 0),
-      t: stream.heartbeatAt as number,
-    });
-    pageText.set(key, text);
+    if (!chunk || !stream) continue;
+    rows.push({ text: chunk.text as string, t: stream.heartbeatAt as number });
   }
   return rows;
 }
@@ -191,10 +179,7 @@ export async function measureReply(
         JSON.stringify(convexToJson(emptyReplyList as unknown as Value)),
         rows.map((r) => r.text),
       ),
-      pagedPerFlushBytes: pagedBytesFor(
-        rows.map((r) => r.text),
-        STREAM_PAGE_SIZE,
-      ),
+      floorBytes: floorBytesFor(rows.map((r) => r.text)),
       exact: final.content === request.text && request.endReason === "complete",
       nonAppends: viewer.nonAppends,
       durationMs: Math.round(durationMs),

@@ -71,7 +71,9 @@ const WIRE_PROBE = `(() => {
         let changed = false;
         for (const m of message.modifications || []) {
           if (m.type === "QueryUpdated" && m.value && typeof m.value.text === "string") {
-            wire.pages[String(m.queryId)] = m.value.text;
+            // The newest chunk (it has a seq) or a range of chunks the page had missed.
+            const key = typeof m.value.seq === "number" ? "c" + m.value.seq : "q" + m.queryId;
+            wire.pages[key] = m.value.text;
             changed = true;
           }
         }

@@ -63,10 +63,10 @@ const DOCUMENT_OVERHEAD_BYTES = 200;
 
 /**
  * Deletes a session's share link and its copied messages (model/shares.ts), then its messages with
- * their stream rows and pages, oldest first, until about
+ * their stream rows, pages and chunks, oldest first, until about
  * `maxDocuments` (at most DELETE_BATCH_DOCUMENTS) documents or DELETE_BATCH_BYTES bytes were read;
  * returns true when more
- * remain. A message goes only once its pages are gone, so a batch can stop anywhere.
+ * remain. A message goes only once its pages and chunks are gone, so a batch can stop anywhere.
  */
 export async function deleteSessionMessagesBatch(
   ctx: MutationCtx,
@@ -94,6 +94,14 @@ export async function deleteSessionMessagesBatch(
     for (const page of pages) {
       await ctx.db.delete("streamPages", page._id);
       if (!spend(page.text)) return true;
+    }
+    const chunks = await ctx.db
+      .query("streamChunks")
+      .withIndex("by_messageId_and_generation_and_seq", (q) => q.eq("messageId", message._id))
+      .take(documents);
+    for (const chunk of chunks) {
+      await ctx.db.delete("streamChunks", chunk._id);
+      if (!spend(chunk.text)) return true;
     }
     const stream = await getStream(ctx, message._id);
     if (stream !== null) {

@@ -11,8 +11,9 @@ export type TokenUsage = Infer<typeof tokenUsage>;
 
 /**
  * Most chunks (flushes) one generation may hold: far above a real reply (a 32k-token reply at one
- * token per flush). Chunks are stored STREAM_PAGE_SIZE to a page document, so finalize, Stop and
- * the stale check read at most MAX_PAGES_PER_GENERATION documents, well within a transaction.
+ * token per flush). Chunks are compacted STREAM_PAGE_SIZE to a page document, so finalize, Stop and
+ * the stale check read at most MAX_PAGES_PER_GENERATION pages plus one page of chunks, well within
+ * a transaction.
  */
 export const MAX_CHUNKS_PER_GENERATION = 32_000;
 const MAX_PAGES_PER_GENERATION = Math.ceil(MAX_CHUNKS_PER_GENERATION / STREAM_PAGE_SIZE);
@@ -86,7 +87,8 @@ export type AppendResult = {
 
 /**
  * Appends one batch to the chunk log: idempotent per seq, gaps rejected, stale generations fenced
- * off. Reads the stream row and the current page only (both small, whatever the reply's length).
+ * off. Inserts one chunk; the last chunk of a page also writes the page. Reads the stream row (and,
+ * once per page, that page's chunks): small, whatever the reply's length.
  */
 export async function appendChunk(
   ctx: MutationCtx,
@@ -121,25 +123,15 @@ export async function appendChunk(
     return { outcome: "full", shouldStop: true };
   }
   const now = Date.now();
-  const page = Math.floor(args.seq / STREAM_PAGE_SIZE);
-  const current =
-    args.seq % STREAM_PAGE_SIZE === 0
-      ? null
-      : await getPage(ctx, messageId, stream.generation, page);
-  if (current === null) {
-    await ctx.db.insert("streamPages", {
-      messageId,
-      ownerId,
-      generation: args.generation,
-      page,
-      text: args.text,
-      chunkCount: 1,
-    });
-  } else {
-    await ctx.db.patch("streamPages", current._id, {
-      text: current.text + args.text,
-      chunkCount: current.chunkCount + 1,
-    });
+  await ctx.db.insert("streamChunks", {
+    messageId,
+    ownerId,
+    generation: args.generation,
+    seq: args.seq,
+    text: args.text,
+  });
+  if (args.seq % STREAM_PAGE_SIZE === STREAM_PAGE_SIZE - 1) {
+    await compactPage(ctx, ownerId, messageId, args.generation, args.seq);
   }
   await ctx.db.patch("streams", stream._id, {
     nextSeq: args.seq + 1,
@@ -150,19 +142,99 @@ export async function appendChunk(
   return { outcome: "appended", shouldStop: false };
 }
 
-/** One page of a generation's chunk log, or null before its first chunk. */
-export async function getPage(
+/** Writes the page that chunk `lastSeq` completes: its STREAM_PAGE_SIZE chunks' text, once. */
+async function compactPage(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  messageId: Id<"messages">,
+  generation: number,
+  lastSeq: number,
+) {
+  const from = lastSeq - STREAM_PAGE_SIZE + 1;
+  const chunks = await chunksBetween(ctx, messageId, generation, from, lastSeq + 1);
+  await ctx.db.insert("streamPages", {
+    messageId,
+    ownerId,
+    generation,
+    page: from / STREAM_PAGE_SIZE,
+    text: chunks.map((chunk) => chunk.text).join(""),
+    chunkCount: chunks.length,
+  });
+}
+
+/** The chunks with from <= seq < to, in order (callers keep the range within a page or two). */
+async function chunksBetween(
   ctx: QueryCtx,
   messageId: Id<"messages">,
   generation: number,
-  page: number,
+  from: number,
+  to: number,
 ) {
+  if (to <= from) return [];
   return await ctx.db
+    .query("streamChunks")
+    .withIndex("by_messageId_and_generation_and_seq", (q) =>
+      q.eq("messageId", messageId).eq("generation", generation).gte("seq", from).lt("seq", to),
+    )
+    .take(to - from);
+}
+
+/** The newest chunk of a generation, or null before its first one. */
+export async function latestChunk(ctx: QueryCtx, messageId: Id<"messages">, generation: number) {
+  return await ctx.db
+    .query("streamChunks")
+    .withIndex("by_messageId_and_generation_and_seq", (q) =>
+      q.eq("messageId", messageId).eq("generation", generation),
+    )
+    .order("desc")
+    .first();
+}
+
+/**
+ * The text of chunks [from, to) and whether all of them exist: whole pages where the range covers
+ * them, chunks for the rest (fewer than 2 * STREAM_PAGE_SIZE), so at most
+ * MAX_PAGES_PER_GENERATION + 2 * STREAM_PAGE_SIZE documents whatever the range. `owners` lists the
+ * owners of the documents read, for the caller's access check.
+ */
+export async function chunkRange(
+  ctx: QueryCtx,
+  messageId: Id<"messages">,
+  generation: number,
+  from: number,
+  to: number,
+): Promise<{ text: string; complete: boolean; owners: Id<"users">[] }> {
+  to = Math.min(to, MAX_CHUNKS_PER_GENERATION);
+  const firstPage = Math.ceil(from / STREAM_PAGE_SIZE);
+  const endPage = Math.floor(to / STREAM_PAGE_SIZE);
+  if (endPage <= firstPage) {
+    const chunks = await chunksBetween(ctx, messageId, generation, from, to);
+    return {
+      text: chunks.map((chunk) => chunk.text).join(""),
+      complete: chunks.length === Math.max(0, to - from),
+      owners: chunks.map((chunk) => chunk.ownerId),
+    };
+  }
+  const head = await chunksBetween(ctx, messageId, generation, from, firstPage * STREAM_PAGE_SIZE);
+  const pages = await ctx.db
     .query("streamPages")
     .withIndex("by_messageId_and_generation_and_page", (q) =>
-      q.eq("messageId", messageId).eq("generation", generation).eq("page", page),
+      q
+        .eq("messageId", messageId)
+        .eq("generation", generation)
+        .gte("page", firstPage)
+        .lt("page", endPage),
     )
-    .unique();
+    .take(endPage - firstPage);
+  const tail = await chunksBetween(ctx, messageId, generation, endPage * STREAM_PAGE_SIZE, to);
+  const docs = [...head, ...pages, ...tail];
+  return {
+    text: docs.map((doc) => doc.text).join(""),
+    complete:
+      head.length === firstPage * STREAM_PAGE_SIZE - from &&
+      pages.length === endPage - firstPage &&
+      tail.length === to - endPage * STREAM_PAGE_SIZE,
+    owners: docs.map((doc) => doc.ownerId),
+  };
 }
 
 /** Records that the writer is alive without new text; returns whether it should stop. */
@@ -180,7 +252,7 @@ export async function heartbeat(
   return { shouldStop: false };
 }
 
-/** Concatenates the chunk log of one generation in sequence order. */
+/** Concatenates the chunk log of one generation in sequence order: its pages, then the chunks after them. */
 export async function generationText(
   ctx: QueryCtx,
   messageId: Id<"messages">,
@@ -192,7 +264,9 @@ export async function generationText(
       q.eq("messageId", messageId).eq("generation", generation),
     )
     .take(MAX_PAGES_PER_GENERATION);
-  return pages.map((page) => page.text).join("");
+  const from = pages.length * STREAM_PAGE_SIZE;
+  const tail = await chunksBetween(ctx, messageId, generation, from, from + STREAM_PAGE_SIZE);
+  return [...pages, ...tail].map((doc) => doc.text).join("");
 }
 
 export type FinalizeFields = {
@@ -304,12 +378,12 @@ export async function scheduleStaleChecks(ctx: MutationCtx): Promise<number> {
   return stale.length;
 }
 
-// Pages deleted per transaction: at most 256 KiB of text in all (MAX_REPLY_BYTES).
+// Documents deleted per transaction: at most 256 KiB of text in all (MAX_REPLY_BYTES) per table.
 const CLEANUP_BATCH = 500;
 
 /**
- * Deletes a batch of a finished generation's chunk log and schedules the next batch; never touches
- * a generation still being written, whose text is not yet in the message.
+ * Deletes a batch of a finished generation's pages and chunks and schedules the next batch; never
+ * touches a generation still being written, whose text is not yet in the message.
  */
 export async function cleanupChunks(
   ctx: MutationCtx,
@@ -324,10 +398,15 @@ export async function cleanupChunks(
       q.eq("messageId", messageId).eq("generation", generation),
     )
     .take(CLEANUP_BATCH);
-  for (const page of pages) {
-    await ctx.db.delete("streamPages", page._id);
-  }
-  if (pages.length === CLEANUP_BATCH) {
+  for (const page of pages) await ctx.db.delete("streamPages", page._id);
+  const chunks = await ctx.db
+    .query("streamChunks")
+    .withIndex("by_messageId_and_generation_and_seq", (q) =>
+      q.eq("messageId", messageId).eq("generation", generation),
+    )
+    .take(CLEANUP_BATCH);
+  for (const chunk of chunks) await ctx.db.delete("streamChunks", chunk._id);
+  if (pages.length === CLEANUP_BATCH || chunks.length === CLEANUP_BATCH) {
     await ctx.scheduler.runAfter(0, internal.chatStreaming.cleanupChunksBypassingAccessControl, {
       messageId,
       generation,

@@ -5,27 +5,35 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Id } from "@/convex/_generated/dataModel";
 import { useLiveMessageText, type LiveTextMessage } from "@/lib/hooks/use-live-message-text";
 
-const PAGE_SIZE = 16;
+type Args = { messageId: string; generation: number; from?: number; to?: number };
 
-type Page = { text: string; chunkCount: number; full: boolean };
-type PageArgs = { messageId: string; generation: number; page: number };
-
-// A stand-in for the Convex client's query results, one value per (message, generation, page),
-// watched through the real useQueries.
-const store = {
-  values: new Map<string, Page | Error>(),
+// A stand-in for the backend's chatStreaming queries over a chunk log per generation, watched
+// through the real useQueries: the newest chunk ({seq, text}) and ranges ({text, complete}).
+const server = {
+  chunks: new Map<number, string[]>(),
+  failing: new Set<string>(),
   listeners: new Map<string, Set<() => void>>(),
-  set(key: string, value: Page | Error | undefined) {
-    if (value === undefined) this.values.delete(key);
-    else this.values.set(key, value);
-    for (const listener of [...(this.listeners.get(key) ?? [])]) listener();
+  /** Every query result computed, by key: what the hook was sent. */
+  sent: [] as string[],
+  key(args: Args) {
+    return args.from === undefined
+      ? `${args.messageId}:${args.generation}:newest`
+      : `${args.messageId}:${args.generation}:${args.from}-${args.to}`;
   },
-  clear() {
-    const keys = [...this.values.keys()];
-    this.values.clear();
-    for (const key of keys) for (const listener of [...(this.listeners.get(key) ?? [])]) listener();
+  value(args: Args) {
+    const key = this.key(args);
+    if (this.failing.has(key)) return new Error("connection hiccup");
+    const log = this.chunks.get(args.generation) ?? [];
+    if (args.from === undefined) {
+      return log.length === 0 ? null : { seq: log.length - 1, text: log.at(-1)! };
+    }
+    const to = args.to ?? 0;
+    return { text: log.slice(args.from, to).join(""), complete: log.length >= to };
   },
-  /** Pages with a live subscription, e.g. ["m1:0:0", "m1:0:1"]. */
+  notify() {
+    for (const set of this.listeners.values()) for (const listener of [...set]) listener();
+  },
+  /** Keys with a live subscription, e.g. ["m1:0:newest", "m1:0:0-5"]. */
   subscribed(): string[] {
     return [...this.listeners.entries()]
       .filter(([, set]) => set.size > 0)
@@ -34,17 +42,17 @@ const store = {
   },
 };
 
-function createWatch(_query: unknown, args: PageArgs) {
-  const key = `${args.messageId}:${args.generation}:${args.page}`;
+function createWatch(_query: unknown, args: Args) {
+  const key = server.key(args);
   return {
     onUpdate(callback: () => void) {
-      const set = store.listeners.get(key) ?? new Set();
+      const set = server.listeners.get(key) ?? new Set();
       set.add(callback);
-      store.listeners.set(key, set);
+      server.listeners.set(key, set);
       return () => set.delete(callback);
     },
     localQueryResult() {
-      const value = store.values.get(key);
+      const value = server.value(args);
       if (value instanceof Error) throw value;
       return value;
     },
@@ -65,23 +73,18 @@ function message(fields: Partial<LiveTextMessage> = {}): LiveTextMessage {
   return { _id: messageId, content: "", isStreaming: true, generation: 0, ...fields };
 }
 
-/** Publishes chunks as the server would: consecutive pages of PAGE_SIZE, the last one partial. */
-function publish(generation: number, chunks: string[]) {
+/** Appends chunks to a generation's log; subscribers see the result once (as if coalesced). */
+function publish(generation: number, ...chunks: string[]) {
   act(() => {
-    for (let page = 0; page * PAGE_SIZE < chunks.length || page === 0; page++) {
-      const slice = chunks.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-      store.set(`${messageId}:${generation}:${page}`, {
-        text: slice.join(""),
-        chunkCount: slice.length,
-        full: slice.length === PAGE_SIZE,
-      });
-    }
+    server.chunks.set(generation, [...(server.chunks.get(generation) ?? []), ...chunks]);
+    server.notify();
   });
 }
 
 beforeEach(() => {
-  store.values.clear();
-  store.listeners.clear();
+  server.chunks.clear();
+  server.failing.clear();
+  server.listeners.clear();
 });
 afterEach(cleanup);
 
@@ -92,82 +95,86 @@ describe("useLiveMessageText", () => {
       { wrapper },
     );
     expect(result.current).toBe("Done.");
-    expect(store.subscribed()).toEqual([]);
+    expect(server.subscribed()).toEqual([]);
   });
 
-  it("shows content followed by the live chunks while streaming", () => {
+  it("shows content followed by each flush's chunk, following the newest chunk alone", () => {
     const { result } = renderHook(() => useLiveMessageText(message({ content: "Before. " })), {
       wrapper,
     });
     expect(result.current).toBe("Before. ");
-    publish(0, ["Hel", "lo"]);
-    expect(result.current).toBe("Before. Hello");
+    const chunks = Array.from({ length: 40 }, (_, i) => `<${i}>`);
+    for (const chunk of chunks) publish(0, chunk);
+    expect(result.current).toBe("Before. " + chunks.join(""));
+    expect(server.subscribed()).toEqual(["m1:0:newest"]);
   });
 
-  it("follows the log onto the next page only when a page fills", () => {
-    const chunks = Array.from({ length: PAGE_SIZE * 2 + 5 }, (_, i) => `<${i}>`);
+  it("fetches the chunks it missed when updates were coalesced, then drops that range", () => {
     const { result } = renderHook(() => useLiveMessageText(message()), { wrapper });
-    publish(0, chunks.slice(0, PAGE_SIZE - 1));
-    expect(store.subscribed()).toEqual(["m1:0:0"]);
-    publish(0, chunks);
-    // Two full pages: the hook looks ahead to pages 2 and 3 (3 stays empty until the log gets there).
-    expect(store.subscribed()).toEqual(["m1:0:0", "m1:0:1", "m1:0:2", "m1:0:3"]);
-    expect(result.current).toBe(chunks.join(""));
+    publish(0, "a");
+    publish(0, "b", "c", "d"); // only "d" reaches the hook as the newest chunk
+    expect(result.current).toBe("abcd");
+    publish(0, "e");
+    expect(result.current).toBe("abcde");
+    expect(server.subscribed()).toEqual(["m1:0:newest"]);
   });
 
-  it("catches up with a long partial reply after a reload in a few round trips", () => {
-    const chunks = Array.from({ length: PAGE_SIZE * 12 + 7 }, (_, i) => `c${i} `);
-    publish(0, chunks); // already written before the page was opened
+  it("catches up with a long partial reply after a reload in one range", () => {
+    const chunks = Array.from({ length: 500 }, (_, i) => `c${i} `);
+    server.chunks.set(0, chunks); // already written before the page was opened
     const { result } = renderHook(() => useLiveMessageText(message({ content: "P: " })), {
       wrapper,
     });
     expect(result.current).toBe("P: " + chunks.join(""));
-    expect(store.subscribed().length).toBeLessThanOrEqual(16);
   });
 
-  it("never shows holes: a page that is still loading hides the pages after it", () => {
-    const chunks = Array.from({ length: PAGE_SIZE + 3 }, (_, i) => `<${i}>`);
+  it("never shows holes: while a missed range fails, the text stops before it", () => {
     const { result } = renderHook(() => useLiveMessageText(message({ content: "A" })), {
       wrapper,
     });
-    publish(0, chunks);
-    expect(result.current).toBe("A" + chunks.join(""));
-    act(() => store.set(`${messageId}:0:0`, new Error("connection hiccup")));
-    expect(result.current).toBe("A");
+    publish(0, "1");
+    server.failing.add("m1:0:1-3");
+    publish(0, "2", "3", "4");
+    expect(result.current).toBe("A1");
+    publish(0, "5");
+    expect(result.current).toBe("A1");
+    server.failing.clear();
+    publish(0, "6");
+    expect(result.current).toBe("A123456");
   });
 
   it("switches to the finalized content without duplicating or dropping text", () => {
-    const chunks = Array.from({ length: PAGE_SIZE + 2 }, (_, i) => `w${i} `);
     const { result, rerender } = renderHook((props: LiveTextMessage) => useLiveMessageText(props), {
       initialProps: message({ content: "Old. " }),
       wrapper,
     });
-    publish(0, chunks);
+    publish(0, "w0 ", "w1 ");
+    publish(0, "w2 ");
     const live = result.current;
-    expect(live).toBe("Old. " + chunks.join(""));
+    expect(live).toBe("Old. w0 w1 w2 ");
     // Finalize: content now holds everything, isStreaming is false (one transaction).
     rerender(message({ content: live, isStreaming: false }));
     expect(result.current).toBe(live);
+    expect(server.subscribed()).toEqual([]);
     // The chunk rows being cleaned up afterwards changes nothing.
-    act(() => store.clear());
+    publish(0);
+    server.chunks.clear();
     expect(result.current).toBe(live);
   });
 
-  it("starts again from page 0 when a continue opens a new generation", () => {
-    const chunks = Array.from({ length: PAGE_SIZE + 1 }, (_, i) => `${i},`);
+  it("starts again from chunk 0 when a continue opens a new generation", () => {
     const { result, rerender } = renderHook((props: LiveTextMessage) => useLiveMessageText(props), {
       initialProps: message(),
       wrapper,
     });
-    publish(0, chunks);
-    expect(store.subscribed()).toEqual(["m1:0:0", "m1:0:1"]);
-    expect(result.current).toBe(chunks.join(""));
-    const partial = chunks.join("");
+    publish(0, "0,", "1,");
+    const partial = result.current;
+    expect(partial).toBe("0,1,");
     rerender(message({ content: partial, isStreaming: false }));
     rerender(message({ content: partial, generation: 1 }));
-    expect(store.subscribed()).toEqual(["m1:1:0"]);
+    expect(server.subscribed()).toEqual(["m1:1:newest"]);
     expect(result.current).toBe(partial);
-    publish(1, ["more"]);
+    publish(1, "more");
     expect(result.current).toBe(partial + "more");
   });
 });

@@ -36,6 +36,8 @@ export type StackOptions = {
   sim?: SimulatorOptions;
   /** Extra deployment environment for the Convex functions. */
   env?: Record<string, string>;
+  /** Another Convex functions folder than the app's convex/ (e.g. the bench's peers app). */
+  functionsDir?: string;
   /** Serve this production build (see buildNextApp) against the backend. */
   app?: { distDir: string };
   /** Echo the backend's log and errors (E2E_VERBOSE=1 or BENCH_VERBOSE=1 in the callers). */
@@ -63,6 +65,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     adminKey,
     quiet: !options.verbose,
     production: options.production ?? true,
+    ...(options.functionsDir ? { functionsDir: options.functionsDir } : {}),
     env: {
       AZURE_OPENAI_ENDPOINT: sim.url,
       AZURE_OPENAI_API_KEY: "sim-key",

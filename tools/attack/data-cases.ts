@@ -52,7 +52,12 @@ const foreignIds: AttackCase = {
     // Live text: a page written is NotFound to anyone else, one not written (or cleaned up) is
     // empty for everyone; either way nothing of the victim's text.
     const page = await outcome(
-      a.http.query(api.chatStreaming.listStreamChunks, { messageId, generation: 0, page: 0 }),
+      a.http.query(api.chatStreaming.listStreamChunks, {
+        messageId,
+        generation: 0,
+        from: 0,
+        to: 1,
+      }),
     );
     const pageHidden = page.ok ? page.value.text === "" : page.code === "NotFound";
     // A message id where a chat id belongs is refused by the argument validator.
