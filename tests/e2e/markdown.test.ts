@@ -163,8 +163,8 @@ describe("markdown replies", () => {
         .locator("code span span", { hasText: /^def$/ })
         .first()
         .evaluate((span) => getComputedStyle(span).color);
-      // github-light's keyword red is dark on white, github-dark's is light on black.
-      expect(keyword).toBe(colorScheme === "light" ? "rgb(215, 58, 73)" : "rgb(249, 117, 131)");
+      // The light theme's keyword red is dark on white, the dark theme's is light on black.
+      expect(keyword).toBe(colorScheme === "light" ? "rgb(160, 17, 31)" : "rgb(255, 148, 146)");
       expect(background).not.toBe(colorScheme === "light" ? "rgb(0, 0, 0)" : "rgb(255, 255, 255)");
 
       // The box while the fence was open had the height the highlighted block has now, less the

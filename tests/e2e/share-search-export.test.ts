@@ -119,7 +119,11 @@ describe("search, export and share", () => {
     const { token, long } = await chatsToSearch(app);
     const stored = await storedMessages(stack.backendUrl, token, long);
     await app.page.goto(`${stack.appUrl}/c/${long}`);
-    await expect.poll(() => app.page.getByTestId("message").count(), { timeout: 15_000 }).toBe(30);
+    // Only the newest page is on screen, so the export has to fetch the rest itself.
+    await expect
+      .poll(() => app.page.getByTestId("message").count(), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    expect(await app.page.getByTestId("message").count()).toBeLessThan(stored.length);
 
     const json = await download(app.page, "export-json");
     expect(json.name).toBe("Airships.json");
