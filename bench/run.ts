@@ -462,18 +462,22 @@ if (runs(2) || runs(4)) {
         verdict(reload.exact && Math.max(...reload.reloadToPartialMs) < 1000),
       );
     });
+    const traceFile = (name: string) =>
+      process.env.BENCH_TRACE && path.join(process.env.BENCH_TRACE, `render-${name}.json`);
     await scenario(4, "rendering long replies with code and math in Chromium", async () => {
       const replies = {
         // The simulator's own long reply: paragraphs, a list and one long TypeScript block.
         generated: await measureRenderCost(stack, browser, {
           prompt: "Write a very long guide to caching [[sim tokens=20000 rate=1000 ttft=0]]",
           rate: 1000,
+          trace: traceFile("generated"),
         }),
         // As much rich markdown as one message can ask to echo: code in six languages, inline and
         // display math, tables, nested lists, at about the characters per second of the first.
         rich: await measureRenderCost(stack, browser, {
           prompt: `[[sim echo piece=2 rate=1650 ttft=0]]\n${renderReplyMarkdown()}`,
           rate: 1650,
+          trace: traceFile("rich"),
         }),
       };
       results.render = replies;

@@ -335,7 +335,7 @@ export type RenderCost = {
 export async function measureRenderCost(
   stack: AppStack,
   browser: Browser,
-  options: { prompt: string; rate: number },
+  options: { prompt: string; rate: number; trace?: string },
 ): Promise<RenderCost> {
   // No probes in the page here: only the app's own work is on the main thread.
   const page = await openWarmChat(browser, stack.appUrl, { wireProbe: false });
@@ -360,6 +360,17 @@ export async function measureRenderCost(
     });
     const index = await page.locator(ASSISTANT).count();
     const before = stack.sim.requests().length;
+    // BENCH_TRACE=dir: a Chrome trace of the reply, to see what its long tasks are made of.
+    if (options.trace)
+      await browser.startTracing(page, {
+        path: options.trace,
+        categories: [
+          "devtools.timeline",
+          "disabled-by-default-devtools.timeline",
+          "disabled-by-default-v8.cpu_profiler",
+          "v8.execute",
+        ],
+      });
     const start = await metrics();
     const started = Date.now();
     await input.press("Enter");
@@ -369,6 +380,7 @@ export async function measureRenderCost(
       () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 200))),
     );
     const end = await metrics();
+    if (options.trace) await browser.stopTracing();
     const streamSeconds = (Date.now() - started) / 1000;
     const timeOrigin = await page.evaluate(() => performance.timeOrigin);
     const longtasks = (await page.evaluate(() => (window as ProbeWindow).__longtasks ?? [])).map(

@@ -2,7 +2,6 @@
 
 import { Fragment, memo, useEffect, useRef, useState } from "react";
 import { CodeBlock, Streamdown } from "streamdown";
-import { createCodePlugin } from "@streamdown/code";
 import { createMathPlugin } from "@streamdown/math";
 import "katex/dist/katex.min.css";
 import {
@@ -14,18 +13,17 @@ import {
   splitParagraphBlock,
   streamingPrefix,
 } from "@/lib/markdown-blocks";
+import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
 
-/**
- * Shiki loads each language's grammar the first time a block uses it, off the render path. The
- * high-contrast themes: every token of plain github-light is not 4.5:1 on white (axe, WCAG AA).
- */
-const codePlugin = createCodePlugin({
-  themes: ["github-light-high-contrast", "github-dark-high-contrast"],
-});
-type CodeLanguage = Parameters<typeof codePlugin.highlight>[0]["language"];
-const plugins = { code: codePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
+const plugins = { code: workerCodePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
 /** How often an open code block's finished lines are tokenized ahead of its closing fence. */
 const WARM_INTERVAL_MS = 250;
+/**
+ * How many new characters one commit renders. A page that fell behind (a busy tab, a burst from
+ * the backend) receives thousands at once; parsing and laying them out in one commit made the
+ * longest tasks of a streamed reply.
+ */
+const REVEAL_CHARS_PER_FRAME = 1000;
 
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
@@ -76,12 +74,7 @@ function OpenCodeBlock({ block, code }: { block: string; code: string }) {
     const timer = setInterval(() => {
       if (latest.current.length === warmed.length) return;
       warmed = latest.current;
-      codePlugin.highlight({
-        code: warmed,
-        language: language as CodeLanguage,
-        themes: codePlugin.getThemes(),
-        isIncomplete: true,
-      });
+      warmHighlight(warmed, language);
     }, WARM_INTERVAL_MS);
     return () => clearInterval(timer);
   }, [language]);
@@ -139,7 +132,9 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
 
 /** Renders markdown that may still be growing, with work proportional to the appended text. */
 export function MessageMarkdown({ text: full, streaming }: { text: string; streaming: boolean }) {
-  const text = streaming ? streamingPrefix(full) : full;
+  const revealed = useRevealedText(full, streaming);
+  const growing = streaming || revealed.length < full.length;
+  const text = growing ? streamingPrefix(revealed) : full;
   const [split, setSplit] = useState(() => splitMarkdownBlocks(text));
   let current = split;
   if (split.text !== text) {
@@ -151,8 +146,25 @@ export function MessageMarkdown({ text: full, streaming }: { text: string; strea
   return (
     <div className="flex flex-col gap-4 leading-7">
       {blocks.map((block, index) => (
-        <BlockView key={index} block={block} live={streaming && index === blocks.length - 1} />
+        <BlockView key={index} block={block} live={growing && index === blocks.length - 1} />
       ))}
     </div>
   );
+}
+
+/**
+ * `text` as it is revealed: a reply that streams gains at most `REVEAL_CHARS_PER_FRAME`
+ * characters per frame until it has caught up (each prefix renders cleanly, as while streaming);
+ * a finished message that mounts shows whole at once.
+ */
+function useRevealedText(text: string, streaming: boolean): string {
+  const [shown, setShown] = useState(() => (streaming ? 0 : text.length));
+  const end = Math.min(text.length, shown + REVEAL_CHARS_PER_FRAME);
+  if (end === text.length && shown !== end) setShown(end);
+  useEffect(() => {
+    if (end === text.length) return;
+    const frame = requestAnimationFrame(() => setShown(end));
+    return () => cancelAnimationFrame(frame);
+  }, [end, text.length]);
+  return text.slice(0, end);
 }
