@@ -1,5 +1,12 @@
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { Agent, type AgentComponent, createThread, listUIMessages, syncStreams, vStreamArgs } from "@convex-dev/agent";
+import {
+  Agent,
+  type AgentComponent,
+  createThread,
+  listUIMessages,
+  syncStreams,
+  vStreamArgs,
+} from "@convex-dev/agent";
 import type { LanguageModel } from "ai";
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
