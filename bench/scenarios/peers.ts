@@ -194,6 +194,191 @@ export async function measurePersistentTextStreaming(
   }
 }
 
+type AgentStreamMessage = { streamId: string; order: number };
+type AgentDelta = { streamId: string; start: number; end: number; parts: unknown[] };
+type AgentPage = {
+  page: Array<{ role: string; order: number; status: string; text: string }>;
+  streams?:
+    { kind: "list"; messages: AgentStreamMessage[] } | { kind: "deltas"; deltas: AgentDelta[] };
+};
+
+/** The text a UIMessageChunk adds to the message: the agent's reducer appends `text-delta`s. */
+function chunkText(part: unknown): string {
+  const chunk = part as { type?: string; delta?: unknown };
+  return chunk.type === "text-delta" && typeof chunk.delta === "string" ? chunk.delta : "";
+}
+
+/**
+ * @convex-dev/agent on the peers app: the writer saves the prompt and schedules `streamText` with
+ * `saveStreamDeltas` (`throttleMs` null: the agent's default, 250 ms). The viewer replays, with the
+ * real client, the subscriptions `useUIMessages(listThreadMessages, { threadId },
+ * { initialNumItems: 10, stream: true })` makes (React hooks cannot run here): the first page
+ * (convex-helpers usePaginatedQuery); once it has loaded, the stream list from the first page's
+ * lowest order (useDeltaStreams); and for the listed streams, the deltas after each stream's
+ * cursor, re-subscribed with the advanced cursors whenever new deltas arrive. The viewer shows
+ * the streamed text until the listed message is final (dedupeMessages).
+ */
+export async function measureAgent(
+  stack: BenchStack,
+  options: { tokens: number; rate: number; throttleMs: number | null; timeoutMs?: number },
+): Promise<PeerCost> {
+  const counter = new WireCounter();
+  const viewer = new ConvexClient(stack.backendUrl, {
+    webSocketConstructor: countingWebSocket(counter),
+    unsavedChangesWarning: false,
+    logger: false,
+  });
+  const writer = new ConvexHttpClient(stack.backendUrl, { logger: false });
+  const query = peersApi.agent.listThreadMessages;
+  const unsubscribers: Array<() => void> = [];
+  try {
+    const threadId = await writer.mutation(peersApi.agent.createAgentThread, {});
+    const samples: TextSample[] = [];
+    let shown = "";
+    let nonAppends = 0;
+    let listed: AgentPage["page"][number] | undefined;
+    let streamed = "";
+    const cursors = new Map<string, number>();
+    let streamsListed: AgentStreamMessage[] | undefined;
+    let startOrder = 0;
+    let deltas: { key: string; unsubscribe: () => void } | null = null;
+    let loaded = () => {};
+    let done = () => {};
+    const first = new Promise<void>((resolve) => (loaded = resolve));
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const streamArgsOf = (
+      streamArgs:
+        | { kind: "list"; startOrder: number }
+        | { kind: "deltas"; cursors: Array<{ streamId: string; cursor: number }> },
+    ) => ({
+      threadId,
+      paginationOpts: { cursor: null, numItems: 0 },
+      streamArgs,
+    });
+
+    const show = () => {
+      const final = listed && listed.status !== "pending" && listed.status !== "streaming";
+      const text = final ? listed!.text : streamed || (listed?.text ?? "");
+      if (text === shown) return;
+      if (!text.startsWith(shown)) nonAppends += 1;
+      shown = text;
+      samples.push({ t: nowMs(), length: text.length });
+    };
+    const syncDeltas = () => {
+      const streams = (streamsListed ?? []).filter((s) => !startOrder || s.order >= startOrder);
+      const args = streams.length
+        ? streamArgsOf({
+            kind: "deltas",
+            cursors: streams.map((s) => ({
+              streamId: s.streamId,
+              cursor: cursors.get(s.streamId) ?? 0,
+            })),
+          })
+        : null;
+      const key = JSON.stringify(args);
+      if (deltas?.key === key) return;
+      const previous = deltas;
+      deltas = args ? { key, unsubscribe: viewer.onUpdate(query, args, onDeltas) } : null;
+      previous?.unsubscribe();
+    };
+    const onDeltas = (result: AgentPage) => {
+      if (result.streams?.kind !== "deltas") return;
+      let advanced = false;
+      for (const delta of result.streams.deltas.sort((a, b) => a.start - b.start)) {
+        const cursor = cursors.get(delta.streamId) ?? 0;
+        if (delta.start < cursor) continue;
+        if (delta.start !== cursor)
+          throw new Error(`agent deltas: gap ${cursor} -> ${delta.start}`);
+        streamed += delta.parts.map(chunkText).join("");
+        cursors.set(delta.streamId, delta.end);
+        advanced = true;
+      }
+      if (!advanced) return;
+      show();
+      syncDeltas();
+    };
+
+    unsubscribers.push(
+      viewer.onUpdate(
+        query,
+        { threadId, paginationOpts: { numItems: 10, cursor: null } },
+        (result: AgentPage) => {
+          startOrder = result.page.length ? Math.min(...result.page.map((m) => m.order)) : 0;
+          listed = result.page.filter((m) => m.role === "assistant").at(-1);
+          if (streamsListed === undefined) {
+            streamsListed = [];
+            unsubscribers.push(
+              viewer.onUpdate(
+                query,
+                streamArgsOf({ kind: "list", startOrder: 0 }),
+                (list: AgentPage) => {
+                  if (list.streams?.kind !== "list") return;
+                  streamsListed = list.streams.messages;
+                  syncDeltas();
+                },
+              ),
+            );
+          }
+          loaded();
+          show();
+          if (listed?.status === "success" || listed?.status === "failed") done();
+        },
+      ),
+    );
+    await first;
+
+    const label = options.throttleMs === null ? "default" : `${options.throttleMs} ms`;
+    const prompt = benchPrompt(`peers agent ${label}`, options.tokens, options.rate);
+    const journal = new Journal(stack.dataDir);
+    const offset = journal.size();
+    const requestsBefore = stack.sim.requests().length;
+    const after = await usageCursor(stack);
+    counter.reset();
+    samples.length = 0;
+    await writer.mutation(peersApi.agent.sendAgentMessage, {
+      threadId,
+      prompt,
+      throttleMs: options.throttleMs,
+    });
+    await Promise.race([
+      finished,
+      new Promise((_, reject) =>
+        setTimeout(
+          () => reject(new Error("the agent's reply did not finish")),
+          options.timeoutMs ?? 180_000,
+        ),
+      ),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const usage = await usageSince(stack, after);
+    const commits = journal.readFrom(offset);
+    const { request, tokenTimes } = tokenTimesOf(stack, prompt, requestsBefore);
+    return {
+      design: options.throttleMs === null ? "agent" : `agent ${options.throttleMs} ms`,
+      tokens: options.tokens,
+      rate: options.rate,
+      textBytes: Buffer.byteLength(shown),
+      viewerBytes: counter.wireBytes,
+      frames: counter.frames,
+      tokenToViewerMs: summarize(tokenLatencies(tokenTimes, samples).latencies),
+      dbBytesWritten: commits.reduce((sum, c) => sum + c.bytes, 0),
+      dbBytesRead: usage.readBytes,
+      dbDocumentsRead: usage.readDocs,
+      dbDocumentsWritten: usage.writeDocs,
+      functionCalls: usage.calls,
+      exact:
+        listed?.status === "success" &&
+        nonAppends === 0 &&
+        shown === request.text &&
+        streamed.length > 0 &&
+        request.text.startsWith(streamed),
+    };
+  } finally {
+    for (const unsubscribe of unsubscribers) unsubscribe();
+    await viewer.close();
+  }
+}
+
 /** Starts a simulator and a local backend running the peers app (bench/peers/convex). */
 export function startPeersStack(): Promise<BenchStack> {
   return startBenchStack({ functionsDir: PEERS_FUNCTIONS_DIR });

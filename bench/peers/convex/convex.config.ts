@@ -1,3 +1,4 @@
+import agent from "@convex-dev/agent/convex.config";
 import persistentTextStreaming from "@convex-dev/persistent-text-streaming/convex.config";
 import { defineApp } from "convex/server";
 
@@ -5,5 +6,6 @@ import { defineApp } from "convex/server";
 // documentation shows, on the same local backend and simulator as ours.
 const app = defineApp();
 app.use(persistentTextStreaming);
+app.use(agent);
 
 export default app;

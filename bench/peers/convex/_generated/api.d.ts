@@ -8,6 +8,7 @@
  * @module
  */
 
+import type * as agent from "../agent.js";
 import type * as http from "../http.js";
 import type * as pts from "../pts.js";
 
@@ -18,6 +19,7 @@ import type {
 } from "convex/server";
 
 declare const fullApi: ApiFromModules<{
+  agent: typeof agent;
   http: typeof http;
   pts: typeof pts;
 }>;
@@ -50,4 +52,5 @@ export declare const internal: FilterApi<
 
 export declare const components: {
   persistentTextStreaming: import("@convex-dev/persistent-text-streaming/_generated/component.js").ComponentApi<"persistentTextStreaming">;
+  agent: import("@convex-dev/agent/_generated/component.js").ComponentApi<"agent">;
 };
