@@ -11,6 +11,25 @@ import { countingWebSocket, nowMs, WireCounter, type TextSample } from "../lib/v
 /** The bench-only Convex app that runs the peers (bench/peers/convex). */
 export const PEERS_FUNCTIONS_DIR = path.join(import.meta.dirname, "..", "peers", "convex");
 
+/**
+ * Waits until a peer's reply is finished (or fails after `timeoutMs`), then 100 ms more for the
+ * viewer's last frames; the timer is cleared so that it does not keep the bench alive.
+ */
+async function settled(finished: Promise<unknown>, what: string, timeoutMs = 180_000) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      finished,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
 /** One design's cost for one reply, measured the same way for every design. */
 export type PeerCost = {
   design: string;
@@ -157,16 +176,7 @@ export async function measurePersistentTextStreaming(
       body: JSON.stringify({ streamId, prompt }),
     });
     const originatorText = await response.text();
-    await Promise.race([
-      finished,
-      new Promise((_, reject) =>
-        setTimeout(
-          () => reject(new Error("the PTS stream did not finish")),
-          options.timeoutMs ?? 180_000,
-        ),
-      ),
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settled(finished, "the PTS stream", options.timeoutMs);
     const usage = await usageSince(stack, after);
     const commits = journal.readFrom(offset);
     const { request, tokenTimes } = tokenTimesOf(stack, prompt, requestsBefore);
@@ -340,16 +350,7 @@ export async function measureAgent(
       prompt,
       throttleMs: options.throttleMs,
     });
-    await Promise.race([
-      finished,
-      new Promise((_, reject) =>
-        setTimeout(
-          () => reject(new Error("the agent's reply did not finish")),
-          options.timeoutMs ?? 180_000,
-        ),
-      ),
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settled(finished, "the agent's reply", options.timeoutMs);
     const usage = await usageSince(stack, after);
     const commits = journal.readFrom(offset);
     const { request, tokenTimes } = tokenTimesOf(stack, prompt, requestsBefore);
