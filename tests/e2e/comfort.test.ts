@@ -1,12 +1,9 @@
-import { ConvexError } from "convex/values";
-import { ConvexHttpClient } from "convex/browser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply, storedMessages } from "./harness/expected";
-import { saveScreenshot } from "./harness/fixtures";
+import { saveScreenshot, useUpReplyBudget } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 // The page's Convex client reconnects with exponential backoff after the backend comes back.
@@ -147,22 +144,7 @@ describe("messages sent while offline", () => {
     await expect.poll(() => userMessages(app).count()).toBe(2);
 
     // Meanwhile the user's reply budget runs out elsewhere (another device).
-    const client = new ConvexHttpClient(stack.backendUrl);
-    client.setAuth(await app.authToken());
-    let limited = false;
-    for (let i = 0; i < 40 && !limited; i++) {
-      try {
-        const filler = await client.mutation(api.sessions.create, {});
-        await client.mutation(api.messages.send, {
-          sessionId: filler,
-          content: `filler ${i} [[sim tokens=2 rate=0 ttft=0]]`,
-        });
-      } catch (error) {
-        limited = error instanceof ConvexError && error.data?.code === "RateLimited";
-        if (!limited) throw error;
-      }
-    }
-    expect(limited).toBe(true);
+    await useUpReplyBudget(stack.backendUrl, await app.authToken());
 
     await app.context.setOffline(false);
     await app.page.evaluate("window.dispatchEvent(new Event('online'))");

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp } from "./harness/chat-app";
+import { useUpReplyBudget } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 let stack: Stack;
@@ -182,24 +183,8 @@ describe("accounts and chats", () => {
     expect(await app.page.locator('[data-testid="message"][data-role="user"]').count()).toBe(2);
     expect(await app.assistantMessages().count()).toBe(2);
 
-    // Use up the reply budget directly (bounded: it refills while we send), then send from the page.
-    const client = new ConvexHttpClient(stack.backendUrl);
-    client.setAuth(await app.authToken());
-    let limited = false;
-    for (let i = 0; i < 40 && !limited; i++) {
-      try {
-        // One chat per filler: a send returns at once, and a chat takes one reply at a time.
-        const filler = await client.mutation(api.sessions.create, {});
-        await client.mutation(api.messages.send, {
-          sessionId: filler,
-          content: `filler ${i} [[sim tokens=2 rate=0 ttft=0]]`,
-        });
-      } catch (error) {
-        limited = error instanceof ConvexError && error.data?.code === "RateLimited";
-        if (!limited) throw error;
-      }
-    }
-    expect(limited).toBe(true);
+    // Use up the reply budget directly, then send from the page.
+    await useUpReplyBudget(stack.backendUrl, await app.authToken());
     await input.fill("one too many [[sim tokens=5 rate=0]]");
     await input.press("Enter");
     const error = app.page.getByTestId("input-error");

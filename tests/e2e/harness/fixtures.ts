@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
+import { ConvexError } from "convex/values";
 import { expect } from "vitest";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
@@ -48,4 +49,27 @@ export async function chatWithHistory(
       .toBe("complete");
   }
   return sessionId;
+}
+
+/**
+ * Sends through the API until the user's reply budget refuses (bounded: it refills while this
+ * sends), each filler in a chat of its own since a chat takes one reply at a time.
+ */
+export async function useUpReplyBudget(backendUrl: string, token: string) {
+  const client = new ConvexHttpClient(backendUrl);
+  client.setAuth(token);
+  let limited = false;
+  for (let i = 0; i < 40 && !limited; i++) {
+    try {
+      const filler = await client.mutation(api.sessions.create, {});
+      await client.mutation(api.messages.send, {
+        sessionId: filler,
+        content: `filler ${i} [[sim tokens=2 rate=0 ttft=0]]`,
+      });
+    } catch (error) {
+      limited = error instanceof ConvexError && error.data?.code === "RateLimited";
+      if (!limited) throw error;
+    }
+  }
+  expect(limited).toBe(true);
 }
