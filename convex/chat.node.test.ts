@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from "vitest";
-import { simulatedReply } from "../tools/azure-openai-sim/server";
+import { simulatedReply } from "../tools/azure-openai-sim";
 import { useSimulatedAzure } from "./simulatedAzure.setup";
 import { api, internal } from "./_generated/api";
 import { countTokens } from "./lib/llm/tokens";

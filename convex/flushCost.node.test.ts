@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
-import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim/server";
+import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { beforeEach, describe, expect, test } from "vitest";
-import { simulatedReply, simulatedTitle } from "../tools/azure-openai-sim/server";
+import { simulatedReply, simulatedTitle } from "../tools/azure-openai-sim";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { MODEL_VARIABLES } from "./lib/llm/config";

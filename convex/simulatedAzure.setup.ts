@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
-import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim/server";
+import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim";
 import { setEnv } from "./test.setup";
 
 // Timing that keeps the suites fast but leaves the idle and stale checks out of the way.

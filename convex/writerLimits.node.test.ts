@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { simulatedReply } from "../tools/azure-openai-sim/server";
+import { simulatedReply } from "../tools/azure-openai-sim";
 import { REPLY_FULL_FINISH_REASON } from "../lib/chat-limits";
 import { useSimulatedAzure } from "./simulatedAzure.setup";
 import { api } from "./_generated/api";

@@ -1,5 +1,5 @@
 import { convexToJson, type Value } from "convex/values";
-import { simulatedReply } from "../../tools/azure-openai-sim/server";
+import { simulatedReply } from "../../tools/azure-openai-sim";
 import { Journal, type JournalCommit } from "./journal";
 import type { BenchStack } from "./stack";
 import { ChatViewer, nowMs, signInAnonymously, type TextSample } from "./viewer";

@@ -1,5 +1,5 @@
 import type { Browser, Page } from "playwright-core";
-import { simulatedReply } from "../../tools/azure-openai-sim/server";
+import { simulatedReply } from "../../tools/azure-openai-sim";
 import type { Stack as AppStack } from "../../tools/app-stack";
 import { summarize, tokenLatencies } from "../lib/stats";
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
-import { simulatedReply } from "../../tools/azure-openai-sim/server";
+import { simulatedReply } from "../../tools/azure-openai-sim";
 import { api as peersApi } from "../peers/convex/_generated/api";
 import { Journal } from "../lib/journal";
 import { startBenchStack, type BenchStack } from "../lib/stack";

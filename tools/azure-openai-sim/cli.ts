@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { startSimulator, type SimulatorOptions } from "./server";
+import { startSimulator, type SimulatorOptions } from "./index";
 
 const USAGE = `Usage: npm run sim -- [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--deployments a,b]
                       [--text-only a,b] [--max-images 10]

@@ -8,7 +8,7 @@ import type {
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import { imageTokens, MAX_IMAGE_BYTES } from "./images";
-import { simulatedReply, startSimulator, type SimulatorHandle } from "./server";
+import { simulatedReply, startSimulator, type SimulatorHandle } from "./index";
 
 const TOKENS = 40;
 let sim: SimulatorHandle;

@@ -4,7 +4,7 @@ import type {
   ChatCompletionChunk,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
-import { simulatedReply, startSimulator, type SimulatorHandle } from "./server";
+import { simulatedReply, startSimulator, type SimulatorHandle } from "./index";
 
 // Behaviours seen in real Azure recordings that a well-behaved simulator would never show.
 

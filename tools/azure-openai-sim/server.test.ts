@@ -18,7 +18,7 @@ import {
   startSimulator,
   type SimRequestLogEntry,
   type SimulatorHandle,
-} from "./server";
+} from "./index";
 
 const API_VERSION = "2024-10-21";
 const KEY = "test-key";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AzureOpenAI } from "openai";
 import { TITLE_INSTRUCTION } from "../../convex/lib/llm/titles";
-import { simulatedReply, simulatedTitle, startSimulator, type SimulatorHandle } from "./server";
+import { simulatedReply, simulatedTitle, startSimulator, type SimulatorHandle } from "./index";
 
 let sim: SimulatorHandle;
 

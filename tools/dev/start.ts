@@ -134,7 +134,7 @@ async function main(): Promise<void> {
 
   try {
     if (simulate) {
-      const { startSimulator } = await import("../azure-openai-sim/server");
+      const { startSimulator } = await import("../azure-openai-sim");
       const deployments = parseModelList(SIM_DEPLOYMENTS).map((model) => model.name);
       const sim = await startSimulator({ port: SIM_PORT, host: "127.0.0.1", deployments });
       closers.push(() => sim.close());

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { simulatedReply } from "../../../tools/azure-openai-sim/server";
+import { simulatedReply } from "../../../tools/azure-openai-sim";
 import { useSimulatedAzure } from "../../simulatedAzure.setup";
 import { api } from "../../_generated/api";
 import type { Id } from "../../_generated/dataModel";

@@ -1,7 +1,7 @@
 import type { FunctionReturnType } from "convex/server";
 import { ConvexHttpClient } from "convex/browser";
 import { api } from "../../../convex/_generated/api";
-import { simulatedReply } from "../../../tools/azure-openai-sim/server";
+import { simulatedReply } from "../../../tools/azure-openai-sim";
 
 /** The complete reply the simulator gives to `prompt` (default length `tokens`) when nothing interrupts it. */
 export function fullReply(prompt: string, tokens?: number): string {

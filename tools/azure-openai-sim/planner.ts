@@ -1,0 +1,234 @@
+/**
+ * The reply planner: from a request's messages, options, directives and queued controls, the
+ * pieces to send and how (pace, faults, filter, usage). Pure apart from the fault counters it spends.
+ */
+import {
+  DirectiveError,
+  parseDirective,
+  stripDirective,
+  type SimControls,
+  type SimFault,
+  type SimFilterCategory,
+  type SimFilterMode,
+  type SimRetryHint,
+  type SimSeam,
+} from "./directives";
+import { invalidRequest } from "./errors";
+import type { FaultQueue } from "./faults";
+import type { SimConfig } from "./config";
+import type { ChatMessage } from "./request";
+import {
+  continuationPieces,
+  echoedReply,
+  hashText,
+  seededRandom,
+  simulatedReply,
+  simulatedTitle,
+  TITLE_REQUEST,
+} from "./reply";
+
+const CONTINUE_REQUEST =
+  /\b(continue|continuing|resume|go on|keep going|carry on|left off|pick up|finish (the|your) (reply|answer|response))\b/i;
+
+/** Everything a reply needs, decided before the first byte is sent. */
+export interface Plan {
+  pieces: string[];
+  /** Set when the reply is cut short: "length" (max_tokens or finish=length). */
+  cutReason: "length" | null;
+  fault: SimFault | null;
+  at: number;
+  retryAfter: number | null;
+  hint: SimRetryHint;
+  category: SimFilterCategory;
+  rate: number;
+  ttft: number;
+  filter: SimFilterMode;
+  split: boolean;
+  /** Inter-piece delay jitter as a fraction of the mean delay. */
+  jitter: number;
+  /** Set when the reply continues an interrupted one (the log's `continuation`). */
+  continuation: { prefixLength: number; seam?: Exclude<SimSeam, "exact"> } | null;
+  rng: () => number;
+  includeUsage: boolean;
+  promptTokens: number;
+}
+
+/** What the planner reads of a request. */
+export interface PlanRequest {
+  body: Record<string, unknown>;
+  messages: ChatMessage[];
+  /** Prompt tokens of the request's images. */
+  imageTokens: number;
+}
+
+/** Plans the reply to a request. */
+export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQueue): Plan {
+  const { body, messages, imageTokens } = request;
+  const replyTo = (text: string, tokens: number) =>
+    echoedReply(text) ??
+    simulatedReply(stripDirective(text), {
+      tokens,
+      seed: config.seed,
+      images: conversation.userImages,
+    });
+  let conversation = findConversation(messages);
+  let continued: { full: ReturnType<typeof replyTo>; partial: string } | null = null;
+  if (conversation.assistantText !== null) {
+    const tokens = directiveOf(conversation.userText).tokens ?? config.tokens;
+    const full = replyTo(conversation.userText, tokens);
+    const candidate = conversation.assistantText;
+    if (candidate.length < full.text.length && full.text.startsWith(candidate)) {
+      continued = { full, partial: candidate };
+    } else {
+      conversation = answering(lastUser(messages));
+    }
+  }
+  const controls = directiveOf(conversation.userText);
+  const extra = conversation.trailing ? directiveOf(conversation.trailing.text) : {};
+  const queued = faults.take();
+  const merged: SimControls = { ...controls, ...extra, ...queued };
+  let pieces: string[];
+  let continuation: Plan["continuation"] = null;
+  if (continued !== null) {
+    const seam = merged.seam ?? "exact";
+    pieces = continuationPieces(continued.full.pieces, continued.partial, seam);
+    continuation = {
+      prefixLength: continued.partial.length,
+      ...(seam === "exact" ? {} : { seam }),
+    };
+  } else if (messages[0]?.role === "system" && TITLE_REQUEST.test(messages[0].text)) {
+    pieces = [simulatedTitle(conversation.userText)];
+  } else {
+    pieces = replyTo(
+      conversation.userText,
+      queued?.tokens ?? controls.tokens ?? config.tokens,
+    ).pieces;
+  }
+
+  // Directive faults are spent once per conversation key (the message carrying them), so SDK
+  // retries count against `times` and continuing an interrupted reply does not fault again.
+  const faultFrom = extra.fault ? extra : controls;
+  const faultKey = extra.fault ? conversation.trailing?.text : conversation.userText;
+  const lengthFrom = extra.finish ? extra : controls;
+  const lengthKey = extra.finish ? conversation.trailing?.text : conversation.userText;
+  let fault: SimFault | null = queued?.fault ?? null;
+  if (!fault && faultFrom.fault && faults.spend(`fault\0${faultKey}`, faultFrom.times)) {
+    fault = faultFrom.fault;
+  }
+  let cutReason: "length" | null = null;
+  let limit = pieces.length;
+  if (
+    queued?.finish === "length" ||
+    (!queued?.finish && lengthFrom.finish && faults.spend(`length\0${lengthKey}`, lengthFrom.times))
+  ) {
+    limit = Math.min(limit, Math.max(1, merged.at ?? Math.ceil(pieces.length / 2)));
+    cutReason = "length";
+  }
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (typeof maxTokens === "number" && maxTokens >= 1 && maxTokens < limit) {
+    limit = maxTokens;
+    cutReason = "length";
+  }
+  if (limit < pieces.length) pieces = pieces.slice(0, limit);
+  else cutReason = null;
+
+  const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
+  return {
+    pieces,
+    cutReason,
+    fault,
+    at: Math.min(merged.at ?? Math.floor(pieces.length / 2), pieces.length),
+    retryAfter: merged.retryAfter ?? null,
+    hint: merged.hint ?? "retry-after",
+    category: merged.category ?? "custom_blocklists",
+    rate: (merged.rate ?? config.rate) * config.speed,
+    ttft: (merged.ttft ?? config.ttft) / config.speed,
+    filter: merged.filter ?? config.filter,
+    split: merged.split ?? false,
+    jitter: config.jitter,
+    continuation,
+    rng: seededRandom(hashText(conversation.userText + "\0timing", config.seed)),
+    includeUsage: streamOptions?.include_usage === true,
+    promptTokens:
+      imageTokens + messages.reduce((sum, m) => sum + 4 + Math.ceil(m.text.length / 4), 3),
+  };
+}
+
+/** The controls of a message's directive; a bad directive is a 400 like any invalid request. */
+function directiveOf(text: string): SimControls {
+  try {
+    return parseDirective(text);
+  } catch (error) {
+    if (error instanceof DirectiveError) throw invalidRequest(error.message, "messages");
+    throw error;
+  }
+}
+
+interface Conversation {
+  /** The user message being answered, and how many images it carries. */
+  userText: string;
+  userImages: number;
+  assistantText: string | null;
+  trailing: ChatMessage | null;
+}
+
+function answering(user: ChatMessage | undefined): Conversation {
+  return {
+    userText: user?.text ?? "",
+    userImages: user?.images.length ?? 0,
+    assistantText: null,
+    trailing: null,
+  };
+}
+
+function lastUser(messages: ChatMessage[]): ChatMessage | undefined {
+  return [...messages].reverse().find((m) => m.role === "user");
+}
+
+/** Splits the conversation into the user message being answered, an interrupted reply and a continue request. */
+function findConversation(messages: ChatMessage[]): Conversation {
+  const last = messages.at(-1);
+  if (!last) return answering(undefined);
+  let assistantIndex = -1;
+  let trailing: ChatMessage | null = null;
+  if (last.role === "assistant") {
+    assistantIndex = messages.length - 1;
+  } else if (
+    messages.at(-2)?.role === "assistant" &&
+    (last.role === "system" ||
+      (last.role === "user" && CONTINUE_REQUEST.test(stripDirective(last.text))))
+  ) {
+    assistantIndex = messages.length - 2;
+    trailing = last;
+  }
+  if (assistantIndex < 0) return answering(lastUser(messages));
+  const before = messages
+    .slice(0, assistantIndex)
+    .reverse()
+    .find((m) => m.role === "user");
+  if (!before) return answering(lastUser(messages));
+  return { ...answering(before), assistantText: messages[assistantIndex]?.text ?? "", trailing };
+}
+
+/** The `usage` object Azure sends for a reply of `completionTokens` pieces. */
+export function usage(plan: Plan, completionTokens: number) {
+  return {
+    completion_tokens: completionTokens,
+    completion_tokens_details: {
+      accepted_prediction_tokens: 0,
+      audio_tokens: 0,
+      reasoning_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+    prompt_tokens: plan.promptTokens,
+    prompt_tokens_details: { audio_tokens: 0, cached_tokens: 0 },
+    total_tokens: plan.promptTokens + completionTokens,
+  };
+}
+
+/** Milliseconds before the next piece at the plan's rate, with jitter drawn from its rng. */
+export function pieceDelay(plan: Plan): number {
+  if (plan.rate <= 0) return 0;
+  const mean = 1000 / plan.rate;
+  return Math.max(0, mean * (1 + plan.jitter * (plan.rng() * 2 - 1)));
+}
