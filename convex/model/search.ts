@@ -1,19 +1,14 @@
 /**
- * Search across a user's chats: the query's rules and the snippet shown for each result. Convex
- * splits text into words (runs of letters and digits, lower-cased, under 32 bytes), matches the
- * query's last word as a prefix and the others whole, and uses at most 16 query words.
+ * Search across a user's chats: the query's rules and the snippet shown for each result. How Convex
+ * splits and matches words is in lib/search-words.ts.
  */
 import { searchQueryProblem } from "../../lib/chat-limits";
+import { queryTerms, termMatches, wordRuns } from "../../lib/search-words";
 import { appError } from "../lib/errors";
 
-const MAX_QUERY_TERMS = 16;
-const MAX_TERM_BYTES = 32;
 /** Characters of a snippet around its first match. */
 const SNIPPET_BEFORE = 60;
 const SNIPPET_LENGTH = 180;
-
-const utf8 = new TextEncoder();
-const WORD = /[\p{L}\p{N}]+/gu;
 
 /** The trimmed search text, or InvalidArgument when it is empty or too long. */
 export function validateSearchQuery(query: string): string {
@@ -22,24 +17,15 @@ export function validateSearchQuery(query: string): string {
   return query.trim();
 }
 
-/** The words of a query as Convex searches them. */
-export function searchTerms(query: string): string[] {
-  return (query.match(WORD) ?? [])
-    .filter((word) => utf8.encode(word).byteLength < MAX_TERM_BYTES)
-    .map((word) => word.toLowerCase())
-    .slice(0, MAX_QUERY_TERMS);
-}
-
 export type Snippet = { text: string; highlights: { start: number; length: number }[] };
 
 /** A piece of `content` around its first word matching the query, with every match in it marked. */
 export function searchSnippet(content: string, query: string): Snippet {
-  const terms = searchTerms(query);
-  const last = terms.length - 1;
+  const terms = queryTerms(query);
   const matches: { start: number; length: number }[] = [];
-  for (const word of content.matchAll(WORD)) {
+  for (const word of wordRuns(content)) {
     const lower = word[0].toLowerCase();
-    if (terms.some((term, i) => (i === last ? lower.startsWith(term) : lower === term))) {
+    if (terms.some((_, i) => termMatches(terms, i, lower))) {
       matches.push({ start: word.index, length: word[0].length });
     }
   }

@@ -1,18 +1,16 @@
-import { existsSync, watch, type FSWatcher } from "node:fs";
-import { createServer } from "node:http";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { WebSocketServer } from "ws";
 import { apiHandler, identityFromHeader } from "./api";
 import { TokenVerifier, type AuthProvider } from "./auth";
 import { deploymentEnv } from "./deployment-env";
 import { Engine, type Commit } from "./engine";
-import { MAX_WS_FRAME_BYTES, closeServer, listen, originAllowed, sendJson } from "./http";
+import { closeServer } from "./http";
 import { tableOfKey } from "./read-set";
 import { CronRunner, JobScheduler } from "./scheduler";
 import { siteHandler } from "./site";
-import { DEFAULT_MAX_UPLOAD_BYTES, FileStorage } from "./storage";
-import { Store, dataFolderSecret } from "./store";
+import { createServers, listenBoth, openPersistence, reloader, watchFolder } from "./start";
+import { dataFolderSecret } from "./store";
 import { SyncServer } from "./sync";
 import { keepServingThroughUncaughtErrors } from "./uncaught";
 import { UsageLog, type UsageEntry, type UsageFilter } from "./usage";
@@ -114,27 +112,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     return engine;
   };
 
-  const store = options.dataDir ? new Store(resolve(options.dataDir)) : null;
-  let restored: ReturnType<Store["load"]> = null;
-  try {
-    restored = store?.load() ?? null;
-  } catch (error) {
-    store?.close();
-    throw error;
-  }
-
-  let storage: FileStorage;
-  try {
-    storage = new FileStorage(
-      options.dataDir ? resolve(options.dataDir) : null,
-      options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
-      log,
-    );
-  } catch (error) {
-    store?.close();
-    throw error;
-  }
-
+  const { store, restored, storage } = openPersistence(options, log);
   const baseEnv = await deploymentEnv({
     dataDir: options.dataDir,
     envFile: options.envFile,
@@ -165,74 +143,21 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   );
 
   const identityOf = identityFromHeader(verifier, adminKey);
-
-  const apiServer = createServer((req, res) => {
-    handleApi(req, res).catch((error: unknown) => {
-      log(`api: ${error instanceof Error ? error.stack : String(error)}`);
-      if (!res.headersSent)
-        sendJson(res, 500, { code: "InternalServerError", message: String(error) });
-      else res.end();
-    });
-  });
-
-  const handleApi = apiHandler({
-    getEngine,
-    storage,
+  const servers = createServers({
+    handleApi: apiHandler({
+      getEngine,
+      storage,
+      allowedOrigins,
+      identityOf,
+      admin: { adminKey, usage },
+    }),
+    handleSite: siteHandler({ getEngine, identityOf, log }),
+    started: () => engine !== null,
+    sync,
     allowedOrigins,
-    identityOf,
-    admin: { adminKey, usage },
+    log,
   });
-
-  // tungstenite's default frame limit, which Convex's sync socket keeps (clients send every
-  // message as one frame).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES });
-  apiServer.on("upgrade", (req, socket, head) => {
-    const pathname = new URL(req.url ?? "/", "http://local").pathname;
-    if (!/^\/api\/[^/]+\/sync$/.test(pathname) || engine === null) {
-      socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
-      return;
-    }
-    if (!originAllowed(req.headers.origin, allowedOrigins)) {
-      log(`refused a WebSocket from origin ${req.headers.origin} (allow it with --allow-origin)`);
-      socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => sync.accept(ws));
-  });
-
-  const siteServer = createServer((req, res) => {
-    handleSite(req, res).catch((error: unknown) => {
-      log(`http action: ${error instanceof Error ? error.stack : String(error)}`);
-      if (!res.headersSent)
-        sendJson(res, 500, { code: "InternalServerError", message: String(error) });
-      else res.end();
-    });
-  });
-
-  const handleSite = siteHandler({ getEngine, identityOf, log });
-
-  let port: number;
-  let sitePort: number;
-  try {
-    port = await listen(apiServer, options.port ?? 3210, host);
-  } catch (error) {
-    store?.close();
-    throw error;
-  }
-  try {
-    sitePort = await listen(siteServer, options.sitePort ?? 3211, host);
-  } catch (error) {
-    await closeServer(apiServer);
-    store?.close();
-    throw error;
-  }
-  const url = `http://${host}:${port}`;
-  const siteUrl = `http://${host}:${sitePort}`;
-  const env: Record<string, string> = {
-    ...baseEnv,
-    CONVEX_CLOUD_URL: url,
-    CONVEX_SITE_URL: siteUrl,
-  };
+  const { url, siteUrl } = await listenBoth(servers, options, host, () => store?.close());
   storage.setOrigin(url);
 
   const onCommit = (commit: Commit) => {
@@ -250,7 +175,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     engine = await Engine.load(
       {
         functionsDir,
-        env,
+        env: { ...baseEnv, CONVEX_CLOUD_URL: url, CONVEX_SITE_URL: siteUrl },
         log,
         onCommit,
         onSchedule: (r) => scheduler.schedule(r),
@@ -263,7 +188,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     );
     await storage.restore();
   } catch (error) {
-    await Promise.all([closeServer(apiServer), closeServer(siteServer)]);
+    await Promise.all([closeServer(servers.api), closeServer(servers.site)]);
     store?.close();
     throw error;
   }
@@ -271,33 +196,13 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   await scheduler.resume();
   crons.start();
 
-  let reloading: Promise<void> | null = null;
-  const reload = async () => {
-    const previous = reloading ?? Promise.resolve();
-    const next = previous.then(async () => {
-      try {
-        await getEngine().reload();
-        crons.start();
-        sync.invalidateAll();
-        log(`reloaded ${functionsDir}`);
-      } catch (error) {
-        log(
-          `reload failed, keeping the previous functions: ${error instanceof Error ? error.stack : String(error)}`,
-        );
-      }
-    });
-    reloading = next;
-    await next;
-  };
-
-  let watcher: FSWatcher | null = null;
-  if (options.watch) {
-    let debounce: NodeJS.Timeout | null = null;
-    watcher = watch(functionsDir, { recursive: true }, () => {
-      if (debounce) clearTimeout(debounce);
-      debounce = setTimeout(() => void reload(), 150);
-    });
-  }
+  const reload = reloader(async () => {
+    await getEngine().reload();
+    crons.start();
+    sync.invalidateAll();
+    log(`reloaded ${functionsDir}`);
+  }, log);
+  const watcher = options.watch ? watchFolder(functionsDir, reload) : null;
 
   const stopKeepingServing = keepServingThroughUncaughtErrors(log);
   log(`serving ${functionsDir}`);
@@ -326,8 +231,8 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       crons.close();
       scheduler.close();
       sync.close();
-      wss.close();
-      await Promise.all([closeServer(apiServer), closeServer(siteServer)]);
+      servers.wss.close();
+      await Promise.all([closeServer(servers.api), closeServer(servers.site)]);
       getEngine().close();
       store?.close();
       await usage.close();

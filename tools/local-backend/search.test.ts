@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
-import { rankSearch, searchTokens } from "./search";
+import { searchWords as searchTokens } from "../../lib/search-words";
+import { rankSearch } from "./search";
 import { fixtureBackendForFile } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

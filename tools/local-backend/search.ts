@@ -1,22 +1,14 @@
 import type { Value } from "convex/values";
 import { fieldValue } from "./pagination";
 
-// Full text search as Convex matches and orders it (crates/search: the convex_en analyzer is
-// tantivy's SimpleTokenizer, RemoveLongFilter(32) and LowerCaser; a query's last term matches as a
-// prefix, the others exactly; at most 16 terms; results by BM25 relevance). convex-test instead
-// splits on whitespace only and prefix-matches every term, so it matches more.
+import { queryTerms, searchWords, termMatches } from "../../lib/search-words";
 
-const MAX_QUERY_TERMS = 16;
-const MAX_TEXT_TERM_BYTES = 32;
+// Full text search as Convex matches and orders it: words and terms as lib/search-words.ts reads
+// them, results by BM25 relevance. convex-test instead splits on whitespace only and
+// prefix-matches every term, so it matches more.
+
 const K1 = 1.2;
 const B = 0.75;
-
-/** Convex's tokens of a text: alphanumeric runs, lower-cased, under 32 bytes each. */
-export function searchTokens(text: string): string[] {
-  return (text.match(/[\p{L}\p{N}]+/gu) ?? [])
-    .filter((token) => Buffer.byteLength(token) < MAX_TEXT_TERM_BYTES)
-    .map((token) => token.toLowerCase());
-}
 
 type Doc = Record<string, Value>;
 
@@ -25,27 +17,24 @@ type Doc = Record<string, Value>;
  * given documents; ties keep their order).
  */
 export function rankSearch(docs: Doc[], fieldPath: string, query: string): Doc[] {
-  const terms = searchTokens(query).slice(0, MAX_QUERY_TERMS);
+  const terms = queryTerms(query);
   if (terms.length === 0) return [];
-  const last = terms.length - 1;
-  const matches = (term: string, index: number, token: string) =>
-    index === last ? token.startsWith(term) : token === term;
   const tokenized = docs.map((doc) => {
     const text = fieldValue(doc, fieldPath);
-    return typeof text === "string" ? searchTokens(text) : [];
+    return typeof text === "string" ? searchWords(text) : [];
   });
   const averageLength =
     tokenized.reduce((sum, tokens) => sum + tokens.length, 0) / Math.max(1, tokenized.length);
   const documentFrequency = terms.map(
-    (term, i) => tokenized.filter((tokens) => tokens.some((t) => matches(term, i, t))).length,
+    (_term, i) => tokenized.filter((tokens) => tokens.some((t) => termMatches(terms, i, t))).length,
   );
   const scored: Array<{ doc: Doc; score: number; position: number }> = [];
   docs.forEach((doc, position) => {
     const tokens = tokenized[position]!;
     let score = 0;
     let matched = false;
-    terms.forEach((term, i) => {
-      const frequency = tokens.filter((t) => matches(term, i, t)).length;
+    terms.forEach((_term, i) => {
+      const frequency = tokens.filter((t) => termMatches(terms, i, t)).length;
       if (frequency === 0) return;
       matched = true;
       const n = documentFrequency[i]!;
