@@ -288,6 +288,21 @@ describe("components installed by convex.config.ts", { timeout: 30_000 }, () => 
     });
   });
 
+  it("counts the documents a component writes in the usage of the mutation that called it", async () => {
+    const name = `usage-${freshKey()}`;
+    const mark = backend.usage.cursor();
+    await http().mutation(api.counts.bump, { name });
+    await http().mutation(api.counts.bump, { name });
+    const [insert, patch, ...rest] = backend.usage.entries({ after: mark, path: "counts:bump" });
+    expect(rest).toEqual([]);
+    const row = { name, value: 1 };
+    for (const entry of [insert, patch]) {
+      expect(entry?.usage.database_write_documents).toBe(1);
+      // The stored row has _id and _creationTime too: more bytes than its fields alone.
+      expect(entry?.usage.database_write_bytes).toBeGreaterThan(JSON.stringify(row).length);
+    }
+  });
+
   it("applies Convex's document size limit to a component's writes", async () => {
     const streamId = await http().mutation(api.streams.create, {});
     expect(

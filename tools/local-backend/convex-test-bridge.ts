@@ -343,7 +343,8 @@ export class ExecutionMeter {
 
   constructor(
     private readonly manager: TransactionManager,
-    private readonly db: FakeDb,
+    /** The app's database and every component's: a mutation writes through all of them. */
+    private readonly databases: () => FakeDb[],
     private readonly onExecution: (execution: Execution) => void,
   ) {}
 
@@ -399,13 +400,16 @@ export class ExecutionMeter {
 
   // Convex bills each document a transaction commits once (deleted ones with no bytes), leaving
   // system tables (scheduled jobs, file rows) out; convex-test's counters count every write call.
+  // Components' writes (through `components.*`) are part of the mutation's transaction.
   private pendingWrites(): { documents: number; bytes: number } {
     let documents = 0;
     let bytes = 0;
-    for (const [id, doc] of Object.entries(this.db._writes[0] ?? {})) {
-      if (tableFromId(id)?.startsWith("_") !== false) continue;
-      documents += 1;
-      if (doc !== null) bytes += getDocumentSize(doc);
+    for (const db of this.databases()) {
+      for (const [id, doc] of Object.entries(db._writes[0] ?? {})) {
+        if (tableFromId(id)?.startsWith("_") !== false) continue;
+        documents += 1;
+        if (doc !== null) bytes += getDocumentSize(doc);
+      }
     }
     return { documents, bytes };
   }

@@ -469,7 +469,8 @@ export class Engine {
       this.options.storage?.instrumentDb(fresh);
       countFilteredReads(fresh, g.transactionManager);
       stopTimedOutActions(g.transactionManager);
-      this.meter = new ExecutionMeter(g.transactionManager, fresh, (execution) => {
+      const databases = () => Object.values(this.g.components).map((component) => component.db);
+      this.meter = new ExecutionMeter(g.transactionManager, databases, (execution) => {
         if (!this.closed) this.options.onExecution?.(execution);
       });
     }
