@@ -2,7 +2,12 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConvexBundleError, checkConvexBundles, loadConvexCli } from "./bundle-check";
+import {
+  CLI_INTERNALS,
+  ConvexBundleError,
+  checkConvexBundles,
+  loadConvexCli,
+} from "./bundle-check";
 import {
   NODE_FS_HELPER,
   QUERY_THROUGH_HELPER,
@@ -47,18 +52,7 @@ describe("the Convex bundle check", { timeout: 60_000 }, () => {
     };
     expect(installed.version).toBe("1.49.0");
     const cli = await loadConvexCli();
-    for (const name of [
-      "readProjectConfig",
-      "functionsDir",
-      "isComponentDirectory",
-      "componentGraph",
-      "bundleDefinitions",
-      "bundleImplementations",
-      "entryPoints",
-      "withTmpDir",
-      "doInitialComponentCodegen",
-      "doFinalComponentCodegen",
-    ] as const) {
+    for (const name of CLI_INTERNALS.filter((internal) => internal !== "nodeFs")) {
       expect(typeof cli[name], name).toBe("function");
     }
     expect(typeof cli.esbuild.build).toBe("function");

@@ -11,7 +11,8 @@ import type * as Esbuild from "esbuild";
 // hands out the functions `npx convex deploy` / `npx convex dev` bundle with. Pinned to convex
 // 1.49.0 (package.json); bundle-check.test.ts fails loudly if these internals move.
 const CLI_MAIN_CALL = "\nvoid main();\n";
-const CLI_INTERNALS = [
+/** The CLI internals the check calls (bundle-check.test.ts checks each is still there). */
+export const CLI_INTERNALS = [
   "nodeFs",
   "readProjectConfig",
   "functionsDir",

@@ -345,6 +345,30 @@ export class SyncServer {
     conn.ws.send(JSON.stringify(message));
   }
 
+  /**
+   * A Mutation's or Action's request id, function, arguments and component; null once an expired
+   * token got its AuthError, as Convex checks the token when it takes a call in, not when it runs.
+   */
+  private takeCall(
+    conn: Connection,
+    raw: Record<string, unknown>,
+  ): {
+    requestId: number;
+    udfPath: string;
+    args: Record<string, Value>;
+    component: string | undefined;
+  } | null {
+    const call = {
+      requestId: requireNumber(raw, "requestId"),
+      udfPath: requireString(raw, "udfPath"),
+      args: parseArgs(raw),
+      component: componentOf(conn, raw),
+    };
+    if (!this.expired(conn)) return call;
+    this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
+    return null;
+  }
+
   private expired(conn: Connection): boolean {
     return (
       conn.identity !== null &&
@@ -367,12 +391,9 @@ export class SyncServer {
       case "Authenticate":
         return await this.authenticate(conn, raw);
       case "Mutation": {
-        const requestId = requireNumber(raw, "requestId");
-        const udfPath = requireString(raw, "udfPath");
-        const args = parseArgs(raw);
-        const component = componentOf(conn, raw);
-        // Convex checks the token as it takes the mutation in, not when it runs.
-        if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
+        const call = this.takeCall(conn, raw);
+        if (call === null) return;
+        const { requestId, udfPath, args, component } = call;
         if (conn.queuedMutations >= MAX_QUEUED_MUTATIONS) {
           throw new RateLimited(
             "TooManyConcurrentMutations",
@@ -396,11 +417,9 @@ export class SyncServer {
         return;
       }
       case "Action": {
-        const requestId = requireNumber(raw, "requestId");
-        const udfPath = requireString(raw, "udfPath");
-        const args = parseArgs(raw);
-        const component = componentOf(conn, raw);
-        if (this.expired(conn)) return this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
+        const call = this.takeCall(conn, raw);
+        if (call === null) return;
+        const { requestId, udfPath, args, component } = call;
         if (conn.inflightActions >= MAX_INFLIGHT_ACTIONS) {
           throw new RateLimited(
             "TooManyInflightActionsForSingleClient",
