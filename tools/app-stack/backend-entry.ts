@@ -2,7 +2,7 @@
  * Child-process entry of the local backend: options come as JSON in LOCAL_BACKEND_OPTIONS; prints
  * "READY <url> <siteUrl>" once it serves.
  */
-import { startLocalBackend, type LocalBackendOptions } from "../local-backend/index";
+import { startLocalBackend, type LocalBackendOptions } from "../local-backend";
 
 const options = JSON.parse(process.env.LOCAL_BACKEND_OPTIONS ?? "{}") as LocalBackendOptions;
 const backend = await startLocalBackend(options);

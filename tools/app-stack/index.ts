@@ -2,13 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  startSimulator,
-  type SimulatorHandle,
-  type SimulatorOptions,
-} from "../azure-openai-sim/server";
-import { generateAdminKey } from "../local-backend/admin";
-import type { LocalBackendOptions } from "../local-backend/index";
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../azure-openai-sim";
+import { generateAdminKey } from "../local-backend";
+import type { LocalBackendOptions } from "../local-backend";
 import { startNextApp } from "./next-app";
 import { freePort, stopChild, waitForOutput } from "./processes";
 

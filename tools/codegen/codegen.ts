@@ -9,7 +9,7 @@ import {
   ConvexBundleError,
   type CodegenOptions,
   type EvaluatedDefinition,
-} from "../convex-bundle-check/bundle-check";
+} from "../convex-bundle-check";
 
 // `npx convex codegen` writes `components` into convex/_generated only with a deployment: it pushes
 // the code and generates from what the deployment answers (each component definition evaluated,

@@ -1,9 +1,6 @@
 import { getFunctionAddress } from "convex/server";
 import type { Value } from "convex/values";
-import {
-  evaluateComponentDefinitions,
-  type DefinitionExport,
-} from "../convex-bundle-check/bundle-check";
+import { evaluateComponentDefinitions, type DefinitionExport } from "../convex-bundle-check";
 import { canonicalUdfPath } from "./udf-path";
 import { valueValidationError, type ValidatorJSON } from "./validation";
 

@@ -7,7 +7,7 @@ import { register } from "tsx/esm/api";
 import { convexTest } from "convex-test";
 import { makeFunctionReference, type UserIdentity } from "convex/server";
 import type { JSONValue, Value } from "convex/values";
-import { checkConvexBundles } from "../convex-bundle-check/bundle-check";
+import { checkConvexBundles } from "../convex-bundle-check";
 import { callStorage, detached, type CallContext } from "./call-context";
 import {
   childReference,

@@ -16,6 +16,7 @@ import { keepServingThroughUncaughtErrors } from "./uncaught";
 import { UsageLog, type UsageEntry, type UsageFilter } from "./usage";
 
 export type { UsageEntry, UsageFilter } from "./usage";
+export { generateAdminKey } from "./admin";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
