@@ -7,8 +7,8 @@ import { ERRORS, invalidRequest } from "./errors";
 import { measureImages, readContent, type ImagePart, type ImageRules } from "./images";
 import type { SimRequestLogEntry } from "./log";
 
-// OpenAI's vision guide caps a request's payload at 50 MB (not confirmed from an Azure recording);
-// it must hold the app's largest message: 4 images of 10 MB, base64-encoded.
+// OpenAI's vision guide caps a request's payload at 50 MB (not confirmed from an Azure recording).
+// Base64 adds a third: four 10 MB images (56 MB encoded) do not fit in one request.
 const MAX_BODY = 50 * 1024 * 1024;
 const API_VERSIONS = new Set([
   "2022-12-01",
