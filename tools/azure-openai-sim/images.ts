@@ -100,6 +100,8 @@ export function readContent(
       return;
     }
     const typeParam = `messages[${i}].content[${j}].type`;
+    // Parts the simulator has no use for, but Azure takes: they add no text.
+    if (type === "refusal" || type === "input_audio" || type === "audio") return;
     if (type !== "image_url") throw ERRORS.partType(String(type), typeParam);
     if (role !== "user") throw ERRORS.partType("image_url", typeParam);
     if (!rules.acceptsImages) throw ERRORS.noVision(i, j);
