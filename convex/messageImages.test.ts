@@ -87,6 +87,8 @@ describe("sending images", () => {
         height: 50,
       },
     ]);
+    const exported = await user.query(api.chatExport.page, { sessionId, cursor: null });
+    expect(exported.messages.at(-1)?.images?.map((i) => i.fileName)).toEqual(["p0.png", "p1.png"]);
     // Sent: no longer discardable, and it counts no more towards the 20 waiting.
     expect(
       await errorData(user.mutation(api.attachments.discard, { attachmentId: ids[0]! })),
