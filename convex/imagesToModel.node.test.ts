@@ -25,7 +25,7 @@ async function send(
   user: User,
   sessionId: Id<"sessions">,
   content: string,
-  images: Uint8Array[] = [],
+  images: Uint8Array<ArrayBuffer>[] = [],
 ) {
   const attachmentIds = [];
   for (const bytes of images) attachmentIds.push(await readyImage(t, user, realTime, bytes));
