@@ -12,6 +12,7 @@ import { appError, notFound } from "./lib/errors";
 import { loadMessageForViewer } from "./model/sessions";
 import { chargeModelTokens } from "./model/limits";
 import { generationContext } from "./model/messages";
+import { isLive } from "../lib/reply-lifecycle";
 import {
   appendChunk,
   chunkRange,
@@ -117,7 +118,7 @@ export const stopGeneration = authedMutation({
   returns: v.null(),
   handler: async (ctx, { messageId }) => {
     const { message } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
-    if (message.isStreaming) {
+    if (isLive(message)) {
       await finalizeGeneration(ctx, message, message.generation, { status: "stopped" });
     }
     return null;

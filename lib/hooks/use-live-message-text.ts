@@ -5,12 +5,12 @@ import { useMemo, useState } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { absorbSpan, emptyLiveText, missingRange } from "@/lib/live-text";
+import { isLive, type LifecycleMessage } from "@/lib/reply-lifecycle";
 
 /** The fields of a `messages.list` entry the live text depends on. */
-export type LiveTextMessage = {
+export type LiveTextMessage = LifecycleMessage & {
   _id: Id<"messages">;
   content: string;
-  isStreaming: boolean;
   generation: number;
 };
 
@@ -29,11 +29,12 @@ function loaded<T>(result: unknown): T | undefined {
  * streams, `content` (text of earlier generations, e.g. before a continue) followed by the live
  * text of the current generation (lib/live-text.ts): the newest chunk is followed, so a flush
  * sends only its own text, and chunks not seen are fetched as one range at a time.
- * Finalize writes the whole text into `content` and clears `isStreaming` in one transaction, so the
+ * Finalize writes the whole text into `content` and the final status in one transaction, so the
  * switch from chunks to content shows no duplicated or missing text.
  */
 export function useLiveMessageText(message: LiveTextMessage): string {
-  const { _id: messageId, generation, isStreaming } = message;
+  const { _id: messageId, generation } = message;
+  const isStreaming = isLive(message);
   const key = `${messageId}:${generation}`;
   const [stored, setStored] = useState(() => emptyLiveText(key));
   let state = stored.key === key ? stored : emptyLiveText(key);
