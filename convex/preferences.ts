@@ -1,11 +1,7 @@
 import { v } from "convex/values";
 import { authedMutation, authedQuery } from "./lib/functions";
-import {
-  getPreferences,
-  MAX_INSTRUCTIONS_CHARS,
-  savePreferences,
-  validateInstructions,
-} from "./model/preferences";
+import { MAX_INSTRUCTIONS_CHARS } from "../lib/chat-limits";
+import { getPreferences, savePreferences, validateInstructions } from "./model/preferences";
 
 /** The viewer's settings (null when signed out); custom instructions are "" when none are saved. */
 export const get = authedQuery({

@@ -1,8 +1,7 @@
 import { readNumberEnv } from "./env";
+import { MAX_MESSAGE_LENGTH, MAX_TITLE_CHARS } from "../../lib/chat-limits";
 import { appError } from "./errors";
 
-export const MAX_MESSAGE_CHARS = 32_000;
-export const MAX_TITLE_CHARS = 200;
 export const DEFAULT_SESSION_TITLE = "New chat";
 /** Chunks per page of the live-text query; a client opens a new subscription only when one fills. */
 export const STREAM_PAGE_SIZE = 16;
@@ -60,16 +59,16 @@ export function validateMessageContent(content: string): string {
   if (trimmed.length === 0) {
     throw appError("InvalidArgument", "A message cannot be empty.");
   }
-  if (trimmed.length > MAX_MESSAGE_CHARS) {
+  if (trimmed.length > MAX_MESSAGE_LENGTH) {
     throw appError(
       "InvalidArgument",
-      `A message can be at most ${MAX_MESSAGE_CHARS.toLocaleString("en-US")} characters (this one has ${trimmed.length.toLocaleString("en-US")}).`,
+      `A message can be at most ${MAX_MESSAGE_LENGTH.toLocaleString("en-US")} characters (this one has ${trimmed.length.toLocaleString("en-US")}).`,
     );
   }
   return trimmed;
 }
 
-/** Trims a session title and checks it is non-empty and at most 200 characters. */
+/** Trims a session title and checks it is non-empty and at most MAX_TITLE_CHARS characters. */
 export function validateTitle(title: string): string {
   const trimmed = cleanText(title, "title").replace(/\s+/g, " ");
   if (trimmed.length === 0) {
