@@ -73,10 +73,11 @@ export function absorbNewest(state: LiveTextState, newest: NewestChunk): LiveTex
 
 /**
  * The text to show for a message: its `content` once final; while it is written, `content` (the
- * text of earlier generations, e.g. before a continue) followed by this generation's chunks so far.
+ * text of earlier generations, e.g. before a continue) followed by `liveText`, this generation's
+ * chunks so far (`LiveTextState.text`).
  * Finalize writes the whole text into `content` together with the final status, so the switch
  * shows no duplicated or missing text.
  */
-export function shownText(message: LifecycleMessage & { content: string }, state: LiveTextState) {
-  return isLive(message) ? message.content + state.text : message.content;
+export function shownText(message: LifecycleMessage & { content: string }, liveText: string) {
+  return isLive(message) ? message.content + liveText : message.content;
 }

@@ -244,7 +244,7 @@ export class ChatViewer {
         ),
       };
     }
-    this.setText(shownText(current, this.live));
+    this.setText(shownText(current, this.live.text));
   }
 
   private setText(text: string): void {

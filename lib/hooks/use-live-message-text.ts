@@ -52,7 +52,7 @@ export function useLiveMessageText(message: LiveTextMessage): string {
     };
   }, [messageId, generation, isStreaming]);
   const newest = loaded<NewestChunk>(useQueries(newestRequest).newest);
-  state = absorbNewest(state, newest ?? null);
+  if (newest) state = absorbNewest(state, newest);
 
   const missing = isStreaming ? missingRange(state, newest?.seq ?? null) : null;
   const from = missing?.from;
@@ -68,5 +68,5 @@ export function useLiveMessageText(message: LiveTextMessage): string {
   }
 
   if (state !== stored) setStored(state);
-  return shownText(message, state);
+  return shownText(message, state.text);
 }

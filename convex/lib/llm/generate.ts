@@ -8,7 +8,7 @@ import type {
 import type { Id } from "../../_generated/dataModel";
 import type { ActionCtx } from "../../_generated/server";
 import { internal } from "../../_generated/api";
-import { readEnv, readNumberEnv } from "../env";
+import { functionSetting, numberSetting } from "../env";
 import { appErrorData, formatWait } from "../errors";
 import { FlushPolicy } from "../flushPolicy";
 import { MAX_REPLY_BYTES, streamSettings } from "../limits";
@@ -27,7 +27,6 @@ import { countTokens, fitToBudget, type PromptMessage } from "./tokens";
 export const CONTINUE_INSTRUCTION =
   "Continue your previous reply exactly where it stopped. Do not repeat any of it.";
 
-const DEFAULT_HISTORY_TOKEN_BUDGET = 16_000;
 const FINALIZE_ATTEMPTS = 3;
 
 /** The generation to write and the user it is written for (scheduled actions carry no identity). */
@@ -244,13 +243,13 @@ type StreamSink = { push: (text: string) => void; observe: (choice: unknown) => 
  * system message, when set), then as much of the conversation as the token budget holds.
  */
 function buildPrompt(context: GenerationContext, instructions: string | null): PromptMessage[] {
-  const budget = readNumberEnv("CHAT_HISTORY_TOKEN_BUDGET", DEFAULT_HISTORY_TOKEN_BUDGET);
+  const budget = numberSetting("CHAT_HISTORY_TOKEN_BUDGET");
   const turns: PromptMessage[] = [...context.history];
   if (context.continueFrom !== null) {
     turns.push({ role: "assistant", content: context.continueFrom });
     turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
   }
-  const system: PromptMessage[] = [readEnv("SYSTEM_PROMPT"), instructions ?? undefined]
+  const system: PromptMessage[] = [functionSetting("SYSTEM_PROMPT"), instructions ?? undefined]
     .filter((text) => text !== undefined)
     .map((content) => ({ role: "system", content }));
   const systemCost = system.reduce((sum, m) => sum + countTokens(m.content), 0);
@@ -339,7 +338,7 @@ async function createWithRetries(
   signal: AbortSignal,
   idle: IdleControl,
 ) {
-  const budgetMs = readNumberEnv("MODEL_RETRY_BUDGET_MS", 20_000);
+  const budgetMs = numberSetting("MODEL_RETRY_BUDGET_MS");
   let waited = 0;
   for (let attempt = 1; ; attempt++) {
     try {
