@@ -20,6 +20,7 @@ import {
 } from "@/lib/reply-lifecycle";
 import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
+import { ModelName } from "./model-name";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
 
@@ -224,7 +225,7 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
           {message.error}
         </span>
       )}
-      {message.model !== undefined && <span data-testid="message-model">{message.model}</span>}
+      {message.model !== undefined && <ModelName name={message.model} />}
       {message.tokenCount !== undefined && (
         <span>{message.tokenCount.toLocaleString("en-US")} tokens</span>
       )}
