@@ -39,7 +39,7 @@ export function SettingsButton() {
  * A modal <dialog> (focus trapped, Escape closes) holding one section per setting: a new setting
  * is another child with its own heading.
  */
-export function SettingsDialog({
+function SettingsDialog({
   open,
   onClose,
   children,
