@@ -6,6 +6,7 @@ import {
   authedQuery,
   ownerInternalMutation,
   ownerInternalQuery,
+  type AuthedQueryCtx,
 } from "./lib/functions";
 import type { Id } from "./_generated/dataModel";
 import { appError, notFound } from "./lib/errors";
@@ -126,7 +127,7 @@ export const stopGeneration = authedMutation({
 });
 
 /** Someone else's stream documents are "not found"; documents not written yet are nobody's. */
-function checkOwners(viewerId: Id<"users"> | null, owners: readonly Id<"users">[]) {
+function checkOwners({ viewerId }: AuthedQueryCtx, owners: readonly Id<"users">[]) {
   if (viewerId === null || owners.some((owner) => owner !== viewerId)) throw notFound("Message");
 }
 
@@ -143,7 +144,7 @@ export const latestStreamChunk = authedQuery({
     if (ctx.viewerId === null) throw notFound("Message");
     const chunk = await latestChunk(ctx, messageId, generation);
     if (chunk === null) return null;
-    checkOwners(ctx.viewerId, [chunk.ownerId]);
+    checkOwners(ctx, [chunk.ownerId]);
     return { seq: chunk.seq, text: chunk.text };
   },
 });
@@ -171,7 +172,7 @@ export const listStreamChunks = authedQuery({
       );
     }
     const { text, complete, owners } = await chunkRange(ctx, messageId, generation, from, to);
-    checkOwners(ctx.viewerId, owners);
+    checkOwners(ctx, owners);
     return { text, complete };
   },
 });

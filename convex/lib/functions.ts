@@ -1,5 +1,10 @@
 import { getAuthSessionId, getAuthUserId } from "@convex-dev/auth/server";
-import { customCtx, customMutation, customQuery } from "convex-helpers/server/customFunctions";
+import {
+  customCtx,
+  customMutation,
+  customQuery,
+  type CustomCtx,
+} from "convex-helpers/server/customFunctions";
 import { v } from "convex/values";
 import {
   internalMutation,
@@ -40,6 +45,9 @@ export const authedQuery = customQuery(
   query,
   customCtx(async (ctx) => ({ viewerId: await getViewerId(ctx) })),
 );
+
+/** The ctx of an authedQuery handler, for helpers it hands it to. */
+export type AuthedQueryCtx = CustomCtx<typeof authedQuery>;
 
 /**
  * Public query for anyone, signed in or not (the page of a share link): there is no viewer, so a
