@@ -1,3 +1,12 @@
+/**
+ * The builders every Convex function is defined with; each name says who may call it:
+ * - `authedQuery`: public, signed in or out; `ctx.viewerId` is null when signed out (ownership
+ *   helpers then say NotFound).
+ * - `signedOutQuery`: public, anyone; no viewer at all (share links).
+ * - `authedMutation`: public, signed in only; `ctx.viewerId` is the user.
+ * - `ownerInternalQuery` / `ownerInternalMutation`: internal, on behalf of the `ownerId` argument.
+ * Handlers are typed by the builder; a helper given a handler's ctx takes `CustomCtx<typeof builder>`.
+ */
 import { getAuthSessionId, getAuthUserId } from "@convex-dev/auth/server";
 import {
   customCtx,
