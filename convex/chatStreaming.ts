@@ -2,11 +2,11 @@ import { v } from "convex/values";
 import { internalMutation } from "./_generated/server";
 import { finalStatus, tokenUsage } from "./schema";
 import {
-  authedMutation,
-  authedQuery,
+  signedInMutation,
+  optionalAuthQuery,
   ownerInternalMutation,
   ownerInternalQuery,
-  type AuthedQueryCtx,
+  type OptionalAuthQueryCtx,
 } from "./lib/functions";
 import type { Id } from "./_generated/dataModel";
 import { appError, notFound } from "./lib/errors";
@@ -114,7 +114,7 @@ export const finalizeStreamMessage = ownerInternalMutation({
  * Stops a streaming reply at once: the text written so far becomes the final text (status
  * "stopped"), and the writer's next append or heartbeat tells it to abort the upstream request.
  */
-export const stopGeneration = authedMutation({
+export const stopGeneration = signedInMutation({
   args: { messageId: v.id("messages") },
   returns: v.null(),
   handler: async (ctx, { messageId }) => {
@@ -127,7 +127,7 @@ export const stopGeneration = authedMutation({
 });
 
 /** Someone else's stream documents are "not found"; documents not written yet are nobody's. */
-function checkOwners({ viewerId }: AuthedQueryCtx, owners: readonly Id<"users">[]) {
+function checkOwners({ viewerId }: OptionalAuthQueryCtx, owners: readonly Id<"users">[]) {
   if (viewerId === null || owners.some((owner) => owner !== viewerId)) throw notFound("Message");
 }
 
@@ -137,7 +137,7 @@ function checkOwners({ viewerId }: AuthedQueryCtx, owners: readonly Id<"users">[
  * a viewer that sees `seq` jump (updates coalesced, or a reload mid-reply) fetches the chunks
  * before it with listStreamChunks. Reads one chunk document, which carries its owner.
  */
-export const latestStreamChunk = authedQuery({
+export const latestStreamChunk = optionalAuthQuery({
   args: { messageId: v.id("messages"), generation: v.number() },
   returns: v.union(v.null(), v.object({ seq: v.number(), text: v.string() })),
   handler: async (ctx, { messageId, generation }) => {
@@ -155,7 +155,7 @@ export const latestStreamChunk = authedQuery({
  * subscription to a complete range gets no further updates. Chunks not written yet are empty,
  * whoever asks.
  */
-export const listStreamChunks = authedQuery({
+export const listStreamChunks = optionalAuthQuery({
   args: {
     messageId: v.id("messages"),
     generation: v.number(),

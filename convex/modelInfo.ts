@@ -1,12 +1,12 @@
 import { v } from "convex/values";
-import { authedQuery } from "./lib/functions";
+import { optionalAuthQuery } from "./lib/functions";
 import { configuredModels, isSimulatedModel, readProviderConfig } from "./lib/llm/config";
 
 /**
  * Which model replies come from, so the UI can say when it is the simulator; null for signed-out
  * visitors, who learn nothing about the deployment.
  */
-export const get = authedQuery({
+export const get = optionalAuthQuery({
   args: {},
   returns: v.union(
     v.null(),
