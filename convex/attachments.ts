@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalAction, internalMutation, internalQuery } from "./_generated/server";
 import { appError } from "./lib/errors";
-import { authedMutation, authedQuery, getViewerId } from "./lib/functions";
+import { signedInMutation, optionalAuthQuery, getViewerId } from "./lib/functions";
 import { inspectImage } from "./lib/imageCheck";
 import {
   discardAttachment,
@@ -19,7 +19,7 @@ import { shareByLink } from "./model/shares";
 import { attachmentStatus } from "./schema";
 
 /** An upload URL for one image (POST the file to it, then `register` the storage id it answers). */
-export const generateUploadUrl = authedMutation({
+export const generateUploadUrl = signedInMutation({
   args: {},
   returns: v.string(),
   handler: async (ctx) => {
@@ -33,7 +33,7 @@ export const generateUploadUrl = authedMutation({
  * `statuses`). Too big, not an image type we take, or a second file through one upload URL:
  * InvalidArgument, and nothing is stored (the file is swept).
  */
-export const register = authedMutation({
+export const register = signedInMutation({
   args: { storageId: v.id("_storage"), fileName: v.string() },
   returns: v.id("attachments"),
   handler: async (ctx, args) => {
@@ -61,7 +61,7 @@ const attachmentState = v.object({
  * viewer's, or no longer exists (discarded, cleaned up), is left out rather than failing the
  * subscription.
  */
-export const statuses = authedQuery({
+export const statuses = optionalAuthQuery({
   args: { ids: v.array(v.id("attachments")) },
   returns: v.array(attachmentState),
   handler: async (ctx, { ids }) => {
@@ -83,7 +83,7 @@ export const statuses = authedQuery({
 });
 
 /** Removes an image not sent yet, with its file. */
-export const discard = authedMutation({
+export const discard = signedInMutation({
   args: { attachmentId: v.id("attachments") },
   returns: v.null(),
   handler: async (ctx, { attachmentId }) => {

@@ -613,6 +613,12 @@ describe("configuration errors", () => {
     });
   });
 
+  test("modelInfo reports the first of AZURE_OPENAI_DEPLOYMENTS, not AZURE_OPENAI_DEPLOYMENT", async () => {
+    const viewer = await asUser(setupTest(), "viewer");
+    useEnv({ AZURE_OPENAI_DEPLOYMENTS: "o3-mini=o3 mini,gpt-4o" });
+    expect(await viewer.query(api.modelInfo.get, {})).toMatchObject({ model: "o3-mini" });
+  });
+
   test.each([
     ["a rejected key", "401", /rejected the credentials \(401\)\. Check AZURE_OPENAI_API_KEY/],
     ["an unknown deployment", "404", /404.*AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION/],

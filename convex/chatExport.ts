@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { authedQuery } from "./lib/functions";
+import { optionalAuthQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
 import { conversationItem, conversationPage, toConversationItem } from "./model/conversation";
 import { loadSessionForViewer } from "./model/sessions";
@@ -13,7 +13,7 @@ const EXPORT_PAGE = boundedPage({ numItems: 100, cursor: null });
  * first message, newest first. The client reads pages until `isDone`, so a chat of any length
  * exports whole.
  */
-export const page = authedQuery({
+export const page = optionalAuthQuery({
   args: { sessionId: v.string(), cursor: v.union(v.string(), v.null()) },
   returns: v.object({
     title: v.string(),

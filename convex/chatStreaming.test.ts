@@ -634,6 +634,25 @@ describe("continue and regenerate bookkeeping", () => {
     });
     expect((await reply(user, sessionId, messageId)).content).toBe("Part one. Part two.");
   });
+
+  test("a reply that failed before writing anything is retried, not continued (as the UI offers)", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+      ownerId: user.userId,
+      messageId,
+      generation,
+      status: "error",
+      error: "The model could not answer.",
+    });
+    expect(await errorData(user.mutation(api.messages.continueReply, { messageId }))).toEqual({
+      code: "InvalidState",
+      message: "This reply failed before writing anything; retry it instead.",
+    });
+    expect(await reply(user, sessionId, messageId)).toMatchObject({ status: "error", generation });
+    const retried = await user.mutation(api.messages.regenerate, { messageId });
+    expect(await reply(user, sessionId, retried.messageId)).toMatchObject({ status: "pending" });
+  });
 });
 
 describe("sessions.remove", () => {

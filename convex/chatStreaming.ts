@@ -2,10 +2,11 @@ import { v } from "convex/values";
 import { internalMutation } from "./_generated/server";
 import { finalStatus, tokenUsage } from "./schema";
 import {
-  authedMutation,
-  authedQuery,
+  signedInMutation,
+  optionalAuthQuery,
   ownerInternalMutation,
   ownerInternalQuery,
+  type OptionalAuthQueryCtx,
 } from "./lib/functions";
 import type { Id } from "./_generated/dataModel";
 import { appError, notFound } from "./lib/errors";
@@ -13,6 +14,7 @@ import { loadMessageForViewer } from "./model/sessions";
 import { chargeModelTokens } from "./model/limits";
 import { generationContext } from "./model/messages";
 import { modelImage } from "./model/attachments";
+import { isLive } from "../lib/reply-lifecycle";
 import {
   appendChunk,
   chunkRange,
@@ -114,12 +116,12 @@ export const finalizeStreamMessage = ownerInternalMutation({
  * Stops a streaming reply at once: the text written so far becomes the final text (status
  * "stopped"), and the writer's next append or heartbeat tells it to abort the upstream request.
  */
-export const stopGeneration = authedMutation({
+export const stopGeneration = signedInMutation({
   args: { messageId: v.id("messages") },
   returns: v.null(),
   handler: async (ctx, { messageId }) => {
     const { message } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
-    if (message.isStreaming) {
+    if (isLive(message)) {
       await finalizeGeneration(ctx, message, message.generation, { status: "stopped" });
     }
     return null;
@@ -127,7 +129,7 @@ export const stopGeneration = authedMutation({
 });
 
 /** Someone else's stream documents are "not found"; documents not written yet are nobody's. */
-function checkOwners(viewerId: Id<"users"> | null, owners: readonly Id<"users">[]) {
+function checkOwners({ viewerId }: OptionalAuthQueryCtx, owners: readonly Id<"users">[]) {
   if (viewerId === null || owners.some((owner) => owner !== viewerId)) throw notFound("Message");
 }
 
@@ -137,14 +139,14 @@ function checkOwners(viewerId: Id<"users"> | null, owners: readonly Id<"users">[
  * a viewer that sees `seq` jump (updates coalesced, or a reload mid-reply) fetches the chunks
  * before it with listStreamChunks. Reads one chunk document, which carries its owner.
  */
-export const latestStreamChunk = authedQuery({
+export const latestStreamChunk = optionalAuthQuery({
   args: { messageId: v.id("messages"), generation: v.number() },
   returns: v.union(v.null(), v.object({ seq: v.number(), text: v.string() })),
   handler: async (ctx, { messageId, generation }) => {
     if (ctx.viewerId === null) throw notFound("Message");
     const chunk = await latestChunk(ctx, messageId, generation);
     if (chunk === null) return null;
-    checkOwners(ctx.viewerId, [chunk.ownerId]);
+    checkOwners(ctx, [chunk.ownerId]);
     return { seq: chunk.seq, text: chunk.text };
   },
 });
@@ -155,7 +157,7 @@ export const latestStreamChunk = authedQuery({
  * subscription to a complete range gets no further updates. Chunks not written yet are empty,
  * whoever asks.
  */
-export const listStreamChunks = authedQuery({
+export const listStreamChunks = optionalAuthQuery({
   args: {
     messageId: v.id("messages"),
     generation: v.number(),
@@ -172,7 +174,7 @@ export const listStreamChunks = authedQuery({
       );
     }
     const { text, complete, owners } = await chunkRange(ctx, messageId, generation, from, to);
-    checkOwners(ctx.viewerId, owners);
+    checkOwners(ctx, owners);
     return { text, complete };
   },
 });

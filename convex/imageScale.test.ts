@@ -2,8 +2,7 @@ import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { counts, png } from "./images.setup";
-import { MAX_IMAGES_PER_MESSAGE } from "../lib/chat-limits";
-import { MAX_MESSAGE_CHARS } from "./lib/limits";
+import { MAX_IMAGES_PER_MESSAGE, MAX_MESSAGE_LENGTH } from "../lib/chat-limits";
 import { asUser, cancelScheduledWriters, setupTest } from "./test.setup";
 
 beforeEach(() => {
@@ -57,7 +56,7 @@ test("a chat where every message has 4 images stays within the transaction limit
       const question = await ctx.db.insert("messages", {
         ...common,
         role: "user",
-        content: "q".repeat(MAX_MESSAGE_CHARS),
+        content: "q".repeat(MAX_MESSAGE_LENGTH),
         parentId,
         images,
       });

@@ -1,7 +1,7 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { authedMutation, authedQuery } from "./lib/functions";
+import { signedInMutation, optionalAuthQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
 import { startContinue, startEdit, startRegenerate, startReply } from "./model/messages";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
@@ -23,7 +23,7 @@ export const messageValidator = v.object({
  * the text of earlier generations: the live text comes from chatStreaming.latestStreamChunk (see
  * useLiveMessageText).
  */
-export const list = authedQuery({
+export const list = optionalAuthQuery({
   // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.
   args: { sessionId: v.string(), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(messageValidator),
@@ -48,7 +48,7 @@ export const list = authedQuery({
  * (chat.sendChatMessage) and returns at once; the reply streams into `messages.list`. The same
  * clientRequestId sent twice yields one message and one reply (the ids of the first send).
  */
-export const send = authedMutation({
+export const send = signedInMutation({
   args: {
     sessionId: v.id("sessions"),
     content: v.string(),
@@ -79,7 +79,7 @@ export const send = authedMutation({
  * new generation on the same message and schedules chat.continueGeneration, so the final text is
  * the partial text followed by the continuation.
  */
-export const continueReply = authedMutation({
+export const continueReply = signedInMutation({
   args: { messageId: v.id("messages") },
   returns: v.object({ messageId: v.id("messages"), generation: v.number() }),
   handler: async (ctx, { messageId }) => {
@@ -96,7 +96,7 @@ export const continueReply = authedMutation({
  * Adds a new version of a finished reply: a new reply to the same user message (the old one
  * stays, one switch away), shown at once, and schedules chat.regenerate to write it.
  */
-export const regenerate = authedMutation({
+export const regenerate = signedInMutation({
   args: { messageId: v.id("messages") },
   returns: v.object({ messageId: v.id("messages"), generation: v.number() }),
   handler: async (ctx, { messageId }) => {
@@ -114,7 +114,7 @@ export const regenerate = authedMutation({
  * new reply, shows that branch, and schedules chat.sendChatMessage. The original and everything
  * after it stay.
  */
-export const edit = authedMutation({
+export const edit = signedInMutation({
   // attachmentIds: the new version's images (the edited message's and/or new ones); omitted, the
   // edited message's.
   args: {
@@ -138,7 +138,7 @@ export const edit = authedMutation({
  * Switches to a version of a message: the conversation on screen (in every tab) becomes that
  * version followed by the branch last shown under it. Returns the new end of the conversation.
  */
-export const selectVersion = authedMutation({
+export const selectVersion = signedInMutation({
   args: { messageId: v.id("messages") },
   returns: v.id("messages"),
   handler: async (ctx, { messageId }) => {
@@ -148,7 +148,7 @@ export const selectVersion = authedMutation({
 });
 
 /** The last message of the conversation on screen, or null for the chat's newest message. */
-export const selectedLeaf = authedQuery({
+export const selectedLeaf = optionalAuthQuery({
   args: { sessionId: v.string() },
   returns: v.union(v.id("messages"), v.null()),
   handler: async (ctx, { sessionId }) => {

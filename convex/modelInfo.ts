@@ -1,12 +1,12 @@
 import { v } from "convex/values";
-import { authedQuery } from "./lib/functions";
-import { isSimulatedModel, readProviderConfig } from "./lib/llm/config";
+import { optionalAuthQuery } from "./lib/functions";
+import { configuredModels, isSimulatedModel, readProviderConfig } from "./lib/llm/config";
 
 /**
  * Which model replies come from, so the UI can say when it is the simulator; null for signed-out
  * visitors, who learn nothing about the deployment.
  */
-export const get = authedQuery({
+export const get = optionalAuthQuery({
   args: {},
   returns: v.union(
     v.null(),
@@ -25,9 +25,10 @@ export const get = authedQuery({
     if (ctx.viewerId === null) return null;
     const config = readProviderConfig();
     const simulated = isSimulatedModel();
-    if (config.kind === "none") return { provider: config.kind, simulated };
-    return config.model === undefined
+    // The model a new chat starts with: the first of AZURE_OPENAI_DEPLOYMENTS (or OPENAI_MODELS).
+    const [model] = configuredModels();
+    return model === undefined
       ? { provider: config.kind, simulated }
-      : { provider: config.kind, simulated, model: config.model };
+      : { provider: config.kind, simulated, model: model.name };
   },
 });

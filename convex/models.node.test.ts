@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
 import { beforeEach, describe, expect, test } from "vitest";
 import { simulatedReply, simulatedTitle } from "../tools/azure-openai-sim";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import { MODEL_VARIABLES } from "./lib/llm/config";
 import { useSimulatedAzure } from "./simulatedAzure.setup";
 import { asUser, listMessages, setupTest, type TestBackend } from "./test.setup";
 
@@ -236,17 +234,5 @@ describe("generated titles", () => {
       firstMessage: "first words of the chat",
     });
     expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("First words of the chat");
-  });
-});
-
-describe("the model configuration", () => {
-  test("README's model configuration table names every variable the functions read for the model", () => {
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    const section = readme.slice(
-      readme.indexOf("**Model configuration**"),
-      readme.indexOf("Optional: `SYSTEM_PROMPT`"),
-    );
-    const named = new Set([...section.matchAll(/`([A-Z_]+)`/g)].map(([, name]) => name));
-    for (const name of Object.keys(MODEL_VARIABLES)) expect(named).toContain(name);
   });
 });

@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { authedMutation, authedQuery, ownerInternalQuery } from "./lib/functions";
+import { signedInMutation, optionalAuthQuery, ownerInternalQuery } from "./lib/functions";
 import { configuredModels, modelAcceptsImages } from "./lib/llm/config";
 import { chatModel, defaultModelFor, requireKnownModel } from "./model/models";
 import { getPreferences, savePreferences } from "./model/preferences";
@@ -12,7 +12,7 @@ const modelOption = v.object({ name: v.string(), label: v.string(), acceptsImage
  * The models the viewer can pick (AZURE_OPENAI_DEPLOYMENTS, else the single deployment) and the one
  * a new chat starts with; null when signed out.
  */
-export const list = authedQuery({
+export const list = optionalAuthQuery({
   args: {},
   returns: v.union(
     v.null(),
@@ -31,7 +31,7 @@ export const list = authedQuery({
 });
 
 /** The model a chat's next reply uses (null when none is configured). */
-export const forChat = authedQuery({
+export const forChat = optionalAuthQuery({
   // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.
   args: { sessionId: v.string() },
   returns: v.union(v.string(), v.null()),
@@ -42,7 +42,7 @@ export const forChat = authedQuery({
 });
 
 /** Picks the model of a chat's next replies; it also becomes the viewer's default for new chats. */
-export const setForChat = authedMutation({
+export const setForChat = signedInMutation({
   args: { sessionId: v.id("sessions"), model: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId, model }) => {
@@ -55,7 +55,7 @@ export const setForChat = authedMutation({
 });
 
 /** Picks the model new chats start with (the picker on the new-chat page). */
-export const setDefault = authedMutation({
+export const setDefault = signedInMutation({
   args: { model: v.string() },
   returns: v.null(),
   handler: async (ctx, { model }) => {

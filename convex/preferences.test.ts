@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import { cleanGeneratedTitle } from "./lib/llm/titles";
-import { MAX_INSTRUCTIONS_CHARS } from "./model/preferences";
+import { MAX_INSTRUCTIONS_CHARS } from "../lib/chat-limits";
 import { asUser, errorData, setEnv, setupTest } from "./test.setup";
 
 const restorers: Array<() => void> = [];

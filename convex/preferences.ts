@@ -1,14 +1,10 @@
 import { v } from "convex/values";
-import { authedMutation, authedQuery } from "./lib/functions";
-import {
-  getPreferences,
-  MAX_INSTRUCTIONS_CHARS,
-  savePreferences,
-  validateInstructions,
-} from "./model/preferences";
+import { signedInMutation, optionalAuthQuery } from "./lib/functions";
+import { MAX_INSTRUCTIONS_CHARS } from "../lib/chat-limits";
+import { getPreferences, savePreferences, validateInstructions } from "./model/preferences";
 
 /** The viewer's settings (null when signed out); custom instructions are "" when none are saved. */
-export const get = authedQuery({
+export const get = optionalAuthQuery({
   args: {},
   returns: v.union(
     v.null(),
@@ -28,7 +24,7 @@ export const get = authedQuery({
  * Saves the viewer's custom instructions, sent to the model as a system message with every reply;
  * an empty text clears them. Over MAX_INSTRUCTIONS_CHARS is InvalidArgument and nothing changes.
  */
-export const setCustomInstructions = authedMutation({
+export const setCustomInstructions = signedInMutation({
   args: { customInstructions: v.string() },
   returns: v.null(),
   handler: async (ctx, { customInstructions }) => {

@@ -85,6 +85,7 @@ export default defineSchema({
     content: v.string(),
     // "pending" until the reply is final; its live text is in streamChunks meanwhile.
     status: messageStatus,
+    // Derived from status (lib/reply-lifecycle.ts lifecycleFields), for the index below.
     isStreaming: v.boolean(),
     // Bumped by continue/regenerate; the live text is content + this generation's pages.
     generation: v.number(),

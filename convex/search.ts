@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { authedQuery } from "./lib/functions";
+import { optionalAuthQuery } from "./lib/functions";
 import { searchSnippet, validateSearchQuery } from "./model/search";
 
 // Results shown: the best matches; each reads one message (up to 256 KiB), so 20 stay far within
@@ -11,7 +11,7 @@ const MAX_RESULTS = 20;
  * each with its chat's title and a snippet around the match. Only final text is searched (a
  * reply's live text is elsewhere until it is final). An empty or over-long query is refused.
  */
-export const messages = authedQuery({
+export const messages = optionalAuthQuery({
   args: { query: v.string() },
   returns: v.array(
     v.object({

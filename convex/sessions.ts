@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import { internalMutation, type MutationCtx } from "./_generated/server";
 import type { Id } from "./_generated/dataModel";
 import { internal } from "./_generated/api";
-import { authedMutation, authedQuery } from "./lib/functions";
+import { signedInMutation, optionalAuthQuery } from "./lib/functions";
 import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
 import { consumeChatCreation } from "./model/limits";
 import { defaultModelFor } from "./model/models";
@@ -17,7 +17,7 @@ const sessionValidator = v.object({
   lastActivityAt: v.number(),
 });
 
-export const create = authedMutation({
+export const create = signedInMutation({
   args: { title: v.optional(v.string()) },
   returns: v.id("sessions"),
   handler: async (ctx, { title }) => {
@@ -32,7 +32,7 @@ export const create = authedMutation({
 });
 
 /** The viewer's sessions, newest activity first (empty when signed out). */
-export const list = authedQuery({
+export const list = optionalAuthQuery({
   args: {},
   returns: v.array(sessionValidator),
   handler: async (ctx) => {
@@ -52,7 +52,7 @@ export const list = authedQuery({
   },
 });
 
-export const rename = authedMutation({
+export const rename = signedInMutation({
   args: { sessionId: v.id("sessions"), title: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId, title }) => {
@@ -63,7 +63,7 @@ export const rename = authedMutation({
 });
 
 /** Removes a session at once; its messages and stream data go in scheduled batches. */
-export const remove = authedMutation({
+export const remove = signedInMutation({
   args: { sessionId: v.id("sessions") },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {

@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
-import { authedMutation, authedQuery, signedOutQuery } from "./lib/functions";
+import { signedInMutation, optionalAuthQuery, publicQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
 import { conversationItem } from "./model/conversation";
 import { loadSessionForViewer } from "./model/sessions";
@@ -24,7 +24,7 @@ const shareStatus = v.object({
 });
 
 /** The link of one of the viewer's chats, or null when it is not shared. */
-export const forSession = authedQuery({
+export const forSession = optionalAuthQuery({
   args: { sessionId: v.id("sessions") },
   returns: v.union(shareStatus, v.null()),
   handler: async (ctx, { sessionId }) => {
@@ -45,7 +45,7 @@ export const forSession = authedQuery({
  * snapshot (messages sent since are included). The copy is made in scheduled batches; the link
  * shows the previous snapshot until it is done.
  */
-export const share = authedMutation({
+export const share = signedInMutation({
   args: { sessionId: v.id("sessions") },
   returns: v.object({ shareId: v.string() }),
   handler: async (ctx, { sessionId }) => {
@@ -57,7 +57,7 @@ export const share = authedMutation({
 });
 
 /** Turns a chat's link off for good: whoever opens it sees that it is no longer available. */
-export const revoke = authedMutation({
+export const revoke = signedInMutation({
   args: { sessionId: v.id("sessions") },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {
@@ -111,7 +111,7 @@ async function scheduleCleanup(ctx: MutationCtx, share: Id<"shares">) {
  * it was shared, or null when the link is unknown or revoked. `snapshot` is 0 while the first copy
  * is being made. Nothing about the owner is returned.
  */
-export const view = signedOutQuery({
+export const view = publicQuery({
   args: { shareId: v.string() },
   returns: v.union(
     v.null(),
@@ -135,7 +135,7 @@ export const view = signedOutQuery({
 });
 
 /** The messages of a link's snapshot, oldest first, a page at a time; empty once it is revoked or replaced. */
-export const messages = signedOutQuery({
+export const messages = publicQuery({
   args: { shareId: v.string(), snapshot: v.number(), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(conversationItem),
   handler: async (ctx, { shareId, snapshot, paginationOpts }) => {

@@ -6,6 +6,13 @@ import { expect } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { FunctionReturnType } from "convex/server";
 import type { Id } from "./_generated/dataModel";
+import {
+  absorbNewest,
+  absorbSpan,
+  emptyLiveText,
+  liveTextKey,
+  missingRange,
+} from "../lib/live-text";
 
 /** Every function module (test files excluded), for convex-test. */
 export const modules = import.meta.glob(["./**/*.*s", "!./**/*.test.ts", "!./**/*.d.ts"]);
@@ -80,16 +87,18 @@ export async function liveText(
   generation: number,
 ) {
   const newest = await user.query(api.chatStreaming.latestStreamChunk, { messageId, generation });
-  if (newest === null) return "";
-  if (newest.seq === 0) return newest.text;
-  const before = await user.query(api.chatStreaming.listStreamChunks, {
-    messageId,
-    generation,
-    from: 0,
-    to: newest.seq,
-  });
-  if (!before.complete) throw new Error(`chunks before ${newest.seq} are missing`);
-  return before.text + newest.text;
+  let state = absorbNewest(emptyLiveText(liveTextKey({ _id: messageId, generation })), newest);
+  const missing = missingRange(state, newest?.seq ?? null);
+  if (missing !== null) {
+    const range = await user.query(api.chatStreaming.listStreamChunks, {
+      messageId,
+      generation,
+      ...missing,
+    });
+    if (!range.complete) throw new Error(`chunks ${missing.from} to ${missing.to} are missing`);
+    state = absorbSpan(state, { ...missing, text: range.text });
+  }
+  return state.text;
 }
 
 /**

@@ -1,5 +1,21 @@
-/** Longest message the input accepts, after trimming; the same limit as the server's (convex/lib/limits.ts). */
+/**
+ * The user-facing limits, typed once: the browser checks them before sending and the Convex
+ * functions (convex/lib/limits.ts, convex/model/) enforce them with the same numbers.
+ */
+
+/** Longest message, in characters after trimming. */
 export const MAX_MESSAGE_LENGTH = 32_000;
+/** Longest chat title, in characters. */
+export const MAX_TITLE_CHARS = 200;
+/** Longest custom instructions, in characters. */
+export const MAX_INSTRUCTIONS_CHARS = 4_000;
+
+/** Messages in a chat's first page; each older page adds as many. */
+export const MESSAGES_PAGE_SIZE = 30;
+/** Messages per page of a shared chat. */
+export const SHARED_CHAT_PAGE_SIZE = 50;
+/** The most items a paginated query returns per page, whatever the client asks (convex/lib/pagination.ts). */
+export const MAX_PAGE_ITEMS = 100;
 
 /** Why `text` cannot be sent, or null when it can. */
 export function validateMessage(text: string): string | null {

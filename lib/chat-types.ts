@@ -3,8 +3,3 @@ import type { api } from "@/convex/_generated/api";
 
 /** One message as `api.messages.list` returns it. */
 export type ChatMessage = FunctionReturnType<typeof api.messages.list>["page"][number];
-
-/** Whether a reply is still being produced. */
-export function isLive(message: Pick<ChatMessage, "status">): boolean {
-  return message.status === "pending";
-}

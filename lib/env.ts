@@ -1,9 +1,12 @@
+import { readSetting } from "./settings";
+
 /**
  * The Convex deployment URL, read at request time on the server so one production build works
  * against any backend port (tests start the local backend on a free port).
  */
 export function getConvexUrl(): string {
-  const url = process.env.CONVEX_URL ?? process.env.NEXT_PUBLIC_CONVEX_URL;
+  const url =
+    readSetting(process.env, "CONVEX_URL") ?? readSetting(process.env, "NEXT_PUBLIC_CONVEX_URL");
   if (!url) {
     throw new Error(
       "Missing environment variable CONVEX_URL (or NEXT_PUBLIC_CONVEX_URL): the Convex deployment URL. " +

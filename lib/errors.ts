@@ -1,21 +1,12 @@
 import { ConvexError } from "convex/values";
+import { appErrorData, type AppErrorData } from "@/convex/lib/errors";
 
-/** The `data` of the app's ConvexErrors (convex/lib/errors.ts). */
-export type AppErrorData = {
-  code: "NotFound" | "InvalidArgument" | "RateLimited" | "LimitExceeded" | "InvalidState";
-  message: string;
-  retryAfterMs?: number;
-};
-
-/** The app error data carried by a ConvexError, or null for any other error. */
-export function appErrorData(error: unknown): AppErrorData | null {
-  if (!(error instanceof ConvexError)) return null;
-  const data: unknown = error.data;
-  if (typeof data === "object" && data !== null && "code" in data && "message" in data) {
-    return data as AppErrorData;
+/** The app error data of a ConvexError (convex/lib/errors.ts); a plain string is read as an InvalidArgument message. */
+function userErrorData(error: unknown): AppErrorData | null {
+  if (error instanceof ConvexError && typeof error.data === "string") {
+    return { code: "InvalidArgument", message: error.data };
   }
-  if (typeof data === "string") return { code: "InvalidArgument", message: data };
-  return null;
+  return appErrorData(error);
 }
 
 /** A message for the user: the server's own words for app errors, a calm fallback otherwise. */
@@ -23,7 +14,7 @@ export function errorMessage(
   error: unknown,
   fallback = "Something went wrong. Please try again.",
 ): string {
-  const data = appErrorData(error);
+  const data = userErrorData(error);
   if (data) {
     if (
       data.code === "RateLimited" &&

@@ -3,7 +3,10 @@
  * chunk, so each flush brings only its own text, and fetches the chunks it did not see (a reload
  * mid-reply, or flushes the backend coalesced into one update) as ranges. The text shown is the
  * chunks joined from seq 0 up to the first one missing, so it never has holes and only grows.
+ * The UI (lib/hooks/use-live-message-text.ts), the bench's viewer and the Convex tests all follow a
+ * reply with these functions.
  */
+import { isLive, type LifecycleMessage } from "./reply-lifecycle";
 
 /** The text of chunks [from, to). */
 export type ChunkSpan = { from: number; to: number; text: string };
@@ -52,4 +55,29 @@ export function missingRange(
     .map(Number)
     .filter((from) => from > state.next);
   return { from: state.next, to: Math.min(newestSeq, ...received) };
+}
+
+/** The newest chunk as `chatStreaming.latestStreamChunk` returns it. */
+export type NewestChunk = { seq: number; text: string } | null;
+
+/** Which generation a state follows: a continue opens a new one, whose chunks start again at 0. */
+export function liveTextKey(message: { _id: string; generation: number }): string {
+  return `${message._id}:${message.generation}`;
+}
+
+/** Adds the newest chunk a viewer was sent. */
+export function absorbNewest(state: LiveTextState, newest: NewestChunk): LiveTextState {
+  if (newest === null) return state;
+  return absorbSpan(state, { from: newest.seq, to: newest.seq + 1, text: newest.text });
+}
+
+/**
+ * The text to show for a message: its `content` once final; while it is written, `content` (the
+ * text of earlier generations, e.g. before a continue) followed by `liveText`, this generation's
+ * chunks so far (`LiveTextState.text`).
+ * Finalize writes the whole text into `content` together with the final status, so the switch
+ * shows no duplicated or missing text.
+ */
+export function shownText(message: LifecycleMessage & { content: string }, liveText: string) {
+  return isLive(message) ? message.content + liveText : message.content;
 }

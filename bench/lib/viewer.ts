@@ -3,13 +3,18 @@ import { convexToJson, type Value } from "convex/values";
 import WebSocket from "ws";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
+import { MESSAGES_PAGE_SIZE } from "../../lib/chat-limits";
 import {
+  absorbNewest,
   absorbSpan,
   emptyLiveText,
+  liveTextKey,
   missingRange,
+  shownText,
   type ChunkSpan,
   type LiveTextState,
 } from "../../lib/live-text";
+import { isLive, type MessageStatus } from "../../lib/reply-lifecycle";
 
 /** Epoch milliseconds with sub-millisecond precision (the simulator's clock). */
 export function nowMs(): number {
@@ -75,9 +80,8 @@ type ListedMessage = {
   _id: Id<"messages">;
   role: "user" | "assistant";
   content: string;
-  isStreaming: boolean;
   generation: number;
-  status: string;
+  status: MessageStatus;
 };
 
 /** A point in time at which the viewer's rendered text of the reply changed. */
@@ -127,7 +131,7 @@ export class ChatViewer {
     // The newest page, as the UI subscribes to it (a bench chat fits in one).
     this.unsubscribeList = this.client.onUpdate(
       api.messages.list,
-      { sessionId, paginationOpts: { numItems: 30, cursor: null } },
+      { sessionId, paginationOpts: { numItems: MESSAGES_PAGE_SIZE, cursor: null } },
       (result) => this.onList([...result.page].reverse()),
       (error) => console.error(`[bench] messages.list failed: ${error.message}`),
     );
@@ -176,7 +180,7 @@ export class ChatViewer {
 
   private finalAssistant(): ListedMessage | null {
     const last = this.list?.at(-1);
-    return last && last.role === "assistant" && !last.isStreaming ? last : null;
+    return last && last.role === "assistant" && !isLive(last) ? last : null;
   }
 
   private onList(messages: ListedMessage[]): void {
@@ -184,8 +188,8 @@ export class ChatViewer {
     for (const resolve of this.listWaiters.splice(0)) resolve();
     const reply = messages.at(-1);
     if (!reply || reply.role !== "assistant") return;
-    const key = `${reply._id}:${reply.generation}`;
-    if (!reply.isStreaming) {
+    const key = liveTextKey(reply);
+    if (!isLive(reply)) {
       this.dropLive();
       this.setText(reply.content);
       for (const resolve of this.finalWaiters.splice(0)) resolve(reply);
@@ -201,7 +205,8 @@ export class ChatViewer {
           (newest) => {
             if (this.live.key !== key || newest === null) return;
             this.newestSeq = newest.seq;
-            this.absorb({ from: newest.seq, to: newest.seq + 1, text: newest.text });
+            this.live = absorbNewest(this.live, newest);
+            this.refresh();
           },
           () => {},
         ),
@@ -218,13 +223,7 @@ export class ChatViewer {
   /** Shows the text so far and keeps one range subscription open for the chunks it lacks. */
   private refresh(): void {
     const current = this.list?.at(-1);
-    if (
-      !current ||
-      !current.isStreaming ||
-      `${current._id}:${current.generation}` !== this.live.key
-    ) {
-      return;
-    }
+    if (!current || !isLive(current) || liveTextKey(current) !== this.live.key) return;
     const missing = missingRange(this.live, this.newestSeq);
     if (this.range && (this.range.from !== missing?.from || this.range.to !== missing.to)) {
       this.range.unsubscribe();
@@ -245,7 +244,7 @@ export class ChatViewer {
         ),
       };
     }
-    this.setText(current.content + this.live.text);
+    this.setText(shownText(current, this.live.text));
   }
 
   private setText(text: string): void {

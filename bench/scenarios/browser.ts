@@ -1,6 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { simulatedReply } from "../../tools/azure-openai-sim";
 import type { Stack as AppStack } from "../../tools/app-stack";
+import { visibleChars } from "../../lib/markdown-text";
 import { summarize, tokenLatencies } from "../lib/stats";
 
 const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
@@ -12,17 +13,6 @@ type ProbeWindow = Window & {
   __wire?: WireProbe;
   __longtasks?: Array<[number, number]>;
 };
-
-/** Rendered characters of the simulator's markdown: fences, bold marks, bullets and spaces dropped. */
-function markdownVisibleLength(markdown: string): number {
-  return visibleLength(
-    markdown
-      .replace(/^```.*$/gm, "")
-      .replace(/\*\*/g, "")
-      .replace(/^\s*[-*] /gm, "")
-      .replace(/`/g, ""),
-  );
-}
 
 /** Non-whitespace characters: what a reader sees of plain text, however it is wrapped. */
 function visibleLength(text: string): number {
@@ -415,7 +405,7 @@ export async function measureRenderCost(
       scriptingMs: Math.round((end.script - start.script) * 1000),
       taskMs: Math.round((end.task - start.task) * 1000),
       finalVisibleChars: shown,
-      expectedVisibleChars: request ? markdownVisibleLength(request.text) : -1,
+      expectedVisibleChars: request ? visibleChars(request.text).length : -1,
     };
   } finally {
     await page.context().close();

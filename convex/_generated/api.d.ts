@@ -36,6 +36,7 @@ import type * as lib_llm_disclosure from "../lib/llm/disclosure.js";
 import type * as lib_llm_generate from "../lib/llm/generate.js";
 import type * as lib_llm_images from "../lib/llm/images.js";
 import type * as lib_llm_providers from "../lib/llm/providers.js";
+import type * as lib_llm_replyOutcome from "../lib/llm/replyOutcome.js";
 import type * as lib_llm_retry from "../lib/llm/retry.js";
 import type * as lib_llm_seam from "../lib/llm/seam.js";
 import type * as lib_llm_titles from "../lib/llm/titles.js";
@@ -100,6 +101,7 @@ declare const fullApi: ApiFromModules<{
   "lib/llm/generate": typeof lib_llm_generate;
   "lib/llm/images": typeof lib_llm_images;
   "lib/llm/providers": typeof lib_llm_providers;
+  "lib/llm/replyOutcome": typeof lib_llm_replyOutcome;
   "lib/llm/retry": typeof lib_llm_retry;
   "lib/llm/seam": typeof lib_llm_seam;
   "lib/llm/titles": typeof lib_llm_titles;

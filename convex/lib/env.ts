@@ -1,18 +1,15 @@
 import { env } from "../_generated/server";
+import { readNumberSetting, readSetting, type SettingName } from "../../lib/settings";
 
 /**
- * Reads an environment variable at call time; empty strings count as unset. Callers that need a
- * variable say which one in their error (see lib/llm/config.ts).
+ * A setting the functions read (lib/settings.ts declares each one), at call time so that
+ * `npx convex env set` takes effect on the next call and tests can tune them; empty counts as unset.
  */
-export function readEnv(name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
+export function functionSetting(name: SettingName): string | undefined {
+  return readSetting(env, name);
 }
 
-/** Reads a positive number (e.g. a duration in ms) with a default for unset or invalid values. */
-export function readNumberEnv(name: string, fallback: number): number {
-  const raw = readEnv(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
+/** A numeric setting the functions read: its default when unset, invalid or below its minimum. */
+export function numberSetting(name: SettingName): number {
+  return readNumberSetting(env, name);
 }

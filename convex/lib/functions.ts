@@ -1,5 +1,19 @@
+/**
+ * The builders every Convex function is defined with; each name says who may call it:
+ * - `optionalAuthQuery`: public, signed in or out; `ctx.viewerId` is null when signed out (ownership
+ *   helpers then say NotFound).
+ * - `publicQuery`: public, anyone; no viewer at all (share links).
+ * - `signedInMutation`: public, signed in only; `ctx.viewerId` is the user.
+ * - `ownerInternalQuery` / `ownerInternalMutation`: internal, on behalf of the `ownerId` argument.
+ * Handlers are typed by the builder; a helper given a handler's ctx takes `CustomCtx<typeof builder>`.
+ */
 import { getAuthSessionId, getAuthUserId } from "@convex-dev/auth/server";
-import { customCtx, customMutation, customQuery } from "convex-helpers/server/customFunctions";
+import {
+  customCtx,
+  customMutation,
+  customQuery,
+  type CustomCtx,
+} from "convex-helpers/server/customFunctions";
 import { v } from "convex/values";
 import {
   internalMutation,
@@ -36,19 +50,22 @@ export async function requireViewerId(ctx: QueryCtx): Promise<Id<"users">> {
 }
 
 /** Public query with `ctx.viewerId` (null when signed out: ownership helpers then say NotFound). */
-export const authedQuery = customQuery(
+export const optionalAuthQuery = customQuery(
   query,
   customCtx(async (ctx) => ({ viewerId: await getViewerId(ctx) })),
 );
+
+/** The ctx of an optionalAuthQuery handler, for helpers it hands it to. */
+export type OptionalAuthQueryCtx = CustomCtx<typeof optionalAuthQuery>;
 
 /**
  * Public query for anyone, signed in or not (the page of a share link): there is no viewer, so a
  * handler returns only what the holder of an unguessable id may see, never account details.
  */
-export const signedOutQuery = query;
+export const publicQuery = query;
 
 /** Public mutation that requires a signed-in user, available as `ctx.viewerId`. */
-export const authedMutation = customMutation(
+export const signedInMutation = customMutation(
   mutation,
   customCtx(async (ctx) => ({ viewerId: await requireViewerId(ctx) })),
 );

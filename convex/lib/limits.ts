@@ -1,8 +1,7 @@
-import { readNumberEnv } from "./env";
+import { numberSetting } from "./env";
+import { MAX_MESSAGE_LENGTH, MAX_TITLE_CHARS } from "../../lib/chat-limits";
 import { appError } from "./errors";
 
-export const MAX_MESSAGE_CHARS = 32_000;
-export const MAX_TITLE_CHARS = 200;
 export const DEFAULT_SESSION_TITLE = "New chat";
 /** Chunks per page of the live-text query; a client opens a new subscription only when one fills. */
 export const STREAM_PAGE_SIZE = 16;
@@ -23,14 +22,14 @@ export function utf8Length(text: string): number {
 /** Stream timing knobs, read at call time so deployments and tests can tune them. */
 export function streamSettings() {
   return {
-    staleMs: readNumberEnv("STREAM_STALE_MS", 30_000),
-    idleTimeoutMs: readNumberEnv("STREAM_IDLE_TIMEOUT_MS", 30_000),
-    flushMs: readNumberEnv("STREAM_FLUSH_MS", 50),
-    flushTokens: Math.max(1, readNumberEnv("STREAM_FLUSH_TOKENS", 10)),
-    chunkRetentionMs: readNumberEnv("STREAM_CHUNK_RETENTION_MS", 60_000),
-    // Convex ends an action at 10 minutes: a writer still streaming stops at 9, kept and
-    // continuable, with a minute left to finalize.
-    replyTimeLimitMs: readNumberEnv("REPLY_TIME_LIMIT_MS", 9 * 60_000),
+    staleMs: numberSetting("STREAM_STALE_MS"),
+    idleTimeoutMs: numberSetting("STREAM_IDLE_TIMEOUT_MS"),
+    flushMs: numberSetting("STREAM_FLUSH_MS"),
+    flushTokens: numberSetting("STREAM_FLUSH_TOKENS"),
+    chunkRetentionMs: numberSetting("STREAM_CHUNK_RETENTION_MS"),
+    // Convex ends an action at 10 minutes: by default a writer still streaming stops at 9, kept
+    // and continuable, with a minute left to finalize.
+    replyTimeLimitMs: numberSetting("REPLY_TIME_LIMIT_MS"),
   };
 }
 
@@ -60,16 +59,16 @@ export function validateMessageContent(content: string): string {
   if (trimmed.length === 0) {
     throw appError("InvalidArgument", "A message cannot be empty.");
   }
-  if (trimmed.length > MAX_MESSAGE_CHARS) {
+  if (trimmed.length > MAX_MESSAGE_LENGTH) {
     throw appError(
       "InvalidArgument",
-      `A message can be at most ${MAX_MESSAGE_CHARS.toLocaleString("en-US")} characters (this one has ${trimmed.length.toLocaleString("en-US")}).`,
+      `A message can be at most ${MAX_MESSAGE_LENGTH.toLocaleString("en-US")} characters (this one has ${trimmed.length.toLocaleString("en-US")}).`,
     );
   }
   return trimmed;
 }
 
-/** Trims a session title and checks it is non-empty and at most 200 characters. */
+/** Trims a session title and checks it is non-empty and at most MAX_TITLE_CHARS characters. */
 export function validateTitle(title: string): string {
   const trimmed = cleanText(title, "title").replace(/\s+/g, " ");
   if (trimmed.length === 0) {

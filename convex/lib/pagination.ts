@@ -1,11 +1,11 @@
 import type { PaginationOptions } from "convex/server";
+import { MAX_PAGE_ITEMS } from "../../lib/chat-limits";
 
-// Most items one page holds, and most bytes it reads (replies are up to MAX_REPLY_BYTES each): a
+// Most bytes one page reads (replies are up to MAX_REPLY_BYTES each): a
 // page stays far within a query's limits whatever the client asks for.
-const MAX_PAGE_ITEMS = 100;
 const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
-/** A client's pagination options held to at most 100 items and 8 MiB read. */
+/** A client's pagination options held to at most MAX_PAGE_ITEMS items and 8 MiB read. */
 export function boundedPage(options: PaginationOptions): PaginationOptions {
   return {
     ...options,

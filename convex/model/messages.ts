@@ -12,6 +12,7 @@ import { chatModel } from "./models";
 import { loadMessageForViewer, loadSessionForViewer, streamingMessage } from "./sessions";
 import { currentLeaf, newestChild, parentOf, preferNewestChild } from "./versions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
+import { canContinue, isLive, lifecycleFields } from "../../lib/reply-lifecycle";
 import { getStream, openGeneration } from "./streams";
 import {
   imagesForNewMessage,
@@ -48,7 +49,7 @@ export type StartedReply = StartedGeneration & {
 };
 
 /**
- * Stores a user message and its assistant placeholder (isStreaming: true) and opens generation 0
+ * Stores a user message and its assistant placeholder (pending) and opens generation 0
  * for the writer, in one transaction; the same clientRequestId again returns the first send's ids.
  */
 export async function startReply(
@@ -143,8 +144,7 @@ async function insertUserMessage(
     userId: session.userId,
     role: "user",
     content,
-    status: "complete",
-    isStreaming: false,
+    ...lifecycleFields("user", "complete"),
     generation: 0,
     clientRequestId,
     parentId,
@@ -155,7 +155,7 @@ async function insertUserMessage(
 }
 
 /**
- * Stores a reply's placeholder (isStreaming: true) under `parentId`, makes it the end of the
+ * Stores a reply's placeholder (pending) under `parentId`, makes it the end of the
  * conversation on screen and opens generation 0 for the writer.
  */
 async function insertReply(
@@ -171,8 +171,7 @@ async function insertReply(
     userId: session.userId,
     role: "assistant",
     content: "",
-    status: "pending",
-    isStreaming: true,
+    ...lifecycleFields("assistant", "pending"),
     generation: 0,
     clientRequestId,
     timings: { requestedAt: now },
@@ -201,21 +200,11 @@ async function loadFinishedReply(
   if (message.role !== "assistant") {
     throw appError("InvalidArgument", `Only assistant replies can be ${verb}.`);
   }
-  if (message.isStreaming) {
+  if (isLive(message)) {
     throw appError("InvalidState", "This reply is still being written.");
   }
   await refuseWhileStreaming(ctx, session._id);
   return { message, session };
-}
-
-/** True when a reply can be continued: cut short, or ended by the length limit (not MAX_REPLY_BYTES). */
-export function canContinue(message: Doc<"messages">): boolean {
-  if (message.role !== "assistant" || message.isStreaming) return false;
-  if (message.finishReason === REPLY_FULL_FINISH_REASON) return false;
-  if (message.status === "complete") return message.finishReason === "length";
-  return (
-    message.status === "stopped" || message.status === "interrupted" || message.status === "error"
-  );
 }
 
 /** Opens a new generation on the same message; its text will be appended to the current content. */
@@ -237,8 +226,13 @@ export async function startContinue(
       "This reply is as long as the longest a reply can be; ask a follow-up question to go on.",
     );
   }
-  if (!canContinue(message)) {
-    throw appError("InvalidState", "This reply is already complete; there is nothing to continue.");
+  if (!canContinue(message, message.content)) {
+    throw appError(
+      "InvalidState",
+      message.status === "error"
+        ? "This reply failed before writing anything; retry it instead."
+        : "This reply is already complete; there is nothing to continue.",
+    );
   }
   await consumeReplyBudget(ctx, viewerId);
   return await reopen(ctx, viewerId, message, session);
@@ -274,8 +268,7 @@ async function reopen(
   const generation = Math.max(message.generation, stream?.generation ?? 0) + 1;
   const now = Date.now();
   await ctx.db.patch("messages", message._id, {
-    status: "pending",
-    isStreaming: true,
+    ...lifecycleFields("assistant", "pending"),
     generation,
     error: undefined,
     finishReason: undefined,
@@ -307,7 +300,7 @@ export async function generationContext(
   generation: number,
 ): Promise<GenerationContext | null> {
   const { message } = await loadMessageForViewer(ctx, viewerId, messageId);
-  if (message.generation !== generation || !message.isStreaming) return null;
+  if (message.generation !== generation || !isLive(message)) return null;
   const earlier: Doc<"messages">[] = [];
   let bytes = 0;
   for (let turn = await parentOf(ctx, message); turn !== null; turn = await parentOf(ctx, turn)) {

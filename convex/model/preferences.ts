@@ -1,10 +1,8 @@
 import type { Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
+import { MAX_INSTRUCTIONS_CHARS } from "../../lib/chat-limits";
 import { cleanText } from "../lib/limits";
-
-/** Longest custom instructions a user can save, in characters. */
-export const MAX_INSTRUCTIONS_CHARS = 4_000;
 
 /** The viewer's preferences row, or null when they never saved one. */
 export async function getPreferences(ctx: QueryCtx, userId: Id<"users">) {

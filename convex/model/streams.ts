@@ -5,6 +5,7 @@ import { internal } from "../_generated/api";
 import { appError, notFound } from "../lib/errors";
 import { MAX_REPLY_BYTES, STREAM_PAGE_SIZE, streamSettings, utf8Length } from "../lib/limits";
 import type { finalStatus, tokenUsage } from "../schema";
+import { lifecycleFields } from "../../lib/reply-lifecycle";
 
 export type FinalStatus = Infer<typeof finalStatus>;
 export type TokenUsage = Infer<typeof tokenUsage>;
@@ -308,8 +309,7 @@ export async function finalizeGeneration(
   await ctx.db.patch("streams", stream._id, { active: false, heartbeatAt: now });
   await ctx.db.patch("messages", message._id, {
     content: message.content + newText,
-    status: fields.status,
-    isStreaming: false,
+    ...lifecycleFields("assistant", fields.status),
     finishReason: fields.finishReason,
     error: fields.error,
     tokenCount: fields.tokenCount,

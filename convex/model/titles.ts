@@ -1,12 +1,12 @@
 import type { Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { readEnv } from "../lib/env";
+import { functionSetting } from "../lib/env";
 import { titleFromMessage } from "../lib/limits";
 import { loadMessageForViewer } from "./sessions";
 
 /** Whether chats get titles from the model (CHAT_GENERATED_TITLES, on unless "0"). */
 export function generatedTitlesEnabled(): boolean {
-  return readEnv("CHAT_GENERATED_TITLES") !== "0";
+  return functionSetting("CHAT_GENERATED_TITLES") !== "0";
 }
 
 /**

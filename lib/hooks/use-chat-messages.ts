@@ -4,11 +4,10 @@ import { usePaginatedQuery, useQuery } from "convex/react";
 import { useCallback, useEffect, useMemo } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
-import { isLive, type ChatMessage } from "@/lib/chat-types";
+import { MESSAGES_PAGE_SIZE } from "@/lib/chat-limits";
+import type { ChatMessage } from "@/lib/chat-types";
+import { stoppableReply } from "@/lib/reply-lifecycle";
 import { visiblePath, type VersionInfo } from "@/lib/message-tree";
-
-/** Messages in the first page; each older page adds as many. */
-export const MESSAGES_PAGE_SIZE = 30;
 
 export type ChatPage = {
   /** The conversation on screen (the selected versions), oldest first. */
@@ -42,10 +41,7 @@ export function useChatMessages(sessionId: Id<"sessions">): ChatPage {
   useEffect(() => {
     if (path.leafMissing && status === "CanLoadMore") loadOlder();
   }, [path.leafMissing, status, loadOlder]);
-  const liveReply = useMemo(
-    () => results.find((m) => m.role === "assistant" && isLive(m)),
-    [results],
-  );
+  const liveReply = useMemo(() => stoppableReply(results), [results]);
   const loading = selectedLeaf === undefined || path.leafMissing;
   return {
     messages: path.messages,

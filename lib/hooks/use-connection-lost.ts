@@ -4,7 +4,7 @@ import { useConvex } from "convex/react";
 import { useEffect, useState } from "react";
 
 /** How long the connection must stay down before the UI says so: a sub-second blip shows nothing. */
-export const CONNECTION_LOST_AFTER_MS = 1_000;
+const CONNECTION_LOST_AFTER_MS = 1_000;
 
 /**
  * True while the Convex client, having connected once, has been without its WebSocket for more

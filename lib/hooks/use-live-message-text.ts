@@ -4,18 +4,25 @@ import { useQueries } from "convex/react";
 import { useMemo, useState } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
-import { absorbSpan, emptyLiveText, missingRange } from "@/lib/live-text";
+import {
+  absorbNewest,
+  absorbSpan,
+  emptyLiveText,
+  liveTextKey,
+  missingRange,
+  shownText,
+  type NewestChunk,
+} from "@/lib/live-text";
+import { isLive, type LifecycleMessage } from "@/lib/reply-lifecycle";
 
 /** The fields of a `messages.list` entry the live text depends on. */
-export type LiveTextMessage = {
+export type LiveTextMessage = LifecycleMessage & {
   _id: Id<"messages">;
   content: string;
-  isStreaming: boolean;
   generation: number;
 };
 
 type Requests = Parameters<typeof useQueries>[0];
-type Newest = { seq: number; text: string } | null;
 type Range = { text: string; complete: boolean };
 
 function loaded<T>(result: unknown): T | undefined {
@@ -25,16 +32,14 @@ function loaded<T>(result: unknown): T | undefined {
 }
 
 /**
- * The text to show for a message from `api.messages.list`: its `content` once finished; while it
- * streams, `content` (text of earlier generations, e.g. before a continue) followed by the live
- * text of the current generation (lib/live-text.ts): the newest chunk is followed, so a flush
- * sends only its own text, and chunks not seen are fetched as one range at a time.
- * Finalize writes the whole text into `content` and clears `isStreaming` in one transaction, so the
- * switch from chunks to content shows no duplicated or missing text.
+ * The text to show for a message from `api.messages.list` (lib/live-text.ts `shownText`): while it
+ * is written, the newest chunk is followed, so a flush sends only its own text, and chunks not
+ * seen are fetched as one range at a time.
  */
 export function useLiveMessageText(message: LiveTextMessage): string {
-  const { _id: messageId, generation, isStreaming } = message;
-  const key = `${messageId}:${generation}`;
+  const { _id: messageId, generation } = message;
+  const isStreaming = isLive(message);
+  const key = liveTextKey(message);
   const [stored, setStored] = useState(() => emptyLiveText(key));
   let state = stored.key === key ? stored : emptyLiveText(key);
 
@@ -46,10 +51,8 @@ export function useLiveMessageText(message: LiveTextMessage): string {
       newest: { query: api.chatStreaming.latestStreamChunk, args: { messageId, generation } },
     };
   }, [messageId, generation, isStreaming]);
-  const newest = loaded<Newest>(useQueries(newestRequest).newest);
-  if (newest) {
-    state = absorbSpan(state, { from: newest.seq, to: newest.seq + 1, text: newest.text });
-  }
+  const newest = loaded<NewestChunk>(useQueries(newestRequest).newest);
+  if (newest) state = absorbNewest(state, newest);
 
   const missing = isStreaming ? missingRange(state, newest?.seq ?? null) : null;
   const from = missing?.from;
@@ -65,5 +68,5 @@ export function useLiveMessageText(message: LiveTextMessage): string {
   }
 
   if (state !== stored) setStored(state);
-  return isStreaming ? message.content + state.text : message.content;
+  return shownText(message, state.text);
 }

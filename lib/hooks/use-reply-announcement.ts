@@ -1,7 +1,8 @@
 "use client";
 
 import { useState } from "react";
-import { isLive, type ChatMessage } from "@/lib/chat-types";
+import type { ChatMessage } from "@/lib/chat-types";
+import { isLive } from "@/lib/reply-lifecycle";
 
 /** How much of a finished reply is read out: enough to recognise it, the rest is on screen. */
 const ANNOUNCED_CHARS = 160;
@@ -28,7 +29,7 @@ function announcement(reply: ChatMessage): string {
  */
 export function useReplyAnnouncement(messages: readonly ChatMessage[]): string {
   const liveIds = messages
-    .filter((m) => m.role === "assistant" && isLive(m))
+    .filter(isLive)
     .map((m) => m._id)
     .join(",");
   const [seen, setSeen] = useState({ liveIds, text: "" });

@@ -11,7 +11,7 @@ import {
 import { flushSync } from "react-dom";
 
 /** The writer flushes a reply at least every 50 ms: each flush's text is revealed over as long. */
-export const REVEAL_MS = 50;
+const REVEAL_MS = 50;
 
 const STORAGE_KEY = "chat.smoothReveal";
 const CHANGE_EVENT = "chat-smooth-reveal-change";

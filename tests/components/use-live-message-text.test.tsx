@@ -70,7 +70,14 @@ function wrapper({ children }: { children: ReactNode }) {
 const messageId = "m1" as Id<"messages">;
 
 function message(fields: Partial<LiveTextMessage> = {}): LiveTextMessage {
-  return { _id: messageId, content: "", isStreaming: true, generation: 0, ...fields };
+  return {
+    _id: messageId,
+    role: "assistant",
+    content: "",
+    status: "pending",
+    generation: 0,
+    ...fields,
+  };
 }
 
 /** Appends chunks to a generation's log; subscribers see the result once (as if coalesced). */
@@ -91,7 +98,7 @@ afterEach(cleanup);
 describe("useLiveMessageText", () => {
   it("returns the content of a finished message without subscribing to chunks", () => {
     const { result } = renderHook(
-      () => useLiveMessageText(message({ isStreaming: false, content: "Done." })),
+      () => useLiveMessageText(message({ status: "complete", content: "Done." })),
       { wrapper },
     );
     expect(result.current).toBe("Done.");
@@ -152,8 +159,8 @@ describe("useLiveMessageText", () => {
     publish(0, "w2 ");
     const live = result.current;
     expect(live).toBe("Old. w0 w1 w2 ");
-    // Finalize: content now holds everything, isStreaming is false (one transaction).
-    rerender(message({ content: live, isStreaming: false }));
+    // Finalize: content now holds everything, the status is final (one transaction).
+    rerender(message({ content: live, status: "complete" }));
     expect(result.current).toBe(live);
     expect(server.subscribed()).toEqual([]);
     // The chunk rows being cleaned up afterwards changes nothing.
@@ -170,7 +177,7 @@ describe("useLiveMessageText", () => {
     publish(0, "0,", "1,");
     const partial = result.current;
     expect(partial).toBe("0,1,");
-    rerender(message({ content: partial, isStreaming: false }));
+    rerender(message({ content: partial, status: "complete" }));
     rerender(message({ content: partial, generation: 1 }));
     expect(server.subscribed()).toEqual(["m1:1:newest"]);
     expect(result.current).toBe(partial);

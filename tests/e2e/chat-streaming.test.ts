@@ -2,7 +2,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
-import { fullReply, storedMessages, visibleChars } from "./harness/expected";
+import { visibleChars } from "../../lib/markdown-text";
+import { fullReply, storedMessages } from "./harness/expected";
 import { saveScreenshot } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 

@@ -122,7 +122,7 @@ describe("model picker and titles", () => {
     const sessionId = await app.sendAndOpenChat(prompt);
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(await picker.inputValue()).toBe("gpt-4o-mini");
-    expect(await app.lastAssistant().getByTestId("message-model").innerText()).toBe("gpt-4o-mini");
+    expect(await app.lastAssistant().getByTestId("message-model").innerText()).toBe("GPT-4o mini");
     const replies = () => stack.sim.requests().filter((r) => r.stream);
     expect(replies().at(-1)?.path).toBe("/openai/deployments/gpt-4o-mini/chat/completions");
 
@@ -137,9 +137,9 @@ describe("model picker and titles", () => {
     await app.send("and on venus? [[sim tokens=8 rate=0]]");
     await expect.poll(() => app.assistantMessages().count()).toBe(2);
     await app.waitForStatus(app.lastAssistant(), "complete");
-    expect(await app.lastAssistant().getByTestId("message-model").innerText()).toBe("gpt-4o");
+    expect(await app.lastAssistant().getByTestId("message-model").innerText()).toBe("GPT-4o");
     expect(await app.assistantMessages().first().getByTestId("message-model").innerText()).toBe(
-      "gpt-4o-mini",
+      "GPT-4o mini",
     );
     expect(replies().at(-1)?.deployment).toBe("gpt-4o");
     await saveScreenshot(app, "model-picker.png");

@@ -3,47 +3,16 @@
  * is configured) and the Next.js dev server, in one command. Ctrl-C stops all three.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { parseEnv } from "node:util";
-import { MODEL_VARIABLES, parseModelList } from "../../convex/lib/llm/config";
-import { LIMIT_SETTINGS } from "../../convex/lib/settings";
+import { parseModelList } from "../../convex/lib/llm/config";
+import { functionEnv as forwardedEnv, launcherPorts, loadEnvLocal, modelConfigured } from "./env";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const APP_PORT = Number(process.env.PORT ?? 3000);
-const BACKEND_PORT = Number(process.env.CONVEX_PORT ?? 3210);
-const BACKEND_SITE_PORT = Number(process.env.CONVEX_SITE_PORT ?? BACKEND_PORT + 1);
-const SIM_PORT = Number(process.env.SIM_PORT ?? 4010);
 // Two simulated deployments, so the model picker has a choice out of the box.
 const SIM_DEPLOYMENTS = "gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini";
 // One simulated deployment takes images and one does not, so both sides of attaching show.
 const SIM_IMAGE_DEPLOYMENT = "gpt-4o";
-
-/** Variables from .env.local (if present) under the ones already in the environment. */
-export function loadEnvLocal(dir: string): Record<string, string> {
-  const file = path.join(dir, ".env.local");
-  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
-  const merged: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...fromFile, ...process.env })) {
-    if (value !== undefined) merged[key] = value;
-  }
-  return merged;
-}
-
-/** Whether the environment names a real model (Azure OpenAI or an OpenAI-compatible endpoint). */
-export function modelConfigured(env: Record<string, string | undefined>): boolean {
-  return Boolean(env.AZURE_OPENAI_ENDPOINT?.trim() || env.OPENAI_BASE_URL?.trim());
-}
-
-/** Names of the variables the Convex functions read, forwarded from .env.local to the backend. */
-const FUNCTION_ENV =
-  /^(AZURE_|OPENAI_|SIMULATED_MODEL$|STREAM_|RATE_LIMIT|CHAT_|MODEL_|SYSTEM_PROMPT$)/;
-/** The abuse limits (convex/lib/settings.ts) and the model variables (lib/llm/config.ts), forwarded too. */
-const DECLARED_ENV = new Set<string>([
-  ...Object.values(LIMIT_SETTINGS).map((setting) => setting.env),
-  ...Object.keys(MODEL_VARIABLES),
-]);
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -72,6 +41,12 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
 async function main(): Promise<void> {
   const env = loadEnvLocal(root);
   const simulate = !modelConfigured(env);
+  const {
+    app: APP_PORT,
+    backend: BACKEND_PORT,
+    backendSite: BACKEND_SITE_PORT,
+    simulator: SIM_PORT,
+  } = launcherPorts(env);
 
   const ports: Array<[number, string, string]> = [
     [APP_PORT, "the Next.js app", "PORT"],
@@ -129,10 +104,7 @@ async function main(): Promise<void> {
     }
   });
 
-  const functionEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (FUNCTION_ENV.test(key) || DECLARED_ENV.has(key)) functionEnv[key] = value;
-  }
+  const functionEnv = forwardedEnv(env);
 
   try {
     if (simulate) {

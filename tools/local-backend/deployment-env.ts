@@ -1,27 +1,12 @@
 import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseEnv } from "node:util";
 import { generateConvexAuthKeys } from "./auth";
 import { writeFileAtomic } from "./store";
 
-/** Parses a dotenv file: KEY=value lines, # comments, optional quotes, `export` prefix. */
+/** Parses a dotenv file with Node's parser (`npm run dev` reads `.env.local` with the same). */
 export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    let value = match[2] ?? "";
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
-      value = value.slice(1, -1);
-      if (quote === '"') value = value.replace(/\\n/g, "\n");
-    } else {
-      value = value.replace(/\s+#.*$/, "");
-    }
-    env[match[1]!] = value;
-  }
-  return env;
+  return { ...parseEnv(text) } as Record<string, string>;
 }
 
 /**

@@ -4,14 +4,23 @@ import { memo, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { PlayIcon, RefreshIcon } from "@/components/ui/icons";
 import { REPLY_FULL_FINISH_REASON } from "@/lib/chat-limits";
-import { isLive, type ChatMessage } from "@/lib/chat-types";
+import type { ChatMessage } from "@/lib/chat-types";
 import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
 import { useLiveMessageText } from "@/lib/hooks/use-live-message-text";
 import { useSmoothReveal } from "@/lib/hooks/use-smooth-reveal";
 import { cn, formatDuration } from "@/lib/utils";
 import type { VersionInfo } from "@/lib/message-tree";
+import {
+  canContinue as continuable,
+  canRegenerate as regenerable,
+  canRetry as retryable,
+  isLengthCut,
+  isLive,
+  showsTypingIndicator,
+} from "@/lib/reply-lifecycle";
 import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
+import { ModelName } from "./model-name";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
 
@@ -73,14 +82,10 @@ function AssistantMessage({
   }
 
   const hasText = text.length > 0;
-  const lengthCut = message.status === "complete" && message.finishReason === "length";
-  const canContinue =
-    message.status === "stopped" ||
-    message.status === "interrupted" ||
-    (message.status === "error" && hasText) ||
-    lengthCut;
-  const canRetry = message.status === "error";
-  const canRegenerate = !live && !canRetry;
+  const lengthCut = isLengthCut(message);
+  const canContinue = continuable(message, text);
+  const canRetry = retryable(message);
+  const canRegenerate = regenerable(message);
 
   return (
     <article
@@ -100,7 +105,7 @@ function AssistantMessage({
         {hasText && <MessageMarkdown text={text} streaming={live} />}
       </div>
 
-      {live && (
+      {showsTypingIndicator(message) && (
         <div className="flex items-center gap-2 text-sm text-muted-foreground">
           <TypingIndicator />
           <span data-testid="generating-status" role="status">
@@ -220,7 +225,7 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
           {message.error}
         </span>
       )}
-      {message.model !== undefined && <span data-testid="message-model">{message.model}</span>}
+      {message.model !== undefined && <ModelName name={message.model} />}
       {message.tokenCount !== undefined && (
         <span>{message.tokenCount.toLocaleString("en-US")} tokens</span>
       )}

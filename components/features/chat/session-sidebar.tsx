@@ -11,6 +11,7 @@ import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { LogOutIcon, PencilIcon, PlusIcon, TrashIcon } from "@/components/ui/icons";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
+import { MAX_TITLE_CHARS } from "@/lib/chat-limits";
 import { errorMessage } from "@/lib/errors";
 import { cn } from "@/lib/utils";
 import { SettingsButton } from "./settings-dialog";
@@ -157,7 +158,7 @@ function SessionItem({
             data-testid="rename-input"
             defaultValue={session.title}
             autoFocus
-            maxLength={200}
+            maxLength={MAX_TITLE_CHARS}
             onFocus={(e) => e.currentTarget.select()}
             onBlur={(e) => e.currentTarget.form?.requestSubmit()}
             onKeyDown={(e) => {

@@ -5,6 +5,7 @@ import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { CloseIcon, SlidersIcon } from "@/components/ui/icons";
 import { api } from "@/convex/_generated/api";
+import { MAX_INSTRUCTIONS_CHARS } from "@/lib/chat-limits";
 import { errorMessage } from "@/lib/errors";
 import { SmoothRevealToggle } from "./smooth-reveal-toggle";
 
@@ -38,7 +39,7 @@ export function SettingsButton() {
  * A modal <dialog> (focus trapped, Escape closes) holding one section per setting: a new setting
  * is another child with its own heading.
  */
-export function SettingsDialog({
+function SettingsDialog({
   open,
   onClose,
   children,
@@ -99,7 +100,7 @@ function CustomInstructionsSection() {
 
   const savedText = saved?.customInstructions ?? "";
   const text = draft ?? savedText;
-  const max = saved?.maxInstructionsChars ?? 4000;
+  const max = saved?.maxInstructionsChars ?? MAX_INSTRUCTIONS_CHARS;
   const dirty = draft !== null && draft !== savedText;
 
   async function store(value: string) {

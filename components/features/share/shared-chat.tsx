@@ -7,8 +7,7 @@ import { UserMessage } from "@/components/features/chat/message-item";
 import { NotFoundState } from "@/components/features/chat/not-found-state";
 import { api } from "@/convex/_generated/api";
 import { statusNote } from "@/lib/chat-export";
-
-const PAGE_SIZE = 50;
+import { SHARED_CHAT_PAGE_SIZE } from "@/lib/chat-limits";
 
 /** The public, read-only page of a share link: the snapshot's title and messages, nothing else. */
 export function SharedChat({ shareId }: { shareId: string }) {
@@ -60,7 +59,7 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
   const { results, status, loadMore } = usePaginatedQuery(
     api.shares.messages,
     { shareId, snapshot },
-    { initialNumItems: PAGE_SIZE },
+    { initialNumItems: SHARED_CHAT_PAGE_SIZE },
   );
   return (
     <div data-testid="message-list" className="mt-8 flex flex-col gap-7">
@@ -90,7 +89,7 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
         <button
           type="button"
           data-testid="load-more"
-          onClick={() => loadMore(PAGE_SIZE)}
+          onClick={() => loadMore(SHARED_CHAT_PAGE_SIZE)}
           className="mx-auto cursor-pointer rounded-full px-3 py-1 text-xs text-muted-foreground hover:bg-muted"
         >
           Show more messages

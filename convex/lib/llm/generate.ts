@@ -1,6 +1,6 @@
 "use node";
 
-import { APIConnectionError, APIError, APIUserAbortError } from "openai";
+import { APIError } from "openai";
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
@@ -9,17 +9,26 @@ import type {
 import type { Id } from "../../_generated/dataModel";
 import type { ActionCtx } from "../../_generated/server";
 import { internal } from "../../_generated/api";
-import { readEnv, readNumberEnv } from "../env";
-import { appErrorData, formatWait } from "../errors";
+import { functionSetting, numberSetting } from "../env";
+import { appErrorData } from "../errors";
 import { FlushPolicy } from "../flushPolicy";
-import { MAX_REPLY_BYTES, streamSettings } from "../limits";
+import { streamSettings } from "../limits";
 import { limitSetting } from "../settings";
 import type { GenerationContext } from "../../model/messages";
-import { REPLY_FULL_FINISH_REASON } from "../../../lib/chat-limits";
 import type { FinalizeFields, TokenUsage } from "../../model/streams";
 import { FilterVerdicts } from "./contentFilter";
-import { MODEL_MISCONFIGURED, reportToOperator } from "./disclosure";
-import { createChatProvider, ProviderConfigError, type ChatProvider } from "./providers";
+import { createChatProvider, type ChatProvider } from "./providers";
+import {
+  AbortReason,
+  apiMessage,
+  describeError,
+  FLAGGED_AFTER_STREAMING,
+  isRetryable,
+  providerSetupFields,
+  requestEndFields,
+  RetriesExhausted,
+  writerFailureFields,
+} from "./replyOutcome";
 import { decideRetry, retryHintMs } from "./retry";
 import { SeamJoiner } from "./seam";
 import { countTokens, fitToBudget } from "./tokens";
@@ -36,21 +45,10 @@ import {
 export const CONTINUE_INSTRUCTION =
   "Continue your previous reply exactly where it stopped. Do not repeat any of it.";
 
-const DEFAULT_HISTORY_TOKEN_BUDGET = 16_000;
 const FINALIZE_ATTEMPTS = 3;
 
 /** The generation to write and the user it is written for (scheduled actions carry no identity). */
 type Generation = { ownerId: Id<"users">; messageId: Id<"messages">; generation: number };
-
-/**
- * Why the writer aborted the model request: a stop (button, finalize elsewhere, superseded), the
- * model's silence, the reply reaching MAX_REPLY_BYTES, or the writer's time running out.
- */
-class AbortReason extends Error {
-  constructor(readonly kind: "stop" | "idle" | "full" | "time") {
-    super(kind);
-  }
-}
 
 type StreamOutcome = {
   finishReason: string | null;
@@ -62,38 +60,15 @@ type StreamOutcome = {
 
 /**
  * Streams one generation of an assistant message from the configured model into the chunk log and
- * always finalizes it: success, stop, stall, disconnect and every error end in a final state with
- * the text written so far kept.
+ * always finalizes it, here and only here: success, stop, stall, disconnect and every error end in
+ * a final state (replyOutcome.ts) with the text written so far kept.
  */
 export async function runGeneration(ctx: ActionCtx, target: Generation) {
   const startedAt = Date.now();
   const { ownerId, messageId, generation } = target;
-  const finalize = async (fields: FinalizeFields) => {
-    // Finalize is idempotent, so a transient failure is retried rather than leaving the reply to
-    // the stale check (which would call a finished reply "interrupted").
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await ctx.runMutation(internal.chatStreaming.finalizeStreamMessage, {
-          ownerId,
-          messageId,
-          generation,
-          ...fields,
-        });
-        return;
-      } catch (error) {
-        // Our own errors (e.g. NotFound: the chat was deleted) will not change on a retry; if the
-        // backend stays unreachable, the stale check finalizes the reply with its text.
-        if (appErrorData(error) !== null || attempt >= FINALIZE_ATTEMPTS) {
-          console.warn(`finalize ${messageId} failed: ${describeError(error)}`);
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      }
-    }
-  };
-
   let context;
   let reply: ReplySettings;
+  let fields: FinalizeFields;
   try {
     context = await ctx.runQuery(internal.chatStreaming.getGenerationContext, {
       ownerId,
@@ -104,54 +79,71 @@ export async function runGeneration(ctx: ActionCtx, target: Generation) {
   } catch (error) {
     // Not this owner's message (or deleted): there is nothing this writer may touch.
     if (appErrorData(error)?.code === "NotFound") throw error;
-    await finalize({
-      status: "error",
-      error: `Could not load the conversation: ${describeError(error)}`,
-    });
+    await finalize(ctx, target, writerFailureFields("Could not load the conversation", error));
     return;
   }
   if (context === null) return; // stopped or superseded before it began
 
-  let status;
   try {
-    status = await streamGeneration(ctx, target, context, reply, finalize, startedAt);
+    fields = await streamGeneration(ctx, target, context, reply, startedAt);
   } catch (error) {
     // A bug must not leave the reply "streaming": finalize keeps whatever text was written.
-    await finalize({ status: "error", error: `The reply failed: ${describeError(error)}` });
+    fields = writerFailureFields("The reply failed", error);
   }
+  await finalize(ctx, target, fields);
   // The first reply of a chat gets the chat a title (titles.ts decides whether it still needs one).
-  if (status === "complete" && context.history.length === 1) {
+  if (fields.status === "complete" && context.history.length === 1) {
     await ctx
       .runMutation(internal.titles.requestTitle, { ownerId, messageId })
       .catch((error: unknown) => console.warn(`No title requested: ${describeError(error)}`));
   }
 }
 
+/**
+ * Ends the generation with `fields`. Finalize is idempotent, so a transient failure is retried
+ * rather than leaving the reply to the stale check (which would call a finished reply
+ * "interrupted").
+ */
+async function finalize(ctx: ActionCtx, target: Generation, fields: FinalizeFields) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { ownerId, messageId, generation } = target;
+      await ctx.runMutation(internal.chatStreaming.finalizeStreamMessage, {
+        ownerId,
+        messageId,
+        generation,
+        ...fields,
+      });
+      return;
+    } catch (error) {
+      // Our own errors (e.g. NotFound: the chat was deleted) will not change on a retry; if the
+      // backend stays unreachable, the stale check finalizes the reply with its text.
+      if (appErrorData(error) !== null || attempt >= FINALIZE_ATTEMPTS) {
+        console.warn(`finalize ${target.messageId} failed: ${describeError(error)}`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 /** The model a reply is written by and its owner's custom instructions (models.replySettings). */
 type ReplySettings = { model: string | null; instructions: string | null };
 
+/** Streams the reply into the chunk log; returns how it ended, for finalize. */
 async function streamGeneration(
   ctx: ActionCtx,
   { ownerId, messageId, generation }: Generation,
   context: GenerationContext,
   reply: ReplySettings,
-  finalize: (fields: FinalizeFields) => Promise<void>,
   startedAt: number,
-): Promise<FinalizeFields["status"]> {
+): Promise<FinalizeFields> {
   const settings = streamSettings();
   let provider: ChatProvider;
   try {
     provider = createChatProvider(reply.model ?? undefined);
   } catch (error) {
-    const message =
-      error instanceof ProviderConfigError
-        ? reportToOperator(error.userMessage, error.message)
-        : reportToOperator(
-            MODEL_MISCONFIGURED,
-            `Could not set up the model client: ${describeError(error)}`,
-          );
-    await finalize({ status: "error", error: message });
-    return "error";
+    return providerSetupFields(error);
   }
 
   const controller = new AbortController();
@@ -175,26 +167,7 @@ async function streamGeneration(
     Math.max(0, startedAt + settings.replyTimeLimitMs - Date.now()),
   );
 
-  // While the model is silent (retry waits, slow first token) heartbeats keep the stale sweep away
-  // and notice a stop request, so the upstream request is aborted even without new tokens.
-  const heartbeatEvery = Math.max(50, Math.min(1000, settings.staleMs / 4));
-  let heartbeatInFlight = false;
-  const heartbeat = setInterval(() => {
-    if (heartbeatInFlight || flusher.busy || flusher.stopped) return;
-    if (Date.now() - flusher.lastWriteAt < heartbeatEvery) return;
-    heartbeatInFlight = true;
-    ctx
-      .runMutation(internal.chatStreaming.heartbeatStream, { ownerId, messageId, generation })
-      .then(({ shouldStop }) => {
-        if (shouldStop) flusher.stop();
-      })
-      .catch((error: unknown) => {
-        if (appErrorData(error)?.code === "NotFound") flusher.stop();
-      })
-      .finally(() => {
-        heartbeatInFlight = false;
-      });
-  }, heartbeatEvery);
+  const stopHeartbeat = startHeartbeat(ctx, { ownerId, messageId, generation }, flusher, settings);
 
   // A continuation's first characters are held back until its seam with the partial is decided.
   const seam = context.continueFrom ? new SeamJoiner(context.continueFrom) : null;
@@ -212,14 +185,25 @@ async function streamGeneration(
     const prompt = await toChatMessages(ctx, buildPrompt(context, reply));
     outcome = await streamCompletion(provider, prompt, controller, sink, settings.idleTimeoutMs);
   } finally {
-    clearInterval(heartbeat);
+    stopHeartbeat();
     clearTimeout(timeLimit);
   }
   const held = seam?.end() ?? "";
   if (held.length > 0) flusher.push(held);
   await flusher.drain();
 
-  const fields = classify(outcome, controller.signal, flusher, provider, verdicts);
+  const fields = requestEndFields(
+    {
+      abortReason: controller.signal.aborted ? controller.signal.reason : null,
+      saveFailure: flusher.failure,
+      flagged: verdicts.flagged,
+      error: outcome.error,
+      finishReason: outcome.finishReason,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      replyTimeLimitMs: settings.replyTimeLimitMs,
+    },
+    provider,
+  );
   const written = flusher.writtenText;
   // A late verdict removes the flagged text from the final message (see contentFilter.ts).
   let kept = written;
@@ -237,13 +221,44 @@ async function streamGeneration(
       ? 0
       : (context.priorTokenCount ?? countTokens(context.continueFrom));
   const cut = kept.length < written.length;
-  await finalize({
+  return {
     ...fields,
     tokenCount: priorTokens + completionTokens,
     ...(outcome.usage ? { usage: outcome.usage } : {}),
     ...(cut ? { keepChars: kept.length, error: FLAGGED_AFTER_STREAMING } : {}),
-  });
-  return fields.status;
+  };
+}
+
+/**
+ * While the model is silent (retry waits, slow first token) heartbeats keep the stale sweep away
+ * and notice a stop request, so the upstream request is aborted even without new tokens. Returns
+ * the function that ends them.
+ */
+function startHeartbeat(
+  ctx: ActionCtx,
+  target: Generation,
+  flusher: FlushPolicy,
+  { staleMs }: { staleMs: number },
+): () => void {
+  const heartbeatEvery = Math.max(50, Math.min(1000, staleMs / 4));
+  let heartbeatInFlight = false;
+  const heartbeat = setInterval(() => {
+    if (heartbeatInFlight || flusher.busy || flusher.stopped) return;
+    if (Date.now() - flusher.lastWriteAt < heartbeatEvery) return;
+    heartbeatInFlight = true;
+    ctx
+      .runMutation(internal.chatStreaming.heartbeatStream, target)
+      .then(({ shouldStop }) => {
+        if (shouldStop) flusher.stop();
+      })
+      .catch((error: unknown) => {
+        if (appErrorData(error)?.code === "NotFound") flusher.stop();
+      })
+      .finally(() => {
+        heartbeatInFlight = false;
+      });
+  }, heartbeatEvery);
+  return () => clearInterval(heartbeat);
 }
 
 type StreamSink = { push: (text: string) => void; observe: (choice: unknown) => void };
@@ -257,13 +272,13 @@ function buildPrompt(
   context: GenerationContext,
   { instructions, model }: ReplySettings,
 ): PromptTurn[] {
-  const budget = readNumberEnv("CHAT_HISTORY_TOKEN_BUDGET", DEFAULT_HISTORY_TOKEN_BUDGET);
+  const budget = numberSetting("CHAT_HISTORY_TOKEN_BUDGET");
   const turns: PromptTurn[] = [...context.history];
   if (context.continueFrom !== null) {
     turns.push({ role: "assistant", content: context.continueFrom });
     turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
   }
-  const system: PromptTurn[] = [readEnv("SYSTEM_PROMPT"), instructions ?? undefined]
+  const system: PromptTurn[] = [functionSetting("SYSTEM_PROMPT"), instructions ?? undefined]
     .filter((text) => text !== undefined)
     .map((content) => ({ role: "system", content }));
   const systemCost = system.reduce((sum, m) => sum + countTokens(m.content), 0);
@@ -344,15 +359,6 @@ async function streamCompletion(
   }
 }
 
-class RetriesExhausted extends Error {
-  constructor(
-    readonly last: unknown,
-    readonly retryAfterMs: number | null,
-  ) {
-    super("retries exhausted");
-  }
-}
-
 /** Opens the stream, retrying 408/409/429/5xx and connection errors within a bounded total wait (retry.ts). */
 async function createWithRetries(
   provider: ChatProvider,
@@ -360,7 +366,7 @@ async function createWithRetries(
   signal: AbortSignal,
   idle: IdleControl,
 ) {
-  const budgetMs = readNumberEnv("MODEL_RETRY_BUDGET_MS", 20_000);
+  const budgetMs = numberSetting("MODEL_RETRY_BUDGET_MS");
   let waited = 0;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -379,15 +385,6 @@ async function createWithRetries(
   }
 }
 
-function isRetryable(error: unknown): boolean {
-  if (error instanceof APIUserAbortError) return false;
-  if (error instanceof APIConnectionError) return true;
-  if (error instanceof APIError && typeof error.status === "number") {
-    return [408, 409, 429].includes(error.status) || error.status >= 500;
-  }
-  return false;
-}
-
 // A retry wait is not a stall: the idle timer is off while waiting, however long the hint.
 type IdleControl = { pauseIdle: () => void; resetIdle: () => void };
 
@@ -404,161 +401,4 @@ async function sleep(ms: number, signal: AbortSignal, idle: IdleControl) {
   });
   idle.resetIdle();
   if (signal.aborted) throw signal.reason;
-}
-
-const FILTERED = {
-  status: "error",
-  finishReason: "content_filter",
-  error: "Azure OpenAI's content filter stopped this reply. The text before that point is kept.",
-} as const;
-
-const REPLY_FULL = {
-  status: "complete",
-  finishReason: REPLY_FULL_FINISH_REASON,
-  error: `This reply reached ${MAX_REPLY_BYTES / 1024} KB, the longest a reply can be, so it ends here. Ask a follow-up question to go on.`,
-} as const;
-
-const FLAGGED_AFTER_STREAMING =
-  "Azure OpenAI's content filter flagged this reply after it had been shown. The flagged part and everything after it were removed.";
-
-function classify(
-  outcome: StreamOutcome,
-  signal: AbortSignal,
-  flusher: FlushPolicy,
-  provider: ChatProvider,
-  verdicts: FilterVerdicts,
-): Omit<FinalizeFields, "tokenCount" | "usage"> {
-  const reason: unknown = signal.aborted ? signal.reason : null;
-  if (flusher.failure !== null) {
-    return {
-      status: "error",
-      error: `The reply could not be saved: ${describeError(flusher.failure)}`,
-    };
-  }
-  if (reason instanceof AbortReason && reason.kind === "stop") return { status: "stopped" };
-  if (verdicts.flagged) return FILTERED;
-  if (reason instanceof AbortReason && reason.kind === "full") return REPLY_FULL;
-  if (reason instanceof AbortReason && reason.kind === "time") {
-    return {
-      status: "interrupted",
-      error: `This reply ran for ${formatWait(streamSettings().replyTimeLimitMs)}, the longest one reply may take, so it ends here. Continue it to get the rest.`,
-    };
-  }
-  if (reason instanceof AbortReason && reason.kind === "idle") {
-    return {
-      status: "interrupted",
-      error: `The model sent nothing for ${Math.round(streamSettings().idleTimeoutMs / 1000)} s, so the reply was cut off. You can continue it.`,
-    };
-  }
-  if (outcome.error !== null) return describeFailure(outcome.error, provider);
-  const finishReason = outcome.finishReason;
-  if (finishReason === "content_filter") return FILTERED;
-  if (finishReason === null) {
-    return {
-      status: "interrupted",
-      error:
-        "The model's stream ended before the reply was finished (no finish reason). You can continue it.",
-    };
-  }
-  return { status: "complete", finishReason };
-}
-
-function describeFailure(
-  error: unknown,
-  provider: ChatProvider,
-): Omit<FinalizeFields, "tokenCount" | "usage"> {
-  if (error instanceof RetriesExhausted) {
-    const last = error.last;
-    const wait = error.retryAfterMs;
-    const when =
-      wait !== null && wait > 0 ? ` Try again in ${formatWait(wait)}.` : " Try again in a moment.";
-    if (last instanceof APIError && last.status === 429) {
-      return { status: "error", error: `The model is rate limited (429).${when}` };
-    }
-    if (last instanceof APIError && typeof last.status === "number") {
-      return {
-        status: "error",
-        error: `The model service is unavailable (${last.status}).${when}`,
-      };
-    }
-    return {
-      status: "error",
-      error: reportToOperator(
-        "Could not reach the model service. Try again in a moment.",
-        `Could not reach the model endpoint: ${describeError(last)}. Check the endpoint URL and that the service is running.`,
-      ),
-    };
-  }
-  if (error instanceof APIError && typeof error.status === "number") {
-    const detail = apiMessage(error);
-    if (error.status === 400 && error.code === "content_filter") {
-      return {
-        status: "error",
-        finishReason: "content_filter",
-        error:
-          "Azure OpenAI's content filter blocked this message (prompt filter). Rephrase it and try again.",
-      };
-    }
-    if (error.status === 401 || error.status === 403) {
-      return {
-        status: "error",
-        error: reportToOperator(
-          MODEL_MISCONFIGURED,
-          `The model endpoint rejected the credentials (${error.status}). Check ${provider.credentialHint}. ${detail}`,
-        ),
-      };
-    }
-    if (error.status === 404) {
-      const check =
-        provider.kind === "openai-compatible"
-          ? `OPENAI_BASE_URL and OPENAI_MODEL (or OPENAI_MODELS: model "${provider.model}")`
-          : `AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION (or AZURE_OPENAI_DEPLOYMENTS: deployment "${provider.model}")`;
-      return {
-        status: "error",
-        error: reportToOperator(
-          MODEL_MISCONFIGURED,
-          `The model endpoint answered 404 (not found). Check ${check}. ${detail}`,
-        ),
-      };
-    }
-    return { status: "error", error: `The model request failed (${error.status}): ${detail}` };
-  }
-  if (error instanceof APIError) {
-    // An error event inside the stream (`data: {"error": ...}`).
-    return {
-      status: "error",
-      error: `The model reported an error mid-reply: ${apiMessage(error)}`,
-    };
-  }
-  if (error instanceof SyntaxError) {
-    return {
-      status: "error",
-      error:
-        "The model sent a stream that could not be read (malformed data). The text before that point is kept.",
-    };
-  }
-  if (error instanceof Error && error.name === "CredentialUnavailableError") {
-    return {
-      status: "error",
-      error: reportToOperator(
-        MODEL_MISCONFIGURED,
-        `Could not get a Microsoft Entra ID token: ${error.message}`,
-      ),
-    };
-  }
-  return {
-    status: "interrupted",
-    error: `The connection to the model was lost before the reply was finished (${describeError(error)}). You can continue it.`,
-  };
-}
-
-function apiMessage(error: APIError): string {
-  const body = error.error as { message?: unknown } | undefined;
-  return typeof body?.message === "string" ? body.message : error.message;
-}
-
-function describeError(error: unknown): string {
-  const data = appErrorData(error);
-  if (data) return data.message;
-  return error instanceof Error ? error.message : String(error);
 }

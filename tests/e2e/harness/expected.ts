@@ -8,23 +8,6 @@ export function fullReply(prompt: string, tokens?: number): string {
   return simulatedReply(prompt, { tokens }).text;
 }
 
-/** Markdown with its syntax removed and all whitespace dropped: what a reader sees, in order. */
-export function visibleChars(markdown: string): string {
-  // Odd parts are the insides of ``` fences: kept verbatim. Even parts are prose.
-  const parts = markdown.split(/^```.*$/m);
-  return parts
-    .map((part, index) =>
-      index % 2 === 1
-        ? part
-        : part
-            .replace(/\*\*/g, "")
-            .replace(/^\s*[-*] /gm, "")
-            .replace(/`/g, ""),
-    )
-    .join("")
-    .replace(/\s+/g, "");
-}
-
 /** The stored messages of a chat, oldest first, read with the user's own token through the real HTTP client. */
 export async function storedMessages(backendUrl: string, token: string, sessionId: string) {
   const client = new ConvexHttpClient(backendUrl);
