@@ -292,4 +292,3 @@ export const DATA_CASES: AttackCase[] = [
   tokenFlood,
 ];
 
-export type { AttackContext };

@@ -18,8 +18,6 @@ import { respond } from "./respond";
 
 export type { SimulatorOptions } from "./config";
 export type { SimRequestLogEntry } from "./log";
-// Older imports name this file; index.ts is the entry.
-export { simulatedReply, simulatedTitle } from "./reply";
 
 export interface SimulatorHandle {
   /** The origin, e.g. http://127.0.0.1:4010: AZURE_OPENAI_ENDPOINT; the v1 base URL is `${url}/openai/v1/`. */
