@@ -102,7 +102,7 @@ describe("sending images", () => {
     const alice = await asUser(t, "alice");
     const bob = await asUser(t, "bob");
     const sessionId = await alice.mutation(api.sessions.create, {});
-    const five = [];
+    const five: Id<"attachments">[] = [];
     for (let i = 0; i < 5; i++) five.push(await readyImage(t, alice, advance));
     const bobs = await readyImage(t, bob, advance);
     const checking = await upload(t, alice);
@@ -114,6 +114,20 @@ describe("sending images", () => {
     expect(await send(five)).toEqual({
       code: "InvalidArgument",
       message: "A message can have at most 4 images (this one has 5).",
+    });
+    // Four images within the 10 MB limit each, but over 36 MB together: one request could not carry them.
+    await t.run(async (ctx) => {
+      for (const id of five.slice(0, 4))
+        await ctx.db.patch("attachments", id, { size: 9.5 * 1024 * 1024 });
+    });
+    expect(await send(five.slice(0, 4))).toEqual({
+      code: "InvalidArgument",
+      message:
+        "These images add up to 38 MB; a message can carry at most 36 MB of images. Remove one or send it with the next message.",
+    });
+    await t.run(async (ctx) => {
+      for (const id of five.slice(0, 4))
+        await ctx.db.patch("attachments", id, { size: png().length });
     });
     expect(await send([five[0]!, bobs])).toEqual({ code: "NotFound", message: "Image not found." });
     expect(await send([five[0]!, five[0]!])).toMatchObject({ code: "InvalidArgument" });

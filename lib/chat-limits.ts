@@ -54,6 +54,10 @@ export function searchQueryProblem(query: string): string | null {
 export const MAX_IMAGES_PER_MESSAGE = 4;
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 export const ACCEPTED_IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+// OpenAI's vision guide caps a request at 50 MB; base64 adds a third, so a message's images add up
+// to at most 36 MB (48 MB encoded, with room for the text) and a request sends the newest images up
+// to that (convex/lib/llm/images.ts). Four 10 MB images would be 53 MB encoded.
+export const MAX_IMAGE_BYTES_PER_MESSAGE = 36 * 1024 * 1024;
 
 function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toLocaleString("en-US", { maximumFractionDigits: 1 })} MB`;
@@ -73,4 +77,11 @@ export function imageFileProblem(file: {
     return `"${file.name}" is ${megabytes(file.size)}; an image can be at most ${megabytes(MAX_IMAGE_BYTES)}.`;
   }
   return null;
+}
+
+/** Why images of these sizes cannot go in one message together, or null when they can. */
+export function imagesTotalProblem(sizes: number[]): string | null {
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  if (total <= MAX_IMAGE_BYTES_PER_MESSAGE) return null;
+  return `These images add up to ${megabytes(total)}; a message can carry at most ${megabytes(MAX_IMAGE_BYTES_PER_MESSAGE)} of images. Remove one or send it with the next message.`;
 }

@@ -9,7 +9,11 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError, notFound } from "../lib/errors";
 import { modelAcceptsImages } from "../lib/llm/config";
-import { imageFileProblem, MAX_IMAGES_PER_MESSAGE } from "../../lib/chat-limits";
+import {
+  imageFileProblem,
+  imagesTotalProblem,
+  MAX_IMAGES_PER_MESSAGE,
+} from "../../lib/chat-limits";
 import type { messageImage } from "../schema";
 import { chatModel } from "./models";
 
@@ -210,6 +214,8 @@ export async function imagesForNewMessage(
     }
     images.push(toMessageImage(attachment));
   }
+  const tooMuch = imagesTotalProblem(images.map((image) => image.size));
+  if (tooMuch !== null) throw appError("InvalidArgument", tooMuch);
   const model = await chatModel(ctx, session);
   if (!modelAcceptsImages(model)) {
     throw appError(

@@ -5,15 +5,16 @@ import type {
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import type { ActionCtx } from "../../_generated/server";
+import { MAX_IMAGE_BYTES_PER_MESSAGE } from "../../../lib/chat-limits";
 import type { ModelImage } from "../../model/attachments";
 
 /** Azure OpenAI's vision models take at most 10 images per request: the newest 10 are sent. */
 export const MAX_IMAGES_PER_REQUEST = 10;
 /**
- * The image bytes of one request: base64 adds a third and the request body is built in memory,
- * so ten 10 MB images would crowd a Node action's 512 MB; the newest images up to this are sent.
+ * The image bytes of one request (a request body is at most 50 MB, and it is built in memory): the
+ * newest images up to this are sent, so the newest message's always are.
  */
-export const MAX_IMAGE_BYTES_PER_REQUEST = 40 * 1024 * 1024;
+export const MAX_IMAGE_BYTES_PER_REQUEST = MAX_IMAGE_BYTES_PER_MESSAGE;
 
 const TILE = 512;
 
