@@ -243,8 +243,8 @@ describe("the model configuration", () => {
   test("README's model configuration table names every variable the functions read for the model", () => {
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     const section = readme.slice(
-      readme.indexOf("**Model configuration**"),
-      readme.indexOf("Optional: `SYSTEM_PROMPT`"),
+      readme.indexOf("### Model"),
+      readme.indexOf("### Replies and streaming"),
     );
     const named = new Set([...section.matchAll(/`([A-Z_]+)`/g)].map(([, name]) => name));
     for (const name of Object.keys(MODEL_VARIABLES)) expect(named).toContain(name);

@@ -1,7 +1,7 @@
 /**
  * The abuse limits of the deployment: each environment variable declared once with its default and
  * what it limits, read at call time (so `npx convex env set` takes effect on the next call and tests
- * can tune them). README's Security section lists the same table; settings.node.test.ts checks it.
+ * can tune them). README's Limits table (Configuration) lists the same; settings.node.test.ts checks it.
  */
 import { readNumberEnv } from "./env";
 

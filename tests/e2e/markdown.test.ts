@@ -7,7 +7,6 @@ import { ChatApp } from "./harness/chat-app";
 import { saveScreenshot } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
-
 const CODE_LINES = [
   "def fibonacci(n: int) -> list[int]:",
   '    """The first n Fibonacci numbers."""',
