@@ -129,10 +129,19 @@ async function measureRenderCost(
     const started = Date.now();
     await input.press("Enter");
     await app.waitForStatus(app.assistantMessages().nth(index), "complete", 240_000);
-    // Let the final render and any queued work land before reading the counters.
-    await page.evaluate(
-      () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 200))),
-    );
+    const content = app.assistantMessages().nth(index).getByTestId("message-content");
+    const shownChars = () =>
+      content.evaluate((el) => (el.textContent ?? "").replace(/\s+/g, "").length);
+    // The final render (highlighting in the worker, a burst revealed frame by frame) may land
+    // after the status: count it, until the text has not changed for 500 ms (at most 30 s).
+    const settleBy = Date.now() + 30_000;
+    let shown = await shownChars();
+    for (let still = 0; still < 500 && Date.now() < settleBy;) {
+      await page.waitForTimeout(100);
+      const now = await shownChars();
+      still = now === shown ? still + 100 : 0;
+      shown = now;
+    }
     const end = await metrics();
     if (options.trace) await browser.stopTracing();
     const streamSeconds = (Date.now() - started) / 1000;
@@ -140,11 +149,6 @@ async function measureRenderCost(
     const longtasks = (await page.evaluate(() => (window as ProbeWindow).__longtasks ?? [])).map(
       ([startTime, duration]) => ({ at: timeOrigin + startTime - started, duration }),
     );
-    const shown = await app
-      .assistantMessages()
-      .nth(index)
-      .getByTestId("message-content")
-      .evaluate((el) => (el.textContent ?? "").replace(/\s+/g, "").length);
     const request = stack.sim.requests().slice(before).at(-1);
     const durations = longtasks.map((task) => task.duration);
     const lastTokenAt = (request?.chunkTimes.at(-1) ?? Number.NaN) - started;
