@@ -5,7 +5,7 @@ import { api as peersApi } from "../peers/convex/_generated/api";
 import { Journal } from "./journal";
 import { startBenchStack, type BenchStack } from "./stack";
 import { summarize, tokenLatencies } from "./stats";
-import { benchPrompt, measureReply } from "./wire-cost";
+import { benchPrompt, measureReply, simulatorRequestFor } from "./wire-cost";
 import { countingWebSocket, nowMs, WireCounter, type TextSample } from "./viewer";
 
 /** The bench-only Convex app that runs the peers (bench/peers/convex). */
@@ -83,13 +83,7 @@ async function usageCursor(stack: BenchStack): Promise<number> {
 }
 
 function tokenTimesOf(stack: BenchStack, prompt: string, requestsBefore: number) {
-  const quoted = JSON.stringify(prompt).slice(1, -1);
-  const request = stack.sim
-    .requests()
-    .slice(requestsBefore)
-    .filter((r) => JSON.stringify(r.body).includes(quoted))
-    .at(-1);
-  if (!request) throw new Error("the simulator saw no request");
+  const request = simulatorRequestFor(stack, prompt, requestsBefore);
   const pieces = simulatedReply(prompt).pieces;
   let end = 0;
   const tokenTimes = request.chunkTimes.map((t, i) => {
