@@ -113,6 +113,18 @@ function flushRows(commits: JournalCommit[], messageId: string) {
 }
 
 /** One signed-in viewer watching a fresh chat, ready to send. */
+/** The simulator's log entry of the latest request since `requestsBefore` that carried `prompt`. */
+export function simulatorRequestFor(stack: BenchStack, prompt: string, requestsBefore: number) {
+  const quoted = JSON.stringify(prompt).slice(1, -1);
+  const request = stack.sim
+    .requests()
+    .slice(requestsBefore)
+    .filter((r) => JSON.stringify(r.body).includes(quoted))
+    .at(-1);
+  if (!request) throw new Error("the simulator saw no request");
+  return request;
+}
+
 export async function openViewer(stack: BenchStack, keepPayloads = false) {
   const token = await signInAnonymously(stack.backendUrl);
   const viewer = new ChatViewer(stack.backendUrl, token, { keepPayloads });
@@ -141,13 +153,7 @@ export async function measureReply(
     const durationMs = nowMs() - started;
     const commits = journal.readFrom(offset);
 
-    const quoted = JSON.stringify(prompt).slice(1, -1);
-    const request = stack.sim
-      .requests()
-      .slice(requestsBefore)
-      .filter((r) => JSON.stringify(r.body).includes(quoted))
-      .at(-1);
-    if (!request) throw new Error("the simulator saw no request");
+    const request = simulatorRequestFor(stack, prompt, requestsBefore);
     const rows = flushRows(commits, sent.messageId);
     const dbBytesByTable: Record<string, number> = {};
     for (const commit of commits) {

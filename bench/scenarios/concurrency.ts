@@ -1,3 +1,4 @@
+import { FLUSH_MS, Rows, spread, verdict, withBackend, type Scenario } from "../lib/scenario";
 import type { BenchStack } from "../lib/stack";
 import { summarize, tokenLatencies } from "../lib/stats";
 import { measureReply, type ReplyCost, type ReplyTrace } from "../lib/wire-cost";
@@ -58,3 +59,50 @@ export async function measureConcurrency(
     wallSeconds: Math.round((Date.now() - started) / 100) / 10,
   };
 }
+
+/**
+ * Scenario 3: flush cadence, token-to-subscriber latency and exactness with 20 replies at once;
+ * then 1 and 5 at once, to tell load from a fixed cost.
+ */
+export const concurrency: Scenario = {
+  id: "3",
+  name: "concurrency",
+  run: async () => {
+    const rows = new Rows("3");
+    const target = `p95 <= ${FLUSH_MS + 50} ms (ours)`;
+    const c = await withBackend((stack) =>
+      measureConcurrency(stack, { replies: 20, tokens: 500, rate: 50 }),
+    );
+    rows.add(
+      `flush interval, 20 replies x ${c.tokensEach} tokens at ${c.rate} tok/s`,
+      spread(c.flushIntervalMs),
+      target,
+      verdict(c.flushIntervalMs.p95 <= FLUSH_MS + 50),
+    );
+    rows.add(
+      "token to subscriber",
+      `${spread(c.tokenToSubscriberMs)} (n=${c.tokenToSubscriberMs.n})`,
+      target,
+      verdict(c.tokenToSubscriberMs.p95 <= FLUSH_MS + 50),
+    );
+    const clean = c.inexactReplies === 0 && c.nonAppends === 0 && c.unseenTokens === 0;
+    rows.add(
+      "lost or duplicated characters",
+      `${c.inexactReplies} inexact replies, ${c.nonAppends} non-append updates, ${c.unseenTokens} unseen tokens`,
+      "0",
+      verdict(clean),
+    );
+    const scaling: Record<string, Concurrency> = {};
+    await withBackend(async (stack) => {
+      for (const replies of [1, 5]) {
+        const s = await measureConcurrency(stack, { replies, tokens: 500, rate: 50 });
+        scaling[`replies${replies}`] = s;
+        rows.add(
+          `token to subscriber with ${replies} repl${replies === 1 ? "y" : "ies"} at once (info)`,
+          spread(s.tokenToSubscriberMs),
+        );
+      }
+    });
+    return { rows: rows.rows, results: { concurrency: c, concurrencyScaling: scaling } };
+  },
+};

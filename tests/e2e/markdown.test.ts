@@ -1,19 +1,11 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { Window } from "happy-dom";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { renderArtifacts, STREAMED_MARKDOWN } from "../fixtures/markdown-artifacts";
 import { ChatApp } from "./harness/chat-app";
+import { saveScreenshot } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
-
-const root = path.resolve(import.meta.dirname, "../..");
-// README screenshots are rewritten only on request; every run keeps a copy under test-results.
-const SCREENSHOT_DIRS = [
-  path.join(root, "test-results/screenshots"),
-  ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
-];
 
 const CODE_LINES = [
   "def fibonacci(n: int) -> list[int]:",
@@ -189,10 +181,7 @@ describe("markdown replies", () => {
         expect(boxes[i]!.height).toBeGreaterThanOrEqual(boxes[i - 1]!.height - 1);
       }
 
-      for (const dir of SCREENSHOT_DIRS) {
-        mkdirSync(dir, { recursive: true });
-        await reply.screenshot({ path: path.join(dir, `code-and-math-${colorScheme}.png`) });
-      }
+      await saveScreenshot(reply, `code-and-math-${colorScheme}.png`);
 
       // Copy and download buttons; copy puts the code on the clipboard.
       const actions = block.locator('[data-streamdown="code-block-actions"] button');

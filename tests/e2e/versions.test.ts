@@ -1,16 +1,14 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply, storedMessages } from "./harness/expected";
+import { saveScreenshot } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 // Editing a sent message and regenerating a reply add versions; the switcher moves between them
 // and the conversation after them, in every tab and across reloads.
 
-const root = path.resolve(import.meta.dirname, "../..");
 const SIM_TOKENS = 140;
 const expectedText = (prompt: string, tokens = SIM_TOKENS) => collapse(fullReply(prompt, tokens));
 
@@ -91,13 +89,7 @@ describe("versions of messages", () => {
     expect(await conversation(app)).toEqual([collapse(edited), expectedText(edited)]);
     expect(await position(userMessages(app.page).first())).toBe("2 / 2");
     // The README screenshot: the edited message with its switcher.
-    for (const dir of [
-      path.join(root, "test-results/screenshots"),
-      ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
-    ]) {
-      mkdirSync(dir, { recursive: true });
-      await app.page.screenshot({ path: path.join(dir, "versions.png") });
-    }
+    await saveScreenshot(app, "versions.png");
 
     await userMessages(app.page).first().getByRole("button", { name: "Previous version" }).click();
     await expect.poll(() => conversation(app)).toEqual(original);

@@ -1,14 +1,44 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { onTestFailed, expect } from "vitest";
+import { onTestFailed } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 export const ARTIFACTS_DIR = path.join(root, "test-results/e2e");
 
+/** An assistant message in the conversation (also for code that runs in the page). */
+export const ASSISTANT_MESSAGE = '[data-testid="message"][data-role="assistant"]';
+
 /** Collapses whitespace the way a reader sees text. */
 export function collapse(text: string): string {
   return text.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * Reads `read` every `interval` ms until `done` holds (Playwright has no generic poll and vitest's
+ * `expect.poll` needs a running test, so the bench could not share this page object).
+ */
+async function pollUntil<T>(
+  what: string,
+  read: (msLeft: number) => Promise<T>,
+  done: (value: T) => boolean,
+  { timeout, interval }: { timeout: number; interval: number },
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last = "nothing yet";
+  for (;;) {
+    try {
+      const value = await read(Math.max(1, deadline - Date.now()));
+      if (done(value)) return;
+      last = `last value ${JSON.stringify(value)}`;
+    } catch (error) {
+      last = `last error ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+    }
+    if (Date.now() + interval > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}; ${last}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
 }
 
 /** Page object for the chat app, one browser context (one signed-in user) each. */
@@ -23,7 +53,10 @@ export class ChatApp {
     this.watch(page);
   }
 
-  /** Opens a fresh context; on test failure its pages' screenshots and console are saved. */
+  /**
+   * Opens a fresh context; on test failure its pages' screenshots and console are saved (outside
+   * a vitest test, as in the bench, pass `saveOnFailure: false`).
+   */
   static async open(
     browser: Browser,
     baseUrl: string,
@@ -31,6 +64,7 @@ export class ChatApp {
       viewport?: { width: number; height: number };
       colorScheme?: "light" | "dark";
       reducedMotion?: "reduce" | "no-preference";
+      saveOnFailure?: boolean;
     } = {},
   ): Promise<ChatApp> {
     const context = await browser.newContext({
@@ -40,6 +74,7 @@ export class ChatApp {
       deviceScaleFactor: 1,
     });
     const app = new ChatApp(context, await context.newPage(), baseUrl);
+    if (options.saveOnFailure === false) return app;
     onTestFailed(async ({ task }) => {
       const dir = path.join(ARTIFACTS_DIR, task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 80));
       mkdirSync(dir, { recursive: true });
@@ -99,7 +134,7 @@ export class ChatApp {
   }
 
   assistantMessages(page = this.page): Locator {
-    return page.locator('[data-testid="message"][data-role="assistant"]');
+    return page.locator(ASSISTANT_MESSAGE);
   }
 
   lastAssistant(page = this.page): Locator {
@@ -112,16 +147,23 @@ export class ChatApp {
   }
 
   async waitForStatus(message: Locator, status: string | RegExp, timeout = 30_000) {
-    await expect
-      .poll(async () => message.getAttribute("data-status"), { timeout, interval: 50 })
-      .toMatch(status instanceof RegExp ? status : new RegExp(`^${status}$`));
+    const wanted = status instanceof RegExp ? status : new RegExp(`^${status}$`);
+    await pollUntil(
+      `a message's status to match ${wanted}`,
+      (msLeft) => message.getAttribute("data-status", { timeout: msLeft }),
+      (value) => value !== null && wanted.test(value),
+      { timeout, interval: 50 },
+    );
   }
 
   /** Waits until the message shows at least `chars` characters. */
   async waitForText(message: Locator, chars: number, timeout = 20_000) {
-    await expect
-      .poll(async () => (await this.textOf(message)).length, { timeout, interval: 25 })
-      .toBeGreaterThanOrEqual(chars);
+    await pollUntil(
+      `a message to show ${chars} characters`,
+      async () => (await this.textOf(message)).length,
+      (length) => length >= chars,
+      { timeout, interval: 25 },
+    );
   }
 
   /** The Convex Auth token this context signed in with (for direct API checks). */

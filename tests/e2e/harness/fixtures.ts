@@ -2,10 +2,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { ConvexError } from "convex/values";
+import type { Locator } from "playwright-core";
 import { expect } from "vitest";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
-import type { ChatApp } from "./chat-app";
+import { ChatApp } from "./chat-app";
 import { storedMessages } from "./expected";
 
 const root = path.resolve(import.meta.dirname, "../../..");
@@ -15,11 +16,15 @@ const SCREENSHOT_DIRS = [
   ...(process.env.UPDATE_SCREENSHOTS === "1" ? [path.join(root, "docs/screenshots")] : []),
 ];
 
-/** Saves a screenshot of the app's page under test-results (and docs/screenshots when asked to). */
-export async function saveScreenshot(app: ChatApp, name: string, inReadme = true) {
+/**
+ * Saves a screenshot of the app's page (or of one element) under test-results, and under
+ * docs/screenshots when asked to (UPDATE_SCREENSHOTS=1).
+ */
+export async function saveScreenshot(target: ChatApp | Locator, name: string, inReadme = true) {
+  const shot = target instanceof ChatApp ? target.page : target;
   for (const dir of inReadme ? SCREENSHOT_DIRS : SCREENSHOT_DIRS.slice(0, 1)) {
     mkdirSync(dir, { recursive: true });
-    await app.page.screenshot({ path: path.join(dir, name) });
+    await shot.screenshot({ path: path.join(dir, name) });
   }
 }
 
