@@ -30,3 +30,27 @@ export function searchQueryProblem(query: string): string | null {
   }
   return null;
 }
+
+// Azure OpenAI's vision models take PNG, JPEG, WebP and non-animated GIF, at most 20 MB
+// (20,971,520 bytes) per image and 10 images per request. 10 MB keeps a message's images well
+// inside that once base64 adds a third; 4 per message leaves room in a request's 10 for earlier
+// turns (convex/lib/llm/images.ts sends the newest 10).
+export const MAX_IMAGES_PER_MESSAGE = 4;
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+export const ACCEPTED_IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toLocaleString("en-US", { maximumFractionDigits: 1 })} MB`;
+}
+
+/** Why a file cannot be attached (wrong type, too big), or null when it can; server and composer agree. */
+export function imageFileProblem(file: { name: string; type: string; size: number }): string | null {
+  if (!ACCEPTED_IMAGE_TYPES.includes(file.type)) {
+    return `"${file.name}" is not a PNG, JPEG, WebP or GIF image, so it cannot be attached.`;
+  }
+  if (file.size === 0) return `"${file.name}" is empty.`;
+  if (file.size > MAX_IMAGE_BYTES) {
+    return `"${file.name}" is ${megabytes(file.size)}; an image can be at most ${megabytes(MAX_IMAGE_BYTES)}.`;
+  }
+  return null;
+}
