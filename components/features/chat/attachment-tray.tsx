@@ -37,7 +37,6 @@ function Thumbnail({ item, onRemove }: { item: TrayItem; onRemove: () => void })
         )}
       >
         {item.previewUrl ? (
-          // eslint-disable-next-line @next/next/no-img-element -- a local object URL, not optimizable
           <img src={item.previewUrl} alt={item.fileName} className="size-full object-cover" />
         ) : item.attachmentId ? (
           <AttachmentImage

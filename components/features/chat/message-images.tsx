@@ -43,7 +43,6 @@ export function AttachmentImage({
     );
   }
   if (!image.url) return <span className="block size-full animate-pulse bg-muted" />;
-  // eslint-disable-next-line @next/next/no-img-element -- an object URL of private bytes
   return <img src={image.url} alt={fileName} className={className} />;
 }
 
