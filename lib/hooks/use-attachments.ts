@@ -112,13 +112,19 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
     watchedIds.length > 0 ? { ids: watchedIds } : "skip",
   );
 
+  // While a new set of ids loads, the verdicts already known stay (no flash back to "checking").
+  const [known, setKnown] = useState(statuses);
+  if (statuses !== undefined && statuses !== known) setKnown(statuses);
+  const fresh = statuses !== undefined;
+
   // The server's verdict on each uploaded image.
   const shown = useMemo(() => {
-    if (!statuses) return items;
-    const byId = new Map(statuses.map((s) => [s._id, s]));
+    if (!known) return items;
+    const byId = new Map(known.map((s) => [s._id, s]));
     return items.map((item): TrayItem => {
       if (item.existing || item.attachmentId === null || item.phase === "failed") return item;
       const state = byId.get(item.attachmentId);
+      if (!state && !fresh) return item;
       if (!state) {
         return { ...item, phase: "failed", error: `"${item.fileName}" is no longer available.` };
       }
@@ -127,7 +133,7 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
       }
       return { ...item, phase: state.status };
     });
-  }, [items, statuses]);
+  }, [items, known, fresh]);
 
   const update = useCallback((key: string, patch: Partial<TrayItem>) => {
     setItems((current) => current.map((i) => (i.key === key ? { ...i, ...patch } : i)));

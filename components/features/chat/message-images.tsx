@@ -128,7 +128,13 @@ function Lightbox({
   const navButton =
     "inline-flex size-9 cursor-pointer items-center justify-center rounded-full border border-border bg-background hover:bg-muted focus-visible:outline-2 focus-visible:outline-blue-500";
   return (
-    <Modal open onClose={onClose} data-testid="lightbox" className="max-h-[95vh] max-w-[95vw] p-3">
+    <Modal
+      open
+      onClose={onClose}
+      data-testid="lightbox"
+      aria-label={`Image ${image.fileName}`}
+      className="max-h-[95vh] max-w-[95vw] p-3"
+    >
       <div
         role="group"
         aria-roledescription="image viewer"
