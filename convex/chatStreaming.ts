@@ -12,6 +12,7 @@ import { appError, notFound } from "./lib/errors";
 import { loadMessageForViewer } from "./model/sessions";
 import { chargeModelTokens } from "./model/limits";
 import { generationContext } from "./model/messages";
+import { modelImage } from "./model/attachments";
 import {
   appendChunk,
   chunkRange,
@@ -38,6 +39,7 @@ export const getGenerationContext = ownerInternalQuery({
         v.object({
           role: v.union(v.literal("user"), v.literal("assistant")),
           content: v.string(),
+          images: v.optional(v.array(modelImage)),
         }),
       ),
       continueFrom: v.union(v.string(), v.null()),

@@ -28,4 +28,12 @@ crons.daily(
   {},
 );
 
+// Images never sent (after a day), expired upload grants and files that never became an image.
+crons.hourly(
+  "sweep unsent images",
+  { minuteUTC: 20 },
+  internal.attachments.sweepBypassingAccessControl,
+  {},
+);
+
 export default crons;

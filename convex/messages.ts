@@ -53,6 +53,8 @@ export const send = authedMutation({
     sessionId: v.id("sessions"),
     content: v.string(),
     clientRequestId: v.optional(v.string()),
+    // At most MAX_IMAGES_PER_MESSAGE ready images of the viewer's, not sent before.
+    attachmentIds: v.optional(v.array(v.id("attachments"))),
   },
   returns: v.object({ userMessageId: v.id("messages"), messageId: v.id("messages") }),
   handler: async (ctx, args) => {
@@ -113,7 +115,13 @@ export const regenerate = authedMutation({
  * after it stay.
  */
 export const edit = authedMutation({
-  args: { messageId: v.id("messages"), content: v.string() },
+  // attachmentIds: the new version's images (the edited message's and/or new ones); omitted, the
+  // edited message's.
+  args: {
+    messageId: v.id("messages"),
+    content: v.string(),
+    attachmentIds: v.optional(v.array(v.id("attachments"))),
+  },
   returns: v.object({ userMessageId: v.id("messages"), messageId: v.id("messages") }),
   handler: async (ctx, args) => {
     const { userMessageId, messageId, generation } = await startEdit(ctx, ctx.viewerId, args);

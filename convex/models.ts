@@ -1,11 +1,12 @@
 import { v } from "convex/values";
 import { authedMutation, authedQuery, ownerInternalQuery } from "./lib/functions";
-import { configuredModels } from "./lib/llm/config";
+import { configuredModels, modelAcceptsImages } from "./lib/llm/config";
 import { chatModel, defaultModelFor, requireKnownModel } from "./model/models";
 import { getPreferences, savePreferences } from "./model/preferences";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 
-const modelOption = v.object({ name: v.string(), label: v.string() });
+// acceptsImages: listed in MODELS_ACCEPTING_IMAGES; the composer offers attaching only then.
+const modelOption = v.object({ name: v.string(), label: v.string(), acceptsImages: v.boolean() });
 
 /**
  * The models the viewer can pick (AZURE_OPENAI_DEPLOYMENTS, else the single deployment) and the one
@@ -20,7 +21,10 @@ export const list = authedQuery({
   handler: async (ctx) => {
     if (ctx.viewerId === null) return null;
     return {
-      models: configuredModels(),
+      models: configuredModels().map((model) => ({
+        ...model,
+        acceptsImages: modelAcceptsImages(model.name),
+      })),
       defaultModel: (await defaultModelFor(ctx, ctx.viewerId)) ?? null,
     };
   },

@@ -100,8 +100,8 @@ describe("choosing a model", () => {
     const alice = await asUser(t, "alice");
     expect(await alice.query(api.models.list, {})).toEqual({
       models: [
-        { name: "gpt-4o", label: "GPT-4o" },
-        { name: "gpt-4o-mini", label: "GPT-4o mini" },
+        { name: "gpt-4o", label: "GPT-4o", acceptsImages: false },
+        { name: "gpt-4o-mini", label: "GPT-4o mini", acceptsImages: false },
       ],
       defaultModel: "gpt-4o",
     });
@@ -117,7 +117,7 @@ describe("choosing a model", () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     expect(await alice.query(api.models.list, {})).toEqual({
-      models: [{ name: "my-deployment", label: "my-deployment" }],
+      models: [{ name: "my-deployment", label: "my-deployment", acceptsImages: false }],
       defaultModel: "my-deployment",
     });
   });

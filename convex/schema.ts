@@ -32,6 +32,22 @@ export const tokenUsage = v.object({
   totalTokens: v.number(),
 });
 
+/** An image of a message, as messages.list, share links and export show it (model/attachments.ts). */
+export const messageImage = v.object({
+  attachmentId: v.id("attachments"),
+  fileName: v.string(),
+  contentType: v.string(),
+  size: v.number(),
+  width: v.number(),
+  height: v.number(),
+});
+
+export const attachmentStatus = v.union(
+  v.literal("checking"),
+  v.literal("ready"),
+  v.literal("rejected"),
+);
+
 export default defineSchema({
   ...authTables,
   // Convex Auth's users table with one more index: the daily cleanup finds old guests by it.
@@ -87,6 +103,8 @@ export default defineSchema({
     selectedChildId: v.optional(v.id("messages")),
     // The deployment that wrote an assistant reply.
     model: v.optional(v.string()),
+    // A user message's images; an edit lists the ones its version keeps.
+    images: v.optional(v.array(messageImage)),
   })
     // Both indexes are needed: this one lists a chat in creation order.
     // eslint-disable-next-line @convex-dev/no-duplicate-indexes
@@ -180,7 +198,49 @@ export default defineSchema({
     content: v.string(),
     status: messageStatus,
     createdAt: v.number(),
+    images: v.optional(v.array(messageImage)),
   })
     .index("by_shareId_and_snapshot_and_position", ["shareId", "snapshot", "position"])
+    .index("by_sessionId", ["sessionId"]),
+
+  // An uploaded image (convex/attachments.ts): "checking" until the inspection action has looked
+  // at its bytes, then "ready" or "rejected" (its file deleted). `messageId` is the first message
+  // it was sent with (unset: not sent yet, deleted after a day); the files of a chat go with it.
+  attachments: defineTable({
+    userId: v.id("users"),
+    storageId: v.id("_storage"),
+    fileName: v.string(),
+    contentType: v.string(),
+    size: v.number(),
+    status: attachmentStatus,
+    error: v.optional(v.string()),
+    width: v.optional(v.number()),
+    height: v.optional(v.number()),
+    messageId: v.optional(v.id("messages")),
+    sessionId: v.optional(v.id("sessions")),
+    createdAt: v.number(),
+  })
+    .index("by_userId_and_messageId", ["userId", "messageId"])
+    .index("by_messageId_and_createdAt", ["messageId", "createdAt"])
+    .index("by_storageId", ["storageId"])
+    .index("by_sessionId", ["sessionId"]),
+
+  // One per upload URL handed out, used up by the register of one file: Convex's upload URLs take
+  // any number of uploads for an hour, so this makes each good for one attachment.
+  uploadGrants: defineTable({
+    userId: v.id("users"),
+    expiresAt: v.number(),
+  })
+    .index("by_userId_and_expiresAt", ["userId", "expiresAt"])
+    .index("by_expiresAt", ["expiresAt"]),
+
+  // The images of a share's snapshot, so that the shared-image route checks one row.
+  sharedAttachments: defineTable({
+    shareId: v.id("shares"),
+    sessionId: v.id("sessions"),
+    snapshot: v.number(),
+    attachmentId: v.id("attachments"),
+  })
+    .index("by_shareId_and_snapshot_and_attachmentId", ["shareId", "snapshot", "attachmentId"])
     .index("by_sessionId", ["sessionId"]),
 });

@@ -151,11 +151,12 @@ export const messages = signedOutQuery({
       .paginate(boundedPage(paginationOpts));
     return {
       ...result,
-      page: result.page.map(({ role, content, status, createdAt }) => ({
+      page: result.page.map(({ role, content, status, createdAt, images }) => ({
         role,
         content,
         status,
         createdAt,
+        ...(images === undefined ? {} : { images }),
       })),
     };
   },

@@ -44,7 +44,11 @@ function megabytes(bytes: number): string {
 }
 
 /** Why a file cannot be attached (wrong type, too big), or null when it can; server and composer agree. */
-export function imageFileProblem(file: { name: string; type: string; size: number }): string | null {
+export function imageFileProblem(file: {
+  name: string;
+  type: string;
+  size: number;
+}): string | null {
   if (!ACCEPTED_IMAGE_TYPES.includes(file.type)) {
     return `"${file.name}" is not a PNG, JPEG, WebP or GIF image, so it cannot be attached.`;
   }

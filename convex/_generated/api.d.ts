@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as attachments from "../attachments.js";
 import type * as auth from "../auth.js";
 import type * as chat from "../chat.js";
 import type * as chatExport from "../chatExport.js";
@@ -20,12 +21,14 @@ import type * as chatStreaming from "../chatStreaming.js";
 import type * as crons from "../crons.js";
 import type * as guests from "../guests.js";
 import type * as http from "../http.js";
+import type * as lib_attachmentRoutes from "../lib/attachmentRoutes.js";
 import type * as lib_commonPasswords from "../lib/commonPasswords.js";
 import type * as lib_credentials from "../lib/credentials.js";
 import type * as lib_env from "../lib/env.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_flushPolicy from "../lib/flushPolicy.js";
 import type * as lib_functions from "../lib/functions.js";
+import type * as lib_imageCheck from "../lib/imageCheck.js";
 import type * as lib_limits from "../lib/limits.js";
 import type * as lib_llm_config from "../lib/llm/config.js";
 import type * as lib_llm_contentFilter from "../lib/llm/contentFilter.js";
@@ -41,6 +44,7 @@ import type * as lib_passwords from "../lib/passwords.js";
 import type * as lib_settings from "../lib/settings.js";
 import type * as limits from "../limits.js";
 import type * as messages from "../messages.js";
+import type * as model_attachments from "../model/attachments.js";
 import type * as model_conversation from "../model/conversation.js";
 import type * as model_guests from "../model/guests.js";
 import type * as model_limits from "../model/limits.js";
@@ -72,6 +76,7 @@ import type * as titles from "../titles.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  attachments: typeof attachments;
   auth: typeof auth;
   chat: typeof chat;
   chatExport: typeof chatExport;
@@ -79,12 +84,14 @@ declare const fullApi: ApiFromModules<{
   crons: typeof crons;
   guests: typeof guests;
   http: typeof http;
+  "lib/attachmentRoutes": typeof lib_attachmentRoutes;
   "lib/commonPasswords": typeof lib_commonPasswords;
   "lib/credentials": typeof lib_credentials;
   "lib/env": typeof lib_env;
   "lib/errors": typeof lib_errors;
   "lib/flushPolicy": typeof lib_flushPolicy;
   "lib/functions": typeof lib_functions;
+  "lib/imageCheck": typeof lib_imageCheck;
   "lib/limits": typeof lib_limits;
   "lib/llm/config": typeof lib_llm_config;
   "lib/llm/contentFilter": typeof lib_llm_contentFilter;
@@ -100,6 +107,7 @@ declare const fullApi: ApiFromModules<{
   "lib/settings": typeof lib_settings;
   limits: typeof limits;
   messages: typeof messages;
+  "model/attachments": typeof model_attachments;
   "model/conversation": typeof model_conversation;
   "model/guests": typeof model_guests;
   "model/limits": typeof model_limits;

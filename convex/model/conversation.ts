@@ -4,7 +4,7 @@ import type { Doc } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import { utf8Length } from "../lib/limits";
-import { messageRole, messageStatus } from "../schema";
+import { messageImage, messageRole, messageStatus } from "../schema";
 import { currentLeaf, parentOf } from "./versions";
 
 /** One message of a conversation as export and share links show it: no ids, no owner. */
@@ -14,6 +14,7 @@ export const conversationItem = v.object({
   status: messageStatus,
   createdAt: v.number(),
   model: v.optional(v.string()),
+  images: v.optional(v.array(messageImage)),
 });
 
 export type ConversationItem = Infer<typeof conversationItem>;
@@ -25,6 +26,7 @@ export function toConversationItem(message: Doc<"messages">): ConversationItem {
     status: message.status,
     createdAt: message._creationTime,
     ...(message.model === undefined ? {} : { model: message.model }),
+    ...(message.images === undefined ? {} : { images: message.images }),
   };
 }
 

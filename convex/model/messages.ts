@@ -13,6 +13,13 @@ import { loadMessageForViewer, loadSessionForViewer, streamingMessage } from "./
 import { currentLeaf, newestChild, parentOf, preferNewestChild } from "./versions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
 import { getStream, openGeneration } from "./streams";
+import {
+  imagesForNewMessage,
+  markSent,
+  modelImagesOf,
+  type MessageImage,
+  type ModelImage,
+} from "./attachments";
 
 // How far back the prompt builder looks (messages, and bytes so that a chat of long replies stays
 // within a transaction's reads); the action then trims to its token budget.
@@ -47,7 +54,12 @@ export type StartedReply = StartedGeneration & {
 export async function startReply(
   ctx: MutationCtx,
   viewerId: Id<"users">,
-  args: { sessionId: Id<"sessions">; content: string; clientRequestId?: string },
+  args: {
+    sessionId: Id<"sessions">;
+    content: string;
+    clientRequestId?: string;
+    attachmentIds?: Id<"attachments">[];
+  },
 ): Promise<StartedReply> {
   const content = validateMessageContent(args.content);
   const session = await loadSessionForViewer(ctx, viewerId, args.sessionId);
@@ -73,11 +85,13 @@ export async function startReply(
     }
   }
   await refuseWhileStreaming(ctx, session._id);
+  const images = await imagesForNewMessage(ctx, viewerId, session, args.attachmentIds ?? []);
   await consumeReplyBudget(ctx, viewerId);
 
   const leaf = await currentLeaf(ctx, session);
   const userMessageId = await insertUserMessage(ctx, session, leaf?._id ?? null, content, {
     clientRequestId: args.clientRequestId,
+    images,
   });
   const isFirstMessage = leaf === null && session.title === DEFAULT_SESSION_TITLE;
   const started = await insertReply(ctx, viewerId, session, userMessageId, {
@@ -95,7 +109,7 @@ export async function startReply(
 export async function startEdit(
   ctx: MutationCtx,
   viewerId: Id<"users">,
-  args: { messageId: Id<"messages">; content: string },
+  args: { messageId: Id<"messages">; content: string; attachmentIds?: Id<"attachments">[] },
 ): Promise<StartedGeneration & { userMessageId: Id<"messages"> }> {
   const content = validateMessageContent(args.content);
   const { message, session } = await loadMessageForViewer(ctx, viewerId, args.messageId);
@@ -103,9 +117,17 @@ export async function startEdit(
     throw appError("InvalidArgument", "Only your own messages can be edited, not replies.");
   }
   await refuseWhileStreaming(ctx, session._id);
+  // Omitted: the new version has the edited message's images.
+  const kept = message.images ?? [];
+  const images =
+    args.attachmentIds === undefined
+      ? kept
+      : await imagesForNewMessage(ctx, viewerId, session, args.attachmentIds, kept);
   await consumeReplyBudget(ctx, viewerId);
   const parent = await parentOf(ctx, message);
-  const userMessageId = await insertUserMessage(ctx, session, parent?._id ?? null, content, {});
+  const userMessageId = await insertUserMessage(ctx, session, parent?._id ?? null, content, {
+    images,
+  });
   await preferNewestChild(ctx, parent, userMessageId);
   const started = await insertReply(ctx, viewerId, session, userMessageId, {});
   return { ...started, userMessageId };
@@ -116,9 +138,9 @@ async function insertUserMessage(
   session: Doc<"sessions">,
   parentId: Id<"messages"> | null,
   content: string,
-  { clientRequestId }: { clientRequestId?: string },
+  { clientRequestId, images }: { clientRequestId?: string; images: MessageImage[] },
 ) {
-  return await ctx.db.insert("messages", {
+  const messageId = await ctx.db.insert("messages", {
     sessionId: session._id,
     userId: session.userId,
     role: "user",
@@ -128,7 +150,10 @@ async function insertUserMessage(
     generation: 0,
     clientRequestId,
     parentId,
+    ...(images.length > 0 ? { images } : {}),
   });
+  await markSent(ctx, images, { _id: messageId, sessionId: session._id });
+  return messageId;
 }
 
 /**
@@ -267,7 +292,7 @@ async function reopen(
 }
 
 export type GenerationContext = {
-  history: { role: "user" | "assistant"; content: string }[];
+  history: { role: "user" | "assistant"; content: string; images?: ModelImage[] }[];
   /** The text already in the message that a continuation must extend, or null for a fresh reply. */
   continueFrom: string | null;
   priorTokenCount: number | null;
@@ -292,10 +317,12 @@ export async function generationContext(
     if (earlier.length >= MAX_HISTORY_MESSAGES || bytes > MAX_HISTORY_BYTES) break;
     earlier.push(turn);
   }
-  const history = earlier
-    .reverse()
-    .filter((m) => m.content.trim().length > 0)
-    .map((m) => ({ role: m.role, content: m.content }));
+  const history = [];
+  for (const m of earlier.reverse()) {
+    if (m.content.trim().length === 0) continue;
+    const images = await modelImagesOf(ctx, m);
+    history.push({ role: m.role, content: m.content, ...(images.length > 0 ? { images } : {}) });
+  }
   const continuing = message.content.length > 0;
   return {
     history,

@@ -4,6 +4,7 @@ import { notFound } from "../lib/errors";
 import { utf8Length } from "../lib/limits";
 import { deleteSessionSharesBatch } from "./shares";
 import { getStream } from "./streams";
+import { deleteSessionAttachmentsBatch } from "./attachments";
 
 /**
  * Loads a session the viewer owns; anything else (missing, someone else's, signed out, or not a
@@ -63,7 +64,7 @@ const DOCUMENT_OVERHEAD_BYTES = 200;
 
 /**
  * Deletes a session's share link and its copied messages (model/shares.ts), then its messages with
- * their stream rows, pages and chunks, oldest first, until about
+ * their stream rows, pages and chunks, oldest first, then its images and their files, until about
  * `maxDocuments` (at most DELETE_BATCH_DOCUMENTS) documents or DELETE_BATCH_BYTES bytes were read;
  * returns true when more
  * remain. A message goes only once its pages and chunks are gone, so a batch can stop anywhere.
@@ -86,7 +87,8 @@ export async function deleteSessionMessagesBatch(
       .query("messages")
       .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
       .first();
-    if (message === null) return false;
+    // The files go once no message can show them (an edit's versions share their images).
+    if (message === null) return await deleteSessionAttachmentsBatch(ctx, sessionId, spend);
     const pages = await ctx.db
       .query("streamPages")
       .withIndex("by_messageId_and_generation_and_page", (q) => q.eq("messageId", message._id))

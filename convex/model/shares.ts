@@ -113,7 +113,16 @@ export async function copySnapshotBatch(
       content: item.content,
       status: item.status,
       createdAt: item.createdAt,
+      ...(item.images === undefined ? {} : { images: item.images }),
     });
+    for (const { attachmentId } of item.images ?? []) {
+      await ctx.db.insert("sharedAttachments", {
+        shareId: share._id,
+        sessionId: session._id,
+        snapshot,
+        attachmentId,
+      });
+    }
   }
   if (!page.isDone) {
     await ctx.db.patch("shares", share._id, {
@@ -140,6 +149,18 @@ export async function deleteUnusedSnapshotRowsBatch(
   const below = share === null ? Number.POSITIVE_INFINITY : share.snapshot;
   let documents = 0;
   let bytes = 0;
+  for (;;) {
+    const image = await ctx.db
+      .query("sharedAttachments")
+      .withIndex("by_shareId_and_snapshot_and_attachmentId", (q) =>
+        q.eq("shareId", shareDocId).lt("snapshot", below),
+      )
+      .first();
+    if (image === null) break;
+    if (documents >= DELETE_BATCH_DOCUMENTS) return true;
+    await ctx.db.delete("sharedAttachments", image._id);
+    documents += 1;
+  }
   for (;;) {
     const row = await ctx.db
       .query("sharedMessages")
@@ -169,6 +190,15 @@ export async function deleteSessionSharesBatch(
     const share = await shareOfSession(ctx, sessionId);
     if (share === null) break;
     await ctx.db.delete("shares", share._id);
+    if (!spend("")) return true;
+  }
+  for (;;) {
+    const image = await ctx.db
+      .query("sharedAttachments")
+      .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
+      .first();
+    if (image === null) break;
+    await ctx.db.delete("sharedAttachments", image._id);
     if (!spend("")) return true;
   }
   for (;;) {

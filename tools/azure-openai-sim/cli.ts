@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { startSimulator, type SimulatorOptions } from "./server";
 
 const USAGE = `Usage: npm run sim -- [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--deployments a,b]
+                      [--text-only a,b] [--max-images 10]
                       [--tokens N] [--rate TOKENS_PER_S] [--ttft MS] [--seed S] [--jitter F] [--speed X]`;
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -13,6 +14,13 @@ function number(name: string, value: string | undefined): number | undefined {
   return n;
 }
 
+function names(list: string | undefined): string[] | undefined {
+  return list
+    ?.split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
+
 function readOptions(): SimulatorOptions {
   const { values } = parseArgs({
     options: {
@@ -20,6 +28,8 @@ function readOptions(): SimulatorOptions {
       host: { type: "string", default: "127.0.0.1" },
       "api-key": { type: "string" },
       deployments: { type: "string" },
+      "text-only": { type: "string" },
+      "max-images": { type: "string" },
       tokens: { type: "string" },
       rate: { type: "string" },
       ttft: { type: "string" },
@@ -39,14 +49,17 @@ function readOptions(): SimulatorOptions {
   }
   const speed = number("speed", values.speed);
   if (speed === 0) throw new Error("--speed must be above 0 (use --rate 0 for instant replies)");
+  const maxImages = number("max-images", values["max-images"]);
+  if (maxImages !== undefined && !Number.isInteger(maxImages)) {
+    throw new Error(`--max-images must be a whole number, got "${values["max-images"]}"`);
+  }
   return {
     port: number("port", values.port),
     host: values.host,
     apiKey: values["api-key"],
-    deployments: values.deployments
-      ?.split(",")
-      .map((name) => name.trim())
-      .filter(Boolean),
+    deployments: names(values.deployments),
+    textOnlyDeployments: names(values["text-only"]),
+    maxImages,
     tokens,
     rate: number("rate", values.rate),
     ttft: number("ttft", values.ttft),

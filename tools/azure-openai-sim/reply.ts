@@ -32,11 +32,12 @@ export function hashText(text: string, seed = 0): number {
 /**
  * The full, uninterrupted reply the simulator gives to a user message: a deterministic function of
  * the message with its directive stripped, the token count (directive `tokens`, else opts.tokens,
- * else 300) and the seed.
+ * else 300), the seed and the number of images the message carries (the reply then starts with
+ * "I see N images.", within the token count).
  */
 export function simulatedReply(
   userText: string,
-  opts: { tokens?: number; seed?: number } = {},
+  opts: { tokens?: number; seed?: number; images?: number } = {},
 ): SimulatedReply {
   const echoed = echoedReply(userText);
   if (echoed) return echoed;
@@ -47,8 +48,18 @@ export function simulatedReply(
     directiveTokens = undefined;
   }
   const tokens = directiveTokens ?? opts.tokens ?? DEFAULT_TOKENS;
-  const pieces = generatePieces(stripDirective(userText), tokens, opts.seed ?? 0);
+  const lead = imagesLead(opts.images ?? 0);
+  const pieces = [
+    ...lead,
+    ...generatePieces(stripDirective(userText), Math.max(1, tokens - lead.length), opts.seed ?? 0),
+  ];
   return { text: pieces.join(""), pieces };
+}
+
+/** "I see 2 images." and a paragraph break, so tests can tell the model got a message's images. */
+function imagesLead(images: number): string[] {
+  if (images <= 0) return [];
+  return tokenize(`I see ${images} image${images === 1 ? "" : "s"}.\n\n`);
 }
 
 /**

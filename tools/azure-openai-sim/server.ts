@@ -24,6 +24,22 @@ import {
   simulatedTitle,
   TITLE_REQUEST,
 } from "./reply";
+import {
+  DEFAULT_MAX_IMAGES,
+  measureImages,
+  readContent,
+  type ImagePart,
+  type ImageRules,
+} from "./images";
+import {
+  ERRORS,
+  HttpError,
+  invalidRequest,
+  PROMPT_RESULTS,
+  retryHeaders,
+  SAFE_RESULTS,
+  VIOLATION_RESULTS,
+} from "./errors";
 
 export { simulatedReply, simulatedTitle } from "./reply";
 export { stripDirective, parseDirective, FAULTS } from "./directives";
@@ -58,6 +74,12 @@ export interface SimulatorOptions {
   speed?: number;
   /** Content filter mode when a request does not choose one (default "none": smooth). */
   filter?: SimFilterMode;
+  /** Deployments without vision: an `image_url` part gets Azure's 400 for a text-only model. */
+  textOnlyDeployments?: string[];
+  /** Images per request (default 10, Azure's limit). */
+  maxImages?: number;
+  /** Download image URLs on loopback and private networks (tests); Azure never can (default false). */
+  allowPrivateImageHosts?: boolean;
 }
 
 export interface SimRequestLogEntry {
@@ -85,6 +107,8 @@ export interface SimRequestLogEntry {
    * and the seam when it was not exact.
    */
   continuation: { prefixLength: number; seam?: Exclude<SimSeam, "exact"> } | null;
+  /** Image parts in the request and their total decoded bytes (bytes stay 0 when one is refused). */
+  images: { count: number; bytes: number };
   /** Exactly the content text sent to the client. */
   text: string;
   /** Content chunks sent. */
@@ -118,7 +142,9 @@ export interface SimulatorHandle {
 
 const MODEL = "gpt-4o-2024-11-20";
 const FINGERPRINT = "fp_sim0a1b2c";
-const MAX_BODY = 8 * 1024 * 1024;
+// OpenAI's vision guide caps a request's payload at 50 MB (not confirmed from an Azure recording);
+// it must hold the app's largest message: 4 images of 10 MB, base64-encoded.
+const MAX_BODY = 50 * 1024 * 1024;
 const CONTINUE_REQUEST =
   /\b(continue|continuing|resume|go on|keep going|carry on|left off|pick up|finish (the|your) (reply|answer|response))\b/i;
 const API_VERSIONS = new Set([
@@ -149,111 +175,10 @@ const API_VERSIONS = new Set([
   "2025-04-01-preview",
 ]);
 
-const SAFE = { filtered: false, severity: "safe" };
-const SAFE_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
-const PROMPT_RESULTS = { ...SAFE_RESULTS, jailbreak: { filtered: false, detected: false } };
-const VIOLATION_RESULTS = { ...SAFE_RESULTS, violence: { filtered: true, severity: "medium" } };
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    readonly code: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(code);
-  }
-}
-
-function azureError(status: number, code: string, message: string, extra: object = {}): HttpError {
-  return new HttpError(status, { error: { code, message, ...extra } }, code);
-}
-
-function invalidRequest(message: string, param: string | null = null): HttpError {
-  return new HttpError(
-    400,
-    { error: { message, type: "invalid_request_error", param, code: null } },
-    "invalid_request_error",
-  );
-}
-
-const ERRORS = {
-  resourceNotFound: () => azureError(404, "404", "Resource not found"),
-  apiVersion: () => azureError(400, "BadRequest", "API version not supported"),
-  missingKey: () =>
-    azureError(
-      401,
-      "401",
-      "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.",
-    ),
-  badKey: () =>
-    azureError(
-      401,
-      "401",
-      "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
-    ),
-  badToken: () =>
-    new HttpError(
-      401,
-      {
-        statusCode: 401,
-        message:
-          "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.",
-      },
-      "401",
-    ),
-  deploymentNotFound: () =>
-    azureError(
-      404,
-      "DeploymentNotFound",
-      "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
-    ),
-  rateLimited: (seconds: number, hint: SimRetryHint) => {
-    const exceeded =
-      "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier.";
-    const quota =
-      "Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.";
-    const whole = Math.ceil(seconds);
-    const message =
-      hint === "retry-after" || hint === "message"
-        ? `${exceeded} Please retry after ${whole} seconds. ${quota}`
-        : hint === "try-again"
-          ? `Rate limit is exceeded. Try again in ${whole} seconds.`
-          : `${exceeded} ${quota}`;
-    const error = azureError(429, "429", message);
-    if (hint === "retry-after") Object.assign(error.headers, retryHeaders(seconds));
-    if (hint === "reset-tokens" || hint === "reset-requests") {
-      const kind = hint === "reset-tokens" ? "tokens" : "requests";
-      error.headers[`x-ratelimit-reset-${kind}`] = String(whole);
-      error.headers[`x-ratelimit-remaining-${kind}`] = "0";
-    }
-    return error;
-  },
-  serverError: (status: number) =>
-    azureError(
-      status,
-      String(status),
-      "The service is temporarily unable to process your request. Please try again later.",
-    ),
-  promptFiltered: () =>
-    azureError(
-      400,
-      "content_filter",
-      "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
-      {
-        param: "prompt",
-        status: 400,
-        innererror: {
-          code: "ResponsibleAIPolicyViolation",
-          content_filter_result: VIOLATION_RESULTS,
-        },
-      },
-    ),
-};
-
 interface ChatMessage {
   role: string;
   text: string;
+  images: ImagePart[];
 }
 
 interface Plan {
@@ -293,6 +218,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     filter: options.filter ?? "none",
     apiKey: options.apiKey,
     deployments: options.deployments?.length ? new Set(options.deployments) : null,
+    textOnly: new Set(options.textOnlyDeployments ?? []),
+    maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES,
+    allowPrivateImageHosts: options.allowPrivateImageHosts ?? false,
   };
   if (!(config.speed > 0 && Number.isFinite(config.speed))) {
     throw new Error(`speed must be a positive number, got ${config.speed}`);
@@ -389,10 +317,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       entry.deployment = body.model;
       checkDeployment(entry.deployment);
     }
-    const messages = readMessages(body);
+    const rules = imageRules(entry.deployment);
+    const messages = readMessages(body, rules);
     entry.stream = body.stream === true;
     validateOptions(body);
-    const plan = makePlan(entry, body, messages);
+    const parts = messages.flatMap((m) => m.images);
+    entry.images.count = parts.length;
+    const images = await measureImages(parts, rules);
+    entry.images.bytes = images.reduce((sum, image) => sum + image.bytes, 0);
+    const imageTokens = images.reduce((sum, image) => sum + image.tokens, 0);
+    const plan = makePlan(entry, body, messages, imageTokens);
     if (plan.fault) entry.fault = plan.fault;
     await respond(item, plan, headers);
   }
@@ -412,6 +346,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   }
 
+  function imageRules(deployment: string | null): ImageRules {
+    return {
+      acceptsImages: !deployment || !config.textOnly.has(deployment),
+      maxImages: config.maxImages,
+      allowPrivateHosts: config.allowPrivateImageHosts,
+    };
+  }
+
   function checkDeployment(name: string): void {
     if (config.deployments && !config.deployments.has(name)) throw ERRORS.deploymentNotFound();
   }
@@ -420,9 +362,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     entry: SimRequestLogEntry,
     body: Record<string, unknown>,
     messages: ChatMessage[],
+    imageTokens: number,
   ): Plan {
     const replyTo = (text: string, tokens: number) =>
-      echoedReply(text) ?? simulatedReply(stripDirective(text), { tokens, seed: config.seed });
+      echoedReply(text) ??
+      simulatedReply(stripDirective(text), {
+        tokens,
+        seed: config.seed,
+        images: conversation.userImages,
+      });
     let conversation = findConversation(messages);
     let continued: { full: ReturnType<typeof replyTo>; partial: string } | null = null;
     if (conversation.assistantText !== null) {
@@ -432,7 +380,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (candidate.length < full.text.length && full.text.startsWith(candidate)) {
         continued = { full, partial: candidate };
       } else {
-        conversation = { userText: lastUserText(messages), assistantText: null, trailing: null };
+        conversation = answering(lastUser(messages));
       }
     }
     const controls = directiveOf(conversation.userText);
@@ -498,7 +446,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       split: merged.split ?? false,
       rng: seededRandom(hashText(conversation.userText + "\0timing", config.seed)),
       includeUsage: streamOptions?.include_usage === true,
-      promptTokens: messages.reduce((sum, m) => sum + 4 + Math.ceil(m.text.length / 4), 3),
+      promptTokens:
+        imageTokens + messages.reduce((sum, m) => sum + 4 + Math.ceil(m.text.length / 4), 3),
     };
   }
 
@@ -922,6 +871,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       status: null,
       errorCode: null,
       continuation: null,
+      images: { count: 0, bytes: 0 },
       text: "",
       chunkCount: 0,
       finishReason: null,
@@ -1000,19 +950,31 @@ function directiveOf(text: string): SimControls {
   }
 }
 
-function lastUserText(messages: ChatMessage[]): string {
-  return [...messages].reverse().find((m) => m.role === "user")?.text ?? "";
+interface Conversation {
+  /** The user message being answered, and how many images it carries. */
+  userText: string;
+  userImages: number;
+  assistantText: string | null;
+  trailing: ChatMessage | null;
+}
+
+function answering(user: ChatMessage | undefined): Conversation {
+  return {
+    userText: user?.text ?? "",
+    userImages: user?.images.length ?? 0,
+    assistantText: null,
+    trailing: null,
+  };
+}
+
+function lastUser(messages: ChatMessage[]): ChatMessage | undefined {
+  return [...messages].reverse().find((m) => m.role === "user");
 }
 
 /** Splits the conversation into the user message being answered, an interrupted reply and a continue request. */
-function findConversation(messages: ChatMessage[]): {
-  userText: string;
-  assistantText: string | null;
-  trailing: ChatMessage | null;
-} {
+function findConversation(messages: ChatMessage[]): Conversation {
   const last = messages.at(-1);
-  const lastUser = () => lastUserText(messages);
-  if (!last) return { userText: "", assistantText: null, trailing: null };
+  if (!last) return answering(undefined);
   let assistantIndex = -1;
   let trailing: ChatMessage | null = null;
   if (last.role === "assistant") {
@@ -1025,16 +987,16 @@ function findConversation(messages: ChatMessage[]): {
     assistantIndex = messages.length - 2;
     trailing = last;
   }
-  if (assistantIndex < 0) return { userText: lastUser(), assistantText: null, trailing: null };
+  if (assistantIndex < 0) return answering(lastUser(messages));
   const before = messages
     .slice(0, assistantIndex)
     .reverse()
     .find((m) => m.role === "user");
-  if (!before) return { userText: lastUser(), assistantText: null, trailing: null };
-  return { userText: before.text, assistantText: messages[assistantIndex]?.text ?? "", trailing };
+  if (!before) return answering(lastUser(messages));
+  return { ...answering(before), assistantText: messages[assistantIndex]?.text ?? "", trailing };
 }
 
-function readMessages(body: Record<string, unknown>): ChatMessage[] {
+function readMessages(body: Record<string, unknown>, rules: ImageRules): ChatMessage[] {
   const messages = body.messages;
   if (messages === undefined) throw invalidRequest("'messages' is a required property", "messages");
   if (!Array.isArray(messages)) throw invalidRequest("'messages' must be an array", "messages");
@@ -1055,7 +1017,10 @@ function readMessages(body: Record<string, unknown>): ChatMessage[] {
         `messages[${i}].role`,
       );
     }
-    return { role: role === "developer" ? "system" : role, text: contentText(content) };
+    return {
+      role: role === "developer" ? "system" : role,
+      ...readContent(content, role, i, rules),
+    };
   });
 }
 
@@ -1079,20 +1044,6 @@ function validateOptions(body: Record<string, unknown>): void {
       );
     }
   }
-}
-
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((part: unknown) =>
-        typeof part === "object" && part !== null && "text" in part && typeof part.text === "string"
-          ? part.text
-          : "",
-      )
-      .join("");
-  }
-  return "";
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -1134,13 +1085,6 @@ function sendJson(
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { ...headers, "content-type": "application/json" });
   res.end(JSON.stringify(body));
-}
-
-function retryHeaders(seconds: number): Record<string, string> {
-  return {
-    "retry-after": String(Math.ceil(seconds)),
-    "retry-after-ms": String(Math.round(seconds * 1000)),
-  };
 }
 
 function usage(plan: Plan, completionTokens: number) {

@@ -42,6 +42,8 @@ export const MODEL_VARIABLES = {
   OPENAI_API_KEY: "its key",
   OPENAI_MODEL: "its model when OPENAI_MODELS is unset",
   OPENAI_MODELS: "the models users can pick there, in the syntax of AZURE_OPENAI_DEPLOYMENTS",
+  MODELS_ACCEPTING_IMAGES:
+    "the deployments (or models) that take images, comma-separated names; unset, none does",
 } as const;
 
 /** A model users can pick: the deployment (or model) name sent to the API, and what the picker says. */
@@ -78,6 +80,13 @@ export function configuredModels(): ModelOption[] {
     if (options.length > 0) return options;
   }
   return config.model === undefined ? [] : [{ name: config.model, label: config.model }];
+}
+
+/** Whether the deployment (or model) called `name` is listed in MODELS_ACCEPTING_IMAGES. */
+export function modelAcceptsImages(name: string | undefined): boolean {
+  if (name === undefined) return false;
+  const listed = (readEnv("MODELS_ACCEPTING_IMAGES") ?? "").split(",").map((n) => n.trim());
+  return listed.includes(name);
 }
 
 /** Picks the model provider from environment variables, read at call time. */

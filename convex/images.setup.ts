@@ -1,0 +1,75 @@
+import { api } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+import type { TestBackend, User } from "./test.setup";
+
+// Image files for tests: small but real (their headers parse, their ends are where they should be).
+
+const base64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+const PNG_1X1 = base64(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+);
+const GIF_1X1 = base64("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
+
+/** A PNG that says it is `width` x `height` pixels. */
+export function png(width = 1, height = 1): Uint8Array {
+  const bytes = PNG_1X1.slice();
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  return bytes;
+}
+
+export const stillGif = () => GIF_1X1.slice();
+
+/** The 1x1 GIF with a second frame. */
+export function animatedGif(): Uint8Array {
+  const frame = GIF_1X1.subarray(13 + 6, GIF_1X1.length - 1);
+  return new Uint8Array([...GIF_1X1.subarray(0, GIF_1X1.length - 1), ...frame, 0x3b]);
+}
+
+export const pdf = () => new TextEncoder().encode("%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n");
+
+/** Stores bytes as an upload would (the file's declared type is the upload's Content-Type). */
+export async function storeFile(t: TestBackend, bytes: Uint8Array, type = "image/png") {
+  return await t.run(async (ctx) => await ctx.storage.store(new Blob([bytes], { type })));
+}
+
+/** Uploads and registers a file the way the composer does; returns the attachment id (still "checking"). */
+export async function upload(
+  t: TestBackend,
+  user: User,
+  bytes: Uint8Array = png(),
+  { type = "image/png", fileName = "photo.png" } = {},
+): Promise<Id<"attachments">> {
+  await user.mutation(api.attachments.generateUploadUrl, {});
+  const storageId = await storeFile(t, bytes, type);
+  return await user.mutation(api.attachments.register, { storageId, fileName });
+}
+
+/** Runs the scheduled inspections (and anything else scheduled). Use with fake timers. */
+export async function settle(t: TestBackend, advance: () => void) {
+  await t.finishAllScheduledFunctions(advance);
+}
+
+/** An attachment uploaded and inspected: "ready" for a real image. */
+export async function readyImage(
+  t: TestBackend,
+  user: User,
+  advance: () => void,
+  bytes: Uint8Array = png(),
+  options: { type?: string; fileName?: string } = {},
+) {
+  const id = await upload(t, user, bytes, options);
+  await settle(t, advance);
+  return id;
+}
+
+/** The number of rows of a table and of stored files. */
+export async function counts(t: TestBackend) {
+  return await t.run(async (ctx) => ({
+    attachments: (await ctx.db.query("attachments").collect()).length,
+    files: (await ctx.db.system.query("_storage").collect()).length,
+    messages: (await ctx.db.query("messages").collect()).length,
+  }));
+}
