@@ -186,6 +186,21 @@ describe("upload and inspection", () => {
     expect(await alice.query(api.attachments.statuses, { ids: [id] })).toEqual([]);
   });
 
+  test("a blank file name and too many ids at once are refused with a clear message", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    await alice.mutation(api.attachments.generateUploadUrl, {});
+    const storageId = await storeFile(t, png());
+    expect(
+      await errorData(alice.mutation(api.attachments.register, { storageId, fileName: "   " })),
+    ).toEqual({ code: "InvalidArgument", message: "The file needs a name." });
+    await expectSwept(t, { attachments: 0 });
+    const id = await upload(t, alice);
+    expect(
+      await errorData(alice.query(api.attachments.statuses, { ids: Array(21).fill(id) })),
+    ).toEqual({ code: "InvalidArgument", message: "Ask for at most 20 images at a time." });
+  });
+
   test("signed out: no upload URL, no register, no statuses", async () => {
     const t = setupTest();
     expect(await errorData(t.mutation(api.attachments.generateUploadUrl, {}))).toMatchObject({

@@ -12,7 +12,7 @@ const PNG_1X1 = base64(
 const GIF_1X1 = base64("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
 
 /** A PNG that says it is `width` x `height` pixels. */
-export function png(width = 1, height = 1): Uint8Array {
+export function png(width = 1, height = 1): Uint8Array<ArrayBuffer> {
   const bytes = PNG_1X1.slice();
   const view = new DataView(bytes.buffer);
   view.setUint32(16, width);
@@ -23,7 +23,7 @@ export function png(width = 1, height = 1): Uint8Array {
 export const stillGif = () => GIF_1X1.slice();
 
 /** The 1x1 GIF with a second frame. */
-export function animatedGif(): Uint8Array {
+export function animatedGif(): Uint8Array<ArrayBuffer> {
   const frame = GIF_1X1.subarray(13 + 6, GIF_1X1.length - 1);
   return new Uint8Array([...GIF_1X1.subarray(0, GIF_1X1.length - 1), ...frame, 0x3b]);
 }
@@ -31,7 +31,11 @@ export function animatedGif(): Uint8Array {
 export const pdf = () => new TextEncoder().encode("%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n");
 
 /** Stores bytes as an upload would (the file's declared type is the upload's Content-Type). */
-export async function storeFile(t: TestBackend, bytes: Uint8Array, type = "image/png") {
+export async function storeFile(
+  t: TestBackend,
+  bytes: Uint8Array<ArrayBuffer>,
+  type = "image/png",
+) {
   return await t.run(async (ctx) => await ctx.storage.store(new Blob([bytes], { type })));
 }
 
@@ -39,7 +43,7 @@ export async function storeFile(t: TestBackend, bytes: Uint8Array, type = "image
 export async function upload(
   t: TestBackend,
   user: User,
-  bytes: Uint8Array = png(),
+  bytes: Uint8Array<ArrayBuffer> = png(),
   { type = "image/png", fileName = "photo.png" } = {},
 ): Promise<Id<"attachments">> {
   await user.mutation(api.attachments.generateUploadUrl, {});
@@ -57,7 +61,7 @@ export async function readyImage(
   t: TestBackend,
   user: User,
   advance: () => void,
-  bytes: Uint8Array = png(),
+  bytes: Uint8Array<ArrayBuffer> = png(),
   options: { type?: string; fileName?: string } = {},
 ) {
   const id = await upload(t, user, bytes, options);

@@ -87,6 +87,8 @@ describe("sending images", () => {
         height: 50,
       },
     ]);
+    const exported = await user.query(api.chatExport.page, { sessionId, cursor: null });
+    expect(exported.messages.at(-1)?.images?.map((i) => i.fileName)).toEqual(["p0.png", "p1.png"]);
     // Sent: no longer discardable, and it counts no more towards the 20 waiting.
     expect(
       await errorData(user.mutation(api.attachments.discard, { attachmentId: ids[0]! })),
@@ -211,6 +213,27 @@ describe("editing and versions", () => {
     await cancelScheduledWriters(t);
     expect(await imagesOf(user, sessionId, none.userMessageId)).toBeUndefined();
     expect((await counts(t)).files).toBe(3);
+  });
+
+  test("once the chat's model takes no images, an edit keeping them is refused; removing them works", async () => {
+    const t = setupTest();
+    const { user, sessionId, userMessageId } = await chatWithImages(t, "alice", 1);
+    await user.mutation(api.models.setForChat, { sessionId, model: "gpt-35" });
+    expect(
+      await errorData(
+        user.mutation(api.messages.edit, { messageId: userMessageId, content: "Again" }),
+      ),
+    ).toMatchObject({
+      code: "InvalidArgument",
+      message: expect.stringMatching(/does not take images/),
+    });
+    const edited = await user.mutation(api.messages.edit, {
+      messageId: userMessageId,
+      content: "In words only",
+      attachmentIds: [],
+    });
+    await cancelScheduledWriters(t);
+    expect(await imagesOf(user, sessionId, edited.userMessageId)).toBeUndefined();
   });
 
   test("an edit may not take another user's image, nor one sent with another message", async () => {

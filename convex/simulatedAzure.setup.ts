@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
-import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim/server";
+import {
+  startSimulator,
+  type SimulatorHandle,
+  type SimulatorOptions,
+} from "../tools/azure-openai-sim/server";
 import { setEnv } from "./test.setup";
 
 // Timing that keeps the suites fast but leaves the idle and stale checks out of the way.
@@ -19,7 +23,7 @@ const ENV = {
  * SDK over HTTP): started once per file, the functions pointed at it before each test with faults
  * and the request log cleared, and `useEnv` overrides undone after each test.
  */
-export function useSimulatedAzure(options: { tokens: number; seed: number }) {
+export function useSimulatedAzure(options: SimulatorOptions & { tokens: number; seed: number }) {
   let sim: SimulatorHandle | undefined;
   const restorers: Array<() => void> = [];
   beforeAll(async () => {

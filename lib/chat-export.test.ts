@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Id } from "@/convex/_generated/dataModel";
 import { exportFileName, toJson, toMarkdown, type ChatExport } from "./chat-export";
 
 const chat: ChatExport = {
@@ -53,6 +54,33 @@ describe("chat export", () => {
         content: "Lisbon, for **three** days",
       },
     ]);
+  });
+
+  it("references each image by name and attachment id; JSON lists type, size and dimensions", () => {
+    const photo = {
+      attachmentId: "k57abc" as Id<"attachments">,
+      fileName: "photo.png",
+      contentType: "image/png",
+      size: 2048,
+      width: 640,
+      height: 480,
+    };
+    const withImage: ChatExport = {
+      ...chat,
+      messages: [{ ...chat.messages[0]!, images: [photo, { ...photo, fileName: "b.jpg" }] }],
+    };
+    expect(toMarkdown(withImage)).toContain(
+      "Where to?\n\n## not a heading of ours\n\n![photo.png](attachment:k57abc)\n![b.jpg](attachment:k57abc)\n",
+    );
+    const parsed = JSON.parse(toJson(withImage)) as { messages: { images: unknown[] }[] };
+    expect(parsed.messages[0]?.images[0]).toEqual({
+      attachmentId: "k57abc",
+      fileName: "photo.png",
+      type: "image/png",
+      size: 2048,
+      width: 640,
+      height: 480,
+    });
   });
 
   it("names the file after the title", () => {

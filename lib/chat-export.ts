@@ -37,6 +37,11 @@ export function toMarkdown({ title, exportedAt, messages }: ChatExport): string 
     const note = statusNote(message.status);
     if (note !== null) details.push(note);
     parts.push(`## ${details.join(" · ")}`, message.content);
+    // The files are not in the export: each image is referenced by its name and attachment id.
+    const images = message.images ?? [];
+    if (images.length > 0) {
+      parts.push(images.map((i) => `![${i.fileName}](attachment:${i.attachmentId})`).join("\n"));
+    }
   }
   return `${parts.join("\n\n")}\n`;
 }
@@ -46,12 +51,24 @@ export function toJson({ title, exportedAt, messages }: ChatExport): string {
   const body = {
     title,
     exportedAt: isoTime(exportedAt),
-    messages: messages.map(({ role, content, status, createdAt, model }) => ({
+    messages: messages.map(({ role, content, status, createdAt, model, images }) => ({
       role,
       createdAt: isoTime(createdAt),
       ...(model === undefined ? {} : { model }),
       status,
       content,
+      ...(images === undefined
+        ? {}
+        : {
+            images: images.map((i) => ({
+              attachmentId: i.attachmentId,
+              fileName: i.fileName,
+              type: i.contentType,
+              size: i.size,
+              width: i.width,
+              height: i.height,
+            })),
+          }),
     })),
   };
   return `${JSON.stringify(body, null, 2)}\n`;

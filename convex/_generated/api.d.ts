@@ -34,6 +34,7 @@ import type * as lib_llm_config from "../lib/llm/config.js";
 import type * as lib_llm_contentFilter from "../lib/llm/contentFilter.js";
 import type * as lib_llm_disclosure from "../lib/llm/disclosure.js";
 import type * as lib_llm_generate from "../lib/llm/generate.js";
+import type * as lib_llm_images from "../lib/llm/images.js";
 import type * as lib_llm_providers from "../lib/llm/providers.js";
 import type * as lib_llm_retry from "../lib/llm/retry.js";
 import type * as lib_llm_seam from "../lib/llm/seam.js";
@@ -97,6 +98,7 @@ declare const fullApi: ApiFromModules<{
   "lib/llm/contentFilter": typeof lib_llm_contentFilter;
   "lib/llm/disclosure": typeof lib_llm_disclosure;
   "lib/llm/generate": typeof lib_llm_generate;
+  "lib/llm/images": typeof lib_llm_images;
   "lib/llm/providers": typeof lib_llm_providers;
   "lib/llm/retry": typeof lib_llm_retry;
   "lib/llm/seam": typeof lib_llm_seam;

@@ -119,10 +119,8 @@ export async function startEdit(
   await refuseWhileStreaming(ctx, session._id);
   // Omitted: the new version has the edited message's images.
   const kept = message.images ?? [];
-  const images =
-    args.attachmentIds === undefined
-      ? kept
-      : await imagesForNewMessage(ctx, viewerId, session, args.attachmentIds, kept);
+  const attachmentIds = args.attachmentIds ?? kept.map((image) => image.attachmentId);
+  const images = await imagesForNewMessage(ctx, viewerId, session, attachmentIds, kept);
   await consumeReplyBudget(ctx, viewerId);
   const parent = await parentOf(ctx, message);
   const userMessageId = await insertUserMessage(ctx, session, parent?._id ?? null, content, {

@@ -70,6 +70,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       AZURE_OPENAI_ENDPOINT: sim.url,
       AZURE_OPENAI_API_KEY: "sim-key",
       AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
+      MODELS_ACCEPTING_IMAGES: "gpt-4o",
       SIMULATED_MODEL: "1",
       // Off so that the simulator's last logged request is the reply; tests/e2e/models.test.ts turns it on.
       CHAT_GENERATED_TITLES: "0",

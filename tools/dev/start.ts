@@ -17,6 +17,8 @@ const BACKEND_SITE_PORT = Number(process.env.CONVEX_SITE_PORT ?? BACKEND_PORT + 
 const SIM_PORT = Number(process.env.SIM_PORT ?? 4010);
 // Two simulated deployments, so the model picker has a choice out of the box.
 const SIM_DEPLOYMENTS = "gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini";
+// One simulated deployment takes images and one does not, so both sides of attaching show.
+const SIM_IMAGE_DEPLOYMENT = "gpt-4o";
 
 /** Variables from .env.local (if present) under the ones already in the environment. */
 export function loadEnvLocal(dir: string): Record<string, string> {
@@ -136,12 +138,18 @@ async function main(): Promise<void> {
     if (simulate) {
       const { startSimulator } = await import("../azure-openai-sim/server");
       const deployments = parseModelList(SIM_DEPLOYMENTS).map((model) => model.name);
-      const sim = await startSimulator({ port: SIM_PORT, host: "127.0.0.1", deployments });
+      const sim = await startSimulator({
+        port: SIM_PORT,
+        host: "127.0.0.1",
+        deployments,
+        textOnlyDeployments: deployments.filter((name) => name !== SIM_IMAGE_DEPLOYMENT),
+      });
       closers.push(() => sim.close());
       Object.assign(functionEnv, {
         AZURE_OPENAI_ENDPOINT: sim.url,
         AZURE_OPENAI_API_KEY: "sim-key",
         AZURE_OPENAI_DEPLOYMENTS: SIM_DEPLOYMENTS,
+        MODELS_ACCEPTING_IMAGES: SIM_IMAGE_DEPLOYMENT,
         SIMULATED_MODEL: "1",
       });
       console.log(

@@ -4,6 +4,7 @@ import { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import type { Id } from "../../_generated/dataModel";
 import type { ActionCtx } from "../../_generated/server";
@@ -21,7 +22,9 @@ import { MODEL_MISCONFIGURED, reportToOperator } from "./disclosure";
 import { createChatProvider, ProviderConfigError, type ChatProvider } from "./providers";
 import { decideRetry, retryHintMs } from "./retry";
 import { SeamJoiner } from "./seam";
-import { countTokens, fitToBudget, type PromptMessage } from "./tokens";
+import { countTokens, fitToBudget } from "./tokens";
+import { modelAcceptsImages } from "./config";
+import { imageTokens, MAX_IMAGES_PER_REQUEST, toChatMessages, type PromptTurn } from "./images";
 
 /** Sent after a partial reply so the model (and the simulator) continue it instead of starting over. */
 export const CONTINUE_INSTRUCTION =
@@ -200,7 +203,7 @@ async function streamGeneration(
 
   let outcome: StreamOutcome;
   try {
-    const prompt = buildPrompt(context, reply.instructions);
+    const prompt = await toChatMessages(ctx, buildPrompt(context, reply));
     outcome = await streamCompletion(provider, prompt, controller, sink, settings.idleTimeoutMs);
   } finally {
     clearInterval(heartbeat);
@@ -241,28 +244,38 @@ type StreamSink = { push: (text: string) => void; observe: (choice: unknown) => 
 
 /**
  * The messages sent: the deployment's SYSTEM_PROMPT, then the user's custom instructions (each a
- * system message, when set), then as much of the conversation as the token budget holds.
+ * system message, when set), then as much of the conversation as the token budget holds, with
+ * the newest images (none for a deployment that does not take images).
  */
-function buildPrompt(context: GenerationContext, instructions: string | null): PromptMessage[] {
+function buildPrompt(
+  context: GenerationContext,
+  { instructions, model }: ReplySettings,
+): PromptTurn[] {
   const budget = readNumberEnv("CHAT_HISTORY_TOKEN_BUDGET", DEFAULT_HISTORY_TOKEN_BUDGET);
-  const turns: PromptMessage[] = [...context.history];
+  const turns: PromptTurn[] = [...context.history];
   if (context.continueFrom !== null) {
     turns.push({ role: "assistant", content: context.continueFrom });
     turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
   }
-  const system: PromptMessage[] = [readEnv("SYSTEM_PROMPT"), instructions ?? undefined]
+  const system: PromptTurn[] = [readEnv("SYSTEM_PROMPT"), instructions ?? undefined]
     .filter((text) => text !== undefined)
     .map((content) => ({ role: "system", content }));
   const systemCost = system.reduce((sum, m) => sum + countTokens(m.content), 0);
-  let kept = fitToBudget(turns, Math.max(0, budget - systemCost));
+  const images = {
+    imageTokens,
+    maxImages: modelAcceptsImages(model ?? undefined) ? MAX_IMAGES_PER_REQUEST : 0,
+  };
+  let kept = fitToBudget(turns, Math.max(0, budget - systemCost), images);
   // A continuation needs the partial reply and the user turn it answers.
-  if (context.continueFrom !== null && kept.length < 3) kept = turns.slice(-3);
+  if (context.continueFrom !== null && kept.length < 3) {
+    kept = fitToBudget(turns.slice(-3), Number.POSITIVE_INFINITY, images);
+  }
   return [...system, ...kept];
 }
 
 async function streamCompletion(
   provider: ChatProvider,
-  messages: PromptMessage[],
+  messages: ChatCompletionMessageParam[],
   controller: AbortController,
   sink: StreamSink,
   idleTimeoutMs: number,

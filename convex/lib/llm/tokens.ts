@@ -37,20 +37,49 @@ export type PromptMessage = { role: "system" | "user" | "assistant"; content: st
 // Per-message framing tokens in the chat format.
 const MESSAGE_OVERHEAD = 4;
 
+/** What fitToBudget needs of a message: its text, and the size of any images it carries. */
+type Fittable = { content: string; images?: { width: number; height: number }[] };
+
 /**
  * Keeps the newest messages that fit in `budget` tokens (the last one always, even when alone it
- * is over), preserving order.
+ * is over), preserving order. Images count as `imageTokens` says, at most `maxImages` of them: an
+ * older message whose images do not fit (or are over the count) is kept without them when its
+ * text fits, so images go before the turns that carry them.
  */
-export function fitToBudget<T extends { content: string }>(messages: T[], budget: number): T[] {
+export function fitToBudget<T extends Fittable>(
+  messages: T[],
+  budget: number,
+  {
+    imageTokens = () => 0,
+    maxImages = 0,
+  }: {
+    imageTokens?: (image: { width: number; height: number }) => number;
+    maxImages?: number;
+  } = {},
+): T[] {
   const kept: T[] = [];
   let used = 0;
+  let images = 0;
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
     if (message === undefined) continue;
-    const cost = countTokens(message.content) + MESSAGE_OVERHEAD;
-    if (kept.length > 0 && used + cost > budget) break;
-    kept.push(message);
-    used += cost;
+    const textCost = countTokens(message.content) + MESSAGE_OVERHEAD;
+    const withImages = message.images ?? [];
+    const imageCost = withImages.reduce((sum, image) => sum + imageTokens(image), 0);
+    const first = kept.length === 0;
+    const imagesFit =
+      withImages.length > 0 &&
+      images + withImages.length <= maxImages &&
+      (first || used + textCost + imageCost <= budget);
+    if (!first && used + textCost + (imagesFit ? imageCost : 0) > budget) break;
+    if (imagesFit) {
+      kept.push(message);
+      used += textCost + imageCost;
+      images += withImages.length;
+    } else {
+      kept.push(withImages.length > 0 ? { ...message, images: undefined } : message);
+      used += textCost;
+    }
   }
   return kept.reverse();
 }
