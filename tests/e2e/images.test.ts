@@ -1,3 +1,5 @@
+import { rmSync } from "node:fs";
+import path from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +14,7 @@ import {
   canvasImage,
   corruptPng,
   gifImage,
-  hugePng,
+  hugePngFile,
   pdfRenamedPng,
   type TestFile,
 } from "./harness/images";
@@ -166,7 +168,9 @@ describe("image attachments", () => {
     await input.fill("Keep this text");
 
     // Refused before upload: 50 MB, and a fifth image.
-    await app.attachByButton([hugePng(50 * 1024 * 1024)]);
+    const huge = hugePngFile(50 * 1024 * 1024);
+    await app.attachByButton([huge]);
+    rmSync(path.dirname(huge), { recursive: true });
     expect(await alert.innerText()).toBe('"huge.png" is 50 MB; an image can be at most 10 MB.');
     expect(await app.attachments().count()).toBe(0);
     expect(uploads()).toBe(0);

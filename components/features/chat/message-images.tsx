@@ -1,6 +1,6 @@
 "use client";
 
-import { useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { Modal } from "@/components/ui/modal";
 import { ChevronLeftIcon, ChevronRightIcon, CloseIcon, ImageOffIcon } from "@/components/ui/icons";
 import type { MessageImage } from "@/lib/hooks/use-attachments";
@@ -58,13 +58,17 @@ export function MessageImages({
 }) {
   const [open, setOpen] = useState<number | null>(null);
   const buttons = useRef<(HTMLButtonElement | null)[]>([]);
+  // Focus goes back to the image that was open once the dialog is gone (inside it, the page is inert).
+  const shown = useRef<number | null>(null);
+  useEffect(() => {
+    if (open !== null) shown.current = open;
+    else if (shown.current !== null) {
+      buttons.current[shown.current]?.focus();
+      shown.current = null;
+    }
+  }, [open]);
   if (images.length === 0) return null;
-
-  function close() {
-    const index = open;
-    setOpen(null);
-    if (index !== null) buttons.current[index]?.focus();
-  }
+  const close = () => setOpen(null);
 
   return (
     <div data-testid="message-images" className={cn("flex flex-wrap gap-2", className)}>

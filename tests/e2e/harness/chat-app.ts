@@ -143,8 +143,8 @@ export class ChatApp {
     return page.getByTestId("composer").getByTestId("attachment");
   }
 
-  /** Attaches files through the composer's attach button (its file input). */
-  async attachByButton(files: TestFile[], page = this.page) {
+  /** Attaches files (in memory, or paths) through the composer's attach button (its file input). */
+  async attachByButton(files: TestFile[] | string[], page = this.page) {
     await page.getByTestId("attach-input").setInputFiles(files);
   }
 

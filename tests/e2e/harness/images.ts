@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { Page } from "playwright-core";
 
 /** A file as the browser tests hand it to the page. */
@@ -88,9 +91,14 @@ export function corruptPng(name = "broken.png"): TestFile {
   return { name, mimeType: "image/png", buffer };
 }
 
-/** A PNG signature followed by `bytes` of padding: refused by size before any upload. */
-export function hugePng(bytes: number, name = "huge.png"): TestFile {
+/**
+ * A PNG signature followed by padding up to `bytes`, written to a temporary file (Playwright
+ * hands over at most 50 MB from memory); returns its path.
+ */
+export function hugePngFile(bytes: number, name = "huge.png"): string {
   const buffer = Buffer.alloc(bytes);
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(buffer);
-  return { name, mimeType: "image/png", buffer };
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "e2e-images-")), name);
+  writeFileSync(file, buffer);
+  return file;
 }
