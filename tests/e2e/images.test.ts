@@ -67,6 +67,22 @@ function countUploads(page: Page): () => number {
   return () => uploads;
 }
 
+/** Switches the page's colour scheme and waits until its colour transitions have ended. */
+async function useColorScheme(page: Page, colorScheme: "light" | "dark") {
+  await page.emulateMedia({ colorScheme });
+  await expect
+    .poll(() =>
+      page
+        .getByTestId("composer")
+        .evaluate(
+          (node) =>
+            document.getAnimations().length === 0 &&
+            getComputedStyle(node).backgroundColor === "rgb(255, 255, 255)",
+        ),
+    )
+    .toBe(colorScheme === "light");
+}
+
 async function sampleImages(page: Page): Promise<TestFile[]> {
   return [
     await canvasImage(page, "chart.png", "image/png", 120, 80),
@@ -93,9 +109,9 @@ describe("image attachments", () => {
     ).toEqual(["chart.png", "photo.jpg", "screen.webp", "icon.gif"]);
     await page.getByTestId("chat-input").fill("What is in these pictures?");
     await expectNoSeriousViolations(page, "composer with thumbnails (light)");
-    await page.emulateMedia({ colorScheme: "dark" });
+    await useColorScheme(page, "dark");
     await expectNoSeriousViolations(page, "composer with thumbnails (dark)");
-    await page.emulateMedia({ colorScheme: "light" });
+    await useColorScheme(page, "light");
 
     await page.getByTestId("chat-input").press("Enter");
     await page.waitForURL(/\/c\/[^/]+$/, { timeout: 15_000 });
@@ -121,9 +137,9 @@ describe("image attachments", () => {
     await expect.poll(() => lightbox.locator("img").getAttribute("alt")).toBe("icon.gif");
     await expect.poll(() => allImagesLoaded(lightbox)).toBe(true);
     await expectNoSeriousViolations(page, "lightbox (light)");
-    await page.emulateMedia({ colorScheme: "dark" });
+    await useColorScheme(page, "dark");
     await expectNoSeriousViolations(page, "lightbox (dark)");
-    await page.emulateMedia({ colorScheme: "light" });
+    await useColorScheme(page, "light");
     await page.keyboard.press("Escape");
     await lightbox.waitFor({ state: "hidden" });
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe(
@@ -188,8 +204,8 @@ describe("image attachments", () => {
 
     // Refused by the server once it reads the bytes: the reason shows and Send waits.
     const serverRefused: [TestFile, RegExp][] = [
-      [pdfRenamedPng(), /report\.png/],
-      [corruptPng(), /broken\.png/],
+      [pdfRenamedPng(), /^This file is not a PNG, JPEG, WebP or GIF image/],
+      [corruptPng(), /^This image is damaged or incomplete/],
       [gifImage("moving.gif", 3), /animated/i],
     ];
     for (const [file, reason] of serverRefused) {
