@@ -72,15 +72,13 @@ async function useColorScheme(page: Page, colorScheme: "light" | "dark") {
   await page.emulateMedia({ colorScheme });
   await expect
     .poll(() =>
-      page
-        .getByTestId("composer")
-        .evaluate(
-          (node) =>
-            document.getAnimations().length === 0 &&
-            getComputedStyle(node).backgroundColor === "rgb(255, 255, 255)",
-        ),
+      page.getByTestId("composer").evaluate((node) => {
+        if (document.getAnimations().length > 0) return "changing";
+        const white = getComputedStyle(node).backgroundColor === "rgb(255, 255, 255)";
+        return white ? "light" : "dark";
+      }),
     )
-    .toBe(colorScheme === "light");
+    .toBe(colorScheme);
 }
 
 async function sampleImages(page: Page): Promise<TestFile[]> {
