@@ -58,10 +58,10 @@ export function MessageImages({
 }) {
   const [open, setOpen] = useState<number | null>(null);
   const buttons = useRef<(HTMLButtonElement | null)[]>([]);
-  // Focus goes back to the image that was open once the dialog is gone (inside it, the page is inert).
+  // Focus goes back to the image that opened the dialog once it is gone (meanwhile the page is inert).
   const shown = useRef<number | null>(null);
   useEffect(() => {
-    if (open !== null) shown.current = open;
+    if (open !== null) shown.current ??= open;
     else if (shown.current !== null) {
       buttons.current[shown.current]?.focus();
       shown.current = null;
