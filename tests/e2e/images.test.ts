@@ -161,8 +161,10 @@ describe("image attachments", () => {
     await editor.getByRole("button", { name: "Remove icon.gif" }).click();
     await editor.getByTestId("edit-message-input").fill("Only these two, please.");
     await editor.getByTestId("edit-message-send").click();
+    await expect
+      .poll(() => app.textOf(app.lastAssistant()), { timeout: 30_000 })
+      .toMatch(/^I see 2 images\./);
     await app.waitForStatus(app.lastAssistant(), "complete");
-    expect(await app.textOf(app.lastAssistant())).toMatch(/^I see 2 images\./);
     const edited = userMessages(page).last();
     await expect.poll(() => app.imagesOf(edited).count()).toBe(2);
     expect(
