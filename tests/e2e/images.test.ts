@@ -123,6 +123,7 @@ describe("image attachments", () => {
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(await app.textOf(app.lastAssistant())).toMatch(/^I see 4 images\./);
     await expect.poll(() => allImagesLoaded(sent), { timeout: 15_000 }).toBe(true);
+    await sent.scrollIntoViewIfNeeded();
     await saveScreenshot(app, "images.png");
 
     // The lightbox, by keyboard: Enter opens, arrows move, Esc closes and focus comes back.
