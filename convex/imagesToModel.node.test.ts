@@ -3,7 +3,8 @@ import { simulatedReply } from "../tools/azure-openai-sim/server";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { png, readyImage } from "./images.setup";
-import { imageTokens } from "./lib/llm/images";
+import { imageTokens, MAX_IMAGE_BYTES_PER_REQUEST } from "./lib/llm/images";
+import { fitToBudget } from "./lib/llm/tokens";
 import { useSimulatedAzure } from "./simulatedAzure.setup";
 import { asUser, listMessages, setupTest, type TestBackend, type User } from "./test.setup";
 
@@ -53,6 +54,21 @@ test("an image costs what Azure bills at high detail: 85 plus 170 per 512-pixel 
   expect(imageTokens({ width: 1024, height: 1024 })).toBe(765); // 768x768: four tiles
   expect(imageTokens({ width: 2048, height: 4096 })).toBe(1105); // 1024x2048, then 768x1536: six
   expect(imageTokens({ width: 8000, height: 500 })).toBe(85 + 170 * 4); // 2048x128: four by one
+});
+
+test("the newest images up to the request's byte cap are kept; older turns keep their text", () => {
+  const image = { width: 100, height: 100, size: 15 * 1024 * 1024 };
+  const turns = ["old", "middle", "new"].map((content) => ({ content, images: [image] }));
+  const kept = fitToBudget(turns, 100_000, {
+    imageTokens,
+    maxImages: 10,
+    maxImageBytes: MAX_IMAGE_BYTES_PER_REQUEST,
+  });
+  expect(kept.map((turn) => [turn.content, turn.images?.length ?? 0])).toEqual([
+    ["old", 0],
+    ["middle", 1],
+    ["new", 1],
+  ]);
 });
 
 describe("images to the model", () => {

@@ -279,8 +279,20 @@ describe("editing and versions", () => {
         role: "user",
         content: "What is in these?",
         images: [
-          { storageId: storageIds[0], contentType: "image/png", width: 100, height: 50 },
-          { storageId: storageIds[1], contentType: "image/png", width: 101, height: 50 },
+          {
+            storageId: storageIds[0],
+            contentType: "image/png",
+            size: png().length,
+            width: 100,
+            height: 50,
+          },
+          {
+            storageId: storageIds[1],
+            contentType: "image/png",
+            size: png().length,
+            width: 101,
+            height: 50,
+          },
         ],
       },
     ]);

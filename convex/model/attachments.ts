@@ -241,6 +241,7 @@ export async function markSent(
 export const modelImage = v.object({
   storageId: v.id("_storage"),
   contentType: v.string(),
+  size: v.number(),
   width: v.number(),
   height: v.number(),
 });
@@ -258,6 +259,7 @@ export async function modelImagesOf(
     images.push({
       storageId: attachment.storageId,
       contentType: attachment.contentType,
+      size: attachment.size,
       width: image.width,
       height: image.height,
     });

@@ -24,7 +24,13 @@ import { decideRetry, retryHintMs } from "./retry";
 import { SeamJoiner } from "./seam";
 import { countTokens, fitToBudget } from "./tokens";
 import { modelAcceptsImages } from "./config";
-import { imageTokens, MAX_IMAGES_PER_REQUEST, toChatMessages, type PromptTurn } from "./images";
+import {
+  imageTokens,
+  MAX_IMAGE_BYTES_PER_REQUEST,
+  MAX_IMAGES_PER_REQUEST,
+  toChatMessages,
+  type PromptTurn,
+} from "./images";
 
 /** Sent after a partial reply so the model (and the simulator) continue it instead of starting over. */
 export const CONTINUE_INSTRUCTION =
@@ -261,9 +267,11 @@ function buildPrompt(
     .filter((text) => text !== undefined)
     .map((content) => ({ role: "system", content }));
   const systemCost = system.reduce((sum, m) => sum + countTokens(m.content), 0);
+  const takesImages = modelAcceptsImages(model ?? undefined);
   const images = {
     imageTokens,
-    maxImages: modelAcceptsImages(model ?? undefined) ? MAX_IMAGES_PER_REQUEST : 0,
+    maxImages: takesImages ? MAX_IMAGES_PER_REQUEST : 0,
+    maxImageBytes: takesImages ? MAX_IMAGE_BYTES_PER_REQUEST : 0,
   };
   let kept = fitToBudget(turns, Math.max(0, budget - systemCost), images);
   // A continuation needs the partial reply and the user turn it answers.

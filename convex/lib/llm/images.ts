@@ -9,6 +9,11 @@ import type { ModelImage } from "../../model/attachments";
 
 /** Azure OpenAI's vision models take at most 10 images per request: the newest 10 are sent. */
 export const MAX_IMAGES_PER_REQUEST = 10;
+/**
+ * The image bytes of one request: base64 adds a third and the request body is built in memory,
+ * so ten 10 MB images would crowd a Node action's 512 MB; the newest images up to this are sent.
+ */
+export const MAX_IMAGE_BYTES_PER_REQUEST = 40 * 1024 * 1024;
 
 const TILE = 512;
 

@@ -38,11 +38,13 @@ export type PromptMessage = { role: "system" | "user" | "assistant"; content: st
 const MESSAGE_OVERHEAD = 4;
 
 /** What fitToBudget needs of a message: its text, and the size of any images it carries. */
-type Fittable = { content: string; images?: { width: number; height: number }[] };
+type FittableImage = { width: number; height: number; size: number };
+type Fittable = { content: string; images?: FittableImage[] };
 
 /**
  * Keeps the newest messages that fit in `budget` tokens (the last one always, even when alone it
- * is over), preserving order. Images count as `imageTokens` says, at most `maxImages` of them: an
+ * is over), preserving order. Images count as `imageTokens` says, at most `maxImages` of them and
+ * `maxImageBytes` in all: an
  * older message whose images do not fit (or are over the count) is kept without them when its
  * text fits, so images go before the turns that carry them.
  */
@@ -52,30 +54,36 @@ export function fitToBudget<T extends Fittable>(
   {
     imageTokens = () => 0,
     maxImages = 0,
+    maxImageBytes = 0,
   }: {
-    imageTokens?: (image: { width: number; height: number }) => number;
+    imageTokens?: (image: FittableImage) => number;
     maxImages?: number;
+    maxImageBytes?: number;
   } = {},
 ): T[] {
   const kept: T[] = [];
   let used = 0;
   let images = 0;
+  let imageBytes = 0;
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
     if (message === undefined) continue;
     const textCost = countTokens(message.content) + MESSAGE_OVERHEAD;
     const withImages = message.images ?? [];
     const imageCost = withImages.reduce((sum, image) => sum + imageTokens(image), 0);
+    const bytes = withImages.reduce((sum, image) => sum + image.size, 0);
     const first = kept.length === 0;
     const imagesFit =
       withImages.length > 0 &&
       images + withImages.length <= maxImages &&
+      imageBytes + bytes <= maxImageBytes &&
       (first || used + textCost + imageCost <= budget);
     if (!first && used + textCost + (imagesFit ? imageCost : 0) > budget) break;
     if (imagesFit) {
       kept.push(message);
       used += textCost + imageCost;
       images += withImages.length;
+      imageBytes += bytes;
     } else {
       kept.push(withImages.length > 0 ? { ...message, images: undefined } : message);
       used += textCost;
