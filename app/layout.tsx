@@ -1,7 +1,7 @@
 import type { Metadata, Viewport } from "next";
 import { connection } from "next/server";
 import { ConvexClientProvider } from "@/components/providers/convex-client-provider";
-import { getConvexUrl } from "@/lib/env";
+import { getConvexSiteUrl, getConvexUrl } from "@/lib/env";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -24,7 +24,9 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   return (
     <html lang="en">
       <body className="bg-background text-foreground antialiased">
-        <ConvexClientProvider url={getConvexUrl()}>{children}</ConvexClientProvider>
+        <ConvexClientProvider url={getConvexUrl()} siteUrl={getConvexSiteUrl()}>
+          {children}
+        </ConvexClientProvider>
       </body>
     </html>
   );

@@ -15,3 +15,13 @@ export function getConvexUrl(): string {
   }
   return url;
 }
+
+/**
+ * The deployment's HTTP actions origin (it serves the images): `CONVEX_SITE_URL` when given (the
+ * local backend serves it on a port of its own), else a cloud deployment's `.convex.site` twin.
+ */
+export function getConvexSiteUrl(): string {
+  const given = process.env.CONVEX_SITE_URL ?? process.env.NEXT_PUBLIC_CONVEX_SITE_URL;
+  if (given) return given;
+  return getConvexUrl().replace(/\.convex\.cloud\/?$/, ".convex.site");
+}

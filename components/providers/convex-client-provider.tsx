@@ -2,7 +2,7 @@
 
 import { ConvexAuthProvider } from "@convex-dev/auth/react";
 import { ConvexReactClient } from "convex/react";
-import type { ReactNode } from "react";
+import { createContext, useContext, type ReactNode } from "react";
 
 // One client per page load. The URL arrives from the server at request time (not inlined at build
 // time) so the same production build can talk to a backend on any port.
@@ -15,6 +15,27 @@ function getClient(url: string): ConvexReactClient {
   return client;
 }
 
-export function ConvexClientProvider({ url, children }: { url: string; children: ReactNode }) {
-  return <ConvexAuthProvider client={getClient(url)}>{children}</ConvexAuthProvider>;
+const SiteUrlContext = createContext<string | null>(null);
+
+/** The Convex HTTP actions origin (images are served there). */
+export function useConvexSiteUrl(): string {
+  const siteUrl = useContext(SiteUrlContext);
+  if (siteUrl === null) throw new Error("useConvexSiteUrl outside ConvexClientProvider");
+  return siteUrl;
+}
+
+export function ConvexClientProvider({
+  url,
+  siteUrl,
+  children,
+}: {
+  url: string;
+  siteUrl: string;
+  children: ReactNode;
+}) {
+  return (
+    <SiteUrlContext value={siteUrl}>
+      <ConvexAuthProvider client={getClient(url)}>{children}</ConvexAuthProvider>
+    </SiteUrlContext>
+  );
 }

@@ -120,3 +120,13 @@ export const KeyboardIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="M6 10h.01M10 10h.01M14 10h.01M18 10h.01M7 14h10" />
   </Icon>
 );
+export const PaperclipIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <path d="m21 11-8.6 8.6a5 5 0 0 1-7-7l8.5-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.3-2.3l7.9-7.9" />
+  </Icon>
+);
+export const ImageOffIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <path d="M2 2l20 20M10.4 5H19a2 2 0 0 1 2 2v8.6M19 21H5a2 2 0 0 1-2-2V7a2 2 0 0 1 1.4-1.9M21 17l-3.3-3.3M14 14l-1.5-1.5L7 18" />
+  </Icon>
+);

@@ -16,6 +16,7 @@ export function Modal({
   className?: string;
   children: ReactNode;
   "data-testid"?: string;
+  "aria-label"?: string;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {

@@ -56,9 +56,18 @@ function useSendMutation() {
 export function useSendMessage() {
   const send = useSendMutation();
   return useCallback(
-    async (sessionId: Id<"sessions">, text: string): Promise<SendResult> => {
+    async (
+      sessionId: Id<"sessions">,
+      text: string,
+      attachmentIds?: Id<"attachments">[],
+    ): Promise<SendResult> => {
       try {
-        await send({ sessionId, content: text, clientRequestId: crypto.randomUUID() });
+        await send({
+          sessionId,
+          content: text,
+          clientRequestId: crypto.randomUUID(),
+          ...(attachmentIds ? { attachmentIds } : {}),
+        });
         return { ok: true };
       } catch (error) {
         return { ok: false, message: errorMessage(error) };
@@ -80,13 +89,18 @@ export function useStartChat() {
   const created = useRef<Id<"sessions"> | null>(null);
 
   return useCallback(
-    async (text: string): Promise<SendResult> => {
+    async (text: string, attachmentIds?: Id<"attachments">[]): Promise<SendResult> => {
       try {
         const sessionId = created.current ?? (await createSession({}));
         created.current = sessionId;
         const path = `/c/${sessionId}`;
         router.prefetch(path);
-        await send({ sessionId, content: text, clientRequestId: crypto.randomUUID() });
+        await send({
+          sessionId,
+          content: text,
+          clientRequestId: crypto.randomUUID(),
+          ...(attachmentIds ? { attachmentIds } : {}),
+        });
         router.push(path);
         return { ok: true };
       } catch (error) {

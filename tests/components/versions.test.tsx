@@ -3,6 +3,21 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { MessageItem, type MessageActions } from "@/components/features/chat/message-item";
 import type { ChatMessage } from "@/lib/chat-types";
 
+// The editor's images need a Convex client; this message has none, so the tray stays empty.
+vi.mock("@/lib/hooks/use-attachments", () => ({
+  useAttachments: () => ({
+    items: [],
+    disabledReason: null,
+    blockingReason: null,
+    notice: null,
+    add: () => {},
+    remove: () => {},
+    readyIds: () => [],
+    clear: () => {},
+    discardNew: () => {},
+  }),
+}));
+
 afterEach(cleanup);
 
 const question = {
@@ -48,7 +63,7 @@ describe("editing a sent message", () => {
     await act(async () => {
       fireEvent.keyDown(input, { key: "Enter" });
     });
-    expect(actions.onEdit).toHaveBeenCalledExactlyOnceWith(question, "Second version");
+    expect(actions.onEdit).toHaveBeenCalledExactlyOnceWith(question, "Second version", []);
     expect(screen.queryByTestId("edit-message-input")).toBeNull();
   });
 

@@ -108,7 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     await startBackend();
     if (options.app) {
-      const app = await startNextApp(options.app.distDir, backendUrl);
+      const app = await startNextApp(options.app.distDir, backendUrl, siteUrl);
       appUrl = app.url;
       stopApp = app.stop;
     }

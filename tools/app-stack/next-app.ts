@@ -38,10 +38,11 @@ export function buildNextApp(
   options.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-/** Serves a production build with `next start` on a free loopback port, talking to `convexUrl`. */
+/** Serves a production build with `next start` on a free loopback port, talking to `convexUrl` (HTTP actions at `siteUrl`). */
 export async function startNextApp(
   distDir: string,
   convexUrl: string,
+  siteUrl: string,
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const next = spawn(nextBin, ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
@@ -51,6 +52,7 @@ export async function startNextApp(
       NEXT_DIST_DIR: distDir,
       NEXT_TELEMETRY_DISABLED: "1",
       CONVEX_URL: convexUrl,
+      CONVEX_SITE_URL: siteUrl,
       NODE_ENV: "production",
     },
     stdio: ["ignore", "pipe", "pipe"],

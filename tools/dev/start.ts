@@ -148,7 +148,13 @@ async function main(): Promise<void> {
     const nextBin = path.join(root, "node_modules/.bin/next");
     next = spawn(nextBin, ["dev", "--port", String(APP_PORT)], {
       cwd: root,
-      env: { ...process.env, ...env, CONVEX_URL: backend.url, NEXT_PUBLIC_CONVEX_URL: backend.url },
+      env: {
+        ...process.env,
+        ...env,
+        CONVEX_URL: backend.url,
+        NEXT_PUBLIC_CONVEX_URL: backend.url,
+        CONVEX_SITE_URL: backend.siteUrl,
+      },
       stdio: ["ignore", "pipe", "inherit"],
       detached: true,
     });

@@ -1,19 +1,31 @@
 "use client";
 
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import {
+  useEffect,
+  useRef,
+  useState,
+  type ClipboardEvent,
+  type DragEvent,
+  type FormEvent,
+  type KeyboardEvent,
+} from "react";
 import { Button } from "@/components/ui/button";
 import { ArrowUpIcon, StopIcon } from "@/components/ui/icons";
 import { MAX_MESSAGE_LENGTH, validateMessage } from "@/lib/chat-limits";
+import type { Id } from "@/convex/_generated/dataModel";
+import type { Attachments } from "@/lib/hooks/use-attachments";
 import type { ReturnedText } from "@/lib/hooks/use-outbox";
 import type { SendResult } from "@/lib/hooks/use-send-message";
 import { CHAT_INPUT_ID } from "@/lib/shortcuts";
 import { cn } from "@/lib/utils";
+import { AttachmentPicker } from "./attachment-picker";
+import { AttachmentTray } from "./attachment-tray";
 
 /**
  * The composer. Enter sends, Shift+Enter breaks the line; a send is locked from the first
  * keypress until the send mutation settles (one round trip: it stores the message and schedules
  * the reply), so a double Enter or double click sends once. A failed send puts the text back
- * with the reason.
+ * with the reason. With `attachments`, images come by button, paste or drop; Send waits for them.
  */
 export function ChatInput({
   onSend,
@@ -21,14 +33,16 @@ export function ChatInput({
   streaming,
   autoFocus = true,
   returned = null,
+  attachments,
 }: {
-  onSend: (text: string) => Promise<SendResult>;
+  onSend: (text: string, attachmentIds?: Id<"attachments">[]) => Promise<SendResult>;
   onStop?: () => Promise<SendResult>;
   /** A reply in this chat is being generated: Stop replaces Send. */
   streaming: boolean;
   autoFocus?: boolean;
   /** Text of a send that failed after onSend returned (a queued send): it comes back here. */
   returned?: ReturnedText | null;
+  attachments?: Attachments;
 }) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -56,11 +70,13 @@ export function ChatInput({
   }, [text]);
 
   const busy = streaming || submitting;
+  const waiting = attachments?.blockingReason ?? null;
+  const [dragging, setDragging] = useState(false);
 
   async function submit() {
     if (lock.current || busy) return;
     if (justSent.current && text.length === 0) return;
-    const problem = validateMessage(text);
+    const problem = waiting ?? validateMessage(text);
     if (problem) {
       setError(problem);
       return;
@@ -71,9 +87,11 @@ export function ChatInput({
     const sent = text;
     setText("");
     justSent.current = true;
+    const ids = attachments?.readyIds() ?? [];
     try {
-      const result = await onSend(sent);
-      if (!result.ok) {
+      const result = await (ids.length > 0 ? onSend(sent, ids) : onSend(sent));
+      if (result.ok) attachments?.clear();
+      else {
         justSent.current = false;
         setText((current) => (current.length === 0 ? sent : current));
         setError(result.message);
@@ -97,6 +115,31 @@ export function ChatInput({
     }
   }
 
+  function onPaste(event: ClipboardEvent) {
+    const files = Array.from(event.clipboardData.files);
+    if (!attachments || files.length === 0) return;
+    event.preventDefault();
+    attachments.add(files);
+  }
+
+  const hasFiles = (event: DragEvent) => event.dataTransfer.types.includes("Files");
+  const dropTarget = attachments && {
+    onDragOver(event: DragEvent) {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      setDragging(true);
+    },
+    onDragLeave(event: DragEvent) {
+      if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+    },
+    onDrop(event: DragEvent) {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      setDragging(false);
+      attachments.add(Array.from(event.dataTransfer.files));
+    },
+  };
+
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     void submit();
@@ -108,62 +151,82 @@ export function ChatInput({
   return (
     <form onSubmit={onSubmit} className="w-full">
       <div
+        data-testid="composer"
+        {...dropTarget}
         className={cn(
-          "flex items-end gap-2 rounded-2xl border bg-background p-2 shadow-sm transition-colors focus-within:border-neutral-400 dark:focus-within:border-neutral-500",
+          "relative rounded-2xl border bg-background p-2 shadow-sm transition-colors focus-within:border-neutral-400 dark:focus-within:border-neutral-500",
           error ? "border-red-400 dark:border-red-500/70" : "border-border",
         )}
       >
-        <textarea
-          ref={textareaRef}
-          id={CHAT_INPUT_ID}
-          data-testid="chat-input"
-          aria-label="Message"
-          aria-invalid={error !== null}
-          aria-describedby="chat-input-help"
-          placeholder="Message the assistant…"
-          rows={1}
-          autoFocus={autoFocus}
-          value={text}
-          onChange={(e) => {
-            setText(e.target.value);
-            justSent.current = false;
-            if (error) setError(null);
-          }}
-          onKeyDown={onKeyDown}
-          className="max-h-60 min-h-10 flex-1 resize-none bg-transparent px-2 py-2 text-[15px] leading-6 outline-none placeholder:text-muted-foreground"
-        />
-        {streaming && onStop ? (
-          <Button
-            data-testid="stop-button"
-            size="icon"
-            className="rounded-xl"
-            aria-label="Stop generating"
-            title="Stop generating"
-            onClick={() => void stop()}
+        {dragging && (
+          <div
+            data-testid="drop-target"
+            className="pointer-events-none absolute inset-0 z-10 flex items-center justify-center rounded-2xl border-2 border-dashed border-blue-500 bg-blue-50/90 text-sm font-medium text-blue-800 dark:bg-blue-950/90 dark:text-blue-200"
           >
-            <StopIcon />
-          </Button>
-        ) : (
-          <Button
-            type="submit"
-            data-testid="send-button"
-            size="icon"
-            className="rounded-xl"
-            aria-label="Send message"
-            title="Send (Enter)"
-            disabled={busy}
-          >
-            <ArrowUpIcon />
-          </Button>
+            {attachments?.disabledReason ?? "Drop images to attach them"}
+          </div>
         )}
+        {attachments && <AttachmentTray attachments={attachments} />}
+        <div className="flex items-end gap-2">
+          {attachments && <AttachmentPicker attachments={attachments} />}
+          <textarea
+            ref={textareaRef}
+            id={CHAT_INPUT_ID}
+            data-testid="chat-input"
+            aria-label="Message"
+            aria-invalid={error !== null}
+            aria-describedby="chat-input-help"
+            placeholder="Message the assistant…"
+            rows={1}
+            autoFocus={autoFocus}
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              justSent.current = false;
+              if (error) setError(null);
+            }}
+            onKeyDown={onKeyDown}
+            onPaste={onPaste}
+            className="max-h-60 min-h-10 flex-1 resize-none bg-transparent px-2 py-2 text-[15px] leading-6 outline-none placeholder:text-muted-foreground"
+          />
+          {streaming && onStop ? (
+            <Button
+              data-testid="stop-button"
+              size="icon"
+              className="rounded-xl"
+              aria-label="Stop generating"
+              title="Stop generating"
+              onClick={() => void stop()}
+            >
+              <StopIcon />
+            </Button>
+          ) : (
+            <Button
+              type="submit"
+              data-testid="send-button"
+              size="icon"
+              className="rounded-xl"
+              aria-label="Send message"
+              aria-describedby="chat-input-help"
+              title={waiting ?? "Send (Enter)"}
+              disabled={busy || waiting !== null}
+            >
+              <ArrowUpIcon />
+            </Button>
+          )}
+        </div>
       </div>
       <div
         id="chat-input-help"
         className="mt-1.5 flex min-h-5 items-start justify-between gap-3 px-1 text-xs"
       >
-        {error ? (
+        {error || attachments?.notice ? (
           <p role="alert" data-testid="input-error" className="text-red-600 dark:text-red-400">
-            {error}
+            {[attachments?.notice, error].filter(Boolean).join(" ")}
+          </p>
+        ) : waiting ? (
+          <p data-testid="send-waiting" className="text-muted-foreground">
+            {waiting}
           </p>
         ) : (
           <p className="hidden text-muted-foreground sm:block">

@@ -10,8 +10,9 @@ import { useChatMessages, type ChatPage } from "@/lib/hooks/use-chat-messages";
 import { useRevealMessage } from "@/lib/hooks/use-reveal-message";
 import { errorMessage, isNotFoundError } from "@/lib/errors";
 import { ChatToolbar } from "@/components/features/share/chat-toolbar";
+import { useAttachments } from "@/lib/hooks/use-attachments";
 import { useOutbox, type Outbox } from "@/lib/hooks/use-outbox";
-import { useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
+import { useSendMessage, useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
 import { useShortcut } from "@/lib/hooks/use-shortcut";
 import { ChatInput } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
@@ -62,6 +63,7 @@ export function NewChatView() {
   const startChat = useStartChat();
   // The message shows the moment it is sent, while its chat is created and the message stored.
   const [sending, setSending] = useState<string | null>(null);
+  const attachments = useAttachments();
   return (
     <div className="flex min-h-0 flex-1 flex-col">
       <div className="mx-auto flex w-full max-w-3xl flex-1 flex-col px-4 sm:px-6">
@@ -76,9 +78,10 @@ export function NewChatView() {
       <ComposerFrame>
         <ChatInput
           streaming={false}
-          onSend={async (text) => {
+          attachments={attachments}
+          onSend={async (text, attachmentIds) => {
             setSending(text);
-            const result = await startChat(text);
+            const result = await startChat(text, attachmentIds);
             if (!result.ok) setSending(null);
             return result;
           }}
@@ -118,9 +121,9 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
         void scrollToBottom();
         return start(regenerate({ messageId: message._id }));
       },
-      onEdit: (message: ChatMessage, content: string) => {
+      onEdit: (message: ChatMessage, content: string, attachmentIds: Id<"attachments">[]) => {
         void scrollToBottom();
-        return start(edit({ messageId: message._id, content }));
+        return start(edit({ messageId: message._id, content, attachmentIds }));
       },
       onSelectVersion: (messageId: Id<"messages">) => start(selectVersion({ messageId })),
     };
@@ -139,6 +142,8 @@ function Composer({
   outbox: Outbox;
 }) {
   const stopGeneration = useMutation(api.chatStreaming.stopGeneration);
+  const attachments = useAttachments(sessionId);
+  const send = useSendMessage();
   const { scrollToBottom } = useStickToBottomContext();
   const stop = async (): Promise<SendResult> => {
     if (!liveReply) return { ok: true };
@@ -156,8 +161,11 @@ function Composer({
       <ChatInput
         streaming={liveReply !== undefined}
         returned={outbox.returned}
-        onSend={async (text) => {
+        attachments={attachments}
+        onSend={async (text, attachmentIds) => {
           void scrollToBottom();
+          // Images are not queued: the send is awaited, so a refusal keeps the text and the tray.
+          if (attachmentIds) return send(sessionId, text, attachmentIds);
           // Sent in order by the outbox, one reply at a time; a failure comes back as `returned`.
           outbox.enqueue(text);
           return { ok: true };

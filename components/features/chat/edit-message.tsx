@@ -3,9 +3,13 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { PencilIcon } from "@/components/ui/icons";
+import type { Id } from "@/convex/_generated/dataModel";
 import { validateMessage } from "@/lib/chat-limits";
 import type { ChatMessage } from "@/lib/chat-types";
+import { useAttachments, type Attachments } from "@/lib/hooks/use-attachments";
 import type { VersionInfo } from "@/lib/message-tree";
+import { AttachmentPicker } from "./attachment-picker";
+import { AttachmentTray } from "./attachment-tray";
 import type { MessageActions } from "./message-item";
 import { UserMessage } from "./user-message";
 import { VersionSwitcher } from "./version-switcher";
@@ -13,7 +17,8 @@ import { VersionSwitcher } from "./version-switcher";
 /**
  * A sent user message with its edit button and version switcher. Editing turns it into a textarea:
  * Enter sends the edit as a new version (with a new reply), Shift+Enter breaks the line, Esc
- * cancels and restores the text; a refused edit keeps the text and says why.
+ * cancels and restores the text; a refused edit keeps the text and says why. The new version
+ * starts with the message's images: each can be removed, and more attached.
  */
 export function EditableUserMessage({
   message,
@@ -42,7 +47,7 @@ export function EditableUserMessage({
   );
   if (!editing) {
     return (
-      <UserMessage content={message.content} status={message.status}>
+      <UserMessage content={message.content} status={message.status} images={message.images}>
         {toolbar}
       </UserMessage>
     );
@@ -50,10 +55,10 @@ export function EditableUserMessage({
   return (
     <article data-testid="message" data-role="user" data-status={message.status}>
       <MessageEditor
-        initial={message.content}
+        message={message}
         onCancel={() => setEditing(false)}
-        onSubmit={async (text) => {
-          const problem = await actions.onEdit(message, text);
+        onSubmit={async (text, attachmentIds) => {
+          const problem = await actions.onEdit(message, text, attachmentIds);
           if (problem === null) setEditing(false);
           return problem;
         }}
@@ -63,15 +68,16 @@ export function EditableUserMessage({
 }
 
 function MessageEditor({
-  initial,
+  message,
   onCancel,
   onSubmit,
 }: {
-  initial: string;
+  message: ChatMessage;
   onCancel: () => void;
-  onSubmit: (text: string) => Promise<string | null>;
+  onSubmit: (text: string, attachmentIds: Id<"attachments">[]) => Promise<string | null>;
 }) {
-  const [text, setText] = useState(initial);
+  const attachments = useAttachments(message.sessionId, message.images);
+  const [text, setText] = useState(message.content);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const lock = useRef(false);
@@ -93,7 +99,7 @@ function MessageEditor({
 
   async function submit() {
     if (lock.current) return;
-    const problem = validateMessage(text);
+    const problem = attachments.blockingReason ?? validateMessage(text);
     if (problem) {
       setError(problem);
       return;
@@ -101,7 +107,7 @@ function MessageEditor({
     lock.current = true;
     setSending(true);
     setError(null);
-    const refused = await onSubmit(text);
+    const refused = await onSubmit(text, attachments.readyIds());
     lock.current = false;
     setSending(false);
     setError(refused);
@@ -110,15 +116,21 @@ function MessageEditor({
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (event.key === "Escape") {
       event.preventDefault();
-      onCancel();
+      cancel();
     } else if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       void submit();
     }
   }
 
+  function cancel() {
+    attachments.discardNew();
+    onCancel();
+  }
+
   return (
     <div className="ml-auto flex w-full max-w-[85%] flex-col gap-2 rounded-2xl border border-border bg-background p-2 shadow-sm focus-within:border-neutral-400">
+      <AttachmentTray attachments={attachments} />
       <textarea
         ref={ref}
         data-testid="edit-message-input"
@@ -131,23 +143,22 @@ function MessageEditor({
           if (error) setError(null);
         }}
         onKeyDown={onKeyDown}
+        onPaste={(event) => {
+          const files = Array.from(event.clipboardData.files);
+          if (files.length === 0) return;
+          event.preventDefault();
+          attachments.add(files);
+        }}
         className="min-h-10 resize-none bg-transparent px-2 py-1.5 text-[15px] leading-6 outline-none"
       />
       <div className="flex flex-wrap items-center justify-end gap-2">
-        {error && (
-          <p
-            role="alert"
-            data-testid="edit-message-error"
-            className="mr-auto text-xs text-red-600 dark:text-red-400"
-          >
-            {error}
-          </p>
-        )}
+        <AttachmentPicker attachments={attachments} />
+        <EditProblem error={error} attachments={attachments} />
         <Button
           data-testid="edit-message-cancel"
           variant="ghost"
           size="sm"
-          onClick={onCancel}
+          onClick={cancel}
           disabled={sending}
         >
           Cancel
@@ -156,11 +167,32 @@ function MessageEditor({
           data-testid="edit-message-send"
           size="sm"
           onClick={() => void submit()}
-          disabled={sending}
+          disabled={sending || attachments.blockingReason !== null}
+          title={attachments.blockingReason ?? undefined}
         >
           Send
         </Button>
       </div>
     </div>
+  );
+}
+
+function EditProblem({ error, attachments }: { error: string | null; attachments: Attachments }) {
+  const text = [attachments.notice, error].filter(Boolean).join(" ");
+  if (text.length === 0) {
+    return attachments.blockingReason ? (
+      <p className="mr-auto text-xs text-muted-foreground">{attachments.blockingReason}</p>
+    ) : (
+      <span className="mr-auto" />
+    );
+  }
+  return (
+    <p
+      role="alert"
+      data-testid="edit-message-error"
+      className="mr-auto text-xs text-red-600 dark:text-red-400"
+    >
+      {text}
+    </p>
   );
 }

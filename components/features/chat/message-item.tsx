@@ -3,6 +3,7 @@
 import { memo, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { PlayIcon, RefreshIcon } from "@/components/ui/icons";
+import type { Id } from "@/convex/_generated/dataModel";
 import { REPLY_FULL_FINISH_REASON } from "@/lib/chat-limits";
 import type { ChatMessage } from "@/lib/chat-types";
 import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
@@ -33,7 +34,11 @@ export type MessageActions = {
   /** Adds a new version of a finished reply. */
   onRegenerate: (message: ChatMessage) => Promise<string | null>;
   /** Sends an edited user message as a new version of it. */
-  onEdit: (message: ChatMessage, text: string) => Promise<string | null>;
+  onEdit: (
+    message: ChatMessage,
+    text: string,
+    attachmentIds: Id<"attachments">[],
+  ) => Promise<string | null>;
   onSelectVersion: (messageId: ChatMessage["_id"]) => Promise<string | null>;
 };
 

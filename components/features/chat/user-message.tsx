@@ -2,6 +2,8 @@
 
 import type { ReactNode } from "react";
 import type { ChatMessage } from "@/lib/chat-types";
+import type { MessageImage } from "@/lib/hooks/use-attachments";
+import { MessageImages, type ImageSource } from "./message-images";
 
 /**
  * A user's message bubble (also shown on the "new chat" page while its chat is being created);
@@ -10,10 +12,14 @@ import type { ChatMessage } from "@/lib/chat-types";
 export function UserMessage({
   content,
   status,
+  images,
+  imageSource,
   children,
 }: {
   content: string;
   status: ChatMessage["status"];
+  images?: MessageImage[];
+  imageSource?: ImageSource;
   children?: ReactNode;
 }) {
   return (
@@ -23,6 +29,9 @@ export function UserMessage({
       data-status={status}
       className="group flex flex-col items-end gap-1"
     >
+      {images && images.length > 0 && (
+        <MessageImages images={images} source={imageSource} className="max-w-[85%] justify-end" />
+      )}
       <div
         data-testid="message-content"
         className="max-w-[85%] rounded-2xl rounded-br-md bg-muted px-4 py-2.5 text-[15px] leading-6 break-words whitespace-pre-wrap"

@@ -65,7 +65,13 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
     <div data-testid="message-list" className="mt-8 flex flex-col gap-7">
       {results.map((message, index) =>
         message.role === "user" ? (
-          <UserMessage key={index} content={message.content} status={message.status} />
+          <UserMessage
+            key={index}
+            content={message.content}
+            status={message.status}
+            images={message.images}
+            imageSource={{ shareId }}
+          />
         ) : (
           <article
             key={index}

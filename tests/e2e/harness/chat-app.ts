@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { onTestFailed } from "vitest";
+import type { TestFile } from "./images";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 export const ARTIFACTS_DIR = path.join(root, "test-results/e2e");
@@ -177,6 +178,79 @@ export class ChatApp {
     });
     if (!token) throw new Error("no Convex Auth token in localStorage");
     return token;
+  }
+
+  /** The composer's thumbnails. */
+  attachments(page = this.page): Locator {
+    return page.getByTestId("composer").getByTestId("attachment");
+  }
+
+  /** Attaches files (in memory, or paths) through the composer's attach button (its file input). */
+  async attachByButton(files: TestFile[] | string[], page = this.page) {
+    await page.getByTestId("attach-input").setInputFiles(files);
+  }
+
+  /** A DataTransfer in the page holding `files`, as a paste or a drop carries them. */
+  private async dataTransfer(files: TestFile[]) {
+    return this.page.evaluateHandle(
+      (list) => {
+        const transfer = new DataTransfer();
+        for (const f of list) {
+          const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+          transfer.items.add(new File([bytes], f.name, { type: f.mimeType }));
+        }
+        return transfer;
+      },
+      files.map((f) => ({
+        name: f.name,
+        mimeType: f.mimeType,
+        base64: f.buffer.toString("base64"),
+      })),
+    );
+  }
+
+  /** Pastes files into `target` (the composer's textarea by default) as a real ClipboardEvent. */
+  async attachByPaste(files: TestFile[], target?: Locator) {
+    const data = await this.dataTransfer(files);
+    await (target ?? this.page.getByTestId("chat-input")).evaluate((node, clipboardData) => {
+      node.dispatchEvent(
+        new ClipboardEvent("paste", { clipboardData, bubbles: true, cancelable: true }),
+      );
+    }, data);
+    await data.dispose();
+  }
+
+  /**
+   * Drags files over the composer (the drop target shows), then drops them; returns whether the
+   * drop target was visible while dragging.
+   */
+  async attachByDrop(files: TestFile[]): Promise<boolean> {
+    const composer = this.page.getByTestId("composer");
+    const data = await this.dataTransfer(files);
+    await composer.dispatchEvent("dragenter", { dataTransfer: data });
+    await composer.dispatchEvent("dragover", { dataTransfer: data });
+    const shown = await this.page.getByTestId("drop-target").isVisible();
+    await composer.dispatchEvent("drop", { dataTransfer: data });
+    await data.dispose();
+    return shown;
+  }
+
+  /** Waits until the composer has `count` thumbnails, all checked and ready. */
+  async waitForAttachmentsReady(count: number, timeout = 30_000) {
+    await pollUntil(
+      `${count} ready attachments`,
+      async () =>
+        await this.attachments().evaluateAll((nodes) =>
+          nodes.map((n) => n.getAttribute("data-phase")),
+        ),
+      (phases) => phases.length === count && phases.every((p) => p === "ready"),
+      { timeout, interval: 100 },
+    );
+  }
+
+  /** The image buttons of a message. */
+  imagesOf(message: Locator): Locator {
+    return message.getByTestId("message-image");
   }
 
   async screenshot(file: string) {

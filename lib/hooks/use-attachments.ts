@@ -1,0 +1,269 @@
+"use client";
+
+import { useMutation, useQuery } from "convex/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api } from "@/convex/_generated/api";
+import type { Id } from "@/convex/_generated/dataModel";
+import { imageFileProblem, MAX_IMAGES_PER_MESSAGE } from "@/lib/chat-limits";
+import { errorMessage } from "@/lib/errors";
+import { uploadFile } from "@/lib/upload";
+
+/** An image on a message, as `messages.list` returns it. */
+export type MessageImage = {
+  attachmentId: Id<"attachments">;
+  fileName: string;
+  contentType: string;
+  size: number;
+  width: number;
+  height: number;
+};
+
+/** One thumbnail in the composer's tray. */
+export type TrayItem = {
+  key: string;
+  fileName: string;
+  /** An object URL of the local file; an image already on the message has none. */
+  previewUrl: string | null;
+  attachmentId: Id<"attachments"> | null;
+  /** Already on the message being edited (kept unless removed; never discarded). */
+  existing: boolean;
+  phase: "uploading" | "checking" | "ready" | "failed";
+  /** Upload progress, 0 to 1. */
+  progress: number;
+  error: string | null;
+};
+
+export type Attachments = {
+  items: TrayItem[];
+  /** Whether the chat's model takes images; when not, `disabledReason` says so. */
+  disabledReason: string | null;
+  /** Why sending must wait, or null when every image is ready. */
+  blockingReason: string | null;
+  /** The latest refusal of files before upload (wrong type, too big, too many). */
+  notice: string | null;
+  add: (files: File[]) => void;
+  remove: (key: string) => void;
+  /** The ready images, for a send. */
+  readyIds: () => Id<"attachments">[];
+  /** After a successful send: the tray empties (the images now belong to the message). */
+  clear: () => void;
+  /** Cancelling an edit: images uploaded for it are discarded. */
+  discardNew: () => void;
+};
+
+export const NO_IMAGES_REASON = "This model does not read images; pick one that does to attach.";
+
+/** Whether the model that writes the next reply in this chat (or a new chat) reads images. */
+export function useModelAcceptsImages(sessionId?: Id<"sessions">): boolean | undefined {
+  const options = useQuery(api.models.list, {});
+  const chatModel = useQuery(api.models.forChat, sessionId ? { sessionId } : "skip");
+  if (!options) return undefined;
+  const name = (sessionId ? chatModel : options.defaultModel) ?? options.models[0]?.name;
+  return options.models.find((model) => model.name === name)?.acceptsImages ?? false;
+}
+
+function describeCheck(phase: TrayItem["phase"]): string | null {
+  if (phase === "uploading") return "Wait until the images are uploaded.";
+  if (phase === "checking") return "Wait until the images are checked.";
+  if (phase === "failed") return "Remove the images that could not be attached.";
+  return null;
+}
+
+/**
+ * The composer's images: each file is checked here (type, size, count), uploaded to an upload URL
+ * with progress, registered, then watched until the server has checked its bytes. `initial` are
+ * the images of a message being edited.
+ */
+export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage[] = []) {
+  const accepts = useModelAcceptsImages(sessionId);
+  const generateUploadUrl = useMutation(api.attachments.generateUploadUrl);
+  const register = useMutation(api.attachments.register);
+  const discard = useMutation(api.attachments.discard);
+  const [items, setItems] = useState<TrayItem[]>(() =>
+    initial.map((image) => ({
+      key: image.attachmentId,
+      fileName: image.fileName,
+      previewUrl: null,
+      attachmentId: image.attachmentId,
+      existing: true,
+      phase: "ready",
+      progress: 1,
+      error: null,
+    })),
+  );
+  const [notice, setNotice] = useState<string | null>(null);
+  // Uploads still running, by key: removing a thumbnail aborts its upload.
+  const uploads = useRef(new Map<string, AbortController>());
+  const previews = useRef(new Set<string>());
+
+  useEffect(() => {
+    const urls = previews.current;
+    const running = uploads.current;
+    return () => {
+      for (const url of urls) URL.revokeObjectURL(url);
+      for (const controller of running.values()) controller.abort();
+    };
+  }, []);
+
+  const watched = items.filter((i) => !i.existing && i.attachmentId !== null);
+  const watchedIds = watched.map((i) => i.attachmentId as Id<"attachments">);
+  const statuses = useQuery(
+    api.attachments.statuses,
+    watchedIds.length > 0 ? { ids: watchedIds } : "skip",
+  );
+
+  // While a new set of ids loads, the verdicts already known stay (no flash back to "checking").
+  const [known, setKnown] = useState(statuses);
+  if (statuses !== undefined && statuses !== known) setKnown(statuses);
+  const fresh = statuses !== undefined;
+
+  // The server's verdict on each uploaded image.
+  const shown = useMemo(() => {
+    if (!known) return items;
+    const byId = new Map(known.map((s) => [s._id, s]));
+    return items.map((item): TrayItem => {
+      if (item.existing || item.attachmentId === null || item.phase === "failed") return item;
+      const state = byId.get(item.attachmentId);
+      if (!state && !fresh) return item;
+      if (!state) {
+        return { ...item, phase: "failed", error: `"${item.fileName}" is no longer available.` };
+      }
+      if (state.status === "rejected") {
+        return { ...item, phase: "failed", error: state.error ?? "This image was refused." };
+      }
+      return { ...item, phase: state.status };
+    });
+  }, [items, known, fresh]);
+
+  const update = useCallback((key: string, patch: Partial<TrayItem>) => {
+    setItems((current) => current.map((i) => (i.key === key ? { ...i, ...patch } : i)));
+  }, []);
+
+  const start = useCallback(
+    async (key: string, file: File) => {
+      const controller = new AbortController();
+      uploads.current.set(key, controller);
+      try {
+        const url = await generateUploadUrl({});
+        const storageId = await uploadFile(url, file, controller.signal, (progress) =>
+          update(key, { progress }),
+        );
+        if (controller.signal.aborted) return;
+        const attachmentId = await register({
+          storageId: storageId as Id<"_storage">,
+          fileName: file.name,
+        });
+        if (controller.signal.aborted) {
+          void discard({ attachmentId }).catch(() => {});
+          return;
+        }
+        update(key, { attachmentId, phase: "checking", progress: 1 });
+      } catch (error) {
+        if (!controller.signal.aborted) {
+          update(key, {
+            phase: "failed",
+            error: errorMessage(
+              error,
+              `"${file.name}" could not be uploaded. Remove it and try again.`,
+            ),
+          });
+        }
+      } finally {
+        uploads.current.delete(key);
+      }
+    },
+    [generateUploadUrl, register, discard, update],
+  );
+
+  const disabledReason = accepts === false ? NO_IMAGES_REASON : null;
+
+  const add = useCallback(
+    (files: File[]) => {
+      if (files.length === 0) return;
+      if (disabledReason) {
+        setNotice(disabledReason);
+        return;
+      }
+      const problems: string[] = [];
+      const accepted: File[] = [];
+      for (const file of files) {
+        const problem = imageFileProblem(file);
+        if (problem) problems.push(problem);
+        else if (items.length + accepted.length >= MAX_IMAGES_PER_MESSAGE) {
+          problems.push(
+            `A message can have at most ${MAX_IMAGES_PER_MESSAGE} images; "${file.name}" was not attached.`,
+          );
+        } else accepted.push(file);
+      }
+      setNotice(problems.length > 0 ? problems.join(" ") : null);
+      const added = accepted.map((file): TrayItem => {
+        const previewUrl = URL.createObjectURL(file);
+        previews.current.add(previewUrl);
+        return {
+          key: crypto.randomUUID(),
+          fileName: file.name,
+          previewUrl,
+          attachmentId: null,
+          existing: false,
+          phase: "uploading",
+          progress: 0,
+          error: null,
+        };
+      });
+      setItems((current) => [...current, ...added]);
+      added.forEach((item, index) => void start(item.key, accepted[index] as File));
+    },
+    [disabledReason, items.length, start],
+  );
+
+  const forget = useCallback((item: TrayItem) => {
+    uploads.current.get(item.key)?.abort();
+    if (item.previewUrl) {
+      URL.revokeObjectURL(item.previewUrl);
+      previews.current.delete(item.previewUrl);
+    }
+  }, []);
+
+  const remove = useCallback(
+    (key: string) => {
+      const item = items.find((i) => i.key === key);
+      if (!item) return;
+      forget(item);
+      if (!item.existing && item.attachmentId) {
+        void discard({ attachmentId: item.attachmentId }).catch(() => {});
+      }
+      setItems((current) => current.filter((i) => i.key !== key));
+      setNotice(null);
+    },
+    [items, forget, discard],
+  );
+
+  const clear = useCallback(() => {
+    items.forEach(forget);
+    setItems([]);
+    setNotice(null);
+  }, [items, forget]);
+
+  const discardNew = useCallback(() => {
+    for (const item of items) {
+      if (!item.existing && item.attachmentId) {
+        void discard({ attachmentId: item.attachmentId }).catch(() => {});
+      }
+    }
+    clear();
+  }, [items, discard, clear]);
+
+  const blocking = shown.find((i) => i.phase !== "ready");
+  return {
+    items: shown,
+    disabledReason,
+    blockingReason: blocking ? describeCheck(blocking.phase) : null,
+    notice,
+    add,
+    remove,
+    readyIds: () =>
+      shown.flatMap((i) => (i.phase === "ready" && i.attachmentId ? [i.attachmentId] : [])),
+    clear,
+    discardNew,
+  } satisfies Attachments;
+}
