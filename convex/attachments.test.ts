@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import {
@@ -11,29 +11,12 @@ import {
   stillGif,
   storeFile,
   upload,
+  useImageModels,
 } from "./images.setup";
 import { MAX_IMAGE_BYTES } from "../lib/chat-limits";
-import { asUser, errorData, setEnv, setupTest, type TestBackend, type User } from "./test.setup";
+import { asUser, errorData, setupTest, type TestBackend, type User } from "./test.setup";
 
-const restorers: (() => void)[] = [];
-beforeEach(() => {
-  vi.useFakeTimers();
-  restorers.push(
-    setEnv({
-      AZURE_OPENAI_ENDPOINT: "https://example.openai.azure.com",
-      AZURE_OPENAI_API_KEY: "k",
-      AZURE_OPENAI_DEPLOYMENT: undefined,
-      AZURE_OPENAI_DEPLOYMENTS: "gpt-4o=GPT-4o,gpt-35=GPT-3.5",
-      MODELS_ACCEPTING_IMAGES: "gpt-4o",
-    }),
-  );
-});
-afterEach(() => {
-  while (restorers.length > 0) restorers.pop()?.();
-  vi.useRealTimers();
-});
-
-const advance = () => vi.runAllTimers();
+const advance = useImageModels("gpt-4o=GPT-4o,gpt-35=GPT-3.5");
 
 /** No attachment was stored; the refused file is gone after the next sweep. */
 async function expectSwept(

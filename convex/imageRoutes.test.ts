@@ -1,35 +1,16 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import { png, readyImage } from "./images.setup";
+import { png, readyImage, useImageModels } from "./images.setup";
 import {
   asUser,
   cancelScheduledWriters,
-  setEnv,
   setupTest,
   type TestBackend,
   type User,
 } from "./test.setup";
 
-const restorers: (() => void)[] = [];
-beforeEach(() => {
-  vi.useFakeTimers();
-  restorers.push(
-    setEnv({
-      AZURE_OPENAI_ENDPOINT: "https://example.openai.azure.com",
-      AZURE_OPENAI_API_KEY: "k",
-      AZURE_OPENAI_DEPLOYMENT: "gpt-4o",
-      AZURE_OPENAI_DEPLOYMENTS: undefined,
-      MODELS_ACCEPTING_IMAGES: "gpt-4o",
-    }),
-  );
-});
-afterEach(() => {
-  while (restorers.length > 0) restorers.pop()?.();
-  vi.useRealTimers();
-});
-
-const advance = () => vi.runAllTimers();
+const advance = useImageModels();
 
 async function sendImage(t: TestBackend, user: User, sessionId: Id<"sessions">, width: number) {
   const id = await readyImage(t, user, advance, png(width, 10));

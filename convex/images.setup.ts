@@ -1,6 +1,33 @@
+import { afterEach, beforeEach, vi } from "vitest";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import type { TestBackend, User } from "./test.setup";
+import { setEnv, type TestBackend, type User } from "./test.setup";
+
+/**
+ * Fake timers and an Azure configuration whose gpt-4o takes images, for each test of the file
+ * (`deployments`: AZURE_OPENAI_DEPLOYMENTS; unset, gpt-4o is the only deployment). Returns the
+ * function that runs the scheduler's timers.
+ */
+export function useImageModels(deployments?: string): () => void {
+  const restorers: (() => void)[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers();
+    restorers.push(
+      setEnv({
+        AZURE_OPENAI_ENDPOINT: "https://example.openai.azure.com",
+        AZURE_OPENAI_API_KEY: "k",
+        AZURE_OPENAI_DEPLOYMENT: deployments === undefined ? "gpt-4o" : undefined,
+        AZURE_OPENAI_DEPLOYMENTS: deployments,
+        MODELS_ACCEPTING_IMAGES: "gpt-4o",
+      }),
+    );
+  });
+  afterEach(() => {
+    while (restorers.length > 0) restorers.pop()?.();
+    vi.useRealTimers();
+  });
+  return () => vi.runAllTimers();
+}
 
 // Image files for tests: small but real (their headers parse, their ends are where they should be).
 

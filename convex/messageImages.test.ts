@@ -1,37 +1,18 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import { counts, pdf, png, readyImage, settle, upload } from "./images.setup";
+import { counts, pdf, png, readyImage, settle, upload, useImageModels } from "./images.setup";
 import {
   asUser,
   cancelScheduledWriters,
   errorData,
   listMessages,
-  setEnv,
   setupTest,
   type TestBackend,
   type User,
 } from "./test.setup";
 
-const restorers: (() => void)[] = [];
-beforeEach(() => {
-  vi.useFakeTimers();
-  restorers.push(
-    setEnv({
-      AZURE_OPENAI_ENDPOINT: "https://example.openai.azure.com",
-      AZURE_OPENAI_API_KEY: "k",
-      AZURE_OPENAI_DEPLOYMENT: undefined,
-      AZURE_OPENAI_DEPLOYMENTS: "gpt-4o=GPT-4o,gpt-35=GPT-3.5",
-      MODELS_ACCEPTING_IMAGES: "gpt-4o",
-    }),
-  );
-});
-afterEach(() => {
-  while (restorers.length > 0) restorers.pop()?.();
-  vi.useRealTimers();
-});
-
-const advance = () => vi.runAllTimers();
+const advance = useImageModels("gpt-4o=GPT-4o,gpt-35=GPT-3.5");
 
 /** Ends a reply the test played the writer of, so the chat takes the next message. */
 async function finishReply(user: User, messageId: Id<"messages">) {
