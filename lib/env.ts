@@ -21,7 +21,9 @@ export function getConvexUrl(): string {
  * local backend serves it on a port of its own), else a cloud deployment's `.convex.site` twin.
  */
 export function getConvexSiteUrl(): string {
-  const given = process.env.CONVEX_SITE_URL ?? process.env.NEXT_PUBLIC_CONVEX_SITE_URL;
+  const given =
+    readSetting(process.env, "CONVEX_SITE_URL") ??
+    readSetting(process.env, "NEXT_PUBLIC_CONVEX_SITE_URL");
   if (given) return given;
   return getConvexUrl().replace(/\.convex\.cloud\/?$/, ".convex.site");
 }

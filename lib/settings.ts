@@ -223,6 +223,15 @@ export const SETTINGS = {
     readBy: "next",
     description: "the same, when CONVEX_URL is unset (the name `npx convex dev` writes)",
   },
+  CONVEX_SITE_URL: {
+    readBy: "next",
+    description:
+      "the deployment's HTTP actions origin, which serves images (`npm run dev` sets it); unset, the `.convex.site` twin of the Convex URL",
+  },
+  NEXT_PUBLIC_CONVEX_SITE_URL: {
+    readBy: "next",
+    description: "the same, when CONVEX_SITE_URL is unset",
+  },
   NEXT_DIST_DIR: {
     readBy: "next",
     default: ".next",
