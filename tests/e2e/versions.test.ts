@@ -73,7 +73,7 @@ describe("versions of messages", () => {
     expect(await editor.inputValue()).toBe("First question");
     await editor.fill("Something else");
     await editor.press("Escape");
-    await expect.poll(() => editor.count()).toBe(0);
+    await expect.poll(() => editor.count(), { timeout: 15_000 }).toBe(0);
     expect(await conversation(app)).toEqual(original);
 
     await first.getByTestId("edit-message").click();
@@ -92,12 +92,19 @@ describe("versions of messages", () => {
     await saveScreenshot(app, "versions.png");
 
     await userMessages(app.page).first().getByRole("button", { name: "Previous version" }).click();
-    await expect.poll(() => conversation(app)).toEqual(original);
+    await expect.poll(() => conversation(app), { timeout: 15_000 }).toEqual(original);
     expect(await position(userMessages(app.page).first())).toBe("1 / 2");
     expect(await position(userMessages(app.page).last())).toBeNull();
 
     await userMessages(app.page).first().getByRole("button", { name: "Next version" }).click();
-    await expect.poll(() => conversation(app)).toEqual([collapse(edited), expectedText(edited)]);
+    // Read the conversation once the switch has rendered: reading while the list re-renders races it.
+    await expect
+      .poll(() => position(userMessages(app.page).first()), { timeout: 15_000 })
+      .toBe("2 / 2");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await expect
+      .poll(() => conversation(app), { timeout: 15_000 })
+      .toEqual([collapse(edited), expectedText(edited)]);
 
     // Every version is kept.
     const stored = await storedMessages(stack.backendUrl, await app.authToken(), app.sessionId());
@@ -126,14 +133,14 @@ describe("versions of messages", () => {
 
     stack.sim.queueFault({ tokens: 40 });
     await reply.getByTestId("regenerate-button").click();
-    await expect.poll(() => position(app.lastAssistant())).toBe("2 / 2");
+    await expect.poll(() => position(app.lastAssistant()), { timeout: 15_000 }).toBe("2 / 2");
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(await app.textOf(app.lastAssistant())).toBe(expectedText(prompt, 40));
     expect(await app.assistantMessages().count()).toBe(1);
 
     // Back to the stopped version: Continue, Stop, Continue again ends in the uninterrupted reply.
     await app.lastAssistant().getByRole("button", { name: "Previous version" }).click();
-    await expect.poll(() => position(app.lastAssistant())).toBe("1 / 2");
+    await expect.poll(() => position(app.lastAssistant()), { timeout: 15_000 }).toBe("1 / 2");
     expect(await app.textOf(app.lastAssistant())).toBe(partial);
     stack.sim.queueFault({ rate: 25 });
     await app.lastAssistant().getByTestId("continue-button").click();
@@ -154,7 +161,7 @@ describe("versions of messages", () => {
     await second.goto(app.page.url());
     await expect.poll(() => position(app.lastAssistant(second)), { timeout: 15_000 }).toBe("1 / 2");
     await app.lastAssistant(second).getByRole("button", { name: "Next version" }).click();
-    await expect.poll(() => position(app.lastAssistant())).toBe("2 / 2");
+    await expect.poll(() => position(app.lastAssistant()), { timeout: 15_000 }).toBe("2 / 2");
     expect(await app.textOf(app.lastAssistant())).toBe(expectedText(prompt, 40));
     await app.close();
   });
