@@ -93,6 +93,60 @@ function tokenTimesOf(stack: BenchStack, prompt: string, requestsBefore: number)
   return { request, tokenTimes };
 }
 
+type Mark = {
+  stack: BenchStack;
+  prompt: string;
+  counter: WireCounter;
+  samples: TextSample[];
+  journal: Journal;
+  offset: number;
+  requestsBefore: number;
+  after: number;
+};
+
+/** Where a peer's measurement starts: the journal, request log and usage log now, a clean viewer. */
+async function markStart(
+  stack: BenchStack,
+  prompt: string,
+  counter: WireCounter,
+  samples: TextSample[],
+): Promise<Mark> {
+  const journal = new Journal(stack.dataDir);
+  const mark = {
+    stack,
+    prompt,
+    counter,
+    samples,
+    journal,
+    offset: journal.size(),
+    requestsBefore: stack.sim.requests().length,
+    after: await usageCursor(stack),
+  };
+  counter.reset();
+  samples.length = 0;
+  return mark;
+}
+
+/** The figures every peer reports the same way, from `mark` to its settled reply. */
+async function figuresSince(mark: Mark) {
+  const usage = await usageSince(mark.stack, mark.after);
+  const commits = mark.journal.readFrom(mark.offset);
+  const { request, tokenTimes } = tokenTimesOf(mark.stack, mark.prompt, mark.requestsBefore);
+  return {
+    request,
+    figures: {
+      viewerBytes: mark.counter.wireBytes,
+      frames: mark.counter.frames,
+      tokenToViewerMs: summarize(tokenLatencies(tokenTimes, mark.samples).latencies),
+      dbBytesWritten: commits.reduce((sum, c) => sum + c.bytes, 0),
+      dbBytesRead: usage.readBytes,
+      dbDocumentsRead: usage.readDocs,
+      dbDocumentsWritten: usage.writeDocs,
+      functionCalls: usage.calls,
+    },
+  };
+}
+
 /** Ours, on the app's backend: the default flush policy, one viewer through the real client. */
 export async function measureOurs(
   stack: BenchStack,
@@ -158,12 +212,7 @@ export async function measurePersistentTextStreaming(
     await first;
 
     const prompt = benchPrompt("peers pts", options.tokens, options.rate);
-    const journal = new Journal(stack.dataDir);
-    const offset = journal.size();
-    const requestsBefore = stack.sim.requests().length;
-    const after = await usageCursor(stack);
-    counter.reset();
-    samples.length = 0;
+    const mark = await markStart(stack, prompt, counter, samples);
     const response = await fetch(`${stack.siteUrl}/pts-stream`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -171,22 +220,13 @@ export async function measurePersistentTextStreaming(
     });
     const originatorText = await response.text();
     await settled(finished, "the PTS stream", options.timeoutMs);
-    const usage = await usageSince(stack, after);
-    const commits = journal.readFrom(offset);
-    const { request, tokenTimes } = tokenTimesOf(stack, prompt, requestsBefore);
+    const { request, figures } = await figuresSince(mark);
     return {
       design: "persistent-text-streaming",
       tokens: options.tokens,
       rate: options.rate,
       textBytes: Buffer.byteLength(text),
-      viewerBytes: counter.wireBytes,
-      frames: counter.frames,
-      tokenToViewerMs: summarize(tokenLatencies(tokenTimes, samples).latencies),
-      dbBytesWritten: commits.reduce((sum, c) => sum + c.bytes, 0),
-      dbBytesRead: usage.readBytes,
-      dbDocumentsRead: usage.readDocs,
-      dbDocumentsWritten: usage.writeDocs,
-      functionCalls: usage.calls,
+      ...figures,
       exact:
         status === "done" &&
         nonAppends === 0 &&
@@ -333,34 +373,20 @@ export async function measureAgent(
 
     const label = options.throttleMs === null ? "default" : `${options.throttleMs} ms`;
     const prompt = benchPrompt(`peers agent ${label}`, options.tokens, options.rate);
-    const journal = new Journal(stack.dataDir);
-    const offset = journal.size();
-    const requestsBefore = stack.sim.requests().length;
-    const after = await usageCursor(stack);
-    counter.reset();
-    samples.length = 0;
+    const mark = await markStart(stack, prompt, counter, samples);
     await writer.mutation(peersApi.agent.sendAgentMessage, {
       threadId,
       prompt,
       throttleMs: options.throttleMs,
     });
     await settled(finished, "the agent's reply", options.timeoutMs);
-    const usage = await usageSince(stack, after);
-    const commits = journal.readFrom(offset);
-    const { request, tokenTimes } = tokenTimesOf(stack, prompt, requestsBefore);
+    const { request, figures } = await figuresSince(mark);
     return {
       design: options.throttleMs === null ? "agent" : `agent ${options.throttleMs} ms`,
       tokens: options.tokens,
       rate: options.rate,
       textBytes: Buffer.byteLength(shown),
-      viewerBytes: counter.wireBytes,
-      frames: counter.frames,
-      tokenToViewerMs: summarize(tokenLatencies(tokenTimes, samples).latencies),
-      dbBytesWritten: commits.reduce((sum, c) => sum + c.bytes, 0),
-      dbBytesRead: usage.readBytes,
-      dbDocumentsRead: usage.readDocs,
-      dbDocumentsWritten: usage.writeDocs,
-      functionCalls: usage.calls,
+      ...figures,
       exact:
         listed?.status === "success" &&
         nonAppends === 0 &&
