@@ -16,7 +16,7 @@ import {
   ORPHAN_AGE_MS,
 } from "./model/attachments";
 import { shareByLink } from "./model/shares";
-import { attachmentStatus } from "./schema";
+import schema from "./schema";
 
 /** An upload URL for one image (POST the file to it, then `register` the storage id it answers). */
 export const generateUploadUrl = signedInMutation({
@@ -45,15 +45,18 @@ export const register = signedInMutation({
   },
 });
 
+// The fields the composer needs, taken from the table's own validators.
+const { fileName, contentType, size, status, error, width, height } =
+  schema.tables.attachments.validator.fields;
 const attachmentState = v.object({
   _id: v.id("attachments"),
-  fileName: v.string(),
-  contentType: v.string(),
-  size: v.number(),
-  status: attachmentStatus,
-  error: v.optional(v.string()),
-  width: v.optional(v.number()),
-  height: v.optional(v.number()),
+  fileName,
+  contentType,
+  size,
+  status,
+  error,
+  width,
+  height,
 });
 
 /**
