@@ -2,10 +2,11 @@
 export {
   startSimulator,
   type SimRequestLogEntry,
+  type SimResponseInfo,
   type SimulatorHandle,
   type SimulatorOptions,
 } from "./server";
-export { simulatedReply, simulatedTitle } from "./reply";
+export { simulatedReply, simulatedSummary, simulatedTitle } from "./reply";
 export { FAULTS, parseDirective, stripDirective } from "./directives";
 export type {
   SimControls,

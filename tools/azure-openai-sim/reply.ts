@@ -284,3 +284,61 @@ export function simulatedTitle(userText: string): string {
   const capitalized = title.charAt(0).toUpperCase() + title.slice(1);
   return `"${capitalized || "New conversation"}."`;
 }
+
+/** Summary pieces of a reasoning deployment's reply unless `summary=` says otherwise. */
+export const DEFAULT_SUMMARY_PIECES = 40;
+
+const SUMMARY_TITLES = [
+  "Considering {s}",
+  "Planning the answer",
+  "Checking the details",
+  "Weighing the options",
+  "Structuring the reply",
+];
+
+const THOUGHTS = [
+  "The user is asking about {s}, so I should explain the key idea first.",
+  "I want to keep each step small and easy to follow.",
+  "A short list of the main points would help here.",
+  "I should include a small code example to make it concrete.",
+  "It is worth mentioning how errors are reported.",
+  "I need to make sure the explanation stays accurate.",
+  "Measuring before changing anything is a good principle to stress.",
+  "I'll finish with a brief recommendation.",
+];
+
+/**
+ * The reasoning summary a reasoning deployment streams before its reply: `parts` parts (each a
+ * bold title and thoughts about the message, as gpt-5 summaries read), `pieces` pieces in all
+ * (at least one per part; 0 = none), a deterministic function of the message with its directive
+ * stripped; `summary=` and `parts=` directives in `userText` win over the options.
+ */
+export function simulatedSummary(
+  userText: string,
+  opts: { pieces?: number; parts?: number; seed?: number } = {},
+): SimulatedReply[] {
+  let controls: { summary?: number; parts?: number } = {};
+  try {
+    controls = parseDirective(userText);
+  } catch {
+    controls = {};
+  }
+  const message = stripDirective(userText);
+  const rng = seededRandom(hashText(`${message}\0summary`, opts.seed ?? 0));
+  const subject = subjectOf(message, rng);
+  const total = controls.summary ?? opts.pieces ?? DEFAULT_SUMMARY_PIECES;
+  const count = Math.max(1, Math.min(controls.parts ?? opts.parts ?? 1, total));
+  const parts: SimulatedReply[] = [];
+  for (let k = 0; k < count && total > 0; k++) {
+    const budget = Math.floor(total / count) + (k < total % count ? 1 : 0);
+    let text = `**${pick(rng, SUMMARY_TITLES).replace("{s}", subject)}**\n\n`;
+    let pieces = tokenize(text);
+    for (let first = true; pieces.length < budget; first = false) {
+      text += (first ? "" : " ") + pick(rng, THOUGHTS).replace("{s}", subject);
+      pieces = tokenize(text);
+    }
+    pieces = pieces.slice(0, budget);
+    parts.push({ text: pieces.join(""), pieces });
+  }
+  return parts;
+}

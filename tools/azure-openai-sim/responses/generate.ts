@@ -1,0 +1,265 @@
+/**
+ * The generation of one response: the events a model emits, in Azure's recorded order
+ * (resp-01/02: created, in_progress, output_item.added, content_part.added, output_text.delta...,
+ * the done events, completed; resp-03: a reasoning item with its summary events first), paced,
+ * with the outcomes a directive picks (incomplete, error + failed, stall). It writes into the run
+ * whether or not a client is attached.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { obfuscation } from "../completion";
+import type { SimConfig } from "../config";
+import { streamError } from "../errors";
+import { pieceDelay, type Plan } from "../planner";
+import { hashText, seededRandom, simulatedSummary } from "../reply";
+import { waitForAbort } from "../sse";
+import {
+  encryptedContent,
+  messageItem,
+  outputText,
+  usage,
+  type MessageItem,
+  type ReasoningItem,
+} from "./objects";
+import type { ResponseRun } from "./run";
+
+/** The message Azure's Responses 400 for a filtered prompt carries (resp-07, curly apostrophe and all). */
+export const RESPONSES_PROMPT_FILTERED =
+  "The response was filtered due to the prompt triggering Azure OpenAI’s content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766";
+
+/** Faults the model itself runs into, whoever is listening. */
+type GenerationFault = "error-event" | "rate-limit-event" | "filter-stream" | "stall";
+
+function generationFault(plan: Plan): GenerationFault | null {
+  const { fault } = plan;
+  return fault === "error-event" ||
+    fault === "rate-limit-event" ||
+    fault === "filter-stream" ||
+    fault === "stall"
+    ? fault
+    : null;
+}
+
+/** Runs the generation to its end; never throws (an unexpected error fails the response). */
+export async function generate(run: ResponseRun, config: SimConfig): Promise<void> {
+  const signal = run.abort.signal;
+  try {
+    await steps(run, config, signal);
+  } catch (error) {
+    if (!signal.aborted) {
+      run.status = "failed";
+      run.error = { code: "server_error", message: String(error) };
+      run.emitResponse("failed");
+    }
+  } finally {
+    run.end();
+  }
+}
+
+/** Paces pieces against absolute deadlines, so timer overhead does not slow the rate. */
+class Pacer {
+  private deadline = performance.now();
+  private first = true;
+  constructor(
+    private readonly plan: Pick<Plan, "rate" | "jitter" | "rng">,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async next(): Promise<void> {
+    if (this.first) {
+      this.first = false;
+      this.deadline = performance.now();
+      return;
+    }
+    this.deadline += pieceDelay(this.plan);
+    const wait = this.deadline - performance.now();
+    if (wait >= 1) await sleep(wait, undefined, { signal: this.signal });
+  }
+}
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms > 0) await sleep(ms, undefined, { signal });
+}
+
+async function steps(run: ResponseRun, config: SimConfig, signal: AbortSignal): Promise<void> {
+  const { plan, request } = run;
+  const fault = generationFault(plan);
+  run.emitResponse("created");
+  if (plan.fault === "filter-prompt") {
+    // Azure's v1 kills a filtered streaming request with three frames (resp-09 C).
+    run.status = "failed";
+    run.emitResponse("failed");
+    run.emit("error", {
+      error: {
+        type: "invalid_request_error",
+        code: "content_policy_violation",
+        message: RESPONSES_PROMPT_FILTERED,
+        param: "prompt",
+      },
+    });
+    return;
+  }
+  if (request.background) {
+    run.emitResponse("queued");
+    await pause((plan.controls.queue ?? 0) / config.speed, signal);
+    run.status = "in_progress";
+  }
+  run.emitResponse("in_progress");
+  await pause(plan.ttft, signal);
+  if ((fault === "error-event" || fault === "rate-limit-event") && plan.at === 0) {
+    return fail(run, fault);
+  }
+  if (plan.kind.reasoning) await reason(run, config, signal);
+  if (plan.pieces.length === 0 && plan.cutReason === "length") {
+    // The limit went to reasoning: no message at all.
+    return finish(run, "incomplete", "max_output_tokens", signal);
+  }
+  const message = messageItem(run.newItemId("msg"));
+  const outputIndex = run.output.push(message) - 1;
+  run.emit("response.output_item.added", {
+    output_index: outputIndex,
+    item: structuredClone(message),
+  });
+  const part = outputText();
+  message.content.push(part);
+  const where = { item_id: message.id, output_index: outputIndex, content_index: 0 };
+  run.emit("response.content_part.added", { ...where, part: outputText() });
+  const pacer = new Pacer(plan, signal);
+  const padding = paddingFor(run, "text");
+  for (let i = 0; i <= plan.pieces.length; i++) {
+    if (fault && i === plan.at) return strike(run, fault, message, where, signal);
+    const piece = plan.pieces[i];
+    if (piece === undefined) break;
+    await pacer.next();
+    part.text += piece;
+    run.emit(
+      "response.output_text.delta",
+      { ...where, delta: piece, logprobs: [], ...padding(piece) },
+      { text: piece },
+    );
+  }
+  const cut = plan.cutReason === "length";
+  closeMessage(run, message, where, cut ? "incomplete" : "completed");
+  return finish(run, cut ? "incomplete" : "completed", "max_output_tokens", signal);
+}
+
+/** `obfuscation` for a delta, unless the request turned it off or runs in the background (resp-12 has none). */
+function paddingFor(run: ResponseRun, stream: string) {
+  const rng = seededRandom(hashText(`${run.plan.userText}\0${stream}`));
+  const on = run.request.obfuscate && !run.request.background;
+  return (delta: string) => (on ? { obfuscation: obfuscation(delta, rng) } : {});
+}
+
+/** The reasoning item: thinking, then its summary parts streamed (none when not asked or `summary=0`). */
+async function reason(run: ResponseRun, config: SimConfig, signal: AbortSignal): Promise<void> {
+  const { plan, request } = run;
+  const item: ReasoningItem = {
+    id: run.newItemId("rs"),
+    type: "reasoning",
+    ...(request.encryptedReasoning ? { encrypted_content: encryptedContent() } : {}),
+    summary: [],
+  };
+  const outputIndex = run.output.push(item) - 1;
+  run.emit("response.output_item.added", {
+    output_index: outputIndex,
+    item: structuredClone(item),
+  });
+  await pause(plan.think, signal);
+  const parts =
+    request.summary === null
+      ? []
+      : simulatedSummary(plan.userText, {
+          pieces: plan.controls.summary,
+          parts: plan.controls.parts,
+          seed: config.seed,
+        });
+  const rate = (plan.controls.summaryRate ?? plan.controls.rate ?? config.rate) * config.speed;
+  const pacer = new Pacer({ rate, jitter: plan.jitter, rng: plan.rng }, signal);
+  const padding = paddingFor(run, "summary");
+  for (const [index, { pieces }] of parts.entries()) {
+    const where = { item_id: item.id, output_index: outputIndex, summary_index: index };
+    const summary = { type: "summary_text" as const, text: "" };
+    item.summary.push(summary);
+    run.emit("response.reasoning_summary_part.added", { ...where, part: { ...summary } });
+    for (const piece of pieces) {
+      await pacer.next();
+      summary.text += piece;
+      run.emit(
+        "response.reasoning_summary_text.delta",
+        { ...where, delta: piece, ...padding(piece) },
+        { summary: piece },
+      );
+    }
+    run.emit("response.reasoning_summary_text.done", { ...where, text: summary.text });
+    run.emit("response.reasoning_summary_part.done", { ...where, part: { ...summary } });
+  }
+  if (item.encrypted_content !== undefined) item.encrypted_content = encryptedContent();
+  run.emit("response.output_item.done", { output_index: outputIndex, item: structuredClone(item) });
+}
+
+type Where = { item_id: string; output_index: number; content_index: number };
+
+function closeMessage(
+  run: ResponseRun,
+  message: MessageItem,
+  where: Where,
+  status: MessageItem["status"],
+): void {
+  const part = message.content[0] ?? outputText();
+  run.emit("response.output_text.done", { ...where, text: part.text, logprobs: [] });
+  run.emit("response.content_part.done", { ...where, part: structuredClone(part) });
+  message.status = status;
+  run.emit("response.output_item.done", {
+    output_index: where.output_index,
+    item: structuredClone(message),
+  });
+}
+
+/** The terminal event after `tail` ms: completed, or incomplete for `reason`. */
+async function finish(
+  run: ResponseRun,
+  status: "completed" | "incomplete",
+  reason: string,
+  signal: AbortSignal,
+  blocked = false,
+): Promise<void> {
+  const { plan } = run;
+  await pause(plan.tail, signal);
+  run.usage = usage(plan.promptTokens, countText(run) + plan.reasoningTokens, plan.reasoningTokens);
+  run.settle(status, status === "incomplete" ? reason : null, blocked);
+  run.emitResponse(status);
+}
+
+function countText(run: ResponseRun): number {
+  return run.events.filter((event) => event.text !== undefined).length;
+}
+
+/** A generation fault striking before text delta `at`. */
+async function strike(
+  run: ResponseRun,
+  fault: GenerationFault,
+  message: MessageItem,
+  where: Where,
+  signal: AbortSignal,
+): Promise<void> {
+  switch (fault) {
+    case "filter-stream":
+      // The completion filter stops the text; what streamed stays (resp-06's shape).
+      closeMessage(run, message, where, "incomplete");
+      return finish(run, "incomplete", "content_filter", signal, true);
+    case "stall":
+      await waitForAbort(signal);
+      return;
+    case "error-event":
+    case "rate-limit-event":
+      return fail(run, fault);
+  }
+}
+
+/** An `error` event then `response.failed` with the same error (resp-08's order; resp-09 A's body). */
+function fail(run: ResponseRun, fault: "error-event" | "rate-limit-event"): void {
+  const error = streamError(fault, run.plan);
+  run.emit("error", { error });
+  run.status = "failed";
+  run.error = { code: error.code, message: error.message };
+  run.emitResponse("failed");
+}
