@@ -98,14 +98,46 @@ describe("choosing a model", () => {
     twoModels();
     const t = setupTest();
     const alice = await asUser(t, "alice");
+    // Unconfigured, what a deployment is comes from its name: gpt-4o reads images, and does not reason.
     expect(await alice.query(api.models.list, {})).toEqual({
       models: [
-        { name: "gpt-4o", label: "GPT-4o", acceptsImages: false },
-        { name: "gpt-4o-mini", label: "GPT-4o mini", acceptsImages: false },
+        { name: "gpt-4o", label: "GPT-4o", acceptsImages: true, reasoning: false },
+        { name: "gpt-4o-mini", label: "GPT-4o mini", acceptsImages: true, reasoning: false },
       ],
       defaultModel: "gpt-4o",
     });
     expect(await t.query(api.models.list, {})).toBeNull();
+  });
+
+  test("what each deployment is comes from configuration, else from its name", async () => {
+    twoModels();
+    useEnv({
+      AZURE_OPENAI_DEPLOYMENTS: "gpt-5-mini,o3-mini,gpt-4.1,prod-chat,gpt-5-chat",
+      MODELS_ACCEPTING_IMAGES: undefined,
+      MODELS_REASONING: undefined,
+    });
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const kinds = async () =>
+      (await alice.query(api.models.list, {}))?.models.map(
+        (m) => `${m.name}:${m.reasoning ? "reasons" : "-"}:${m.acceptsImages ? "images" : "-"}`,
+      );
+    expect(await kinds()).toEqual([
+      "gpt-5-mini:reasons:images",
+      "o3-mini:reasons:-",
+      "gpt-4.1:-:images",
+      "prod-chat:-:-",
+      "gpt-5-chat:-:images",
+    ]);
+    // Configured, the lists are exact; `none` is an empty list.
+    useEnv({ MODELS_REASONING: "prod-chat=high", MODELS_ACCEPTING_IMAGES: "none" });
+    expect(await kinds()).toEqual([
+      "gpt-5-mini:-:-",
+      "o3-mini:-:-",
+      "gpt-4.1:-:-",
+      "prod-chat:reasons:-",
+      "gpt-5-chat:-:-",
+    ]);
   });
 
   test("without AZURE_OPENAI_DEPLOYMENTS the single deployment is the only model", async () => {
@@ -117,7 +149,9 @@ describe("choosing a model", () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     expect(await alice.query(api.models.list, {})).toEqual({
-      models: [{ name: "my-deployment", label: "my-deployment", acceptsImages: false }],
+      models: [
+        { name: "my-deployment", label: "my-deployment", acceptsImages: false, reasoning: false },
+      ],
       defaultModel: "my-deployment",
     });
   });
@@ -216,7 +250,7 @@ describe("choosing a model", () => {
     const { messageId } = await alice.mutation(api.messages.send, { sessionId, content: "hi" });
     expect(
       await t.query(internal.models.replySettings, { ownerId: alice.userId, messageId }),
-    ).toEqual({ model: "gpt-4o", instructions: null });
+    ).toEqual({ model: "gpt-4o", effort: null, instructions: null });
     expect(
       await errorData(t.query(internal.models.replySettings, { ownerId: bob.userId, messageId })),
     ).toMatchObject({ code: "NotFound" });

@@ -238,13 +238,13 @@ export class ChatViewer {
           { messageId: current._id, generation: current.generation, ...missing },
           (result) => {
             if (this.live.key === key && result.complete)
-              this.absorb({ ...missing, text: result.text });
+              this.absorb({ ...missing, text: result.text, runs: result.runs });
           },
           () => {},
         ),
       };
     }
-    this.setText(shownText(current, this.live.text));
+    this.setText(shownText(current, this.live.parts));
   }
 
   private setText(text: string): void {

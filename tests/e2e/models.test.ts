@@ -38,8 +38,9 @@ function lastReplySystemMessages(): LoggedMessage[] {
     .requests()
     .filter((r) => r.stream)
     .at(-1);
-  const messages = (last?.body as { messages?: LoggedMessage[] } | undefined)?.messages ?? [];
-  return messages.filter((m) => m.role === "system");
+  // The Responses API's `input`.
+  const input = (last?.body as { input?: LoggedMessage[] } | undefined)?.input ?? [];
+  return input.filter((m) => m.role === "system");
 }
 
 describe("custom instructions", () => {
@@ -124,7 +125,10 @@ describe("model picker and titles", () => {
     expect(await picker.inputValue()).toBe("gpt-4o-mini");
     expect(await app.lastAssistant().getByTestId("message-model").innerText()).toBe("GPT-4o mini");
     const replies = () => stack.sim.requests().filter((r) => r.stream);
-    expect(replies().at(-1)?.path).toBe("/openai/deployments/gpt-4o-mini/chat/completions");
+    expect(replies().at(-1)).toMatchObject({
+      path: "/openai/v1/responses",
+      deployment: "gpt-4o-mini",
+    });
 
     // The sidebar shows the first words, then the model's title.
     const item = page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"]`);
