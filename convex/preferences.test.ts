@@ -156,6 +156,51 @@ describe("choosing a model", () => {
     });
   });
 
+  test("a reasoning deployment's effort is picked per chat; unknown efforts and other users are refused", async () => {
+    twoModels();
+    useEnv({ AZURE_OPENAI_DEPLOYMENTS: "gpt-5-mini,gpt-4o", MODELS_REASONING: "gpt-5-mini=low" });
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const first = await alice.mutation(api.sessions.create, {});
+    // Nothing picked: the deployment's configured effort; a model that does not reason has none.
+    expect(await alice.query(api.models.effortForChat, { sessionId: first })).toBe("low");
+    expect(await alice.query(api.models.effortForChat, {})).toBeNull();
+    await alice.mutation(api.models.setEffort, { sessionId: first, effort: "high" });
+    expect(await alice.query(api.models.effortForChat, { sessionId: first })).toBe("high");
+    // It becomes the user's default for new chats.
+    const second = await alice.mutation(api.sessions.create, {});
+    expect(await alice.query(api.models.effortForChat, { sessionId: second })).toBe("high");
+    expect(await alice.query(api.models.effortForChat, {})).toBe("high");
+    await alice.mutation(api.models.setForChat, { sessionId: second, model: "gpt-4o" });
+    expect(await alice.query(api.models.effortForChat, { sessionId: second })).toBeNull();
+
+    expect(
+      await errorData(alice.mutation(api.models.setEffort, { sessionId: first, effort: "max" })),
+    ).toEqual({
+      code: "InvalidArgument",
+      message: 'There is no reasoning effort called "max". Choose one of low, medium, high.',
+    });
+    const bob = await asUser(t, "bob");
+    expect(
+      await errorData(bob.mutation(api.models.setEffort, { sessionId: first, effort: "low" })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(
+      await errorData(bob.query(api.models.effortForChat, { sessionId: first })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(await errorData(t.mutation(api.models.setEffort, { effort: "low" }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await alice.query(api.models.effortForChat, { sessionId: first })).toBe("high");
+
+    // A reply records the effort it was asked for, so Continue thinks alike.
+    await alice.mutation(api.messages.send, { sessionId: first, content: "Hi" });
+    const messages = await t.run(async (ctx) => await ctx.db.query("messages").collect());
+    expect(messages.find((m) => m.role === "assistant")).toMatchObject({
+      model: "gpt-5-mini",
+      reasoningEffort: "high",
+    });
+  });
+
   test("the choice is per chat, and a new chat starts with the user's last choice", async () => {
     twoModels();
     const t = setupTest();

@@ -315,7 +315,7 @@ function wrongKind(
   if (/max_tokens/.test(text) && /max_completion_tokens|not supported/i.test(text)) {
     return {
       user: MODEL_MISCONFIGURED,
-      change: `It is a reasoning model${guessed(provider.guessed?.reasoning)} taken for one that is not: add "${provider.model}" to MODELS_REASONING.`,
+      change: `It is a reasoning model, taken for one that is not${guessed(provider.guessed?.reasoning)}: add "${provider.model}" to MODELS_REASONING.`,
     };
   }
   if (/reasoning/i.test(text) && provider.reasoning) {
