@@ -820,17 +820,21 @@ describe("writers of one generation (background mode)", () => {
         .map((job) => ({ name: job.name, args: job.args[0] as Record<string, unknown> })),
     );
 
-  test("startStreamingMessage records the upstream response and the start; the reply shows it", async () => {
+  test("startStreamingMessage records the upstream response and the start, without rewriting the listed message", async () => {
     const t = setupTest();
-    const { user, sessionId, messageId } = await backgroundReply(t);
-    expect((await reply(user, sessionId, messageId)).timings?.startedAt).toBeTypeOf("number");
+    const { user, sessionId, messageId, generation } = await backgroundReply(t);
+    // Every open chat would receive its list again: the message waits for finalize.
+    expect((await reply(user, sessionId, messageId)).timings?.startedAt).toBeUndefined();
     const stream = await t.run(async (ctx) => await ctx.db.query("streams").first());
     expect(stream).toMatchObject({
       responseId: "resp_1",
       upstreamModel: "gpt-5-mini-2025-08-07",
       background: true,
       upstreamSeq: 0,
+      startedAt: expect.any(Number),
     });
+    await finalize(user, messageId, generation, { status: "complete" });
+    expect((await reply(user, sessionId, messageId)).timings?.startedAt).toBe(stream?.startedAt);
   });
 
   test("a silent writer's response is handed to a new writer, which the old one cannot outwrite", async () => {

@@ -22,7 +22,7 @@ export const finalStatus = v.union(
 
 export const messageTimings = v.object({
   requestedAt: v.number(),
-  // When the model accepted the request (startStreamingMessage).
+  // When the model accepted the request (startStreamingMessage; set at finalize).
   startedAt: v.optional(v.number()),
   firstTokenAt: v.optional(v.number()),
   completedAt: v.optional(v.number()),
@@ -172,6 +172,9 @@ export default defineSchema({
     active: v.boolean(),
     heartbeatAt: v.number(),
     firstTokenAt: v.optional(v.number()),
+    // When the model accepted the request (startStreamingMessage); copied into the message's
+    // timings at finalize.
+    startedAt: v.optional(v.number()),
     // The part the last chunk belongs to and its kind (lib/reply-parts.ts); unset: 0, text.
     part: v.optional(v.number()),
     partKind: v.optional(partKind),

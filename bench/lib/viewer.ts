@@ -10,11 +10,17 @@ import {
   emptyLiveText,
   liveTextKey,
   missingRange,
-  shownText,
+  shownParts,
   type ChunkSpan,
   type LiveTextState,
 } from "../../lib/live-text";
 import { isLive, type MessageStatus } from "../../lib/reply-lifecycle";
+import { replyParts, type StoredPart } from "../../lib/reply-parts";
+
+/** Every part's text in order (a reasoning reply: its thinking, then its answer). */
+function allText(parts: readonly { text: string }[]): string {
+  return parts.map((part) => part.text).join("");
+}
 
 /** Epoch milliseconds with sub-millisecond precision (the simulator's clock). */
 export function nowMs(): number {
@@ -78,6 +84,7 @@ export async function signInAnonymously(backendUrl: string): Promise<string> {
 
 type ListedMessage = {
   _id: Id<"messages">;
+  parts?: StoredPart[];
   role: "user" | "assistant";
   content: string;
   generation: number;
@@ -191,7 +198,7 @@ export class ChatViewer {
     const key = liveTextKey(reply);
     if (!isLive(reply)) {
       this.dropLive();
-      this.setText(reply.content);
+      this.setText(allText(replyParts(reply)));
       for (const resolve of this.finalWaiters.splice(0)) resolve(reply);
       return;
     }
@@ -244,7 +251,7 @@ export class ChatViewer {
         ),
       };
     }
-    this.setText(shownText(current, this.live.parts));
+    this.setText(allText(shownParts(current, this.live.parts)));
   }
 
   private setText(text: string): void {

@@ -71,6 +71,7 @@ export async function openGeneration(
     active: true,
     heartbeatAt: now,
     firstTokenAt: undefined,
+    startedAt: undefined,
     part: undefined,
     partKind: undefined,
     attempt: undefined,
@@ -330,9 +331,11 @@ export type StreamStart = WriterFence & {
 };
 
 /**
- * The writer's upstream request was accepted: records the response id, the model that answers,
- * whether it runs in background mode and its first event, and when the reply started (shown:
- * the reply is no longer waiting for the model). Returns whether the writer should stop.
+ * The writer's upstream request was accepted: records, on the stream row, the response id, the
+ * model that answers, whether it runs in background mode, its first event and when it started
+ * (finalize copies that into the message's timings). The message is not written: every open chat
+ * would receive its list again; the reply shows it streams from its placeholder on, and its
+ * thinking from the first chunk. Returns whether the writer should stop.
  */
 export async function startStreaming(
   ctx: MutationCtx,
@@ -345,18 +348,12 @@ export async function startStreaming(
   const now = Date.now();
   await ctx.db.patch("streams", stream._id, {
     heartbeatAt: now,
+    startedAt: stream.startedAt ?? now,
     responseId: start.responseId,
     upstreamModel: start.upstreamModel,
     background: start.background,
     upstreamSeq: start.upstreamSeq,
   });
-  const message = await ctx.db.get("messages", messageId);
-  if (message !== null && message.timings?.startedAt === undefined) {
-    const requestedAt = message.timings?.requestedAt ?? message._creationTime;
-    await ctx.db.patch("messages", messageId, {
-      timings: { ...message.timings, requestedAt, startedAt: now },
-    });
-  }
   return { shouldStop: false };
 }
 
@@ -527,7 +524,7 @@ export async function finalizeGeneration(
       : {}),
     timings: {
       requestedAt,
-      ...(message.timings?.startedAt !== undefined ? { startedAt: message.timings.startedAt } : {}),
+      ...(stream.startedAt !== undefined ? { startedAt: stream.startedAt } : {}),
       ...(stream.firstTokenAt !== undefined ? { firstTokenAt: stream.firstTokenAt } : {}),
       completedAt: now,
     },

@@ -218,7 +218,8 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
   return (
     <div
       data-testid="message-meta"
-      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground opacity-70 transition-opacity group-hover:opacity-100"
+      // Full opacity: dimmed, the small print fails WCAG contrast (2.95:1) wherever it is on screen.
+      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground"
     >
       {lengthCut && (
         <span className="rounded bg-muted px-1.5 py-0.5 font-medium text-foreground">

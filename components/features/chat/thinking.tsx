@@ -64,7 +64,7 @@ export function Thinking({ thinking }: { thinking: ThinkingView }) {
         <div
           id={id}
           data-testid="thinking-text"
-          className="border-l-2 border-border pl-3 text-[13px] leading-relaxed"
+          className="border-l-2 border-border pl-3 text-[13px] [&>div]:gap-2 [&>div]:leading-6"
         >
           <MessageMarkdown text={text} streaming={thinking.active} />
         </div>
