@@ -755,7 +755,11 @@ const CALL_OPS = new Set(["1.0/runUdf", "1.0/createFunctionHandle", "1.0/schedul
 // through the "1.0/schedule" syscall: record the job in its component's `_scheduled_functions` as
 // convex-test does, but let the backend own the timer, so jobs survive restarts and reloads and
 // stop with the server.
-export function hookSyscalls(g: ConvexGlobal, checkCall: CallCheck): void {
+export function hookSyscalls(
+  g: ConvexGlobal,
+  checkCall: CallCheck,
+  rethrow: (error: unknown) => Error,
+): void {
   const original = g.asyncSyscall;
   g.asyncSyscall = async (op, jsonArgs) => {
     const store = callStorage.getStore();
@@ -767,6 +771,13 @@ export function hookSyscalls(g: ConvexGlobal, checkCall: CallCheck): void {
     const callArgs =
       op === "1.0/runUdf" ? (jsonToConvex(args.args) as Record<string, Value>) : undefined;
     checkCall(caller, args, callArgs);
+    if (op === "1.0/runUdf") {
+      try {
+        return await original(op, jsonArgs);
+      } catch (error) {
+        throw rethrow(error);
+      }
+    }
     if (op !== "1.0/schedule") return await original(op, jsonArgs);
     const target = resolveAddress(caller, args);
     if (g.components[target.component] === undefined) {

@@ -40,7 +40,15 @@ import {
   type HttpRouter,
   type TestInstance,
 } from "./convex-test-bridge";
-import { describeError, errorStack, newRequestId } from "./errors";
+import {
+  describeError,
+  errorStack,
+  nestedCallError,
+  nestedSyscallError,
+  newRequestId,
+  sourceFolders,
+  type SourceFolders,
+} from "./errors";
 import { ACTION_TIMEOUT_MS, argsTooLarge, resultTooLarge } from "./limits";
 import { decodeJournal, encodeJournal } from "./pagination";
 import { documentKey, type ReadSet } from "./read-set";
@@ -352,6 +360,7 @@ export class Engine {
   private g!: ConvexGlobal;
   private db!: FakeDb;
   private meter!: ExecutionMeter;
+  private sources!: SourceFolders;
   private closed = false;
 
   private readonly options: EngineOptions;
@@ -414,8 +423,16 @@ export class Engine {
     if (![...modules.keys()].some((k) => k.startsWith("_generated/"))) {
       throw new Error(`${functionsDir} has no _generated folder: run the codegen first`);
     }
+    const sources = sourceFolders(
+      functionsDir,
+      instances.map((i) => i.directory),
+    );
     const guard = (mod: Module) =>
-      guardActions(mod, (address, args) => this.checkCall(currentComponentPath(), address, args));
+      guardActions(
+        mod,
+        (address, args) => this.checkCall(currentComponentPath(), address, args),
+        (error) => nestedCallError(error, sources),
+      );
     // transactionLimits: Convex's per-transaction limits (documents and bytes read and written,
     // queries, scheduled functions), with Convex's error messages. convex-test finds the functions
     // root through a path containing "_generated".
@@ -434,12 +451,17 @@ export class Engine {
     }
     const g = await captureConvexGlobal(t);
     this.wireDatabases(g, previous);
-    hookSyscalls(g, (caller, address, args) => this.checkCall(caller, address, args));
+    hookSyscalls(
+      g,
+      (caller, address, args) => this.checkCall(caller, address, args),
+      (error) => nestedSyscallError(error, sources),
+    );
     this.meter.wrapSyscalls(g);
     this.options.storage?.wrapSyscalls(g);
     this.modules = modules;
     this.componentModules = componentModules;
     this.componentEnvs = new Map(instances.map((i) => [i.path, i.env]));
+    this.sources = sources;
     this.argsValidators.clear();
     this.t = t;
     this.g = g;
@@ -646,7 +668,7 @@ export class Engine {
       const message =
         info !== null && info.kind !== kind && (info.visibility === "public" || opts.internal)
           ? `Trying to execute ${path} as ${kind === "action" ? "Action" : kind === "mutation" ? "Mutation" : "Query"}, but it is defined as ${info.kind === "action" ? "Action" : info.kind === "mutation" ? "Mutation" : "Query"}.`
-          : `Could not find public function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`;
+          : `Could not find public function for '${path.replace(/:default$/, "")}'.`;
       return finish({
         ok: false,
         errorMessage: `[Request ID: ${newRequestId()}] Server Error\n${message}\n`,
@@ -712,7 +734,7 @@ export class Engine {
       this.options.log(`${kind} ${path} failed: ${errorStack(error)}`);
       return finish({
         ok: false,
-        ...describeError(error, this.options.functionsDir),
+        ...describeError(error, this.sources),
         logLines: ctx.logLines,
         durationMs: performance.now() - started,
       });
@@ -808,7 +830,7 @@ export class Engine {
    * (plus ": message" and a `trace` on a dev deployment) and a ConvexError's `data`.
    */
   private httpErrorResponse(error: unknown): Response {
-    const { errorMessage, errorData } = describeError(error, this.options.functionsDir);
+    const { errorMessage, errorData } = describeError(error, this.sources);
     const [head = "", ...trace] = errorMessage.split("\n");
     const body: Record<string, JSONValue> = this.options.production
       ? { code: head }

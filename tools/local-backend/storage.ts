@@ -557,6 +557,8 @@ export class FileStorage {
     const range = req.headers.range;
     if (range !== undefined) {
       const parsed = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      // An empty file answers a range with itself: 200, no Content-Range (file_storage core.rs).
+      if (parsed && size === 0) return this.send(res, head, 200, headers, blob);
       let start = parsed?.[1] === "" ? NaN : Number(parsed?.[1]);
       let end = parsed?.[2] === "" ? size - 1 : Number(parsed?.[2]);
       if (parsed && parsed[1] === "" && parsed[2] !== "") {
@@ -576,6 +578,16 @@ export class FileStorage {
     } else {
       headers.Digest = `sha-256=${String(row.sha256)}`;
     }
+    await this.send(res, head, status, headers, body);
+  }
+
+  private async send(
+    res: ServerResponse,
+    head: boolean,
+    status: number,
+    headers: Record<string, string>,
+    body: Blob,
+  ): Promise<void> {
     headers["Content-Length"] = String(body.size);
     res.writeHead(status, headers);
     if (head) {

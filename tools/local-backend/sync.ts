@@ -5,7 +5,13 @@ import type { CallOutcome, Engine, Identity } from "./engine";
 import { ReadSet, type Change } from "./read-set";
 import { detached } from "./call-context";
 import { canonicalUdfPath } from "./udf-path";
-import { BAD_DEPLOY_KEY, TokenRejected, isAdminKey, type TokenVerifier } from "./auth";
+import {
+  BAD_DEPLOY_KEY,
+  TokenRejected,
+  actingAsIdentity,
+  isAdminKey,
+  type TokenVerifier,
+} from "./auth";
 
 /** Encodes a u64 timestamp the way the sync protocol does: 8 bytes little-endian, base64. */
 export function encodeTs(ts: bigint): string {
@@ -500,10 +506,14 @@ export class SyncServer {
         return;
       }
     } else if (message.tokenType === "Admin") {
-      // An admin acts as no user (`impersonating` is not supported).
       if (!isAdminKey(requireString(message, "value"), this.host.adminKey)) {
         this.authError(conn, BAD_DEPLOY_KEY, true);
         return;
+      }
+      // An admin may act as a user (`setAdminAuth(key, identity)`).
+      if (message.impersonating !== undefined && message.impersonating !== null) {
+        identity = actingAsIdentity(message.impersonating);
+        if (identity === null) throw new ProtocolError("Malformed impersonating identity");
       }
     } else if (message.tokenType !== "None") {
       throw new ProtocolError(`unknown tokenType ${String(message.tokenType)}`);
