@@ -210,7 +210,9 @@ describe("components installed by convex.config.ts", { timeout: 30_000 }, () => 
       {
         to: `bad-${tag}`,
         status: expect.stringMatching(
-          new RegExp(`^failed: Uncaught Error: cannot reach bad-${tag}\\n    at .*pool\\.ts:\\d+:\\d+\\)\\n$`),
+          new RegExp(
+            `^failed: Uncaught Error: cannot reach bad-${tag}\\n    at .*pool\\.ts:\\d+:\\d+\\)\\n$`,
+          ),
         ),
       },
     ]);

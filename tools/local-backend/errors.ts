@@ -91,7 +91,8 @@ export function describeError(
   sources?: SourceFolders,
 ): { errorMessage: string; errorData?: JSONValue } {
   const errorMessage = `[Request ID: ${newRequestId()}] Server Error\n${uncaughtText(error, sources)}`;
-  if (isConvexError(error)) return { errorMessage, errorData: convexToJson(convexErrorData(error)) };
+  if (isConvexError(error))
+    return { errorMessage, errorData: convexToJson(convexErrorData(error)) };
   return { errorMessage };
 }
 
