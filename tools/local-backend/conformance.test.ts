@@ -17,6 +17,8 @@ import {
 const api = anyApi as any;
 
 type Note = { _id: string; text: string; author?: string };
+// The clients' `setAdminAuth` (internal in their types: what the dashboard and CLI use).
+type AdminAuth = { setAdminAuth(key: string, actingAs?: Record<string, unknown>): void };
 
 // The suite runs against a dev deployment, and again as production (project "node-production").
 const PRODUCTION = process.env.LOCAL_BACKEND_PRODUCTION === "1";
@@ -441,10 +443,10 @@ describe("errors as Convex words them", { timeout: 20_000 }, () => {
     const acting = { issuer: "https://admin.example", subject: "bob", name: "Bob 🙃" };
     const expected = { ...acting, tokenIdentifier: "https://admin.example|bob" };
     const http = new ConvexHttpClient(backend.url, { logger: false });
-    http.setAdminAuth(backend.adminKey, acting);
+    (http as unknown as AdminAuth).setAdminAuth(backend.adminKey, acting);
     expect(await http.query(api.notes.whoami, {})).toMatchObject(expected);
     const c = client();
-    c.setAdminAuth(backend.adminKey, acting);
+    (c as unknown as AdminAuth).setAdminAuth(backend.adminKey, acting);
     expect(await c.query(api.notes.whoami, {})).toMatchObject(expected);
     expect(await c.action(api.notes.addViaAction, { text: "acting" })).toMatchObject({
       who: "bob",

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
 import {
   convexToJson,
   getConvexSize,
@@ -31,6 +32,7 @@ export type FakeDb = {
   _lastCreationTime: number;
   _writes: Array<Record<string, Record<string, Value> | null>>;
   _schema: unknown;
+  _generateId(table: string): string;
   insert(table: string, value: Record<string, Value>): string;
   commit(commitTs?: bigint | null): void;
   _addWrite(id: string, value: Record<string, Value> | null): void;
@@ -580,6 +582,23 @@ export function shareIdSpace(root: FakeDb, db: FakeDb): void {
 }
 
 /**
+ * A new document id as unguessable as Convex's, whose ids carry 112 bits from a CSPRNG
+ * (database/transaction_id_generator.rs): 112 random bits as digits, then the table's name
+ * (convex-test's id format, which tells the table by the name after the digits).
+ */
+function unguessableId(db: FakeDb, table: string): string {
+  for (;;) {
+    const digits = BigInt(`0x${randomBytes(14).toString("hex")}`)
+      .toString()
+      .padStart(34, "0");
+    const id = `${digits}${table}`;
+    if (db._documents[id] !== undefined) continue;
+    db._nextDocId += 1;
+    return id;
+  }
+}
+
+/**
  * Wraps convex-test's database of one component: Convex's document limits on writes, reads
  * recorded for subscriptions, pages read as Convex reads them, and table scans answered from
  * per-table and per-value id lists.
@@ -590,6 +609,7 @@ export function instrumentDatabase(
   component = "",
 ): void {
   const tables = new TableIndex(db);
+  db._generateId = (table) => unguessableId(db, table);
   const addWrite = db._addWrite.bind(db);
   db._addWrite = (id, value) => {
     if (value !== null && !tableFromId(id)?.startsWith("_")) checkUserDocument(value);

@@ -57,6 +57,8 @@ export type LocalBackendOptions = {
   allowedOrigins?: string[];
   /** The largest file an upload URL accepts (default 512 MiB; Convex has no limit). */
   maxUploadBytes?: number;
+  /** How long an upload's POST may take (default Convex's 2 minutes); for tests of the limit. */
+  uploadTimeoutMs?: number;
   /**
    * The deployment's admin key (`Authorization: Convex <key>`, the clients' `setAdminAuth`): the
    * usage log and components' functions need it. By default one generated and kept owner-only in
