@@ -34,6 +34,8 @@ export type CallContext = {
   system?: boolean;
   /** Reports the function executions of this call (usage accounting). */
   meter?: ExecutionMeter;
+  /** The commit a query's transaction reads: the last one before it began. */
+  snapshotTs?: bigint;
   /** `console.time` labels of this execution. */
   consoleTimers?: Map<string, number>;
 };

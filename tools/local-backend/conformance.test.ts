@@ -141,6 +141,32 @@ describe("queries over WebSocket", { timeout: 20_000 }, () => {
     raw.close();
   });
 
+  it("keeps a subscriber's updates coming while commits keep changing what it reads", async () => {
+    // Each result is sent as of the commit it read, even when later commits have already made it
+    // stale: a subscriber is not held back until the writes pause.
+    const name = `busy-${Date.now()}`;
+    const c = client();
+    const seen: number[] = [];
+    c.onUpdate(api.counters.get, { name }, (value: number) => seen.push(value));
+    await waitFor(() => (seen.length > 0 ? true : undefined), "the first result");
+    const writer = client();
+    const writes = 200;
+    let done = 0;
+    let seenWhileWriting = 0;
+    await Promise.all(
+      Array.from({ length: writes }, () =>
+        writer.mutation(api.counters.increment, { name }).then(() => {
+          done += 1;
+          if (done === writes) seenWhileWriting = new Set(seen).size;
+        }),
+      ),
+    );
+    expect(seenWhileWriting).toBeGreaterThan(5);
+    await waitFor(() => (latest(seen) === writes ? true : undefined), "the last count");
+    // Only ever forward, in commit order.
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+  });
+
   it("answers a query on a failing function with the error, to callbacks and to query()", async () => {
     const c = client();
     const errors: Error[] = [];

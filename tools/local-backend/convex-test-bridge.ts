@@ -285,13 +285,16 @@ export function assertInternals(g: ConvexGlobal): void {
 }
 
 // An action past its time limit cannot be stopped in this process as Convex stops it; instead its
-// later queries, mutations and scheduling fail, so it changes nothing more.
+// later queries, mutations and scheduling fail, so it changes nothing more. Also notes the commit
+// a call's first transaction reads as of (`snapshotTs`), which a subscription's result holds from.
 export function stopTimedOutActions(manager: TransactionManager): void {
   const begin = manager.begin.bind(manager);
   manager.begin = async (isNested, transactionLimits) => {
-    const timedOut = callStorage.getStore()?.timedOut;
-    if (timedOut !== undefined) throw new Error(timedOut);
+    const store = callStorage.getStore();
+    if (store?.timedOut !== undefined) throw new Error(store.timedOut);
     await begin(isNested, transactionLimits);
+    // Transactions run one at a time: the first one of a call reads as of the last commit.
+    if (!isNested && store !== undefined) store.snapshotTs ??= manager._lastCommitTs;
   };
 }
 

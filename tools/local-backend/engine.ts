@@ -68,6 +68,8 @@ export type CallOutcome =
       value: Value;
       logLines: string[];
       commitTs?: bigint;
+      /** The commit a query read as of (its result holds until a later commit changes it). */
+      snapshotTs?: bigint;
       journal?: string | null;
       durationMs: number;
     }
@@ -76,6 +78,7 @@ export type CallOutcome =
       errorMessage: string;
       errorData?: JSONValue;
       logLines: string[];
+      snapshotTs?: bigint;
       journal?: string | null;
       durationMs: number;
     };
@@ -641,12 +644,14 @@ export class Engine {
       // The journal the next run starts from: where this run's page ended (a failed run keeps
       // the one it was given).
       const journal = ctx.journal;
+      const read: CallOutcome =
+        ctx.snapshotTs === undefined ? result : { ...result, snapshotTs: ctx.snapshotTs };
       const outcome: CallOutcome = journal
         ? {
-            ...result,
+            ...read,
             journal: encodeJournal(result.ok ? journal.next : (journal.next ?? journal.endCursor)),
           }
-        : result;
+        : read;
       const status = outcome.ok ? "ok" : "error";
       this.options.log(
         `${kind} ${documentKey(component, path)} ${outcome.durationMs.toFixed(1)}ms ${status}`,

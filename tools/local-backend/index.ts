@@ -166,6 +166,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   const onCommit = (commit: Commit) => {
     if (store && store.append(commit)) store.compact(getEngine().snapshot());
     sync.onCommit(
+      commit.ts,
       commit.writes.map(([id, after], i) => ({
         id,
         table: tableOfKey(id) ?? "",
