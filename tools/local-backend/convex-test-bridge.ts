@@ -11,6 +11,7 @@ import {
 import { callStorage, type CallContext } from "./call-context";
 import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine";
 import { checkUserDocument } from "./limits";
+import { firstInOrder, limitedScanOf, type LimitedScan } from "./limited-scan";
 import { fieldValue, readPage, type PageRequest, type SortedSource } from "./pagination";
 import { ReadSet, documentKey, splitDocumentKey, tableFromId, type QuerySource } from "./read-set";
 import { rankSearch } from "./search";
@@ -601,6 +602,17 @@ function unguessableId(db: FakeDb, table: string): string {
   }
 }
 
+function* committedDocs(
+  db: FakeDb,
+  tableName: string,
+  ids: Iterable<string>,
+): Generator<Record<string, Value>> {
+  for (const id of ids) {
+    const doc = db.get(tableName, id) as Record<string, Value> | null;
+    if (doc !== null) yield doc;
+  }
+}
+
 /**
  * Wraps convex-test's database of one component: Convex's document limits on writes, reads
  * recorded for subscriptions, pages read as Convex reads them, and table scans answered from
@@ -698,13 +710,16 @@ export function instrumentDatabase(
   // table): convex-test still applies the whole range and sorts by the index, so the result is
   // the same.
   let resolving: QuerySource | null = null;
+  // A query taking its first n documents of an index range (limited-scan.ts).
+  let limited: LimitedScan | null = null;
   // A search query: convex-test applies only its equality filters; the text is matched and the
   // documents ordered here, as Convex does (search.ts).
   let searching: { fieldPath: string; text: string } | null = null;
   const resolveQuerySource = db._resolveQuerySource.bind(db);
   db._resolveQuerySource = (query) => {
-    const outer = { resolving, searching };
+    const outer = { resolving, searching, limited };
     resolving = query.source;
+    limited = limitedScanOf(query, db._schema);
     let resolved = query;
     const filters = (query.source as { filters?: SearchFilter[] }).filters;
     const text = filters?.find((filter) => filter.type === "Search");
@@ -718,7 +733,7 @@ export function instrumentDatabase(
     try {
       return resolveQuerySource(resolved);
     } finally {
-      ({ resolving, searching } = outer);
+      ({ resolving, searching, limited } = outer);
     }
   };
   const candidates = (tableName: string): Iterable<string> => {
@@ -738,12 +753,23 @@ export function instrumentDatabase(
     const base = candidates(tableName);
     const baseSet = base instanceof Set ? (base as ReadonlySet<string>) : new Set(base);
     let ids: ReadonlySet<string> = baseSet;
+    let pending = false;
     for (const level of db._writes) {
       for (const id of Object.keys(level)) {
-        if (ids.has(id) || tableFromId(id) !== tableName) continue;
+        if (tableFromId(id) !== tableName) continue;
+        pending = true;
+        if (ids.has(id)) continue;
         if (ids === baseSet) ids = new Set(baseSet);
         (ids as Set<string>).add(id);
       }
+    }
+    // A limited scan over committed documents only (pending writes may hold placeholder values
+    // that only convex-test resolves) yields just its first documents.
+    const scan = limited;
+    if (scan !== null && !pending && scan.table === tableName) {
+      const docs = committedDocs(db, tableName, ids);
+      for (const doc of firstInOrder(docs, scan)) callback(doc);
+      return;
     }
     // Only a search collects its documents first, to rank them; every other scan streams.
     const search = searching;
