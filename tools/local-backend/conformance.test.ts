@@ -167,6 +167,24 @@ describe("queries over WebSocket", { timeout: 20_000 }, () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 
+  it("calls a search page that filled up not done, and the next one empty and done", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const author = `searcher-${Date.now()}`;
+    await http.mutation(api.notes.addWithAuthor, { text: "pasta tonight", author });
+    const args = { text: "pasta", author };
+    const first = (await http.query(api.notes.searchPage, {
+      ...args,
+      paginationOpts: { numItems: 1, cursor: null },
+    })) as { page: Note[]; isDone: boolean; continueCursor: string };
+    expect(first.page.map((n) => n.text)).toEqual(["pasta tonight"]);
+    expect(first.isDone).toBe(false);
+    const second = (await http.query(api.notes.searchPage, {
+      ...args,
+      paginationOpts: { numItems: 1, cursor: first.continueCursor },
+    })) as { page: Note[]; isDone: boolean };
+    expect(second).toMatchObject({ page: [], isDone: true });
+  });
+
   it("answers a query on a failing function with the error, to callbacks and to query()", async () => {
     const c = client();
     const errors: Error[] = [];
@@ -462,6 +480,30 @@ describe("errors as Convex words them", { timeout: 20_000 }, () => {
     expectErrorText(
       await failureOf(http.query(api.nope.default, {})),
       /Server Error\nCould not find public function for 'nope'\.\n?$/,
+    );
+  });
+
+  it("words a Node action's console and uncaught errors as Convex's Node executor", async () => {
+    const lines: string[] = [];
+    const http = new ConvexHttpClient(backend.url, {
+      logger: {
+        logVerbose: () => {},
+        log: (...args: unknown[]) => lines.push(String(args[2])),
+        warn: () => {},
+        error: () => {},
+      },
+    });
+    await http.action(api.nodeSide.timed, {});
+    if (!PRODUCTION) {
+      expect(lines).toEqual([
+        expect.stringMatching(/^'t: \d+ms' 'extra'$/),
+        expect.stringMatching(/^'t: \d+ms'$/),
+        `"it's" 1`,
+      ]);
+    }
+    expectErrorText(
+      await failureOf(http.action(api.nodeSide.throwsLater, {})),
+      /Server Error\nUncaught uncaughtException: Yikes\n?$/,
     );
   });
 

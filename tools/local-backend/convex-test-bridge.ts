@@ -34,6 +34,7 @@ export type FakeDb = {
   _writes: Array<Record<string, Record<string, Value> | null>>;
   _schema: unknown;
   _generateId(table: string): string;
+  _encodeCursor(doc: Record<string, Value>, fieldPaths: string[]): string;
   insert(table: string, value: Record<string, Value>): string;
   commit(commitTs?: bigint | null): void;
   _addWrite(id: string, value: Record<string, Value> | null): void;
@@ -264,6 +265,8 @@ export function assertInternals(g: ConvexGlobal): void {
       "paginate",
       "_iterateDocs",
       "_resolveQuerySource",
+      "_generateId",
+      "_encodeCursor",
       "insert",
       "storeFile",
     ]) {
@@ -602,6 +605,81 @@ function unguessableId(db: FakeDb, table: string): string {
   }
 }
 
+type SearchPage = {
+  page: Array<Record<string, Value>>;
+  isDone: boolean;
+  continueCursor: string;
+  splitCursor: null;
+  pageStatus: null;
+};
+
+// Convex's limit on the documents one search reads (convex-test's MAX_SEARCH_CANDIDATE_REVISIONS).
+const MAX_SEARCH_CANDIDATES = 1024;
+
+/**
+ * A page of a search, in relevance order (search.ts ranks the matches): after the cursor's
+ * document, `pageSize` matches; a page that filled up is not done, even when no match follows
+ * (the next page is then empty and done), as on Convex. The cursor names the page's last document
+ * by id (convex-test's cursors compare ids, which are random, not in relevance order).
+ */
+function searchPage(
+  db: FakeDb,
+  request: {
+    query: SourceQuery;
+    cursor: string | null;
+    endCursor: string | null;
+    pageSize: number;
+  },
+): SearchPage {
+  const { sortedDocs, filterFn } = db._resolveQuerySource(request.query);
+  // A cursor's position: just after the document it names.
+  const after = (cursor: string) =>
+    cursor === "_end_cursor"
+      ? sortedDocs.length
+      : sortedDocs.findIndex((doc) => doc._id === JSON.parse(JSON.parse(cursor)[0] as string)) + 1;
+  const start = request.cursor === null ? 0 : after(request.cursor);
+  // A subscribed page keeps the end its first run had (its journal), whatever its size.
+  // (A cursor whose document is gone names no position: the page then ends by its size.)
+  const endAt = request.endCursor === null ? 0 : after(request.endCursor);
+  const end = endAt === 0 ? null : endAt;
+  const tooMany = () =>
+    new Error(
+      `Search query scanned too many documents (fetched ${MAX_SEARCH_CANDIDATES}). ` +
+        "Consider using a smaller limit, paginating the query, or using a filter " +
+        "field to limit the number of documents pulled from the search index.",
+    );
+  const page: Array<Record<string, Value>> = [];
+  let read = 0;
+  const more = (index: number) =>
+    end === null ? index < sortedDocs.length && page.length < request.pageSize : index < end;
+  for (let index = start; more(index); index++) {
+    if (read >= MAX_SEARCH_CANDIDATES) throw tooMany();
+    read += 1;
+    if (filterFn(sortedDocs[index]!)) page.push(sortedDocs[index]!);
+  }
+  if (end !== null) {
+    const isDone = request.endCursor === "_end_cursor";
+    return {
+      page,
+      isDone,
+      continueCursor: request.endCursor!,
+      splitCursor: null,
+      pageStatus: null,
+    };
+  }
+  const last = page[page.length - 1];
+  const filled = last !== undefined && page.length >= request.pageSize;
+  // Reading to the end of the matches is one more read, as convex-test counts it.
+  if (!filled && read >= MAX_SEARCH_CANDIDATES) throw tooMany();
+  return {
+    page,
+    isDone: !filled,
+    continueCursor: filled ? db._encodeCursor(last, ["_id"]) : "_end_cursor",
+    splitCursor: null,
+    pageStatus: null,
+  };
+}
+
 function* committedDocs(
   db: FakeDb,
   tableName: string,
@@ -670,15 +748,14 @@ export function instrumentDatabase(
   db.startQuery = (query) => scan(query.source, () => startQuery(query));
   // Pages are read as Convex reads them (see pagination.ts); a subscribed query's journal
   // supplies the end cursor its page had on the first run, as Convex's sync worker does.
-  const paginate = db.paginate.bind(db);
   db.paginate = (args) => {
     const journal = callStorage.getStore()?.journal;
     const request = { ...args, endCursor: args.endCursor ?? journal?.endCursor ?? null };
     const source = args.query.source;
     let result: { continueCursor: string };
-    if (source.type !== "FullTableScan" && source.type !== "IndexRange") {
-      result = scan(source, () => paginate(request)) as { continueCursor: string };
-    } else {
+    // The sources are a table scan, an index range or a search.
+    if (source.type === "Search") result = scan(source, () => searchPage(db, request));
+    else {
       const set = reads();
       const outer = scanning;
       scanning = true;

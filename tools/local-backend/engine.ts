@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { inspect } from "node:util";
 import { register as registerHooks } from "node:module";
@@ -159,6 +159,31 @@ function moduleName(functionsDir: string, file: string): string {
   return relative(functionsDir, file).split(sep).join("/").replace(SOURCE_EXTENSIONS, "");
 }
 
+// A module whose first statement is the "use node" directive (comments may come before it).
+const USE_NODE = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*["']use node["']/;
+
+/** The modules of a functions folder that Convex runs in its Node executor ("use node"). */
+function nodeModulesOf(functionsDir: string): Set<string> {
+  const names = new Set<string>();
+  for (const file of listModuleFiles(functionsDir)) {
+    if (USE_NODE.test(readFileSync(file, "utf8"))) names.add(moduleName(functionsDir, file));
+  }
+  return names;
+}
+
+/**
+ * What Convex's Node executor reports for an uncaught exception or unhandled rejection of an action
+ * (node-executor executor.ts): the event's name as the error's, the thrown error's message, and no
+ * user frames.
+ */
+class NodeProcessError extends Error {
+  constructor(event: string, error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = event;
+    this.stack = `${event}: ${this.message}`;
+  }
+}
+
 let reloadCounter = 0;
 
 /**
@@ -204,7 +229,9 @@ async function importFunctions(
 let envInstalled = false;
 const consoleProxies = new WeakSet<Console>();
 
-function formatLogArgs(args: unknown[]): string {
+function formatLogArgs(args: unknown[], ctx?: CallContext): string {
+  // Convex's Node executor inspects every argument (node-executor consoleMessage), strings too.
+  if (ctx?.nodeRuntime) return args.map((a) => inspect(a, { maxStringLength: 32768 })).join(" ");
   return args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
 }
 
@@ -231,33 +258,37 @@ function installConsole(): void {
   const timers = (ctx: CallContext) => (ctx.consoleTimers ??= new Map<string, number>());
   const labelOf = (label: unknown) => (label === undefined ? "default" : String(label));
   const elapsed = (start: number) => `${Math.round(performance.now() - start)}ms`;
+  // A timer's line: in Node actions its text is inspected like any argument.
+  const timerLine = (ctx: CallContext, level: string, text: string, rest: unknown[] = []) =>
+    emit(
+      ctx,
+      level,
+      ctx.nodeRuntime
+        ? formatLogArgs([text, ...rest], ctx)
+        : [text, ...(rest.length ? [formatLogArgs(rest)] : [])].join(" "),
+    );
   const methods: Record<string, (ctx: CallContext, args: unknown[]) => void> = {
     time: (ctx, [label]) => {
       const name = labelOf(label);
-      if (timers(ctx).has(name)) emit(ctx, "WARN", `Timer '${name}' already exists`);
+      if (timers(ctx).has(name)) timerLine(ctx, "WARN", `Timer '${name}' already exists`);
       else timers(ctx).set(name, performance.now());
     },
     timeLog: (ctx, [label, ...rest]) => {
       const name = labelOf(label);
       const start = timers(ctx).get(name);
-      if (start === undefined) emit(ctx, "WARN", `Timer '${name}' does not exist`);
-      else
-        emit(
-          ctx,
-          "INFO",
-          [`${name}: ${elapsed(start)}`, ...(rest.length ? [formatLogArgs(rest)] : [])].join(" "),
-        );
+      if (start === undefined) timerLine(ctx, "WARN", `Timer '${name}' does not exist`);
+      else timerLine(ctx, "INFO", `${name}: ${elapsed(start)}`, rest);
     },
     timeEnd: (ctx, [label]) => {
       const name = labelOf(label);
       const start = timers(ctx).get(name);
-      if (start === undefined) return emit(ctx, "WARN", `Timer '${name}' does not exist`);
+      if (start === undefined) return timerLine(ctx, "WARN", `Timer '${name}' does not exist`);
       timers(ctx).delete(name);
-      emit(ctx, "INFO", `${name}: ${elapsed(start)}`);
+      timerLine(ctx, "INFO", `${name}: ${elapsed(start)}`);
     },
     trace: (ctx, args) => {
       const stack = new Error().stack?.split("\n").slice(2).join("\n") ?? "";
-      emit(ctx, "LOG", [formatLogArgs(args), stack].filter((part) => part !== "").join("\n"));
+      emit(ctx, "LOG", [formatLogArgs(args, ctx), stack].filter((part) => part !== "").join("\n"));
     },
   };
   const proxy = new Proxy(real, {
@@ -265,7 +296,9 @@ function installConsole(): void {
       const ctx = callStorage.getStore();
       if (typeof key !== "string" || ctx === undefined) return Reflect.get(target, key, receiver);
       const level = levels[key];
-      if (level !== undefined) return (...args: unknown[]) => emit(ctx, level, formatLogArgs(args));
+      if (level !== undefined) {
+        return (...args: unknown[]) => emit(ctx, level, formatLogArgs(args, ctx));
+      }
       const method = methods[key];
       if (method !== undefined) return (...args: unknown[]) => method(ctx, args);
       return typeof Reflect.get(target, key, receiver) === "function"
@@ -364,6 +397,8 @@ export class Engine {
   private db!: FakeDb;
   private meter!: ExecutionMeter;
   private sources!: SourceFolders;
+  /** The app's "use node" modules, by module name. */
+  private nodeModules = new Set<string>();
   private closed = false;
 
   private readonly options: EngineOptions;
@@ -465,6 +500,7 @@ export class Engine {
     this.componentModules = componentModules;
     this.componentEnvs = new Map(instances.map((i) => [i.path, i.env]));
     this.sources = sources;
+    this.nodeModules = nodeModulesOf(functionsDir);
     this.argsValidators.clear();
     this.t = t;
     this.g = g;
@@ -636,6 +672,8 @@ export class Engine {
       meter: this.meter,
       jobComponent: opts.jobComponent ?? component,
       echo: (line) => this.options.log(`${documentKey(component, path)} ${line}`),
+      nodeRuntime:
+        kind === "action" && component === "" && this.nodeModules.has(path.split(":")[0]!),
     };
     if (opts.journal !== undefined && kind === "query") {
       ctx.journal = { endCursor: decodeJournal(opts.journal), next: null };
@@ -707,7 +745,8 @@ export class Engine {
         return (await accessor.action(ref, args)) as Value;
       });
       const uncaught = new Promise<never>((_, reject) => {
-        ctx.onUncaught = reject;
+        ctx.onUncaught = (error, event) =>
+          reject(ctx.nodeRuntime ? new NodeProcessError(event, error) : error);
       });
       const timeoutMs = this.options.actionTimeoutMs ?? ACTION_TIMEOUT_MS;
       const timeout =

@@ -342,3 +342,13 @@ export const catchesFailing = action({
     }
   },
 });
+
+export const searchPage = query({
+  args: { text: v.string(), author: v.string(), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { text, author, paginationOpts }) => {
+    return await ctx.db
+      .query("notes")
+      .withSearchIndex("search_text", (q) => q.search("text", text).eq("author", author))
+      .paginate(paginationOpts);
+  },
+});
