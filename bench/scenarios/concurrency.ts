@@ -1,3 +1,4 @@
+import { Journal } from "../lib/journal";
 import { FLUSH_MS, Rows, spread, verdict, withBackend, type Scenario } from "../lib/scenario";
 import type { BenchStack } from "../lib/stack";
 import { summarize, tokenLatencies } from "../lib/stats";
@@ -16,7 +17,10 @@ export type Concurrency = {
   inexactReplies: number;
   /** Live-text updates that were not pure appends (lost or duplicated characters on the way). */
   nonAppends: number;
-  /** What one reply cost, mean over the replies: bytes to its viewer, journal bytes, commits. */
+  /**
+   * What one reply cost: bytes to its viewer (mean), and the run's database writes (journal bytes)
+   * and commits divided by the replies.
+   */
   perReply: { viewerKB: number; dbKB: number; commits: number };
   wallSeconds: number;
 };
@@ -30,6 +34,8 @@ export async function measureConcurrency(
   options: { replies: number; tokens: number; rate: number },
 ): Promise<Concurrency> {
   const started = Date.now();
+  const journal = new Journal(stack.dataDir);
+  const offset = journal.size();
   const results: Array<{ cost: ReplyCost; trace: ReplyTrace }> = [];
   const latencies: number[] = [];
   let unseen = 0;
@@ -58,6 +64,7 @@ export async function measureConcurrency(
   } finally {
     clearTimeout(limit);
   }
+  const written = journal.readFrom(offset);
   const intervals: number[] = [];
   for (const { trace } of results) {
     for (let i = 1; i < trace.flushTimes.length; i++) {
@@ -75,15 +82,17 @@ export async function measureConcurrency(
     nonAppends: results.reduce((sum, r) => sum + r.cost.nonAppends, 0),
     perReply: {
       viewerKB: mean(results.map((r) => r.cost.viewerBytes / 1024)),
-      dbKB: mean(results.map((r) => r.cost.dbBytes / 1024)),
-      commits: mean(results.map((r) => r.cost.commits)),
+      dbKB: round1(written.reduce((sum, c) => sum + c.bytes, 0) / 1024 / options.replies),
+      commits: round1(written.length / options.replies),
     },
     wallSeconds: Math.round((Date.now() - started) / 100) / 10,
   };
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
 function mean(values: number[]): number {
-  return Math.round((values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)) * 10) / 10;
+  return round1(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length));
 }
 
 /** "1.2 KB to the viewer, 3.4 KB written, 21 commits" of one reply. */
