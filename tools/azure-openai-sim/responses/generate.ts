@@ -84,6 +84,7 @@ async function steps(run: ResponseRun, config: SimConfig, signal: AbortSignal): 
   const { plan, request } = run;
   const fault = generationFault(plan);
   run.emitResponse("created");
+  if (plan.fault === "filter-prompt" && run.filterStyle === "preview") return refuse(run);
   if (plan.fault === "filter-prompt") {
     // Azure's v1 kills a filtered streaming request with three frames (resp-09 C).
     run.status = "failed";
@@ -113,16 +114,7 @@ async function steps(run: ResponseRun, config: SimConfig, signal: AbortSignal): 
     // The limit went to reasoning: no message at all.
     return finish(run, "incomplete", "max_output_tokens", signal);
   }
-  const message = messageItem(run.newItemId("msg"));
-  const outputIndex = run.output.push(message) - 1;
-  run.emit("response.output_item.added", {
-    output_index: outputIndex,
-    item: structuredClone(message),
-  });
-  const part = outputText();
-  message.content.push(part);
-  const where = { item_id: message.id, output_index: outputIndex, content_index: 0 };
-  run.emit("response.content_part.added", { ...where, part: outputText() });
+  const { message, part, where } = openMessage(run, "in_progress");
   const pacer = new Pacer(plan, signal);
   const padding = paddingFor(run, "text");
   for (let i = 0; i <= plan.pieces.length; i++) {
@@ -140,6 +132,30 @@ async function steps(run: ResponseRun, config: SimConfig, signal: AbortSignal): 
   const cut = plan.cutReason === "length";
   closeMessage(run, message, where, cut ? "incomplete" : "completed");
   return finish(run, cut ? "incomplete" : "completed", "max_output_tokens", signal);
+}
+
+/** The refusal gpt-4o-mini streamed for a filtered prompt on the preview path (resp-06). */
+export const PREVIEW_REFUSAL = "I'm sorry, but I cannot assist with that request.";
+
+/**
+ * The preview path's filtered prompt (resp-06): a message added already `incomplete`, one refusal
+ * delta, its done events, then `response.incomplete` for `content_filter` with all-zero usage.
+ */
+function refuse(run: ResponseRun): void {
+  run.emitResponse("in_progress");
+  const { message, part, where } = openMessage(run, "incomplete");
+  part.text = PREVIEW_REFUSAL;
+  const padding = paddingFor(run, "text");
+  run.emit(
+    "response.output_text.delta",
+    { ...where, delta: PREVIEW_REFUSAL, logprobs: [], ...padding(PREVIEW_REFUSAL) },
+    { text: PREVIEW_REFUSAL },
+  );
+  closeMessage(run, message, where, "incomplete");
+  run.usage = usage(0, 0, 0);
+  run.status = "incomplete";
+  run.incompleteDetails = { reason: "content_filter" };
+  run.emitResponse("incomplete");
 }
 
 /** `obfuscation` for a delta, unless the request turned it off or runs in the background (resp-12 has none). */
@@ -197,6 +213,22 @@ async function reason(run: ResponseRun, config: SimConfig, signal: AbortSignal):
 }
 
 type Where = { item_id: string; output_index: number; content_index: number };
+
+/** Adds a message item and its text part (`output_item.added`, `content_part.added`). */
+function openMessage(run: ResponseRun, status: MessageItem["status"]) {
+  const message = messageItem(run.newItemId("msg"));
+  message.status = status;
+  const outputIndex = run.output.push(message) - 1;
+  run.emit("response.output_item.added", {
+    output_index: outputIndex,
+    item: structuredClone(message),
+  });
+  const part = outputText();
+  message.content.push(part);
+  const where: Where = { item_id: message.id, output_index: outputIndex, content_index: 0 };
+  run.emit("response.content_part.added", { ...where, part: outputText() });
+  return { message, part, where };
+}
 
 function closeMessage(
   run: ResponseRun,
