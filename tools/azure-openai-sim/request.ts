@@ -44,6 +44,9 @@ export interface ChatMessage {
   role: string;
   text: string;
   images: ImagePart[];
+  /** Names of the files (`input_file`, Responses) the message carries, and their prompt tokens. */
+  files?: string[];
+  fileTokens?: number;
 }
 
 /**
