@@ -3,6 +3,7 @@ import { startSimulator, type SimulatorOptions } from "./index";
 
 const USAGE = `Usage: npm run sim -- [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--deployments a,b]
                       [--text-only a,b] [--max-images 10] [--reasoning a,b] [--efforts low,medium,high]
+                      [--allow-private-mcp]
                       [--tokens N] [--rate TOKENS_PER_S] [--ttft MS] [--seed S] [--jitter F] [--speed X]`;
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -32,6 +33,7 @@ function readOptions(): SimulatorOptions {
       "max-images": { type: "string" },
       reasoning: { type: "string" },
       efforts: { type: "string" },
+      "allow-private-mcp": { type: "boolean" },
       tokens: { type: "string" },
       rate: { type: "string" },
       ttft: { type: "string" },
@@ -63,6 +65,7 @@ function readOptions(): SimulatorOptions {
     textOnlyDeployments: names(values["text-only"]),
     reasoningDeployments: names(values.reasoning),
     reasoningEfforts: names(values.efforts),
+    allowPrivateMcpHosts: values["allow-private-mcp"],
     maxImages,
     tokens,
     rate: number("rate", values.rate),

@@ -40,6 +40,11 @@ export interface SimulatorOptions {
   reasoningDeployments?: string[];
   /** The reasoning efforts reasoning deployments accept (default minimal, low, medium, high: gpt-5-mini's). */
   reasoningEfforts?: string[];
+  /**
+   * Reach MCP servers (`tools: [{type: "mcp", server_url}]`) on loopback and private networks, such
+   * as `tools/mcp-server` in `npm run dev` and tests; Azure never can (default false: a 424).
+   */
+  allowPrivateMcpHosts?: boolean;
 }
 
 /** The options with every default filled in. */
@@ -63,6 +68,7 @@ export function resolveConfig(options: SimulatorOptions) {
     allowPrivateImageHosts: options.allowPrivateImageHosts ?? false,
     reasoning: new Set(options.reasoningDeployments ?? []),
     efforts: options.reasoningEfforts?.length ? options.reasoningEfforts : DEFAULT_EFFORTS,
+    allowPrivateMcpHosts: options.allowPrivateMcpHosts ?? false,
   };
   if (!(config.speed > 0 && Number.isFinite(config.speed))) {
     throw new Error(`speed must be a positive number, got ${config.speed}`);

@@ -93,7 +93,29 @@ export interface SimControls {
   tail?: number;
   /** Responses streams: the k-th stream attached to the response drops after the event with sequence_number drop[k]. */
   drop?: number[];
+  /** With a web search tool: the reply searches and cites this many sources. */
+  search?: number;
+  /** The citation (1-based) whose page has no title. */
+  untitled?: number;
+  /** Web searches before the answer (default 1). */
+  queries?: number;
+  /** With function tools: the reply calls the function of this name (`tool=1`: the first one). */
+  tool?: string;
+  /** With an MCP tool: the reply calls this tool of the server (`mcp=1`: its first tool). */
+  mcp?: string;
+  /** Arguments of the tool call as JSON without spaces (default: each property's default or an example). */
+  args?: string;
+  /** 1: the MCP call asks for approval whatever `require_approval` says; 0: it never does. */
+  approval?: boolean;
+  /** How the MCP call goes wrong: `error` (the tool fails), `timeout` (no answer), `down` (the server is unreachable: 424). */
+  toolFault?: SimToolFault;
+  /** Milliseconds a hosted tool call takes (default 0 beyond the real call; `timeout` fails after it, default 1000). */
+  toolWait?: number;
 }
+
+/** How a hosted MCP tool call goes wrong. */
+export const TOOL_FAULTS = ["error", "timeout", "down"] as const;
+export type SimToolFault = (typeof TOOL_FAULTS)[number];
 
 export class DirectiveError extends Error {}
 
@@ -114,11 +136,15 @@ const NUMBER_KEYS = [
   "reasoningTokens",
   "queue",
   "tail",
+  "search",
+  "untitled",
+  "queries",
+  "toolWait",
 ] as const;
 /** Keys whose value may have a fraction. */
 const FRACTION_KEYS = new Set(["rate", "retryAfter", "summaryRate"]);
 /** Keys whose value must be at least 1. */
-const POSITIVE_KEYS = new Set(["tokens", "times", "piece", "parts"]);
+const POSITIVE_KEYS = new Set(["tokens", "times", "piece", "parts", "untitled", "queries"]);
 
 /** Removes every `[[sim ...]]` directive from a message and trims what is left. */
 export function stripDirective(text: string): string {
@@ -215,8 +241,28 @@ function parseControl(key: string, value: string): Partial<SimControls> {
       }
       return { drop: list };
     }
+    case "tool":
+    case "mcp":
+      if (!/^[\w.-]+$/.test(value)) {
+        throw new DirectiveError(`sim directive: ${key} must be a tool name, got "${value}"`);
+      }
+      return { [key]: value };
+    case "args":
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+          throw new Error();
+      } catch {
+        throw new DirectiveError(
+          `sim directive: args must be a JSON object without spaces, like args={"sides":20}, got "${value}"`,
+        );
+      }
+      return { args: value };
+    case "toolFault":
+      return { toolFault: oneOf(key, value, TOOL_FAULTS) };
     case "split":
     case "echo":
+    case "approval":
       if (value !== "true" && value !== "1" && value !== "false" && value !== "0") {
         throw new DirectiveError(`sim directive: ${key} must be 1 or 0, got "${value}"`);
       }
@@ -237,6 +283,11 @@ const KNOWN_KEYS = [
   "category",
   "echo",
   "drop",
+  "tool",
+  "mcp",
+  "args",
+  "approval",
+  "toolFault",
 ].join(", ");
 
 function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {

@@ -6,7 +6,13 @@ export {
   type SimulatorHandle,
   type SimulatorOptions,
 } from "./server";
-export { simulatedReply, simulatedSummary, simulatedTitle } from "./reply";
+export {
+  simulatedCitations,
+  simulatedReply,
+  simulatedSummary,
+  simulatedTitle,
+  type SimulatedCitation,
+} from "./reply";
 export { FAULTS, parseDirective, stripDirective } from "./directives";
 export type {
   SimControls,

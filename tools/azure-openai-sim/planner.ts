@@ -22,6 +22,7 @@ import {
   echoedReply,
   hashText,
   seededRandom,
+  simulatedCitations,
   simulatedReply,
   simulatedTitle,
   TITLE_REQUEST,
@@ -77,6 +78,8 @@ export interface PlanRequest {
   kind: ModelKind;
   /** The reasoning effort asked for (null: the model's default). */
   effort: string | null;
+  /** The request offers a web search tool: a `search=` directive makes the reply cite sources. */
+  webSearch?: boolean;
 }
 
 /** Reasoning tokens a reasoning model spends at each effort unless `reasoningTokens` says otherwise. */
@@ -98,6 +101,8 @@ export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQ
       tokens,
       seed: config.seed,
       images: conversation.userImages,
+      files: conversation.userFiles,
+      citations: request.webSearch ? simulatedCitations(text, { seed: config.seed }) : [],
     });
   let conversation = findConversation(messages);
   let continued: { full: ReturnType<typeof replyTo>; partial: string } | null = null;
@@ -188,7 +193,8 @@ export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQ
     rng: seededRandom(hashText(conversation.userText + "\0timing", config.seed)),
     includeUsage: request.includeUsage,
     promptTokens:
-      imageTokens + messages.reduce((sum, m) => sum + 4 + Math.ceil(m.text.length / 4), 3),
+      imageTokens +
+      messages.reduce((sum, m) => sum + 4 + Math.ceil(m.text.length / 4) + (m.fileTokens ?? 0), 3),
     kind,
     reasoningTokens,
     // A reasoning model thinks as long again as its time to first token unless `think` says.
@@ -213,6 +219,7 @@ interface Conversation {
   /** The user message being answered, and how many images it carries. */
   userText: string;
   userImages: number;
+  userFiles: string[];
   assistantText: string | null;
   trailing: ChatMessage | null;
 }
@@ -221,6 +228,7 @@ function answering(user: ChatMessage | undefined): Conversation {
   return {
     userText: user?.text ?? "",
     userImages: user?.images.length ?? 0,
+    userFiles: user?.files ?? [],
     assistantText: null,
     trailing: null,
   };

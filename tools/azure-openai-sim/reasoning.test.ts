@@ -139,6 +139,29 @@ describe("chat completions on a reasoning deployment", () => {
     });
   });
 
+  it("is refused reasoning_effort by a dated api-version older than 2024-12-01-preview (resp-11 G)", async () => {
+    const post = (version: string) =>
+      fetch(`${sim.url}/openai/deployments/gpt-5-mini/chat/completions?api-version=${version}`, {
+        method: "POST",
+        headers: { "api-key": "k", "content-type": "application/json" },
+        body: JSON.stringify({
+          messages: [{ role: "user", content: "Hi" }],
+          reasoning_effort: "low",
+        }),
+      });
+    const old = await post("2024-10-21");
+    expect(old.status).toBe(400);
+    expect(await old.json()).toEqual({
+      error: {
+        message: "Unknown parameter: 'reasoning_effort'.",
+        type: "invalid_request_error",
+        param: "reasoning_effort",
+        code: "unknown_parameter",
+      },
+    });
+    expect((await post("2025-04-01-preview")).status).toBe(200);
+  });
+
   it("is refused reasoning_effort by a deployment that does not reason", async () => {
     const result = await post({
       model: "gpt-4o",

@@ -39,11 +39,17 @@ const API_VERSIONS = new Set([
   "2025-04-01-preview",
 ]);
 
+/** The first dated api-version that takes `reasoning_effort` (o1's, December 2024). */
+const EFFORT_SINCE = "2024-12-01-preview";
+
 /** A message as the planner reads it: developer messages count as system messages. */
 export interface ChatMessage {
   role: string;
   text: string;
   images: ImagePart[];
+  /** Names of the files (`input_file`, Responses) the message carries, and their prompt tokens. */
+  files?: string[];
+  fileTokens?: number;
 }
 
 /**
@@ -86,6 +92,18 @@ export async function readChat(
   const messages = readMessages(body, rules);
   entry.stream = body.stream === true;
   validateOptions(body);
+  if (
+    body.reasoning_effort != null &&
+    entry.api === "dated" &&
+    (entry.apiVersion ?? "") < EFFORT_SINCE
+  ) {
+    // resp-11 G: an older dated api-version does not know the parameter at all.
+    throw invalidRequest(
+      "Unknown parameter: 'reasoning_effort'.",
+      "reasoning_effort",
+      "unknown_parameter",
+    );
+  }
   if (kind.reasoning) validateReasoningOptions(body, kind);
   else if (body.reasoning_effort != null) throw unsupportedParameter("reasoning_effort");
   const parts = messages.flatMap((m) => m.images);

@@ -8,6 +8,8 @@ import { measureImages, type ImagePart, type ImageRules } from "../images";
 import type { ModelKind } from "../config";
 import type { SimRequestLogEntry } from "../log";
 import { checkEffort, listOf, unsupportedParameter, type ChatMessage } from "../request";
+import { readFile } from "./files";
+import { readTools, type RequestTools, type ToolInputs } from "./tools";
 
 const ROLES = ["user", "assistant", "system", "developer"];
 const SUMMARIES = ["auto", "concise", "detailed"];
@@ -28,6 +30,8 @@ const MIN_OUTPUT_TOKENS = 16;
 export interface StoredTurn {
   /** Its conversation without instructions, then its answer as an assistant message. */
   messages: ChatMessage[];
+  /** Its tool calls, by call id: what a `function_call_output` answers. */
+  calls: Map<string, string>;
 }
 
 /** A Responses request, read and checked. */
@@ -52,6 +56,11 @@ export interface ResponsesRequest {
   /** `stream_options.include_obfuscation` (default true). */
   obfuscate: boolean;
   previousResponseId: string | null;
+  /** What `tools` offer, and the follow-up inputs answering earlier calls. */
+  tools: RequestTools;
+  toolInputs: ToolInputs;
+  /** `include` as asked (`reasoning.encrypted_content`, `web_search_call.action.sources`). */
+  include: string[];
   /** Request fields the response object echoes. */
   echo: {
     metadata: object;
@@ -105,14 +114,20 @@ export async function readResponsesRequest(
   }
   const instructions = readInstructions(body.instructions);
   const previousResponseId = readPrevious(body.previous_response_id);
-  const previous = previousResponseId === null ? [] : resolvePrevious(previousResponseId, lookup);
-  const input = readInput(body.input, previousResponseId !== null, rules);
-  const conversation = [...previous, ...input];
+  const previous = previousResponseId === null ? null : resolvePrevious(previousResponseId, lookup);
+  const tools = readTools(body.tools);
+  const { messages: input, toolInputs } = readInput(
+    body.input,
+    previous !== null,
+    rules,
+    previous?.calls ?? new Map(),
+  );
+  const conversation = [...(previous?.messages ?? []), ...input];
   const images = input.flatMap((message) => message.images);
   entry.images.count = images.length;
   const measured = await measureImages(images, rules);
   entry.images.bytes = measured.reduce((sum, image) => sum + image.bytes, 0);
-  const include = Array.isArray(body.include) ? body.include : [];
+  const include = Array.isArray(body.include) ? body.include.map(String) : [];
   const streamOptions = (body.stream_options ?? {}) as { include_obfuscation?: unknown };
   return {
     deployment,
@@ -131,6 +146,9 @@ export async function readResponsesRequest(
     background,
     store,
     encryptedReasoning: include.includes("reasoning.encrypted_content"),
+    tools,
+    toolInputs,
+    include,
     obfuscate: streamOptions.include_obfuscation !== false,
     previousResponseId,
     echo: {
@@ -138,7 +156,7 @@ export async function readResponsesRequest(
       temperature: typeof body.temperature === "number" ? body.temperature : 1,
       top_p: typeof body.top_p === "number" ? body.top_p : 1,
       tool_choice: body.tool_choice ?? "auto",
-      tools: Array.isArray(body.tools) ? body.tools : [],
+      tools: tools.echo,
       text: isObject(body.text)
         ? { format: { type: "text" }, verbosity: "medium", ...body.text }
         : { format: { type: "text" }, verbosity: "medium" },
@@ -221,7 +239,7 @@ function readPrevious(value: unknown): string | null {
   return value;
 }
 
-function resolvePrevious(id: string, lookup: TurnLookup): ChatMessage[] {
+function resolvePrevious(id: string, lookup: TurnLookup): StoredTurn {
   const turn = lookup(id);
   if (!turn) {
     throw invalidRequest(
@@ -230,37 +248,84 @@ function resolvePrevious(id: string, lookup: TurnLookup): ChatMessage[] {
       "previous_response_not_found",
     );
   }
-  return turn.messages;
+  return turn;
 }
 
-/** `input` as messages: a string is one user message; items carry a role and content parts. */
-function readInput(value: unknown, hasPrevious: boolean, rules: ImageRules): ChatMessage[] {
+/** Output items a client may send back; they add no text of their own. */
+const ECHOED_ITEMS = [
+  "reasoning",
+  "item_reference",
+  "mcp_list_tools",
+  "mcp_call",
+  "mcp_approval_request",
+  "web_search_call",
+];
+const ITEM_TYPES = [
+  "message",
+  "function_call",
+  "function_call_output",
+  "mcp_approval_response",
+  ...ECHOED_ITEMS,
+];
+
+/**
+ * `input` as messages (a string is one user message; items carry a role and content parts) and
+ * the tool follow-ups: `function_call_output` (answering a call made here or in the previous
+ * response) and `mcp_approval_response`.
+ */
+function readInput(
+  value: unknown,
+  hasPrevious: boolean,
+  rules: ImageRules,
+  previousCalls: Map<string, string>,
+): { messages: ChatMessage[]; toolInputs: ToolInputs } {
+  const toolInputs: ToolInputs = { functionOutputs: [], approvals: [] };
   if (value == null) {
-    if (hasPrevious) return [];
+    if (hasPrevious) return { messages: [], toolInputs };
     throw invalidRequest(
       "Missing required parameter: 'input'.",
       "input",
       "missing_required_parameter",
     );
   }
-  if (typeof value === "string") return [{ role: "user", text: value, images: [] }];
+  if (typeof value === "string") {
+    return { messages: [{ role: "user", text: value, images: [] }], toolInputs };
+  }
   if (!Array.isArray(value)) invalidType("input", "a string or an array", value);
   const messages: ChatMessage[] = [];
+  const calls = new Map(previousCalls);
   value.forEach((item: unknown, i) => {
     if (!isObject(item)) invalidType(`input[${i}]`, "an object", item);
-    const type = item.type ?? "message";
-    // Items echoed back from earlier output (reasoning, references) carry no text of their own.
-    if (type === "reasoning" || type === "item_reference") return;
-    if (type !== "message") {
+    const type = String(item.type ?? "message");
+    if (!ITEM_TYPES.includes(type)) {
       throw invalidRequest(
-        `Invalid value: '${String(type)}'. Supported values are: 'message', 'reasoning' and 'item_reference'.`,
+        `Invalid value: '${type}'. Supported values are: ${listOf(ITEM_TYPES)}.`,
         `input[${i}].type`,
         "invalid_value",
       );
     }
-    messages.push(readMessage(item, i, rules));
+    if (type === "message") messages.push(readMessage(item, i, rules));
+    else if (type === "function_call") calls.set(String(item.call_id), String(item.name));
+    else if (type === "function_call_output") {
+      const callId = String(item.call_id);
+      if (!calls.has(callId)) {
+        throw invalidRequest(
+          `No tool call found for function call output with call_id ${callId}.`,
+          "input",
+        );
+      }
+      toolInputs.functionOutputs.push({ callId, output: String(item.output ?? "") });
+    } else if (type === "mcp_approval_response") {
+      if (typeof item.approval_request_id !== "string" || typeof item.approve !== "boolean") {
+        throw invalidRequest(
+          "An mcp_approval_response needs 'approval_request_id' and a boolean 'approve'.",
+          `input[${i}]`,
+        );
+      }
+      toolInputs.approvals.push({ requestId: item.approval_request_id, approve: item.approve });
+    }
   });
-  return messages;
+  return { messages, toolInputs };
 }
 
 function readMessage(item: Record<string, unknown>, i: number, rules: ImageRules): ChatMessage {
@@ -278,6 +343,8 @@ function readMessage(item: Record<string, unknown>, i: number, rules: ImageRules
   if (!Array.isArray(content)) invalidType(`input[${i}].content`, "a string or an array", content);
   let text = "";
   const images: ImagePart[] = [];
+  const files: string[] = [];
+  let fileTokens = 0;
   content.forEach((part: unknown, j) => {
     const param = `input[${i}].content[${j}]`;
     if (!isObject(part)) invalidType(param, "an object", part);
@@ -306,9 +373,13 @@ function readMessage(item: Record<string, unknown>, i: number, rules: ImageRules
       text += part.text;
     } else if (type === "input_image") {
       images.push(readImage(part, param, rules));
+    } else if (type === "input_file") {
+      const file = readFile(part, param);
+      files.push(file.filename);
+      fileTokens += file.tokens;
     }
   });
-  return { role: chatRole, text, images };
+  return { role: chatRole, text, images, ...(files.length > 0 ? { files, fileTokens } : {}) };
 }
 
 function readImage(part: Record<string, unknown>, param: string, rules: ImageRules): ImagePart {

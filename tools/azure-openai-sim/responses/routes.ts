@@ -15,6 +15,8 @@ import { modelOf, readJson, sendJson } from "../request";
 import { failBeforeHeaders } from "../respond";
 import { generate, RESPONSES_PROMPT_FILTERED } from "./generate";
 import { readResponsesRequest } from "./input";
+import { planTools } from "./tools";
+import { simulatedCitations } from "../reply";
 import { ResponseRun, type ResponseStore } from "./run";
 import { attach } from "./stream";
 
@@ -144,6 +146,7 @@ async function create(
       includeUsage: false,
       kind,
       effort: request.effort,
+      webSearch: request.tools.webSearch !== null,
     },
     config,
     faults,
@@ -158,7 +161,18 @@ async function create(
     if (plan.fault === "rate-limit-event")
       throw ERRORS.rateLimited(plan.retryAfter ?? 1, plan.hint);
   }
-  const run = new ResponseRun(request, plan, surface);
+  const tools = await planTools(
+    request.tools,
+    request.toolInputs,
+    plan.controls,
+    (id) => store.approvalRequest(id),
+    config.allowPrivateMcpHosts,
+    plan.userText,
+  );
+  const run = new ResponseRun(request, plan, surface, tools);
+  if (request.tools.webSearch && tools.answer) {
+    run.citations = simulatedCitations(plan.userText, { seed: config.seed });
+  }
   entry.responseId = run.id;
   store.add(run, generate(run, config));
   if (!request.background) {

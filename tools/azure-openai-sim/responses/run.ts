@@ -6,8 +6,10 @@
  */
 import type http from "node:http";
 import type { Plan } from "../planner";
+import type { SimulatedCitation } from "../reply";
 import type { ChatMessage } from "../request";
 import type { ResponsesRequest, StoredTurn } from "./input";
+import type { ToolPlan } from "./tools";
 import { contentFilters, idPrefix, itemId, type OutputItem, type Usage } from "./objects";
 
 export type ResponseStatus =
@@ -48,6 +50,8 @@ export class ResponseRun {
   attachments = 0;
   /** The open streams, so a test can drop them. */
   readonly sockets = new Set<http.ServerResponse>();
+  /** The sources the answer cites (a web-searching reply). */
+  citations: SimulatedCitation[] = [];
   /** Stops the generation (cancel, a non-background client gone, forget, close). */
   readonly abort = new AbortController();
   /** No event will follow: a terminal event was sent, or the run was stopped or forgotten. */
@@ -58,6 +62,7 @@ export class ResponseRun {
     readonly request: ResponsesRequest,
     readonly plan: Plan,
     readonly filterStyle: FilterStyle,
+    readonly tools: ToolPlan = { servers: [], steps: [], answer: true },
   ) {
     this.prefix = idPrefix(this.createdAt);
     this.id = itemId("resp", this.prefix);
@@ -94,6 +99,24 @@ export class ResponseRun {
     }
     this.events.push(event);
     this.wake();
+  }
+
+  /** Adds an output item and emits `response.output_item.added`; answers its `output_index`. */
+  addItem(item: OutputItem): number {
+    const outputIndex = this.output.push(item) - 1;
+    this.emit("response.output_item.added", {
+      output_index: outputIndex,
+      item: structuredClone(item),
+    });
+    return outputIndex;
+  }
+
+  /** Emits `response.output_item.done` with the item as it is now. */
+  itemDone(outputIndex: number): void {
+    this.emit("response.output_item.done", {
+      output_index: outputIndex,
+      item: structuredClone(this.output[outputIndex]),
+    });
   }
 
   /** Emits `response.<name>` carrying the response object as it is now. */
@@ -139,8 +162,15 @@ export class ResponseRun {
 
   /** The turn a later request continues with `previous_response_id`. */
   turn(): StoredTurn {
-    const answer: ChatMessage = { role: "assistant", text: this.text, images: [] };
-    return { messages: [...this.request.conversation, answer] };
+    const answer: ChatMessage[] = this.text
+      ? [{ role: "assistant", text: this.text, images: [] }]
+      : [];
+    const calls = new Map<string, string>();
+    for (const item of this.output) {
+      const call = item as { type: string; call_id?: string; name?: string };
+      if (call.type === "function_call" && call.call_id) calls.set(call.call_id, call.name ?? "");
+    }
+    return { messages: [...this.request.conversation, ...answer], calls };
   }
 
   /** Finishes the response's state for a terminal status (usage, filters, timestamps). */
@@ -214,6 +244,17 @@ export class ResponseStore {
   turn(id: string): StoredTurn | undefined {
     const run = this.runs.get(id);
     return run?.visible() && run.ended ? run.turn() : undefined;
+  }
+
+  /** An approval request any stored response asked (what an `mcp_approval_response` answers). */
+  approvalRequest(
+    id: string,
+  ): { name: string; arguments: string; server_label: string } | undefined {
+    for (const run of this.runs.values()) {
+      const item = run.output.find((o) => o.id === id && o.type === "mcp_approval_request");
+      if (item) return item as unknown as { name: string; arguments: string; server_label: string };
+    }
+    return undefined;
   }
 
   list(): ResponseRun[] {
