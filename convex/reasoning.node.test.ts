@@ -388,6 +388,25 @@ describe("background mode", () => {
     expect(latestResponse()?.status).toBe("cancelled");
     expect(azure.sim.requests().some((r) => r.path.endsWith("/cancel"))).toBe(true);
 
+    // Stop while the model holds its last event back (all its text written): the reply keeps
+    // exactly that text, once, and the response is cancelled before it completes.
+    const racing = "[[sim rate=0 think=0 summary=2 tail=3000]] Name a fish";
+    const raced = await user.mutation(api.messages.send, { sessionId, content: racing });
+    const racingWriter = t.finishAllScheduledFunctions(() => {});
+    await waitFor(async () => {
+      const { generation } = await messageOf(user, sessionId, raced.messageId);
+      return (await liveText(user, raced.messageId, generation)) === answerTo(racing);
+    }, "the whole answer");
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId: raced.messageId });
+    await racingWriter;
+    await t.finishAllScheduledFunctions(() => {});
+    await azure.sim.settled();
+    expect(await messageOf(user, sessionId, raced.messageId)).toMatchObject({
+      status: "stopped",
+      content: answerTo(racing),
+    });
+    expect(latestResponse()?.status).toBe("cancelled");
+
     // The race lost: cancelling a response that already completed is left alone.
     const done = await sendAndWait(t, user, sessionId, "Name a colour");
     expect((await messageOf(user, sessionId, done)).status).toBe("complete");

@@ -196,7 +196,11 @@ async function streamGeneration(
   await writer.drain();
 
   const abortReason = controller.signal.aborted ? (controller.signal.reason as unknown) : null;
-  if (provider.background && writer.flusher.failure === null && isHandOverReason(abortReason)) {
+  if (
+    provider.background &&
+    writer.flusher.failure === null &&
+    isHandOverReason(abortReason, received)
+  ) {
     const { handedOver } = await ctx
       .runMutation(internal.chatStreaming.handOverStream, {
         ...target,
@@ -244,11 +248,14 @@ async function streamGeneration(
 }
 
 /**
- * In background mode, a writer that ran out of time, or whose model went silent, leaves the
- * response running and hands it to a new writer.
+ * In background mode, a writer that ran out of time leaves the response running and hands it to a
+ * new writer; so does one whose stream went silent after bringing text (a connection that hangs).
+ * A writer that got nothing at all before going silent ends the reply: the model itself stalls,
+ * and another writer would only wait again.
  */
-function isHandOverReason(reason: unknown): boolean {
-  return reason instanceof AbortReason && (reason.kind === "time" || reason.kind === "idle");
+function isHandOverReason(reason: unknown, received: boolean): boolean {
+  if (!(reason instanceof AbortReason)) return false;
+  return reason.kind === "time" || (reason.kind === "idle" && received);
 }
 
 /**

@@ -179,7 +179,11 @@ function handle(event: ResponseStreamEvent, state: ReaderState, sink: StreamSink
       return;
     }
     case "response.failed":
-      state.failure = event.response.error;
+      // A cancelled background response ends its streams this way too (Stop elsewhere).
+      state.failure =
+        event.response.status === "cancelled"
+          ? { code: "cancelled", message: "The model's response was cancelled." }
+          : event.response.error;
       return;
     default:
       return;
