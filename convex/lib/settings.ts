@@ -30,6 +30,7 @@ export const LIMIT_SETTINGS = {
   chatsPerMinutePerUser: limit("CHATS_PER_MINUTE"),
   maxChatsPerUser: limit("MAX_CHATS_PER_USER"),
   maxOutputTokens: limit("MODEL_MAX_OUTPUT_TOKENS"),
+  reasoningMaxOutputTokens: limit("REASONING_MAX_OUTPUT_TOKENS"),
   guestRetentionDays: limit("GUEST_RETENTION_DAYS"),
 };
 
