@@ -50,7 +50,7 @@ export const list = optionalAuthQuery({
  */
 export const send = signedInMutation({
   args: {
-    sessionId: v.id("sessions"),
+    sessionId: v.string(),
     content: v.string(),
     clientRequestId: v.optional(v.string()),
     // At most MAX_IMAGES_PER_MESSAGE ready images of the viewer's, not sent before.

@@ -43,7 +43,7 @@ export const forChat = optionalAuthQuery({
 
 /** Picks the model of a chat's next replies; it also becomes the viewer's default for new chats. */
 export const setForChat = signedInMutation({
-  args: { sessionId: v.id("sessions"), model: v.string() },
+  args: { sessionId: v.string(), model: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId, model }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);

@@ -53,22 +53,22 @@ export const list = optionalAuthQuery({
 });
 
 export const rename = signedInMutation({
-  args: { sessionId: v.id("sessions"), title: v.string() },
+  args: { sessionId: v.string(), title: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId, title }) => {
-    await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
-    await ctx.db.patch("sessions", sessionId, { title: validateTitle(title) });
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    await ctx.db.patch("sessions", session._id, { title: validateTitle(title) });
     return null;
   },
 });
 
 /** Removes a session at once; its messages and stream data go in scheduled batches. */
 export const remove = signedInMutation({
-  args: { sessionId: v.id("sessions") },
+  args: { sessionId: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
-    if (await removeSession(ctx, session)) await scheduleNextBatch(ctx, sessionId);
+    if (await removeSession(ctx, session)) await scheduleNextBatch(ctx, session._id);
     return null;
   },
 });

@@ -25,7 +25,7 @@ const shareStatus = v.object({
 
 /** The link of one of the viewer's chats, or null when it is not shared. */
 export const forSession = optionalAuthQuery({
-  args: { sessionId: v.id("sessions") },
+  args: { sessionId: v.string() },
   returns: v.union(shareStatus, v.null()),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
@@ -46,7 +46,7 @@ export const forSession = optionalAuthQuery({
  * shows the previous snapshot until it is done.
  */
 export const share = signedInMutation({
-  args: { sessionId: v.id("sessions") },
+  args: { sessionId: v.string() },
   returns: v.object({ shareId: v.string() }),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
@@ -58,7 +58,7 @@ export const share = signedInMutation({
 
 /** Turns a chat's link off for good: whoever opens it sees that it is no longer available. */
 export const revoke = signedInMutation({
-  args: { sessionId: v.id("sessions") },
+  args: { sessionId: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);

@@ -26,7 +26,8 @@ function showUserMessage(store: OptimisticLocalStore, { sessionId, content }: Se
   const item: ChatMessage = {
     _id: crypto.randomUUID() as Id<"messages">,
     _creationTime: Date.now(),
-    sessionId,
+    // The page's own chat: a string from its URL, which the send checks.
+    sessionId: sessionId as Id<"sessions">,
     role: "user",
     content: content.trim(),
     // Marked pending until the stored message replaces it (e.g. offline, until reconnect).
