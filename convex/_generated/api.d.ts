@@ -18,6 +18,7 @@ import type * as auth from "../auth.js";
 import type * as chat from "../chat.js";
 import type * as chatExport from "../chatExport.js";
 import type * as chatStreaming from "../chatStreaming.js";
+import type * as connection from "../connection.js";
 import type * as crons from "../crons.js";
 import type * as guests from "../guests.js";
 import type * as http from "../http.js";
@@ -83,6 +84,7 @@ declare const fullApi: ApiFromModules<{
   chat: typeof chat;
   chatExport: typeof chatExport;
   chatStreaming: typeof chatStreaming;
+  connection: typeof connection;
   crons: typeof crons;
   guests: typeof guests;
   http: typeof http;

@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation } from "convex/react";
+import { useMutation, useQuery_experimental } from "convex/react";
 import { Component, useMemo, useState, type ReactNode } from "react";
 import { StickToBottom, useStickToBottomContext } from "use-stick-to-bottom";
 import { api } from "@/convex/_generated/api";
@@ -14,6 +14,7 @@ import { useAttachments } from "@/lib/hooks/use-attachments";
 import { useOutbox, type Outbox } from "@/lib/hooks/use-outbox";
 import { useSendMessage, useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
 import { useShortcut } from "@/lib/hooks/use-shortcut";
+import { useExpectTraffic } from "@/lib/hooks/use-connection-lost";
 import { ChatInput } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
@@ -23,8 +24,15 @@ import { NotFoundState } from "./not-found-state";
 import { QueuedMessages } from "./queued-messages";
 import { ReplyAnnouncer } from "./reply-announcer";
 
-/** An existing conversation: messages, scrolling, and the composer. */
+/**
+ * An existing conversation: messages, scrolling, and the composer. A chat that is not there (a
+ * mistyped URL, someone else's, deleted) is an answer, not an error: it is asked first, without
+ * throwing, so React and `next dev` report nothing; the boundary is for the unexpected.
+ */
 export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
+  const found = useQuery_experimental({ query: api.messages.selectedLeaf, args: { sessionId } });
+  if (found.status === "pending") return null;
+  if (found.status === "error") return <ChatLoadError error={found.error} />;
   return (
     <ChatErrorBoundary key={sessionId}>
       <StickToBottom className="flex min-h-0 flex-1 flex-col" resize="smooth" initial="instant">
@@ -39,6 +47,7 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
   const chat = useChatMessages(sessionId);
   useRevealMessage(chat);
   const outbox = useOutbox(sessionId, chat.liveReply !== undefined);
+  useExpectTraffic(chat.liveReply !== undefined);
   return (
     <>
       <ChatToolbar sessionId={sessionId} />
@@ -203,13 +212,16 @@ class ChatErrorBoundary extends Component<{ children: ReactNode }, { error: unkn
 
   render() {
     const { error } = this.state;
-    if (error === null) return this.props.children;
-    if (isNotFoundError(error)) return <NotFoundState />;
-    return (
-      <NotFoundState
-        title="This chat could not be loaded"
-        detail={errorMessage(error, "Check your connection and reload the page.")}
-      />
-    );
+    return error === null ? this.props.children : <ChatLoadError error={error} />;
   }
+}
+
+function ChatLoadError({ error }: { error: unknown }) {
+  if (isNotFoundError(error)) return <NotFoundState />;
+  return (
+    <NotFoundState
+      title="This chat could not be loaded"
+      detail={errorMessage(error, "Check your connection and reload the page.")}
+    />
+  );
 }
