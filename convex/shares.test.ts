@@ -69,6 +69,56 @@ describe("share links", () => {
     expect(await rowCount(t, "sharedMessages")).toBe(6);
   });
 
+  test("the preview says what a link would show (title, messages on screen, images) and shares nothing", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await chatOf(t, "alice", 4);
+    // Two images on the first message (the ids need only be attachment ids for the count).
+    await t.run(async (ctx) => {
+      const storageId = await ctx.storage.store(new Blob(["x"]));
+      const attachmentId = await ctx.db.insert("attachments", {
+        userId: user.userId,
+        storageId,
+        fileName: "a.png",
+        contentType: "image/png",
+        size: 1,
+        status: "ready",
+        createdAt: 0,
+      });
+      const image = { attachmentId, fileName: "a.png", contentType: "image/png", size: 1 };
+      const first = await ctx.db.query("messages").order("asc").first();
+      await ctx.db.patch("messages", first!._id, {
+        images: [image, image].map((i) => ({ ...i, width: 1, height: 1 })),
+      });
+    });
+    expect(await user.query(api.shares.preview, { sessionId })).toEqual({
+      title: "Trip plans",
+      messageCount: 4,
+      imageCount: 2,
+      counted: true,
+    });
+    expect(await rowCount(t, "shares")).toBe(0);
+    expect(await user.query(api.shares.forSession, { sessionId })).toBeNull();
+    // Another user, or nobody signed in, is told the chat is not there.
+    const bob = await asUser(t, "bob");
+    for (const call of [
+      bob.query(api.shares.preview, { sessionId }),
+      t.query(api.shares.preview, { sessionId }),
+    ]) {
+      expect(await errorData(call)).toMatchObject({ code: "NotFound" });
+    }
+  });
+
+  test("the preview of a chat too long to count says so, within a query's limits", async () => {
+    const t = setupTest();
+    const user = await asUser(t, "alice");
+    const sessionId: Id<"sessions"> = await user.mutation(api.sessions.create, {});
+    await fillChat(t, sessionId, 60, MAX_REPLY_BYTES - 16);
+    const preview = await user.query(api.shares.preview, { sessionId });
+    expect(preview.counted).toBe(false);
+    expect(preview.messageCount).toBeGreaterThan(0);
+    expect(preview.messageCount).toBeLessThan(60);
+  });
+
   test("two links never share an id", async () => {
     const t = setupTest();
     const ids = new Set<string>();

@@ -12,6 +12,7 @@ import {
   deleteUnusedSnapshotRowsBatch,
   shareByLink,
   shareOfSession,
+  sharePreview,
   startSnapshot,
 } from "./model/shares";
 
@@ -37,6 +38,24 @@ export const forSession = optionalAuthQuery({
       messageCount: share.messageCount,
       updating: share.building !== undefined,
     };
+  },
+});
+
+/**
+ * What sharing one of the viewer's chats now would make public (nothing is shared by asking): the
+ * title, how many messages and images. `counted` is false for a chat longer than the preview counts.
+ */
+export const preview = optionalAuthQuery({
+  args: { sessionId: v.string() },
+  returns: v.object({
+    title: v.string(),
+    messageCount: v.number(),
+    imageCount: v.number(),
+    counted: v.boolean(),
+  }),
+  handler: async (ctx, { sessionId }) => {
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    return await sharePreview(ctx, session);
   },
 });
 

@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as account from "../account.js";
 import type * as attachments from "../attachments.js";
 import type * as auth from "../auth.js";
 import type * as chat from "../chat.js";
@@ -49,6 +50,7 @@ import type * as limits from "../limits.js";
 import type * as messages from "../messages.js";
 import type * as model_attachments from "../model/attachments.js";
 import type * as model_conversation from "../model/conversation.js";
+import type * as model_guestUpgrade from "../model/guestUpgrade.js";
 import type * as model_guests from "../model/guests.js";
 import type * as model_limits from "../model/limits.js";
 import type * as model_messages from "../model/messages.js";
@@ -79,6 +81,7 @@ import type * as titles from "../titles.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  account: typeof account;
   attachments: typeof attachments;
   auth: typeof auth;
   chat: typeof chat;
@@ -115,6 +118,7 @@ declare const fullApi: ApiFromModules<{
   messages: typeof messages;
   "model/attachments": typeof model_attachments;
   "model/conversation": typeof model_conversation;
+  "model/guestUpgrade": typeof model_guestUpgrade;
   "model/guests": typeof model_guests;
   "model/limits": typeof model_limits;
   "model/messages": typeof model_messages;

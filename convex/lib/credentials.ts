@@ -12,6 +12,9 @@ export const MAX_EMAIL_LENGTH = 254;
 // local@domain.tld: no spaces or control characters, one @, a domain of dot-separated labels.
 const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}.]+(?:\.[^\s@\p{Cc}.]+)+$/u;
 
+/** What a sign-up for an email some account has is told (a sign-in says nothing of accounts). */
+export const EMAIL_TAKEN = "An account with this email already exists. Sign in instead.";
+
 /** The form an email is stored and looked up in: trimmed and lower-cased. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

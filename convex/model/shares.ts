@@ -17,6 +17,8 @@ import { currentLeaf } from "./versions";
 const COPY_BATCH = { numItems: 100, maximumBytesRead: 4 * 1024 * 1024 };
 const DELETE_BATCH_DOCUMENTS = 1000;
 const DELETE_BATCH_BYTES = 4 * 1024 * 1024;
+// What a preview counts at most: a query's reads are bounded, a longer chat reads "more than".
+const PREVIEW_PAGE = { numItems: 1000, maximumBytesRead: 8 * 1024 * 1024 };
 /** Longest share id accepted from a URL: ids are 22 characters, anything much longer is not one. */
 const MAX_SHARE_ID_LENGTH = 64;
 
@@ -26,6 +28,21 @@ export function newShareId(): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * What sharing the chat now would make public: its title and the conversation on screen (the
+ * versions selected, as the snapshot copies it), counted up to PREVIEW_PAGE (`counted` false
+ * beyond it).
+ */
+export async function sharePreview(ctx: QueryCtx, session: Doc<"sessions">) {
+  const page = await conversationPage(ctx, session, { cursor: null, ...PREVIEW_PAGE });
+  return {
+    title: session.title,
+    messageCount: page.messages.length,
+    imageCount: page.messages.reduce((sum, message) => sum + (message.images?.length ?? 0), 0),
+    counted: page.isDone,
+  };
 }
 
 /** The link of a chat, or null when it has none. */

@@ -52,7 +52,8 @@ function useSendMutation() {
 
 /**
  * Sends a message into an existing chat. The mutation only stores the message and schedules the
- * reply, so it settles within a round trip; the reply then streams into `messages.list`.
+ * reply, so it settles within a round trip; the reply then streams into `messages.list`. A send
+ * repeated with the same `clientRequestId` (default: a new one) is stored once.
  */
 export function useSendMessage() {
   const send = useSendMutation();
@@ -60,13 +61,14 @@ export function useSendMessage() {
     async (
       sessionId: Id<"sessions">,
       text: string,
-      attachmentIds?: Id<"attachments">[],
+      options: { attachmentIds?: Id<"attachments">[]; clientRequestId?: string } = {},
     ): Promise<SendResult> => {
+      const { attachmentIds, clientRequestId = crypto.randomUUID() } = options;
       try {
         await send({
           sessionId,
           content: text,
-          clientRequestId: crypto.randomUUID(),
+          clientRequestId,
           ...(attachmentIds ? { attachmentIds } : {}),
         });
         return { ok: true };

@@ -23,9 +23,10 @@ import { AttachmentTray } from "./attachment-tray";
 
 /**
  * The composer. Enter sends, Shift+Enter breaks the line; a send is locked from the first
- * keypress until the send mutation settles (one round trip: it stores the message and schedules
- * the reply), so a double Enter or double click sends once. A failed send puts the text back
- * with the reason. With `attachments`, images come by button, paste or drop; Send waits for them.
+ * keypress until `onSend` settles, so a double Enter or double click sends once. While a reply
+ * streams, Stop replaces Send and Enter still hands the message over (the chat queues it until the
+ * reply ends). A failed send puts the text back with the reason. With `attachments`, images come
+ * by button, paste or drop; Send waits for them.
  */
 export function ChatInput({
   onSend,
@@ -37,7 +38,7 @@ export function ChatInput({
 }: {
   onSend: (text: string, attachmentIds?: Id<"attachments">[]) => Promise<SendResult>;
   onStop?: () => Promise<SendResult>;
-  /** A reply in this chat is being generated: Stop replaces Send. */
+  /** A reply in this chat is being generated: Stop replaces Send (Enter still sends). */
   streaming: boolean;
   autoFocus?: boolean;
   /** Text of a send that failed after onSend returned (a queued send): it comes back here. */
@@ -69,7 +70,7 @@ export function ChatInput({
     el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [text]);
 
-  const busy = streaming || submitting;
+  const busy = submitting;
   const waiting = attachments?.blockingReason ?? null;
   const [dragging, setDragging] = useState(false);
 
@@ -227,6 +228,10 @@ export function ChatInput({
         ) : waiting ? (
           <p data-testid="send-waiting" className="text-muted-foreground">
             {waiting}
+          </p>
+        ) : streaming && onStop ? (
+          <p data-testid="queue-hint" className="hidden text-muted-foreground sm:block">
+            Enter queues your message until the reply ends · Esc stops the reply
           </p>
         ) : (
           <p className="hidden text-muted-foreground sm:block">

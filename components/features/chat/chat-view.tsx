@@ -57,7 +57,7 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
           className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
         >
           <ChatMessagesWithActions chat={chat} />
-          <QueuedMessages queued={outbox.queued} />
+          <QueuedMessages queued={outbox.queued} onRemove={outbox.remove} />
         </StickToBottom.Content>
         <JumpToLatest />
       </div>
@@ -174,7 +174,7 @@ function Composer({
         onSend={async (text, attachmentIds) => {
           void scrollToBottom();
           // Images are not queued: the send is awaited, so a refusal keeps the text and the tray.
-          if (attachmentIds) return send(sessionId, text, attachmentIds);
+          if (attachmentIds) return send(sessionId, text, { attachmentIds });
           // Sent in order by the outbox, one reply at a time; a failure comes back as `returned`.
           outbox.enqueue(text);
           return { ok: true };
