@@ -34,7 +34,7 @@ describe("accessibility (axe-core: no serious or critical violations)", () => {
   });
 
   for (const colorScheme of ["light", "dark"] as const) {
-    it(`passes on the sign-in page, a chat while streaming and when finished, the shortcuts and settings dialogs, and a shared chat (${colorScheme})`, async () => {
+    it(`passes on the sign-in page, a chat while streaming and when finished, the shortcuts, settings and share dialogs, and a shared chat (${colorScheme})`, async () => {
       const app = await ChatApp.open(browser, stack.appUrl, { colorScheme });
       await app.page.goto(`${app.baseUrl}/sign-in`);
       await app.page.getByTestId("guest-sign-in").waitFor();
@@ -63,9 +63,16 @@ describe("accessibility (axe-core: no serious or critical violations)", () => {
       await app.page.keyboard.press("Escape");
 
       await app.page.getByTestId("share-button").click();
+      await app.page.getByTestId("share-preview-messages").waitFor({ timeout: 15_000 });
+      await expectNoSeriousViolations(app.page, `share dialog before the link (${colorScheme})`);
+      await app.page.getByTestId("create-share-link").click();
       const linkField = app.page.getByTestId("share-link");
       await linkField.waitFor({ timeout: 15_000 });
       await expectNoSeriousViolations(app.page, `share dialog (${colorScheme})`);
+      await app.page.getByTestId("revoke-share-link").click();
+      await app.page.getByTestId("revoke-confirmation").waitFor();
+      await expectNoSeriousViolations(app.page, `revoke confirmation (${colorScheme})`);
+      await app.page.getByTestId("keep-share-link").click();
       const link = await linkField.inputValue();
       const visitor = await ChatApp.open(browser, stack.appUrl, { colorScheme });
       await visitor.page.goto(link);

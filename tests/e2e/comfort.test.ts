@@ -2,8 +2,14 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
+import { expectNoSeriousViolations } from "./harness/axe";
 import { fullReply, storedMessages } from "./harness/expected";
-import { saveScreenshot, useUpReplyBudget } from "./harness/fixtures";
+import {
+  bannerShownAt,
+  recordBannerAppearances,
+  saveScreenshot,
+  useUpReplyBudget,
+} from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 // The page's Convex client reconnects with exponential backoff after the backend comes back.
@@ -13,7 +19,7 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  [stack, browser] = await Promise.all([startStack({ proxy: true }), launchChromium()]);
 });
 
 afterAll(async () => {
@@ -21,21 +27,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Records, from the first byte of every page, each time the connection banner appears (epoch ms). */
-async function recordBannerAppearances(app: ChatApp) {
-  await app.context.addInitScript(`(() => {
-    window.__bannerShownAt = [];
-    let shown = false;
-    new MutationObserver(() => {
-      const now = document.querySelector('[data-testid="connection-banner"]') !== null;
-      if (now && !shown) window.__bannerShownAt.push(Date.now());
-      shown = now;
-    }).observe(document, { childList: true, subtree: true });
-  })()`);
-}
-
-const bannerShownAt = (app: ChatApp) =>
-  app.page.evaluate("window.__bannerShownAt") as Promise<number[]>;
 const userMessages = (app: ChatApp) =>
   app.page.locator('[data-testid="message"][data-role="user"]');
 
@@ -81,6 +72,114 @@ describe("the connection banner", () => {
   });
 });
 
+/** Stops the traffic between the page and the backend mid-reply and measures how soon the banner says so. */
+async function dropMidReply(
+  app: ChatApp,
+  prompt: string,
+  drop: () => Promise<void>,
+  restore: () => Promise<void>,
+) {
+  await recordBannerAppearances(app);
+  await app.signInAsGuest();
+  await app.sendAndOpenChat(prompt);
+  const reply = app.lastAssistant();
+  await app.waitForText(reply, 60);
+  const droppedAt = Date.now();
+  await drop();
+  await app.page.getByTestId("connection-banner").waitFor({ timeout: 10_000 });
+  const [shownAt] = await bannerShownAt(app);
+  const delay = shownAt! - droppedAt;
+  // Nothing arrives meanwhile (the drop is real) while the model keeps writing.
+  const during = (await app.textOf(reply)).length;
+  await app.page.waitForTimeout(1_000);
+  expect((await app.textOf(reply)).length).toBe(during);
+  await restore();
+  await app.page
+    .getByTestId("connection-banner")
+    .waitFor({ state: "detached", timeout: RECONNECT_MS });
+  await app.waitForStatus(reply, "complete");
+  expect(await app.textOf(reply)).toBe(collapse(fullReply(prompt)));
+  expect(await bannerShownAt(app)).toHaveLength(1);
+  return delay;
+}
+
+describe("a network drop mid-reply", () => {
+  it("shows the banner within 2 s when the browser goes offline, and the reply picks up exactly where it was", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    const delay = await dropMidReply(
+      app,
+      "Go offline while I write [[sim tokens=150 rate=25]]",
+      () => app.context.setOffline(true),
+      () => app.context.setOffline(false),
+    );
+    console.log(`[e2e] banner ${delay} ms after context.setOffline(true)`);
+    expect(delay).toBeLessThan(2_000);
+    await app.close();
+  });
+
+  it("shows the banner within 2 s of a drop the browser is not told of (traffic stopped at a proxy), and the reply picks up exactly", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    const delay = await dropMidReply(
+      app,
+      "Lose me silently [[sim tokens=150 rate=25]]",
+      async () => stack.proxy!.pause(),
+      async () => stack.proxy!.resume(),
+    );
+    console.log(`[e2e] banner ${delay} ms after the proxy stopped passing traffic`);
+    expect(delay).toBeLessThan(2_000);
+    await app.close();
+  });
+});
+
+describe("typing ahead", () => {
+  it("queues messages typed while a reply streams, visibly and removable, keeps them over a reload and sends each once, in order", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const opening = "Write slowly [[sim tokens=120 rate=20]]";
+    const second = "Second, typed ahead [[sim tokens=30 rate=30]]";
+    const dropped = "Third, taken back";
+    const fourth = "Fourth, typed ahead [[sim tokens=5 rate=0]]";
+    const sessionId = await app.sendAndOpenChat(opening);
+    await app.waitForText(app.lastAssistant(), 20);
+    expect(await app.page.getByTestId("queue-hint").innerText()).toMatch(/queues your message/);
+    for (const text of [second, dropped, fourth]) await app.send(text);
+    const queued = app.page.getByTestId("queued-messages").getByTestId("message");
+    await expect.poll(() => queued.count()).toBe(3);
+    expect(await app.page.getByTestId("chat-input").inputValue()).toBe("");
+    expect(await app.page.getByTestId("queued-note").allInnerTexts()).toEqual(
+      Array(3).fill("Will send when the reply ends"),
+    );
+    await expectNoSeriousViolations(app.page, "queued messages");
+    await saveScreenshot(app, "typing-ahead.png");
+
+    await queued.nth(1).getByTestId("remove-queued").click();
+    await expect.poll(() => queued.count()).toBe(2);
+    // A reload keeps the queue (this tab's storage); the reply goes on meanwhile.
+    await app.page.reload();
+    await expect.poll(() => queued.count(), { timeout: 15_000 }).toBe(2);
+    expect(await Promise.all([0, 1].map((i) => app.textOf(queued.nth(i))))).toEqual([
+      second,
+      fourth,
+    ]);
+    expect(await app.lastAssistant().getAttribute("data-status")).toBe("streaming");
+
+    await expect.poll(() => app.assistantMessages().count(), { timeout: 60_000 }).toBe(3);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await expect.poll(() => queued.count()).toBe(0);
+    const stored = await storedMessages(stack.backendUrl, await app.authToken(), sessionId);
+    expect(stored.map((m) => [m.role, m.role === "user" ? m.content : m.status])).toEqual([
+      ["user", opening],
+      ["assistant", "complete"],
+      ["user", second],
+      ["assistant", "complete"],
+      ["user", fourth],
+      ["assistant", "complete"],
+    ]);
+    expect(await app.textOf(app.assistantMessages().nth(1))).toBe(collapse(fullReply(second)));
+    await app.close();
+  });
+});
+
 describe("messages sent while offline", () => {
   it("shows them pending in order and delivers each once, in order, one reply at a time, when the backend returns", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
@@ -102,8 +201,12 @@ describe("messages sent while offline", () => {
     expect(await userMessages(app).nth(2).getAttribute("data-status")).toBe("pending");
     expect(await app.textOf(userMessages(app).nth(1))).toBe(first);
     expect(await app.textOf(userMessages(app).nth(2))).toBe(second);
-    expect(await userMessages(app).nth(2).getByTestId("message-pending").innerText()).toMatch(
+    // The first is being sent (the client replays it on reconnect); the second waits its turn.
+    expect(await userMessages(app).nth(1).getByTestId("message-pending").innerText()).toMatch(
       /sending/i,
+    );
+    expect(await userMessages(app).nth(2).getByTestId("queued-note").innerText()).toBe(
+      "Will send when the reply ends",
     );
 
     await stack.restartBackend();

@@ -4,8 +4,9 @@ import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
+import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp } from "./harness/chat-app";
-import { useUpReplyBudget } from "./harness/fixtures";
+import { chatWithHistory, saveScreenshot, useUpReplyBudget } from "./harness/fixtures";
 import { startStack, type Stack } from "./harness/stack";
 
 let stack: Stack;
@@ -65,8 +66,10 @@ describe("accounts and chats", () => {
     await expect.poll(() => items.count()).toBe(1);
     await app.page.waitForURL(`${stack.appUrl}/`);
 
-    // Sign out returns to the sign-in page; the chats are not reachable any more.
+    // Sign out (a guest confirms losing the chat) returns to the sign-in page; the chats are not
+    // reachable any more.
     await app.page.getByTestId("sign-out-button").click();
+    await app.page.getByTestId("confirm-sign-out").click();
     await app.page.waitForURL(/\/sign-in$/);
     await app.page.goto(`${stack.appUrl}/c/${second}`);
     await app.page.waitForURL(/\/sign-in$/);
@@ -102,6 +105,76 @@ describe("accounts and chats", () => {
     await bob.page.getByTestId("not-found").waitFor();
     await alice.close();
     await bob.close();
+  });
+
+  it("warns a guest what signing out loses, and Create an account keeps every chat under the new email", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const token = await app.authToken();
+    const titles = ["Guest notes", "Guest plans"];
+    for (const title of titles) {
+      await chatWithHistory(
+        stack.backendUrl,
+        token,
+        ["Remember this [[sim tokens=5 rate=0]]"],
+        title,
+      );
+    }
+    const items = app.page.getByTestId("session-item");
+    await expect.poll(() => items.count()).toBe(2);
+    expect(await app.page.getByTestId("guest-note").innerText()).toMatch(/guest/i);
+
+    // Sign out first says what is lost; Cancel keeps everything.
+    await app.page.getByTestId("sign-out-button").click();
+    const warning = app.page.getByTestId("sign-out-warning");
+    await warning.waitFor();
+    expect(await app.page.getByTestId("sign-out-loss").innerText()).toMatch(
+      /^You will lose your 2 chats: a guest cannot sign back in.*deleted after 30 days/,
+    );
+    await expectNoSeriousViolations(app.page, "guest sign-out warning");
+    await saveScreenshot(app, "guest-sign-out-warning.png");
+    await warning.getByRole("button", { name: "Cancel" }).click();
+    await warning.waitFor({ state: "hidden" });
+    expect(app.page.url()).not.toMatch(/sign-in/);
+
+    // From the warning, an account instead: a taken email is refused, the guest stays a guest.
+    const email = `kept-${Date.now()}@example.com`;
+    await app.page.getByTestId("sign-out-button").click();
+    await app.page.getByTestId("create-account-instead").click();
+    const dialog = app.page.getByTestId("create-account-dialog");
+    await dialog.waitFor();
+    await expectNoSeriousViolations(app.page, "create an account dialog");
+    await saveScreenshot(app, "guest-create-account.png");
+    const taken = `taken-${Date.now()}@example.com`;
+    await new ConvexHttpClient(stack.backendUrl).action(api.auth.signIn, {
+      provider: "password",
+      params: { email: taken, password: "a calm harbor at dawn", flow: "signUp" },
+    });
+    await app.page.getByTestId("upgrade-email").fill(taken);
+    await app.page.getByTestId("upgrade-password").fill("a calm harbor at dawn");
+    await app.page.getByTestId("upgrade-submit").click();
+    await expect
+      .poll(() => app.page.getByTestId("upgrade-error").innerText(), { timeout: 15_000 })
+      .toMatch(/already exists/);
+    await app.page.getByTestId("upgrade-email").fill(email);
+    await app.page.getByTestId("upgrade-submit").click();
+    await dialog.waitFor({ state: "hidden", timeout: 20_000 });
+    await expect
+      .poll(() => app.page.getByTestId("account-email").innerText(), { timeout: 15_000 })
+      .toBe(email);
+    expect((await items.allInnerTexts()).sort()).toEqual([...titles].sort());
+
+    // An account signs out at once; its email and password bring back every chat.
+    await app.page.getByTestId("sign-out-button").click();
+    await app.page.waitForURL(/\/sign-in$/);
+    await app.page.getByTestId("email-input").fill(email);
+    await app.page.getByTestId("password-input").fill("a calm harbor at dawn");
+    await app.page.getByTestId("password-submit").click();
+    await app.page.getByTestId("chat-input").waitFor();
+    await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(2);
+    await items.filter({ hasText: "Guest notes" }).getByRole("link").click();
+    await expect.poll(() => app.assistantMessages().count(), { timeout: 15_000 }).toBe(1);
+    await app.close();
   });
 
   it("signs up and signs in with email and password, with clear errors", async () => {

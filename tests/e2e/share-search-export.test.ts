@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
+import { ConvexHttpClient } from "convex/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { storedMessages } from "./harness/expected";
@@ -157,7 +159,24 @@ describe("search, export and share", () => {
     const sessionId = await owner.sendAndOpenChat(prompt);
     await owner.waitForStatus(owner.lastAssistant(), "complete");
 
+    // The dialog first says what a link would show; nothing is public until the owner says so.
     await owner.page.getByTestId("share-button").click();
+    const preview = owner.page.getByTestId("share-preview");
+    await owner.page.getByTestId("share-preview-messages").waitFor({ timeout: 15_000 });
+    expect(await owner.page.getByTestId("share-preview-title").innerText()).toBe(
+      "the title “How do I render markdown safely?”",
+    );
+    expect(await owner.page.getByTestId("share-preview-messages").innerText()).toBe(
+      "2 messages, as they are on screen now",
+    );
+    expect(await owner.page.getByTestId("share-preview-images").innerText()).toBe("no images");
+    expect(await preview.innerText()).toMatch(/Never shown: your account, your other chats/);
+    expect(await owner.page.getByTestId("share-link").count()).toBe(0);
+    const ownerClient = new ConvexHttpClient(stack.backendUrl);
+    ownerClient.setAuth(await owner.authToken());
+    expect(await ownerClient.query(api.shares.forSession, { sessionId })).toBeNull();
+    await saveScreenshot(owner, "share-preview.png");
+    await owner.page.getByTestId("create-share-link").click();
     const linkField = owner.page.getByTestId("share-link");
     await linkField.waitFor({ timeout: 15_000 });
     const link = await linkField.inputValue();
@@ -205,8 +224,20 @@ describe("search, export and share", () => {
     await expect.poll(() => messages.count(), { timeout: 15_000 }).toBe(4);
     expect(await linkField.inputValue()).toBe(link);
 
-    // Revoked: the open page and any later visit say it is gone.
+    // Revoke asks first: keeping the link changes nothing; confirmed, the open page and any later
+    // visit say it is gone.
     await owner.page.getByTestId("revoke-share-link").click();
+    const confirmation = owner.page.getByTestId("revoke-confirmation");
+    await confirmation.waitFor();
+    expect(await confirmation.innerText()).toMatch(/Revoke this link\?/);
+    await saveScreenshot(owner, "share-revoke.png");
+    await owner.page.getByTestId("keep-share-link").click();
+    await confirmation.waitFor({ state: "detached" });
+    await visitor.page.waitForTimeout(500);
+    expect(await messages.count()).toBe(4);
+    expect(await ownerClient.query(api.shares.forSession, { sessionId })).not.toBeNull();
+    await owner.page.getByTestId("revoke-share-link").click();
+    await owner.page.getByTestId("confirm-revoke").click();
     const gone = visitor.page.getByTestId("not-found");
     await gone.waitFor({ timeout: 15_000 });
     expect(collapse(await gone.innerText())).toContain("This link is no longer available");

@@ -46,7 +46,11 @@ export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
 function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
   const chat = useChatMessages(sessionId);
   useRevealMessage(chat);
-  const outbox = useOutbox(sessionId, chat.liveReply !== undefined);
+  // Until the messages are in, a reply may be streaming: queued messages wait (e.g. after a reload).
+  const outbox = useOutbox(
+    sessionId,
+    chat.liveReply !== undefined || chat.status === "LoadingFirstPage",
+  );
   useExpectTraffic(chat.liveReply !== undefined);
   return (
     <>

@@ -1,14 +1,14 @@
 "use client";
 
-import { useAuthActions } from "@convex-dev/auth/react";
 import { useMutation, useQuery } from "convex/react";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { AccountActions } from "@/components/features/auth/account-actions";
 import { SearchBox } from "@/components/features/search/search-box";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { LogOutIcon, PencilIcon, PlusIcon, TrashIcon } from "@/components/ui/icons";
+import { PencilIcon, PlusIcon, TrashIcon } from "@/components/ui/icons";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { MAX_TITLE_CHARS } from "@/lib/chat-limits";
@@ -24,7 +24,6 @@ export function SessionSidebar({ onNavigate }: { onNavigate?: () => void }) {
   const sessions = useQuery(api.sessions.list, {});
   const params = useParams<{ sessionId?: string }>();
   const router = useRouter();
-  const { signOut } = useAuthActions();
   const removeSession = useMutation(api.sessions.remove);
   const [toDelete, setToDelete] = useState<Session | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -91,15 +90,7 @@ export function SessionSidebar({ onNavigate }: { onNavigate?: () => void }) {
       <div className="border-t border-border p-3">
         <SettingsButton />
         <ShortcutsHelp />
-        <Button
-          variant="ghost"
-          size="sm"
-          data-testid="sign-out-button"
-          className="w-full justify-start text-muted-foreground"
-          onClick={() => void signOut().then(() => router.replace("/sign-in"))}
-        >
-          <LogOutIcon /> Sign out
-        </Button>
+        <AccountActions chatCount={sessions?.length ?? 0} />
       </div>
 
       <ConfirmDialog
