@@ -2,10 +2,10 @@
  * A guest turning into an email + password account keeps everything: the guest's user becomes the
  * account's (its id, so every chat, share and setting stays theirs). Only the guest who is signed
  * in can do it, for an email no account has; the sign-up's attempt and sign-up limits apply as to
- * any sign-up (auth.ts). Afterwards the guest's sign-in is gone: its auth session (the token it
- * held stops working), its refresh tokens and its anonymous account.
+ * any sign-up (auth.ts). Afterwards the guest's sign-in is gone: its anonymous account here, and
+ * its auth session with its refresh tokens when Convex Auth opens the account's session (it ends
+ * the caller's session on every sign-in), so the token the guest held stops working at once.
  */
-import { getAuthSessionId } from "@convex-dev/auth/server";
 import type { Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { getViewerId } from "../lib/functions";
@@ -45,14 +45,5 @@ export async function turnGuestIntoAccount(
     .withIndex("userIdAndProvider", (q) => q.eq("userId", guestId).eq("provider", "anonymous"))
     .take(10);
   for (const account of anonymous) await ctx.db.delete("authAccounts", account._id);
-  const sessionId = await getAuthSessionId(ctx);
-  if (sessionId !== null) {
-    const tokens = await ctx.db
-      .query("authRefreshTokens")
-      .withIndex("sessionId", (q) => q.eq("sessionId", sessionId))
-      .take(100);
-    for (const token of tokens) await ctx.db.delete("authRefreshTokens", token._id);
-    await ctx.db.delete("authSessions", sessionId);
-  }
   return guestId;
 }

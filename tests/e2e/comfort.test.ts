@@ -135,7 +135,8 @@ describe("typing ahead", () => {
   it("queues messages typed while a reply streams, visibly and removable, keeps them over a reload and sends each once, in order", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
-    const opening = "Write slowly [[sim tokens=120 rate=20]]";
+    // Slow enough that the reply is still streaming after the checks, the reload included.
+    const opening = "Write slowly [[sim tokens=400 rate=15]]";
     const second = "Second, typed ahead [[sim tokens=30 rate=30]]";
     const dropped = "Third, taken back";
     const fourth = "Fourth, typed ahead [[sim tokens=5 rate=0]]";
@@ -149,11 +150,10 @@ describe("typing ahead", () => {
     expect(await app.page.getByTestId("queued-note").allInnerTexts()).toEqual(
       Array(3).fill("Will send when the reply ends"),
     );
-    await expectNoSeriousViolations(app.page, "queued messages");
-    await saveScreenshot(app, "typing-ahead.png");
-
     await queued.nth(1).getByTestId("remove-queued").click();
     await expect.poll(() => queued.count()).toBe(2);
+    await expectNoSeriousViolations(app.page, "queued messages");
+    await saveScreenshot(app, "typing-ahead.png");
     // A reload keeps the queue (this tab's storage); the reply goes on meanwhile.
     await app.page.reload();
     await expect.poll(() => queued.count(), { timeout: 15_000 }).toBe(2);
@@ -163,7 +163,7 @@ describe("typing ahead", () => {
     ]);
     expect(await app.lastAssistant().getAttribute("data-status")).toBe("streaming");
 
-    await expect.poll(() => app.assistantMessages().count(), { timeout: 60_000 }).toBe(3);
+    await expect.poll(() => app.assistantMessages().count(), { timeout: 90_000 }).toBe(3);
     await app.waitForStatus(app.lastAssistant(), "complete");
     await expect.poll(() => queued.count()).toBe(0);
     const stored = await storedMessages(stack.backendUrl, await app.authToken(), sessionId);

@@ -39,7 +39,7 @@ export function AccountActions({ chatCount }: { chatCount: number }) {
     <>
       {guest ? (
         <div className="mb-1 px-2 pt-1 text-xs text-muted-foreground" data-testid="guest-note">
-          <p>You are a guest: your chats live in this browser&rsquo;s session.</p>
+          <p>You are a guest: create an account to keep your chats after signing out.</p>
           <Button
             variant="secondary"
             size="sm"
@@ -47,7 +47,7 @@ export function AccountActions({ chatCount }: { chatCount: number }) {
             className="mt-2 w-full"
             onClick={() => setCreating(true)}
           >
-            Create an account to keep them
+            Create an account
           </Button>
         </div>
       ) : viewer?.kind === "account" && viewer.email ? (
@@ -141,14 +141,17 @@ function CreateAccountDialog({
     setError(null);
     try {
       await signIn("password", { email, password, flow: "signUp", upgradeGuest: "true" });
-      onClose();
     } catch (e) {
       setError(
         errorMessage(e, "Could not create the account. Check your connection and try again."),
       );
-    } finally {
       setBusy(false);
+      return;
     }
+    // The same user with a new session: the guest's token stopped working, and the page's Convex
+    // client takes the new one only from a fresh start (the sign-in state it follows did not
+    // change). A reload keeps the page, the chats and the message queue.
+    window.location.reload();
   }
 
   return (
