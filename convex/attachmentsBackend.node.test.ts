@@ -7,6 +7,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { signUploadToken } from "../tools/local-backend/storage";
 import { api } from "./_generated/api";
+import { guestClient } from "./localBackend.setup";
 import type { Id } from "./_generated/dataModel";
 import { pdf, png } from "./images.setup";
 
@@ -37,15 +38,7 @@ afterAll(async () => {
   await backend?.close();
 });
 
-async function signedIn() {
-  const anonymous = new ConvexHttpClient(backend.url, { logger: false });
-  const { tokens } = (await anonymous.action(api.auth.signIn, { provider: "anonymous" })) as {
-    tokens: { token: string } | null;
-  };
-  const client = new ConvexHttpClient(backend.url, { logger: false });
-  client.setAuth(tokens!.token);
-  return Object.assign(client, { token: tokens!.token });
-}
+const signedIn = () => guestClient(backend.url);
 
 async function post(url: string, bytes: Uint8Array, type = "image/png") {
   return await fetch(url, {

@@ -1,8 +1,8 @@
-import { ConvexHttpClient } from "convex/browser";
 import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
+import { guestClient } from "./localBackend.setup";
 
 // Ids that arrive in a page URL (/c/<sessionId>, /share/<shareId>) may be anything a person types.
 // Every public query and mutation taking one accepts a string and answers NotFound (or, for a
@@ -78,15 +78,7 @@ afterAll(async () => {
   await backend?.close();
 });
 
-async function guest() {
-  const anonymous = new ConvexHttpClient(backend.url, { logger: false });
-  const { tokens } = (await anonymous.action(api.auth.signIn, { provider: "anonymous" })) as {
-    tokens: { token: string } | null;
-  };
-  const client = new ConvexHttpClient(backend.url, { logger: false });
-  client.setAuth(tokens!.token);
-  return client;
-}
+const guest = () => guestClient(backend.url);
 
 /** How a call ended as a production client sees it: its value, or the error's code and message. */
 async function outcome(call: Promise<unknown>) {

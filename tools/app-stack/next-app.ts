@@ -38,6 +38,23 @@ export function buildNextApp(
   options.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** The environment of a Next.js server of the app: its distDir and the deployment it talks to. */
+function serverEnv(
+  distDir: string,
+  convexUrl: string,
+  siteUrl: string,
+  nodeEnv: "production" | "development",
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NEXT_DIST_DIR: distDir,
+    NEXT_TELEMETRY_DISABLED: "1",
+    CONVEX_URL: convexUrl,
+    CONVEX_SITE_URL: siteUrl,
+    NODE_ENV: nodeEnv,
+  };
+}
+
 /** Serves a production build with `next start` on a free loopback port, talking to `convexUrl` (HTTP actions at `siteUrl`). */
 export async function startNextApp(
   distDir: string,
@@ -47,14 +64,7 @@ export async function startNextApp(
   const port = await freePort();
   const next = spawn(nextBin, ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: root,
-    env: {
-      ...process.env,
-      NEXT_DIST_DIR: distDir,
-      NEXT_TELEMETRY_DISABLED: "1",
-      CONVEX_URL: convexUrl,
-      CONVEX_SITE_URL: siteUrl,
-      NODE_ENV: "production",
-    },
+    env: serverEnv(distDir, convexUrl, siteUrl, "production"),
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {
@@ -86,14 +96,7 @@ export async function startNextDev(
   };
   const next = spawn(nextBin, ["dev", "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: root,
-    env: {
-      ...process.env,
-      NEXT_DIST_DIR: distDir,
-      NEXT_TELEMETRY_DISABLED: "1",
-      CONVEX_URL: convexUrl,
-      CONVEX_SITE_URL: siteUrl,
-      NODE_ENV: "development",
-    },
+    env: serverEnv(distDir, convexUrl, siteUrl, "development"),
     stdio: ["ignore", "pipe", "pipe"],
     // next dev runs workers; the group is stopped together.
     detached: true,
