@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     const appUrl = `http://localhost:${APP_PORT}`;
     const localUrl = `http://127.0.0.1:${APP_PORT}`;
     if (await waitForHttp(`${localUrl}/sign-in`, 120_000)) {
-      console.log("• Compiling the pages before you open them (the first time takes a minute)…");
+      console.log("• Compiling the pages before you open them (a minute or more the first time)…");
       const started = performance.now();
       const failed = (await warmRoutes(localUrl)).filter((route) => route.error !== undefined);
       for (const route of failed)
