@@ -79,7 +79,7 @@ describe("the connection monitor", () => {
     expect(probes).toHaveLength(1);
     expect(lostAt).toHaveLength(1);
     const delay = lostAt[0]! - droppedAt;
-    expect(delay).toBeGreaterThanOrEqual(QUIET_WHILE_BUSY_MS + PROBE_TIMEOUT_MS);
+    expect(delay).toBeGreaterThanOrEqual(QUIET_WHILE_BUSY_MS + PROBE_TIMEOUT_MS - TICK_MS);
     expect(delay).toBeLessThanOrEqual(QUIET_WHILE_BUSY_MS + PROBE_TIMEOUT_MS + 2 * TICK_MS);
     // No second probe while the first is unanswered; its late answer ends the loss.
     await vi.advanceTimersByTimeAsync(5_000);
@@ -123,6 +123,35 @@ describe("the connection monitor", () => {
     await vi.advanceTimersByTimeAsync(QUIET_WHILE_BUSY_MS + TICK_MS);
     expect(probes).toHaveLength(1);
     stop();
+  });
+
+  it("does not take a frozen page (a long render, a busy machine) for a silent server", () => {
+    let now = 0;
+    const probes: number[] = [];
+    const monitor = new ConnectionMonitor({
+      now: () => now,
+      probe: () => {
+        probes.push(now);
+        return { answered: new Promise(() => {}), cancel: () => {} };
+      },
+    });
+    monitor.expectTraffic();
+    now += 5_000; // the page ran no timer for 5 s
+    monitor.tick();
+    expect(probes).toEqual([]);
+    for (let i = 0; i < 5; i++) {
+      now += TICK_MS;
+      monitor.tick();
+    }
+    expect(probes).toHaveLength(1);
+    now += 5_000; // frozen again while the probe waits: still not lost
+    monitor.tick();
+    expect(monitor.isLost()).toBe(false);
+    for (let i = 0; i < PROBE_TIMEOUT_MS / TICK_MS; i++) {
+      now += TICK_MS;
+      monitor.tick();
+    }
+    expect(monitor.isLost()).toBe(true);
   });
 
   it("keeps saying lost when the dead socket finally closes, until a new one opens", async () => {

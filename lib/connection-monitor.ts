@@ -14,11 +14,15 @@
  */
 
 /** A socket quiet this long while traffic is expected gets a probe. */
-export const QUIET_WHILE_BUSY_MS = 700;
+export const QUIET_WHILE_BUSY_MS = 500;
 /** A socket quiet this long gets a probe in any case (the server pings every 15 s). */
 export const QUIET_WHEN_IDLE_MS = 20_000;
-/** A probe unanswered this long means the connection is gone. */
-export const PROBE_TIMEOUT_MS = 800;
+/**
+ * A probe unanswered this long means the connection is gone. With QUIET_WHILE_BUSY_MS, a drop
+ * mid-reply shows within about 1.3 s, leaving room under 2 s for a busy page's late timers; a
+ * network slower than this round trip shows the banner until the answer comes.
+ */
+export const PROBE_TIMEOUT_MS = 700;
 /** A closed socket that has not reconnected after this long is shown: a blip shows nothing. */
 export const SOCKET_DOWN_GRACE_MS = 1_000;
 /** How often the monitor looks at the clock. */
@@ -37,16 +41,19 @@ export class ConnectionMonitor {
   private browserOnline = true;
   private socketUp = true;
   private socketDownSince: number | null = null;
-  private lastFrameAt: number;
+  private lastTickAt: number;
+  // Time the page has been responsive since the last frame, and since the probe was sent: a page
+  // too busy to run its timers (or to read its socket) is no sign of a lost network.
+  private quietFor = 0;
   private expecting = 0;
   private requestsInFlight = false;
-  private probe: { started: number; cancel: () => void } | null = null;
+  private probe: { waited: number; cancel: () => void } | null = null;
   private unanswered = false;
   private lost = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly deps: MonitorDeps) {
-    this.lastFrameAt = deps.now();
+    this.lastTickAt = deps.now();
   }
 
   /** Whether the app should say the connection is lost. */
@@ -60,7 +67,7 @@ export class ConnectionMonitor {
 
   /** Something arrived from the server (any WebSocket frame, its Pings included). */
   frame(): void {
-    this.lastFrameAt = this.deps.now();
+    this.quietFor = 0;
     this.unanswered = false;
     this.endProbe();
     this.update();
@@ -82,7 +89,7 @@ export class ConnectionMonitor {
     this.endProbe();
     if (up) {
       this.unanswered = false;
-      this.lastFrameAt = this.deps.now();
+      this.quietFor = 0;
     }
     this.update();
   }
@@ -98,23 +105,30 @@ export class ConnectionMonitor {
     };
   }
 
-  /** Looks at the clock: starts a probe after a quiet spell, gives up on one unanswered. */
+  /**
+   * Called every TICK_MS: starts a probe after a quiet spell, gives up on one unanswered. Time
+   * counts in ticks of at most two TICK_MS, so a page frozen for a while (a long render, a busy
+   * machine) does not count the freeze as silence from the server.
+   */
   tick(): void {
     const now = this.deps.now();
-    if (this.probe !== null && now - this.probe.started >= PROBE_TIMEOUT_MS) {
+    const step = Math.min(Math.max(0, now - this.lastTickAt), 2 * TICK_MS);
+    this.lastTickAt = now;
+    this.quietFor += step;
+    if (this.probe !== null) {
+      this.probe.waited += step;
       // Unanswered: lost until any frame arrives (the probe's answer included, if it comes late).
-      this.unanswered = true;
-    } else if (this.probe === null && this.socketUp && this.browserOnline && !this.unanswered) {
+      if (this.probe.waited >= PROBE_TIMEOUT_MS) this.unanswered = true;
+    } else if (this.socketUp && this.browserOnline && !this.unanswered) {
       const busy = this.expecting > 0 || this.requestsInFlight;
-      const quiet = busy ? QUIET_WHILE_BUSY_MS : QUIET_WHEN_IDLE_MS;
-      if (now - this.lastFrameAt >= quiet) this.startProbe(now);
+      if (this.quietFor >= (busy ? QUIET_WHILE_BUSY_MS : QUIET_WHEN_IDLE_MS)) this.startProbe();
     }
     this.update();
   }
 
-  private startProbe(now: number) {
+  private startProbe() {
     const probe = this.deps.probe();
-    const entry = { started: now, cancel: probe.cancel };
+    const entry = { waited: 0, cancel: probe.cancel };
     this.probe = entry;
     void probe.answered.then(
       () => {

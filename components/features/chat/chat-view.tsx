@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQuery_experimental } from "convex/react";
+import { useMutation, useQuery, useQuery_experimental } from "convex/react";
 import { Component, useMemo, useState, type ReactNode } from "react";
 import { StickToBottom, useStickToBottomContext } from "use-stick-to-bottom";
 import { api } from "@/convex/_generated/api";
@@ -27,12 +27,14 @@ import { ReplyAnnouncer } from "./reply-announcer";
 /**
  * An existing conversation: messages, scrolling, and the composer. A chat that is not there (a
  * mistyped URL, someone else's, deleted) is an answer, not an error: it is asked first, without
- * throwing, so React and `next dev` report nothing; the boundary is for the unexpected.
+ * throwing, so React and `next dev` report nothing; the boundary is for the unexpected. A chat the
+ * sidebar already lists is there: its view starts without waiting for that answer.
  */
 export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
   const found = useQuery_experimental({ query: api.messages.selectedLeaf, args: { sessionId } });
-  if (found.status === "pending") return null;
+  const listed = useQuery(api.sessions.list, {})?.some((chat) => chat._id === sessionId);
   if (found.status === "error") return <ChatLoadError error={found.error} />;
+  if (found.status === "pending" && !listed) return null;
   return (
     <ChatErrorBoundary key={sessionId}>
       <StickToBottom className="flex min-h-0 flex-1 flex-col" resize="smooth" initial="instant">
