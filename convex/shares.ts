@@ -6,6 +6,7 @@ import { internalMutation, type MutationCtx } from "./_generated/server";
 import { signedInMutation, optionalAuthQuery, publicQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
 import { conversationItem } from "./model/conversation";
+import { consumeShareSnapshot } from "./model/limits";
 import { loadSessionForViewer } from "./model/sessions";
 import {
   copySnapshotBatch,
@@ -43,7 +44,8 @@ export const forSession = optionalAuthQuery({
 /**
  * Shares a chat as it is now: creates its read-only link, or points the existing link at a new
  * snapshot (messages sent since are included). The copy is made in scheduled batches; the link
- * shows the previous snapshot until it is done.
+ * shows the previous snapshot until it is done. Each snapshot copies the whole chat: the user's
+ * and the chat's snapshots per hour are limited (RateLimited).
  */
 export const share = signedInMutation({
   args: { sessionId: v.id("sessions") },
@@ -51,6 +53,7 @@ export const share = signedInMutation({
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
     const started = await startSnapshot(ctx, session);
+    await consumeShareSnapshot(ctx, ctx.viewerId, session._id);
     await copyBatch(ctx, started.share, started.snapshot);
     return { shareId: started.shareId };
   },
