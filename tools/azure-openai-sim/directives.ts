@@ -76,13 +76,24 @@ export interface SimControls {
   echo?: boolean;
   /** Characters per content piece of an echoed reply (default: a few, on word boundaries). */
   piece?: number;
+  /** An echoed reply is its text this many times (longer than one message can be). */
+  repeat?: number;
 }
 
 export class DirectiveError extends Error {}
 
 const DIRECTIVE = /\[\[sim(?:\s+([^\]]*))?\]\]/g;
 
-const NUMBER_KEYS = ["tokens", "rate", "ttft", "at", "times", "retryAfter", "piece"] as const;
+const NUMBER_KEYS = [
+  "tokens",
+  "rate",
+  "ttft",
+  "at",
+  "times",
+  "retryAfter",
+  "piece",
+  "repeat",
+] as const;
 
 /** Removes every `[[sim ...]]` directive from a message and trims what is left. */
 export function stripDirective(text: string): string {
@@ -139,7 +150,7 @@ function parseControl(key: string, value: string): Partial<SimControls> {
     if (key !== "rate" && key !== "retryAfter" && !Number.isInteger(n)) {
       throw new DirectiveError(`sim directive: ${key} must be a whole number, got "${value}"`);
     }
-    if ((key === "tokens" || key === "times" || key === "piece") && n < 1) {
+    if ((key === "tokens" || key === "times" || key === "piece" || key === "repeat") && n < 1) {
       throw new DirectiveError(`sim directive: ${key} must be at least 1, got "${value}"`);
     }
     return { [key]: n };
@@ -178,7 +189,7 @@ function parseControl(key: string, value: string): Partial<SimControls> {
       return { [key]: value === "true" || value === "1" };
     default:
       throw new DirectiveError(
-        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split, hint, seam, category, echo, piece)`,
+        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split, hint, seam, category, echo, piece, repeat)`,
       );
   }
 }
