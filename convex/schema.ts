@@ -226,14 +226,27 @@ export default defineSchema({
     .index("by_storageId", ["storageId"])
     .index("by_sessionId", ["sessionId"]),
 
-  // One per upload URL handed out, used up by the register of one file: Convex's upload URLs take
-  // any number of uploads for an hour, so this makes each good for one attachment.
-  uploadGrants: defineTable({
+  // An upload under way (the POST /attachments route, lib/attachmentRoutes.ts): its declared size
+  // is reserved against the user's budgets before a byte is read, and the row becomes the
+  // attachment when the file is stored. Convex's upload URLs are not used: each takes any number
+  // of files of any size for an hour, and nothing says who stored them.
+  uploads: defineTable({
     userId: v.id("users"),
+    fileName: v.string(),
+    contentType: v.string(),
+    size: v.number(),
+    startedAt: v.number(),
     expiresAt: v.number(),
   })
     .index("by_userId_and_expiresAt", ["userId", "expiresAt"])
     .index("by_expiresAt", ["expiresAt"]),
+
+  // Bytes of image files a user keeps (attachments whose file exists), against
+  // STORED_IMAGES_MB_PER_USER: added when an upload is stored, taken off when its file is deleted.
+  imageStorage: defineTable({
+    userId: v.id("users"),
+    bytes: v.number(),
+  }).index("by_userId", ["userId"]),
 
   // The images of a share's snapshot, so that the shared-image route checks one row.
   sharedAttachments: defineTable({

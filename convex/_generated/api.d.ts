@@ -59,6 +59,7 @@ import type * as model_sessions from "../model/sessions.js";
 import type * as model_shares from "../model/shares.js";
 import type * as model_streams from "../model/streams.js";
 import type * as model_titles from "../model/titles.js";
+import type * as model_uploads from "../model/uploads.js";
 import type * as model_versions from "../model/versions.js";
 import type * as modelInfo from "../modelInfo.js";
 import type * as models from "../models.js";
@@ -124,6 +125,7 @@ declare const fullApi: ApiFromModules<{
   "model/shares": typeof model_shares;
   "model/streams": typeof model_streams;
   "model/titles": typeof model_titles;
+  "model/uploads": typeof model_uploads;
   "model/versions": typeof model_versions;
   modelInfo: typeof modelInfo;
   models: typeof models;
