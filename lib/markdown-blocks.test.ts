@@ -131,8 +131,21 @@ describe("splitParagraphBlock", () => {
     }
   });
 
+  it("cuts a long run of inline math between formulas, never inside one", () => {
+    const formulas = Array.from({ length: 800 }, (_, i) => `$x_{${i}}^{2}$`).join(" and ");
+    const pieces = splitParagraphBlock(`${formulas}.`, 500);
+    expect(pieces.length).toBeGreaterThan(10);
+    expect(pieces.join("")).toBe(`${formulas}.`);
+    for (const piece of pieces) {
+      expect((piece.match(/\$/g) ?? []).length % 2).toBe(0);
+      expect(parseMarkdownIntoBlocks(piece)).toHaveLength(1);
+    }
+  });
+
   it("leaves short paragraphs, multi-line blocks and other blocks whole", () => {
     expect(splitParagraphBlock(sentence, 500)).toEqual([sentence]);
+    const display = `$$${"x + ".repeat(500)}x$$`;
+    expect(splitParagraphBlock(display, 100)).toEqual([display]);
     const lines = `${sentence.repeat(20)}\n${sentence.repeat(20)}`;
     expect(splitParagraphBlock(lines, 100)).toEqual([lines]);
     const quote = `> ${sentence.repeat(20)}`;

@@ -73,33 +73,48 @@ export function openCodeBlock(block: string): string | undefined {
 }
 
 const PARAGRAPH_PIECE_CHARS = 1500;
-const sentenceEnd = /[.!?]["')\]]?\s+(?=\S)/g;
+// Where a piece may end: after a sentence; failing one for twice the size, at a space before a
+// word or inline math, so that the next piece starts as a paragraph does.
+const cutPoint = /[.!?]["')\]]?\s+(?=\S)|\s+(?=[A-Za-z$])/g;
 
 /**
- * Cuts a long single-line paragraph after sentence ends into pieces of about `size` characters
- * whose concatenation is the block, only where no inline markup (emphasis, code, link) is open, so
- * each piece renders as the same text; any other block comes back whole.
+ * Cuts a long single-line paragraph into pieces of about `size` characters whose concatenation is
+ * the block, after sentence ends (or, in a long run without one, between words), only where no
+ * inline markup (emphasis, code, link, math) is open, so each piece renders as the same text; any
+ * other block comes back whole.
  */
 export function splitParagraphBlock(block: string, size = PARAGRAPH_PIECE_CHARS): string[] {
-  if (block.length <= size * 2 || !/^[A-Za-z]/.test(block) || /\n\s*\S|[\\<$]/.test(block)) {
+  if (
+    block.length <= size * 2 ||
+    !/^[A-Za-z$]/.test(block) ||
+    block.startsWith("$$") ||
+    /\n\s*\S|[\\<]/.test(block)
+  ) {
     return [block];
   }
   const pieces: string[] = [];
   let start = 0;
-  const open = { "*": 0, _: 0, "`": 0, "~": 0, "[": 0 };
+  const open = { "*": 0, _: 0, "~": 0, "[": 0 };
+  let code = false;
+  let math = false;
   let counted = 0;
-  for (const match of block.matchAll(sentenceEnd)) {
+  for (const match of block.matchAll(cutPoint)) {
     const end = match.index + match[0].length;
-    if (end - start < size) continue;
+    const sentence = /^[.!?]/.test(match[0]);
+    if (end - start < (sentence ? size : size * 2)) continue;
     for (; counted < end; counted++) {
       const char = block[counted]!;
-      if (char === "]") open["["]--;
+      if (char === "`" && !math) code = !code;
+      else if (char === "$" && !code) math = !math;
+      else if (code || math) continue;
+      else if (char === "]") open["["]--;
       else if (char in open) open[char as keyof typeof open]++;
     }
     const balanced =
+      !code &&
+      !math &&
       open["*"] % 2 === 0 &&
       open._ % 2 === 0 &&
-      open["`"] % 2 === 0 &&
       open["~"] % 2 === 0 &&
       open["["] === 0;
     if (balanced && block.length - end >= 1) {

@@ -1,8 +1,7 @@
 "use client";
 
-import { Fragment, memo, useEffect, useRef, useState } from "react";
+import { Component, Fragment, memo, useEffect, useRef, useState, type ReactNode } from "react";
 import { CodeBlock, Streamdown } from "streamdown";
-import { createMathPlugin } from "@streamdown/math";
 import "katex/dist/katex.min.css";
 import {
   dollarMath,
@@ -13,9 +12,13 @@ import {
   splitParagraphBlock,
   streamingPrefix,
 } from "@/lib/markdown-blocks";
+import { boundNesting, oversizedBlock } from "@/lib/markdown-limits";
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
+import { FORMULA_TAG, mathPlugin } from "@/lib/math/math-plugin";
+import { MathFormula } from "./math-formula";
 
-const plugins = { code: workerCodePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
+const plugins = { code: workerCodePlugin, math: mathPlugin };
+const components = { [FORMULA_TAG]: MathFormula };
 /** How often an open code block's finished lines are tokenized ahead of its closing fence. */
 const WARM_INTERVAL_MS = 250;
 /**
@@ -24,6 +27,11 @@ const WARM_INTERVAL_MS = 250;
  * longest tasks of a streamed reply.
  */
 const REVEAL_CHARS_PER_FRAME = 1000;
+/**
+ * The same for a finished reply that mounts (a chat opened, a page of older messages): a long
+ * one is parsed and laid out a few blocks per frame, not in one task of seconds.
+ */
+const MOUNT_CHARS_PER_FRAME = 3000;
 
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
@@ -47,6 +55,7 @@ const MarkdownBlock = memo(function MarkdownBlock({
       parseIncompleteMarkdown={live}
       lineNumbers={false}
       plugins={plugins}
+      components={components}
       className={markdownClass}
     >
       {dollarMath(content)}
@@ -96,16 +105,30 @@ function OpenMathBlock() {
   );
 }
 
+/** The first pieces of `pieces` that fit in `budget` characters (at least one). */
+function within<T extends string>(pieces: T[], budget: number): T[] {
+  let end = 1;
+  for (let used = pieces[0]!.length; end < pieces.length; end++) {
+    used += pieces[end]!.length;
+    if (used > budget) break;
+  }
+  return pieces.slice(0, end);
+}
+
 /**
- * One block, cut into pieces when it is a long list so that a growing list re-parses only its
- * last piece; the pieces render as one list because consecutive lists sit with no gap.
+ * One block, cut into pieces when it is a long list or paragraph so that a growing one re-parses
+ * only its last piece (the pieces render as one list because consecutive lists sit with no gap).
+ * `budget`: the characters of it that may mount now (a finished reply mounts a few per frame).
  */
-function BlockView({ block, live }: { block: string; live: boolean }) {
+function BlockView({ block, live, budget }: { block: string; live: boolean; budget: number }) {
   const code = live ? openCodeBlock(block) : undefined;
   if (code !== undefined) return <OpenCodeBlock block={block} code={code} />;
   if (live && openMathBlock(block)) return <OpenMathBlock />;
-  const sentences = splitParagraphBlock(block);
-  if (sentences.length > 1) {
+  const oversized = oversizedBlock(block);
+  if (oversized !== null) return <SourceBlock block={block} what={oversized} />;
+  const all = splitParagraphBlock(block);
+  if (all.length > 1) {
+    const sentences = within(all, budget);
     // Inline pieces of one long paragraph: the space each piece ends with is trimmed by the
     // parser, so it is put back between them. It stays in pieces once finished, so finishing it
     // re-parses only its last piece, not the whole paragraph in one long task.
@@ -114,13 +137,13 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
         {sentences.map((piece, index) => (
           <Fragment key={index}>
             {index > 0 && " "}
-            <MarkdownBlock content={piece} live={live && index === sentences.length - 1} />
+            <MarkdownBlock content={piece} live={live && index === all.length - 1} />
           </Fragment>
         ))}
       </div>
     );
   }
-  const pieces = splitListBlock(block);
+  const pieces = within(splitListBlock(block), budget);
   return (
     <div className="flex flex-col">
       {pieces.map((piece, index) => (
@@ -130,11 +153,36 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
   );
 }
 
-/** Renders markdown that may still be growing, with work proportional to the appended text. */
-export function MessageMarkdown({ text: full, streaming }: { text: string; streaming: boolean }) {
+/** A block too large to lay out on the page's main thread (oversizedBlock): its source, scrollable. */
+function SourceBlock({ block, what }: { block: string; what: string }) {
+  return (
+    <figure data-testid="markdown-source" className="my-4 flex flex-col gap-1">
+      <figcaption className="text-xs text-muted-foreground">
+        This reply has {what}, too large to lay out here, so it is shown as written.
+      </figcaption>
+      <pre className="max-h-96 overflow-auto rounded-md border border-border bg-muted/40 p-3 font-mono text-xs">
+        {block}
+      </pre>
+    </figure>
+  );
+}
+
+/**
+ * Renders markdown that may still be growing, with work proportional to the appended text. A
+ * reply that cannot be rendered shows as plain text with a note instead, never breaking its chat.
+ */
+export function MessageMarkdown({ text, streaming }: { text: string; streaming: boolean }) {
+  return (
+    <PlainTextOnError text={text} streaming={streaming}>
+      <Markdown text={text} streaming={streaming} />
+    </PlainTextOnError>
+  );
+}
+
+function Markdown({ text: full, streaming }: { text: string; streaming: boolean }) {
   const revealed = useRevealedText(full, streaming);
   const growing = streaming || revealed.length < full.length;
-  const text = growing ? streamingPrefix(revealed) : full;
+  const text = boundNesting(growing ? streamingPrefix(revealed) : full);
   const [split, setSplit] = useState(() => splitMarkdownBlocks(text));
   let current = split;
   if (split.text !== text) {
@@ -142,20 +190,49 @@ export function MessageMarkdown({ text: full, streaming }: { text: string; strea
     setSplit(current);
   }
   const blocks = current.blocks;
+  const budget = useMountBudget(text.length, streaming);
 
+  const starts: number[] = [];
+  for (let i = 0, offset = 0; i < blocks.length; offset += blocks[i]!.length, i++)
+    starts.push(offset);
   return (
     <div className="flex flex-col gap-4 leading-7">
-      {blocks.map((block, index) => (
-        <BlockView key={index} block={block} live={growing && index === blocks.length - 1} />
-      ))}
+      {blocks.map((block, index) =>
+        starts[index]! < budget ? (
+          <BlockView
+            key={index}
+            block={block}
+            live={growing && index === blocks.length - 1}
+            budget={budget - starts[index]!}
+          />
+        ) : null,
+      )}
     </div>
   );
 }
 
 /**
+ * How many characters of a reply may be rendered now: all of one that streams (it grows a frame
+ * at a time anyway), and of a finished one that mounts `MOUNT_CHARS_PER_FRAME` more each frame,
+ * so a long reply is parsed and laid out a few blocks per frame, not in one task of seconds; a
+ * short one shows whole at once.
+ */
+function useMountBudget(length: number, streaming: boolean): number {
+  const [budget, setBudget] = useState(() =>
+    streaming ? Number.POSITIVE_INFINITY : MOUNT_CHARS_PER_FRAME,
+  );
+  useEffect(() => {
+    if (budget >= length) return;
+    const frame = requestAnimationFrame(() => setBudget(budget + MOUNT_CHARS_PER_FRAME));
+    return () => cancelAnimationFrame(frame);
+  }, [budget, length]);
+  return budget;
+}
+
+/**
  * `text` as it is revealed: a reply that streams gains at most `REVEAL_CHARS_PER_FRAME`
  * characters per frame until it has caught up (each prefix renders cleanly, as while streaming);
- * a finished message that mounts shows whole at once.
+ * a finished message that mounts has all of its text (useMountBudget paces its rendering).
  */
 function useRevealedText(text: string, streaming: boolean): string {
   const [shown, setShown] = useState(() => (streaming ? 0 : text.length));
@@ -167,4 +244,41 @@ function useRevealedText(text: string, streaming: boolean): string {
     return () => cancelAnimationFrame(frame);
   }, [end, text.length]);
   return text.slice(0, end);
+}
+
+/**
+ * Shows a reply's text as plain text, with a note, when rendering it threw (markdown the parser
+ * cannot handle): one message fails, not its chat. Kept until the reply finishes streaming.
+ */
+class PlainTextOnError extends Component<
+  { text: string; streaming: boolean; children: ReactNode },
+  { failed: boolean; streaming: boolean }
+> {
+  state = { failed: false, streaming: this.props.streaming };
+
+  static getDerivedStateFromProps(
+    props: { streaming: boolean },
+    state: { streaming: boolean },
+  ): { failed: boolean; streaming: boolean } | null {
+    // A reply that finished streaming is tried once more, whole.
+    return props.streaming === state.streaming
+      ? null
+      : { failed: false, streaming: props.streaming };
+  }
+
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+
+  render() {
+    if (!this.state.failed) return this.props.children;
+    return (
+      <div data-testid="markdown-failed" className="flex flex-col gap-2">
+        <p className="text-xs text-muted-foreground">
+          This reply could not be formatted, so it is shown as plain text.
+        </p>
+        <div className="break-words whitespace-pre-wrap">{this.props.text}</div>
+      </div>
+    );
+  }
 }
