@@ -219,5 +219,7 @@ function ChatLoadError({ error }: { error: unknown }) {
   const fallback = offline
     ? "The connection to the server was lost. Check your connection and reload the page."
     : "Something went wrong while showing this chat. Reload the page to try again.";
-  return <NotFoundState title="This chat could not be loaded" detail={errorMessage(error, fallback)} />;
+  return (
+    <NotFoundState title="This chat could not be loaded" detail={errorMessage(error, fallback)} />
+  );
 }
