@@ -62,6 +62,21 @@ const longList = Array.from(
   (_, i) => `- **Item ${i}**: keep the happy path simple\n  - nested ${i}\n`,
 ).join("");
 
+describe("splitMarkdownBlocks with a growing table", () => {
+  it("extends a table block with the rows appended, splitting as a full parse does", () => {
+    const table = ["Intro.\n\n", "| a | b |\n", "|---|---|\n"];
+    for (let i = 0; i < 40; i++) table.push(`| ${i} | ${i * 2} |\n`);
+    const full = `${table.join("")}\nAfter the table.\n`;
+    let split: BlockSplit | undefined;
+    for (let end = 1; end <= full.length; end += 7) {
+      split = splitMarkdownBlocks(full.slice(0, end), split);
+      expect(split.blocks.join("")).toBe(full.slice(0, end));
+    }
+    split = splitMarkdownBlocks(full, split);
+    expect(split.blocks).toEqual(parseMarkdownIntoBlocks(full));
+  });
+});
+
 describe("splitListBlock", () => {
   it("cuts a long tight list at top-level item starts, keeping every character", () => {
     const pieces = splitListBlock(longList, 300);

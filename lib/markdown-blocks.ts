@@ -1,4 +1,5 @@
 import { parseMarkdownIntoBlocks } from "streamdown";
+import { tableSize } from "./markdown-limits";
 
 /** A markdown text split into top-level blocks whose concatenation is the text. */
 export type BlockSplit = { text: string; blocks: string[] };
@@ -11,19 +12,30 @@ const REPARSE_TAIL_BLOCKS = 2;
  * proportional to the appended text (only the last blocks are parsed again), not to the whole reply.
  */
 export function splitMarkdownBlocks(text: string, previous?: BlockSplit): BlockSplit {
-  if (
-    !previous ||
-    !text.startsWith(previous.text) ||
-    previous.blocks.length <= REPARSE_TAIL_BLOCKS
-  ) {
+  if (!previous || !text.startsWith(previous.text)) {
     return { text, blocks: parseMarkdownIntoBlocks(text) };
   }
   if (text.length === previous.text.length) return previous;
+  const added = text.slice(previous.text.length);
+  const last = previous.blocks.at(-1) ?? "";
+  if (tableRows.test(last.slice(last.lastIndexOf("\n", last.length - 2) + 1) + added)) {
+    // Rows added to a table: the table grows, nothing else changed (lexing a table of thousands
+    // of cells again on every frame was the longest task of a streamed one).
+    if (tableSize(last) !== null) {
+      return { text, blocks: [...previous.blocks.slice(0, -1), last + added] };
+    }
+  }
+  if (previous.blocks.length <= REPARSE_TAIL_BLOCKS) {
+    return { text, blocks: parseMarkdownIntoBlocks(text) };
+  }
   const kept = previous.blocks.slice(0, -REPARSE_TAIL_BLOCKS);
   let offset = 0;
   for (const block of kept) offset += block.length;
   return { text, blocks: [...kept, ...parseMarkdownIntoBlocks(text.slice(offset))] };
 }
+
+// Lines that all continue a table: each starts with `|`, none is blank.
+const tableRows = /^(?:[ \t]*\|[^\n]*\n)*(?:[ \t]*\|[^\n]*)?$/;
 
 /** A block's pieces stay around this size, so a growing list re-parses only its last piece. */
 const LIST_PIECE_CHARS = 1500;

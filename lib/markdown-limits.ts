@@ -118,3 +118,21 @@ export function oversizedBlock(block: string): string | null {
   }
   return null;
 }
+
+/**
+ * What laying out a formula costs, in characters of plain text: KaTeX's dozens of positioned
+ * spans per formula took about as long to style, lay out and paint as a page of prose.
+ */
+const FORMULA_COST = 150;
+
+/** The formulas of a text, about: pairs of `$`. */
+export function formulaCount(text: string): number {
+  let dollars = 0;
+  for (let at = text.indexOf("$"); at !== -1; at = text.indexOf("$", at + 1)) dollars++;
+  return Math.floor(dollars / 2);
+}
+
+/** What rendering `text` costs the page, in characters of plain text (formulas weigh more). */
+export function renderCost(text: string): number {
+  return text.length + FORMULA_COST * formulaCount(text);
+}

@@ -12,7 +12,7 @@ import {
   splitParagraphBlock,
   streamingPrefix,
 } from "@/lib/markdown-blocks";
-import { boundNesting, oversizedBlock } from "@/lib/markdown-limits";
+import { boundNesting, formulaCount, oversizedBlock, renderCost } from "@/lib/markdown-limits";
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
 import { FORMULA_TAG, mathPlugin } from "@/lib/math/math-plugin";
 import { MathFormula } from "./math-formula";
@@ -105,15 +105,18 @@ function OpenMathBlock() {
   );
 }
 
-/** The first pieces of `pieces` that fit in `budget` characters (at least one). */
+/** The first pieces of `pieces` whose render cost fits in `budget` (at least one). */
 function within<T extends string>(pieces: T[], budget: number): T[] {
   let end = 1;
-  for (let used = pieces[0]!.length; end < pieces.length; end++) {
-    used += pieces[end]!.length;
+  for (let used = renderCost(pieces[0]!); end < pieces.length; end++) {
+    used += renderCost(pieces[end]!);
     if (used > budget) break;
   }
   return pieces.slice(0, end);
 }
+
+/** Inline formulas past which a paragraph's pieces are laid out as blocks of their own. */
+const INLINE_FORMULAS = 100;
 
 /**
  * One block, cut into pieces when it is a long list or paragraph so that a growing one re-parses
@@ -127,6 +130,18 @@ function BlockView({ block, live, budget }: { block: string; live: boolean; budg
   const oversized = oversizedBlock(block);
   if (oversized !== null) return <SourceBlock block={block} what={oversized} />;
   const all = splitParagraphBlock(block);
+  if (all.length > 1 && formulaCount(block) > INLINE_FORMULAS) {
+    // One line box of hundreds of formulas was laid out whole again for every piece added.
+    return (
+      <div className="flex flex-col">
+        {within(all, budget).map((piece, index) => (
+          <div key={index} className="[contain-intrinsic-size:auto_3rem] [content-visibility:auto]">
+            <MarkdownBlock content={piece} live={live && index === all.length - 1} />
+          </div>
+        ))}
+      </div>
+    );
+  }
   if (all.length > 1) {
     const sentences = within(all, budget);
     // Inline pieces of one long paragraph: the space each piece ends with is trimmed by the
@@ -190,21 +205,27 @@ function Markdown({ text: full, streaming }: { text: string; streaming: boolean 
     setSplit(current);
   }
   const blocks = current.blocks;
-  const budget = useMountBudget(text.length, streaming);
-
   const starts: number[] = [];
-  for (let i = 0, offset = 0; i < blocks.length; offset += blocks[i]!.length, i++)
-    starts.push(offset);
+  let cost = 0;
+  for (const block of blocks) {
+    starts.push(cost);
+    cost += renderCost(block);
+  }
+  const budget = useMountBudget(cost, streaming);
+
   return (
     <div className="flex flex-col gap-4 leading-7">
       {blocks.map((block, index) =>
         starts[index]! < budget ? (
-          <BlockView
-            key={index}
-            block={block}
-            live={growing && index === blocks.length - 1}
-            budget={budget - starts[index]!}
-          />
+          // Blocks scrolled out of view are not laid out or painted: a long reply's thousands of
+          // formulas were laid out again on every frame that added to it.
+          <div key={index} className="[contain-intrinsic-size:auto_3rem] [content-visibility:auto]">
+            <BlockView
+              block={block}
+              live={growing && index === blocks.length - 1}
+              budget={budget - starts[index]!}
+            />
+          </div>
         ) : null,
       )}
     </div>
@@ -212,20 +233,20 @@ function Markdown({ text: full, streaming }: { text: string; streaming: boolean 
 }
 
 /**
- * How many characters of a reply may be rendered now: all of one that streams (it grows a frame
- * at a time anyway), and of a finished one that mounts `MOUNT_CHARS_PER_FRAME` more each frame,
- * so a long reply is parsed and laid out a few blocks per frame, not in one task of seconds; a
- * short one shows whole at once.
+ * How much of a reply may be rendered now (in renderCost): all of one that streams (it grows a
+ * frame at a time anyway), and of a finished one that mounts `MOUNT_CHARS_PER_FRAME` more each
+ * frame, so a long reply is parsed and laid out a few blocks per frame, not in one task of
+ * seconds; a short one shows whole at once.
  */
-function useMountBudget(length: number, streaming: boolean): number {
+function useMountBudget(cost: number, streaming: boolean): number {
   const [budget, setBudget] = useState(() =>
     streaming ? Number.POSITIVE_INFINITY : MOUNT_CHARS_PER_FRAME,
   );
   useEffect(() => {
-    if (budget >= length) return;
+    if (budget >= cost) return;
     const frame = requestAnimationFrame(() => setBudget(budget + MOUNT_CHARS_PER_FRAME));
     return () => cancelAnimationFrame(frame);
-  }, [budget, length]);
+  }, [budget, cost]);
   return budget;
 }
 
