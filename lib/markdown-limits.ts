@@ -12,7 +12,7 @@ export const MAX_INDENT = 32;
 /** Longest run of one emphasis or bracket character left as markup: each pair nests a level. */
 export const MAX_DELIMITER_RUN = 8;
 /** Cells a table may have and still be laid out as a table; a larger one shows as its source. */
-export const MAX_TABLE_CELLS = 2_000;
+export const MAX_TABLE_CELLS = 1_000;
 /** Characters of TeX one formula may have and still be typeset; a larger one shows as its source. */
 export const MAX_FORMULA_CHARS = 3_000;
 
@@ -123,7 +123,7 @@ export function oversizedBlock(block: string): string | null {
  * What laying out a formula costs, in characters of plain text: KaTeX's dozens of positioned
  * spans per formula took about as long to style, lay out and paint as a page of prose.
  */
-const FORMULA_COST = 150;
+const FORMULA_COST = 250;
 
 /** The formulas of a text, about: pairs of `$`. */
 export function formulaCount(text: string): number {

@@ -10,8 +10,8 @@ import { typeset } from "./typeset";
 
 /** Formulas kept typeset: more than a long chat shows at once, so a shown one never reverts. */
 const CACHE_ENTRIES = 5_000;
-/** KaTeX HTML (with its MathML) inserted per frame: about 12 inline formulas. */
-const HTML_PER_FRAME = 40_000;
+/** KaTeX HTML (with its MathML) inserted per frame: about 8 inline formulas. */
+const HTML_PER_FRAME = 25_000;
 
 const cache = new Map<string, string>();
 const listeners = new Map<string, Set<() => void>>();

@@ -135,9 +135,9 @@ function BlockView({ block, live, budget }: { block: string; live: boolean; budg
     return (
       <div className="flex flex-col">
         {within(all, budget).map((piece, index) => (
-          <div key={index} className="[contain-intrinsic-size:auto_3rem] [content-visibility:auto]">
+          <OffscreenSkipped key={index} text={piece}>
             <MarkdownBlock content={piece} live={live && index === all.length - 1} />
-          </div>
+          </OffscreenSkipped>
         ))}
       </div>
     );
@@ -217,17 +217,33 @@ function Markdown({ text: full, streaming }: { text: string; streaming: boolean 
     <div className="flex flex-col gap-4 leading-7">
       {blocks.map((block, index) =>
         starts[index]! < budget ? (
-          // Blocks scrolled out of view are not laid out or painted: a long reply's thousands of
-          // formulas were laid out again on every frame that added to it.
-          <div key={index} className="[contain-intrinsic-size:auto_3rem] [content-visibility:auto]">
+          <OffscreenSkipped key={index} text={block}>
             <BlockView
               block={block}
               live={growing && index === blocks.length - 1}
               budget={budget - starts[index]!}
             />
-          </div>
+          </OffscreenSkipped>
         ) : null,
       )}
+    </div>
+  );
+}
+
+/**
+ * A block that is not laid out or painted while it is out of view (content-visibility: auto): a
+ * long reply's thousands of formulas were laid out again on every frame that added to it. Until
+ * first shown it takes about the height its text will (a line per 90 characters of renderCost),
+ * so that scrolling never brings dozens of unrendered blocks into view at once.
+ */
+function OffscreenSkipped({ text, children }: { text: string; children: ReactNode }) {
+  const lines = Math.max(1, Math.ceil(renderCost(text) / 90));
+  return (
+    <div
+      className="[content-visibility:auto]"
+      style={{ containIntrinsicSize: `auto ${lines * 28}px` }}
+    >
+      {children}
     </div>
   );
 }
