@@ -28,10 +28,11 @@ const WARM_INTERVAL_MS = 250;
  */
 const REVEAL_CHARS_PER_FRAME = 1000;
 /**
- * The same for a finished reply that mounts (a chat opened, a page of older messages): a long
- * one is parsed and laid out a few blocks per frame, not in one task of seconds.
+ * The same for a finished reply that mounts (a chat opened, a page of older messages), in
+ * renderCost (characters, a formula weighing more): a long one is parsed and laid out a few
+ * blocks per frame, not in one task of seconds.
  */
-const MOUNT_CHARS_PER_FRAME = 3000;
+const MOUNT_COST_PER_FRAME = 3000;
 
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
@@ -121,7 +122,7 @@ const INLINE_FORMULAS = 100;
 /**
  * One block, cut into pieces when it is a long list or paragraph so that a growing one re-parses
  * only its last piece (the pieces render as one list because consecutive lists sit with no gap).
- * `budget`: the characters of it that may mount now (a finished reply mounts a few per frame).
+ * `budget`: the render cost of it that may mount now (a finished reply mounts a little per frame).
  */
 function BlockView({ block, live, budget }: { block: string; live: boolean; budget: number }) {
   const code = live ? openCodeBlock(block) : undefined;
@@ -175,7 +176,10 @@ function SourceBlock({ block, what }: { block: string; what: string }) {
       <figcaption className="text-xs text-muted-foreground">
         This reply has {what}, too large to lay out here, so it is shown as written.
       </figcaption>
-      <pre className="max-h-96 overflow-auto rounded-md border border-border bg-muted/40 p-3 font-mono text-xs">
+      <pre
+        tabIndex={0}
+        className="max-h-96 overflow-auto rounded-md border border-border bg-muted/40 p-3 font-mono text-xs"
+      >
         {block}
       </pre>
     </figure>
@@ -250,17 +254,17 @@ function OffscreenSkipped({ text, children }: { text: string; children: ReactNod
 
 /**
  * How much of a reply may be rendered now (in renderCost): all of one that streams (it grows a
- * frame at a time anyway), and of a finished one that mounts `MOUNT_CHARS_PER_FRAME` more each
+ * frame at a time anyway), and of a finished one that mounts `MOUNT_COST_PER_FRAME` more each
  * frame, so a long reply is parsed and laid out a few blocks per frame, not in one task of
  * seconds; a short one shows whole at once.
  */
 function useMountBudget(cost: number, streaming: boolean): number {
   const [budget, setBudget] = useState(() =>
-    streaming ? Number.POSITIVE_INFINITY : MOUNT_CHARS_PER_FRAME,
+    streaming ? Number.POSITIVE_INFINITY : MOUNT_COST_PER_FRAME,
   );
   useEffect(() => {
     if (budget >= cost) return;
-    const frame = requestAnimationFrame(() => setBudget(budget + MOUNT_CHARS_PER_FRAME));
+    const frame = requestAnimationFrame(() => setBudget(budget + MOUNT_COST_PER_FRAME));
     return () => cancelAnimationFrame(frame);
   }, [budget, cost]);
   return budget;
