@@ -22,7 +22,7 @@ export const messageValidator = v.object({
  * A chat's messages, newest first, a page at a time (for usePaginatedQuery: the newest page stays
  * subscribed, older pages load as the user scrolls up). While a reply streams, `content` holds only
  * the text of earlier generations: the live text comes from chatStreaming.latestStreamChunk (see
- * useLiveMessageText).
+ * useLiveReply).
  */
 export const list = optionalAuthQuery({
   // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.

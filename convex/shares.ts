@@ -154,12 +154,13 @@ export const messages = publicQuery({
       .paginate(boundedPage(paginationOpts));
     return {
       ...result,
-      page: result.page.map(({ role, content, status, createdAt, images }) => ({
+      page: result.page.map(({ role, content, status, createdAt, images, parts }) => ({
         role,
         content,
         status,
         createdAt,
         ...(images === undefined ? {} : { images }),
+        ...(parts === undefined ? {} : { parts }),
       })),
     };
   },

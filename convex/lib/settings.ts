@@ -35,6 +35,7 @@ export const LIMIT_SETTINGS = {
   uploadMegabytesPerHour: limit("UPLOAD_MB_PER_HOUR"),
   storedImageMegabytesPerUser: limit("STORED_IMAGES_MB_PER_USER"),
   maxOutputTokens: limit("MODEL_MAX_OUTPUT_TOKENS"),
+  reasoningMaxOutputTokens: limit("REASONING_MAX_OUTPUT_TOKENS"),
   guestRetentionDays: limit("GUEST_RETENTION_DAYS"),
 };
 

@@ -354,7 +354,7 @@ async function sendWaitingForCapacity(sender: Attacker, content: string, patienc
 }
 
 const tokenFlood: AttackCase = {
-  name: "long replies: max_tokens, then the token budgets",
+  name: "long replies: the output limit, then the token budgets",
   run: async (ctx) => {
     const maxTokens = ctx.limit("maxOutputTokens");
     const perUser = ctx.limit("modelTokensPerUserPerMinute");
@@ -377,9 +377,11 @@ const tokenFlood: AttackCase = {
     const requests = ctx.stack.sim
       .requests()
       .filter((r) => JSON.stringify(r.body).includes("An essay"));
-    const sentMax = requests.every(
-      (r) => (r.body as { max_tokens?: number }).max_tokens === maxTokens,
-    );
+    // max_output_tokens in the Responses API, max_tokens in Chat Completions.
+    const sentMax = requests.every((r) => {
+      const body = r.body as { max_output_tokens?: number; max_tokens?: number };
+      return (body.max_output_tokens ?? body.max_tokens) === maxTokens;
+    });
     const userLimited =
       refusal !== null && !refusal.ok && /used the assistant a lot/.test(refusal.message);
     // The deployment's tokens are spent too: another user waits.
