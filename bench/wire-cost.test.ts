@@ -8,6 +8,7 @@ describe("wire cost of a streamed reply", () => {
   let stack: BenchStack;
   let short: ReplyCost;
   let long: ReplyCost;
+  let reasoning: ReplyCost;
 
   beforeAll(async () => {
     stack = await startBenchStack();
@@ -15,14 +16,17 @@ describe("wire cost of a streamed reply", () => {
     await measureReply(stack, { tokens: 20, rate: 0, topic: "warm-up" });
     short = (await measureReply(stack, { tokens: 300, rate: 300, topic: "caching" })).cost;
     long = (await measureReply(stack, { tokens: 1200, rate: 300, topic: "indexes" })).cost;
-  }, 90_000);
+    reasoning = (
+      await measureReply(stack, { tokens: 300, rate: 300, thinking: 150, topic: "planning" })
+    ).cost;
+  }, 120_000);
 
   afterAll(async () => {
     await stack?.close();
   });
 
-  it("delivers exactly the text the model streamed, only ever appending", () => {
-    for (const reply of [short, long]) {
+  it("delivers exactly the text (and thinking) the model streamed, only ever appending", () => {
+    for (const reply of [short, long, reasoning]) {
       expect(reply.exact).toBe(true);
       expect(reply.nonAppends).toBe(0);
       expect(reply.flushes).toBeGreaterThan(5);
@@ -41,8 +45,10 @@ describe("wire cost of a streamed reply", () => {
   it("sends close to the protocol's floor: each flush's text once, in one small frame", () => {
     // The floor is the text plus one minimal sync frame per flush; the rest is the send, the
     // final messages.list (the whole text once more) and ~20 bytes of chunk fields per flush.
-    for (const reply of [short, long]) {
-      expect(reply.viewerBytes / reply.floorBytes).toBeLessThan(1.5);
+    // Typically 1.2-1.4; a loaded machine batches fewer, larger flushes, which moves the ratio
+    // toward 1.5. Re-sending the text per flush would be several times the floor.
+    for (const [name, reply] of Object.entries({ short, long, reasoning })) {
+      expect(reply.viewerBytes / reply.floorBytes, name).toBeLessThan(1.6);
     }
     expect(long.viewerBytes).toBeLessThan(long.naiveViewerBytes / 2);
   });

@@ -147,7 +147,7 @@ describe("Convex Auth", { timeout: 30_000 }, () => {
     });
   });
 
-  test("emails are trimmed, lower-cased and checked: any case signs in to the one account", async () => {
+  test("emails are NFKC-normalized, stripped of invisible characters, trimmed, lower-cased and checked: any case or lookalike signs in to the one account", async () => {
     const t = setupTest();
     const pw = "a calm harbor at dawn";
     const first = await signIn(t, {
@@ -167,6 +167,30 @@ describe("Convex Auth", { timeout: 30_000 }, () => {
         flow: "signUp",
       }),
     ).toMatchObject({ code: "InvalidState" });
+    // Lookalikes are the same address: a zero-width space or joiner, a soft hyphen, a BOM, a
+    // direction mark, fullwidth letters.
+    for (const lookalike of [
+      "ada.lovelace@example.com\u200B",
+      "ada.love\u200Dlace@example.com",
+      "\uFEFFada.lovelace@exam\u00ADple.com",
+      "ada.lovelace@example.com\u200E",
+      "ＡＤＡ.lovelace@ｅｘａｍｐｌｅ.com",
+    ]) {
+      expect(
+        await passwordFailure(t, {
+          email: lookalike,
+          password: "another fine password",
+          flow: "signUp",
+        }),
+      ).toMatchObject({ code: "InvalidState" });
+    }
+    const lookalikeSignIn = await signIn(t, {
+      provider: "password",
+      params: { email: "ada.lovelace\u200B@example.com", password: pw, flow: "signIn" },
+    });
+    expect((await lookalikeSignIn.query(api.sessions.list, {})).map((s) => s._id)).toEqual([
+      sessionId,
+    ]);
     const accounts = await t.run(async (ctx) => await ctx.db.query("authAccounts").collect());
     expect(accounts.map((a) => a.providerAccountId)).toEqual(["ada.lovelace@example.com"]);
 

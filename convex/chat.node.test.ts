@@ -31,6 +31,31 @@ function expectedReply(content: string, tokens = TOKENS) {
   return simulatedReply(content, { tokens, seed: SEED }).text;
 }
 
+// Azure deployments use the Responses API unless MODELS_USING_CHAT_COMPLETIONS names them: the
+// outcomes below are checked through both.
+const APIS = ["responses", "chat"] as const;
+type Api = (typeof APIS)[number];
+
+function useApi(which: Api) {
+  useEnv({ MODELS_USING_CHAT_COMPLETIONS: which === "chat" ? "gpt-4o" : undefined });
+}
+
+/** The conversation a logged request sent (chat `messages`, Responses `input`). */
+function promptOf(body: unknown): { role: string; content: unknown }[] {
+  const { messages, input } = body as { messages?: unknown; input?: unknown };
+  return (messages ?? input ?? []) as { role: string; content: unknown }[];
+}
+
+/** The output limit a logged request sent, whichever parameter carried it. */
+function outputLimitOf(body: unknown): number | undefined {
+  const fields = body as {
+    max_output_tokens?: number;
+    max_completion_tokens?: number;
+    max_tokens?: number;
+  };
+  return fields.max_output_tokens ?? fields.max_completion_tokens ?? fields.max_tokens;
+}
+
 type User = Awaited<ReturnType<typeof asUser>>;
 
 async function newChat(t: TestBackend, name = "alice") {
@@ -68,7 +93,9 @@ async function messageOf(user: User, sessionId: Id<"sessions">, messageId: Id<"m
   return message;
 }
 
-describe("sendChatMessage against the simulator", () => {
+describe.each(APIS)("sendChatMessage against the simulator (%s)", (which) => {
+  beforeEach(() => useApi(which));
+
   test("a normal reply: final text equals what the simulator streamed, token count from usage", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
@@ -82,7 +109,8 @@ describe("sendChatMessage against the simulator", () => {
     expect(messages[0]).toMatchObject({ role: "user", content, status: "complete" });
     const reply = messages[1];
     const [request] = azure.sim.requests();
-    expect(request?.finishReason).toBe("stop");
+    expect(request?.finishReason).toBe(which === "chat" ? "stop" : "completed");
+    expect(request?.api).toBe("v1");
     expect(reply).toMatchObject({
       role: "assistant",
       status: "complete",
@@ -96,13 +124,19 @@ describe("sendChatMessage against the simulator", () => {
     const timings = reply?.timings;
     expect(timings?.firstTokenAt).toBeGreaterThanOrEqual(timings?.requestedAt ?? Infinity);
     expect(timings?.completedAt).toBeGreaterThanOrEqual(timings?.firstTokenAt ?? Infinity);
-    // The request carried the history and asked for usage.
-    expect(request?.body).toMatchObject({
-      stream: true,
-      stream_options: { include_usage: true },
-      max_tokens: 4096,
-      messages: [{ role: "user", content }],
-    });
+    // The request carried the history (and in Chat Completions asked for usage); the Responses
+    // API is asked to store nothing.
+    expect(request?.path).toBe(
+      which === "chat" ? "/openai/v1/chat/completions" : "/openai/v1/responses",
+    );
+    expect(promptOf(request?.body)).toEqual([{ role: "user", content }]);
+    expect(request?.body).toMatchObject(
+      which === "chat"
+        ? { stream: true, stream_options: { include_usage: true }, max_tokens: 4096 }
+        : { stream: true, store: false, max_output_tokens: 4096 },
+    );
+    expect(request?.body).not.toHaveProperty("background");
+    expect(request?.body).not.toHaveProperty("reasoning");
   });
 });
 
@@ -145,13 +179,15 @@ async function cutThenContinue(
   expect(done.generation).toBe(cut.generation + 1);
   const second = azure.sim.requests().at(-1);
   expect(second?.continuation).toEqual({ prefixLength: cut.content.length });
-  const sent = (second?.body as { messages: { role: string; content: string }[] }).messages;
+  const sent = promptOf(second?.body);
   expect(sent.at(-2)).toEqual({ role: "assistant", content: cut.content });
   expect(sent.at(-1)?.role).toBe("user");
   return { t, user, sessionId, messageId, done };
 }
 
-describe("Azure stream shapes", () => {
+describe("Azure stream shapes (chat)", () => {
+  beforeEach(() => useApi("chat"));
+
   test.each(["filter=async split=1", "filter=default"])(
     "%s: chunks without choices or delta are skipped, the text is exact",
     async (controls) => {
@@ -169,7 +205,20 @@ describe("Azure stream shapes", () => {
   );
 });
 
-describe("faults and recovery", () => {
+describe("Azure's asynchronous content filter (chat)", () => {
+  beforeEach(() => useApi("chat"));
+
+  test("the late verdict still turns the reply into an error", async () => {
+    await cutThenContinue("[[sim filter=async fault=filter-stream at=12]]", (cut) => {
+      expect(cut.status).toBe("error");
+      expect(cut.finishReason).toBe("content_filter");
+    });
+  });
+});
+
+describe.each(APIS)("faults and recovery (%s)", (which) => {
+  beforeEach(() => useApi(which));
+
   test("429 twice then success: retried within the budget, one reply", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
@@ -239,17 +288,33 @@ describe("faults and recovery", () => {
     });
   });
 
-  test("asynchronous content filter: the late verdict still turns the reply into an error", async () => {
-    await cutThenContinue("[[sim filter=async fault=filter-stream at=12]]", (cut) => {
-      expect(cut.status).toBe("error");
-      expect(cut.finishReason).toBe("content_filter");
+  test("a rate limit inside the 200 stream is retried within the same budget, and reads like a 429", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await newChat(t);
+    const content = "[[sim fault=rate-limit-event retryAfter=0.05]] What is a token bucket";
+    const { messageId } = await sendAndWait(t, user, { sessionId, content });
+    expect(azure.sim.requests().map((r) => r.fault ?? null)).toEqual(["rate-limit-event", null]);
+    expect(await messageOf(user, sessionId, messageId)).toMatchObject({
+      status: "complete",
+      content: expectedReply(content),
     });
+    // Its hint longer than the budget: an error saying when to try again, as for an HTTP 429.
+    const late = "[[sim fault=rate-limit-event retryAfter=3600]] And a leaky bucket";
+    const second = await newChat(t, "bob");
+    const failed = await sendAndWait(t, second.user, {
+      sessionId: second.sessionId,
+      content: late,
+    });
+    const reply = await messageOf(second.user, second.sessionId, failed.messageId);
+    expect(reply).toMatchObject({ status: "error", content: "" });
+    expect(reply.error).toMatch(/rate limited \(429\)\. Try again in 60 minutes/);
   });
 
   test("an in-band error event: error with the partial kept, then continued exactly", async () => {
     await cutThenContinue("[[sim fault=error-event at=10]]", (cut) => {
+      // The simulator's event says server_error: it reads like an HTTP 500.
       expect(cut.status).toBe("error");
-      expect(cut.error).toMatch(/reported an error mid-reply/);
+      expect(cut.error).toMatch(/^The model request failed \(500\)/);
     });
   });
 
@@ -286,7 +351,7 @@ describe("faults and recovery", () => {
     expect(expectedReply(content).startsWith(reply.content)).toBe(true);
   });
 
-  test("finish_reason length: complete but continuable, continued exactly", async () => {
+  test("the output limit (finish_reason length, response.incomplete): complete but continuable, continued exactly", async () => {
     const t = setupTest();
     const { user, sessionId } = await newChat(t);
     const content = "[[sim finish=length at=20]] Summarize caching strategies";
@@ -308,15 +373,13 @@ describe("faults and recovery", () => {
     const { messageId } = await sendAndWait(t, user, { sessionId, content });
     const cut = await messageOf(user, sessionId, messageId);
     expect(cut).toMatchObject({ status: "complete", finishReason: "length", tokenCount: 25 });
-    expect(azure.sim.requests()[0]?.body).toMatchObject({ max_tokens: 25 });
+    expect(outputLimitOf(azure.sim.requests()[0]?.body)).toBe(25);
     await continueAndWait(t, user, messageId);
     await continueAndWait(t, user, messageId);
     const done = await messageOf(user, sessionId, messageId);
     expect(done).toMatchObject({ status: "complete", finishReason: "stop", tokenCount: TOKENS });
     expect(done.content).toBe(expectedReply(content));
-    expect(azure.sim.requests().map((r) => (r.body as { max_tokens?: number }).max_tokens)).toEqual(
-      [25, 25, 25],
-    );
+    expect(azure.sim.requests().map((r) => outputLimitOf(r.body))).toEqual([25, 25, 25]);
   });
 
   test("stop: the upstream request is aborted, the partial kept, then continued exactly", async () => {
@@ -492,9 +555,7 @@ describe("sending rules", () => {
     }
     useEnv({ CHAT_HISTORY_TOKEN_BUDGET: "200", SYSTEM_PROMPT: "You are terse." });
     await sendAndWait(t, user, { sessionId, content: "And delta?" });
-    const sent = (
-      azure.sim.requests().at(-1)?.body as { messages: { role: string; content: string }[] }
-    ).messages;
+    const sent = promptOf(azure.sim.requests().at(-1)?.body);
     expect(sent[0]).toEqual({ role: "system", content: "You are terse." });
     expect(sent.at(-1)).toEqual({ role: "user", content: "And delta?" });
     // Each earlier reply is ~60 tokens: only the newest turns fit in 200.
@@ -520,7 +581,7 @@ describe("sending rules", () => {
     expect(await messageOf(user, sessionId, messageId)).toEqual(interrupted);
     const request = azure.sim.requests().at(-1);
     expect(request?.continuation).toBeNull();
-    const sent = (request?.body as { messages: { role: string }[] }).messages;
+    const sent = promptOf(request?.body);
     expect(sent.map((m) => m.role)).toEqual(["user"]);
     expect(await listMessages(user, sessionId)).toHaveLength(3);
   });
@@ -693,9 +754,7 @@ describe("configuration errors", () => {
       });
       expect(azure.sim.requests()[0]).toMatchObject({ authKind: "bearer", deployment: "gpt-4o" });
       expect(tokenRequests).toEqual([
-        expect.stringMatching(
-          /resource=https%3A%2F%2Fcognitiveservices.azure.com identity-secret$/,
-        ),
+        expect.stringMatching(/resource=https%3A%2F%2Fai.azure.com identity-secret$/),
       ]);
     } finally {
       identity.close();

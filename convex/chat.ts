@@ -3,6 +3,7 @@
 import { v } from "convex/values";
 import { internalAction } from "./_generated/server";
 import { runGeneration } from "./lib/llm/generate";
+import { cancelBackgroundResponse } from "./lib/llm/cancel";
 
 // The writers of replies. Clients never call these: the public mutations in messages.ts store the
 // intent and schedule them. Scheduled functions carry no identity, so each gets the owner of the
@@ -39,6 +40,31 @@ export const regenerate = internalAction({
   returns: v.null(),
   handler: async (ctx, args) => {
     await runGeneration(ctx, args);
+    return null;
+  },
+});
+
+/**
+ * Takes over a background-mode generation whose writer died or ran out of time (scheduled by the
+ * stale check or the writer itself, model/streams.ts handOver): reattaches to the upstream
+ * response after the last event in the chunk log and writes the rest, so the reply ends with
+ * exactly the model's text and no second request.
+ */
+export const reattachGeneration = internalAction({
+  args: { ...writerArgs, attempt: v.number() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await runGeneration(ctx, args);
+    return null;
+  },
+});
+
+/** Cancels a background response nobody reads any more (Stop, a deleted chat). */
+export const cancelResponse = internalAction({
+  args: { responseId: v.string() },
+  returns: v.null(),
+  handler: async (_ctx, { responseId }) => {
+    await cancelBackgroundResponse(responseId);
     return null;
   },
 });

@@ -9,7 +9,9 @@ import {
   cancelScheduledWriters,
   continued,
   errorData,
+  finalize,
   listMessages,
+  liveParts,
   liveText,
   reply,
   type User,
@@ -267,22 +269,33 @@ describe("appendStreamChunk", () => {
         }),
       ),
     ).toMatchObject({ code: "NotFound" });
-    // Chunks not written yet are empty for anyone (nothing to tell); written ones are Alice's only.
+    // Another user gets the same answer whether Alice's reply is streaming, not written yet or
+    // not there at all, so it never tells them a known message is streaming right now; signed
+    // out is NotFound either way.
     const range = { messageId, generation, from: 0, to: 1 };
     const newest = { messageId, generation };
-    expect(await bob.query(api.chatStreaming.listStreamChunks, range)).toEqual({
-      text: "",
-      complete: false,
+    const bobSees = async (which: Id<"messages">) => ({
+      range: await bob.query(api.chatStreaming.listStreamChunks, { ...range, messageId: which }),
+      newest: await bob.query(api.chatStreaming.latestStreamChunk, { ...newest, messageId: which }),
     });
-    expect(await bob.query(api.chatStreaming.latestStreamChunk, newest)).toBeNull();
+    const nothing = { range: { text: "", complete: false }, newest: null };
+    expect(await bobSees(messageId)).toEqual(nothing);
     await append(user, messageId, generation, 0, "Hi");
-    for (const who of [bob, t]) {
-      expect(await errorData(who.query(api.chatStreaming.listStreamChunks, range))).toMatchObject({
-        code: "NotFound",
-      });
-      expect(await errorData(who.query(api.chatStreaming.latestStreamChunk, newest))).toMatchObject(
-        { code: "NotFound" },
-      );
+    expect(await bobSees(messageId)).toEqual(nothing);
+    const gone = await startedReply(t, "dora");
+    await t.run(async (ctx) => await ctx.db.delete("messages", gone.messageId));
+    expect(await bobSees(gone.messageId)).toEqual(nothing);
+    for (const which of [messageId, gone.messageId]) {
+      expect(
+        await errorData(
+          t.query(api.chatStreaming.listStreamChunks, { ...range, messageId: which }),
+        ),
+      ).toMatchObject({ code: "NotFound" });
+      expect(
+        await errorData(
+          t.query(api.chatStreaming.latestStreamChunk, { ...newest, messageId: which }),
+        ),
+      ).toMatchObject({ code: "NotFound" });
     }
     expect(await user.query(api.chatStreaming.latestStreamChunk, newest)).toEqual({
       seq: 0,
@@ -675,5 +688,256 @@ describe("sessions.remove", () => {
     expect(await errorData(listMessages(user, sessionId))).toMatchObject({
       code: "NotFound",
     });
+  });
+});
+
+describe("a reply made of parts: thinking, then the answer", () => {
+  // A reasoning reply as the writer flushes it: 20 chunks of thinking (a page and more), then
+  // the answer, each chunk holding text of one part.
+  async function thinkThenAnswer(user: User, messageId: Id<"messages">, generation: number) {
+    const thinking: string[] = [];
+    let seq = 0;
+    for (; seq < 20; seq++) {
+      thinking.push(`t${seq} `);
+      await append(user, messageId, generation, seq, `t${seq} `, { part: 0, kind: "reasoning" });
+    }
+    vi.advanceTimersByTime(14_000);
+    await append(user, messageId, generation, seq++, "The ", { part: 1, kind: "text" });
+    await append(user, messageId, generation, seq++, "answer.", { part: 1, kind: "text" });
+    return { thinking: thinking.join(""), answer: "The answer.", chunks: seq };
+  }
+
+  test("viewers read the parts in order from the newest chunk and whole pages; finalize stores them", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    const { thinking, answer } = await thinkThenAnswer(user, messageId, generation);
+    expect(await liveParts(user, messageId, generation)).toMatchObject([
+      { kind: "reasoning", text: thinking },
+      { kind: "text", text: answer },
+    ]);
+    // The listed message is not rewritten while it streams.
+    expect((await reply(user, sessionId, messageId)).content).toBe("");
+    await finalize(user, messageId, generation, {
+      status: "complete",
+      finishReason: "stop",
+      tokenCount: 300,
+      usage: { promptTokens: 10, completionTokens: 300, totalTokens: 310, reasoningTokens: 192 },
+    });
+    const done = await reply(user, sessionId, messageId);
+    // The answer is the content (search, copy and the prompt read it); the thinking is a part.
+    expect(done).toMatchObject({ content: answer, reasoningTokens: 192, tokenCount: 300 });
+    expect(done.parts).toEqual([
+      { kind: "reasoning", text: thinking, durationMs: expect.any(Number) },
+      { kind: "text", length: answer.length },
+    ]);
+    // From the request to the answer's first chunk (creation times, to the millisecond).
+    const [thought] = done.parts ?? [];
+    expect(thought?.kind === "reasoning" && thought.durationMs).toBeGreaterThanOrEqual(13_990);
+  });
+
+  test("parts go in order: a skipped part or another kind in the same part is refused", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "think", { kind: "reasoning" });
+    expect(
+      await errorData(append(user, messageId, generation, 1, "x", { part: 2, kind: "text" })),
+    ).toMatchObject({ code: "InvalidState", message: expect.stringMatching(/in order/) });
+    expect(
+      await errorData(append(user, messageId, generation, 1, "x", { part: 0, kind: "text" })),
+    ).toMatchObject({ code: "InvalidState" });
+    // A replay of the opening chunk is a no-op; the next part opens normally.
+    expect(await append(user, messageId, generation, 0, "think", { kind: "reasoning" })).toEqual({
+      outcome: "duplicate",
+      shouldStop: false,
+    });
+    expect(await append(user, messageId, generation, 1, "ok", { part: 1, kind: "text" })).toEqual({
+      outcome: "appended",
+      shouldStop: false,
+    });
+  });
+
+  test("stop mid-thinking keeps the thinking; continue adds its parts after the first ones", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await append(user, messageId, generation, 0, "Planning", { kind: "reasoning" });
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId });
+    const stopped = await reply(user, sessionId, messageId);
+    expect(stopped).toMatchObject({ status: "stopped", content: "" });
+    expect(stopped.parts).toEqual([
+      { kind: "reasoning", text: "Planning", durationMs: expect.any(Number) },
+    ]);
+    const next = await continued(t, user, messageId);
+    await append(user, messageId, next.generation, 0, "Again", { kind: "reasoning" });
+    await append(user, messageId, next.generation, 1, "Answer", { part: 1, kind: "text" });
+    await finalize(user, messageId, next.generation, { status: "complete", finishReason: "stop" });
+    const done = await reply(user, sessionId, messageId);
+    expect(done.content).toBe("Answer");
+    expect(done.parts?.map((part) => part.kind)).toEqual(["reasoning", "reasoning", "text"]);
+  });
+
+  test("a reasoning reply with no summary still says it thought; a plain reply stores no parts", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    vi.advanceTimersByTime(5_000);
+    await append(user, messageId, generation, 0, "Hi.");
+    await finalize(user, messageId, generation, {
+      status: "complete",
+      usage: { promptTokens: 5, completionTokens: 70, totalTokens: 75, reasoningTokens: 64 },
+    });
+    const done = await reply(user, sessionId, messageId);
+    expect(done.content).toBe("Hi.");
+    expect(done.parts).toEqual([
+      { kind: "reasoning", text: "", durationMs: expect.closeTo(5_000, -1) },
+      { kind: "text", length: 3 },
+    ]);
+
+    const plain = await startedReply(t, "bob");
+    await append(plain.user, plain.messageId, 0, 0, "Plain.");
+    await finalize(plain.user, plain.messageId, 0, { status: "complete" });
+    expect((await reply(plain.user, plain.sessionId, plain.messageId)).parts).toBeUndefined();
+  });
+
+  test("the thinking counts toward the reply's size limit", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await startedReply(t);
+    const big = "x".repeat(200 * 1024);
+    await append(user, messageId, generation, 0, big, { kind: "reasoning" });
+    expect(
+      await append(user, messageId, generation, 1, big, { part: 1, kind: "text" }),
+    ).toMatchObject({ outcome: "full", shouldStop: true });
+  });
+});
+
+describe("writers of one generation (background mode)", () => {
+  async function backgroundReply(t: ReturnType<typeof setupTest>) {
+    const started = await startedReply(t);
+    const { user, messageId, generation } = started;
+    await user.mutation(internal.chatStreaming.startStreamingMessage, {
+      ownerId: user.userId,
+      messageId,
+      generation,
+      responseId: "resp_1",
+      upstreamModel: "gpt-5-mini-2025-08-07",
+      background: true,
+      upstreamSeq: 0,
+    });
+    return started;
+  }
+
+  const scheduled = (t: ReturnType<typeof setupTest>) =>
+    t.run(async (ctx) =>
+      (await ctx.db.system.query("_scheduled_functions").collect())
+        .filter((job) => job.state.kind === "pending")
+        .map((job) => ({ name: job.name, args: job.args[0] as Record<string, unknown> })),
+    );
+
+  test("startStreamingMessage records the upstream response and the start, without rewriting the listed message", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await backgroundReply(t);
+    // Every open chat would receive its list again: the message waits for finalize.
+    expect((await reply(user, sessionId, messageId)).timings?.startedAt).toBeUndefined();
+    const stream = await t.run(async (ctx) => await ctx.db.query("streams").first());
+    expect(stream).toMatchObject({
+      responseId: "resp_1",
+      upstreamModel: "gpt-5-mini-2025-08-07",
+      background: true,
+      upstreamSeq: 0,
+      startedAt: expect.any(Number),
+    });
+    await finalize(user, messageId, generation, { status: "complete" });
+    expect((await reply(user, sessionId, messageId)).timings?.startedAt).toBe(stream?.startedAt);
+  });
+
+  test("a silent writer's response is handed to a new writer, which the old one cannot outwrite", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await backgroundReply(t);
+    await append(user, messageId, generation, 0, "Half", { kind: "text", upstreamSeq: 7 });
+    vi.advanceTimersByTime(31_000);
+    await t.mutation(internal.chatStreaming.checkStaleStreamBypassingAccessControl, {
+      messageId,
+      generation,
+    });
+    // Not interrupted: a new writer (attempt 1) reattaches where the log ends.
+    expect((await reply(user, sessionId, messageId)).isStreaming).toBe(true);
+    expect(await scheduled(t)).toContainEqual({
+      name: "chat:reattachGeneration",
+      args: { ownerId: user.userId, messageId, generation, attempt: 1 },
+    });
+    expect(
+      await user.query(internal.chatStreaming.getWriterState, {
+        ownerId: user.userId,
+        messageId,
+        generation,
+        attempt: 1,
+      }),
+    ).toEqual({ nextSeq: 1, part: 0, partKind: "text", responseId: "resp_1", upstreamSeq: 7 });
+    // The old writer, if it still runs, is refused: no text of its lands, nor its finalize.
+    expect(await append(user, messageId, generation, 1, " old", { upstreamSeq: 9 })).toEqual({
+      outcome: "superseded",
+      shouldStop: true,
+    });
+    expect(
+      await finalize(user, messageId, generation, { status: "interrupted", attempt: 0 }),
+    ).toEqual({ finalized: false });
+    expect(
+      await append(user, messageId, generation, 1, " new", { upstreamSeq: 9, attempt: 1 }),
+    ).toEqual({ outcome: "appended", shouldStop: false });
+    expect(await liveText(user, messageId, generation)).toBe("Half new");
+  });
+
+  test("without background mode, or after too many writers, the stale check interrupts", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId, generation } = await startedReply(t);
+    await user.mutation(internal.chatStreaming.startStreamingMessage, {
+      ownerId: user.userId,
+      messageId,
+      generation,
+      responseId: "resp_2",
+      background: false,
+    });
+    vi.advanceTimersByTime(31_000);
+    await t.mutation(internal.chatStreaming.checkStaleStreamBypassingAccessControl, {
+      messageId,
+      generation,
+    });
+    expect((await reply(user, sessionId, messageId)).status).toBe("interrupted");
+  });
+
+  test("Stop ends the reply at once and cancels the background response upstream", async () => {
+    const t = setupTest();
+    const { user, sessionId, messageId } = await backgroundReply(t);
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId });
+    expect((await reply(user, sessionId, messageId)).status).toBe("stopped");
+    expect(await scheduled(t)).toContainEqual({
+      name: "chat:cancelResponse",
+      args: { responseId: "resp_1" },
+    });
+  });
+
+  test("a writer out of time hands over only its own, live, background generation", async () => {
+    const t = setupTest();
+    const { user, messageId, generation } = await backgroundReply(t);
+    const handOver = (attempt: number) =>
+      user.mutation(internal.chatStreaming.handOverStream, {
+        ownerId: user.userId,
+        messageId,
+        generation,
+        attempt,
+      });
+    expect(await handOver(3)).toEqual({ handedOver: false });
+    expect(await handOver(0)).toEqual({ handedOver: true });
+    // The first writer is superseded now: a second hand-over from it is refused.
+    expect(await handOver(0)).toEqual({ handedOver: false });
+    const bob = await asUser(t, "bob");
+    expect(
+      await errorData(
+        bob.mutation(internal.chatStreaming.handOverStream, {
+          ownerId: bob.userId,
+          messageId,
+          generation,
+          attempt: 1,
+        }),
+      ),
+    ).toMatchObject({ code: "NotFound" });
   });
 });

@@ -37,15 +37,15 @@ async function send(
   return { reply, request };
 }
 
-type Part = { type: string; text?: string; image_url?: { url: string; detail: string } };
+type Part = { type: string; text?: string; image_url?: string; detail?: string };
 
-/** The image parts of each user message of a logged request. */
+/** The image parts of each user message of a logged request (the Responses API's `input`). */
 function imagePartsPerUserTurn(body: unknown): Part[][] {
-  const messages = (body as { messages: { role: string; content: string | Part[] }[] }).messages;
-  return messages
+  const input = (body as { input: { role: string; content: string | Part[] }[] }).input;
+  return input
     .filter((m) => m.role === "user")
     .map((m) =>
-      typeof m.content === "string" ? [] : m.content.filter((p) => p.type === "image_url"),
+      typeof m.content === "string" ? [] : m.content.filter((p) => p.type === "input_image"),
     );
 }
 
@@ -88,7 +88,7 @@ describe("images to the model", () => {
     expect(first.request?.images).toEqual({ count: 2, bytes: 2 * png().length });
     const [parts] = imagePartsPerUserTurn(first.request?.body);
     const dataUrl = `data:image/png;base64,${Buffer.from(png(64, 64)).toString("base64")}`;
-    expect(parts?.[0]).toEqual({ type: "image_url", image_url: { url: dataUrl, detail: "auto" } });
+    expect(parts?.[0]).toEqual({ type: "input_image", image_url: dataUrl, detail: "auto" });
 
     const second = await send(t, user, sessionId, "And the second one?");
     expect(second.request?.images?.count).toBe(2);

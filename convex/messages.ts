@@ -3,6 +3,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { signedInMutation, optionalAuthQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
+import { consumeVersionSwitch } from "./model/limits";
 import { startContinue, startEdit, startRegenerate, startReply } from "./model/messages";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 import { selectMessage } from "./model/versions";
@@ -21,7 +22,7 @@ export const messageValidator = v.object({
  * A chat's messages, newest first, a page at a time (for usePaginatedQuery: the newest page stays
  * subscribed, older pages load as the user scrolls up). While a reply streams, `content` holds only
  * the text of earlier generations: the live text comes from chatStreaming.latestStreamChunk (see
- * useLiveMessageText).
+ * useLiveReply).
  */
 export const list = optionalAuthQuery({
   // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.
@@ -137,12 +138,14 @@ export const edit = signedInMutation({
 /**
  * Switches to a version of a message: the conversation on screen (in every tab) becomes that
  * version followed by the branch last shown under it. Returns the new end of the conversation.
+ * Limited per user (VERSION_SWITCHES_PER_MINUTE): a switch follows the branch to its end.
  */
 export const selectVersion = signedInMutation({
   args: { messageId: v.id("messages") },
   returns: v.id("messages"),
   handler: async (ctx, { messageId }) => {
     const { message, session } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    await consumeVersionSwitch(ctx, ctx.viewerId);
     return await selectMessage(ctx, session, message);
   },
 });

@@ -31,7 +31,8 @@ function replyRequests() {
     .map((r) => ({
       deployment: r.deployment,
       path: r.path,
-      messages: (r.body as { messages: { role: string; content: string }[] }).messages,
+      // The Responses API's `input` (Chat Completions would send `messages`).
+      messages: (r.body as { input: { role: string; content: string }[] }).input,
     }));
 }
 
@@ -105,7 +106,7 @@ describe("custom instructions reach the model", () => {
 });
 
 describe("the picked model writes the reply", () => {
-  test("the chat's deployment goes into the URL path and is recorded on the reply", async () => {
+  test("the chat's deployment is the request's model (v1 API) and is recorded on the reply", async () => {
     twoDeployments();
     const t = setupTest();
     const alice = await asUser(t, "alice");
@@ -114,7 +115,7 @@ describe("the picked model writes the reply", () => {
     await alice.mutation(api.messages.send, { sessionId, content: "Which model are you?" });
     await settle(t);
     expect(replyRequests().map((r) => [r.deployment, r.path])).toEqual([
-      ["gpt-4o-mini", "/openai/deployments/gpt-4o-mini/chat/completions"],
+      ["gpt-4o-mini", "/openai/v1/responses"],
     ]);
     const first = await reply(alice, sessionId);
     expect(first).toMatchObject({ status: "complete", model: "gpt-4o-mini" });
@@ -173,7 +174,8 @@ describe("generated titles", () => {
     expect((await alice.query(api.sessions.list, {}))[0]?.title).toBe("How do the tides work");
     const [title] = titleRequests();
     expect(title?.deployment).toBe("gpt-4o-mini");
-    expect((title?.body as { messages: unknown[] }).messages).toEqual([
+    expect(title?.body).toMatchObject({ max_output_tokens: 30, store: false });
+    expect((title?.body as { input: unknown[] }).input).toEqual([
       { role: "system", content: expect.stringMatching(/^Write a short title/) },
       { role: "user", content },
     ]);

@@ -1,12 +1,25 @@
 import { v } from "convex/values";
 import { signedInMutation, optionalAuthQuery, ownerInternalQuery } from "./lib/functions";
-import { configuredModels, modelAcceptsImages } from "./lib/llm/config";
-import { chatModel, defaultModelFor, requireKnownModel } from "./model/models";
+import { configuredModels, modelKind } from "./lib/llm/config";
+import {
+  chatEffort,
+  chatModel,
+  defaultModelFor,
+  requireKnownModel,
+  requirePickerEffort,
+} from "./model/models";
 import { getPreferences, savePreferences } from "./model/preferences";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 
-// acceptsImages: listed in MODELS_ACCEPTING_IMAGES; the composer offers attaching only then.
-const modelOption = v.object({ name: v.string(), label: v.string(), acceptsImages: v.boolean() });
+// acceptsImages: it takes images (MODELS_ACCEPTING_IMAGES, else guessed from the name); the
+// composer offers attaching only then. reasoning: a reasoning model (MODELS_REASONING, else
+// guessed), whose effort the picker offers.
+const modelOption = v.object({
+  name: v.string(),
+  label: v.string(),
+  acceptsImages: v.boolean(),
+  reasoning: v.boolean(),
+});
 
 /**
  * The models the viewer can pick (AZURE_OPENAI_DEPLOYMENTS, else the single deployment) and the one
@@ -21,10 +34,10 @@ export const list = optionalAuthQuery({
   handler: async (ctx) => {
     if (ctx.viewerId === null) return null;
     return {
-      models: configuredModels().map((model) => ({
-        ...model,
-        acceptsImages: modelAcceptsImages(model.name),
-      })),
+      models: configuredModels().map((model) => {
+        const kind = modelKind(model.name);
+        return { ...model, acceptsImages: kind.acceptsImages, reasoning: kind.reasoning };
+      }),
       defaultModel: (await defaultModelFor(ctx, ctx.viewerId)) ?? null,
     };
   },
@@ -38,6 +51,42 @@ export const forChat = optionalAuthQuery({
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
     return (await chatModel(ctx, session)) ?? null;
+  },
+});
+
+/**
+ * The reasoning effort a chat's next reply thinks with (null when its model does not reason); on
+ * the new-chat page (no `sessionId`), the effort new chats start with.
+ */
+export const effortForChat = optionalAuthQuery({
+  args: { sessionId: v.optional(v.string()) },
+  returns: v.union(v.string(), v.null()),
+  handler: async (ctx, { sessionId }) => {
+    if (sessionId === undefined) {
+      if (ctx.viewerId === null) return null;
+      const preferences = await getPreferences(ctx, ctx.viewerId);
+      return preferences?.lastReasoningEffort ?? null;
+    }
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    return (await chatEffort(ctx, session, await chatModel(ctx, session))) ?? null;
+  },
+});
+
+/**
+ * Picks the reasoning effort (low, medium, high) of a chat's next replies, or with no `sessionId`
+ * the one new chats start with; it also becomes the viewer's default for new chats.
+ */
+export const setEffort = signedInMutation({
+  args: { sessionId: v.optional(v.id("sessions")), effort: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { sessionId, effort }) => {
+    const picked = requirePickerEffort(effort);
+    if (sessionId !== undefined) {
+      const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+      await ctx.db.patch("sessions", session._id, { reasoningEffort: picked });
+    }
+    await savePreferences(ctx, ctx.viewerId, { lastReasoningEffort: picked });
+    return null;
   },
 });
 
@@ -67,12 +116,14 @@ export const setDefault = signedInMutation({
 
 /**
  * What the writer of a reply needs besides the conversation: the model recorded on the reply (a
- * reply from before models were recorded uses its chat's) and its owner's custom instructions.
+ * reply from before models were recorded uses its chat's), the reasoning effort recorded with it
+ * and its owner's custom instructions.
  */
 export const replySettings = ownerInternalQuery({
   args: { messageId: v.id("messages") },
   returns: v.object({
     model: v.union(v.string(), v.null()),
+    effort: v.union(v.string(), v.null()),
     instructions: v.union(v.string(), v.null()),
   }),
   handler: async (ctx, { messageId }) => {
@@ -80,6 +131,7 @@ export const replySettings = ownerInternalQuery({
     const preferences = await getPreferences(ctx, ctx.ownerId);
     return {
       model: message.model ?? (await chatModel(ctx, session)) ?? null,
+      effort: message.reasoningEffort ?? null,
       instructions: preferences?.customInstructions ?? null,
     };
   },

@@ -98,14 +98,46 @@ describe("choosing a model", () => {
     twoModels();
     const t = setupTest();
     const alice = await asUser(t, "alice");
+    // Unconfigured, what a deployment is comes from its name: gpt-4o reads images, and does not reason.
     expect(await alice.query(api.models.list, {})).toEqual({
       models: [
-        { name: "gpt-4o", label: "GPT-4o", acceptsImages: false },
-        { name: "gpt-4o-mini", label: "GPT-4o mini", acceptsImages: false },
+        { name: "gpt-4o", label: "GPT-4o", acceptsImages: true, reasoning: false },
+        { name: "gpt-4o-mini", label: "GPT-4o mini", acceptsImages: true, reasoning: false },
       ],
       defaultModel: "gpt-4o",
     });
     expect(await t.query(api.models.list, {})).toBeNull();
+  });
+
+  test("what each deployment is comes from configuration, else from its name", async () => {
+    twoModels();
+    useEnv({
+      AZURE_OPENAI_DEPLOYMENTS: "gpt-5-mini,o3-mini,gpt-4.1,prod-chat,gpt-5-chat",
+      MODELS_ACCEPTING_IMAGES: undefined,
+      MODELS_REASONING: undefined,
+    });
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const kinds = async () =>
+      (await alice.query(api.models.list, {}))?.models.map(
+        (m) => `${m.name}:${m.reasoning ? "reasons" : "-"}:${m.acceptsImages ? "images" : "-"}`,
+      );
+    expect(await kinds()).toEqual([
+      "gpt-5-mini:reasons:images",
+      "o3-mini:reasons:-",
+      "gpt-4.1:-:images",
+      "prod-chat:-:-",
+      "gpt-5-chat:-:images",
+    ]);
+    // Configured, the lists are exact; `none` is an empty list.
+    useEnv({ MODELS_REASONING: "prod-chat=high", MODELS_ACCEPTING_IMAGES: "none" });
+    expect(await kinds()).toEqual([
+      "gpt-5-mini:-:-",
+      "o3-mini:-:-",
+      "gpt-4.1:-:-",
+      "prod-chat:reasons:-",
+      "gpt-5-chat:-:-",
+    ]);
   });
 
   test("without AZURE_OPENAI_DEPLOYMENTS the single deployment is the only model", async () => {
@@ -117,8 +149,55 @@ describe("choosing a model", () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     expect(await alice.query(api.models.list, {})).toEqual({
-      models: [{ name: "my-deployment", label: "my-deployment", acceptsImages: false }],
+      models: [
+        { name: "my-deployment", label: "my-deployment", acceptsImages: false, reasoning: false },
+      ],
       defaultModel: "my-deployment",
+    });
+  });
+
+  test("a reasoning deployment's effort is picked per chat; unknown efforts and other users are refused", async () => {
+    twoModels();
+    useEnv({ AZURE_OPENAI_DEPLOYMENTS: "gpt-5-mini,gpt-4o", MODELS_REASONING: "gpt-5-mini=low" });
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const first = await alice.mutation(api.sessions.create, {});
+    // Nothing picked: the deployment's configured effort; a model that does not reason has none.
+    expect(await alice.query(api.models.effortForChat, { sessionId: first })).toBe("low");
+    expect(await alice.query(api.models.effortForChat, {})).toBeNull();
+    await alice.mutation(api.models.setEffort, { sessionId: first, effort: "high" });
+    expect(await alice.query(api.models.effortForChat, { sessionId: first })).toBe("high");
+    // It becomes the user's default for new chats.
+    const second = await alice.mutation(api.sessions.create, {});
+    expect(await alice.query(api.models.effortForChat, { sessionId: second })).toBe("high");
+    expect(await alice.query(api.models.effortForChat, {})).toBe("high");
+    await alice.mutation(api.models.setForChat, { sessionId: second, model: "gpt-4o" });
+    expect(await alice.query(api.models.effortForChat, { sessionId: second })).toBeNull();
+
+    expect(
+      await errorData(alice.mutation(api.models.setEffort, { sessionId: first, effort: "max" })),
+    ).toEqual({
+      code: "InvalidArgument",
+      message: 'There is no reasoning effort called "max". Choose one of low, medium, high.',
+    });
+    const bob = await asUser(t, "bob");
+    expect(
+      await errorData(bob.mutation(api.models.setEffort, { sessionId: first, effort: "low" })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(
+      await errorData(bob.query(api.models.effortForChat, { sessionId: first })),
+    ).toMatchObject({ code: "NotFound" });
+    expect(await errorData(t.mutation(api.models.setEffort, { effort: "low" }))).toMatchObject({
+      code: "NotFound",
+    });
+    expect(await alice.query(api.models.effortForChat, { sessionId: first })).toBe("high");
+
+    // A reply records the effort it was asked for, so Continue thinks alike.
+    await alice.mutation(api.messages.send, { sessionId: first, content: "Hi" });
+    const messages = await t.run(async (ctx) => await ctx.db.query("messages").collect());
+    expect(messages.find((m) => m.role === "assistant")).toMatchObject({
+      model: "gpt-5-mini",
+      reasoningEffort: "high",
     });
   });
 
@@ -216,7 +295,7 @@ describe("choosing a model", () => {
     const { messageId } = await alice.mutation(api.messages.send, { sessionId, content: "hi" });
     expect(
       await t.query(internal.models.replySettings, { ownerId: alice.userId, messageId }),
-    ).toEqual({ model: "gpt-4o", instructions: null });
+    ).toEqual({ model: "gpt-4o", effort: null, instructions: null });
     expect(
       await errorData(t.query(internal.models.replySettings, { ownerId: bob.userId, messageId })),
     ).toMatchObject({ code: "NotFound" });

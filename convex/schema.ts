@@ -22,14 +22,37 @@ export const finalStatus = v.union(
 
 export const messageTimings = v.object({
   requestedAt: v.number(),
+  // When the model accepted the request (startStreamingMessage; set at finalize).
+  startedAt: v.optional(v.number()),
   firstTokenAt: v.optional(v.number()),
   completedAt: v.optional(v.number()),
 });
 
 export const tokenUsage = v.object({
   promptTokens: v.number(),
+  // Output tokens, thinking included.
   completionTokens: v.number(),
   totalTokens: v.number(),
+  reasoningTokens: v.optional(v.number()),
+});
+
+// The kinds and stored form of a reply's parts (lib/reply-parts.ts).
+export const partKind = v.union(v.literal("reasoning"), v.literal("text"));
+
+export const storedPart = v.union(
+  v.object({ kind: v.literal("text"), length: v.number() }),
+  v.object({ kind: v.literal("reasoning"), text: v.string(), durationMs: v.optional(v.number()) }),
+);
+
+// The reasoning efforts a user can pick per chat (lib/reasoning.ts has the deployments' own).
+export const reasoningEffort = v.union(v.literal("low"), v.literal("medium"), v.literal("high"));
+
+/** A stretch of a page's (or a range's) text that belongs to one part (lib/reply-parts.ts). */
+export const runLength = v.object({
+  part: v.number(),
+  length: v.number(),
+  kind: v.optional(partKind),
+  at: v.optional(v.number()),
 });
 
 /** An image of a message, as messages.list, share links and export show it (model/attachments.ts). */
@@ -73,6 +96,8 @@ export default defineSchema({
     activeLeafId: v.optional(v.id("messages")),
     // The deployment this chat's replies use (model/models.ts); unset: the user's default.
     model: v.optional(v.string()),
+    // The reasoning effort picked for this chat; unset: the user's last pick, else the deployment's.
+    reasoningEffort: v.optional(reasoningEffort),
   }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
 
   // Read by messages.list: written only at send, edit, switch, finalize, stop, continue and
@@ -104,6 +129,13 @@ export default defineSchema({
     selectedChildId: v.optional(v.id("messages")),
     // The deployment that wrote an assistant reply.
     model: v.optional(v.string()),
+    // A reply's parts when it has more than its answer (lib/reply-parts.ts): unset, the reply is
+    // `content` alone. `content` is always the answer (text parts joined).
+    parts: v.optional(v.array(storedPart)),
+    // The effort a reasoning deployment was asked for (unset: not a reasoning deployment).
+    reasoningEffort: v.optional(v.string()),
+    // Of tokenCount, the tokens the model spent thinking.
+    reasoningTokens: v.optional(v.number()),
     // A user message's images; an edit lists the ones its version keeps.
     images: v.optional(v.array(messageImage)),
   })
@@ -122,6 +154,8 @@ export default defineSchema({
     customInstructions: v.optional(v.string()),
     // The model last picked: new chats start with it.
     lastModel: v.optional(v.string()),
+    // The reasoning effort last picked: new chats start with it.
+    lastReasoningEffort: v.optional(reasoningEffort),
   }).index("by_userId", ["userId"]),
 
   // Writer state of an assistant message: the owner, the per-flush heartbeat, the sequence counter,
@@ -138,6 +172,22 @@ export default defineSchema({
     active: v.boolean(),
     heartbeatAt: v.number(),
     firstTokenAt: v.optional(v.number()),
+    // When the model accepted the request (startStreamingMessage); copied into the message's
+    // timings at finalize.
+    startedAt: v.optional(v.number()),
+    // The part the last chunk belongs to and its kind (lib/reply-parts.ts); unset: 0, text.
+    part: v.optional(v.number()),
+    partKind: v.optional(partKind),
+    // Which writer may write (a fence): bumped when a new writer takes over the same generation
+    // (background mode's reattach); every writer call names its attempt. Unset: 0.
+    attempt: v.optional(v.number()),
+    // The upstream response being streamed (startStreamingMessage), the model that answers and
+    // whether it runs in background mode (Azure keeps it; a new writer can reattach to it).
+    responseId: v.optional(v.string()),
+    upstreamModel: v.optional(v.string()),
+    background: v.optional(v.boolean()),
+    // The upstream `sequence_number` of the last event whose text is in the chunk log.
+    upstreamSeq: v.optional(v.number()),
   })
     .index("by_messageId", ["messageId"])
     .index("by_active_and_heartbeatAt", ["active", "heartbeatAt"]),
@@ -151,6 +201,10 @@ export default defineSchema({
     generation: v.number(),
     seq: v.number(),
     text: v.string(),
+    // The part this text belongs to (unset: 0); `kind` only on the chunk that opens its part
+    // (unset on part 0: text). lib/reply-parts.ts.
+    part: v.optional(v.number()),
+    kind: v.optional(partKind),
   }).index("by_messageId_and_generation_and_seq", ["messageId", "generation", "seq"]),
 
   // The same text compacted STREAM_PAGE_SIZE chunks to a page, written once when its last chunk
@@ -164,6 +218,8 @@ export default defineSchema({
     page: v.number(),
     text: v.string(),
     chunkCount: v.number(),
+    // How `text` splits into parts (lib/reply-parts.ts); unset: all of it part 0, opening nothing.
+    runs: v.optional(v.array(runLength)),
   }).index("by_messageId_and_generation_and_page", ["messageId", "generation", "page"]),
 
   // A chat's read-only public link (convex/shares.ts): one per chat, `shareId` is its unguessable
@@ -200,6 +256,7 @@ export default defineSchema({
     status: messageStatus,
     createdAt: v.number(),
     images: v.optional(v.array(messageImage)),
+    parts: v.optional(v.array(storedPart)),
   })
     .index("by_shareId_and_snapshot_and_position", ["shareId", "snapshot", "position"])
     .index("by_sessionId", ["sessionId"]),
@@ -226,14 +283,27 @@ export default defineSchema({
     .index("by_storageId", ["storageId"])
     .index("by_sessionId", ["sessionId"]),
 
-  // One per upload URL handed out, used up by the register of one file: Convex's upload URLs take
-  // any number of uploads for an hour, so this makes each good for one attachment.
-  uploadGrants: defineTable({
+  // An upload under way (the POST /attachments route, lib/attachmentRoutes.ts): its declared size
+  // is reserved against the user's budgets before a byte is read, and the row becomes the
+  // attachment when the file is stored. Convex's upload URLs are not used: each takes any number
+  // of files of any size for an hour, and nothing says who stored them.
+  uploads: defineTable({
     userId: v.id("users"),
+    fileName: v.string(),
+    contentType: v.string(),
+    size: v.number(),
+    startedAt: v.number(),
     expiresAt: v.number(),
   })
     .index("by_userId_and_expiresAt", ["userId", "expiresAt"])
     .index("by_expiresAt", ["expiresAt"]),
+
+  // Bytes of image files a user keeps (attachments whose file exists), against
+  // STORED_IMAGES_MB_PER_USER: added when an upload is stored, taken off when its file is deleted.
+  imageStorage: defineTable({
+    userId: v.id("users"),
+    bytes: v.number(),
+  }).index("by_userId", ["userId"]),
 
   // The images of a share's snapshot, so that the shared-image route checks one row.
   sharedAttachments: defineTable({

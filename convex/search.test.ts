@@ -80,6 +80,29 @@ describe("search across chats", () => {
     expect(await user.query(api.search.messages, { query: "zeppelins" })).toEqual([]);
   });
 
+  test("a reply's answer is found, its thinking is not", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const sessionId = await chatWith(t, alice, "Ideas", ["What should I cook?"]);
+    await t.run(async (ctx) => {
+      await ctx.db.insert("messages", {
+        sessionId,
+        userId: alice.userId,
+        role: "assistant",
+        content: "Try a risotto.",
+        parts: [
+          { kind: "reasoning", text: "Considering lasagne first", durationMs: 2_000 },
+          { kind: "text", length: 14 },
+        ],
+        status: "complete",
+        isStreaming: false,
+        generation: 0,
+      });
+    });
+    expect((await alice.query(api.search.messages, { query: "risotto" })).length).toBe(1);
+    expect(await alice.query(api.search.messages, { query: "lasagne" })).toEqual([]);
+  });
+
   test("an empty or over-long search is refused with a clear message", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");

@@ -119,6 +119,32 @@ describe("share links", () => {
     expect(preview.messageCount).toBeLessThan(60);
   });
 
+  test("a reply's thinking is shared with it, in its place", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await chatOf(t, "alice", 1);
+    const parts = [
+      { kind: "reasoning" as const, text: "**Weighing** options", durationMs: 9_000 },
+      { kind: "text" as const, length: 7 },
+    ];
+    await t.run(async (ctx) => {
+      await ctx.db.insert("messages", {
+        sessionId,
+        userId: user.userId,
+        role: "assistant",
+        content: "Lisbon.",
+        parts,
+        status: "complete",
+        isStreaming: false,
+        generation: 0,
+      });
+    });
+    const { shareId } = await user.mutation(api.shares.share, { sessionId });
+    expect((await linkMessages(t, shareId))?.messages.at(-1)).toMatchObject({
+      content: "Lisbon.",
+      parts,
+    });
+  });
+
   test("two links never share an id", async () => {
     const t = setupTest();
     const ids = new Set<string>();

@@ -6,6 +6,7 @@ import { internalMutation, type MutationCtx } from "./_generated/server";
 import { signedInMutation, optionalAuthQuery, publicQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
 import { conversationItem } from "./model/conversation";
+import { consumeShareSnapshot } from "./model/limits";
 import { loadSessionForViewer } from "./model/sessions";
 import {
   copySnapshotBatch,
@@ -62,7 +63,8 @@ export const preview = optionalAuthQuery({
 /**
  * Shares a chat as it is now: creates its read-only link, or points the existing link at a new
  * snapshot (messages sent since are included). The copy is made in scheduled batches; the link
- * shows the previous snapshot until it is done.
+ * shows the previous snapshot until it is done. Each snapshot copies the whole chat: the user's
+ * and the chat's snapshots per hour are limited (RateLimited).
  */
 export const share = signedInMutation({
   args: { sessionId: v.string() },
@@ -70,6 +72,7 @@ export const share = signedInMutation({
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
     const started = await startSnapshot(ctx, session);
+    await consumeShareSnapshot(ctx, ctx.viewerId, session._id);
     await copyBatch(ctx, started.share, started.snapshot);
     return { shareId: started.shareId };
   },
@@ -170,12 +173,13 @@ export const messages = publicQuery({
       .paginate(boundedPage(paginationOpts));
     return {
       ...result,
-      page: result.page.map(({ role, content, status, createdAt, images }) => ({
+      page: result.page.map(({ role, content, status, createdAt, images, parts }) => ({
         role,
         content,
         status,
         createdAt,
         ...(images === undefined ? {} : { images }),
+        ...(parts === undefined ? {} : { parts }),
       })),
     };
   },

@@ -4,7 +4,7 @@ import schema from "./schema";
 import { env } from "./_generated/server";
 import { expect } from "vitest";
 import { api, internal } from "./_generated/api";
-import type { FunctionReturnType } from "convex/server";
+import type { FunctionArgs, FunctionReturnType } from "convex/server";
 import type { Id } from "./_generated/dataModel";
 import {
   absorbNewest,
@@ -80,8 +80,21 @@ export async function listMessages(viewer: Pick<TestBackend, "query">, sessionId
   }
 }
 
-/** The live text of a generation, as useLiveMessageText follows it: the newest chunk, and the range before it. */
+/** The live text of a generation (its answer), as useLiveReply follows it: the newest chunk, and the range before it. */
 export async function liveText(
+  user: Awaited<ReturnType<typeof asUser>>,
+  messageId: Id<"messages">,
+  generation: number,
+) {
+  const parts = await liveParts(user, messageId, generation);
+  return parts
+    .filter((part) => part.kind === "text")
+    .map((part) => part.text)
+    .join("");
+}
+
+/** The parts of a generation's live text, as useLiveReply follows them. */
+export async function liveParts(
   user: Awaited<ReturnType<typeof asUser>>,
   messageId: Id<"messages">,
   generation: number,
@@ -96,9 +109,9 @@ export async function liveText(
       ...missing,
     });
     if (!range.complete) throw new Error(`chunks ${missing.from} to ${missing.to} are missing`);
-    state = absorbSpan(state, { ...missing, text: range.text });
+    state = absorbSpan(state, { ...missing, text: range.text, runs: range.runs });
   }
-  return state.text;
+  return state.parts;
 }
 
 /**
@@ -141,13 +154,19 @@ export async function continued(t: TestBackend, user: User, messageId: Id<"messa
   return started;
 }
 
-/** One flush of the writer, as chat.* actions send it. */
+/** One flush of the writer, as chat.* actions send it (`more`: its part, the writer's attempt, ...). */
 export function append(
   user: User,
   messageId: Id<"messages">,
   generation: number,
   seq: number,
   text: string,
+  more: {
+    part?: number;
+    kind?: "reasoning" | "text";
+    upstreamSeq?: number;
+    attempt?: number;
+  } = {},
 ) {
   return user.mutation(internal.chatStreaming.appendStreamChunk, {
     ownerId: user.userId,
@@ -155,6 +174,25 @@ export function append(
     generation,
     seq,
     text,
+    ...more,
+  });
+}
+
+/** The writer's finalize of a generation, as chat.* actions send it. */
+export function finalize(
+  user: User,
+  messageId: Id<"messages">,
+  generation: number,
+  fields: Omit<
+    FunctionArgs<typeof internal.chatStreaming.finalizeStreamMessage>,
+    "ownerId" | "messageId" | "generation"
+  >,
+) {
+  return user.mutation(internal.chatStreaming.finalizeStreamMessage, {
+    ownerId: user.userId,
+    messageId,
+    generation,
+    ...fields,
   });
 }
 

@@ -22,7 +22,42 @@ const chat: ChatExport = {
   ],
 };
 
+const thought: ChatExport = {
+  title: "Plans",
+  exportedAt: Date.UTC(2026, 10, 28, 12, 0, 0),
+  messages: [
+    {
+      role: "assistant",
+      content: "Lisbon.",
+      parts: [
+        { kind: "reasoning", text: "**Weighing** cities", durationMs: 14_200 },
+        { kind: "text", length: 7 },
+      ],
+      status: "complete",
+      createdAt: Date.UTC(2026, 10, 28, 11, 0, 5),
+    },
+  ],
+};
+
 describe("chat export", () => {
+  it("marks a reply's thinking apart from its answer: a folded Thinking block in Markdown, parts in JSON", () => {
+    expect(toMarkdown(thought)).toContain(
+      [
+        "## Assistant · 2026-11-28T11:00:05.000Z",
+        "<details>\n<summary>Thinking (14 s)</summary>\n\n**Weighing** cities\n\n</details>",
+        "Lisbon.",
+      ].join("\n\n"),
+    );
+    const [message] = (JSON.parse(toJson(thought)) as { messages: unknown[] }).messages;
+    expect(message).toMatchObject({
+      content: "Lisbon.",
+      parts: [
+        { kind: "reasoning", text: "**Weighing** cities", durationMs: 14_200 },
+        { kind: "text", text: "Lisbon." },
+      ],
+    });
+  });
+
   it("writes Markdown with the title, each message's role, time, model and status, and the text exactly", () => {
     expect(toMarkdown(chat)).toBe(
       [

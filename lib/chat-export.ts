@@ -1,5 +1,6 @@
 import type { FunctionReturnType } from "convex/server";
 import type { api } from "@/convex/_generated/api";
+import { replyParts, thinkingOf } from "@/lib/reply-parts";
 
 /** One message of an export, as chatExport.page returns it. */
 export type ExportedMessage = FunctionReturnType<typeof api.chatExport.page>["messages"][number];
@@ -28,7 +29,18 @@ function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** The chat as Markdown: the title, then each message under a heading of role, time, model and status; text as written. */
+/** "Thinking (14 s)": the label of a reply's thinking in an export. */
+function thinkingLabel(durationMs: number | null): string {
+  return durationMs === null
+    ? "Thinking"
+    : `Thinking (${Math.max(1, Math.round(durationMs / 1000))} s)`;
+}
+
+/**
+ * The chat as Markdown: the title, then each message under a heading of role, time, model and
+ * status; text as written. A reply's thinking comes first, folded in a `<details>` block headed
+ * "Thinking", so that it reads apart from the answer.
+ */
 export function toMarkdown({ title, exportedAt, messages }: ChatExport): string {
   const parts = [`# ${title}`, `Exported ${isoTime(exportedAt)} · ${messages.length} messages`];
   for (const message of messages) {
@@ -36,7 +48,15 @@ export function toMarkdown({ title, exportedAt, messages }: ChatExport): string 
     if (message.model !== undefined) details.push(message.model);
     const note = statusNote(message.status);
     if (note !== null) details.push(note);
-    parts.push(`## ${details.join(" · ")}`, message.content);
+    parts.push(`## ${details.join(" · ")}`);
+    const thinking = thinkingOf(replyParts(message));
+    if (thinking !== null) {
+      const body = thinking.text === "" ? "(no summary given)" : thinking.text;
+      parts.push(
+        `<details>\n<summary>${thinkingLabel(thinking.durationMs)}</summary>\n\n${body}\n\n</details>`,
+      );
+    }
+    parts.push(message.content);
     // The files are not in the export: each image is referenced by its name and attachment id.
     const images = message.images ?? [];
     if (images.length > 0) {
@@ -46,21 +66,25 @@ export function toMarkdown({ title, exportedAt, messages }: ChatExport): string 
   return `${parts.join("\n\n")}\n`;
 }
 
-/** The chat as JSON: the same fields, times in ISO 8601, text exactly. */
+/**
+ * The chat as JSON: the same fields, times in ISO 8601, text exactly; `content` is the answer,
+ * and a reply with thinking also lists its `parts` in order (each `reasoning` or `text`).
+ */
 export function toJson({ title, exportedAt, messages }: ChatExport): string {
   const body = {
     title,
     exportedAt: isoTime(exportedAt),
-    messages: messages.map(({ role, content, status, createdAt, model, images }) => ({
-      role,
-      createdAt: isoTime(createdAt),
-      ...(model === undefined ? {} : { model }),
-      status,
-      content,
-      ...(images === undefined
+    messages: messages.map((message) => ({
+      role: message.role,
+      createdAt: isoTime(message.createdAt),
+      ...(message.model === undefined ? {} : { model: message.model }),
+      status: message.status,
+      content: message.content,
+      ...(message.parts === undefined ? {} : { parts: replyParts(message) }),
+      ...(message.images === undefined
         ? {}
         : {
-            images: images.map((i) => ({
+            images: message.images.map((i) => ({
               attachmentId: i.attachmentId,
               fileName: i.fileName,
               type: i.contentType,

@@ -73,7 +73,7 @@ describe("the settings", () => {
   test("a text reads trimmed, empty as unset, then its default if it has one", () => {
     expect(readSetting({ SYSTEM_PROMPT: "  Be brief.  " }, "SYSTEM_PROMPT")).toBe("Be brief.");
     expect(readSetting({ SYSTEM_PROMPT: " " }, "SYSTEM_PROMPT")).toBeUndefined();
-    expect(readSetting({}, "OPENAI_API_VERSION")).toBe("2024-10-21");
+    expect(readSetting({}, "CHAT_GENERATED_TITLES")).toBe("1");
   });
 
   test("each reader's list names only its own variables", () => {

@@ -44,7 +44,29 @@ export const SETTINGS = {
   MODELS_ACCEPTING_IMAGES: {
     readBy: "functions",
     description:
-      "the deployments (or models) that take images, comma-separated names; unset, none does",
+      "the deployments (or models) that take images, comma-separated names; unset: guessed from the name (gpt-4o, gpt-4.1, gpt-5, o1, o3, o4-mini do); `none`: none does",
+  },
+  MODELS_REASONING: {
+    readBy: "functions",
+    description:
+      "the reasoning deployments (or models), comma-separated, each `name` or `name=effort` (none, minimal, low, medium, high, xhigh: its default effort, else medium); unset: guessed from the name (o1, o3, o4-mini, gpt-5, codex); `none`: none reasons",
+  },
+  MODELS_USING_CHAT_COMPLETIONS: {
+    readBy: "functions",
+    description:
+      "the Azure deployments called through Chat Completions instead of the Responses API, comma-separated (an OpenAI-compatible endpoint always uses Chat Completions)",
+  },
+  REASONING_SUMMARIES: {
+    readBy: "functions",
+    default: "1",
+    description:
+      "`0`: reasoning deployments are not asked for a summary of their thinking (the reply then only says how long it thought)",
+  },
+  MODEL_BACKGROUND_MODE: {
+    readBy: "functions",
+    default: "0",
+    description:
+      "`1`: Responses-API replies run as background responses, which Azure stores, so that a writer that dies (crash, restart, the 10-minute action limit) reattaches to the same response instead of asking again; Stop cancels them",
   },
   AZURE_OPENAI_API_KEY: {
     readBy: "functions",
@@ -64,8 +86,8 @@ export const SETTINGS = {
   },
   OPENAI_API_VERSION: {
     readBy: "functions",
-    default: "2024-10-21",
-    description: "the dated Azure OpenAI API version",
+    description:
+      "a dated Azure OpenAI API version (e.g. 2025-04-01-preview) to use instead of the v1 API (`<endpoint>/openai/v1/`)",
   },
   OPENAI_BASE_URL: {
     readBy: "functions",
@@ -121,6 +143,12 @@ export const SETTINGS = {
     readBy: "functions",
     default: 30_000,
     description: "a model stream silent this long is aborted and the reply `interrupted`",
+  },
+  REASONING_IDLE_TIMEOUT_MS: {
+    readBy: "functions",
+    default: 300_000,
+    description:
+      "the same for a reasoning deployment before its first words: it may think silently for this long",
   },
   STREAM_STALE_MS: {
     readBy: "functions",
@@ -201,11 +229,54 @@ export const SETTINGS = {
     min: 1,
     description: "chats one user can keep (at most 1,000: creating one counts them)",
   },
+  SHARES_PER_HOUR: {
+    readBy: "functions",
+    default: 30,
+    min: 1,
+    description:
+      "share-link snapshots (sharing a chat or updating its link: each copies the chat) a user can make per hour; also the burst",
+  },
+  SHARES_PER_CHAT_PER_HOUR: {
+    readBy: "functions",
+    default: 10,
+    min: 1,
+    description: "share-link snapshots of one chat per hour; also the burst",
+  },
+  VERSION_SWITCHES_PER_MINUTE: {
+    readBy: "functions",
+    default: 60,
+    min: 1,
+    description:
+      "switches between versions of a message per minute per user (each follows the branch to its end); also the burst",
+  },
+  UPLOAD_MB_PER_HOUR: {
+    readBy: "functions",
+    default: 200,
+    // One image of the largest size (MAX_IMAGE_BYTES, 10 MB) must fit.
+    min: 10,
+    description:
+      "megabytes of images a user can upload per hour, counted before the bytes are read (refused and abandoned uploads included)",
+  },
+  STORED_IMAGES_MB_PER_USER: {
+    readBy: "functions",
+    default: 500,
+    min: 1,
+    description:
+      "megabytes of images one user can keep, sent or not; deleting chats or unsent images frees them",
+  },
   MODEL_MAX_OUTPUT_TOKENS: {
     readBy: "functions",
     default: 4096,
     min: 1,
-    description: "`max_tokens` of every model request: the longest generation",
+    description:
+      "the longest generation of a deployment that does not reason (`max_output_tokens`, or `max_tokens` in Chat Completions)",
+  },
+  REASONING_MAX_OUTPUT_TOKENS: {
+    readBy: "functions",
+    default: 25_000,
+    min: 1,
+    description:
+      "the longest generation of a reasoning deployment, its thinking included (`max_output_tokens`, or `max_completion_tokens` in Chat Completions)",
   },
   GUEST_RETENTION_DAYS: {
     readBy: "functions",

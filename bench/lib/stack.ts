@@ -10,17 +10,23 @@ export type BenchStackOptions = Pick<StackOptions, "sim" | "env" | "functionsDir
  */
 export const BENCH_LIMITS: Record<string, string> = {
   MODEL_MAX_OUTPUT_TOKENS: "100000",
+  REASONING_MAX_OUTPUT_TOKENS: "100000",
   MODEL_TOKENS_PER_USER_PER_MINUTE: "100000000",
   MODEL_TOKENS_PER_MINUTE: "100000000",
   REPLIES_PER_MINUTE: "100000",
   GUEST_SIGNUPS_PER_MINUTE: "1000",
 };
 
-/** Starts the simulator and the local backend (pointed at it) on free loopback ports. */
+/**
+ * Starts the simulator and the local backend (pointed at it) on free loopback ports, with a
+ * reasoning deployment (gpt-5-mini) beside the default gpt-4o (a reply picks it with
+ * models.setForChat).
+ */
 export function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   return startStack({
     ...options,
-    env: { ...BENCH_LIMITS, ...options.env },
+    sim: { reasoningDeployments: ["gpt-5-mini"], ...options.sim },
+    env: { AZURE_OPENAI_DEPLOYMENTS: "gpt-4o,gpt-5-mini", ...BENCH_LIMITS, ...options.env },
     verbose: process.env.BENCH_VERBOSE === "1",
   });
 }

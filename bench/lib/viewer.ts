@@ -10,11 +10,17 @@ import {
   emptyLiveText,
   liveTextKey,
   missingRange,
-  shownText,
+  shownParts,
   type ChunkSpan,
   type LiveTextState,
 } from "../../lib/live-text";
 import { isLive, type MessageStatus } from "../../lib/reply-lifecycle";
+import { replyParts, type StoredPart } from "../../lib/reply-parts";
+
+/** Every part's text in order (a reasoning reply: its thinking, then its answer). */
+function allText(parts: readonly { text: string }[]): string {
+  return parts.map((part) => part.text).join("");
+}
 
 /** Epoch milliseconds with sub-millisecond precision (the simulator's clock). */
 export function nowMs(): number {
@@ -78,6 +84,7 @@ export async function signInAnonymously(backendUrl: string): Promise<string> {
 
 type ListedMessage = {
   _id: Id<"messages">;
+  parts?: StoredPart[];
   role: "user" | "assistant";
   content: string;
   generation: number;
@@ -91,7 +98,7 @@ export type TextSample = { t: number; length: number };
  * A chat viewer built on the real `ConvexClient` over a counting WebSocket, subscribed to exactly
  * what the UI subscribes to: `messages.list` for the chat, and while the reply streams
  * `chatStreaming.latestStreamChunk`, plus `listStreamChunks` for a range of chunks it missed, one
- * range at a time (lib/live-text.ts, as lib/hooks/use-live-message-text.ts follows it).
+ * range at a time (lib/live-text.ts, as lib/hooks/use-live-reply.ts follows it).
  */
 export class ChatViewer {
   readonly counter: WireCounter;
@@ -191,7 +198,7 @@ export class ChatViewer {
     const key = liveTextKey(reply);
     if (!isLive(reply)) {
       this.dropLive();
-      this.setText(reply.content);
+      this.setText(allText(replyParts(reply)));
       for (const resolve of this.finalWaiters.splice(0)) resolve(reply);
       return;
     }
@@ -238,13 +245,13 @@ export class ChatViewer {
           { messageId: current._id, generation: current.generation, ...missing },
           (result) => {
             if (this.live.key === key && result.complete)
-              this.absorb({ ...missing, text: result.text });
+              this.absorb({ ...missing, text: result.text, runs: result.runs });
           },
           () => {},
         ),
       };
     }
-    this.setText(shownText(current, this.live.text));
+    this.setText(allText(shownParts(current, this.live.parts)));
   }
 
   private setText(text: string): void {

@@ -1,5 +1,7 @@
 import { convexToJson, type Value } from "convex/values";
 import { simulatedReply } from "../../tools/azure-openai-sim";
+import { replyParts, storedText, thinkingOf } from "../../lib/reply-parts";
+import { api } from "../../convex/_generated/api";
 import { Journal, type JournalCommit } from "./journal";
 import type { BenchStack } from "./stack";
 import { ChatViewer, nowMs, signInAnonymously, type TextSample } from "./viewer";
@@ -8,7 +10,9 @@ import { ChatViewer, nowMs, signInAnonymously, type TextSample } from "./viewer"
 export type ReplyCost = {
   tokens: number;
   rate: number;
-  /** UTF-8 bytes of the final reply text. */
+  /** A reasoning reply: its thinking's summary pieces (streamed before the answer, at `rate`). */
+  thinking?: number;
+  /** UTF-8 bytes of the final reply text (a reasoning reply: its thinking and its answer). */
   textBytes: number;
   /** Frames and bytes (payload + frame headers) the viewer's WebSocket received from send to final. */
   frames: number;
@@ -44,10 +48,24 @@ export type ReplyTrace = {
   flushTimes: number[];
 };
 
-/** A prompt the simulator answers with `tokens` pieces at `rate` pieces/s, right away. */
-export function benchPrompt(topic: string, tokens: number, rate: number, ttft = 0): string {
-  return `Explain ${topic} in detail [[sim tokens=${tokens} rate=${rate} ttft=${ttft}]]`;
+/**
+ * A prompt the simulator answers with `tokens` pieces at `rate` pieces/s, right away; a reasoning
+ * deployment first streams `thinking` summary pieces at the same rate.
+ */
+export function benchPrompt(
+  topic: string,
+  tokens: number,
+  rate: number,
+  ttft = 0,
+  thinking?: number,
+): string {
+  const reasoning =
+    thinking === undefined ? "" : ` summary=${thinking} summaryRate=${rate} think=0`;
+  return `Explain ${topic} in detail [[sim tokens=${tokens} rate=${rate} ttft=${ttft}${reasoning}]]`;
 }
+
+/** The simulated reasoning deployment the bench stack offers beside the default (stack.ts). */
+export const BENCH_REASONING_MODEL = "gpt-5-mini";
 
 /** Header bytes of a server-to-client WebSocket frame with `n` payload bytes. */
 export function frameHeaderBytes(n: number): number {
@@ -133,15 +151,30 @@ export async function openViewer(stack: BenchStack, keepPayloads = false) {
   return { viewer, sessionId };
 }
 
-/** Streams one reply of `tokens` pieces at `rate` pieces/s into a fresh chat and measures its cost. */
+/**
+ * Streams one reply of `tokens` pieces at `rate` pieces/s into a fresh chat and measures its cost;
+ * with `thinking`, from the reasoning deployment, which first streams that many summary pieces.
+ */
 export async function measureReply(
   stack: BenchStack,
-  options: { tokens: number; rate: number; topic?: string; timeoutMs?: number },
+  options: { tokens: number; rate: number; topic?: string; timeoutMs?: number; thinking?: number },
 ): Promise<{ cost: ReplyCost; trace: ReplyTrace }> {
   const { viewer, sessionId } = await openViewer(stack);
   try {
     const journal = new Journal(stack.dataDir);
-    const prompt = benchPrompt(options.topic ?? "streaming", options.tokens, options.rate);
+    if (options.thinking !== undefined) {
+      await viewer.client.mutation(api.models.setForChat, {
+        sessionId,
+        model: BENCH_REASONING_MODEL,
+      });
+    }
+    const prompt = benchPrompt(
+      options.topic ?? "streaming",
+      options.tokens,
+      options.rate,
+      0,
+      options.thinking,
+    );
     const offset = journal.size();
     const requestsBefore = stack.sim.requests().length;
     viewer.resetCounters();
@@ -171,10 +204,13 @@ export async function measureReply(
       end += pieces[i]?.length ?? 0;
       tokenTimes.push({ end, t });
     });
+    // A reasoning reply is exact when its answer and its thinking are the simulator's.
+    const thought = thinkingOf(replyParts(final))?.text ?? "";
     const cost: ReplyCost = {
       tokens: options.tokens,
       rate: options.rate,
-      textBytes: Buffer.byteLength(final.content),
+      ...(options.thinking === undefined ? {} : { thinking: options.thinking }),
+      textBytes: Buffer.byteLength(storedText(final)),
       frames: viewer.counter.frames,
       viewerBytes: viewer.counter.wireBytes,
       flushes: rows.length,
@@ -186,7 +222,10 @@ export async function measureReply(
         rows.map((r) => r.text),
       ),
       floorBytes: floorBytesFor(rows.map((r) => r.text)),
-      exact: final.content === request.text && request.endReason === "complete",
+      exact:
+        final.content === request.text &&
+        thought === request.summaryText &&
+        request.endReason === "complete",
       nonAppends: viewer.nonAppends,
       durationMs: Math.round(durationMs),
     };

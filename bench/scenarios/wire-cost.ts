@@ -16,6 +16,8 @@ import { measureReply, type ReplyCost } from "../lib/wire-cost";
 
 const RATE = 200;
 const LENGTHS = [500, 1000, 2000, 5000, 20_000];
+// A reasoning reply: this many summary pieces of thinking, then a 2,000-token answer.
+const THINKING = 500;
 
 /** Scenario 1: bytes to one viewer and to the DB per reply length, against naive and the floor. */
 export const wireCost: Scenario = {
@@ -74,6 +76,23 @@ export const wireCost: Scenario = {
           verdict(ratio <= 1.5),
         );
       }
+      // A reasoning reply: its thinking streams through the same chunk log, before the answer.
+      const { cost: reasoning } = await measureReply(stack, {
+        tokens: 2000,
+        rate: RATE,
+        thinking: THINKING,
+        topic: "wire cost reasoning",
+      });
+      const reasoningRatio = reasoning.viewerBytes / reasoning.floorBytes;
+      context.log(
+        `  reasoning, ${THINKING} thinking pieces + 2000 tokens: ${kb(reasoning.viewerBytes)} to the viewer, ${reasoning.flushes} flushes, text ${kb(reasoning.textBytes)}, exact=${reasoning.exact}`,
+      );
+      rows.add(
+        `reasoning reply (${THINKING} thinking pieces, then 2,000 tokens): bytes to viewer / protocol floor`,
+        `${reasoningRatio.toFixed(2)}x (${kb(reasoning.viewerBytes)}, ${reasoning.frames} frames, ${reasoning.flushes} flushes; floor ${kb(reasoning.floorBytes)}; thinking and answer ${kb(reasoning.textBytes)})`,
+        "<= 1.5x",
+        verdict(reasoningRatio <= 1.5),
+      );
       // The reference point of shared/docs/streaming.md: 2,000 tokens at ~60 tokens/s.
       const { cost: ref } = await measureReply(stack, {
         tokens: 2000,
@@ -84,10 +103,10 @@ export const wireCost: Scenario = {
         "2,000 tokens at 60 tok/s (streaming.md's reference): bytes to viewer",
         `${kb(ref.viewerBytes)} = ${(ref.viewerBytes / ref.textBytes).toFixed(1)}x text = ${(ref.viewerBytes / ref.floorBytes).toFixed(2)}x floor, ${ref.flushes} flushes; naive (computed) ${kb(ref.naiveViewerBytes)} = ${(ref.naiveViewerBytes / ref.viewerBytes).toFixed(1)}x more`,
       );
-      const exact = [...replies, ref].every((r) => r.exact && r.nonAppends === 0);
+      const exact = [...replies, ref, reasoning].every((r) => r.exact && r.nonAppends === 0);
       rows.add(
-        "viewer's final text = simulator's text, append-only updates",
-        exact ? "yes, all lengths" : "NO",
+        "viewer's final text = simulator's text (and thinking), append-only updates",
+        exact ? "yes, all lengths and the reasoning reply" : "NO",
         "exact",
         verdict(exact),
       );
@@ -97,6 +116,7 @@ export const wireCost: Scenario = {
         results: {
           wireCost: { rate: RATE, flushMs: FLUSH_MS, flushTokens: 10, replies },
           wireCostAt60: ref,
+          wireCostReasoning: reasoning,
         },
       };
     }),

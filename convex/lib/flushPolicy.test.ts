@@ -22,7 +22,7 @@ function recordingFlusher(options: { flushMs?: number; flushTokens?: number } = 
   const flusher = new FlushPolicy({
     flushMs: options.flushMs ?? 50,
     flushTokens: options.flushTokens ?? 10,
-    write: async (text, seq) => {
+    write: async ({ text }, seq) => {
       writes.push({ text, seq, at: Date.now() - start });
       return { shouldStop: false };
     },
@@ -87,7 +87,7 @@ describe("flush policy", () => {
     const flusher = new FlushPolicy({
       flushMs: 50,
       flushTokens: 10,
-      write: (text, seq) => {
+      write: ({ text }, seq) => {
         writes.push({ text, seq });
         const d = deferred<FlushWriteResult>();
         pending.push(d);
@@ -135,7 +135,7 @@ describe("flush policy", () => {
       flushMs: 50,
       flushTokens: 10,
       retryDelayMs: 10,
-      write: async (text, seq) => {
+      write: async ({ text }, seq) => {
         calls.push({ text, seq });
         if (failures-- > 0) throw new Error("network blip");
         return { shouldStop: false };
@@ -181,7 +181,7 @@ describe("flush policy", () => {
       flushMs: 50,
       flushTokens: 10,
       onStop,
-      write: async (text) => {
+      write: async ({ text }) => {
         writes.push(text);
         return { shouldStop: writes.length === 2 };
       },
@@ -202,7 +202,7 @@ describe("flush policy", () => {
     const flusher = new FlushPolicy({
       flushMs: 50,
       flushTokens: 10,
-      write: async (text) => {
+      write: async ({ text }) => {
         writes.push(text);
         return writes.length === 1
           ? { shouldStop: false, stored: true }
@@ -232,7 +232,7 @@ describe("flush policy", () => {
       const flusher = new FlushPolicy({
         flushMs: 50,
         flushTokens: 10,
-        write: async (text, seq) => {
+        write: async ({ text }, seq) => {
           inFlight++;
           maxInFlight = Math.max(maxInFlight, inFlight);
           await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 80)));
@@ -257,5 +257,58 @@ describe("flush policy", () => {
       expect(flusher.writtenText).toBe(tokens.join(""));
       expect(maxInFlight).toBe(1);
     }
+  });
+});
+
+describe("parts", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  test("a batch holds one part; the first token of a new part is written at once, with its upstream event", async () => {
+    const writes: { text: string; part: number; upstreamSeq?: number; seq: number }[] = [];
+    const flusher = new FlushPolicy({
+      flushMs: 50,
+      flushTokens: 10,
+      write: async (batch, seq) => {
+        writes.push({ ...batch, seq });
+        return { shouldStop: false };
+      },
+    });
+    flusher.push("Think", 0, 4);
+    await vi.advanceTimersByTimeAsync(0);
+    flusher.push("ing", 0, 5);
+    flusher.push(" more", 0, 6);
+    // The answer's first words: written now, after the thinking still waiting, not 50 ms later.
+    flusher.push("Answer", 1, 9);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual([
+      { text: "Think", part: 0, upstreamSeq: 4, seq: 0 },
+      { text: "ing more", part: 0, upstreamSeq: 6, seq: 1 },
+      { text: "Answer", part: 1, upstreamSeq: 9, seq: 2 },
+    ]);
+    flusher.push(" goes on", 1, 10);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toHaveLength(3); // same part: waits for the batch
+    await vi.advanceTimersByTimeAsync(50);
+    expect(writes.at(-1)).toEqual({ text: " goes on", part: 1, upstreamSeq: 10, seq: 3 });
+  });
+
+  test("a writer taking over a generation numbers its batches on from the log's end", async () => {
+    const seqs: number[] = [];
+    const flusher = new FlushPolicy({
+      flushMs: 50,
+      flushTokens: 10,
+      firstSeq: 17,
+      write: async (_batch, seq) => {
+        seqs.push(seq);
+        return { shouldStop: false };
+      },
+    });
+    flusher.push("a", 1);
+    await vi.advanceTimersByTimeAsync(0);
+    flusher.push("b", 1);
+    await flusher.drain();
+    expect(seqs).toEqual([17, 18]);
+    expect(flusher.batches).toBe(2);
   });
 });

@@ -5,13 +5,24 @@ export type FlushWriteResult = {
   stored?: boolean;
 };
 
+/**
+ * One write: text of one part of the reply (lib/reply-parts.ts), and the upstream event sequence
+ * number of its last token, when the model gives one.
+ */
+export type FlushBatch = { text: string; part: number; upstreamSeq?: number };
+
 export type FlushPolicyOptions = {
   /** Longest a waiting token stays unwritten (default 50 ms). */
   flushMs: number;
   /** Waiting tokens that trigger a write before flushMs has passed (default 10). */
   flushTokens: number;
-  /** Persists one batch; `seq` counts batches from 0 and is reused when a failed write is retried. */
-  write: (text: string, seq: number) => Promise<FlushWriteResult>;
+  /**
+   * Persists one batch; `seq` counts batches from `firstSeq` and is reused when a failed write is
+   * retried.
+   */
+  write: (batch: FlushBatch, seq: number) => Promise<FlushWriteResult>;
+  /** The first batch's seq (default 0; a writer taking over a generation goes on from its log). */
+  firstSeq?: number;
   /** Called once when a write says to stop or finally fails, e.g. to abort the upstream request. */
   onStop?: () => void;
   /** Attempts per batch before giving up (default 3); retries are safe because appends are idempotent per seq. */
@@ -19,18 +30,24 @@ export type FlushPolicyOptions = {
   retryDelayMs?: number;
 };
 
+type Token = { text: string; part: number; upstreamSeq?: number };
+
 /**
- * Batches streamed tokens into writes: the first token is written at once; after that a batch is
- * written when flushMs has passed since its oldest token or flushTokens are waiting, whichever
- * comes first, driven by a timer. At most one write is in flight; tokens arriving meanwhile
- * coalesce into the next batch. `drain()` writes whatever is left.
+ * Batches streamed tokens into writes: the first token is written at once, and so is the first
+ * token of each new part (the answer's first words never wait behind the thinking); after that a
+ * batch is written when flushMs has passed since its oldest token or flushTokens are waiting,
+ * whichever comes first, driven by a timer. A batch holds one part. At most one write is in
+ * flight; tokens arriving meanwhile coalesce into the next batch. `drain()` writes whatever is
+ * left.
  */
 export class FlushPolicy {
-  private buffer: string[] = [];
+  private buffer: Token[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private inFlight: Promise<void> | null = null;
   private due = false;
-  private nextSeq = 0;
+  private nextSeq: number;
+  /** The part of the last batch written, or null before the first. */
+  private lastPart: number | null = null;
   private stopCalled = false;
   /** Text stored by successful writes, in order (refused batches excluded). */
   writtenText = "";
@@ -41,11 +58,13 @@ export class FlushPolicy {
   /** The error of a write that failed for good, if any. */
   failure: unknown = null;
 
-  constructor(private readonly options: FlushPolicyOptions) {}
+  constructor(private readonly options: FlushPolicyOptions) {
+    this.nextSeq = options.firstSeq ?? 0;
+  }
 
-  /** Number of batches written (or being written) so far. */
+  /** Number of batches written (or being written) so far, by this policy. */
   get batches(): number {
-    return this.nextSeq;
+    return this.nextSeq - (this.options.firstSeq ?? 0);
   }
 
   /** Whether a write is in flight or tokens are waiting. */
@@ -53,17 +72,17 @@ export class FlushPolicy {
     return this.inFlight !== null || this.buffer.length > 0;
   }
 
-  /** Adds one streamed token. */
-  push(token: string): void {
+  /** Adds one streamed token of part `part`, the upstream event `upstreamSeq`'s. */
+  push(token: string, part = 0, upstreamSeq?: number): void {
     if (this.stopped || token.length === 0) return;
-    this.buffer.push(token);
+    this.buffer.push({ text: token, part, ...(upstreamSeq === undefined ? {} : { upstreamSeq }) });
     const enough = this.buffer.length >= this.options.flushTokens;
     if (this.inFlight !== null) {
-      if (enough) this.due = true;
+      if (enough || part !== this.lastPart) this.due = true;
       else this.armTimer();
       return;
     }
-    if (this.nextSeq === 0 || enough) this.flushNow();
+    if (part !== this.lastPart || enough) this.flushNow();
     else this.armTimer();
   }
 
@@ -103,13 +122,24 @@ export class FlushPolicy {
   }
 
   private flushNow(): void {
-    if (this.stopped || this.buffer.length === 0) return;
+    const part = this.buffer[0]?.part;
+    if (this.stopped || part === undefined) return;
     this.clearTimer();
-    const text = this.buffer.join("");
-    this.buffer = [];
+    // The leading tokens of one part; the rest wait for the next write.
+    let count = this.buffer.findIndex((token) => token.part !== part);
+    if (count === -1) count = this.buffer.length;
+    const tokens = this.buffer.slice(0, count);
+    this.buffer = this.buffer.slice(count);
     this.due = false;
+    this.lastPart = part;
+    const upstreamSeq = tokens.at(-1)?.upstreamSeq;
+    const batch: FlushBatch = {
+      text: tokens.map((token) => token.text).join(""),
+      part,
+      ...(upstreamSeq === undefined ? {} : { upstreamSeq }),
+    };
     const seq = this.nextSeq++;
-    this.inFlight = this.writeWithRetry(text, seq).finally(() => {
+    this.inFlight = this.writeWithRetry(batch, seq).finally(() => {
       this.inFlight = null;
       this.afterWrite();
     });
@@ -117,16 +147,17 @@ export class FlushPolicy {
 
   private afterWrite(): void {
     if (this.stopped || this.buffer.length === 0) return;
-    if (this.due || this.buffer.length >= this.options.flushTokens) this.flushNow();
+    const newPart = this.buffer[0]?.part !== this.lastPart;
+    if (this.due || newPart || this.buffer.length >= this.options.flushTokens) this.flushNow();
     else this.armTimer();
   }
 
-  private async writeWithRetry(text: string, seq: number): Promise<void> {
+  private async writeWithRetry(batch: FlushBatch, seq: number): Promise<void> {
     const attempts = this.options.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.options.write(text, seq);
-        if (result.stored !== false) this.writtenText += text;
+        const result = await this.options.write(batch, seq);
+        if (result.stored !== false) this.writtenText += batch.text;
         this.lastWriteAt = Date.now();
         if (result.shouldStop) this.stop();
         return;

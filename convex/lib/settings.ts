@@ -29,7 +29,13 @@ export const LIMIT_SETTINGS = {
   modelTokensPerUserPerMinute: limit("MODEL_TOKENS_PER_USER_PER_MINUTE"),
   chatsPerMinutePerUser: limit("CHATS_PER_MINUTE"),
   maxChatsPerUser: limit("MAX_CHATS_PER_USER"),
+  sharesPerHourPerUser: limit("SHARES_PER_HOUR"),
+  sharesPerHourPerChat: limit("SHARES_PER_CHAT_PER_HOUR"),
+  versionSwitchesPerMinute: limit("VERSION_SWITCHES_PER_MINUTE"),
+  uploadMegabytesPerHour: limit("UPLOAD_MB_PER_HOUR"),
+  storedImageMegabytesPerUser: limit("STORED_IMAGES_MB_PER_USER"),
   maxOutputTokens: limit("MODEL_MAX_OUTPUT_TOKENS"),
+  reasoningMaxOutputTokens: limit("REASONING_MAX_OUTPUT_TOKENS"),
   guestRetentionDays: limit("GUEST_RETENTION_DAYS"),
 };
 

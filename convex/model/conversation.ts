@@ -4,7 +4,8 @@ import type { Doc } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import { utf8Length } from "../lib/limits";
-import { messageImage, messageRole, messageStatus } from "../schema";
+import { messageImage, messageRole, messageStatus, storedPart } from "../schema";
+import { storedText } from "../../lib/reply-parts";
 import { currentLeaf, parentOf } from "./versions";
 
 /** One message of a conversation as export and share links show it: no ids, no owner. */
@@ -15,6 +16,8 @@ export const conversationItem = v.object({
   createdAt: v.number(),
   model: v.optional(v.string()),
   images: v.optional(v.array(messageImage)),
+  // A reply's parts beyond its answer (its thinking), as stored (lib/reply-parts.ts).
+  parts: v.optional(v.array(storedPart)),
 });
 
 export type ConversationItem = Infer<typeof conversationItem>;
@@ -27,6 +30,7 @@ export function toConversationItem(message: Doc<"messages">): ConversationItem {
     createdAt: message._creationTime,
     ...(message.model === undefined ? {} : { model: message.model }),
     ...(message.images === undefined ? {} : { images: message.images }),
+    ...(message.parts === undefined ? {} : { parts: message.parts }),
   };
 }
 
@@ -54,7 +58,7 @@ export async function conversationPage(
   const messages: Doc<"messages">[] = [];
   let bytes = 0;
   while (next !== null && messages.length < numItems) {
-    bytes += utf8Length(next.content);
+    bytes += utf8Length(storedText(next));
     if (messages.length > 0 && maximumBytesRead !== undefined && bytes > maximumBytesRead) break;
     messages.push(next);
     next = await parentOf(ctx, next);

@@ -8,7 +8,7 @@ import {
   validateMessageContent,
 } from "../lib/limits";
 import { consumeReplyBudget } from "./limits";
-import { chatModel } from "./models";
+import { chatEffort, chatModel } from "./models";
 import { loadMessageForViewer, loadSessionForViewer, streamingMessage } from "./sessions";
 import { currentLeaf, newestChild, parentOf, preferNewestChild } from "./versions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
@@ -167,6 +167,8 @@ async function insertReply(
   { clientRequestId, title }: { clientRequestId?: string; title?: string },
 ): Promise<StartedGeneration> {
   const now = Date.now();
+  const model = await chatModel(ctx, session);
+  const reasoningEffort = await chatEffort(ctx, session, model);
   const messageId = await ctx.db.insert("messages", {
     sessionId: session._id,
     userId: session.userId,
@@ -177,7 +179,8 @@ async function insertReply(
     clientRequestId,
     timings: { requestedAt: now },
     parentId,
-    model: await chatModel(ctx, session),
+    model,
+    ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
   });
   await ctx.db.patch("sessions", session._id, {
     lastActivityAt: now,

@@ -1,7 +1,13 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
-import { configuredModels, type ModelOption } from "../lib/llm/config";
+import { configuredModels, modelKind, type ModelOption } from "../lib/llm/config";
+import {
+  DEFAULT_EFFORT,
+  isPickerEffort,
+  PICKER_EFFORTS,
+  type PickerEffort,
+} from "../../lib/reasoning";
 import { getPreferences } from "./preferences";
 
 /** The configured model called `name`; anything else (stale, forged) is InvalidArgument. */
@@ -31,6 +37,34 @@ export async function defaultModelFor(
 ): Promise<string | undefined> {
   const preferences = await getPreferences(ctx, userId);
   return stillConfigured(preferences?.lastModel) ?? configuredModels()[0]?.name;
+}
+
+/** An effort a user picked (low, medium, high); anything else is InvalidArgument. */
+export function requirePickerEffort(effort: string): PickerEffort {
+  if (!isPickerEffort(effort)) {
+    throw appError(
+      "InvalidArgument",
+      `There is no reasoning effort called "${effort.slice(0, 40)}". Choose one of ${PICKER_EFFORTS.join(", ")}.`,
+    );
+  }
+  return effort;
+}
+
+/**
+ * The effort a chat's next reply from `model` thinks with, or undefined when `model` does not
+ * reason: the chat's pick, else its owner's last pick, else the deployment's configured effort,
+ * else medium.
+ */
+export async function chatEffort(
+  ctx: QueryCtx,
+  session: Doc<"sessions">,
+  model: string | undefined,
+): Promise<string | undefined> {
+  const kind = modelKind(model);
+  if (!kind.reasoning) return undefined;
+  if (session.reasoningEffort !== undefined) return session.reasoningEffort;
+  const preferences = await getPreferences(ctx, session.userId);
+  return preferences?.lastReasoningEffort ?? kind.effort ?? DEFAULT_EFFORT;
 }
 
 /** The model a chat's next reply uses: its choice while configured, else its owner's default. */

@@ -3,6 +3,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import { MAX_INSTRUCTIONS_CHARS } from "../../lib/chat-limits";
 import { cleanText } from "../lib/limits";
+import type { PickerEffort } from "../../lib/reasoning";
 
 /** The viewer's preferences row, or null when they never saved one. */
 export async function getPreferences(ctx: QueryCtx, userId: Id<"users">) {
@@ -16,7 +17,11 @@ export async function getPreferences(ctx: QueryCtx, userId: Id<"users">) {
 export async function savePreferences(
   ctx: MutationCtx,
   userId: Id<"users">,
-  fields: { customInstructions?: string | undefined; lastModel?: string },
+  fields: {
+    customInstructions?: string | undefined;
+    lastModel?: string;
+    lastReasoningEffort?: PickerEffort;
+  },
 ) {
   const existing = await getPreferences(ctx, userId);
   if (existing === null) await ctx.db.insert("userPreferences", { userId, ...fields });

@@ -2,8 +2,9 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { notFound } from "../lib/errors";
 import { utf8Length } from "../lib/limits";
+import { storedText } from "../../lib/reply-parts";
 import { deleteSessionSharesBatch } from "./shares";
-import { getStream } from "./streams";
+import { cancelUpstream, getStream } from "./streams";
 import { deleteSessionAttachmentsBatch } from "./attachments";
 
 /**
@@ -111,7 +112,7 @@ export async function deleteSessionMessagesBatch(
       if (!spend("")) return true;
     }
     await ctx.db.delete("messages", message._id);
-    if (!spend(message.content)) return true;
+    if (!spend(storedText(message))) return true;
   }
 }
 
@@ -123,6 +124,9 @@ export async function removeSession(ctx: MutationCtx, session: Doc<"sessions">):
   await ctx.db.delete("sessions", session._id);
   const streaming = await streamingMessage(ctx, session._id);
   const stream = streaming === null ? null : await getStream(ctx, streaming._id);
-  if (stream?.active) await ctx.db.patch("streams", stream._id, { active: false });
+  if (stream?.active) {
+    await ctx.db.patch("streams", stream._id, { active: false });
+    await cancelUpstream(ctx, stream);
+  }
   return await deleteSessionMessagesBatch(ctx, session._id);
 }

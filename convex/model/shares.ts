@@ -10,6 +10,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import { utf8Length } from "../lib/limits";
+import { storedText } from "../../lib/reply-parts";
 import { conversationPage, toConversationItem } from "./conversation";
 import { currentLeaf } from "./versions";
 
@@ -131,6 +132,7 @@ export async function copySnapshotBatch(
       status: item.status,
       createdAt: item.createdAt,
       ...(item.images === undefined ? {} : { images: item.images }),
+      ...(item.parts === undefined ? {} : { parts: item.parts }),
     });
     for (const { attachmentId } of item.images ?? []) {
       await ctx.db.insert("sharedAttachments", {
@@ -189,7 +191,7 @@ export async function deleteUnusedSnapshotRowsBatch(
     if (documents >= DELETE_BATCH_DOCUMENTS || bytes >= DELETE_BATCH_BYTES) return true;
     await ctx.db.delete("sharedMessages", row._id);
     documents += 1;
-    bytes += utf8Length(row.content);
+    bytes += utf8Length(storedText(row));
   }
 }
 
@@ -225,6 +227,6 @@ export async function deleteSessionSharesBatch(
       .first();
     if (row === null) return false;
     await ctx.db.delete("sharedMessages", row._id);
-    if (!spend(row.content)) return true;
+    if (!spend(storedText(row))) return true;
   }
 }

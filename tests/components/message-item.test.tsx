@@ -2,13 +2,25 @@ import { act, cleanup, fireEvent, render, screen } from "@testing-library/react"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MessageItem, type MessageActions } from "@/components/features/chat/message-item";
 import type { ChatMessage } from "@/lib/chat-types";
+import type { LogPart } from "@/lib/reply-parts";
 
-// The live text hook reads the chunk log through Convex; these tests are about the finished states.
-vi.mock("@/lib/hooks/use-live-message-text", () => ({
-  useLiveMessageText: (message: { content: string }) => message.content,
-}));
+// The live reply hook reads the chunk log through Convex; here this generation's parts so far are
+// `live.parts` (what the chunk log would hold), shown through the real lib/live-text.ts.
+const live = vi.hoisted(() => ({ parts: [] as LogPart[] }));
+vi.mock("@/lib/hooks/use-live-reply", async () => {
+  const { answerText, shownParts, shownThinking } = await import("@/lib/live-text");
+  return {
+    useLiveReply: (message: ChatMessage) => {
+      const parts = shownParts(message, live.parts);
+      return { parts, text: answerText(parts), thinking: shownThinking(message, live.parts) };
+    },
+  };
+});
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  live.parts = [];
+});
 
 function assistant(fields: Partial<ChatMessage>): ChatMessage {
   return {
@@ -139,5 +151,78 @@ describe("MessageItem states", () => {
       fireEvent.click(screen.getByTestId("continue-button"));
     });
     expect(screen.getByRole("alert").textContent).toMatch(/try again in 3 seconds/i);
+  });
+});
+
+describe("a reasoning reply's thinking", () => {
+  it("streams open above the answer as Thinking…, and folds to Thought for N s once the answer begins", async () => {
+    const streaming = assistant({
+      status: "pending",
+      isStreaming: true,
+      content: "",
+      reasoningEffort: "high",
+      timings: { requestedAt: 1_000 },
+    });
+    live.parts = [];
+    const { rerender } = render(<MessageItem message={streaming} actions={makeActions()} />);
+    // Before its first words it is thinking already, with nothing to open yet.
+    expect(screen.getByTestId("thinking").getAttribute("data-state")).toBe("thinking");
+    expect(screen.getByTestId("thinking-toggle").textContent).toBe("Thinking…");
+
+    live.parts = [{ kind: "reasoning", text: "**Weighing** the options", at: 2_000 }];
+    rerender(<MessageItem message={{ ...streaming }} actions={makeActions()} />);
+    // The summary reaches the DOM on the next animation frame, like the answer.
+    await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+    expect(screen.getByTestId("thinking-toggle").getAttribute("aria-expanded")).toBe("true");
+    expect(screen.getByTestId("thinking-text").textContent).toContain("Weighing the options");
+    expect(screen.getByTestId("message").getAttribute("data-status")).toBe("streaming");
+
+    live.parts = [...live.parts, { kind: "text", text: "Lisbon.", at: 15_000 }];
+    rerender(<MessageItem message={{ ...streaming }} actions={makeActions()} />);
+    await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+    expect(screen.getByTestId("thinking").getAttribute("data-state")).toBe("done");
+    expect(screen.getByTestId("thinking-toggle").textContent).toBe("Thought for 14 s");
+    expect(screen.getByTestId("thinking-toggle").getAttribute("aria-expanded")).toBe("false");
+    expect(screen.queryByTestId("thinking-text")).toBeNull();
+    expect(screen.getByTestId("message-content").textContent).toBe("Lisbon.");
+  });
+
+  it("opens and folds on click once finished; the small print has the effort and the thinking tokens", () => {
+    renderMessage(
+      assistant({
+        content: "Lisbon.",
+        parts: [
+          { kind: "reasoning", text: "**Weighing** cities", durationMs: 65_000 },
+          { kind: "text", length: 7 },
+        ],
+        reasoningEffort: "high",
+        tokenCount: 420,
+        reasoningTokens: 300,
+      }),
+    );
+    const toggle = screen.getByTestId("thinking-toggle");
+    expect(toggle.textContent).toBe("Thought for 1 min 5 s");
+    expect(screen.queryByTestId("thinking-text")).toBeNull();
+    fireEvent.click(toggle);
+    expect(screen.getByTestId("thinking-text").textContent).toContain("Weighing cities");
+    fireEvent.click(toggle);
+    expect(screen.queryByTestId("thinking-text")).toBeNull();
+    expect(screen.getByTestId("message-content").textContent).toBe("Lisbon.");
+    expect(screen.getByTestId("reasoning-effort").textContent).toBe("high effort");
+    expect(screen.getByTestId("token-count").textContent).toBe("420 tokens (300 thinking)");
+  });
+
+  it("a reply that thought without a summary says only how long, with nothing to open", () => {
+    renderMessage(
+      assistant({
+        content: "Hi.",
+        parts: [
+          { kind: "reasoning", text: "", durationMs: 3_000 },
+          { kind: "text", length: 3 },
+        ],
+      }),
+    );
+    expect(screen.getByTestId("thinking-toggle").tagName).toBe("P");
+    expect(screen.getByTestId("thinking-toggle").textContent).toBe("Thought for 3 s");
   });
 });

@@ -58,11 +58,15 @@ async function fetchImage(path: string, token?: string): Promise<Response> {
   });
 }
 
-/** How many uploads the page has started so far (POSTs to an upload URL). */
+/** The upload route's URLs (POST /attachments?name=... on the deployment's site origin). */
+const UPLOAD_ROUTE = "**/attachments?name=*";
+
+/** How many uploads the page has started so far (POSTs to the upload route). */
 function countUploads(page: Page): () => number {
   let uploads = 0;
   page.on("request", (request) => {
-    if (request.method() === "POST" && request.url().includes("/api/storage/upload")) uploads++;
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/attachments")
+      uploads++;
   });
   return () => uploads;
 }
@@ -225,7 +229,7 @@ describe("image attachments", () => {
     }
 
     // The upload itself fails: the text stays, the thumbnail says so.
-    await page.route("**/api/storage/upload*", (route) => route.abort());
+    await page.route(UPLOAD_ROUTE, (route) => route.abort());
     await app.attachByButton([good[0]!]);
     const failed = app.attachments().first();
     await expect.poll(() => failed.getAttribute("data-phase")).toBe("failed");
@@ -234,7 +238,7 @@ describe("image attachments", () => {
     );
     expect(await input.inputValue()).toBe("Keep this text");
     await page.getByRole("button", { name: "Remove chart.png" }).click();
-    await page.unroute("**/api/storage/upload*");
+    await page.unroute(UPLOAD_ROUTE);
 
     expect(page.url()).not.toMatch(/\/c\//);
     expect(stack.sim.requests().length).toBe(requestsBefore);

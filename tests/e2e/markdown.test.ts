@@ -2,6 +2,11 @@ import { Window } from "happy-dom";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
+import {
+  heavyRepliesStayResponsive,
+  LONGEST_TASK_MS,
+  nestingBombsSurvive,
+} from "../../tools/attack";
 import { renderArtifacts, STREAMED_MARKDOWN } from "../fixtures/markdown-artifacts";
 import { ChatApp } from "./harness/chat-app";
 import { saveScreenshot } from "./harness/fixtures";
@@ -42,7 +47,17 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  [stack, browser] = await Promise.all([
+    // The heavy replies are long on purpose: their model budgets are not what is tested here.
+    startStack({
+      env: {
+        MODEL_TOKENS_PER_MINUTE: "10000000",
+        MODEL_TOKENS_PER_USER_PER_MINUTE: "10000000",
+        MODEL_MAX_OUTPUT_TOKENS: "100000",
+      },
+    }),
+    launchChromium(),
+  ]);
 });
 
 afterAll(async () => {
@@ -206,4 +221,17 @@ describe("markdown replies", () => {
       await app.close();
     });
   }
+});
+
+// The same checks as `npm run attack`'s browser cases (tools/attack/browser-cases.ts).
+describe("replies that once broke or froze a chat", () => {
+  it("nested thousands deep: after a reload the chat and its share page show every reply", async () => {
+    const outcome = await nestingBombsSurvive({ stack, browser });
+    expect(outcome.pass, outcome.detail).toBe(true);
+  });
+
+  it(`heavy math, a huge table and matrix, long code: no main-thread task over ${LONGEST_TASK_MS} ms streaming or opening`, async () => {
+    const outcome = await heavyRepliesStayResponsive({ stack, browser });
+    expect(outcome.pass, outcome.detail).toBe(true);
+  }, 300_000);
 });

@@ -4,6 +4,7 @@ import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
+import { secondLineOfDefenceHolds } from "../../tools/attack";
 import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp } from "./harness/chat-app";
 import { chatWithHistory, saveScreenshot, useUpReplyBudget } from "./harness/fixtures";
@@ -265,5 +266,14 @@ describe("accounts and chats", () => {
     expect(await error.innerText()).toMatch(/too quickly.*try again in \d+ seconds?/i);
     expect(await input.inputValue()).toBe("one too many [[sim tokens=5 rate=0]]");
     await app.close();
+  });
+});
+
+// The same check as `npm run attack`'s (tools/attack/browser-cases.ts); every ChatApp also fails
+// its test on a CSP violation in any page (harness/chat-app.ts).
+describe("the second line of defence", () => {
+  it("every page has the security headers and a fresh nonce; a chat with math, code and an image raises no CSP violation; no other site can frame the app", async () => {
+    const outcome = await secondLineOfDefenceHolds({ stack, browser });
+    expect(outcome.pass, outcome.detail).toBe(true);
   });
 });

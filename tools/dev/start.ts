@@ -10,10 +10,12 @@ import { functionEnv as forwardedEnv, launcherPorts, loadEnvLocal, modelConfigur
 import { warmRoutes } from "./warm-up";
 
 const root = path.resolve(import.meta.dirname, "../..");
-// Two simulated deployments, so the model picker has a choice out of the box.
-const SIM_DEPLOYMENTS = "gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini";
-// One simulated deployment takes images and one does not, so both sides of attaching show.
-const SIM_IMAGE_DEPLOYMENT = "gpt-4o";
+// Three simulated deployments, so the model picker has a choice out of the box: a reasoning one
+// first (the default: its thinking streams above the answer), and two that do not reason.
+const SIM_DEPLOYMENTS = "gpt-5-mini=GPT-5 mini (reasoning),gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini";
+const SIM_REASONING_DEPLOYMENT = "gpt-5-mini";
+// Two simulated deployments take images and one does not, so both sides of attaching show.
+const SIM_IMAGE_DEPLOYMENTS = ["gpt-5-mini", "gpt-4o"];
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -115,14 +117,16 @@ async function main(): Promise<void> {
         port: SIM_PORT,
         host: "127.0.0.1",
         deployments,
-        textOnlyDeployments: deployments.filter((name) => name !== SIM_IMAGE_DEPLOYMENT),
+        textOnlyDeployments: deployments.filter((name) => !SIM_IMAGE_DEPLOYMENTS.includes(name)),
+        reasoningDeployments: [SIM_REASONING_DEPLOYMENT],
       });
       closers.push(() => sim.close());
       Object.assign(functionEnv, {
         AZURE_OPENAI_ENDPOINT: sim.url,
         AZURE_OPENAI_API_KEY: "sim-key",
         AZURE_OPENAI_DEPLOYMENTS: SIM_DEPLOYMENTS,
-        MODELS_ACCEPTING_IMAGES: SIM_IMAGE_DEPLOYMENT,
+        MODELS_ACCEPTING_IMAGES: SIM_IMAGE_DEPLOYMENTS.join(","),
+        MODELS_REASONING: SIM_REASONING_DEPLOYMENT,
         SIMULATED_MODEL: "1",
       });
       console.log(

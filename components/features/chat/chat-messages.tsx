@@ -9,7 +9,7 @@ import { MessageItem, type MessageActions } from "./message-item";
 /**
  * The conversation, from the paginated `messages.list` query (useChatMessages): the newest page
  * stays subscribed, older pages load when the user scrolls to the top. A streaming reply's text
- * follows its pages of chunks (useLiveMessageText inside MessageItem), so a flush re-renders only
+ * follows its pages of chunks (useLiveReply inside MessageItem), so a flush re-renders only
  * that reply.
  */
 export function ChatMessages({ chat, actions }: { chat: ChatPage; actions: MessageActions }) {

@@ -11,10 +11,10 @@ import { useRevealMessage } from "@/lib/hooks/use-reveal-message";
 import { errorMessage, isNotFoundError } from "@/lib/errors";
 import { ChatToolbar } from "@/components/features/share/chat-toolbar";
 import { useAttachments } from "@/lib/hooks/use-attachments";
+import { useConnectionLost, useExpectTraffic } from "@/lib/hooks/use-connection-lost";
 import { useOutbox, type Outbox } from "@/lib/hooks/use-outbox";
 import { useSendMessage, useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
 import { useShortcut } from "@/lib/hooks/use-shortcut";
-import { useExpectTraffic } from "@/lib/hooks/use-connection-lost";
 import { ChatInput } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
@@ -218,16 +218,22 @@ class ChatErrorBoundary extends Component<{ children: ReactNode }, { error: unkn
 
   render() {
     const { error } = this.state;
-    return error === null ? this.props.children : <ChatLoadError error={error} />;
+    if (error === null) return this.props.children;
+    if (isNotFoundError(error)) return <NotFoundState />;
+    return <ChatLoadError error={error} />;
   }
 }
 
+/**
+ * Why a chat could not be shown: the server's own words for its errors, the connection only when
+ * the app is offline or has lost its deployment, otherwise an error of the app itself.
+ */
 function ChatLoadError({ error }: { error: unknown }) {
-  if (isNotFoundError(error)) return <NotFoundState />;
+  const offline = useConnectionLost() || (typeof navigator !== "undefined" && !navigator.onLine);
+  const fallback = offline
+    ? "The connection to the server was lost. Check your connection and reload the page."
+    : "Something went wrong while showing this chat. Reload the page to try again.";
   return (
-    <NotFoundState
-      title="This chat could not be loaded"
-      detail={errorMessage(error, "Check your connection and reload the page.")}
-    />
+    <NotFoundState title="This chat could not be loaded" detail={errorMessage(error, fallback)} />
   );
 }

@@ -7,9 +7,10 @@ import type { Id } from "@/convex/_generated/dataModel";
 import { REPLY_FULL_FINISH_REASON } from "@/lib/chat-limits";
 import type { ChatMessage } from "@/lib/chat-types";
 import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
-import { useLiveMessageText } from "@/lib/hooks/use-live-message-text";
+import { useLiveReply } from "@/lib/hooks/use-live-reply";
 import { useSmoothReveal } from "@/lib/hooks/use-smooth-reveal";
 import { cn, formatDuration } from "@/lib/utils";
+import { effortLabel } from "@/lib/reasoning";
 import type { VersionInfo } from "@/lib/message-tree";
 import {
   canContinue as continuable,
@@ -22,6 +23,7 @@ import {
 import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
 import { ModelName } from "./model-name";
+import { Thinking } from "./thinking";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
 
@@ -67,7 +69,7 @@ function AssistantMessage({
   actions: MessageActions;
   versions: VersionInfo | undefined;
 }) {
-  const liveText = useLiveMessageText(message);
+  const { text: liveText, thinking } = useLiveReply(message);
   const live = isLive(message);
   // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
   // so the status and the text on screen always agree.
@@ -96,11 +98,12 @@ function AssistantMessage({
     <article
       data-testid="message"
       data-role="assistant"
-      // While live: "pending" until its first text shows, then "streaming".
-      data-status={live ? (hasText ? "streaming" : "pending") : message.status}
+      // While live: "pending" until its first text (answer or thinking) shows, then "streaming".
+      data-status={live ? (hasText || thinking?.text ? "streaming" : "pending") : message.status}
       aria-busy={live}
       className="group flex flex-col gap-2"
     >
+      {thinking && <Thinking thinking={thinking} />}
       <div
         data-testid="message-content"
         // How much text has arrived, beside what is shown: the smooth reveal's lag is visible.
@@ -215,7 +218,8 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
   return (
     <div
       data-testid="message-meta"
-      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground opacity-70 transition-opacity group-hover:opacity-100"
+      // Full opacity: dimmed, the small print fails WCAG contrast (2.95:1) wherever it is on screen.
+      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground"
     >
       {lengthCut && (
         <span className="rounded bg-muted px-1.5 py-0.5 font-medium text-foreground">
@@ -231,8 +235,15 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
         </span>
       )}
       {message.model !== undefined && <ModelName name={message.model} />}
+      {message.reasoningEffort !== undefined && (
+        <span data-testid="reasoning-effort">{effortLabel(message.reasoningEffort)} effort</span>
+      )}
       {message.tokenCount !== undefined && (
-        <span>{message.tokenCount.toLocaleString("en-US")} tokens</span>
+        <span data-testid="token-count">
+          {message.tokenCount.toLocaleString("en-US")} tokens
+          {message.reasoningTokens !== undefined &&
+            ` (${message.reasoningTokens.toLocaleString("en-US")} thinking)`}
+        </span>
       )}
       {ttft !== undefined && <span>first token in {formatDuration(ttft)}</span>}
       <CopyButton text={message.content} />

@@ -5,10 +5,12 @@ import { useId, useState } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { errorMessage } from "@/lib/errors";
+import { DEFAULT_EFFORT, effortLabel, PICKER_EFFORTS } from "@/lib/reasoning";
 
 /**
- * Which model writes the next reply: the chat's choice, or on the new-chat page the one new chats
- * start with. Shown only when there is more than one model to pick.
+ * Which model writes the next reply, and how hard a reasoning model thinks: the chat's choices, or
+ * on the new-chat page the ones new chats start with. Shown when there is more than one model to
+ * pick or the model reasons.
  */
 export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
   const options = useQuery(api.models.list, {});
@@ -20,11 +22,35 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
     const current = store.getQuery(api.models.list, {});
     if (current) store.setQuery(api.models.list, {}, { ...current, defaultModel: args.model });
   });
+  const effortArgs = sessionId ? { sessionId } : {};
+  const effort = useQuery(api.models.effortForChat, effortArgs);
+  const setEffort = useMutation(api.models.setEffort).withOptimisticUpdate((store, args) => {
+    store.setQuery(
+      api.models.effortForChat,
+      args.sessionId ? { sessionId: args.sessionId } : {},
+      args.effort,
+    );
+  });
   const [error, setError] = useState<string | null>(null);
   const id = useId();
+  const effortId = useId();
 
-  if (!options || options.models.length < 2) return null;
+  if (!options) return null;
   const value = (sessionId ? chatModel : options.defaultModel) ?? options.models[0]?.name;
+  const reasons = options.models.find((model) => model.name === value)?.reasoning === true;
+  if (options.models.length < 2 && !reasons) return null;
+  const shownEffort = effort ?? DEFAULT_EFFORT;
+  const efforts: string[] = [...PICKER_EFFORTS];
+  if (!efforts.includes(shownEffort)) efforts.push(shownEffort);
+
+  async function chooseEffort(picked: string) {
+    setError(null);
+    try {
+      await setEffort({ ...(sessionId ? { sessionId } : {}), effort: picked });
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
 
   async function choose(model: string) {
     setError(null);
@@ -38,21 +64,44 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
 
   return (
     <div className="mb-2 flex flex-wrap items-center gap-2 text-xs text-muted-foreground">
-      <label htmlFor={id}>Model</label>
-      <select
-        id={id}
-        data-testid="model-picker"
-        value={value}
-        disabled={sessionId !== undefined && chatModel === undefined}
-        onChange={(e) => void choose(e.target.value)}
-        className="h-7 cursor-pointer rounded-md border border-input bg-background px-2 text-xs text-foreground outline-none focus-visible:ring-2 focus-visible:ring-blue-500/30"
-      >
-        {options.models.map((model) => (
-          <option key={model.name} value={model.name}>
-            {model.label}
-          </option>
-        ))}
-      </select>
+      {options.models.length > 1 && (
+        <>
+          <label htmlFor={id}>Model</label>
+          <select
+            id={id}
+            data-testid="model-picker"
+            value={value}
+            disabled={sessionId !== undefined && chatModel === undefined}
+            onChange={(e) => void choose(e.target.value)}
+            className={SELECT_CLASS}
+          >
+            {options.models.map((model) => (
+              <option key={model.name} value={model.name}>
+                {model.label}
+              </option>
+            ))}
+          </select>
+        </>
+      )}
+      {reasons && (
+        <>
+          <label htmlFor={effortId}>Thinking effort</label>
+          <select
+            id={effortId}
+            data-testid="effort-picker"
+            value={shownEffort}
+            disabled={effort === undefined}
+            onChange={(e) => void chooseEffort(e.target.value)}
+            className={SELECT_CLASS}
+          >
+            {efforts.map((option) => (
+              <option key={option} value={option}>
+                {effortLabel(option).replace(/^./, (c) => c.toUpperCase())}
+              </option>
+            ))}
+          </select>
+        </>
+      )}
       {error && (
         <span role="alert" className="text-red-600 dark:text-red-400">
           {error}
@@ -61,3 +110,6 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
     </div>
   );
 }
+
+const SELECT_CLASS =
+  "h-7 cursor-pointer rounded-md border border-input bg-background px-2 text-xs text-foreground outline-none focus-visible:ring-2 focus-visible:ring-blue-500/30";

@@ -4,10 +4,12 @@ import { usePaginatedQuery, useQuery } from "convex/react";
 import Link from "next/link";
 import { MessageMarkdown } from "@/components/features/chat/message-markdown";
 import { UserMessage } from "@/components/features/chat/message-item";
+import { Thinking } from "@/components/features/chat/thinking";
 import { NotFoundState } from "@/components/features/chat/not-found-state";
 import { api } from "@/convex/_generated/api";
 import { statusNote } from "@/lib/chat-export";
 import { SHARED_CHAT_PAGE_SIZE } from "@/lib/chat-limits";
+import { replyParts, thinkingOf } from "@/lib/reply-parts";
 
 /** The public, read-only page of a share link: the snapshot's title and messages, nothing else. */
 export function SharedChat({ shareId }: { shareId: string }) {
@@ -80,6 +82,7 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
             data-status={message.status}
             className="flex flex-col gap-2"
           >
+            <SharedThinking message={message} />
             <div data-testid="message-content" className="text-[15px]">
               <MessageMarkdown text={message.content} streaming={false} />
             </div>
@@ -108,4 +111,10 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
       )}
     </div>
   );
+}
+
+/** A shared reply's thinking, folded as in the chat. */
+function SharedThinking({ message }: { message: Parameters<typeof replyParts>[0] }) {
+  const thinking = thinkingOf(replyParts(message));
+  return thinking && <Thinking thinking={{ ...thinking, active: false }} />;
 }

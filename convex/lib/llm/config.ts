@@ -1,5 +1,5 @@
-import { SETTINGS } from "../../../lib/settings";
 import { functionSetting } from "../env";
+import { guessAcceptsImages, guessReasoning, isReasoningEffort } from "../../../lib/reasoning";
 
 export type ProviderKind = "azure" | "azure-entra" | "openai-compatible" | "none";
 
@@ -8,7 +8,8 @@ export type ProviderConfig =
       kind: "azure" | "azure-entra";
       endpoint: string;
       deployment: string | undefined;
-      apiVersion: string;
+      /** Set: the dated API with this api-version; unset: the v1 API (`/openai/v1/`). */
+      apiVersion: string | undefined;
       apiKey: string | undefined;
       model: string | undefined;
     }
@@ -62,11 +63,86 @@ export function configuredModels(): ModelOption[] {
   return config.model === undefined ? [] : [{ name: config.model, label: config.model }];
 }
 
-/** Whether the deployment (or model) called `name` is listed in MODELS_ACCEPTING_IMAGES. */
+/**
+ * A list setting of model names (MODELS_ACCEPTING_IMAGES, MODELS_REASONING, ...) as `name` ->
+ * value (the part after `=`, "" when none); null when unset, so the caller guesses; `none` is an
+ * empty list.
+ */
+function namedList(
+  setting: "MODELS_ACCEPTING_IMAGES" | "MODELS_REASONING" | "MODELS_USING_CHAT_COMPLETIONS",
+): Map<string, string> | null {
+  const raw = functionSetting(setting);
+  if (raw === undefined) return null;
+  const entries = new Map<string, string>();
+  if (raw.trim().toLowerCase() === "none") return entries;
+  for (const entry of raw.split(",")) {
+    const [name = "", ...rest] = entry.split("=");
+    if (name.trim() !== "" && !entries.has(name.trim())) {
+      entries.set(name.trim(), rest.join("=").trim());
+    }
+  }
+  return entries;
+}
+
+/**
+ * What a deployment (or model) is, from configuration, else guessed from its name (Azure
+ * deployments are usually named after their model): which API it is called through, whether it
+ * is a reasoning model and its default effort, whether it takes images. `setting` names the
+ * variable to change when a guess (or a setting) is wrong, for the server log.
+ */
+export type ModelKind = {
+  api: "responses" | "chat";
+  reasoning: boolean;
+  /** The configured effort (MODELS_REASONING `name=effort`), unchecked; unset: none configured. */
+  effort: string | undefined;
+  acceptsImages: boolean;
+  /** Whether each of the above was guessed from the name rather than configured. */
+  guessed: { reasoning: boolean; images: boolean };
+};
+
+/** The kind of the deployment (or model) called `name`, read at call time. */
+export function modelKind(name: string | undefined): ModelKind {
+  const config = readProviderConfig();
+  const chatList = namedList("MODELS_USING_CHAT_COMPLETIONS");
+  const api =
+    config.kind === "openai-compatible" || (name !== undefined && chatList?.has(name) === true)
+      ? "chat"
+      : "responses";
+  const reasoningList = namedList("MODELS_REASONING");
+  const imagesList = namedList("MODELS_ACCEPTING_IMAGES");
+  const effort = name === undefined ? undefined : reasoningList?.get(name);
+  return {
+    api,
+    reasoning:
+      name !== undefined && (reasoningList ? reasoningList.has(name) : guessReasoning(name)),
+    effort: effort === undefined || effort === "" ? undefined : effort,
+    acceptsImages:
+      name !== undefined && (imagesList ? imagesList.has(name) : guessAcceptsImages(name)),
+    guessed: { reasoning: reasoningList === null, images: imagesList === null },
+  };
+}
+
+/** Whether the deployment (or model) called `name` takes images (MODELS_ACCEPTING_IMAGES). */
 export function modelAcceptsImages(name: string | undefined): boolean {
-  if (name === undefined) return false;
-  const listed = (functionSetting("MODELS_ACCEPTING_IMAGES") ?? "").split(",").map((n) => n.trim());
-  return listed.includes(name);
+  return modelKind(name).acceptsImages;
+}
+
+/** A configured effort that is not one (MODELS_REASONING `name=effort`), for the log; else null. */
+export function badEffortSetting(name: string): string | null {
+  const { effort } = modelKind(name);
+  return effort === undefined || isReasoningEffort(effort)
+    ? null
+    : `MODELS_REASONING sets the effort of "${name}" to "${effort}", which is not a reasoning effort: use one of none, minimal, low, medium, high, xhigh (or name it alone for the default).`;
+}
+
+/** Whether replies start as background responses (MODEL_BACKGROUND_MODE), which Azure stores. */
+export function backgroundMode(): boolean {
+  return functionSetting("MODEL_BACKGROUND_MODE") === "1";
+}
+
+/** Whether reasoning deployments are asked for summaries of their thinking (REASONING_SUMMARIES). */
+export function reasoningSummaries(): boolean {
+  return functionSetting("REASONING_SUMMARIES") !== "0";
 }
 
 /** Picks the model provider from environment variables, read at call time. */
@@ -79,7 +155,7 @@ export function readProviderConfig(): ProviderConfig {
       kind: apiKey === undefined ? "azure-entra" : "azure",
       endpoint,
       deployment,
-      apiVersion: functionSetting("OPENAI_API_VERSION") ?? SETTINGS.OPENAI_API_VERSION.default,
+      apiVersion: functionSetting("OPENAI_API_VERSION"),
       apiKey,
       model: deployment,
     };

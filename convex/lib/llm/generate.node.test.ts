@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { simulatedReply } from "../../../tools/azure-openai-sim";
 import { useSimulatedAzure } from "../../simulatedAzure.setup";
 import { api } from "../../_generated/api";
@@ -53,7 +53,12 @@ async function storedUsage(t: TestBackend, messageId: Id<"messages">) {
   return await t.run(async (ctx) => (await ctx.db.get("messages", messageId))?.usage ?? null);
 }
 
-describe("a content-filter verdict after finish_reason stop", () => {
+// Azure's annotation chunks and their verdicts are Chat Completions' (the Responses API has no
+// such chunks): these run against a deployment configured for Chat Completions.
+const onChatCompletions = () => useEnv({ MODELS_USING_CHAT_COMPLETIONS: "gpt-4o" });
+
+describe("a content-filter verdict after finish_reason stop (chat)", () => {
+  beforeEach(onChatCompletions);
   test.each(["none", "async"])(
     "filter=%s: the text from the flagged window on is removed from the final message",
     async (filter) => {
@@ -119,7 +124,8 @@ describe("a content-filter verdict after finish_reason stop", () => {
   });
 });
 
-describe("no usage after a content_filter finish", () => {
+describe("no usage after a content_filter finish (chat)", () => {
+  beforeEach(onChatCompletions);
   test.each(["default", "async"])(
     "filter=%s: the token count comes from the text kept",
     async (filter) => {

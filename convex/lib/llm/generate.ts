@@ -1,45 +1,38 @@
 "use node";
 
-import { APIError } from "openai";
-import type {
-  ChatCompletionChunk,
-  ChatCompletionCreateParamsStreaming,
-  ChatCompletionMessageParam,
-} from "openai/resources/chat/completions";
-import type { Id } from "../../_generated/dataModel";
 import type { ActionCtx } from "../../_generated/server";
 import { internal } from "../../_generated/api";
 import { functionSetting, numberSetting } from "../env";
 import { appErrorData } from "../errors";
-import { FlushPolicy } from "../flushPolicy";
+import type { FlushPolicy } from "../flushPolicy";
 import { streamSettings } from "../limits";
-import { limitSetting } from "../settings";
 import type { GenerationContext } from "../../model/messages";
-import type { FinalizeFields, TokenUsage } from "../../model/streams";
+import type { FinalizeFields, WriterState } from "../../model/streams";
 import { FilterVerdicts } from "./contentFilter";
+import { modelAcceptsImages } from "./config";
 import { createChatProvider, type ChatProvider } from "./providers";
 import {
   AbortReason,
-  apiMessage,
   describeError,
   FLAGGED_AFTER_STREAMING,
-  isRetryable,
   providerSetupFields,
   requestEndFields,
-  RetriesExhausted,
   writerFailureFields,
 } from "./replyOutcome";
-import { decideRetry, retryHintMs } from "./retry";
 import { SeamJoiner } from "./seam";
 import { countTokens, fitToBudget } from "./tokens";
-import { modelAcceptsImages } from "./config";
 import {
   imageTokens,
   MAX_IMAGE_BYTES_PER_REQUEST,
   MAX_IMAGES_PER_REQUEST,
   toChatMessages,
+  toResponsesInput,
   type PromptTurn,
 } from "./images";
+import { chatRequest, readChat } from "./chatStream";
+import { readResponse, responsesRequest } from "./responsesStream";
+import { ReplyWriter, type WriterTarget } from "./replyWriter";
+import { IdleWatch, withRetries, type StreamOutcome, type StreamSink } from "./upstream";
 
 /** Sent after a partial reply so the model (and the simulator) continue it instead of starting over. */
 export const CONTINUE_INSTRUCTION =
@@ -47,28 +40,19 @@ export const CONTINUE_INSTRUCTION =
 
 const FINALIZE_ATTEMPTS = 3;
 
-/** The generation to write and the user it is written for (scheduled actions carry no identity). */
-type Generation = { ownerId: Id<"users">; messageId: Id<"messages">; generation: number };
-
-type StreamOutcome = {
-  finishReason: string | null;
-  usage: TokenUsage | undefined;
-  error: unknown;
-  /** Characters of content the model sent (before the seam rules). */
-  received: number;
-};
-
 /**
  * Streams one generation of an assistant message from the configured model into the chunk log and
  * always finalizes it, here and only here: success, stop, stall, disconnect and every error end in
  * a final state (replyOutcome.ts) with the text written so far kept.
  */
-export async function runGeneration(ctx: ActionCtx, target: Generation) {
+export async function runGeneration(ctx: ActionCtx, target: WriterTarget) {
   const startedAt = Date.now();
   const { ownerId, messageId, generation } = target;
   let context;
   let reply: ReplySettings;
-  let fields: FinalizeFields;
+  // A writer taking over a background-mode generation picks up where its chunk log ends.
+  let from: WriterState | null = null;
+  let fields: FinalizeFields | null;
   try {
     context = await ctx.runQuery(internal.chatStreaming.getGenerationContext, {
       ownerId,
@@ -76,6 +60,10 @@ export async function runGeneration(ctx: ActionCtx, target: Generation) {
       generation,
     });
     reply = await ctx.runQuery(internal.models.replySettings, { ownerId, messageId });
+    if ((target.attempt ?? 0) > 0) {
+      from = await ctx.runQuery(internal.chatStreaming.getWriterState, target);
+      if (from === null) return; // ended, or yet another writer took over
+    }
   } catch (error) {
     // Not this owner's message (or deleted): there is nothing this writer may touch.
     if (appErrorData(error)?.code === "NotFound") throw error;
@@ -85,11 +73,12 @@ export async function runGeneration(ctx: ActionCtx, target: Generation) {
   if (context === null) return; // stopped or superseded before it began
 
   try {
-    fields = await streamGeneration(ctx, target, context, reply, startedAt);
+    fields = await streamGeneration(ctx, target, context, reply, startedAt, from);
   } catch (error) {
     // A bug must not leave the reply "streaming": finalize keeps whatever text was written.
     fields = writerFailureFields("The reply failed", error);
   }
+  if (fields === null) return; // handed over to a new writer (background mode)
   await finalize(ctx, target, fields);
   // The first reply of a chat gets the chat a title (titles.ts decides whether it still needs one).
   if (fields.status === "complete" && context.history.length === 1) {
@@ -104,7 +93,7 @@ export async function runGeneration(ctx: ActionCtx, target: Generation) {
  * rather than leaving the reply to the stale check (which would call a finished reply
  * "interrupted").
  */
-async function finalize(ctx: ActionCtx, target: Generation, fields: FinalizeFields) {
+async function finalize(ctx: ActionCtx, target: WriterTarget, fields: FinalizeFields) {
   for (let attempt = 1; ; attempt++) {
     try {
       const { ownerId, messageId, generation } = target;
@@ -113,6 +102,7 @@ async function finalize(ctx: ActionCtx, target: Generation, fields: FinalizeFiel
         messageId,
         generation,
         ...fields,
+        attempt: target.attempt ?? 0,
       });
       return;
     } catch (error) {
@@ -127,84 +117,112 @@ async function finalize(ctx: ActionCtx, target: Generation, fields: FinalizeFiel
   }
 }
 
-/** The model a reply is written by and its owner's custom instructions (models.replySettings). */
-type ReplySettings = { model: string | null; instructions: string | null };
+/**
+ * The model a reply is written by, the effort it was asked to think with (a reasoning deployment)
+ * and its owner's custom instructions (models.replySettings).
+ */
+type ReplySettings = { model: string | null; effort: string | null; instructions: string | null };
 
-/** Streams the reply into the chunk log; returns how it ended, for finalize. */
+/**
+ * Streams the reply into the chunk log; returns how it ended, for finalize, or null when a
+ * background-mode writer out of time handed the generation to a new writer.
+ */
 async function streamGeneration(
   ctx: ActionCtx,
-  { ownerId, messageId, generation }: Generation,
+  target: WriterTarget,
   context: GenerationContext,
   reply: ReplySettings,
   startedAt: number,
-): Promise<FinalizeFields> {
+  from: WriterState | null,
+): Promise<FinalizeFields | null> {
   const settings = streamSettings();
   let provider: ChatProvider;
   try {
-    provider = createChatProvider(reply.model ?? undefined);
+    provider = createChatProvider(reply.model ?? undefined, reply.effort ?? undefined);
   } catch (error) {
     return providerSetupFields(error);
   }
 
   const controller = new AbortController();
-  const flusher = new FlushPolicy({
-    flushMs: settings.flushMs,
-    flushTokens: settings.flushTokens,
-    write: async (text, seq) => {
-      const { outcome, shouldStop } = await ctx.runMutation(
-        internal.chatStreaming.appendStreamChunk,
-        { ownerId, messageId, generation, seq, text },
-      );
-      if (outcome === "full") controller.abort(new AbortReason("full"));
-      // After a stop the refused batch is not in the reply, so it must not count towards its tokens.
-      return { shouldStop, stored: outcome === "appended" || outcome === "duplicate" };
-    },
-    // A no-op when the request was already aborted for another reason (e.g. "full").
-    onStop: () => controller.abort(new AbortReason("stop")),
-  });
+  const writer = new ReplyWriter(ctx, target, from, settings, controller);
   const timeLimit = setTimeout(
     () => controller.abort(new AbortReason("time")),
     Math.max(0, startedAt + settings.replyTimeLimitMs - Date.now()),
   );
+  const stopHeartbeat = startHeartbeat(ctx, target, writer.flusher, settings);
 
-  const stopHeartbeat = startHeartbeat(ctx, { ownerId, messageId, generation }, flusher, settings);
-
-  // A continuation's first characters are held back until its seam with the partial is decided.
-  const seam = context.continueFrom ? new SeamJoiner(context.continueFrom) : null;
+  // A continuation's first characters are held back until its seam with the partial is decided
+  // (not when a new writer picks up a generation that already wrote some).
+  const continuing = context.continueFrom !== null && (from?.nextSeq ?? 0) === 0;
+  const seam = continuing && context.continueFrom ? new SeamJoiner(context.continueFrom) : null;
   const verdicts = new FilterVerdicts();
-  const sink = {
-    push: (text: string) => {
-      const shown = seam ? seam.push(text) : text;
-      if (shown.length > 0) flusher.push(shown);
+  let received = false;
+  let lastSeq: number | undefined;
+  const sink: StreamSink = {
+    start: (info) => writer.start(info),
+    push: (kind, text, upstreamSeq) => {
+      received = true;
+      if (upstreamSeq !== undefined) lastSeq = upstreamSeq;
+      const shown = kind === "text" && seam ? seam.push(text) : text;
+      writer.push(kind, shown, upstreamSeq);
     },
-    observe: (choice: unknown) => verdicts.observe(choice),
+    observe: (choice) => verdicts.observe(choice),
+    get pushedAny() {
+      return received;
+    },
   };
+  // A reasoning model may think in silence for long before its answer.
+  const answering = from !== null && from.nextSeq > 0 && from.partKind === "text";
+  const idle = new IdleWatch(
+    controller,
+    settings.idleTimeoutMs,
+    provider.reasoning && !answering ? numberSetting("REASONING_IDLE_TIMEOUT_MS") : undefined,
+  );
 
   let outcome: StreamOutcome;
   try {
-    const prompt = await toChatMessages(ctx, buildPrompt(context, reply));
-    outcome = await streamCompletion(provider, prompt, controller, sink, settings.idleTimeoutMs);
+    outcome = await withRetries(
+      await requestReader(ctx, provider, context, reply, from, controller.signal, sink, idle),
+      sink,
+      controller.signal,
+      idle,
+    );
   } finally {
     stopHeartbeat();
     clearTimeout(timeLimit);
   }
   const held = seam?.end() ?? "";
-  if (held.length > 0) flusher.push(held);
-  await flusher.drain();
+  writer.push("text", held, lastSeq);
+  await writer.drain();
+
+  const abortReason = controller.signal.aborted ? (controller.signal.reason as unknown) : null;
+  if (
+    provider.background &&
+    writer.flusher.failure === null &&
+    isHandOverReason(abortReason, received)
+  ) {
+    const { handedOver } = await ctx
+      .runMutation(internal.chatStreaming.handOverStream, {
+        ...target,
+        attempt: target.attempt ?? 0,
+      })
+      .catch(() => ({ handedOver: false }));
+    if (handedOver) return null;
+  }
 
   const fields = requestEndFields(
     {
-      abortReason: controller.signal.aborted ? controller.signal.reason : null,
-      saveFailure: flusher.failure,
+      abortReason,
+      saveFailure: writer.flusher.failure,
       flagged: verdicts.flagged,
       error: outcome.error,
       finishReason: outcome.finishReason,
-      idleTimeoutMs: settings.idleTimeoutMs,
+      idleTimeoutMs: idle.timeoutMs,
       replyTimeLimitMs: settings.replyTimeLimitMs,
     },
     provider,
   );
-  const written = flusher.writtenText;
+  const written = writer.answer;
   // A late verdict removes the flagged text from the final message (see contentFilter.ts).
   let kept = written;
   if (fields.finishReason === "content_filter" && verdicts.flagged) {
@@ -230,13 +248,52 @@ async function streamGeneration(
 }
 
 /**
+ * In background mode, a writer that ran out of time leaves the response running and hands it to a
+ * new writer; so does one whose stream went silent after bringing text (a connection that hangs).
+ * A writer that got nothing at all before going silent ends the reply: the model itself stalls,
+ * and another writer would only wait again.
+ */
+function isHandOverReason(reason: unknown, received: boolean): boolean {
+  if (!(reason instanceof AbortReason)) return false;
+  return reason.kind === "time" || (reason.kind === "idle" && received);
+}
+
+/**
+ * The request of this reply through its deployment's API: the prompt as Chat Completions
+ * messages or Responses input, or for a writer taking over a background response, the rest of
+ * that response after the last event in the chunk log.
+ */
+async function requestReader(
+  ctx: ActionCtx,
+  provider: ChatProvider,
+  context: GenerationContext,
+  reply: ReplySettings,
+  from: WriterState | null,
+  signal: AbortSignal,
+  sink: StreamSink,
+  idle: IdleWatch,
+): Promise<() => Promise<StreamOutcome>> {
+  if (from !== null && from.responseId !== null && from.upstreamSeq !== null) {
+    const resume = { responseId: from.responseId, after: from.upstreamSeq };
+    return () => readResponse(provider, null, resume, signal, sink, idle);
+  }
+  const prompt = buildPrompt(context, reply);
+  if (provider.api === "chat") {
+    const body = chatRequest(provider, await toChatMessages(ctx, prompt));
+    return () => readChat(provider, body, signal, sink, idle);
+  }
+  const body = responsesRequest(provider, await toResponsesInput(ctx, prompt));
+  return () => readResponse(provider, body, null, signal, sink, idle);
+}
+
+/**
  * While the model is silent (retry waits, slow first token) heartbeats keep the stale sweep away
  * and notice a stop request, so the upstream request is aborted even without new tokens. Returns
  * the function that ends them.
  */
 function startHeartbeat(
   ctx: ActionCtx,
-  target: Generation,
+  target: WriterTarget,
   flusher: FlushPolicy,
   { staleMs }: { staleMs: number },
 ): () => void {
@@ -260,8 +317,6 @@ function startHeartbeat(
   }, heartbeatEvery);
   return () => clearInterval(heartbeat);
 }
-
-type StreamSink = { push: (text: string) => void; observe: (choice: unknown) => void };
 
 /**
  * The messages sent: the deployment's SYSTEM_PROMPT, then the user's custom instructions (each a
@@ -294,111 +349,4 @@ function buildPrompt(
     kept = fitToBudget(turns.slice(-3), Number.POSITIVE_INFINITY, images);
   }
   return [...system, ...kept];
-}
-
-async function streamCompletion(
-  provider: ChatProvider,
-  messages: ChatCompletionMessageParam[],
-  controller: AbortController,
-  sink: StreamSink,
-  idleTimeoutMs: number,
-): Promise<StreamOutcome> {
-  let idleTimer: ReturnType<typeof setTimeout> | null = null;
-  const pauseIdle = () => {
-    if (idleTimer !== null) clearTimeout(idleTimer);
-    idleTimer = null;
-  };
-  const resetIdle = () => {
-    pauseIdle();
-    idleTimer = setTimeout(() => controller.abort(new AbortReason("idle")), idleTimeoutMs);
-  };
-  let finishReason: string | null = null;
-  let usage: TokenUsage | undefined;
-  let received = 0;
-  try {
-    resetIdle();
-    const body: ChatCompletionCreateParamsStreaming = {
-      model: provider.model,
-      messages,
-      stream: true,
-      stream_options: { include_usage: true },
-      // A reply that reaches it ends with finish_reason "length", which can be continued.
-      max_tokens: Math.floor(limitSetting("maxOutputTokens")),
-    };
-    const stream = await createWithRetries(provider, body, controller.signal, {
-      pauseIdle,
-      resetIdle,
-    });
-    for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
-      resetIdle();
-      if (chunk.usage) {
-        usage = {
-          promptTokens: chunk.usage.prompt_tokens,
-          completionTokens: chunk.usage.completion_tokens,
-          totalTokens: chunk.usage.total_tokens,
-        };
-      }
-      // Azure sends prompt-filter, usage and annotation chunks without choices or delta.
-      const choice = chunk.choices?.[0];
-      if (!choice) continue;
-      sink.observe(choice);
-      const text = choice.delta?.content;
-      if (typeof text === "string" && text.length > 0) {
-        received += text.length;
-        sink.push(text);
-      }
-      if (choice.finish_reason && finishReason !== "content_filter") {
-        finishReason = choice.finish_reason;
-      }
-    }
-    return { finishReason, usage, error: null, received };
-  } catch (error) {
-    return { finishReason, usage, error, received };
-  } finally {
-    pauseIdle();
-  }
-}
-
-/** Opens the stream, retrying 408/409/429/5xx and connection errors within a bounded total wait (retry.ts). */
-async function createWithRetries(
-  provider: ChatProvider,
-  body: ChatCompletionCreateParamsStreaming,
-  signal: AbortSignal,
-  idle: IdleControl,
-) {
-  const budgetMs = numberSetting("MODEL_RETRY_BUDGET_MS");
-  let waited = 0;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await provider.client.chat.completions.create(body, { signal });
-    } catch (error) {
-      if (signal.aborted || !isRetryable(error)) throw error;
-      const hintMs =
-        error instanceof APIError
-          ? retryHintMs(error.headers, `${apiMessage(error)} ${error.message}`)
-          : null;
-      const decision = decideRetry({ attempt, waitedMs: waited, budgetMs, hintMs });
-      if (!decision.retry) throw new RetriesExhausted(error, decision.retryAfterMs);
-      waited += decision.delayMs;
-      await sleep(decision.delayMs, signal, idle);
-    }
-  }
-}
-
-// A retry wait is not a stall: the idle timer is off while waiting, however long the hint.
-type IdleControl = { pauseIdle: () => void; resetIdle: () => void };
-
-async function sleep(ms: number, signal: AbortSignal, idle: IdleControl) {
-  idle.pauseIdle();
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
-  idle.resetIdle();
-  if (signal.aborted) throw signal.reason;
 }

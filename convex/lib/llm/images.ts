@@ -4,6 +4,11 @@ import type {
   ChatCompletionContentPart,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
+import type {
+  ResponseInput,
+  ResponseInputContent,
+  ResponseInputItem,
+} from "openai/resources/responses/responses";
 import type { ActionCtx } from "../../_generated/server";
 import { MAX_IMAGE_BYTES_PER_MESSAGE } from "../../../lib/chat-limits";
 import type { ModelImage } from "../../model/attachments";
@@ -37,6 +42,18 @@ export type PromptTurn = {
   images?: ModelImage[];
 };
 
+/** The images of a turn as base64 data URLs read from storage; an image whose file is gone is left out. */
+async function imageDataUrls(ctx: ActionCtx, images: ModelImage[]): Promise<string[]> {
+  const urls: string[] = [];
+  for (const image of images) {
+    const blob = await ctx.storage.get(image.storageId);
+    if (blob === null) continue;
+    const data = Buffer.from(await blob.arrayBuffer()).toString("base64");
+    urls.push(`data:${image.contentType};base64,${data}`);
+  }
+  return urls;
+}
+
 /**
  * The turns as the chat completions API takes them: a user turn with images becomes a text part
  * and one `image_url` part per image, a base64 data URL read from storage (a development
@@ -52,14 +69,27 @@ export async function toChatMessages(
         return { role, content };
       }
       const parts: ChatCompletionContentPart[] = [{ type: "text", text: content }];
-      for (const image of images) {
-        const blob = await ctx.storage.get(image.storageId);
-        if (blob === null) continue;
-        const data = Buffer.from(await blob.arrayBuffer()).toString("base64");
-        parts.push({
-          type: "image_url",
-          image_url: { url: `data:${image.contentType};base64,${data}`, detail: "auto" },
-        });
+      for (const url of await imageDataUrls(ctx, images)) {
+        parts.push({ type: "image_url", image_url: { url, detail: "auto" } });
+      }
+      return { role, content: parts };
+    }),
+  );
+}
+
+/** The same turns as the Responses API's `input`: `input_text` and `input_image` parts. */
+export async function toResponsesInput(
+  ctx: ActionCtx,
+  turns: PromptTurn[],
+): Promise<ResponseInput> {
+  return await Promise.all(
+    turns.map(async ({ role, content, images }): Promise<ResponseInputItem> => {
+      if (role !== "user" || images === undefined || images.length === 0) {
+        return { role, content };
+      }
+      const parts: ResponseInputContent[] = [{ type: "input_text", text: content }];
+      for (const url of await imageDataUrls(ctx, images)) {
+        parts.push({ type: "input_image", image_url: url, detail: "auto" });
       }
       return { role, content: parts };
     }),

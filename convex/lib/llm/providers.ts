@@ -2,18 +2,39 @@
 
 import OpenAI, { AzureOpenAI } from "openai";
 import { DefaultAzureCredential, getBearerTokenProvider } from "@azure/identity";
+import { DEFAULT_EFFORT } from "../../../lib/reasoning";
+import { limitSetting } from "../settings";
 import {
+  backgroundMode,
+  badEffortSetting,
   configuredModels,
+  modelKind,
   NOT_CONFIGURED_MESSAGE,
   readProviderConfig,
+  reasoningSummaries,
+  type ModelKind,
   type ProviderKind,
 } from "./config";
 import { MODEL_MISCONFIGURED, MODEL_NOT_CONFIGURED } from "./disclosure";
 
+/**
+ * The client and the request shape for one reply: which API (`responses`, the default on Azure,
+ * or Chat Completions), whether the deployment reasons and with what effort, the output limit,
+ * and whether the reply runs as a background response.
+ */
 export type ChatProvider = {
   kind: Exclude<ProviderKind, "none">;
   client: OpenAI;
   model: string;
+  api: ModelKind["api"];
+  /** The effort sent to a reasoning deployment (and whether to ask for summaries); null: none. */
+  reasoning: { effort: string; summaries: boolean } | null;
+  /** max_output_tokens / max_completion_tokens / max_tokens. */
+  maxOutputTokens: number;
+  /** Responses only: start the reply as a background response (MODEL_BACKGROUND_MODE). */
+  background: boolean;
+  /** What was guessed about the deployment from its name (for the log when a guess is wrong). */
+  guessed: ModelKind["guessed"];
   /** Names of the variables to check when the endpoint rejects the request (for the server log). */
   credentialHint: string;
 };
@@ -31,27 +52,56 @@ export class ProviderConfigError extends Error {
   }
 }
 
-const AZURE_SCOPE = "https://cognitiveservices.azure.com/.default";
+// The Entra ID scope of the v1 API (Microsoft's v1 samples); the dated API takes the older one.
+const V1_SCOPE = "https://ai.azure.com/.default";
+const DATED_SCOPE = "https://cognitiveservices.azure.com/.default";
 
 // Retries are ours (bounded, and only before the first token): the SDK would honour any retry-after.
 const SDK_OPTIONS = { maxRetries: 0, timeout: 10 * 60_000 } as const;
 
-let cachedEntraTokenProvider: (() => Promise<string>) | null = null;
+const entraTokenProviders = new Map<string, () => Promise<string>>();
 
 /**
- * One credential per process: DefaultAzureCredential caches its token, so replies after the first
- * do not each ask Entra ID for a new one.
+ * One credential per process and scope: DefaultAzureCredential caches its token, so replies after
+ * the first do not each ask Entra ID for a new one.
  */
-function entraTokenProvider(): () => Promise<string> {
-  cachedEntraTokenProvider ??= getBearerTokenProvider(new DefaultAzureCredential(), AZURE_SCOPE);
-  return cachedEntraTokenProvider;
+function entraTokenProvider(scope: string): () => Promise<string> {
+  let provider = entraTokenProviders.get(scope);
+  if (provider === undefined) {
+    provider = getBearerTokenProvider(new DefaultAzureCredential(), scope);
+    entraTokenProviders.set(scope, provider);
+  }
+  return provider;
 }
 
 /**
- * Builds the OpenAI client chosen by the environment variables, read at call time, for one request
- * to `model` (a deployment with Azure: it goes into the URL path), by default the first configured.
+ * The request options of a reply to `model`: its API, reasoning (the `effort` asked for the reply,
+ * else the deployment's configured one, else medium), output limit and background mode.
  */
-export function createChatProvider(model?: string): ChatProvider {
+function requestShape(model: string, effort: string | undefined) {
+  const kind = modelKind(model);
+  const problem = kind.reasoning ? badEffortSetting(model) : null;
+  if (problem !== null) throw new ProviderConfigError(problem);
+  return {
+    api: kind.api,
+    reasoning: kind.reasoning
+      ? { effort: effort ?? kind.effort ?? DEFAULT_EFFORT, summaries: reasoningSummaries() }
+      : null,
+    maxOutputTokens: Math.floor(
+      limitSetting(kind.reasoning ? "reasoningMaxOutputTokens" : "maxOutputTokens"),
+    ),
+    background: kind.api === "responses" && backgroundMode(),
+    guessed: kind.guessed,
+  };
+}
+
+/**
+ * Builds the OpenAI client chosen by the environment variables, read at call time, for one reply
+ * from `model` (a deployment with Azure), by default the first configured. Azure: the plain
+ * `OpenAI` client on `<endpoint>/openai/v1/` (the v1 API, no api-version), or `AzureOpenAI` with
+ * the dated API when OPENAI_API_VERSION is set; a key, else Microsoft Entra ID.
+ */
+export function createChatProvider(model?: string, effort?: string): ChatProvider {
   const config = readProviderConfig();
   const chosen = model ?? configuredModels()[0]?.name;
   switch (config.kind) {
@@ -64,25 +114,30 @@ export function createChatProvider(model?: string): ChatProvider {
           "AZURE_OPENAI_ENDPOINT is set but AZURE_OPENAI_DEPLOYMENT is not: set it to the name of your model deployment.",
         );
       }
+      const endpoint = config.endpoint.replace(/\/+$/, "");
       // baseURL is passed explicitly (never `endpoint`) so an OPENAI_BASE_URL in the environment
       // cannot collide with it, and apiKey/azureADTokenProvider are never both given.
-      const common = {
-        ...SDK_OPTIONS,
-        baseURL: `${config.endpoint.replace(/\/+$/, "")}/openai`,
-        apiVersion: config.apiVersion,
-        deployment: chosen,
-      };
       const client =
-        config.kind === "azure"
-          ? new AzureOpenAI({ ...common, apiKey: config.apiKey })
+        config.apiVersion === undefined
+          ? new OpenAI({
+              ...SDK_OPTIONS,
+              baseURL: `${endpoint}/openai/v1/`,
+              apiKey: config.apiKey ?? entraTokenProvider(V1_SCOPE),
+            })
           : new AzureOpenAI({
-              ...common,
-              azureADTokenProvider: entraTokenProvider(),
+              ...SDK_OPTIONS,
+              baseURL: `${endpoint}/openai`,
+              apiVersion: config.apiVersion,
+              deployment: chosen,
+              ...(config.apiKey !== undefined
+                ? { apiKey: config.apiKey }
+                : { azureADTokenProvider: entraTokenProvider(DATED_SCOPE) }),
             });
       return {
         kind: config.kind,
         client,
         model: chosen,
+        ...requestShape(chosen, effort),
         credentialHint:
           config.kind === "azure"
             ? "AZURE_OPENAI_API_KEY"
@@ -105,6 +160,7 @@ export function createChatProvider(model?: string): ChatProvider {
         kind: "openai-compatible",
         client,
         model: chosen,
+        ...requestShape(chosen, effort),
         credentialHint: "OPENAI_API_KEY",
       };
     }

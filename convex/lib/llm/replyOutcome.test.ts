@@ -5,7 +5,9 @@ import { appError } from "../errors";
 import { ProviderConfigError } from "./providers";
 import {
   AbortReason,
+  inStreamFailure,
   isRetryable,
+  ResumeLost,
   providerSetupFields,
   requestEndFields,
   RetriesExhausted,
@@ -30,8 +32,13 @@ const ended: RequestEnd = {
   replyTimeLimitMs: 540_000,
 };
 
-function apiError(status: number | undefined, message: string, code?: string) {
-  return APIError.generate(status, { error: { message, code } }, message, new Headers());
+function apiError(
+  status: number | undefined,
+  message: string,
+  code?: string,
+  param: string | null = null,
+) {
+  return APIError.generate(status, { error: { message, code, param } }, message, new Headers());
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -161,6 +168,130 @@ describe("how a request's end reads to the user", () => {
       error:
         "The connection to the model was lost before the reply was finished (socket hang up). You can continue it.",
     });
+  });
+});
+
+describe("errors the model reports inside a 200 stream", () => {
+  test("read like the HTTP error each stands for, and are retried the same way", () => {
+    const rateLimited = inStreamFailure({
+      type: "server_error",
+      code: "rate_limit_exceeded",
+      message: "Rate limit is exceeded. Try again in 26 seconds.",
+      param: null,
+    });
+    expect(rateLimited).toMatchObject({ status: 429, code: "rate_limit_exceeded" });
+    expect(isRetryable(rateLimited)).toBe(true);
+    const end = (error: unknown) =>
+      requestEndFields({ ...ended, error, finishReason: null }, azure);
+    expect(end(new RetriesExhausted(rateLimited, 26_000))).toEqual({
+      status: "error",
+      error: "The model is rate limited (429). Try again in 26 seconds.",
+    });
+    expect(end(inStreamFailure({ code: "server_error", message: "Oops" }))).toEqual({
+      status: "error",
+      error: "The model request failed (500): Oops",
+    });
+    // An unknown code is an error mid-reply; a failure without details says so.
+    const quota = inStreamFailure({ code: "insufficient_quota", message: "No quota" });
+    expect(isRetryable(quota)).toBe(false);
+    expect(end(quota)).toEqual({
+      status: "error",
+      error: "The model reported an error mid-reply: No quota",
+    });
+    expect(end(inStreamFailure(null))).toEqual({
+      status: "error",
+      error:
+        "The model reported an error mid-reply: The model's response failed without saying why.",
+    });
+  });
+
+  test("a content filter that ends the stream keeps the text; one on the prompt reads as the prompt filter", () => {
+    expect(inStreamFailure({ code: "content_policy_violation", message: "x" })).toBe(
+      "content_filter",
+    );
+    const prompt = inStreamFailure({
+      type: "invalid_request_error",
+      code: "content_policy_violation",
+      param: "prompt",
+      message: "filtered",
+    });
+    expect(requestEndFields({ ...ended, error: prompt, finishReason: null }, azure)).toEqual({
+      status: "error",
+      finishReason: "content_filter",
+      error:
+        "Azure OpenAI's content filter blocked this message (prompt filter). Rephrase it and try again.",
+    });
+  });
+
+  test("a background response Azure no longer has is interrupted, its text kept", () => {
+    expect(
+      requestEndFields(
+        { ...ended, error: new ResumeLost(apiError(404, "not found")), finishReason: null },
+        azure,
+      ),
+    ).toEqual({
+      status: "interrupted",
+      error: expect.stringMatching(/could not be picked up again.*Continue/),
+    });
+  });
+});
+
+describe("a deployment that is not what configuration took it for", () => {
+  const reasoning = {
+    ...azure,
+    model: "gpt-5-mini",
+    api: "responses",
+    reasoning: { effort: "xhigh", summaries: true },
+    guessed: { reasoning: true, images: true },
+    background: true,
+  } as const;
+  const refuse = (message: string, param: string | null, provider: object = azure) => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const fields = requestEndFields(
+      {
+        ...ended,
+        error: apiError(400, message, "unsupported_parameter", param),
+        finishReason: null,
+      },
+      provider as typeof azure,
+    );
+    return { user: fields.error, log: String(logged.mock.calls.at(-1)?.[0]) };
+  };
+
+  test("each 400 tells the user it is misconfigured and the log the exact setting", () => {
+    expect(
+      refuse(
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        "max_tokens",
+      ),
+    ).toEqual({
+      user: expect.stringMatching(/^The model is not configured correctly.*Reference/),
+      log: expect.stringContaining('add "gpt-4o" to MODELS_REASONING'),
+    });
+    expect(
+      refuse(
+        "Unsupported value: 'reasoning.effort' does not support 'xhigh' with this model.",
+        "reasoning.effort",
+        reasoning,
+      ).log,
+    ).toMatch(
+      /reasoning effort "xhigh" \(guessed from its name\): set its effort in MODELS_REASONING/,
+    );
+    expect(
+      refuse("Unsupported parameter: 'reasoning.summary'", "reasoning.summary", reasoning).log,
+    ).toContain("REASONING_SUMMARIES=0");
+    expect(
+      refuse("Invalid content type. image_url is only supported by certain models.", null),
+    ).toEqual({
+      user: expect.stringMatching(/^This model does not read images\./),
+      log: expect.stringContaining("MODELS_ACCEPTING_IMAGES"),
+    });
+    expect(refuse("Unsupported parameter: 'background'", "background", reasoning).log).toContain(
+      "MODEL_BACKGROUND_MODE=0",
+    );
+    expect(refuse("The requested operation is unsupported.", null, reasoning).log).toContain(
+      'add "gpt-5-mini" to MODELS_USING_CHAT_COMPLETIONS',
+    );
   });
 });
 

@@ -36,6 +36,65 @@ export class RetriesExhausted extends Error {
   }
 }
 
+/**
+ * A background response's stream could not be picked up again (reattach, or a resume after a
+ * drop): Azure answered 404, it no longer has the response.
+ */
+export class ResumeLost extends Error {
+  constructor(readonly cause: unknown) {
+    super("resume lost");
+  }
+}
+
+// In-stream error codes (the `error` event, `response.failed`) and the HTTP status each stands
+// for, so that they go through the same retries and read the same as HTTP errors.
+const IN_STREAM_STATUS: Record<string, number> = {
+  rate_limit_exceeded: 429,
+  too_many_requests: 429,
+  server_error: 500,
+  internal_error: 500,
+  service_unavailable: 503,
+  timeout: 408,
+};
+
+const FILTER_CODES = new Set(["content_filter", "content_policy_violation"]);
+
+/**
+ * An error the model reported inside a 200 stream (an `error` event, `response.failed`'s
+ * `error`, which may be null) as the HTTP error it stands for, or "content_filter" when a content
+ * filter ended the reply (Azure: `response.failed` then an `error` event with
+ * `content_policy_violation`). A filter verdict on the prompt (`param: "prompt"`) reads like the
+ * 400 Azure answers a request that is not streamed.
+ */
+export function inStreamFailure(body: unknown): APIError | "content_filter" {
+  const fields = (typeof body === "object" && body !== null ? body : {}) as {
+    code?: unknown;
+    type?: unknown;
+    message?: unknown;
+    param?: unknown;
+  };
+  const code =
+    typeof fields.code === "string"
+      ? fields.code
+      : typeof fields.type === "string"
+        ? fields.type
+        : "";
+  if (FILTER_CODES.has(code) && fields.param === "prompt") {
+    const error = { ...fields, code: "content_filter" };
+    return APIError.generate(400, { error }, String(fields.message ?? ""), new Headers());
+  }
+  if (FILTER_CODES.has(code)) return "content_filter";
+  const message =
+    typeof fields.message === "string" && fields.message.trim() !== ""
+      ? fields.message
+      : "The model's response failed without saying why.";
+  const status = IN_STREAM_STATUS[code];
+  const error = { ...fields, message, code: code === "" ? null : code };
+  return status === undefined
+    ? new APIError(undefined, error, message, undefined)
+    : APIError.generate(status, { error }, message, new Headers());
+}
+
 /** Whether a failed request may be tried again: 408, 409, 429, 5xx and connection errors. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof APIUserAbortError) return false;
@@ -62,7 +121,8 @@ export type RequestEnd = {
   replyTimeLimitMs: number;
 };
 
-type ProviderInfo = Pick<ChatProvider, "kind" | "model" | "credentialHint">;
+type ProviderInfo = Pick<ChatProvider, "kind" | "model" | "credentialHint"> &
+  Partial<Pick<ChatProvider, "api" | "reasoning" | "guessed" | "background">>;
 
 const FILTERED = {
   status: "error",
@@ -138,6 +198,13 @@ export function writerFailureFields(what: string, error: unknown): EndFields {
 /** The user's message for a provider error (the operator's details go to the log). */
 function failureFields(error: unknown, provider: ProviderInfo): EndFields {
   if (error instanceof RetriesExhausted) return exhaustedFields(error);
+  if (error instanceof ResumeLost) {
+    return {
+      status: "interrupted",
+      error:
+        "This reply could not be picked up again: Azure OpenAI no longer has the response it was streaming. The text so far is kept; Continue asks the model for the rest.",
+    };
+  }
   if (error instanceof APIError && typeof error.status === "number") {
     return statusFields(error, error.status, provider);
   }
@@ -198,6 +265,18 @@ function statusFields(error: APIError, status: number, provider: ProviderInfo): 
         "Azure OpenAI's content filter blocked this message (prompt filter). Rephrase it and try again.",
     };
   }
+  if (status === 400) {
+    const wrong = wrongKind(error, provider);
+    if (wrong !== null) {
+      return {
+        status: "error",
+        error: reportToOperator(
+          wrong.user,
+          `The model endpoint refused a request to "${provider.model}" (400: ${detail}). ${wrong.change}`,
+        ),
+      };
+    }
+  }
   if (status === 401 || status === 403) {
     return {
       status: "error",
@@ -211,7 +290,7 @@ function statusFields(error: APIError, status: number, provider: ProviderInfo): 
     const check =
       provider.kind === "openai-compatible"
         ? `OPENAI_BASE_URL and OPENAI_MODEL (or OPENAI_MODELS: model "${provider.model}")`
-        : `AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION (or AZURE_OPENAI_DEPLOYMENTS: deployment "${provider.model}")`;
+        : `AZURE_OPENAI_DEPLOYMENT and OPENAI_API_VERSION (or AZURE_OPENAI_DEPLOYMENTS: deployment "${provider.model}")${provider.api === "responses" ? `; if the deployment exists but does not serve the Responses API, add it to MODELS_USING_CHAT_COMPLETIONS` : ""}`;
     return {
       status: "error",
       error: reportToOperator(
@@ -221,6 +300,59 @@ function statusFields(error: APIError, status: number, provider: ProviderInfo): 
     };
   }
   return { status: "error", error: `The model request failed (${status}): ${detail}` };
+}
+
+/**
+ * A 400 that says the deployment is not what configuration (or a guess from its name) took it
+ * for: what the user reads and the exact setting to change, or null for any other 400.
+ */
+function wrongKind(
+  error: APIError,
+  provider: ProviderInfo,
+): { user: string; change: string } | null {
+  const text = `${error.param ?? ""} ${apiMessage(error)}`;
+  const guessed = (what: boolean | undefined) => (what ? " (guessed from its name)" : "");
+  if (/max_tokens/.test(text) && /max_completion_tokens|not supported/i.test(text)) {
+    return {
+      user: MODEL_MISCONFIGURED,
+      change: `It is a reasoning model, taken for one that is not${guessed(provider.guessed?.reasoning)}: add "${provider.model}" to MODELS_REASONING.`,
+    };
+  }
+  if (/reasoning/i.test(text) && provider.reasoning) {
+    const summary = /summary/i.test(text);
+    return {
+      user: MODEL_MISCONFIGURED,
+      change: summary
+        ? `It does not give reasoning summaries: set REASONING_SUMMARIES=0.`
+        : `It does not take the reasoning effort "${provider.reasoning.effort}"${guessed(provider.guessed?.reasoning)}: set its effort in MODELS_REASONING ("${provider.model}=low"), or leave it out of MODELS_REASONING if it does not reason.`,
+    };
+  }
+  if (/image/i.test(text)) {
+    return {
+      user: "This model does not read images. Send the message without them, or pick a model that reads images.",
+      change: `It does not take images${guessed(provider.guessed?.images)}: leave "${provider.model}" out of MODELS_ACCEPTING_IMAGES (set it to the deployments that take images, or to none).`,
+    };
+  }
+  if (/background/i.test(text) && provider.background) {
+    return {
+      user: MODEL_MISCONFIGURED,
+      change: "It does not run background responses: set MODEL_BACKGROUND_MODE=0.",
+    };
+  }
+  if (
+    /Unsupported parameter: '(messages|input)'|operation is unsupported|not supported for this (model|deployment)/i.test(
+      text,
+    )
+  ) {
+    return {
+      user: MODEL_MISCONFIGURED,
+      change:
+        provider.api === "responses"
+          ? `It does not serve the Responses API: add "${provider.model}" to MODELS_USING_CHAT_COMPLETIONS.`
+          : `It does not serve Chat Completions: leave "${provider.model}" out of MODELS_USING_CHAT_COMPLETIONS.`,
+    };
+  }
+  return null;
 }
 
 /** The message of an API error: the body's `error.message` when it has one. */

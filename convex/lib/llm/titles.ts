@@ -43,18 +43,47 @@ export function cleanGeneratedTitle(raw: string): string | null {
   return title.length === 0 ? null : title;
 }
 
-/** Asks the model for a chat's title (one small non-streaming request); null when it says nothing usable. */
+// A reasoning deployment thinks before its title too: room for that, at the lowest effort every
+// reasoning model takes.
+const TITLE_TOKENS = 30;
+const REASONING_TITLE_TOKENS = 1_000;
+
+/**
+ * Asks the model for a chat's title (one small request that is not streamed, through the
+ * deployment's API with its output-limit parameter); null when it says nothing usable.
+ */
 export async function requestTitle(
   provider: ChatProvider,
   firstMessage: string,
   signal: AbortSignal,
 ): Promise<{ title: string | null; tokens: number }> {
+  const messages = titleMessages(firstMessage);
+  const limit = provider.reasoning ? REASONING_TITLE_TOKENS : TITLE_TOKENS;
+  if (provider.api === "responses") {
+    const response = await provider.client.responses.create(
+      {
+        model: provider.model,
+        input: messages,
+        max_output_tokens: limit,
+        store: false,
+        stream: false,
+        ...(provider.reasoning ? { reasoning: { effort: "low" as const } } : {}),
+      },
+      { signal },
+    );
+    return {
+      title: cleanGeneratedTitle(response.output_text),
+      tokens: response.usage?.total_tokens ?? 0,
+    };
+  }
   const completion = await provider.client.chat.completions.create(
     {
       model: provider.model,
-      messages: titleMessages(firstMessage),
-      max_tokens: 30,
+      messages,
       stream: false,
+      ...(provider.reasoning
+        ? { max_completion_tokens: limit, reasoning_effort: "low" as const }
+        : { max_tokens: limit }),
     },
     { signal },
   );

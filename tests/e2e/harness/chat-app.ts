@@ -104,8 +104,13 @@ export class ChatApp {
     return page;
   }
 
+  /** Closes the context; fails the test if any page reported a Content-Security-Policy violation. */
   async close() {
     await this.context.close();
+    const violations = this.console.filter((line) => /Content Security Policy/.test(line));
+    if (violations.length > 0) {
+      throw new Error(`Content-Security-Policy violations:\n${violations.join("\n")}`);
+    }
   }
 
   async signInAsGuest() {

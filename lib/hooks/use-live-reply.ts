@@ -7,23 +7,32 @@ import type { Id } from "@/convex/_generated/dataModel";
 import {
   absorbNewest,
   absorbSpan,
+  answerText,
   emptyLiveText,
   liveTextKey,
   missingRange,
-  shownText,
+  shownParts,
+  shownThinking,
   type NewestChunk,
+  type ShownMessage,
+  type ThinkingView,
 } from "@/lib/live-text";
-import { isLive, type LifecycleMessage } from "@/lib/reply-lifecycle";
+import { isLive } from "@/lib/reply-lifecycle";
+import type { ReplyPart, RunText } from "@/lib/reply-parts";
 
-/** The fields of a `messages.list` entry the live text depends on. */
-export type LiveTextMessage = LifecycleMessage & {
+/** The fields of a `messages.list` entry the live reply depends on. */
+export type LiveTextMessage = ShownMessage & {
   _id: Id<"messages">;
-  content: string;
   generation: number;
+  reasoningEffort?: string;
+  timings?: { requestedAt: number };
 };
 
+/** A reply as shown: its parts, its answer (the text parts joined) and its thinking. */
+export type LiveReply = { parts: ReplyPart[]; text: string; thinking: ThinkingView | null };
+
 type Requests = Parameters<typeof useQueries>[0];
-type Range = { text: string; complete: boolean };
+type Range = RunText & { complete: boolean };
 
 function loaded<T>(result: unknown): T | undefined {
   // A query that threw (e.g. the chat was just deleted) yields an Error: treat it as not loaded.
@@ -32,11 +41,11 @@ function loaded<T>(result: unknown): T | undefined {
 }
 
 /**
- * The text to show for a message from `api.messages.list` (lib/live-text.ts `shownText`): while it
- * is written, the newest chunk is followed, so a flush sends only its own text, and chunks not
+ * The reply to show for a message from `api.messages.list` (lib/live-text.ts `shownParts`): while
+ * it is written, the newest chunk is followed, so a flush sends only its own text, and chunks not
  * seen are fetched as one range at a time.
  */
-export function useLiveMessageText(message: LiveTextMessage): string {
+export function useLiveReply(message: LiveTextMessage): LiveReply {
   const { _id: messageId, generation } = message;
   const isStreaming = isLive(message);
   const key = liveTextKey(message);
@@ -64,9 +73,18 @@ export function useLiveMessageText(message: LiveTextMessage): string {
   }, [messageId, generation, from, to]);
   const range = loaded<Range>(useQueries(rangeRequest).range);
   if (range?.complete && from !== undefined && to !== undefined) {
-    state = absorbSpan(state, { from, to, text: range.text });
+    state = absorbSpan(state, {
+      from,
+      to,
+      text: range.text,
+      ...(range.runs ? { runs: range.runs } : {}),
+    });
   }
 
   if (state !== stored) setStored(state);
-  return shownText(message, state.text);
+  const { parts: live } = state;
+  return useMemo(() => {
+    const parts = shownParts(message, live);
+    return { parts, text: answerText(parts), thinking: shownThinking(message, live) };
+  }, [message, live]);
 }

@@ -1,0 +1,221 @@
+"use node";
+
+import { APIConnectionError, APIError } from "openai";
+import type {
+  Response,
+  ResponseCreateParamsStreaming,
+  ResponseInput,
+  ResponseStreamEvent,
+} from "openai/resources/responses/responses";
+import type { ReasoningEffort } from "openai/resources/shared";
+import type { TokenUsage } from "../../model/streams";
+import type { ChatProvider } from "./providers";
+import { ResumeLost } from "./replyOutcome";
+import {
+  failedOutcome,
+  isInStreamError,
+  type IdleWatch,
+  type StreamOutcome,
+  type StreamSink,
+} from "./upstream";
+
+/**
+ * The Responses request of a reply (`POST /openai/v1/responses`, streamed): the output limit as
+ * `max_output_tokens` (thinking included), a reasoning deployment's effort and, unless turned
+ * off, a request for summaries of its thinking; in background mode `background: true` (which
+ * needs `store: true`), else nothing stored.
+ */
+export function responsesRequest(
+  provider: ChatProvider,
+  input: ResponseInput,
+): ResponseCreateParamsStreaming {
+  return {
+    model: provider.model,
+    input,
+    stream: true,
+    max_output_tokens: provider.maxOutputTokens,
+    store: provider.background,
+    ...(provider.background ? { background: true } : {}),
+    ...(provider.reasoning
+      ? {
+          reasoning: {
+            effort: provider.reasoning.effort as ReasoningEffort,
+            ...(provider.reasoning.summaries ? { summary: "auto" as const } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Where a reader picks up a background response: after upstream event `after`. */
+export type Resume = { responseId: string; after: number };
+
+/** Times one writer picks a dropped background stream up again before it gives up. */
+const MAX_RESUMES = 3;
+const RESUME_DELAY_MS = 250;
+
+/**
+ * One Responses request (or, with `resume`, the rest of a background response), read into `sink`:
+ * reasoning summary deltas as thinking (summaries after the first start a new paragraph), output
+ * text and refusals as the answer, each with its event's `sequence_number`. Ends on
+ * `response.completed` ("stop"), `response.incomplete` ("length" for the output limit,
+ * "content_filter"), `response.failed` or an `error` event (the error they stand for,
+ * inStreamFailure). A background response whose stream drops is picked up where it dropped.
+ */
+export async function readResponse(
+  provider: ChatProvider,
+  request: ResponseCreateParamsStreaming | null,
+  resume: Resume | null,
+  signal: AbortSignal,
+  sink: StreamSink,
+  idle: IdleWatch,
+): Promise<StreamOutcome> {
+  const state = {
+    finishReason: null as string | null,
+    usage: undefined as TokenUsage | undefined,
+    failure: undefined as unknown,
+    received: 0,
+    responseId: resume?.responseId ?? null,
+    background: resume !== null || provider.background,
+    lastSeq: resume?.after ?? null,
+  };
+  const outcome = (error: unknown): StreamOutcome => ({
+    finishReason: state.finishReason,
+    usage: state.usage,
+    error,
+    received: state.received,
+  });
+  for (let resumes = 0; ; resumes++) {
+    const resuming =
+      state.responseId !== null && state.lastSeq !== null && (resume !== null || resumes > 0);
+    try {
+      idle.reset();
+      const stream = resuming
+        ? await provider.client.responses.retrieve(
+            state.responseId ?? "",
+            { stream: true, starting_after: state.lastSeq ?? 0 },
+            { signal },
+          )
+        : await provider.client.responses.create(request ?? ({} as ResponseCreateParamsStreaming), {
+            signal,
+          });
+      for await (const event of stream as AsyncIterable<ResponseStreamEvent>) {
+        idle.reset();
+        handle(event, state, sink, idle);
+        state.lastSeq = event.sequence_number;
+      }
+      if (state.failure !== undefined) return failedOutcome(state.failure, outcome(null));
+      if (state.finishReason !== null) return outcome(null);
+      // The stream ended without a final event: a drop, which a background response survives.
+      if (!canResume(state, resumes, signal)) return outcome(null);
+    } catch (error) {
+      if (resuming && error instanceof APIError && error.status === 404) {
+        return outcome(new ResumeLost(error));
+      }
+      if (isInStreamError(error)) return failedOutcome(error.error, outcome(null));
+      if (!isDrop(error) || !canResume(state, resumes, signal)) return outcome(error);
+    } finally {
+      idle.pause();
+    }
+    await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * (resumes + 1)));
+  }
+}
+
+type ReaderState = {
+  finishReason: string | null;
+  usage: TokenUsage | undefined;
+  /** Set by `response.failed`: its error (null when Azure gave none; an `error` event may follow). */
+  failure: unknown;
+  received: number;
+  responseId: string | null;
+  background: boolean;
+  lastSeq: number | null;
+};
+
+function handle(event: ResponseStreamEvent, state: ReaderState, sink: StreamSink, idle: IdleWatch) {
+  const seq = event.sequence_number;
+  switch (event.type) {
+    case "response.created":
+    case "response.queued":
+    case "response.in_progress":
+      if (state.responseId !== event.response.id) {
+        state.responseId = event.response.id;
+        state.background = event.response.background === true;
+        sink.start({
+          responseId: event.response.id,
+          upstreamModel: event.response.model,
+          background: state.background,
+          upstreamSeq: seq,
+        });
+      }
+      return;
+    case "response.reasoning_summary_part.added":
+      if (event.summary_index > 0) sink.push("reasoning", "\n\n", seq);
+      return;
+    case "response.reasoning_summary_text.delta":
+    case "response.reasoning_text.delta":
+      sink.push("reasoning", event.delta, seq);
+      return;
+    case "response.output_text.delta":
+    case "response.refusal.delta":
+      if (event.delta.length === 0) return;
+      idle.answerBegan();
+      state.received += event.delta.length;
+      sink.push("text", event.delta, seq);
+      return;
+    case "response.completed":
+      state.usage = usageOf(event.response);
+      state.finishReason = "stop";
+      return;
+    case "response.incomplete": {
+      state.usage = usageOf(event.response);
+      const reason = event.response.incomplete_details?.reason;
+      state.finishReason =
+        reason === "content_filter"
+          ? "content_filter"
+          : reason === "max_output_tokens"
+            ? "length"
+            : (reason ?? "length");
+      return;
+    }
+    case "response.failed":
+      // A cancelled background response ends its streams this way too (Stop elsewhere).
+      state.failure =
+        event.response.status === "cancelled"
+          ? { code: "cancelled", message: "The model's response was cancelled." }
+          : event.response.error;
+      return;
+    default:
+      return;
+  }
+}
+
+function usageOf(response: Response): TokenUsage | undefined {
+  const usage = response.usage;
+  if (!usage) return undefined;
+  const reasoningTokens = usage.output_tokens_details?.reasoning_tokens;
+  return {
+    promptTokens: usage.input_tokens,
+    completionTokens: usage.output_tokens,
+    totalTokens: usage.total_tokens,
+    ...(reasoningTokens ? { reasoningTokens } : {}),
+  };
+}
+
+/** The connection dropped (not our abort, not an HTTP error). */
+function isDrop(error: unknown): boolean {
+  return (
+    error instanceof APIConnectionError ||
+    (error instanceof TypeError && !(error instanceof APIError))
+  );
+}
+
+function canResume(state: ReaderState, resumes: number, signal: AbortSignal): boolean {
+  return (
+    state.background &&
+    state.responseId !== null &&
+    state.lastSeq !== null &&
+    resumes < MAX_RESUMES &&
+    !signal.aborted
+  );
+}

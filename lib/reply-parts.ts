@@ -1,0 +1,180 @@
+/**
+ * A reply is an ordered list of parts: the model's thinking ("reasoning", a summary of it) and its
+ * answer ("text"), in the order the model wrote them. More kinds (tool calls, their results,
+ * approvals, citations) join by adding a kind here and a way to show it; everything below treats
+ * an unknown future kind like reasoning: kept, in order, never part of the answer.
+ *
+ * Stored on a message (`messages.parts`): the answer stays in `content` (search, copy and the
+ * prompt read it), so a text part records only how many characters of `content` it covers
+ * (UTF-16 units, JavaScript's string length), in order; every other part carries its own text.
+ * `parts` is absent on a reply that is all answer, which is every reply stored before parts
+ * existed: such a reply is one text part, `content`. No migration.
+ *
+ * In the chunk log (docs/backend.md, convex/model/streams.ts) a generation's parts are numbered
+ * from 0. Each chunk holds text of one part: `part` (absent: 0), and on the chunk that opens a
+ * part its `kind` (absent on part 0: text). A page, and a range of chunks as a viewer reads it,
+ * is `text` plus `runs`, the lengths of `text` per part in order; `runs` is absent when all of it
+ * belongs to part 0 and opens nothing but text. A run that opens its part carries `kind` and `at`,
+ * when the part began (server time: its opening chunk's creation).
+ */
+
+export const PART_KINDS = ["reasoning", "text"] as const;
+export type PartKind = (typeof PART_KINDS)[number];
+
+/** A part as a message stores it. */
+export type StoredPart =
+  { kind: "text"; length: number } | { kind: "reasoning"; text: string; durationMs?: number };
+
+/** A part as it is shown: text parts with their text. */
+export type ReplyPart =
+  { kind: "text"; text: string } | { kind: "reasoning"; text: string; durationMs?: number };
+
+/** The length of a stretch of text that belongs to one part (a page's or a range's `runs`). */
+export type RunLength = { part: number; length: number; kind?: PartKind; at?: number };
+
+/** Text in the chunk log: `text`, split into parts by `runs` (absent: all of it part 0). */
+export type RunText = { text: string; runs?: RunLength[] };
+
+/** One part of a generation as the chunk log holds it. */
+export type LogPart = { kind: PartKind; text: string; at?: number };
+
+/** The parts of a message in order; a message without `parts` is one text part. */
+export function replyParts(message: { content: string; parts?: StoredPart[] }): ReplyPart[] {
+  if (message.parts === undefined) {
+    return message.content.length > 0 ? [{ kind: "text", text: message.content }] : [];
+  }
+  const shown: ReplyPart[] = [];
+  let offset = 0;
+  for (const part of message.parts) {
+    if (part.kind === "text") {
+      shown.push({ kind: "text", text: message.content.slice(offset, offset + part.length) });
+      offset += part.length;
+    } else {
+      shown.push(part);
+    }
+  }
+  // Text not covered by a part (never written so; kept rather than lost).
+  if (offset < message.content.length) {
+    shown.push({ kind: "text", text: message.content.slice(offset) });
+  }
+  return shown;
+}
+
+/**
+ * The stored form of `parts`: the answer as `content` and, unless every part is text, `parts`
+ * (adjacent text parts merged, empty parts dropped).
+ */
+export function storeParts(parts: readonly ReplyPart[]): {
+  content: string;
+  parts?: StoredPart[];
+} {
+  const stored: StoredPart[] = [];
+  let content = "";
+  for (const part of parts) {
+    if (part.kind === "text") {
+      if (part.text.length === 0) continue;
+      content += part.text;
+      const last = stored.at(-1);
+      if (last?.kind === "text") last.length += part.text.length;
+      else stored.push({ kind: "text", length: part.text.length });
+    } else {
+      stored.push(part);
+    }
+  }
+  return stored.every((part) => part.kind === "text") ? { content } : { content, parts: stored };
+}
+
+/** The thinking of a reply: its reasoning parts' text and the time they took, or null if none. */
+export function thinkingOf(
+  parts: readonly ReplyPart[],
+): { text: string; durationMs: number | null } | null {
+  const reasoning = parts.filter((part) => part.kind === "reasoning");
+  if (reasoning.length === 0) return null;
+  const durations = reasoning.map((part) => part.durationMs);
+  return {
+    text: reasoning
+      .map((part) => part.text)
+      .filter((text) => text.length > 0)
+      .join("\n\n"),
+    durationMs: durations.every((d) => d !== undefined)
+      ? durations.reduce((sum, d) => sum + d, 0)
+      : null,
+  };
+}
+
+/** Bytes-relevant text of a message: its answer and every other part's text (for size limits). */
+export function storedText(message: { content: string; parts?: StoredPart[] }): string {
+  const other = (message.parts ?? []).map((part) => (part.kind === "text" ? "" : part.text));
+  return message.content + other.join("");
+}
+
+/** The runs of `piece` (a chunk, a page, a range), explicit. */
+export function runsOf(piece: RunText): RunLength[] {
+  return piece.runs ?? (piece.text.length > 0 ? [{ part: 0, length: piece.text.length }] : []);
+}
+
+/**
+ * Joins pieces of the chunk log in order into one: texts concatenated, runs of the same part
+ * merged (unless the later one opens its part), `runs` left out when it says nothing.
+ */
+export function joinRuns(pieces: readonly RunText[]): RunText {
+  let text = "";
+  const runs: RunLength[] = [];
+  for (const piece of pieces) {
+    text += piece.text;
+    for (const run of runsOf(piece)) {
+      const last = runs.at(-1);
+      if (last !== undefined && last.part === run.part && run.kind === undefined) {
+        last.length += run.length;
+      } else {
+        runs.push({ ...run });
+      }
+    }
+  }
+  const [only] = runs;
+  const plain = runs.length === 0 || (runs.length === 1 && only?.part === 0 && !only.kind);
+  return plain ? { text } : { text, runs };
+}
+
+/**
+ * Adds a piece of the chunk log to the parts read so far (`parts[i]` is part i of the
+ * generation); returns the new list. A part whose opening was not seen is text.
+ */
+export function absorbRuns(parts: readonly LogPart[], piece: RunText): LogPart[] {
+  const next = [...parts];
+  let offset = 0;
+  for (const run of runsOf(piece)) {
+    const text = piece.text.slice(offset, offset + run.length);
+    offset += run.length;
+    const current = next[run.part];
+    if (run.kind !== undefined) {
+      // An opening seen again (a page re-read) keeps what is there.
+      next[run.part] = current ?? {
+        kind: run.kind,
+        text: "",
+        ...(run.at === undefined ? {} : { at: run.at }),
+      };
+    }
+    for (let i = 0; i <= run.part; i++) next[i] ??= { kind: "text", text: "" };
+    const part = next[run.part];
+    if (part !== undefined) next[run.part] = { ...part, text: part.text + text };
+  }
+  return next;
+}
+
+/**
+ * The parts a generation wrote, for the message (finalize): reasoning parts get the time they
+ * took, from when they began (the first part: `startedAt`, the generation's request) to when the
+ * next part began (the last part: `endedAt`).
+ */
+export function finishedParts(
+  logParts: readonly LogPart[],
+  { startedAt, endedAt }: { startedAt: number; endedAt: number },
+): ReplyPart[] {
+  return logParts.map((part, i): ReplyPart => {
+    if (part.kind === "text") return { kind: "text", text: part.text };
+    const from = i === 0 ? startedAt : (part.at ?? startedAt);
+    const to = logParts[i + 1]?.at ?? endedAt;
+    return { kind: part.kind, text: part.text, durationMs: Math.max(0, to - from) };
+  });
+}
