@@ -42,6 +42,12 @@ export const messageImage = v.object({
   height: v.number(),
 });
 
+/** Where a chat is listed besides by date: pinned above the others, or in the archive. */
+export const sessionListing = v.union(v.literal("pinned"), v.literal("archived"));
+
+/** A reader's verdict on a reply. */
+export const feedbackRating = v.union(v.literal("up"), v.literal("down"));
+
 export const attachmentStatus = v.union(
   v.literal("checking"),
   v.literal("ready"),
@@ -73,7 +79,11 @@ export default defineSchema({
     activeLeafId: v.optional(v.id("messages")),
     // The deployment this chat's replies use (model/models.ts); unset: the user's default.
     model: v.optional(v.string()),
-  }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
+    // Unset: listed by date in the sidebar (model/sessions.ts listSessions).
+    listing: v.optional(sessionListing),
+  })
+    .index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"])
+    .index("by_userId_and_listing_and_lastActivityAt", ["userId", "listing", "lastActivityAt"]),
 
   // Read by messages.list: written only at send, edit, switch, finalize, stop, continue and
   // regenerate, never once per flush.
@@ -189,6 +199,10 @@ export default defineSchema({
     .index("by_shareId", ["shareId"])
     .index("by_sessionId", ["sessionId"]),
 
+  // Links that were revoked or whose chat was deleted, so that they say "no longer available"
+  // while a link that never existed says "not found". Only the random id is kept.
+  revokedShares: defineTable({ shareId: v.string() }).index("by_shareId", ["shareId"]),
+
   // The copied messages of a share's snapshot, in conversation order.
   sharedMessages: defineTable({
     shareId: v.id("shares"),
@@ -202,6 +216,19 @@ export default defineSchema({
     images: v.optional(v.array(messageImage)),
   })
     .index("by_shareId_and_snapshot_and_position", ["shareId", "snapshot", "position"])
+    .index("by_sessionId", ["sessionId"]),
+
+  // Thumbs up or down on a reply, with an optional comment: one per reply and user
+  // (convex/feedback.ts). Deleted with the chat; operators read them with feedback:exportPage.
+  feedback: defineTable({
+    userId: v.id("users"),
+    sessionId: v.id("sessions"),
+    messageId: v.id("messages"),
+    rating: feedbackRating,
+    comment: v.optional(v.string()),
+    updatedAt: v.number(),
+  })
+    .index("by_messageId_and_userId", ["messageId", "userId"])
     .index("by_sessionId", ["sessionId"]),
 
   // An uploaded image (convex/attachments.ts): "checking" until the inspection action has looked

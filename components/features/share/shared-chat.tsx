@@ -83,10 +83,8 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
             <div data-testid="message-content" className="text-[15px]">
               <MessageMarkdown text={message.content} streaming={false} />
             </div>
-            {statusNote(message.status) !== null && (
-              <p className="text-xs text-muted-foreground">
-                This reply was {statusNote(message.status)}.
-              </p>
+            {statusNote(message) !== null && (
+              <p className="text-xs text-muted-foreground">This reply was {statusNote(message)}.</p>
             )}
           </article>
         ),
