@@ -105,13 +105,21 @@ export const pinned = optionalAuthQuery({
   },
 });
 
-/** One of the viewer's chats, for its page's title and bar. */
+/**
+ * One of the viewer's chats, for its page's title and bar; `hasImages`: a message of it was sent
+ * with images (a model that does not take them will not get them).
+ */
 export const get = optionalAuthQuery({
   // A string, not v.id: the id comes from the page URL, and a malformed one is "not found" too.
   args: { sessionId: v.string() },
-  returns: listedSession,
+  returns: v.object({ ...listedSession.fields, hasImages: v.boolean() }),
   handler: async (ctx, { sessionId }) => {
-    return toListed(await loadSessionForViewer(ctx, ctx.viewerId, sessionId));
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    const image = await ctx.db
+      .query("attachments")
+      .withIndex("by_sessionId", (q) => q.eq("sessionId", session._id))
+      .first();
+    return { ...toListed(session), hasImages: image !== null };
   },
 });
 

@@ -1,9 +1,15 @@
 "use client";
 
-import { useEffect, useRef, type ReactNode } from "react";
+import { useEffect, useRef, useSyncExternalStore, type ReactNode } from "react";
+import { createPortal } from "react-dom";
 import { cn } from "@/lib/utils";
 
-/** A modal built on <dialog>: focus is trapped, Escape calls onClose. */
+/**
+ * A modal built on <dialog>, the one every dialog of the app uses: focus is trapped, the page
+ * behind is inert and dimmed by the backdrop, Escape calls onClose. It is rendered into the body,
+ * so a dialog opened from a hidden or transformed container (the phone's closed drawer) still
+ * shows, with its backdrop.
+ */
 export function Modal({
   open,
   onClose,
@@ -17,16 +23,24 @@ export function Modal({
   children: ReactNode;
   "data-testid"?: string;
   "aria-label"?: string;
+  "aria-labelledby"?: string;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // The body exists only in the browser: a server render has no portal.
+  const body = useSyncExternalStore(
+    noChanges,
+    () => document.body,
+    () => null,
+  );
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     if (open && !dialog.open) dialog.showModal();
     if (!open && dialog.open) dialog.close();
-  }, [open]);
+  }, [open, body]);
 
-  return (
+  if (body === null) return null;
+  return createPortal(
     <dialog
       ref={ref}
       onCancel={(event) => {
@@ -34,12 +48,15 @@ export function Modal({
         onClose();
       }}
       className={cn(
-        "m-auto rounded-xl border border-border bg-background p-5 text-foreground shadow-xl backdrop:bg-black/40",
+        "m-auto rounded-xl border border-border bg-background p-5 text-foreground shadow-xl backdrop:bg-[rgb(0_0_0/0.5)]",
         className,
       )}
       {...props}
     >
       {children}
-    </dialog>
+    </dialog>,
+    body,
   );
 }
+
+const noChanges = () => () => {};

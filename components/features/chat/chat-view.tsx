@@ -14,7 +14,9 @@ import { useAttachments } from "@/lib/hooks/use-attachments";
 import { useOutbox, type Outbox } from "@/lib/hooks/use-outbox";
 import { useSendMessage, useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
 import { useShortcut } from "@/lib/hooks/use-shortcut";
-import { ChatInput } from "./chat-input";
+import { announceWhenEnded } from "@/lib/hooks/use-reply-announcement";
+import { useDocumentTitle } from "@/lib/hooks/use-document-title";
+import { ChatInput, type Prefill } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
 import { ModelNotice } from "./model-notice";
@@ -39,6 +41,7 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
   const chat = useChatMessages(sessionId);
   useRevealMessage(chat);
   const outbox = useOutbox(sessionId, chat.liveReply !== undefined);
+  const [prefill, setPrefill] = useState<Prefill | null>(null);
   return (
     <>
       <ChatToolbar sessionId={sessionId} />
@@ -47,13 +50,18 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
           scrollClassName="chat-scroller"
           className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
         >
-          <ChatMessagesWithActions chat={chat} />
+          <ChatMessagesWithActions chat={chat} onSuggestion={(text) => setPrefill({ text })} />
           <QueuedMessages queued={outbox.queued} />
         </StickToBottom.Content>
         <JumpToLatest />
       </div>
       <ReplyAnnouncer messages={chat.messages} />
-      <Composer sessionId={sessionId} liveReply={chat.liveReply} outbox={outbox} />
+      <Composer
+        sessionId={sessionId}
+        liveReply={chat.liveReply}
+        outbox={outbox}
+        prefill={prefill}
+      />
     </>
   );
 }
@@ -64,21 +72,26 @@ export function NewChatView() {
   // The message shows the moment it is sent, while its chat is created and the message stored.
   const [sending, setSending] = useState<string | null>(null);
   const attachments = useAttachments();
+  const [prefill, setPrefill] = useState<Prefill | null>(null);
+  useDocumentTitle("New chat");
   return (
     <div className="flex min-h-0 flex-1 flex-col">
-      <div className="mx-auto flex w-full max-w-3xl flex-1 flex-col px-4 sm:px-6">
-        {sending === null ? (
-          <EmptyState />
-        ) : (
-          <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
-            <UserMessage content={sending.trim()} status="pending" />
-          </div>
-        )}
+      <div className="min-h-0 flex-1 overflow-y-auto">
+        <div className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 sm:px-6">
+          {sending === null ? (
+            <EmptyState heading="h1" onSuggestion={(text) => setPrefill({ text })} />
+          ) : (
+            <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
+              <UserMessage content={sending.trim()} status="pending" />
+            </div>
+          )}
+        </div>
       </div>
       <ComposerFrame>
         <ChatInput
           streaming={false}
           attachments={attachments}
+          prefill={prefill}
           onSend={async (text, attachmentIds) => {
             setSending(text);
             const result = await startChat(text, attachmentIds);
@@ -91,7 +104,13 @@ export function NewChatView() {
   );
 }
 
-function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
+function ChatMessagesWithActions({
+  chat,
+  onSuggestion,
+}: {
+  chat: ChatPage;
+  onSuggestion: (prompt: string) => void;
+}) {
   const continueReply = useMutation(api.messages.continueReply);
   const regenerate = useMutation(api.messages.regenerate);
   const edit = useMutation(api.messages.edit);
@@ -100,14 +119,16 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
 
   const actions = useMemo<MessageActions>(() => {
     // The mutations open the new generation and schedule its writer: they settle in a round trip.
-    const start = async (call: Promise<unknown>) => {
+    const settle = async <T,>(call: Promise<T>, then?: (result: T) => void) => {
       try {
-        await call;
+        then?.(await call);
         return null;
       } catch (error) {
         return errorMessage(error);
       }
     };
+    const start = (call: Promise<{ messageId: Id<"messages">; generation?: number }>) =>
+      settle(call, ({ messageId, generation }) => announceWhenEnded(messageId, generation ?? 0));
     return {
       onContinue: (message: ChatMessage) => {
         void scrollToBottom();
@@ -125,21 +146,23 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
         void scrollToBottom();
         return start(edit({ messageId: message._id, content, attachmentIds }));
       },
-      onSelectVersion: (messageId: Id<"messages">) => start(selectVersion({ messageId })),
+      onSelectVersion: (messageId: Id<"messages">) => settle(selectVersion({ messageId })),
     };
   }, [continueReply, regenerate, edit, selectVersion, scrollToBottom]);
 
-  return <ChatMessages chat={chat} actions={actions} />;
+  return <ChatMessages chat={chat} actions={actions} onSuggestion={onSuggestion} />;
 }
 
 function Composer({
   sessionId,
   liveReply,
   outbox,
+  prefill,
 }: {
   sessionId: Id<"sessions">;
   liveReply: ChatMessage | undefined;
   outbox: Outbox;
+  prefill: Prefill | null;
 }) {
   const stopGeneration = useMutation(api.chatStreaming.stopGeneration);
   const attachments = useAttachments(sessionId);
@@ -161,6 +184,7 @@ function Composer({
       <ChatInput
         streaming={liveReply !== undefined}
         returned={outbox.returned}
+        prefill={prefill}
         attachments={attachments}
         onSend={async (text, attachmentIds) => {
           void scrollToBottom();
@@ -204,9 +228,10 @@ class ChatErrorBoundary extends Component<{ children: ReactNode }, { error: unkn
   render() {
     const { error } = this.state;
     if (error === null) return this.props.children;
-    if (isNotFoundError(error)) return <NotFoundState />;
+    if (isNotFoundError(error)) return <NotFoundState heading="h1" />;
     return (
       <NotFoundState
+        heading="h1"
         title="This chat could not be loaded"
         detail={errorMessage(error, "Check your connection and reload the page.")}
       />

@@ -19,9 +19,11 @@ import {
   isLive,
   showsTypingIndicator,
 } from "@/lib/reply-lifecycle";
+import { CopyButton } from "./copy-button";
 import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
 import { ModelName } from "./model-name";
+import { ReplyFeedback } from "./reply-feedback";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
 
@@ -215,7 +217,7 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
   return (
     <div
       data-testid="message-meta"
-      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground opacity-70 transition-opacity group-hover:opacity-100"
+      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground"
     >
       {lengthCut && (
         <span className="rounded bg-muted px-1.5 py-0.5 font-medium text-foreground">
@@ -236,24 +238,7 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
       )}
       {ttft !== undefined && <span>first token in {formatDuration(ttft)}</span>}
       <CopyButton text={message.content} />
+      <ReplyFeedback messageId={message._id} />
     </div>
-  );
-}
-
-function CopyButton({ text }: { text: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <button
-      type="button"
-      className="cursor-pointer rounded px-1 py-0.5 hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-blue-500"
-      onClick={() => {
-        void navigator.clipboard?.writeText(text).then(() => {
-          setCopied(true);
-          setTimeout(() => setCopied(false), 1500);
-        });
-      }}
-    >
-      {copied ? "Copied" : "Copy"}
-    </button>
   );
 }

@@ -14,6 +14,7 @@ import {
   streamingPrefix,
 } from "@/lib/markdown-blocks";
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
+import { useFocusableScrollers } from "@/lib/hooks/use-focusable-scrollers";
 
 const plugins = { code: workerCodePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
 /** How often an open code block's finished lines are tokenized ahead of its closing fence. */
@@ -142,9 +143,10 @@ export function MessageMarkdown({ text: full, streaming }: { text: string; strea
     setSplit(current);
   }
   const blocks = current.blocks;
+  const ref = useFocusableScrollers<HTMLDivElement>();
 
   return (
-    <div className="flex flex-col gap-4 leading-7">
+    <div ref={ref} className="flex flex-col gap-4 leading-7">
       {blocks.map((block, index) => (
         <BlockView key={index} block={block} live={growing && index === blocks.length - 1} />
       ))}

@@ -13,6 +13,7 @@ import { errorMessage } from "@/lib/errors";
 export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
   const options = useQuery(api.models.list, {});
   const chatModel = useQuery(api.models.forChat, sessionId ? { sessionId } : "skip");
+  const chat = useQuery(api.sessions.get, sessionId ? { sessionId } : "skip");
   const setForChat = useMutation(api.models.setForChat).withOptimisticUpdate((store, args) => {
     store.setQuery(api.models.forChat, { sessionId: args.sessionId }, args.model);
   });
@@ -25,6 +26,9 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
 
   if (!options || options.models.length < 2) return null;
   const value = (sessionId ? chatModel : options.defaultModel) ?? options.models[0]?.name;
+  const current = options.models.find((model) => model.name === value);
+  // The earlier turns' images are left out of what a text-only model gets: say so.
+  const imagesDropped = chat?.hasImages === true && current?.acceptsImages === false;
 
   async function choose(model: string) {
     setError(null);
@@ -53,6 +57,15 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
           </option>
         ))}
       </select>
+      {imagesDropped && (
+        <span
+          role="status"
+          data-testid="images-not-sent"
+          className="text-amber-800 dark:text-amber-300"
+        >
+          {current.label} does not take images: this chat&apos;s images will not be sent to it.
+        </span>
+      )}
       {error && (
         <span role="alert" className="text-red-600 dark:text-red-400">
           {error}

@@ -8,10 +8,14 @@ import { NotFoundState } from "@/components/features/chat/not-found-state";
 import { api } from "@/convex/_generated/api";
 import { statusNote } from "@/lib/chat-export";
 import { SHARED_CHAT_PAGE_SIZE } from "@/lib/chat-limits";
+import { useDocumentTitle } from "@/lib/hooks/use-document-title";
 
 /** The public, read-only page of a share link: the snapshot's title and messages, nothing else. */
 export function SharedChat({ shareId }: { shareId: string }) {
   const view = useQuery(api.shares.view, { shareId });
+  // Asked only when the link shows nothing: was it turned off, or did it never exist?
+  const revoked = useQuery(api.shares.revoked, view === null ? { shareId } : "skip");
+  useDocumentTitle(view ? view.title : view === null ? "Shared chat not found" : undefined);
   return (
     <div className="min-h-dvh">
       <header className="border-b border-border">
@@ -26,15 +30,24 @@ export function SharedChat({ shareId }: { shareId: string }) {
         </div>
       </header>
       <main className="mx-auto w-full max-w-3xl px-4 pt-6 pb-16 sm:px-6">
-        {view === undefined ? (
+        {view === undefined || (view === null && revoked === undefined) ? (
           <p aria-busy="true" className="text-sm text-muted-foreground">
             Loading…
           </p>
         ) : view === null ? (
-          <NotFoundState
-            title="This link is no longer available"
-            detail="Its owner may have turned it off or deleted the chat."
-          />
+          revoked ? (
+            <NotFoundState
+              heading="h1"
+              title="This link is no longer available"
+              detail="Its owner turned it off or deleted the chat."
+            />
+          ) : (
+            <NotFoundState
+              heading="h1"
+              title="Shared chat not found"
+              detail="No chat is shared at this link. Check that it was copied whole."
+            />
+          )
         ) : view.snapshot === 0 ? (
           <p data-testid="share-preparing" className="text-sm text-muted-foreground">
             This chat is being copied into the link. It will show here in a moment.
