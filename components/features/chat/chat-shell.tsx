@@ -9,6 +9,7 @@ import { useStoredFlag } from "@/lib/hooks/use-stored-flag";
 import { cn } from "@/lib/utils";
 import { ConnectionBanner } from "./connection-banner";
 import { GlobalShortcuts } from "./global-shortcuts";
+import { HighlightWarmup } from "./highlight-warmup";
 import { SessionSidebar } from "./session-sidebar";
 
 const WIDE_SCREEN = "(min-width: 768px)";
@@ -31,6 +32,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
   if (!isAuthenticated) {
     return (
       <div className="flex h-dvh items-center justify-center" aria-busy="true">
+        <HighlightWarmup />
         <span className="text-sm text-muted-foreground">Loading…</span>
       </div>
     );
@@ -38,6 +40,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
 
   return (
     <div className="flex h-dvh overflow-hidden">
+      <HighlightWarmup />
       {drawerOpen && (
         <button
           type="button"

@@ -137,7 +137,7 @@ function Lightbox({
       onClose={onClose}
       data-testid="lightbox"
       aria-label={`Image ${image.fileName}`}
-      className="max-h-[95vh] max-w-[95vw] p-3"
+      className="max-h-[95dvh] max-w-[95vw] p-3"
     >
       <div
         role="group"
@@ -186,10 +186,12 @@ function Lightbox({
             <CloseIcon />
           </button>
         </div>
+        {/* Its real size, or smaller to fit the window (the header and padding take 4.5rem). */}
         <div
+          data-testid="lightbox-frame"
           style={{
             aspectRatio: `${image.width} / ${image.height}`,
-            width: `min(90vw, calc(80vh * ${image.width / image.height}), ${Math.max(image.width, 240)}px)`,
+            width: `min(${image.width}px, calc(95vw - 1.5rem), calc((95dvh - 4.5rem) * ${image.width / image.height}))`,
           }}
           className="mx-auto"
         >

@@ -21,6 +21,7 @@ import { Menu, MenuItem } from "@/components/ui/menu";
 import { api } from "@/convex/_generated/api";
 import { MAX_TITLE_CHARS, SESSIONS_PAGE_SIZE } from "@/lib/chat-limits";
 import { groupByDate } from "@/lib/date-groups";
+import { clearStoredHighlights } from "@/lib/highlight/stored-highlights";
 import { errorMessage } from "@/lib/errors";
 import { cn } from "@/lib/utils";
 import { useSessionActions, type ListedSession } from "./session-actions";
@@ -147,7 +148,10 @@ export function SessionSidebar({
           size="sm"
           data-testid="sign-out-button"
           className="w-full justify-start text-muted-foreground"
-          onClick={() => void signOut().then(() => router.replace("/sign-in"))}
+          onClick={() => {
+            void clearStoredHighlights();
+            void signOut().then(() => router.replace("/sign-in"));
+          }}
         >
           <LogOutIcon /> Sign out
         </Button>

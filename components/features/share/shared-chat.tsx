@@ -2,6 +2,7 @@
 
 import { usePaginatedQuery, useQuery } from "convex/react";
 import Link from "next/link";
+import { HighlightWarmup } from "@/components/features/chat/highlight-warmup";
 import { MessageMarkdown } from "@/components/features/chat/message-markdown";
 import { UserMessage } from "@/components/features/chat/message-item";
 import { NotFoundState } from "@/components/features/chat/not-found-state";
@@ -15,9 +16,18 @@ export function SharedChat({ shareId }: { shareId: string }) {
   const view = useQuery(api.shares.view, { shareId });
   // Asked only when the link shows nothing: was it turned off, or did it never exist?
   const revoked = useQuery(api.shares.revoked, view === null ? { shareId } : "skip");
-  useDocumentTitle(view ? view.title : view === null ? "Shared chat not found" : undefined);
+  useDocumentTitle(
+    view
+      ? view.title
+      : revoked === undefined
+        ? undefined
+        : revoked
+          ? "Shared chat no longer available"
+          : "Shared chat not found",
+  );
   return (
     <div className="min-h-dvh">
+      <HighlightWarmup />
       <header className="border-b border-border">
         <div className="mx-auto flex h-12 max-w-3xl items-center justify-between px-4 sm:px-6">
           <span className="text-sm font-semibold">Shared chat · read-only</span>
