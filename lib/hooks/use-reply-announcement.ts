@@ -13,6 +13,8 @@ const started = new Set<string>();
 
 const keyOf = (id: string, generation: number) => `${id}:${generation}`;
 
+const NONE: readonly ChatMessage[] = [];
+
 /**
  * Marks a reply this tab has just started, so that its end is announced even when the page never
  * saw it being written (a reply refused at once, e.g. 429, arrives already failed).
@@ -51,7 +53,8 @@ type Seen = {
  * token; replies already finished when the chat opens are not announced.
  */
 export function useReplyAnnouncement(messages: readonly ChatMessage[]): string {
-  const [seen, setSeen] = useState<Seen>({ messages, live: new Set(), text: "", ended: [] });
+  // Nothing seen yet: a reply this tab started can have ended before the chat's page opened.
+  const [seen, setSeen] = useState<Seen>({ messages: NONE, live: new Set(), text: "", ended: [] });
   if (seen.messages !== messages) {
     const key = (m: ChatMessage) => keyOf(m._id, m.generation);
     const ended = messages.filter(

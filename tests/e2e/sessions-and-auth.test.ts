@@ -75,7 +75,7 @@ describe("accounts and chats", () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
     const page = app.page;
-    expect(await page.title()).toBe("New chat");
+    await expect.poll(() => page.title()).toBe("New chat");
     const token = await app.authToken();
     const client = new ConvexHttpClient(stack.backendUrl);
     client.setAuth(token);
