@@ -111,6 +111,7 @@ describe("pinned and archived chats", () => {
     expect(await alice.query(api.sessions.get, { sessionId: c3! })).toMatchObject({
       title: "Chat 3",
       listing: "archived",
+      hasImages: false,
     });
 
     // Unarchived and unpinned, both are listed by date again.

@@ -14,12 +14,15 @@ export function Modal({
   open,
   onClose,
   className,
+  padding = "p-5",
   children,
   ...props
 }: {
   open: boolean;
   onClose: () => void;
   className?: string;
+  /** Apart from the other classes: two padding classes would be decided by the stylesheet's order. */
+  padding?: string;
   children: ReactNode;
   "data-testid"?: string;
   "aria-label"?: string;
@@ -56,7 +59,8 @@ export function Modal({
         onClose();
       }}
       className={cn(
-        "m-auto rounded-xl border border-border bg-background p-5 text-foreground shadow-xl backdrop:bg-[rgb(0_0_0/0.5)]",
+        "m-auto rounded-xl border border-border bg-background text-foreground shadow-xl backdrop:bg-[rgb(0_0_0/0.5)]",
+        padding,
         className,
       )}
       {...props}

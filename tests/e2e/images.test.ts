@@ -74,13 +74,16 @@ function countUploads(page: Page): () => number {
 async function useColorScheme(page: Page, colorScheme: "light" | "dark") {
   await page.emulateMedia({ colorScheme });
   await expect
-    .poll(() =>
-      page.getByTestId("composer").evaluate((node) => {
-        const background = (el: Element) => getComputedStyle(el).backgroundColor;
-        return (
-          document.getAnimations().length === 0 && background(node) === background(document.body)
-        );
-      }),
+    .poll(
+      () =>
+        page.getByTestId("composer").evaluate((node) => {
+          const background = (el: Element) => getComputedStyle(el).backgroundColor;
+          return (
+            document.getAnimations().length === 0 && background(node) === background(document.body)
+          );
+        }),
+      // Every button's colour transition runs at once: on a loaded machine that takes a while.
+      { timeout: 10_000 },
     )
     .toBe(true);
 }

@@ -53,7 +53,8 @@ function SettingsDialog({
       onClose={onClose}
       data-testid="settings-dialog"
       aria-labelledby={titleId}
-      className="w-[min(34rem,calc(100vw-2rem))] p-0"
+      padding="p-0"
+      className="w-[min(34rem,calc(100vw-2rem))]"
     >
       <div className="flex items-center justify-between border-b border-border px-5 py-3">
         <h2 id={titleId} className="text-base font-semibold">
