@@ -7,6 +7,8 @@ import type { ChatMessage } from "@/lib/chat-types";
 vi.mock("@/lib/hooks/use-live-message-text", () => ({
   useLiveMessageText: (message: { content: string }) => message.content,
 }));
+// So do the thumbs under a reply (tests/e2e/comfort.test.ts covers them).
+vi.mock("@/components/features/chat/reply-feedback", () => ({ ReplyFeedback: () => null }));
 
 afterEach(cleanup);
 
