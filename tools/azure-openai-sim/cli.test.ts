@@ -8,7 +8,12 @@ describe("npm run sim", () => {
   it("prints its URL and the client environment, serves, and stops cleanly on SIGINT", async () => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "tools/azure-openai-sim/cli.ts", "--port", "0", "--rate", "0"],
+      [
+        "--import",
+        "tsx",
+        "tools/azure-openai-sim/cli.ts",
+        ...["--port", "0", "--rate", "0", "--reasoning", "gpt-5-mini"],
+      ],
       {
         cwd: root,
         stdio: ["ignore", "pipe", "pipe"],
@@ -31,7 +36,22 @@ describe("npm run sim", () => {
       expect(output).toMatch(/AZURE_OPENAI_API_KEY=\S+/);
       expect(output).toContain("OPENAI_API_VERSION=2024-10-21");
       expect(output).toContain(`${url}/openai/v1/`);
+      expect(output).toContain("Reasoning deployments: gpt-5-mini");
       expect((await fetch(`${url}/_sim/health`)).status).toBe(200);
+      // --reasoning makes the deployment a reasoning model: it refuses max_tokens.
+      const refused = await fetch(`${url}/openai/v1/chat/completions`, {
+        method: "POST",
+        headers: { "api-key": "k", "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "gpt-5-mini",
+          max_tokens: 50,
+          messages: [{ role: "user", content: "Hi" }],
+        }),
+      });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+        "unsupported_parameter",
+      );
       child.kill("SIGINT");
       expect(await exited).toBe(0);
     } finally {

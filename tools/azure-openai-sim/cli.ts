@@ -2,7 +2,8 @@ import { parseArgs } from "node:util";
 import { startSimulator, type SimulatorOptions } from "./index";
 
 const USAGE = `Usage: npm run sim -- [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--deployments a,b]
-                      [--text-only a,b] [--max-images 10]
+                      [--text-only a,b] [--max-images 10] [--reasoning a,b] [--efforts low,medium,high]
+                      [--allow-private-mcp]
                       [--tokens N] [--rate TOKENS_PER_S] [--ttft MS] [--seed S] [--jitter F] [--speed X]`;
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -30,6 +31,9 @@ function readOptions(): SimulatorOptions {
       deployments: { type: "string" },
       "text-only": { type: "string" },
       "max-images": { type: "string" },
+      reasoning: { type: "string" },
+      efforts: { type: "string" },
+      "allow-private-mcp": { type: "boolean" },
       tokens: { type: "string" },
       rate: { type: "string" },
       ttft: { type: "string" },
@@ -59,6 +63,9 @@ function readOptions(): SimulatorOptions {
     apiKey: values["api-key"],
     deployments: names(values.deployments),
     textOnlyDeployments: names(values["text-only"]),
+    reasoningDeployments: names(values.reasoning),
+    reasoningEfforts: names(values.efforts),
+    allowPrivateMcpHosts: values["allow-private-mcp"],
     maxImages,
     tokens,
     rate: number("rate", values.rate),
@@ -95,6 +102,11 @@ Environment for a client (AzureOpenAI class):
   OPENAI_API_VERSION=2024-10-21
   AZURE_OPENAI_DEPLOYMENT=${deployment}
 v1 API (plain OpenAI class): baseURL ${sim.url}/openai/v1/, model ${deployment}
+  (chat completions: /openai/v1/chat/completions; Responses: /openai/v1/responses)${
+    options.reasoningDeployments?.length
+      ? `\nReasoning deployments: ${options.reasoningDeployments.join(", ")}`
+      : ""
+  }
 Request log: ${sim.url}/_sim/requests   Press Ctrl-C to stop.`);
 
   let stopping = false;

@@ -2,6 +2,7 @@
 import { DEFAULT_TOKENS } from "./reply";
 import { DEFAULT_MAX_IMAGES, type ImageRules } from "./images";
 import type { SimFilterMode } from "./directives";
+import { MODEL, REASONING_MODEL } from "./completion";
 
 export interface SimulatorOptions {
   /** 0 (the default here) picks a free port. */
@@ -31,6 +32,19 @@ export interface SimulatorOptions {
   maxImages?: number;
   /** Download image URLs on loopback and private networks (tests); Azure never can (default false). */
   allowPrivateImageHosts?: boolean;
+  /**
+   * Reasoning deployments (gpt-5 style): they refuse `max_tokens`, take `max_completion_tokens`
+   * and `reasoning_effort` in chat and `reasoning` in Responses, think before they answer and bill
+   * reasoning tokens.
+   */
+  reasoningDeployments?: string[];
+  /** The reasoning efforts reasoning deployments accept (default minimal, low, medium, high: gpt-5-mini's). */
+  reasoningEfforts?: string[];
+  /**
+   * Reach MCP servers (`tools: [{type: "mcp", server_url}]`) on loopback and private networks, such
+   * as `tools/mcp-server` in `npm run dev` and tests; Azure never can (default false: a 424).
+   */
+  allowPrivateMcpHosts?: boolean;
 }
 
 /** The options with every default filled in. */
@@ -52,11 +66,36 @@ export function resolveConfig(options: SimulatorOptions) {
     textOnly: new Set(options.textOnlyDeployments ?? []),
     maxImages: options.maxImages ?? DEFAULT_MAX_IMAGES,
     allowPrivateImageHosts: options.allowPrivateImageHosts ?? false,
+    reasoning: new Set(options.reasoningDeployments ?? []),
+    efforts: options.reasoningEfforts?.length ? options.reasoningEfforts : DEFAULT_EFFORTS,
+    allowPrivateMcpHosts: options.allowPrivateMcpHosts ?? false,
   };
   if (!(config.speed > 0 && Number.isFinite(config.speed))) {
     throw new Error(`speed must be a positive number, got ${config.speed}`);
   }
   return config;
+}
+
+/** What gpt-5-mini accepts (Azure's 400 lists them: "Supported values are: 'minimal', ..."). */
+const DEFAULT_EFFORTS = ["minimal", "low", "medium", "high"];
+
+/** What kind of model a deployment serves: the model name it reports and whether it reasons. */
+export interface ModelKind {
+  reasoning: boolean;
+  /** The model name chat completions report (Responses report the deployment name). */
+  model: string;
+  /** Efforts a reasoning deployment accepts. */
+  efforts: string[];
+}
+
+/** The model behind a deployment. */
+export function modelKind(config: SimConfig, deployment: string | null): ModelKind {
+  const reasoning = deployment !== null && config.reasoning.has(deployment);
+  return {
+    reasoning,
+    model: reasoning ? REASONING_MODEL : MODEL,
+    efforts: config.efforts,
+  };
 }
 
 /** What a deployment accepts in `image_url` parts. */

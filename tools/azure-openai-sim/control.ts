@@ -4,16 +4,31 @@ import { parseControls } from "./directives";
 import type { FaultQueue } from "./faults";
 import type { RequestLog } from "./log";
 import { readBody, sendJson } from "./request";
+import { dropStreams, responseInfo, type ResponseStore } from "./responses/run";
 
-/** Answers `GET /_sim/health`, `GET|DELETE /_sim/requests` and `GET|POST|DELETE /_sim/faults`. */
+/**
+ * Answers `GET /_sim/health`, `GET|DELETE /_sim/requests`, `GET|POST|DELETE /_sim/faults`,
+ * `GET /_sim/responses`, `DELETE /_sim/responses/{id}` and `POST /_sim/responses/{id}/drop`.
+ */
 export async function control(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   url: URL,
-  state: { log: RequestLog; faults: FaultQueue },
+  state: { log: RequestLog; faults: FaultQueue; store: ResponseStore },
 ): Promise<void> {
   const route = `${req.method} ${url.pathname.replace(/\/$/, "")}`;
+  const response = /^(DELETE|POST) \/_sim\/responses\/([^/]+)(\/drop)?$/.exec(route);
+  if (response?.[1] === "DELETE" && !response[3]) {
+    const id = decodeURIComponent(response[2] ?? "");
+    return sendJson(res, 200, { forgotten: state.store.forget(id) }, {});
+  }
+  if (response?.[1] === "POST" && response[3]) {
+    const id = decodeURIComponent(response[2] ?? "");
+    return sendJson(res, 200, { dropped: dropStreams(state.store, id) }, {});
+  }
   switch (route) {
+    case "GET /_sim/responses":
+      return sendJson(res, 200, state.store.list().map(responseInfo), {});
     case "GET /_sim/health":
       return sendJson(res, 200, { ok: true }, {});
     case "GET /_sim/requests":

@@ -14,6 +14,7 @@ export const FAULTS = [
   "stall",
   "stall-before-headers",
   "malformed",
+  "rate-limit-event",
 ] as const;
 
 export type SimFault = (typeof FAULTS)[number];
@@ -76,13 +77,74 @@ export interface SimControls {
   echo?: boolean;
   /** Characters per content piece of an echoed reply (default: a few, on word boundaries). */
   piece?: number;
+  /** Reasoning summary pieces of a reasoning deployment's Responses reply; 0 = no summary at all. */
+  summary?: number;
+  /** Summary pieces per second (default: `rate`). */
+  summaryRate?: number;
+  /** Summary parts (each with its own bold title; default 1). */
+  parts?: number;
+  /** Milliseconds a reasoning deployment thinks silently before its summary (or its answer). */
+  think?: number;
+  /** Reasoning tokens billed (default by effort: minimal 0, low 64, medium 192, high 512, xhigh 1024). */
+  reasoningTokens?: number;
+  /** Milliseconds a background response stays queued before it starts. */
+  queue?: number;
+  /** Milliseconds between the last output item and the terminal Responses event. */
+  tail?: number;
+  /** Responses streams: the k-th stream attached to the response drops after the event with sequence_number drop[k]. */
+  drop?: number[];
+  /** With a web search tool: the reply searches and cites this many sources. */
+  search?: number;
+  /** The citation (1-based) whose page has no title. */
+  untitled?: number;
+  /** Web searches before the answer (default 1). */
+  queries?: number;
+  /** With function tools: the reply calls the function of this name (`tool=1`: the first one). */
+  tool?: string;
+  /** With an MCP tool: the reply calls this tool of the server (`mcp=1`: its first tool). */
+  mcp?: string;
+  /** Arguments of the tool call as JSON without spaces (default: each property's default or an example). */
+  args?: string;
+  /** 1: the MCP call asks for approval whatever `require_approval` says; 0: it never does. */
+  approval?: boolean;
+  /** How the MCP call goes wrong: `error` (the tool fails), `timeout` (no answer), `down` (the server is unreachable: 424). */
+  toolFault?: SimToolFault;
+  /** Milliseconds a hosted tool call takes (default 0 beyond the real call; `timeout` fails after it, default 1000). */
+  toolWait?: number;
 }
+
+/** How a hosted MCP tool call goes wrong. */
+export const TOOL_FAULTS = ["error", "timeout", "down"] as const;
+export type SimToolFault = (typeof TOOL_FAULTS)[number];
 
 export class DirectiveError extends Error {}
 
 const DIRECTIVE = /\[\[sim(?:\s+([^\]]*))?\]\]/g;
 
-const NUMBER_KEYS = ["tokens", "rate", "ttft", "at", "times", "retryAfter", "piece"] as const;
+const NUMBER_KEYS = [
+  "tokens",
+  "rate",
+  "ttft",
+  "at",
+  "times",
+  "retryAfter",
+  "piece",
+  "summary",
+  "summaryRate",
+  "parts",
+  "think",
+  "reasoningTokens",
+  "queue",
+  "tail",
+  "search",
+  "untitled",
+  "queries",
+  "toolWait",
+] as const;
+/** Keys whose value may have a fraction. */
+const FRACTION_KEYS = new Set(["rate", "retryAfter", "summaryRate"]);
+/** Keys whose value must be at least 1. */
+const POSITIVE_KEYS = new Set(["tokens", "times", "piece", "parts", "untitled", "queries"]);
 
 /** Removes every `[[sim ...]]` directive from a message and trims what is left. */
 export function stripDirective(text: string): string {
@@ -136,10 +198,10 @@ function parseControl(key: string, value: string): Partial<SimControls> {
         `sim directive: ${key} must be a non-negative number, got "${value}"`,
       );
     }
-    if (key !== "rate" && key !== "retryAfter" && !Number.isInteger(n)) {
+    if (!FRACTION_KEYS.has(key) && !Number.isInteger(n)) {
       throw new DirectiveError(`sim directive: ${key} must be a whole number, got "${value}"`);
     }
-    if ((key === "tokens" || key === "times" || key === "piece") && n < 1) {
+    if (POSITIVE_KEYS.has(key) && n < 1) {
       throw new DirectiveError(`sim directive: ${key} must be at least 1, got "${value}"`);
     }
     return { [key]: n };
@@ -170,18 +232,63 @@ function parseControl(key: string, value: string): Partial<SimControls> {
       return { seam: oneOf(key, value, SEAMS) };
     case "category":
       return { category: oneOf(key, value, FILTER_CATEGORIES) };
+    case "drop": {
+      const list = value.split(",").map(Number);
+      if (value === "" || list.some((n) => !Number.isInteger(n) || n < 0)) {
+        throw new DirectiveError(
+          `sim directive: drop must be sequence numbers like 12 or 12,40, got "${value}"`,
+        );
+      }
+      return { drop: list };
+    }
+    case "tool":
+    case "mcp":
+      if (!/^[\w.-]+$/.test(value)) {
+        throw new DirectiveError(`sim directive: ${key} must be a tool name, got "${value}"`);
+      }
+      return { [key]: value };
+    case "args":
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+          throw new Error();
+      } catch {
+        throw new DirectiveError(
+          `sim directive: args must be a JSON object without spaces, like args={"sides":20}, got "${value}"`,
+        );
+      }
+      return { args: value };
+    case "toolFault":
+      return { toolFault: oneOf(key, value, TOOL_FAULTS) };
     case "split":
     case "echo":
+    case "approval":
       if (value !== "true" && value !== "1" && value !== "false" && value !== "0") {
         throw new DirectiveError(`sim directive: ${key} must be 1 or 0, got "${value}"`);
       }
       return { [key]: value === "true" || value === "1" };
     default:
-      throw new DirectiveError(
-        `sim directive: unknown key "${key}" (known: tokens, rate, ttft, fault, at, times, retryAfter, filter, finish, split, hint, seam, category, echo, piece)`,
-      );
+      throw new DirectiveError(`sim directive: unknown key "${key}" (known: ${KNOWN_KEYS})`);
   }
 }
+
+const KNOWN_KEYS = [
+  ...NUMBER_KEYS,
+  "fault",
+  "filter",
+  "finish",
+  "split",
+  "hint",
+  "seam",
+  "category",
+  "echo",
+  "drop",
+  "tool",
+  "mcp",
+  "args",
+  "approval",
+  "toolFault",
+].join(", ");
 
 function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {

@@ -119,6 +119,31 @@ export const ERRORS = {
     ),
 };
 
+/**
+ * The error an in-stream failure carries: a server error (OpenAI's wording), or a rate limit
+ * delivered inside a 200 stream as Azure sent it to a gpt-5 Responses stream (resp-09 A).
+ */
+export function streamError(
+  fault: "error-event" | "rate-limit-event",
+  plan: { retryAfter: number | null },
+): { type: string; code: string; message: string; param: null } {
+  if (fault === "rate-limit-event") {
+    return {
+      type: "server_error",
+      code: "rate_limit_exceeded",
+      message: `Rate limit is exceeded. Try again in ${Math.ceil(plan.retryAfter ?? 1)} seconds.`,
+      param: null,
+    };
+  }
+  return {
+    type: "server_error",
+    code: "server_error",
+    message:
+      "The server had an error processing your request. Sorry about that! You can retry your request.",
+    param: null,
+  };
+}
+
 /** `retry-after` in seconds and `retry-after-ms`, as Azure sends them. */
 export function retryHeaders(seconds: number): Record<string, string> {
   return {

@@ -45,6 +45,7 @@ export function isMidStreamFault(fault: SimFault | null): boolean {
   return (
     fault === "filter-stream" ||
     fault === "error-event" ||
+    fault === "rate-limit-event" ||
     fault === "disconnect" ||
     fault === "end-without-done" ||
     fault === "stall" ||

@@ -208,7 +208,8 @@ async function download(url: URL, allowPrivateHosts: boolean): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function isPrivateHost(hostname: string): boolean {
+/** Loopback, private, link-local and `localhost` names: what Azure's servers can never reach. */
+export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal")) {
     return true;

@@ -2,10 +2,17 @@
 export {
   startSimulator,
   type SimRequestLogEntry,
+  type SimResponseInfo,
   type SimulatorHandle,
   type SimulatorOptions,
 } from "./server";
-export { simulatedReply, simulatedTitle } from "./reply";
+export {
+  simulatedCitations,
+  simulatedReply,
+  simulatedSummary,
+  simulatedTitle,
+  type SimulatedCitation,
+} from "./reply";
 export { FAULTS, parseDirective, stripDirective } from "./directives";
 export type {
   SimControls,

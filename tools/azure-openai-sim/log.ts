@@ -10,7 +10,8 @@ export interface SimRequestLogEntry {
   requestId: string;
   method: string;
   path: string;
-  api: "dated" | "v1" | "other";
+  /** `dated` (deployments path), `v1` (/openai/v1/...), `preview` (/openai/responses?api-version=...). */
+  api: "dated" | "v1" | "preview" | "other";
   deployment: string | null;
   apiVersion: string | null;
   authKind: "api-key" | "bearer" | "none";
@@ -35,7 +36,17 @@ export interface SimRequestLogEntry {
   text: string;
   /** Content chunks sent. */
   chunkCount: number;
+  /**
+   * Chat: the finish reason. Responses: the response's status when the stream ended (`completed`,
+   * `failed`, `cancelled`) or, when incomplete, the reason (`max_output_tokens`, `content_filter`).
+   */
   finishReason: string | null;
+  /** Responses: the response created or addressed. */
+  responseId: string | null;
+  /** Responses: the reasoning summary text sent on this stream. */
+  summaryText: string;
+  /** Responses streams: the `sequence_number` of the last event sent. */
+  lastSequenceNumber: number | null;
   fault: SimFault | null;
   endReason: "complete" | "error" | "fault" | "client-aborted" | "server-closed" | null;
   receivedAt: number;
@@ -97,6 +108,9 @@ function newEntry(id: number, req: http.IncomingMessage, url: URL): SimRequestLo
     text: "",
     chunkCount: 0,
     finishReason: null,
+    responseId: null,
+    summaryText: "",
+    lastSequenceNumber: null,
     fault: null,
     endReason: null,
     receivedAt: now(),

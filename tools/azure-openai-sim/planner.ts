@@ -15,13 +15,14 @@ import {
 } from "./directives";
 import { invalidRequest } from "./errors";
 import type { FaultQueue } from "./faults";
-import type { SimConfig } from "./config";
+import type { ModelKind, SimConfig } from "./config";
 import type { ChatMessage } from "./request";
 import {
   continuationPieces,
   echoedReply,
   hashText,
   seededRandom,
+  simulatedCitations,
   simulatedReply,
   simulatedTitle,
   TITLE_REQUEST,
@@ -51,25 +52,57 @@ export interface Plan {
   rng: () => number;
   includeUsage: boolean;
   promptTokens: number;
+  /** The model the deployment serves (reasoning models think and bill reasoning tokens). */
+  kind: ModelKind;
+  /** Reasoning tokens billed (0 for models that do not reason); counted within the output limit. */
+  reasoningTokens: number;
+  /** Milliseconds a reasoning model thinks before its first output, after `ttft` (default: `ttft` again). */
+  think: number;
+  /** Milliseconds between a Responses reply's last output item and its terminal event. */
+  tail: number;
+  /** Every control in force for this request (directive, continue request and queued), for the Responses layer. */
+  controls: SimControls;
+  /** The text being answered, directive included (seeds the Responses layer's summary and ids). */
+  userText: string;
 }
 
 /** What the planner reads of a request. */
 export interface PlanRequest {
-  body: Record<string, unknown>;
   messages: ChatMessage[];
   /** Prompt tokens of the request's images. */
   imageTokens: number;
+  /** The output limit (`max_completion_tokens` / `max_tokens`, `max_output_tokens`), reasoning included. */
+  maxTokens: number | null;
+  /** `stream_options.include_usage` (chat completions). */
+  includeUsage: boolean;
+  kind: ModelKind;
+  /** The reasoning effort asked for (null: the model's default). */
+  effort: string | null;
+  /** The request offers a web search tool: a `search=` directive makes the reply cite sources. */
+  webSearch?: boolean;
 }
+
+/** Reasoning tokens a reasoning model spends at each effort unless `reasoningTokens` says otherwise. */
+const REASONING_TOKENS: Record<string, number> = {
+  none: 0,
+  minimal: 0,
+  low: 64,
+  medium: 192,
+  high: 512,
+  xhigh: 1024,
+};
 
 /** Plans the reply to a request. */
 export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQueue): Plan {
-  const { body, messages, imageTokens } = request;
+  const { messages, imageTokens, kind } = request;
   const replyTo = (text: string, tokens: number) =>
     echoedReply(text) ??
     simulatedReply(stripDirective(text), {
       tokens,
       seed: config.seed,
       images: conversation.userImages,
+      files: conversation.userFiles,
+      citations: request.webSearch ? simulatedCitations(text, { seed: config.seed }) : [],
     });
   let conversation = findConversation(messages);
   let continued: { full: ReturnType<typeof replyTo>; partial: string } | null = null;
@@ -124,20 +157,30 @@ export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQ
     limit = Math.min(limit, Math.max(1, merged.at ?? Math.ceil(pieces.length / 2)));
     cutReason = "length";
   }
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  if (typeof maxTokens === "number" && maxTokens >= 1 && maxTokens < limit) {
-    limit = maxTokens;
-    cutReason = "length";
+  // Reasoning comes first and counts toward the limit: a small limit leaves no room for text.
+  let reasoningTokens = kind.reasoning
+    ? (merged.reasoningTokens ?? REASONING_TOKENS[request.effort ?? "medium"] ?? 0)
+    : 0;
+  const { maxTokens } = request;
+  if (maxTokens !== null && maxTokens >= 1) {
+    reasoningTokens = Math.min(reasoningTokens, maxTokens);
+    if (maxTokens - reasoningTokens < limit) {
+      limit = maxTokens - reasoningTokens;
+      cutReason = "length";
+    }
   }
   if (limit < pieces.length) pieces = pieces.slice(0, limit);
   else cutReason = null;
 
-  const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
   return {
     pieces,
     cutReason,
     fault,
-    at: Math.min(merged.at ?? Math.floor(pieces.length / 2), pieces.length),
+    // A rate limit inside a 200 stream came before any output in the recording (resp-09 A).
+    at: Math.min(
+      merged.at ?? (fault === "rate-limit-event" ? 0 : Math.floor(pieces.length / 2)),
+      pieces.length,
+    ),
     retryAfter: merged.retryAfter ?? null,
     hint: merged.hint ?? "retry-after",
     category: merged.category ?? "custom_blocklists",
@@ -148,9 +191,17 @@ export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQ
     jitter: config.jitter,
     continuation,
     rng: seededRandom(hashText(conversation.userText + "\0timing", config.seed)),
-    includeUsage: streamOptions?.include_usage === true,
+    includeUsage: request.includeUsage,
     promptTokens:
-      imageTokens + messages.reduce((sum, m) => sum + 4 + Math.ceil(m.text.length / 4), 3),
+      imageTokens +
+      messages.reduce((sum, m) => sum + 4 + Math.ceil(m.text.length / 4) + (m.fileTokens ?? 0), 3),
+    kind,
+    reasoningTokens,
+    // A reasoning model thinks as long again as its time to first token unless `think` says.
+    think: kind.reasoning ? (merged.think ?? merged.ttft ?? config.ttft) / config.speed : 0,
+    tail: (merged.tail ?? 0) / config.speed,
+    controls: merged,
+    userText: conversation.userText,
   };
 }
 
@@ -168,6 +219,7 @@ interface Conversation {
   /** The user message being answered, and how many images it carries. */
   userText: string;
   userImages: number;
+  userFiles: string[];
   assistantText: string | null;
   trailing: ChatMessage | null;
 }
@@ -176,6 +228,7 @@ function answering(user: ChatMessage | undefined): Conversation {
   return {
     userText: user?.text ?? "",
     userImages: user?.images.length ?? 0,
+    userFiles: user?.files ?? [],
     assistantText: null,
     trailing: null,
   };
@@ -210,14 +263,15 @@ function findConversation(messages: ChatMessage[]): Conversation {
   return { ...answering(before), assistantText: messages[assistantIndex]?.text ?? "", trailing };
 }
 
-/** The `usage` object Azure sends for a reply of `completionTokens` pieces. */
-export function usage(plan: Plan, completionTokens: number) {
+/** The `usage` object Azure sends for a reply of `contentTokens` pieces (reasoning tokens added). */
+export function usage(plan: Plan, contentTokens: number) {
+  const completionTokens = contentTokens + plan.reasoningTokens;
   return {
     completion_tokens: completionTokens,
     completion_tokens_details: {
       accepted_prediction_tokens: 0,
       audio_tokens: 0,
-      reasoning_tokens: 0,
+      reasoning_tokens: plan.reasoningTokens,
       rejected_prediction_tokens: 0,
     },
     prompt_tokens: plan.promptTokens,
@@ -227,7 +281,7 @@ export function usage(plan: Plan, completionTokens: number) {
 }
 
 /** Milliseconds before the next piece at the plan's rate, with jitter drawn from its rng. */
-export function pieceDelay(plan: Plan): number {
+export function pieceDelay(plan: Pick<Plan, "rate" | "jitter" | "rng">): number {
   if (plan.rate <= 0) return 0;
   const mean = 1000 / plan.rate;
   return Math.max(0, mean * (1 + plan.jitter * (plan.rng() * 2 - 1)));

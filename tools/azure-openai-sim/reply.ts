@@ -1,4 +1,10 @@
-import { echoText, parseDirective, stripDirective, type SimSeam } from "./directives";
+import {
+  echoText,
+  parseDirective,
+  stripDirective,
+  type SimControls,
+  type SimSeam,
+} from "./directives";
 
 export const DEFAULT_TOKENS = 300;
 
@@ -37,23 +43,107 @@ export function hashText(text: string, seed = 0): number {
  */
 export function simulatedReply(
   userText: string,
-  opts: { tokens?: number; seed?: number; images?: number } = {},
+  opts: {
+    tokens?: number;
+    seed?: number;
+    images?: number;
+    files?: string[];
+    /** The request offered web search: a `search=N` directive in `userText` cites N sources. */
+    webSearch?: boolean;
+    /** The sources to cite (what `webSearch` would pick), when the caller already has them. */
+    citations?: SimulatedCitation[];
+  } = {},
 ): SimulatedReply {
   const echoed = echoedReply(userText);
   if (echoed) return echoed;
-  let directiveTokens: number | undefined;
-  try {
-    directiveTokens = parseDirective(userText).tokens;
-  } catch {
-    directiveTokens = undefined;
-  }
-  const tokens = directiveTokens ?? opts.tokens ?? DEFAULT_TOKENS;
-  const lead = imagesLead(opts.images ?? 0);
+  const controls = controlsOf(userText);
+  const tokens = controls.tokens ?? opts.tokens ?? DEFAULT_TOKENS;
+  const lead = [...imagesLead(opts.images ?? 0), ...filesLead(opts.files ?? [])];
   const pieces = [
     ...lead,
     ...generatePieces(stripDirective(userText), Math.max(1, tokens - lead.length), opts.seed ?? 0),
   ];
+  const citations = opts.citations ?? (opts.webSearch ? simulatedCitations(userText, opts) : []);
+  if (citations.length > 0) cite(pieces, citations);
   return { text: pieces.join(""), pieces };
+}
+
+function controlsOf(userText: string): SimControls {
+  try {
+    return parseDirective(userText);
+  } catch {
+    return {};
+  }
+}
+
+/** "I read 2 files: a.pdf, b.txt." and a paragraph break, for a message with `input_file` parts. */
+function filesLead(files: string[]): string[] {
+  if (files.length === 0) return [];
+  const noun = files.length === 1 ? "file" : "files";
+  return tokenize(`I read ${files.length} ${noun}: ${files.join(", ")}.\n\n`);
+}
+
+/** A source a web-searching reply cites: its page, its title ("" when the page has none), the link's text. */
+export interface SimulatedCitation {
+  url: string;
+  title: string;
+  label: string;
+}
+
+const SITES = [
+  ["learn.example.com", "Example Learn"],
+  ["docs.example.org", "Example Docs"],
+  ["news.example.net", "Example News"],
+  ["blog.example.com", "Example Blog"],
+] as const;
+const CITATION_TITLES = [
+  "A guide to {s}",
+  "{S} explained",
+  "Notes on {s}",
+  "How {s} works in practice",
+];
+
+/**
+ * The sources a reply searching the web cites for `[[sim search=N]]`: N pages, the one numbered
+ * `untitled=K` (1-based) without a title (its link then reads as its host), deterministic from the
+ * message with its directive stripped.
+ */
+export function simulatedCitations(
+  userText: string,
+  opts: { seed?: number } = {},
+): SimulatedCitation[] {
+  const controls = controlsOf(userText);
+  const message = stripDirective(userText);
+  const rng = seededRandom(hashText(`${message}\0citations`, opts.seed ?? 0));
+  const subject = subjectOf(message, rng);
+  const slug = subject.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  return Array.from({ length: controls.search ?? 0 }, (_, i) => {
+    const [host, site] = SITES[i % SITES.length] ?? SITES[0];
+    const untitled = controls.untitled === i + 1;
+    const title = untitled
+      ? ""
+      : pick(rng, CITATION_TITLES)
+          .replace("{s}", subject)
+          .replace("{S}", subject.charAt(0).toUpperCase() + subject.slice(1));
+    return {
+      url: `https://${host}/articles/${slug}-${i + 1}`,
+      title,
+      label: untitled ? host : site,
+    };
+  });
+}
+
+/** Inserts ` [label](url)` after evenly spread sentence ends (or at the end), as Azure's text carries them. */
+function cite(pieces: string[], citations: SimulatedCitation[]): void {
+  const base = pieces.length;
+  let shift = 0;
+  citations.forEach((citation, k) => {
+    let at = Math.floor(((k + 1) * base) / (citations.length + 1));
+    while (at < base - 1 && !/[.!?]$/.test(pieces[at + shift] ?? "")) at++;
+    const link = tokenize(` [${citation.label}](${citation.url})`);
+    pieces.splice(at + shift + 1, 0, ...link);
+    shift += link.length;
+  });
 }
 
 /** "I see 2 images." and a paragraph break, so tests can tell the model got a message's images. */
@@ -283,4 +373,57 @@ export function simulatedTitle(userText: string): string {
   const title = (stripDirective(userText).match(/[\p{L}\p{N}']+/gu) ?? []).slice(0, 5).join(" ");
   const capitalized = title.charAt(0).toUpperCase() + title.slice(1);
   return `"${capitalized || "New conversation"}."`;
+}
+
+/** Summary pieces of a reasoning deployment's reply unless `summary=` says otherwise. */
+export const DEFAULT_SUMMARY_PIECES = 40;
+
+const SUMMARY_TITLES = [
+  "Considering {s}",
+  "Planning the answer",
+  "Checking the details",
+  "Weighing the options",
+  "Structuring the reply",
+];
+
+const THOUGHTS = [
+  "The user is asking about {s}, so I should explain the key idea first.",
+  "I want to keep each step small and easy to follow.",
+  "A short list of the main points would help here.",
+  "I should include a small code example to make it concrete.",
+  "It is worth mentioning how errors are reported.",
+  "I need to make sure the explanation stays accurate.",
+  "Measuring before changing anything is a good principle to stress.",
+  "I'll finish with a brief recommendation.",
+];
+
+/**
+ * The reasoning summary a reasoning deployment streams before its reply: `parts` parts (each a
+ * bold title and thoughts about the message, as gpt-5 summaries read), `pieces` pieces in all
+ * (at least one per part; 0 = none), a deterministic function of the message with its directive
+ * stripped; `summary=` and `parts=` directives in `userText` win over the options.
+ */
+export function simulatedSummary(
+  userText: string,
+  opts: { pieces?: number; parts?: number; seed?: number } = {},
+): SimulatedReply[] {
+  const controls = controlsOf(userText);
+  const message = stripDirective(userText);
+  const rng = seededRandom(hashText(`${message}\0summary`, opts.seed ?? 0));
+  const subject = subjectOf(message, rng);
+  const total = controls.summary ?? opts.pieces ?? DEFAULT_SUMMARY_PIECES;
+  const count = Math.max(1, Math.min(controls.parts ?? opts.parts ?? 1, total));
+  const parts: SimulatedReply[] = [];
+  for (let k = 0; k < count && total > 0; k++) {
+    const budget = Math.floor(total / count) + (k < total % count ? 1 : 0);
+    let text = `**${pick(rng, SUMMARY_TITLES).replace("{s}", subject)}**\n\n`;
+    let pieces = tokenize(text);
+    for (let first = true; pieces.length < budget; first = false) {
+      text += (first ? "" : " ") + pick(rng, THOUGHTS).replace("{s}", subject);
+      pieces = tokenize(text);
+    }
+    pieces = pieces.slice(0, budget);
+    parts.push({ text: pieces.join(""), pieces });
+  }
+  return parts;
 }

@@ -3,7 +3,8 @@
  * body, the messages (with their images) and the options; every refusal is Azure's error.
  */
 import type http from "node:http";
-import { ERRORS, invalidRequest } from "./errors";
+import type { ModelKind } from "./config";
+import { ERRORS, invalidRequest, type HttpError } from "./errors";
 import { measureImages, readContent, type ImagePart, type ImageRules } from "./images";
 import type { SimRequestLogEntry } from "./log";
 
@@ -38,11 +39,17 @@ const API_VERSIONS = new Set([
   "2025-04-01-preview",
 ]);
 
+/** The first dated api-version that takes `reasoning_effort` (o1's, December 2024). */
+const EFFORT_SINCE = "2024-12-01-preview";
+
 /** A message as the planner reads it: developer messages count as system messages. */
 export interface ChatMessage {
   role: string;
   text: string;
   images: ImagePart[];
+  /** Names of the files (`input_file`, Responses) the message carries, and their prompt tokens. */
+  files?: string[];
+  fileTokens?: number;
 }
 
 /**
@@ -80,10 +87,25 @@ export async function readChat(
   body: Record<string, unknown>,
   entry: SimRequestLogEntry,
   rules: ImageRules,
+  kind: ModelKind,
 ): Promise<{ messages: ChatMessage[]; imageTokens: number }> {
   const messages = readMessages(body, rules);
   entry.stream = body.stream === true;
   validateOptions(body);
+  if (
+    body.reasoning_effort != null &&
+    entry.api === "dated" &&
+    (entry.apiVersion ?? "") < EFFORT_SINCE
+  ) {
+    // resp-11 G: an older dated api-version does not know the parameter at all.
+    throw invalidRequest(
+      "Unknown parameter: 'reasoning_effort'.",
+      "reasoning_effort",
+      "unknown_parameter",
+    );
+  }
+  if (kind.reasoning) validateReasoningOptions(body, kind);
+  else if (body.reasoning_effort != null) throw unsupportedParameter("reasoning_effort");
   const parts = messages.flatMap((m) => m.images);
   entry.images.count = parts.length;
   const images = await measureImages(parts, rules);
@@ -139,6 +161,56 @@ function validateOptions(body: Record<string, unknown>): void {
       );
     }
   }
+}
+
+/**
+ * What a reasoning deployment refuses in chat completions, in Azure's order: `max_tokens` first
+ * (resp-10, reported alone even beside other refused parameters), then the effort, then sampling.
+ */
+function validateReasoningOptions(body: Record<string, unknown>, kind: ModelKind): void {
+  if (body.max_tokens != null) {
+    throw invalidRequest(
+      "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      "max_tokens",
+      "unsupported_parameter",
+    );
+  }
+  const effort = body.reasoning_effort;
+  if (effort != null) checkEffort(effort, "reasoning_effort", kind);
+  const temperature = body.temperature;
+  if (temperature != null && temperature !== 1) {
+    throw invalidRequest(
+      `Unsupported value: 'temperature' does not support ${JSON.stringify(temperature)} with this model. Only the default (1) value is supported.`,
+      "temperature",
+      "unsupported_value",
+    );
+  }
+}
+
+/** An effort the deployment does not take: Azure's `unsupported_value` 400 listing the ones it does. */
+export function checkEffort(effort: unknown, param: string, kind: ModelKind): void {
+  if (typeof effort === "string" && kind.efforts.includes(effort)) return;
+  throw invalidRequest(
+    `Unsupported value: '${param}' does not support ${JSON.stringify(effort).replaceAll('"', "'")} with this model. Supported values are: ${listOf(kind.efforts)}.`,
+    param,
+    "unsupported_value",
+  );
+}
+
+/** A parameter the model does not take at all. */
+export function unsupportedParameter(param: string): HttpError {
+  return invalidRequest(
+    `Unsupported parameter: '${param}' is not supported with this model.`,
+    param,
+    "unsupported_parameter",
+  );
+}
+
+/** 'a', 'b', and 'c' as OpenAI's messages list values. */
+export function listOf(values: readonly string[]): string {
+  const quoted = values.map((value) => `'${value}'`);
+  if (quoted.length <= 2) return quoted.join(" and ");
+  return `${quoted.slice(0, -1).join(", ")}, and ${quoted.at(-1)}`;
 }
 
 /** The body as text; a 400 past the size limit. */

@@ -1,6 +1,6 @@
 /** Answering a planned request: injected errors, then the stream or the `stream: false` body. */
 import { setTimeout as sleep } from "node:timers/promises";
-import { completionId, FINGERPRINT, MODEL, type Exchange } from "./completion";
+import { completionId, FINGERPRINT, type Exchange } from "./completion";
 import { ERRORS, PROMPT_RESULTS, retryHeaders, SAFE_RESULTS, VIOLATION_RESULTS } from "./errors";
 import { now } from "./log";
 import { pieceDelay, usage, type Plan } from "./planner";
@@ -13,8 +13,17 @@ export async function respond(
   plan: Plan,
   headers: Record<string, string>,
 ): Promise<void> {
-  const { entry, abort } = item;
-  const signal = abort.signal;
+  if (plan.fault === "filter-prompt") throw ERRORS.promptFiltered();
+  if (await failBeforeHeaders(item, plan)) return;
+  if (item.entry.stream) await streamReply(item, plan, headers);
+  else await jsonReply(item, plan, headers);
+}
+
+/**
+ * The faults that strike before any header: throws Azure's error for them; waits for the client
+ * to give up on `stall-before-headers` and then answers true (nothing more to send).
+ */
+export async function failBeforeHeaders(item: Exchange, plan: Plan): Promise<boolean> {
   switch (plan.fault) {
     case "429":
       throw ERRORS.rateLimited(plan.retryAfter ?? 1, plan.hint);
@@ -25,19 +34,15 @@ export async function respond(
       throw error;
     }
     case "401":
-      throw entry.authKind === "bearer" ? ERRORS.badToken() : ERRORS.badKey();
+      throw item.entry.authKind === "bearer" ? ERRORS.badToken() : ERRORS.badKey();
     case "404":
       throw ERRORS.deploymentNotFound();
-    case "filter-prompt":
-      throw ERRORS.promptFiltered();
     case "stall-before-headers":
-      await waitForAbort(signal);
-      return;
+      await waitForAbort(item.abort.signal);
+      return true;
     default:
-      break;
+      return false;
   }
-  if (entry.stream) await streamReply(item, plan, headers);
-  else await jsonReply(item, plan, headers);
 }
 
 async function jsonReply(item: Exchange, plan: Plan, headers: Record<string, string>) {
@@ -46,7 +51,7 @@ async function jsonReply(item: Exchange, plan: Plan, headers: Record<string, str
   let pieces = plan.pieces;
   let finishReason = plan.cutReason ?? "stop";
   let results: object = SAFE_RESULTS;
-  const wait = plan.ttft + plan.pieces.reduce((sum) => sum + pieceDelay(plan), 0);
+  const wait = plan.ttft + plan.think + plan.pieces.reduce((sum) => sum + pieceDelay(plan), 0);
   if (wait > 0) await sleep(wait, undefined, { signal });
   switch (plan.fault) {
     case "stall":
@@ -60,6 +65,8 @@ async function jsonReply(item: Exchange, plan: Plan, headers: Record<string, str
       return;
     case "error-event":
       throw ERRORS.serverError(500);
+    case "rate-limit-event":
+      throw ERRORS.rateLimited(plan.retryAfter ?? 1, plan.hint);
     case "filter-stream":
       pieces = pieces.slice(0, plan.at);
       finishReason = "content_filter";
@@ -81,10 +88,10 @@ async function jsonReply(item: Exchange, plan: Plan, headers: Record<string, str
     ],
     created: Math.floor(Date.now() / 1000),
     id: completionId(),
-    model: MODEL,
+    model: plan.kind.model,
     object: "chat.completion",
     prompt_filter_results: [{ prompt_index: 0, content_filter_results: PROMPT_RESULTS }],
-    system_fingerprint: FINGERPRINT,
+    system_fingerprint: plan.kind.reasoning ? null : FINGERPRINT,
     usage: usage(plan, pieces.length),
   };
   entry.status = 200;

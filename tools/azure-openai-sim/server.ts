@@ -6,7 +6,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkAuth } from "./auth";
 import type { Exchange } from "./completion";
-import { imageRules, resolveConfig, type SimConfig, type SimulatorOptions } from "./config";
+import {
+  imageRules,
+  modelKind,
+  resolveConfig,
+  type SimConfig,
+  type SimulatorOptions,
+} from "./config";
 import { control } from "./control";
 import { parseControls, type SimControls } from "./directives";
 import { ERRORS, HttpError } from "./errors";
@@ -15,9 +21,12 @@ import { now, RequestLog, responseHeaders, type SimRequestLogEntry } from "./log
 import { makePlan } from "./planner";
 import { matchRoute, modelOf, readChat, readJson, sendJson } from "./request";
 import { respond } from "./respond";
+import { matchResponsesRoute, responses } from "./responses/routes";
+import { dropStreams, responseInfo, ResponseStore, type SimResponseInfo } from "./responses/run";
 
 export type { SimulatorOptions } from "./config";
 export type { SimRequestLogEntry } from "./log";
+export type { SimResponseInfo } from "./responses/run";
 
 export interface SimulatorHandle {
   /** The origin, e.g. http://127.0.0.1:4010: AZURE_OPENAI_ENDPOINT; the v1 base URL is `${url}/openai/v1/`. */
@@ -31,8 +40,14 @@ export interface SimulatorHandle {
   queueFault(controls: SimControls): void;
   /** Forgets queued faults and which directive faults were spent (same as DELETE /_sim/faults). */
   resetFaults(): void;
-  /** Resolves once no chat request is in flight. */
+  /** Resolves once no request is in flight and no response is being generated. */
   settled(): Promise<void>;
+  /** The Responses API's responses, as the service holds them (same as GET /_sim/responses). */
+  responses(): SimResponseInfo[];
+  /** Forgets a response as Azure may: retrieving, resuming or cancelling it answers 404 (DELETE /_sim/responses/{id}). */
+  forgetResponse(id: string): boolean;
+  /** Drops every stream attached to a response now; a background response goes on (POST /_sim/responses/{id}/drop). */
+  dropResponseStreams(id: string): number;
 }
 
 /** Requests in flight, so `settled()` can wait for them and `close()` can end them. */
@@ -65,12 +80,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const log = new RequestLog();
   const faults = new FaultQueue();
   const inFlight = new InFlight();
+  const store = new ResponseStore();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://sim");
     const handled = url.pathname.startsWith("/_sim/")
-      ? control(req, res, url, { log, faults })
-      : handle(req, res, url, { config, log, faults, inFlight });
+      ? control(req, res, url, { log, faults, store })
+      : handle(req, res, url, { config, log, faults, inFlight, store });
     handled.catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         sendJson(res, 500, { error: { code: "500", message: String(error) } }, {});
@@ -96,9 +112,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     clearRequests: () => log.clear(),
     queueFault: (controls) => faults.push(parseControls(controls)),
     resetFaults: () => faults.reset(),
-    settled: () => inFlight.settled(),
+    settled: async () => {
+      do {
+        await inFlight.settled();
+        await store.settled();
+      } while (inFlight.items.size > 0);
+    },
+    responses: () => store.list().map(responseInfo),
+    forgetResponse: (id) => store.forget(id),
+    dropResponseStreams: (id) => dropStreams(store, id),
     close: async () => {
       inFlight.closing = true;
+      store.stopAll();
       for (const item of inFlight.items) {
         item.entry.endReason ??= "server-closed";
         item.abort.abort();
@@ -117,6 +142,7 @@ interface Simulator {
   log: RequestLog;
   faults: FaultQueue;
   inFlight: InFlight;
+  store: ResponseStore;
 }
 
 /** One API request: logged, answered, and its Azure error sent if it is refused. */
@@ -139,7 +165,9 @@ async function handle(
   });
   const headers = responseHeaders(entry);
   try {
-    await chatCompletion(req, url, item, headers, sim);
+    const route = matchResponsesRoute(req, url, entry);
+    if (route) await responses(req, url, route, item, headers, sim);
+    else await chatCompletion(req, url, item, headers, sim);
   } catch (error) {
     if (error instanceof HttpError) {
       entry.status = error.status;
@@ -173,12 +201,27 @@ async function chatCompletion(
   if (route.deployment !== null) checkDeployment(route.deployment);
   const body = await readJson(req, entry);
   if (route.deployment === null) checkDeployment(modelOf(body));
+  const kind = modelKind(config, entry.deployment);
   const { messages, imageTokens } = await readChat(
     body,
     entry,
     imageRules(config, entry.deployment),
+    kind,
   );
-  const plan = makePlan({ body, messages, imageTokens }, config, faults);
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
+  const plan = makePlan(
+    {
+      messages,
+      imageTokens,
+      maxTokens: typeof maxTokens === "number" ? maxTokens : null,
+      includeUsage: streamOptions?.include_usage === true,
+      kind,
+      effort: typeof body.reasoning_effort === "string" ? body.reasoning_effort : null,
+    },
+    config,
+    faults,
+  );
   if (plan.fault) entry.fault = plan.fault;
   entry.continuation = plan.continuation;
   await respond(item, plan, headers);

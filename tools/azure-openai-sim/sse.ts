@@ -2,14 +2,14 @@
 import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SimFault, SimFilterCategory } from "./directives";
-import { PROMPT_RESULTS, SAFE_RESULTS, VIOLATION_RESULTS } from "./errors";
+import { PROMPT_RESULTS, SAFE_RESULTS, streamError, VIOLATION_RESULTS } from "./errors";
 import { isMidStreamFault } from "./faults";
 import { now } from "./log";
-import { seededRandom } from "./reply";
+import { hashText, seededRandom } from "./reply";
 import { pieceDelay, usage, type Plan } from "./planner";
-import { completionId, FINGERPRINT, MODEL, type Exchange } from "./completion";
+import { completionId, FINGERPRINT, obfuscation, type Exchange } from "./completion";
 
-/** Writes `data:` events to one response, each in two halves when `split` (to test client parsers). */
+/** Writes SSE events to one response, each in two halves when `split` (to test client parsers). */
 export class SseWriter {
   constructor(
     private readonly res: http.ServerResponse,
@@ -27,8 +27,13 @@ export class SseWriter {
     this.res.flushHeaders();
   }
 
-  async send(value: object): Promise<void> {
-    const event = `data: ${JSON.stringify(value)}\n\n`;
+  /** A `data:` event carrying `value`. */
+  send(value: object): Promise<void> {
+    return this.frame(`data: ${JSON.stringify(value)}\n\n`);
+  }
+
+  /** One whole SSE event (its lines and the blank line ending it). */
+  async frame(event: string): Promise<void> {
     if (this.split && event.length > 8) {
       const cut = Math.floor(event.length / 2);
       this.res.write(event.slice(0, cut));
@@ -53,19 +58,24 @@ export class SseWriter {
 export async function streamReply(item: Exchange, plan: Plan, headers: Record<string, string>) {
   const { entry, res, abort } = item;
   const signal = abort.signal;
-  const base = {
-    created: Math.floor(Date.now() / 1000),
-    id: completionId(),
-    model: MODEL,
+  const reasoning = plan.kind.reasoning;
+  const created = Math.floor(Date.now() / 1000);
+  const id = completionId();
+  // Reasoning models (gpt-5 family, resp-15) pad every chunk with `obfuscation` and send no fingerprint.
+  const padding = seededRandom(hashText(`${plan.userText}\0obfuscation`));
+  const frame = (choices: object[], delta: string | null, extra: object = {}) => ({
+    choices,
+    created,
+    id,
+    model: plan.kind.model,
+    ...(reasoning ? { obfuscation: obfuscation(delta, padding) } : {}),
     object: "chat.completion.chunk",
-    system_fingerprint: FINGERPRINT,
-  };
-  const usageField = plan.includeUsage ? { usage: null } : {};
-  const choice = (fields: object) => ({
-    choices: [{ ...fields, index: 0, logprobs: null }],
-    ...base,
-    ...usageField,
+    system_fingerprint: reasoning ? null : FINGERPRINT,
+    ...extra,
   });
+  const usageField = plan.includeUsage ? { usage: null } : {};
+  const choice = (fields: object, delta: string | null = null) =>
+    frame([{ ...fields, index: 0, logprobs: null }], delta, usageField);
   const writer = new SseWriter(res, plan.split, signal);
   const send = (value: object) => writer.send(value);
   writer.open(headers);
@@ -79,7 +89,8 @@ export async function streamReply(item: Exchange, plan: Plan, headers: Record<st
     object: "",
     prompt_filter_results: [{ prompt_index: 0, content_filter_results: PROMPT_RESULTS }],
   });
-  if (plan.ttft > 0) await sleep(plan.ttft, undefined, { signal });
+  const wait = plan.ttft + plan.think;
+  if (wait > 0) await sleep(wait, undefined, { signal });
   await send(
     choice({
       content_filter_results: {},
@@ -125,7 +136,7 @@ export async function streamReply(item: Exchange, plan: Plan, headers: Record<st
       if (midFault === "filter-stream" && asyncFilter && annotations.pending(checkable())) {
         await sendAnnotation(null, SAFE_RESULTS);
       }
-      await midStreamFault(item, plan, midFault, writer, sendAnnotation, choice, base);
+      await midStreamFault(item, plan, midFault, writer, sendAnnotation, choice, frame);
       return;
     }
     const piece = plan.pieces[i];
@@ -144,6 +155,7 @@ export async function streamReply(item: Exchange, plan: Plan, headers: Record<st
               delta: { content: piece },
               finish_reason: null,
             },
+        piece,
       ),
     );
     const t = now();
@@ -174,19 +186,21 @@ export async function streamReply(item: Exchange, plan: Plan, headers: Record<st
       await sendAnnotation(null, results, offsets);
     }
   }
-  await finishStream(item, plan, writer, base);
+  await finishStream(item, plan, writer, frame);
 }
+
+type Frame = (choices: object[], delta: string | null, extra?: object) => object;
 
 async function finishStream(
   item: Exchange,
   plan: Plan,
   writer: SseWriter,
-  base: object,
+  frame: Frame,
 ): Promise<void> {
   const { entry } = item;
   // Azure sends [DONE] right after a content_filter finish: no usage chunk, even when asked.
   if (plan.includeUsage && entry.finishReason !== "content_filter") {
-    await writer.send({ choices: [], ...base, usage: usage(plan, entry.chunkCount) });
+    await writer.send(frame([], null, { usage: usage(plan, entry.chunkCount) }));
   }
   writer.raw("data: [DONE]\n\n");
   entry.endReason = entry.fault ? "fault" : "complete";
@@ -201,7 +215,7 @@ async function midStreamFault(
   writer: SseWriter,
   sendAnnotation: SendAnnotation,
   choice: (fields: object) => object,
-  base: object,
+  frame: Frame,
 ): Promise<void> {
   const { entry, res, abort } = item;
   if (fault !== "stall") entry.endReason = "fault";
@@ -226,21 +240,16 @@ async function midStreamFault(
         );
       }
       entry.finishReason = "content_filter";
-      await finishStream(item, plan, writer, base);
+      await finishStream(item, plan, writer, frame);
       return;
     case "error-event":
-      writer.raw(
-        `data: ${JSON.stringify({
-          error: {
-            code: "server_error",
-            message:
-              "The server had an error processing your request. Sorry about that! You can retry your request.",
-          },
-        })}\n\n`,
-      );
+    case "rate-limit-event": {
+      const { code, message } = streamError(fault, plan);
+      writer.raw(`data: ${JSON.stringify({ error: { code, message } })}\n\n`);
       entry.endedAt = now();
       res.end();
       return;
+    }
     case "malformed":
       writer.raw(
         `data: {"choices":[{"delta":{"content":${JSON.stringify(plan.pieces[plan.at] ?? "")}\n\n`,
