@@ -1,9 +1,9 @@
 "use client";
 
-import { useEffect, useRef } from "react";
 import { useStickToBottomContext } from "use-stick-to-bottom";
 import { ArrowDownIcon } from "@/components/ui/icons";
 import type { ChatPage } from "@/lib/hooks/use-chat-messages";
+import { useLoadWhenVisible } from "@/lib/hooks/use-load-when-visible";
 import { MessageItem, type MessageActions } from "./message-item";
 import { Suggestions } from "./suggestions";
 
@@ -59,18 +59,9 @@ export function ChatMessages({
 
 /** Loads the next older page when it scrolls into view (or is clicked); nothing once all are shown. */
 function OlderMessages({ chat }: { chat: ChatPage }) {
-  const ref = useRef<HTMLButtonElement>(null);
   const canLoad = chat.status === "CanLoadMore";
   const { loadOlder } = chat;
-  useEffect(() => {
-    const element = ref.current;
-    if (!canLoad || element === null) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) loadOlder();
-    });
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, [canLoad, loadOlder]);
+  const ref = useLoadWhenVisible<HTMLButtonElement>(canLoad, loadOlder);
 
   if (chat.status === "Exhausted") return null;
   return (

@@ -4,7 +4,7 @@ import { useAuthActions } from "@convex-dev/auth/react";
 import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
 import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { SearchBox } from "@/components/features/search/search-box";
 import { Button } from "@/components/ui/button";
 import {
@@ -23,6 +23,7 @@ import { MAX_TITLE_CHARS, SESSIONS_PAGE_SIZE } from "@/lib/chat-limits";
 import { groupByDate } from "@/lib/date-groups";
 import { clearStoredHighlights } from "@/lib/highlight/stored-highlights";
 import { errorMessage } from "@/lib/errors";
+import { useLoadWhenVisible } from "@/lib/hooks/use-load-when-visible";
 import { cn } from "@/lib/utils";
 import { useSessionActions, type ListedSession } from "./session-actions";
 import { SettingsButton } from "./settings-dialog";
@@ -179,17 +180,8 @@ export function LoadMore({
   status: "LoadingFirstPage" | "CanLoadMore" | "LoadingMore" | "Exhausted";
   onLoad: () => void;
 }) {
-  const ref = useRef<HTMLButtonElement>(null);
   const canLoad = status === "CanLoadMore";
-  useEffect(() => {
-    const element = ref.current;
-    if (!canLoad || element === null) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) onLoad();
-    });
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, [canLoad, onLoad]);
+  const ref = useLoadWhenVisible<HTMLButtonElement>(canLoad, onLoad);
   if (status !== "CanLoadMore" && status !== "LoadingMore") return null;
   return (
     <button
