@@ -36,7 +36,7 @@ describe("accounts and chats", () => {
 
     await app.page.reload();
     const items = app.page.getByTestId("session-item");
-    await expect.poll(() => items.count()).toBe(2);
+    await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(2);
     expect(await items.nth(0).getAttribute("data-session-id")).toBe(second);
     expect(await items.nth(1).getAttribute("data-session-id")).toBe(first);
     expect(await items.nth(0).innerText()).toContain("Second chat about pears");
