@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { handleAdmin } from "./admin";
-import { BAD_DEPLOY_KEY, TokenRejected, isAdminKey, type TokenVerifier } from "./auth";
+import {
+  BAD_DEPLOY_KEY,
+  TokenRejected,
+  isAdminKey,
+  splitAdminKey,
+  type TokenVerifier,
+} from "./auth";
 import type { Engine, FunctionKind, Identity } from "./engine";
 import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./http";
 import type { FileStorage } from "./storage";
@@ -29,8 +35,15 @@ export function identityFromHeader(verifier: TokenVerifier, adminKey: string): I
     }
     const scheme = header.slice(0, 7).toLowerCase();
     if (scheme === "convex ") {
-      if (isAdminKey(header.slice(7).trim(), adminKey)) return { identity: null, admin: true };
-      return { error: { status: 403, code: "BadDeployKey", message: BAD_DEPLOY_KEY } };
+      const { key, actingAs } = splitAdminKey(header.slice(7).trim());
+      if (!isAdminKey(key, adminKey)) {
+        return { error: { status: 403, code: "BadDeployKey", message: BAD_DEPLOY_KEY } };
+      }
+      if (actingAs === null) {
+        const message = "Malformed Authorization header.";
+        return { error: { status: 400, code: "HeaderParseFailure", message } };
+      }
+      return { identity: actingAs ?? null, admin: true };
     }
     if (scheme !== "bearer " || header.length === 7) {
       return { error: { status: 400, code: "InvalidAdminKey", message: "Invalid admin key" } };

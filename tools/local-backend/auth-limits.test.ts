@@ -122,7 +122,7 @@ describe("token rules", { timeout: 20_000 }, () => {
     ...claims,
   });
 
-  it("applies Convex's OIDC rules: exp and iat required, kid optional, iat unchecked, no leeway on exp", async () => {
+  it("applies Convex's OIDC rules: exp and iat required, kid optional, iat and nbf unchecked, no leeway on exp", async () => {
     const now = nowS();
     await expectRefused(
       await issuer.signRaw(oidc({ sub: "no-exp", iat: now })),
@@ -168,6 +168,12 @@ describe("token rules", { timeout: 20_000 }, () => {
       await issuer.signRaw(oidc({ sub: "future-iat", iat: now + 3600, exp: now + 7200 })),
       "future-iat",
     );
+    // Nor does it read `nbf` (openidconnect's IdTokenVerifier: exp, iat, nonce, acr, auth_time);
+    // only custom JWT providers refuse a token that is not valid yet (below).
+    await expectAccepted(
+      await issuer.signRaw(oidc({ sub: "future-nbf", iat: now, nbf: now + 3600, exp: now + 7200 })),
+      "future-nbf",
+    );
   });
 
   it("applies Convex's custom JWT rules: kid and exp required, 5 s of leeway on exp, nbf and iat", async () => {
@@ -203,6 +209,11 @@ describe("token rules", { timeout: 20_000 }, () => {
       await issuer.signRaw(custom({ sub: "c", iat: now - 600, exp: now - 30 })),
       "InvalidAuthHeader",
       /^Could not validate token: Token expired (3[012]) seconds ago$/,
+    );
+    await expectRefused(
+      await issuer.signRaw(custom({ sub: "c", iat: now, nbf: now + 3600, exp: now + 7200 })),
+      "InvalidAuthHeader",
+      /^Could not validate token: Token will be valid in 3[56]\d\d seconds$/,
     );
     await expectAccepted(
       await issuer.signRaw(custom({ sub: "slightly-early", iat: now + 3, exp: now + 600 })),

@@ -317,3 +317,40 @@ export function isAdminKey(given: string, adminKey: string): boolean {
   const b = Buffer.from(adminKey);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * The user an admin acts as (`setAdminAuth(key, identity)`), as Convex takes it
+ * (sync_types json.rs, UserIdentityAttributes): `tokenIdentifier`, or `issuer` and `subject` to
+ * make one; null when the attributes are not an identity.
+ */
+export function actingAsIdentity(attributes: unknown): Identity | null {
+  if (typeof attributes !== "object" || attributes === null || Array.isArray(attributes)) {
+    return null;
+  }
+  const raw = attributes as Record<string, Value>;
+  const { issuer, subject, tokenIdentifier } = raw;
+  if (typeof tokenIdentifier === "string") return { ...raw, tokenIdentifier } as Identity;
+  if (typeof issuer !== "string" || typeof subject !== "string") return null;
+  return { ...raw, tokenIdentifier: `${issuer}|${subject}` } as Identity;
+}
+
+/**
+ * An admin key from an `Authorization: Convex …` header, split as Convex splits it
+ * (local_backend authentication.rs extract_admin_key): after a deployment-type prefix
+ * (`prod:name|…`), `<key>:<base64 of the JSON identity to act as>`. `actingAs` is undefined for a
+ * plain key and null for one whose identity part is malformed.
+ */
+export function splitAdminKey(header: string): { key: string; actingAs?: Identity | null } {
+  const bar = header.indexOf("|");
+  const colon = header.indexOf(":");
+  const withoutType = bar !== -1 && colon !== -1 && colon < bar ? header.slice(colon + 1) : header;
+  const split = withoutType.indexOf(":");
+  if (split === -1) return { key: header };
+  const key = header.slice(0, header.length - withoutType.length + split);
+  try {
+    const json = Buffer.from(withoutType.slice(split + 1), "base64").toString("utf8");
+    return { key, actingAs: actingAsIdentity(JSON.parse(json)) };
+  } catch {
+    return { key, actingAs: null };
+  }
+}

@@ -22,8 +22,13 @@ export type CallContext = {
   echo: (line: string) => void;
   /** Set when an action passed its time limit: whatever it still tries to run fails. */
   timedOut?: string;
-  /** Fails the running call with an uncaught exception or unhandled rejection of its code. */
-  onUncaught?: (error: unknown) => void;
+  /**
+   * Fails the running call with an uncaught exception or unhandled rejection of its code (`event`
+   * is Node's name for it: "uncaughtException" or "unhandledRejection").
+   */
+  onUncaught?: (error: unknown, event: string) => void;
+  /** The call is an action of a "use node" module: Convex runs it in its Node executor. */
+  nodeRuntime?: boolean;
   /** A scheduled mutation's job: marked "success" in the mutation's own commit. */
   jobId?: string;
   /** The component whose `_scheduled_functions` holds `jobId` ("" for the app's). */
@@ -34,6 +39,8 @@ export type CallContext = {
   system?: boolean;
   /** Reports the function executions of this call (usage accounting). */
   meter?: ExecutionMeter;
+  /** The commit a query's transaction reads: the last one before it began. */
+  snapshotTs?: bigint;
   /** `console.time` labels of this execution. */
   consoleTimers?: Map<string, number>;
 };
@@ -50,10 +57,10 @@ const rootScope = new AsyncResource("local-backend");
  * Fails the function call whose code threw `error` outside its own promise chain (a timer callback,
  * a floating promise); false when no call is running in that context (the caller logs it instead).
  */
-export function failCallWithUncaught(error: unknown): boolean {
+export function failCallWithUncaught(error: unknown, event: string): boolean {
   const onUncaught = callStorage.getStore()?.onUncaught;
   if (onUncaught === undefined) return false;
-  onUncaught(error);
+  onUncaught(error, event);
   return true;
 }
 

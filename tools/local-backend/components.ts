@@ -129,12 +129,13 @@ type ActionCtx = Record<string, unknown> & {
 
 /**
  * A module whose actions check every `ctx.runQuery/runMutation/runAction` before the call
- * (`check` throws to refuse it); queries and mutations call through syscalls, which the engine
- * checks.
+ * (`check` throws to refuse it) and turn the callee's failure into the error Convex throws there
+ * (`rethrow`); queries and mutations call through syscalls, which the engine checks.
  */
 export function guardActions(
   mod: Module,
   check: (address: FunctionAddress, args: Record<string, Value>) => void,
+  rethrow: (error: unknown) => Error,
 ): Module {
   const guarded: Module = {};
   for (const [name, value] of Object.entries(mod)) {
@@ -149,9 +150,13 @@ export function guardActions(
     const handler = fn._handler;
     const checked =
       (run: (ref: unknown, args?: unknown) => Promise<unknown>) =>
-      (ref: unknown, args?: unknown) => {
+      async (ref: unknown, args?: unknown) => {
         check(getFunctionAddress(ref as never), (args ?? {}) as Record<string, Value>);
-        return run(ref, args);
+        try {
+          return await run(ref, args);
+        } catch (error) {
+          throw rethrow(error);
+        }
       };
     const copy = Object.assign(
       (...args: unknown[]) => (value as (...a: unknown[]) => unknown)(...args),

@@ -17,6 +17,8 @@ import {
 const api = anyApi as any;
 
 type Note = { _id: string; text: string; author?: string };
+// The clients' `setAdminAuth` (internal in their types: what the dashboard and CLI use).
+type AdminAuth = { setAdminAuth(key: string, actingAs?: Record<string, unknown>): void };
 
 // The suite runs against a dev deployment, and again as production (project "node-production").
 const PRODUCTION = process.env.LOCAL_BACKEND_PRODUCTION === "1";
@@ -137,6 +139,50 @@ describe("queries over WebSocket", { timeout: 20_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(raw.messages.slice(quiet).filter((m) => m.type === "Transition")).toEqual([]);
     raw.close();
+  });
+
+  it("keeps a subscriber's updates coming while commits keep changing what it reads", async () => {
+    // Each result is sent as of the commit it read, even when later commits have already made it
+    // stale: a subscriber is not held back until the writes pause.
+    const name = `busy-${Date.now()}`;
+    const c = client();
+    const seen: number[] = [];
+    c.onUpdate(api.counters.get, { name }, (value: number) => seen.push(value));
+    await waitFor(() => (seen.length > 0 ? true : undefined), "the first result");
+    const writer = client();
+    const writes = 200;
+    let done = 0;
+    let seenWhileWriting = 0;
+    await Promise.all(
+      Array.from({ length: writes }, () =>
+        writer.mutation(api.counters.increment, { name }).then(() => {
+          done += 1;
+          if (done === writes) seenWhileWriting = new Set(seen).size;
+        }),
+      ),
+    );
+    expect(seenWhileWriting).toBeGreaterThan(5);
+    await waitFor(() => (latest(seen) === writes ? true : undefined), "the last count");
+    // Only ever forward, in commit order.
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+  });
+
+  it("calls a search page that filled up not done, and the next one empty and done", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const author = `searcher-${Date.now()}`;
+    await http.mutation(api.notes.addWithAuthor, { text: "pasta tonight", author });
+    const args = { text: "pasta", author };
+    const first = (await http.query(api.notes.searchPage, {
+      ...args,
+      paginationOpts: { numItems: 1, cursor: null },
+    })) as { page: Note[]; isDone: boolean; continueCursor: string };
+    expect(first.page.map((n) => n.text)).toEqual(["pasta tonight"]);
+    expect(first.isDone).toBe(false);
+    const second = (await http.query(api.notes.searchPage, {
+      ...args,
+      paginationOpts: { numItems: 1, cursor: first.continueCursor },
+    })) as { page: Note[]; isDone: boolean };
+    expect(second).toMatchObject({ page: [], isDone: true });
   });
 
   it("answers a query on a failing function with the error, to callbacks and to query()", async () => {
@@ -373,6 +419,122 @@ describe("mutations and actions", { timeout: 20_000 }, () => {
   });
 });
 
+describe("errors as Convex words them", { timeout: 20_000 }, () => {
+  const frame = (verb: string) => `    at ${verb}handler \\(\\.\\./convex/notes\\.ts:\\d+:\\d+\\)`;
+
+  it("names a ConvexError subclass by its own name, with its data", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const error = await http.query(api.notes.taggedFailure, {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConvexError);
+    expect((error as ConvexError<Value>).data).toEqual({ code: "Tagged", count: 3n });
+    expectErrorText(
+      (error as Error).message,
+      /Server Error\nUncaught TaggedError: \{"code":"Tagged","count":"3n"\}\n    at /,
+    );
+  });
+
+  it("hands a nested call's failure to the caller as Convex rethrows it", async () => {
+    const c = client();
+    const nested = async (kind: string) =>
+      (await c.action(api.notes.callsFailing, { kind }).catch((e: unknown) => e)) as Error;
+    const convexError = await nested("convexError");
+    expect(convexError).toBeInstanceOf(ConvexError);
+    expect((convexError as ConvexError<Value>).data).toEqual({
+      code: "NotFound",
+      message: "No such note",
+    });
+    const notFound = '\\{"code":"NotFound","message":"No such note"\\}';
+    expectErrorText(
+      convexError.message,
+      new RegExp(
+        `Server Error\\nUncaught ConvexError: Uncaught ConvexError: ${notFound}\\n${frame("")}\\n\\n${frame("async ")}`,
+      ),
+    );
+    const tagged = await nested("tagged");
+    expect((tagged as ConvexError<Value>).data).toEqual({ code: "Tagged", count: 3n });
+    expectErrorText(
+      tagged.message,
+      /Uncaught ConvexError: Uncaught TaggedError: \{"code":"Tagged"/,
+    );
+    const plain = await nested("error");
+    expect(plain).not.toBeInstanceOf(ConvexError);
+    expectErrorText(
+      plain.message,
+      new RegExp(
+        `Server Error\\nUncaught Error: Uncaught Error: the query failed on purpose\\n${frame("")}\\n\\n${frame("async ")}`,
+      ),
+    );
+    // Inside the deployment the caller gets the whole text, in production too.
+    const caught = (await c.action(api.notes.catchesFailing, {})) as Record<string, Value>;
+    expect(caught).toMatchObject({
+      isConvexError: true,
+      data: { code: "NotFound", message: "No such note" },
+    });
+    expect(caught.message).toMatch(
+      new RegExp(`^Uncaught ConvexError: ${notFound}\\n${frame("")}\\n$`),
+    );
+  });
+
+  it("says a function is missing with Convex's words", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    expectErrorText(
+      await failureOf(http.query(api.nope.default, {})),
+      /Server Error\nCould not find public function for 'nope'\.\n?$/,
+    );
+  });
+
+  it("words a Node action's console and uncaught errors as Convex's Node executor", async () => {
+    const lines: string[] = [];
+    const http = new ConvexHttpClient(backend.url, {
+      logger: {
+        logVerbose: () => {},
+        log: (...args: unknown[]) => lines.push(String(args[2])),
+        warn: () => {},
+        error: () => {},
+      },
+    });
+    await http.action(api.nodeSide.timed, {});
+    if (!PRODUCTION) {
+      expect(lines).toEqual([
+        expect.stringMatching(/^'t: \d+ms' 'extra'$/),
+        expect.stringMatching(/^'t: \d+ms'$/),
+        `"it's" 1`,
+      ]);
+    }
+    expectErrorText(
+      await failureOf(http.action(api.nodeSide.throwsLater, {})),
+      /Server Error\nUncaught uncaughtException: Yikes\n?$/,
+    );
+  });
+
+  it("lets the admin key act as a user, over HTTP and WebSocket", async () => {
+    const acting = { issuer: "https://admin.example", subject: "bob", name: "Bob 🙃" };
+    const expected = { ...acting, tokenIdentifier: "https://admin.example|bob" };
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    (http as unknown as AdminAuth).setAdminAuth(backend.adminKey, acting);
+    expect(await http.query(api.notes.whoami, {})).toMatchObject(expected);
+    const c = client();
+    (c as unknown as AdminAuth).setAdminAuth(backend.adminKey, acting);
+    expect(await c.query(api.notes.whoami, {})).toMatchObject(expected);
+    expect(await c.action(api.notes.addViaAction, { text: "acting" })).toMatchObject({
+      who: "bob",
+    });
+    const malformed = await fetch(`${backend.url}/api/query`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Authorization: `Convex ${backend.adminKey}:bm90IGpzb24`,
+      },
+      body: JSON.stringify({ path: "notes:whoami", args: {}, format: "json" }),
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({
+      code: "HeaderParseFailure",
+      message: "Malformed Authorization header.",
+    });
+  });
+});
+
 describe("authentication", { timeout: 20_000 }, () => {
   it("accepts a valid token and exposes the identity to queries, actions and HTTP", async () => {
     const token = await issuer.sign({ sub: "alice", name: "Alice", email: "a@example.com" });
@@ -518,6 +680,26 @@ describe("HTTP actions, scheduler and crons", { timeout: 20_000 }, () => {
           : undefined,
       "two cron ticks",
     );
+  });
+});
+
+describe("file storage", { timeout: 20_000 }, () => {
+  it("answers a Range request on an empty file with the whole (empty) file", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    const uploadUrl = (await http.mutation(api.files.generateUploadUrl, {})) as string;
+    const posted = await fetch(uploadUrl, {
+      method: "POST",
+      body: "",
+      headers: { "Content-Type": "text/plain" },
+    });
+    const { storageId } = (await posted.json()) as { storageId: string };
+    const url = (await http.query(api.files.getUrl, { id: storageId })) as string;
+    const got = await fetch(url, { headers: { Range: "bytes=0-0" } });
+    expect(got.status).toBe(200);
+    expect(got.headers.get("Content-Range")).toBeNull();
+    expect(got.headers.get("Content-Length")).toBe("0");
+    expect(got.headers.get("Content-Type")).toBe("text/plain");
+    expect(await got.text()).toBe("");
   });
 });
 

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
 import {
   convexToJson,
   getConvexSize,
@@ -10,6 +11,7 @@ import {
 import { callStorage, type CallContext } from "./call-context";
 import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine";
 import { checkUserDocument } from "./limits";
+import { firstInOrder, limitedScanOf, type LimitedScan } from "./limited-scan";
 import { fieldValue, readPage, type PageRequest, type SortedSource } from "./pagination";
 import { ReadSet, documentKey, splitDocumentKey, tableFromId, type QuerySource } from "./read-set";
 import { rankSearch } from "./search";
@@ -31,6 +33,8 @@ export type FakeDb = {
   _lastCreationTime: number;
   _writes: Array<Record<string, Record<string, Value> | null>>;
   _schema: unknown;
+  _generateId(table: string): string;
+  _encodeCursor(doc: Record<string, Value>, fieldPaths: string[]): string;
   insert(table: string, value: Record<string, Value>): string;
   commit(commitTs?: bigint | null): void;
   _addWrite(id: string, value: Record<string, Value> | null): void;
@@ -261,6 +265,8 @@ export function assertInternals(g: ConvexGlobal): void {
       "paginate",
       "_iterateDocs",
       "_resolveQuerySource",
+      "_generateId",
+      "_encodeCursor",
       "insert",
       "storeFile",
     ]) {
@@ -283,13 +289,16 @@ export function assertInternals(g: ConvexGlobal): void {
 }
 
 // An action past its time limit cannot be stopped in this process as Convex stops it; instead its
-// later queries, mutations and scheduling fail, so it changes nothing more.
+// later queries, mutations and scheduling fail, so it changes nothing more. Also notes the commit
+// a call's first transaction reads as of (`snapshotTs`), which a subscription's result holds from.
 export function stopTimedOutActions(manager: TransactionManager): void {
   const begin = manager.begin.bind(manager);
   manager.begin = async (isNested, transactionLimits) => {
-    const timedOut = callStorage.getStore()?.timedOut;
-    if (timedOut !== undefined) throw new Error(timedOut);
+    const store = callStorage.getStore();
+    if (store?.timedOut !== undefined) throw new Error(store.timedOut);
     await begin(isNested, transactionLimits);
+    // Transactions run one at a time: the first one of a call reads as of the last commit.
+    if (!isNested && store !== undefined) store.snapshotTs ??= manager._lastCommitTs;
   };
 }
 
@@ -580,6 +589,109 @@ export function shareIdSpace(root: FakeDb, db: FakeDb): void {
 }
 
 /**
+ * A new document id as unguessable as Convex's, whose ids carry 112 bits from a CSPRNG
+ * (database/transaction_id_generator.rs): 112 random bits as digits, then the table's name
+ * (convex-test's id format, which tells the table by the name after the digits).
+ */
+function unguessableId(db: FakeDb, table: string): string {
+  for (;;) {
+    const digits = BigInt(`0x${randomBytes(14).toString("hex")}`)
+      .toString()
+      .padStart(34, "0");
+    const id = `${digits}${table}`;
+    if (db._documents[id] !== undefined) continue;
+    db._nextDocId += 1;
+    return id;
+  }
+}
+
+type SearchPage = {
+  page: Array<Record<string, Value>>;
+  isDone: boolean;
+  continueCursor: string;
+  splitCursor: null;
+  pageStatus: null;
+};
+
+// Convex's limit on the documents one search reads (convex-test's MAX_SEARCH_CANDIDATE_REVISIONS).
+const MAX_SEARCH_CANDIDATES = 1024;
+
+/**
+ * A page of a search, in relevance order (search.ts ranks the matches): after the cursor's
+ * document, `pageSize` matches; a page that filled up is not done, even when no match follows
+ * (the next page is then empty and done), as on Convex. The cursor names the page's last document
+ * by id (convex-test's cursors compare ids, which are random, not in relevance order).
+ */
+function searchPage(
+  db: FakeDb,
+  request: {
+    query: SourceQuery;
+    cursor: string | null;
+    endCursor: string | null;
+    pageSize: number;
+  },
+): SearchPage {
+  const { sortedDocs, filterFn } = db._resolveQuerySource(request.query);
+  // A cursor's position: just after the document it names.
+  const after = (cursor: string) =>
+    cursor === "_end_cursor"
+      ? sortedDocs.length
+      : sortedDocs.findIndex((doc) => doc._id === JSON.parse(JSON.parse(cursor)[0] as string)) + 1;
+  const start = request.cursor === null ? 0 : after(request.cursor);
+  // A subscribed page keeps the end its first run had (its journal), whatever its size.
+  // (A cursor whose document is gone names no position: the page then ends by its size.)
+  const endAt = request.endCursor === null ? 0 : after(request.endCursor);
+  const end = endAt === 0 ? null : endAt;
+  const tooMany = () =>
+    new Error(
+      `Search query scanned too many documents (fetched ${MAX_SEARCH_CANDIDATES}). ` +
+        "Consider using a smaller limit, paginating the query, or using a filter " +
+        "field to limit the number of documents pulled from the search index.",
+    );
+  const page: Array<Record<string, Value>> = [];
+  let read = 0;
+  const more = (index: number) =>
+    end === null ? index < sortedDocs.length && page.length < request.pageSize : index < end;
+  for (let index = start; more(index); index++) {
+    if (read >= MAX_SEARCH_CANDIDATES) throw tooMany();
+    read += 1;
+    if (filterFn(sortedDocs[index]!)) page.push(sortedDocs[index]!);
+  }
+  if (end !== null) {
+    const isDone = request.endCursor === "_end_cursor";
+    return {
+      page,
+      isDone,
+      continueCursor: request.endCursor!,
+      splitCursor: null,
+      pageStatus: null,
+    };
+  }
+  const last = page[page.length - 1];
+  const filled = last !== undefined && page.length >= request.pageSize;
+  // Reading to the end of the matches is one more read, as convex-test counts it.
+  if (!filled && read >= MAX_SEARCH_CANDIDATES) throw tooMany();
+  return {
+    page,
+    isDone: !filled,
+    continueCursor: filled ? db._encodeCursor(last, ["_id"]) : "_end_cursor",
+    splitCursor: null,
+    pageStatus: null,
+  };
+}
+
+function* committedDocs(
+  db: FakeDb,
+  tableName: string,
+  ids: Iterable<string>,
+): Generator<Record<string, Value>> {
+  for (const id of ids) {
+    const doc = db.get(tableName, id) as Record<string, Value> | null;
+    if (doc !== null) yield doc;
+  }
+}
+
+/**
  * Wraps convex-test's database of one component: Convex's document limits on writes, reads
  * recorded for subscriptions, pages read as Convex reads them, and table scans answered from
  * per-table and per-value id lists.
@@ -590,6 +702,7 @@ export function instrumentDatabase(
   component = "",
 ): void {
   const tables = new TableIndex(db);
+  db._generateId = (table) => unguessableId(db, table);
   const addWrite = db._addWrite.bind(db);
   db._addWrite = (id, value) => {
     if (value !== null && !tableFromId(id)?.startsWith("_")) checkUserDocument(value);
@@ -635,15 +748,14 @@ export function instrumentDatabase(
   db.startQuery = (query) => scan(query.source, () => startQuery(query));
   // Pages are read as Convex reads them (see pagination.ts); a subscribed query's journal
   // supplies the end cursor its page had on the first run, as Convex's sync worker does.
-  const paginate = db.paginate.bind(db);
   db.paginate = (args) => {
     const journal = callStorage.getStore()?.journal;
     const request = { ...args, endCursor: args.endCursor ?? journal?.endCursor ?? null };
     const source = args.query.source;
     let result: { continueCursor: string };
-    if (source.type !== "FullTableScan" && source.type !== "IndexRange") {
-      result = scan(source, () => paginate(request)) as { continueCursor: string };
-    } else {
+    // The sources are a table scan, an index range or a search.
+    if (source.type === "Search") result = scan(source, () => searchPage(db, request));
+    else {
       const set = reads();
       const outer = scanning;
       scanning = true;
@@ -675,13 +787,16 @@ export function instrumentDatabase(
   // table): convex-test still applies the whole range and sorts by the index, so the result is
   // the same.
   let resolving: QuerySource | null = null;
+  // A query taking its first n documents of an index range (limited-scan.ts).
+  let limited: LimitedScan | null = null;
   // A search query: convex-test applies only its equality filters; the text is matched and the
   // documents ordered here, as Convex does (search.ts).
   let searching: { fieldPath: string; text: string } | null = null;
   const resolveQuerySource = db._resolveQuerySource.bind(db);
   db._resolveQuerySource = (query) => {
-    const outer = { resolving, searching };
+    const outer = { resolving, searching, limited };
     resolving = query.source;
+    limited = limitedScanOf(query, db._schema);
     let resolved = query;
     const filters = (query.source as { filters?: SearchFilter[] }).filters;
     const text = filters?.find((filter) => filter.type === "Search");
@@ -695,7 +810,7 @@ export function instrumentDatabase(
     try {
       return resolveQuerySource(resolved);
     } finally {
-      ({ resolving, searching } = outer);
+      ({ resolving, searching, limited } = outer);
     }
   };
   const candidates = (tableName: string): Iterable<string> => {
@@ -715,12 +830,23 @@ export function instrumentDatabase(
     const base = candidates(tableName);
     const baseSet = base instanceof Set ? (base as ReadonlySet<string>) : new Set(base);
     let ids: ReadonlySet<string> = baseSet;
+    let pending = false;
     for (const level of db._writes) {
       for (const id of Object.keys(level)) {
-        if (ids.has(id) || tableFromId(id) !== tableName) continue;
+        if (tableFromId(id) !== tableName) continue;
+        pending = true;
+        if (ids.has(id)) continue;
         if (ids === baseSet) ids = new Set(baseSet);
         (ids as Set<string>).add(id);
       }
+    }
+    // A limited scan over committed documents only (pending writes may hold placeholder values
+    // that only convex-test resolves) yields just its first documents.
+    const scan = limited;
+    if (scan !== null && !pending && scan.table === tableName) {
+      const docs = committedDocs(db, tableName, ids);
+      for (const doc of firstInOrder(docs, scan)) callback(doc);
+      return;
     }
     // Only a search collects its documents first, to rank them; every other scan streams.
     const search = searching;
@@ -755,7 +881,11 @@ const CALL_OPS = new Set(["1.0/runUdf", "1.0/createFunctionHandle", "1.0/schedul
 // through the "1.0/schedule" syscall: record the job in its component's `_scheduled_functions` as
 // convex-test does, but let the backend own the timer, so jobs survive restarts and reloads and
 // stop with the server.
-export function hookSyscalls(g: ConvexGlobal, checkCall: CallCheck): void {
+export function hookSyscalls(
+  g: ConvexGlobal,
+  checkCall: CallCheck,
+  rethrow: (error: unknown) => Error,
+): void {
   const original = g.asyncSyscall;
   g.asyncSyscall = async (op, jsonArgs) => {
     const store = callStorage.getStore();
@@ -767,6 +897,13 @@ export function hookSyscalls(g: ConvexGlobal, checkCall: CallCheck): void {
     const callArgs =
       op === "1.0/runUdf" ? (jsonToConvex(args.args) as Record<string, Value>) : undefined;
     checkCall(caller, args, callArgs);
+    if (op === "1.0/runUdf") {
+      try {
+        return await original(op, jsonArgs);
+      } catch (error) {
+        throw rethrow(error);
+      }
+    }
     if (op !== "1.0/schedule") return await original(op, jsonArgs);
     const target = resolveAddress(caller, args);
     if (g.components[target.component] === undefined) {

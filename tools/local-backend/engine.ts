@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { inspect } from "node:util";
 import { register as registerHooks } from "node:module";
@@ -40,7 +40,15 @@ import {
   type HttpRouter,
   type TestInstance,
 } from "./convex-test-bridge";
-import { describeError, errorStack, newRequestId } from "./errors";
+import {
+  describeError,
+  errorStack,
+  nestedCallError,
+  nestedSyscallError,
+  newRequestId,
+  sourceFolders,
+  type SourceFolders,
+} from "./errors";
 import { ACTION_TIMEOUT_MS, argsTooLarge, resultTooLarge } from "./limits";
 import { decodeJournal, encodeJournal } from "./pagination";
 import { documentKey, type ReadSet } from "./read-set";
@@ -60,6 +68,8 @@ export type CallOutcome =
       value: Value;
       logLines: string[];
       commitTs?: bigint;
+      /** The commit a query read as of (its result holds until a later commit changes it). */
+      snapshotTs?: bigint;
       journal?: string | null;
       durationMs: number;
     }
@@ -68,6 +78,7 @@ export type CallOutcome =
       errorMessage: string;
       errorData?: JSONValue;
       logLines: string[];
+      snapshotTs?: bigint;
       journal?: string | null;
       durationMs: number;
     };
@@ -148,6 +159,31 @@ function moduleName(functionsDir: string, file: string): string {
   return relative(functionsDir, file).split(sep).join("/").replace(SOURCE_EXTENSIONS, "");
 }
 
+// A module whose first statement is the "use node" directive (comments may come before it).
+const USE_NODE = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*["']use node["']/;
+
+/** The modules of a functions folder that Convex runs in its Node executor ("use node"). */
+function nodeModulesOf(functionsDir: string): Set<string> {
+  const names = new Set<string>();
+  for (const file of listModuleFiles(functionsDir)) {
+    if (USE_NODE.test(readFileSync(file, "utf8"))) names.add(moduleName(functionsDir, file));
+  }
+  return names;
+}
+
+/**
+ * What Convex's Node executor reports for an uncaught exception or unhandled rejection of an action
+ * (node-executor executor.ts): the event's name as the error's, the thrown error's message, and no
+ * user frames.
+ */
+class NodeProcessError extends Error {
+  constructor(event: string, error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = event;
+    this.stack = `${event}: ${this.message}`;
+  }
+}
+
 let reloadCounter = 0;
 
 /**
@@ -193,7 +229,9 @@ async function importFunctions(
 let envInstalled = false;
 const consoleProxies = new WeakSet<Console>();
 
-function formatLogArgs(args: unknown[]): string {
+function formatLogArgs(args: unknown[], ctx?: CallContext): string {
+  // Convex's Node executor inspects every argument (node-executor consoleMessage), strings too.
+  if (ctx?.nodeRuntime) return args.map((a) => inspect(a, { maxStringLength: 32768 })).join(" ");
   return args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
 }
 
@@ -220,33 +258,37 @@ function installConsole(): void {
   const timers = (ctx: CallContext) => (ctx.consoleTimers ??= new Map<string, number>());
   const labelOf = (label: unknown) => (label === undefined ? "default" : String(label));
   const elapsed = (start: number) => `${Math.round(performance.now() - start)}ms`;
+  // A timer's line: in Node actions its text is inspected like any argument.
+  const timerLine = (ctx: CallContext, level: string, text: string, rest: unknown[] = []) =>
+    emit(
+      ctx,
+      level,
+      ctx.nodeRuntime
+        ? formatLogArgs([text, ...rest], ctx)
+        : [text, ...(rest.length ? [formatLogArgs(rest)] : [])].join(" "),
+    );
   const methods: Record<string, (ctx: CallContext, args: unknown[]) => void> = {
     time: (ctx, [label]) => {
       const name = labelOf(label);
-      if (timers(ctx).has(name)) emit(ctx, "WARN", `Timer '${name}' already exists`);
+      if (timers(ctx).has(name)) timerLine(ctx, "WARN", `Timer '${name}' already exists`);
       else timers(ctx).set(name, performance.now());
     },
     timeLog: (ctx, [label, ...rest]) => {
       const name = labelOf(label);
       const start = timers(ctx).get(name);
-      if (start === undefined) emit(ctx, "WARN", `Timer '${name}' does not exist`);
-      else
-        emit(
-          ctx,
-          "INFO",
-          [`${name}: ${elapsed(start)}`, ...(rest.length ? [formatLogArgs(rest)] : [])].join(" "),
-        );
+      if (start === undefined) timerLine(ctx, "WARN", `Timer '${name}' does not exist`);
+      else timerLine(ctx, "INFO", `${name}: ${elapsed(start)}`, rest);
     },
     timeEnd: (ctx, [label]) => {
       const name = labelOf(label);
       const start = timers(ctx).get(name);
-      if (start === undefined) return emit(ctx, "WARN", `Timer '${name}' does not exist`);
+      if (start === undefined) return timerLine(ctx, "WARN", `Timer '${name}' does not exist`);
       timers(ctx).delete(name);
-      emit(ctx, "INFO", `${name}: ${elapsed(start)}`);
+      timerLine(ctx, "INFO", `${name}: ${elapsed(start)}`);
     },
     trace: (ctx, args) => {
       const stack = new Error().stack?.split("\n").slice(2).join("\n") ?? "";
-      emit(ctx, "LOG", [formatLogArgs(args), stack].filter((part) => part !== "").join("\n"));
+      emit(ctx, "LOG", [formatLogArgs(args, ctx), stack].filter((part) => part !== "").join("\n"));
     },
   };
   const proxy = new Proxy(real, {
@@ -254,7 +296,9 @@ function installConsole(): void {
       const ctx = callStorage.getStore();
       if (typeof key !== "string" || ctx === undefined) return Reflect.get(target, key, receiver);
       const level = levels[key];
-      if (level !== undefined) return (...args: unknown[]) => emit(ctx, level, formatLogArgs(args));
+      if (level !== undefined) {
+        return (...args: unknown[]) => emit(ctx, level, formatLogArgs(args, ctx));
+      }
       const method = methods[key];
       if (method !== undefined) return (...args: unknown[]) => method(ctx, args);
       return typeof Reflect.get(target, key, receiver) === "function"
@@ -352,6 +396,9 @@ export class Engine {
   private g!: ConvexGlobal;
   private db!: FakeDb;
   private meter!: ExecutionMeter;
+  private sources!: SourceFolders;
+  /** The app's "use node" modules, by module name. */
+  private nodeModules = new Set<string>();
   private closed = false;
 
   private readonly options: EngineOptions;
@@ -414,8 +461,16 @@ export class Engine {
     if (![...modules.keys()].some((k) => k.startsWith("_generated/"))) {
       throw new Error(`${functionsDir} has no _generated folder: run the codegen first`);
     }
+    const sources = sourceFolders(
+      functionsDir,
+      instances.map((i) => i.directory),
+    );
     const guard = (mod: Module) =>
-      guardActions(mod, (address, args) => this.checkCall(currentComponentPath(), address, args));
+      guardActions(
+        mod,
+        (address, args) => this.checkCall(currentComponentPath(), address, args),
+        (error) => nestedCallError(error, sources),
+      );
     // transactionLimits: Convex's per-transaction limits (documents and bytes read and written,
     // queries, scheduled functions), with Convex's error messages. convex-test finds the functions
     // root through a path containing "_generated".
@@ -434,12 +489,18 @@ export class Engine {
     }
     const g = await captureConvexGlobal(t);
     this.wireDatabases(g, previous);
-    hookSyscalls(g, (caller, address, args) => this.checkCall(caller, address, args));
+    hookSyscalls(
+      g,
+      (caller, address, args) => this.checkCall(caller, address, args),
+      (error) => nestedSyscallError(error, sources),
+    );
     this.meter.wrapSyscalls(g);
     this.options.storage?.wrapSyscalls(g);
     this.modules = modules;
     this.componentModules = componentModules;
     this.componentEnvs = new Map(instances.map((i) => [i.path, i.env]));
+    this.sources = sources;
+    this.nodeModules = nodeModulesOf(functionsDir);
     this.argsValidators.clear();
     this.t = t;
     this.g = g;
@@ -611,6 +672,8 @@ export class Engine {
       meter: this.meter,
       jobComponent: opts.jobComponent ?? component,
       echo: (line) => this.options.log(`${documentKey(component, path)} ${line}`),
+      nodeRuntime:
+        kind === "action" && component === "" && this.nodeModules.has(path.split(":")[0]!),
     };
     if (opts.journal !== undefined && kind === "query") {
       ctx.journal = { endCursor: decodeJournal(opts.journal), next: null };
@@ -619,12 +682,14 @@ export class Engine {
       // The journal the next run starts from: where this run's page ended (a failed run keeps
       // the one it was given).
       const journal = ctx.journal;
+      const read: CallOutcome =
+        ctx.snapshotTs === undefined ? result : { ...result, snapshotTs: ctx.snapshotTs };
       const outcome: CallOutcome = journal
         ? {
-            ...result,
+            ...read,
             journal: encodeJournal(result.ok ? journal.next : (journal.next ?? journal.endCursor)),
           }
-        : result;
+        : read;
       const status = outcome.ok ? "ok" : "error";
       this.options.log(
         `${kind} ${documentKey(component, path)} ${outcome.durationMs.toFixed(1)}ms ${status}`,
@@ -646,7 +711,7 @@ export class Engine {
       const message =
         info !== null && info.kind !== kind && (info.visibility === "public" || opts.internal)
           ? `Trying to execute ${path} as ${kind === "action" ? "Action" : kind === "mutation" ? "Mutation" : "Query"}, but it is defined as ${info.kind === "action" ? "Action" : info.kind === "mutation" ? "Mutation" : "Query"}.`
-          : `Could not find public function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`;
+          : `Could not find public function for '${path.replace(/:default$/, "")}'.`;
       return finish({
         ok: false,
         errorMessage: `[Request ID: ${newRequestId()}] Server Error\n${message}\n`,
@@ -680,7 +745,8 @@ export class Engine {
         return (await accessor.action(ref, args)) as Value;
       });
       const uncaught = new Promise<never>((_, reject) => {
-        ctx.onUncaught = reject;
+        ctx.onUncaught = (error, event) =>
+          reject(ctx.nodeRuntime ? new NodeProcessError(event, error) : error);
       });
       const timeoutMs = this.options.actionTimeoutMs ?? ACTION_TIMEOUT_MS;
       const timeout =
@@ -712,7 +778,7 @@ export class Engine {
       this.options.log(`${kind} ${path} failed: ${errorStack(error)}`);
       return finish({
         ok: false,
-        ...describeError(error, this.options.functionsDir),
+        ...describeError(error, this.sources),
         logLines: ctx.logLines,
         durationMs: performance.now() - started,
       });
@@ -808,7 +874,7 @@ export class Engine {
    * (plus ": message" and a `trace` on a dev deployment) and a ConvexError's `data`.
    */
   private httpErrorResponse(error: unknown): Response {
-    const { errorMessage, errorData } = describeError(error, this.options.functionsDir);
+    const { errorMessage, errorData } = describeError(error, this.sources);
     const [head = "", ...trace] = errorMessage.split("\n");
     const body: Record<string, JSONValue> = this.options.production
       ? { code: head }

@@ -57,6 +57,8 @@ export type LocalBackendOptions = {
   allowedOrigins?: string[];
   /** The largest file an upload URL accepts (default 512 MiB; Convex has no limit). */
   maxUploadBytes?: number;
+  /** How long an upload's POST may take (default Convex's 2 minutes); for tests of the limit. */
+  uploadTimeoutMs?: number;
   /**
    * The deployment's admin key (`Authorization: Convex <key>`, the clients' `setAdminAuth`): the
    * usage log and components' functions need it. By default one generated and kept owner-only in
@@ -164,6 +166,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   const onCommit = (commit: Commit) => {
     if (store && store.append(commit)) store.compact(getEngine().snapshot());
     sync.onCommit(
+      commit.ts,
       commit.writes.map(([id, after], i) => ({
         id,
         table: tableOfKey(id) ?? "",

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { ConvexHttpClient } from "convex/browser";
+import { anyApi } from "convex/server";
 import { startLocalBackend } from "./index";
 import {
   NODE_FS_HELPER,
@@ -54,6 +56,41 @@ describe("the local backend and Node built-ins", { timeout: 60_000 }, () => {
       lines.length = 0;
       await backend.reload();
       expect(lines.some((line) => line.includes("reloaded"))).toBe(true);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('loads functions as ES modules in a package without "type": "module", with require in "use node" modules', async () => {
+    // As Convex bundles them (esbuild, format esm) and its Node executor runs them.
+    const p = makeTempProject({
+      "package.json": "{}",
+      "shared/greeting.ts": 'export const greeting = "hi";\n',
+      "convex/plain.ts": `import { query } from "./_generated/server";
+import { greeting } from "../shared/greeting.js";
+
+export const hello = query({ args: {}, handler: async () => greeting });
+export const usesRequire = query({ args: {}, handler: async () => typeof require });
+`,
+      "convex/nodeSide.ts": `"use node";
+import { action } from "./_generated/server";
+const os = require("node:os");
+
+export const platform = action({ args: {}, handler: async () => os.platform() });
+`,
+    });
+    projects.push(p);
+    const backend = await startLocalBackend({
+      port: 0,
+      sitePort: 0,
+      functionsDir: p.functionsDir,
+      quiet: true,
+    });
+    try {
+      const http = new ConvexHttpClient(backend.url, { logger: false });
+      expect(await http.query(anyApi.plain!.hello!, {})).toBe("hi");
+      expect(await http.query(anyApi.plain!.usesRequire!, {})).toBe("undefined");
+      expect(await http.action(anyApi.nodeSide!.platform!, {})).toBe(process.platform);
     } finally {
       await backend.close();
     }

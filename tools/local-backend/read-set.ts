@@ -16,7 +16,7 @@ export type QuerySource = {
   range?: RangeFilter[];
 };
 
-/** The table a document id belongs to (convex-test ids are a counter followed by the table). */
+/** The table a document id belongs to (ids here are digits followed by the table name). */
 export function tableFromId(id: string): string | null {
   const match = /^[0-9]+/.exec(id);
   if (!match || match[0].length === id.length) return null;

@@ -13,7 +13,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** The document store (and what it restored) and the file storage, in dataDir or in memory. */
 export function openPersistence(
-  options: { dataDir?: string; maxUploadBytes?: number },
+  options: { dataDir?: string; maxUploadBytes?: number; uploadTimeoutMs?: number },
   log: Log,
 ): { store: Store | null; restored: ReturnType<Store["load"]>; storage: FileStorage } {
   const dataDir = options.dataDir ? resolve(options.dataDir) : null;
@@ -24,6 +24,7 @@ export function openPersistence(
       dataDir,
       options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
       log,
+      options.uploadTimeoutMs,
     );
     return { store, restored, storage };
   } catch (error) {

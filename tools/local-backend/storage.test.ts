@@ -343,6 +343,45 @@ describe("file storage", { timeout: 60_000 }, () => {
     expect((await rows(backend)).map((r) => r.size)).toEqual([1024]);
   });
 
+  it("takes any number of uploads through one URL within its hour, each within 2 minutes, as Convex", async () => {
+    // Convex checks only the token's age (keybroker check_store_file_authorization): no use count,
+    // no byte budget per URL; its HTTP server ends a request past its time limit with an empty 408.
+    const backend = await start({ uploadTimeoutMs: 300 });
+    const uploadUrl = (await http(backend).mutation(api.files.generateUploadUrl, {})) as string;
+    const ids: string[] = [];
+    for (const body of ["one", "two", "three"]) {
+      const posted = await fetch(uploadUrl, { method: "POST", body });
+      expect(posted.status).toBe(200);
+      ids.push(((await posted.json()) as { storageId: string }).storageId);
+    }
+    expect(new Set(ids).size).toBe(3);
+    expect((await rows(backend)).map((r) => r.size).sort()).toEqual([3, 3, 5]);
+    // A POST whose body has not all arrived in time is answered 408 and stores nothing.
+    const late = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        uploadUrl,
+        { method: "POST", headers: { "Content-Length": "10" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.write("12345");
+    });
+    expect(late).toBe(408);
+    expect(await rows(backend)).toHaveLength(3);
+  });
+
+  it("gives storage ids that cannot be guessed from one another", async () => {
+    const backend = await start();
+    const [a, b] = [await upload(backend, "a"), await upload(backend, "b")];
+    const digits = (id: string) => BigInt(/^\d+/.exec(id)![0]);
+    // 112 random bits each, as Convex's ids carry: not neighbours of each other.
+    expect(digits(b) - digits(a)).not.toBe(1n);
+    for (const id of [a, b]) expect(/^\d{34}_storage$/.test(id)).toBe(true);
+  });
+
   it("answers CORS for the upload and serving URLs to allowed origins only", async () => {
     const backend = await start();
     const uploadUrl = (await http(backend).mutation(api.files.generateUploadUrl, {})) as string;

@@ -22,6 +22,12 @@ import { dataFolderSecret } from "./store";
 export const UPLOAD_URL_VALIDITY_S = 60 * 60;
 
 /**
+ * How long an upload's POST may take: Convex's documented 2 minutes for upload URLs (its HTTP
+ * server answers a request past its time limit with an empty 408, common/src/http TimeoutLayer).
+ */
+export const UPLOAD_TIMEOUT_MS = 2 * 60 * 1000;
+
+/**
  * The largest upload this backend accepts. Convex has no size limit for upload URLs (only a
  * 2 minute timeout); this stand-in keeps an upload in memory, so it is stricter.
  */
@@ -153,6 +159,7 @@ export class FileStorage {
     dataDir: string | null,
     private readonly maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES,
     private readonly log: (line: string) => void = () => {},
+    private readonly uploadTimeoutMs = UPLOAD_TIMEOUT_MS,
   ) {
     this.filesDir = dataDir === null ? null : join(dataDir, FILES);
     if (this.filesDir !== null) mkdirSync(this.filesDir, { recursive: true });
@@ -477,23 +484,40 @@ export class FileStorage {
       refuse(400, "BadHeader", "Bad header for digest: invalid HTTP header");
       return;
     }
-    // Null once the body passes the limit; the rest is drained unread, so the answer arrives.
-    const bytes = await new Promise<Buffer | null>((resolveBody, reject) => {
+    // "large" once the body passes the limit (the rest is drained unread, so the answer arrives);
+    // "late" when it has not all arrived within the upload time limit.
+    const bytes = await new Promise<Buffer | "large" | "late">((resolveBody, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      const timer = setTimeout(() => {
+        chunks.length = 0;
+        resolveBody("late");
+      }, this.uploadTimeoutMs);
       req.on("data", (chunk: Buffer) => {
         if (size > this.maxUploadBytes) return;
         size += chunk.length;
         if (size > this.maxUploadBytes) {
           chunks.length = 0;
-          resolveBody(null);
+          clearTimeout(timer);
+          resolveBody("large");
         } else chunks.push(chunk);
       });
-      req.on("end", () => resolveBody(Buffer.concat(chunks)));
-      req.on("error", reject);
+      req.on("end", () => {
+        clearTimeout(timer);
+        resolveBody(Buffer.concat(chunks));
+      });
+      req.on("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
     });
-    if (bytes === null) {
+    if (bytes === "large") {
       refuse(413, "PayloadTooLarge", tooLarge);
+      return;
+    }
+    if (bytes === "late") {
+      res.writeHead(408, { Connection: "close", "Content-Length": "0" });
+      res.end(() => req.destroy());
       return;
     }
     const sha256 = sha256Base64(bytes);
@@ -557,6 +581,8 @@ export class FileStorage {
     const range = req.headers.range;
     if (range !== undefined) {
       const parsed = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      // An empty file answers a range with itself: 200, no Content-Range (file_storage core.rs).
+      if (parsed && size === 0) return this.send(res, head, 200, headers, blob);
       let start = parsed?.[1] === "" ? NaN : Number(parsed?.[1]);
       let end = parsed?.[2] === "" ? size - 1 : Number(parsed?.[2]);
       if (parsed && parsed[1] === "" && parsed[2] !== "") {
@@ -576,6 +602,16 @@ export class FileStorage {
     } else {
       headers.Digest = `sha-256=${String(row.sha256)}`;
     }
+    await this.send(res, head, status, headers, body);
+  }
+
+  private async send(
+    res: ServerResponse,
+    head: boolean,
+    status: number,
+    headers: Record<string, string>,
+    body: Blob,
+  ): Promise<void> {
     headers["Content-Length"] = String(body.size);
     res.writeHead(status, headers);
     if (head) {

@@ -5,7 +5,13 @@ import type { CallOutcome, Engine, Identity } from "./engine";
 import { ReadSet, type Change } from "./read-set";
 import { detached } from "./call-context";
 import { canonicalUdfPath } from "./udf-path";
-import { BAD_DEPLOY_KEY, TokenRejected, isAdminKey, type TokenVerifier } from "./auth";
+import {
+  BAD_DEPLOY_KEY,
+  TokenRejected,
+  actingAsIdentity,
+  isAdminKey,
+  type TokenVerifier,
+} from "./auth";
 
 /** Encodes a u64 timestamp the way the sync protocol does: 8 bytes little-endian, base64. */
 export function encodeTs(ts: bigint): string {
@@ -30,6 +36,10 @@ type Subscription = {
   /** Serialized outcome the clients compare against; undefined until first computed. */
   result?: { modification: Record<string, JSONValue>; fingerprint: string };
   reads: ReadSet | null;
+  /** The commit the result was read as of. */
+  validFrom: bigint;
+  /** The first later commit that changed what it read: the result holds before it (null: still). */
+  invalidAt: bigint | null;
 };
 
 type ConnQuery = { key: string; sentFingerprint?: string };
@@ -212,7 +222,7 @@ export class SyncServer {
   /** Subscriptions whose result is missing or may have changed. */
   private readonly stale = new Set<Subscription>();
   private readonly mutationResults = new Map<string, Map<number, RememberedMutation>>();
-  private dirty: Change[] = [];
+  private dirty: Array<{ ts: bigint; changes: Change[] }> = [];
   private allDirty = false;
   private pumping = false;
   private pumpAgain = false;
@@ -226,8 +236,8 @@ export class SyncServer {
   }
 
   /** Called for every committed transaction. */
-  onCommit(changes: Change[]): void {
-    for (const change of changes) this.dirty.push(change);
+  onCommit(ts: bigint, changes: Change[]): void {
+    this.dirty.push({ ts, changes });
     this.schedulePump();
   }
 
@@ -500,10 +510,14 @@ export class SyncServer {
         return;
       }
     } else if (message.tokenType === "Admin") {
-      // An admin acts as no user (`impersonating` is not supported).
       if (!isAdminKey(requireString(message, "value"), this.host.adminKey)) {
         this.authError(conn, BAD_DEPLOY_KEY, true);
         return;
+      }
+      // An admin may act as a user (`setAdminAuth(key, identity)`).
+      if (message.impersonating !== undefined && message.impersonating !== null) {
+        identity = actingAsIdentity(message.impersonating);
+        if (identity === null) throw new ProtocolError("Malformed impersonating identity");
       }
     } else if (message.tokenType !== "None") {
       throw new ProtocolError(`unknown tokenType ${String(message.tokenType)}`);
@@ -673,6 +687,8 @@ export class SyncServer {
       journal,
       holders: new Map<Connection, number>(),
       reads: null,
+      validFrom: 0n,
+      invalidAt: null,
     };
     sub.holders.set(conn, (sub.holders.get(conn) ?? 0) + 1);
     if (existing === undefined) {
@@ -757,20 +773,52 @@ export class SyncServer {
     );
   }
 
-  /** Marks the subscriptions whose reads the commits since the last call touched. */
+  /**
+   * Marks the subscriptions whose reads the commits since the last call touched, noting the first
+   * such commit after the one each result was read as of (commits it already saw do not count).
+   */
   private applyDirty(): void {
-    const changes = this.dirty;
+    const commits = this.dirty;
     const all = this.allDirty;
     this.dirty = [];
     this.allDirty = false;
-    if (changes.length === 0 && !all) return;
+    if (commits.length === 0 && !all) return;
     for (const sub of this.subscriptions.values()) {
       if (this.stale.has(sub)) continue;
       const reads = sub.reads;
-      if (all || reads === null || changes.some((change) => reads.overlaps(change))) {
+      if (all || reads === null) {
+        // New code (or no result yet): the result holds at no commit.
+        sub.invalidAt = sub.validFrom;
+        this.markStale(sub);
+        continue;
+      }
+      const touching = commits.find(
+        ({ ts, changes }) => ts > sub.validFrom && changes.some((change) => reads.overlaps(change)),
+      );
+      if (touching !== undefined) {
+        sub.invalidAt = touching.ts;
         this.markStale(sub);
       }
     }
+  }
+
+  /**
+   * The latest timestamp at which every query of a connection with stale queries has a result
+   * that holds (each from the commit it read as of until the first commit that changed it), so it
+   * can have their results now rather than after its next turn; null when there is none.
+   */
+  private consistentTs(conn: Connection): bigint | null {
+    let from = conn.sent.ts;
+    let until: bigint | null = null;
+    for (const query of conn.queries.values()) {
+      const sub = this.subscriptions.get(query.key);
+      if (sub?.result === undefined) return null;
+      if (sub.validFrom > from) from = sub.validFrom;
+      if (sub.invalidAt !== null && (until === null || sub.invalidAt < until)) {
+        until = sub.invalidAt;
+      }
+    }
+    return until === null || from < until ? from : null;
   }
 
   /**
@@ -792,7 +840,12 @@ export class SyncServer {
         // Convex checks the token whenever it is about to update a connection's queries.
         if (this.expired(conn)) this.authError(conn, TOKEN_EXPIRED_MESSAGE, false);
         else if (!stale) this.flush(conn, engine.lastCommitTs);
-        else waiting.push(conn);
+        else {
+          // Commits that landed while its queries reran need not hold back what they read before.
+          const ts = conn.needsFlush ? this.consistentTs(conn) : null;
+          if (ts !== null) this.flush(conn, ts);
+          waiting.push(conn);
+        }
       }
       if (waiting.length === 0) {
         if (this.pumpAgain) continue;
@@ -823,12 +876,16 @@ export class SyncServer {
   private async runQuery(sub: Subscription): Promise<void> {
     this.markFresh(sub);
     const reads = new ReadSet();
-    const outcome = await this.host.engine().call("query", sub.udfPath, sub.args, sub.identity, {
+    const engine = this.host.engine();
+    const outcome = await engine.call("query", sub.udfPath, sub.args, sub.identity, {
       reads,
       journal: sub.journal,
       ...inComponent(sub.component),
     });
     sub.reads = reads;
+    // A call refused before it read anything holds as of now.
+    sub.validFrom = outcome.snapshotTs ?? engine.lastCommitTs;
+    sub.invalidAt = null;
     const modification = outcomeModification(0, outcome);
     const { queryId: _queryId, logLines: _logLines, ...compared } = modification;
     // Request IDs differ on every run; an unchanged error is not an update.
@@ -862,8 +919,10 @@ export class SyncServer {
       modifications.length === 0 &&
       conn.querySet === conn.sent.querySet &&
       conn.identityVersion === conn.sent.identity &&
-      conn.owedTs === null
+      (conn.owedTs === null || ts < conn.owedTs)
     ) {
+      // A mutation's answer still waits for a version at its commit.
+      if (conn.owedTs !== null) conn.needsFlush = true;
       return;
     }
     const endVersion: Version = { querySet: conn.querySet, identity: conn.identityVersion, ts };
@@ -880,7 +939,8 @@ export class SyncServer {
       const sub = query && this.subscriptions.get(query.key);
       if (query && sub?.result) query.sentFingerprint = sub.result.fingerprint;
     }
-    // Every commit so far is covered, the mutation's included.
-    conn.owedTs = null;
+    // The mutations answered so far are covered once the version reaches their commit.
+    if (conn.owedTs !== null && ts >= conn.owedTs) conn.owedTs = null;
+    else if (conn.owedTs !== null) conn.needsFlush = true;
   }
 }

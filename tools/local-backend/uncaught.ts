@@ -2,16 +2,16 @@ import { failCallWithUncaught } from "./call-context";
 
 const uncaughtLoggers = new Set<(line: string) => void>();
 
-function onUncaught(kind: string): (error: unknown) => void {
+function onUncaught(kind: string, event: string): (error: unknown) => void {
   return (error) => {
-    if (failCallWithUncaught(error)) return;
+    if (failCallWithUncaught(error, event)) return;
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     for (const log of uncaughtLoggers)
       log(`${kind} outside any function call (kept serving): ${text}`);
   };
 }
-const onUncaughtException = onUncaught("uncaught exception");
-const onUnhandledRejection = onUncaught("unhandled rejection");
+const onUncaughtException = onUncaught("uncaught exception", "uncaughtException");
+const onUnhandledRejection = onUncaught("unhandled rejection", "unhandledRejection");
 
 /**
  * Keeps the process serving when function code throws outside its promise chain: the error fails

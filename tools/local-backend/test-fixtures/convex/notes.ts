@@ -1,4 +1,4 @@
-import { ConvexError, v } from "convex/values";
+import { ConvexError, v, type Value } from "convex/values";
 import { paginationOptsValidator } from "convex/server";
 import { api, internal } from "./_generated/api";
 import { action, internalMutation, internalQuery, mutation, query } from "./_generated/server";
@@ -297,4 +297,58 @@ export const addManyWithAuthor = mutation({
 export const addWithAuthor = mutation({
   args: { text: v.string(), author: v.string() },
   handler: async (ctx, args) => await ctx.db.insert("notes", args),
+});
+
+class TaggedError extends ConvexError<{ code: string; count: bigint }> {
+  name = "TaggedError";
+  constructor() {
+    super({ code: "Tagged", count: 3n });
+  }
+}
+
+export const taggedFailure = query({
+  args: {},
+  handler: async () => {
+    throw new TaggedError();
+  },
+});
+
+// Each calls a failing function and lets its error through (`kind` picks the callee).
+export const callsFailing = action({
+  args: { kind: v.union(v.literal("convexError"), v.literal("error"), v.literal("tagged")) },
+  handler: async (ctx, { kind }) => {
+    const callee = {
+      convexError: api.notes.rejected,
+      error: api.notes.boom,
+      tagged: api.notes.taggedFailure,
+    }[kind];
+    await ctx.runQuery(callee, {});
+  },
+});
+
+// Catches a nested call's failure and reports what it got.
+export const catchesFailing = action({
+  args: {},
+  handler: async (ctx) => {
+    try {
+      await ctx.runQuery(api.notes.rejected, {});
+      return null;
+    } catch (error) {
+      return {
+        isConvexError: error instanceof ConvexError,
+        data: error instanceof ConvexError ? (error.data as Value) : null,
+        message: (error as Error).message,
+      };
+    }
+  },
+});
+
+export const searchPage = query({
+  args: { text: v.string(), author: v.string(), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { text, author, paginationOpts }) => {
+    return await ctx.db
+      .query("notes")
+      .withSearchIndex("search_text", (q) => q.search("text", text).eq("author", author))
+      .paginate(paginationOpts);
+  },
 });

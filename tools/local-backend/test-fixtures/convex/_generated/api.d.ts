@@ -13,6 +13,7 @@ import type * as counters from "../counters.js";
 import type * as crons from "../crons.js";
 import type * as files from "../files.js";
 import type * as http from "../http.js";
+import type * as nodeSide from "../nodeSide.js";
 import type * as notes from "../notes.js";
 import type * as usage from "../usage.js";
 
@@ -29,6 +30,7 @@ declare const fullApi: ApiFromModules<{
   crons: typeof crons;
   files: typeof files;
   http: typeof http;
+  nodeSide: typeof nodeSide;
   notes: typeof notes;
   usage: typeof usage;
 }>;
