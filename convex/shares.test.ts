@@ -171,10 +171,13 @@ describe("share links", () => {
     expect(await user.query(api.shares.forSession, { sessionId })).toBeNull();
     await t.finishAllScheduledFunctions(() => {});
     expect(await rowCount(t, "sharedMessages")).toBe(0);
+    // A revoked link is told apart from one that never existed: "no longer available", "not found".
+    expect(await t.query(api.shares.revoked, { shareId })).toBe(true);
 
-    expect(await t.query(api.shares.view, { shareId: "AAAAAAAAAAAAAAAAAAAAAA" })).toBeNull();
-    expect(await t.query(api.shares.view, { shareId: "" })).toBeNull();
-    expect(await t.query(api.shares.view, { shareId: "x".repeat(1_000_000) })).toBeNull();
+    for (const unknown of ["AAAAAAAAAAAAAAAAAAAAAA", "", "x".repeat(1_000_000)]) {
+      expect(await t.query(api.shares.view, { shareId: unknown })).toBeNull();
+      expect(await t.query(api.shares.revoked, { shareId: unknown })).toBe(false);
+    }
 
     // Sharing after a revoke makes a new link; the revoked one stays dead.
     const again = await user.mutation(api.shares.share, { sessionId });
@@ -196,6 +199,7 @@ describe("share links", () => {
       expect(await errorData(call)).toMatchObject({ code: "NotFound" });
     }
     expect(await t.query(api.shares.view, { shareId })).not.toBeNull();
+    expect(await t.query(api.shares.revoked, { shareId })).toBe(false);
     expect(await rowCount(t, "shares")).toBe(1);
   });
 
@@ -205,6 +209,7 @@ describe("share links", () => {
     const { shareId } = await user.mutation(api.shares.share, { sessionId });
     await user.mutation(api.sessions.remove, { sessionId });
     expect(await t.query(api.shares.view, { shareId })).toBeNull();
+    expect(await t.query(api.shares.revoked, { shareId })).toBe(true);
     await t.finishAllScheduledFunctions(() => {});
     expect(await rowCount(t, "shares")).toBe(0);
     expect(await rowCount(t, "sharedMessages")).toBe(0);

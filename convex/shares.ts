@@ -10,11 +10,13 @@ import { consumeShareSnapshot } from "./model/limits";
 import { loadSessionForViewer } from "./model/sessions";
 import {
   copySnapshotBatch,
+  deleteShareLink,
   deleteUnusedSnapshotRowsBatch,
   shareByLink,
   shareOfSession,
   sharePreview,
   startSnapshot,
+  wasRevoked,
 } from "./model/shares";
 
 const shareStatus = v.object({
@@ -86,7 +88,7 @@ export const revoke = signedInMutation({
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
     const share = await shareOfSession(ctx, session._id);
     if (share === null) return null;
-    await ctx.db.delete("shares", share._id);
+    await deleteShareLink(ctx, share);
     await scheduleCleanup(ctx, share._id);
     return null;
   },
@@ -130,8 +132,8 @@ async function scheduleCleanup(ctx: MutationCtx, share: Id<"shares">) {
 
 /**
  * What a share link shows, for anyone with the link (signed in or not): the chat's title and when
- * it was shared, or null when the link is unknown or revoked. `snapshot` is 0 while the first copy
- * is being made. Nothing about the owner is returned.
+ * it was shared, or null when the link is unknown or revoked (`revoked` tells which). `snapshot` is
+ * 0 while the first copy is being made. Nothing about the owner is returned.
  */
 export const view = publicQuery({
   args: { shareId: v.string() },
@@ -154,6 +156,16 @@ export const view = publicQuery({
       messageCount: share.messageCount,
     };
   },
+});
+
+/**
+ * Whether a link that shows nothing was turned off (revoked, or its chat deleted): true, "no longer
+ * available"; false, no such link ever existed, "not found". For anyone, as `view`.
+ */
+export const revoked = publicQuery({
+  args: { shareId: v.string() },
+  returns: v.boolean(),
+  handler: async (ctx, { shareId }) => await wasRevoked(ctx, shareId),
 });
 
 /** The messages of a link's snapshot, oldest first, a page at a time; empty once it is revoked or replaced. */

@@ -63,6 +63,22 @@ export async function shareByLink(ctx: QueryCtx, shareId: string) {
     .unique();
 }
 
+/** Whether a link existed and was turned off (revoked, or its chat deleted). */
+export async function wasRevoked(ctx: QueryCtx, shareId: string): Promise<boolean> {
+  if (shareId.length === 0 || shareId.length > MAX_SHARE_ID_LENGTH) return false;
+  const row = await ctx.db
+    .query("revokedShares")
+    .withIndex("by_shareId", (q) => q.eq("shareId", shareId))
+    .first();
+  return row !== null;
+}
+
+/** Turns a link off at once (its copied rows go later, in batches) and remembers that it existed. */
+export async function deleteShareLink(ctx: MutationCtx, share: Doc<"shares">) {
+  await ctx.db.delete("shares", share._id);
+  await ctx.db.insert("revokedShares", { shareId: share.shareId });
+}
+
 /**
  * Starts a snapshot of the chat (the viewer's: the caller checked) as it is now, under its link
  * (created on the first share); the caller runs the batches. Refused while one is being made.
@@ -208,7 +224,7 @@ export async function deleteSessionSharesBatch(
   for (;;) {
     const share = await shareOfSession(ctx, sessionId);
     if (share === null) break;
-    await ctx.db.delete("shares", share._id);
+    await deleteShareLink(ctx, share);
     if (!spend("")) return true;
   }
   for (;;) {

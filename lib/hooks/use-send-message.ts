@@ -9,6 +9,7 @@ import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import type { ChatMessage } from "@/lib/chat-types";
 import { errorMessage } from "@/lib/errors";
+import { announceWhenEnded } from "./use-reply-announcement";
 
 /** How a send ended for the composer: on failure the text goes back into the input with `message`. */
 export type SendResult = { ok: true } | { ok: false; message: string };
@@ -65,12 +66,13 @@ export function useSendMessage() {
     ): Promise<SendResult> => {
       const { attachmentIds, clientRequestId = crypto.randomUUID() } = options;
       try {
-        await send({
+        const { messageId } = await send({
           sessionId,
           content: text,
           clientRequestId,
           ...(attachmentIds ? { attachmentIds } : {}),
         });
+        announceWhenEnded(messageId, 0);
         return { ok: true };
       } catch (error) {
         return { ok: false, message: errorMessage(error) };
@@ -98,12 +100,13 @@ export function useStartChat() {
         created.current = sessionId;
         const path = `/c/${sessionId}`;
         router.prefetch(path);
-        await send({
+        const { messageId } = await send({
           sessionId,
           content: text,
           clientRequestId: crypto.randomUUID(),
           ...(attachmentIds ? { attachmentIds } : {}),
         });
+        announceWhenEnded(messageId, 0);
         router.push(path);
         return { ok: true };
       } catch (error) {

@@ -1,6 +1,10 @@
 import type { Browser } from "playwright-core";
+import { ConvexHttpClient } from "convex/browser";
+import type { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
+import { feedbackEntries } from "../../tools/feedback";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { expectNoSeriousViolations } from "./harness/axe";
 import { fullReply, storedMessages } from "./harness/expected";
@@ -305,9 +309,15 @@ describe("keyboard shortcuts", () => {
     const reply = app.lastAssistant();
     await app.waitForText(reply, 20);
 
+    // A chat's menu: Esc closes it and leaves the reply alone.
+    const item = app.page.getByTestId("session-item").first();
+    await item.hover();
+    await item.getByTestId("session-actions").click();
+    await app.page.locator(":popover-open").waitFor();
+    await app.page.keyboard.press("Escape");
+    await app.page.locator(":popover-open").waitFor({ state: "detached" });
     // Renaming a chat: Esc cancels the rename and leaves the reply alone.
-    await app.page.getByTestId("session-item").first().hover();
-    await app.page.getByTestId("rename-session").first().click();
+    await app.chatAction(item, "rename-session");
     await app.page.getByTestId("rename-input").press("Escape");
     await app.page.getByTestId("rename-input").waitFor({ state: "detached" });
     // The shortcuts dialog: Esc closes it, the reply goes on.
@@ -473,6 +483,155 @@ describe("smooth reveal", () => {
     await app.page.keyboard.press("Escape");
     const second = "Plain please [[sim tokens=80 rate=40]]";
     check(await sampleReveal(app, second), second);
+    await app.close();
+  });
+});
+
+describe("screen readers, plain text", () => {
+  it("hear a reply's words without its markdown or HTML, and a reply refused at once", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await recordAnnouncements(app);
+    await app.signInAsGuest();
+    // Refused at once (a 429 asking for longer than the retry budget), on the new-chat page.
+    await app.sendAndOpenChat("[[sim fault=429 retryAfter=600]] Are you there?");
+    await app.waitForStatus(app.lastAssistant(), "error");
+    await expect
+      .poll(() => announcements(app))
+      .toEqual([expect.stringMatching(/^Reply failed: .*try again/i)]);
+
+    await app.send(
+      "[[sim echo]] ## Result\n\nThe **answer** is <b>42</b> &amp; [more](https://example.com):\n\n| a | b |\n| --- | --- |\n| 1 | 2 |",
+    );
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await expect.poll(() => announcements(app)).toHaveLength(2);
+    expect((await announcements(app))[1]).toBe(
+      "Reply finished: Result The answer is 42 & more: a b 1 2",
+    );
+
+    // Refused at once in an open chat too.
+    await app.send("[[sim fault=429 retryAfter=600]] Still there?");
+    await expect.poll(() => app.assistantMessages().count()).toBe(3);
+    await app.waitForStatus(app.lastAssistant(), "error");
+    await expect.poll(() => announcements(app)).toHaveLength(3);
+    expect((await announcements(app))[2]).toMatch(/^Reply failed: /);
+    await app.close();
+  });
+});
+
+/** Records every text the reply announcer takes, from the first byte of every page. */
+async function recordAnnouncements(app: ChatApp) {
+  await app.context.addInitScript(`(() => {
+    window.__announcements = [];
+    let last = "";
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="reply-announcer"]')?.textContent ?? "";
+      if (text !== last && text !== "") window.__announcements.push(text);
+      last = text;
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  })()`);
+}
+
+const announcements = (app: ChatApp) =>
+  app.page.evaluate("window.__announcements ?? []") as Promise<string[]>;
+
+describe("messages and replies", () => {
+  it("offers three suggestions on an empty chat; choosing one puts it in the composer to send", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const suggestions = app.page.getByTestId("suggestion");
+    expect(await suggestions.count()).toBe(3);
+    await saveScreenshot(app, "suggestions.png");
+    const prompt = await suggestions.nth(1).getAttribute("data-prompt");
+    await suggestions.nth(1).click();
+    const input = app.page.getByTestId("chat-input");
+    expect(await input.inputValue()).toBe(prompt);
+    expect(await app.page.evaluate(() => document.activeElement?.id)).toBe("chat-input");
+    await input.press("Enter");
+    await app.page.waitForURL(/\/c\//);
+    await expect.poll(() => userMessages(app).count()).toBe(1);
+    expect(await app.textOf(userMessages(app).first())).toBe(prompt);
+    expect(await suggestions.count()).toBe(0);
+    await app.close();
+  });
+
+  it("copies a user message, and rates a reply up or down with a comment, kept per reply for the operators", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: stack.appUrl,
+    });
+    await app.signInAsGuest();
+    const question = "Two lines\n  of **text** [[sim tokens=8 rate=0]]";
+    const sessionId = await app.sendAndOpenChat(question);
+    const reply = app.assistantMessages().first();
+    await app.waitForStatus(reply, "complete");
+
+    await userMessages(app).first().getByTestId("copy-message").click();
+    await expect
+      .poll(() => app.page.evaluate(() => navigator.clipboard.readText()))
+      .toBe(question.trim());
+
+    // Thumbs down: recorded at once, a comment is offered and kept.
+    const down = reply.getByTestId("thumbs-down");
+    await down.click();
+    await expect.poll(() => down.getAttribute("aria-pressed")).toBe("true");
+    await reply.getByTestId("feedback-comment").fill("Too short, and wrong about the moon.");
+    await saveScreenshot(reply, "feedback.png");
+    await reply.getByTestId("feedback-send").click();
+    await reply.getByTestId("feedback-thanks").waitFor();
+    await app.page.reload();
+    await expect.poll(() => down.getAttribute("aria-pressed"), { timeout: 15_000 }).toBe("true");
+    expect(await reply.getByTestId("thumbs-up").getAttribute("aria-pressed")).toBe("false");
+
+    // A second reply, rated up without a comment; the first is taken back and rated again.
+    await app.send("Another one [[sim tokens=8 rate=0]]");
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
+    const second = app.lastAssistant();
+    await app.waitForStatus(second, "complete");
+    await second.getByTestId("thumbs-up").click();
+    await second.getByTestId("feedback-close").click();
+    await expect
+      .poll(() => second.getByTestId("thumbs-up").getAttribute("aria-pressed"))
+      .toBe("true");
+
+    const entries = async () => {
+      const all = [];
+      for await (const entry of feedbackEntries({
+        url: stack.backendUrl,
+        adminKey: stack.adminKey,
+      })) {
+        all.push(entry);
+      }
+      return all;
+    };
+    await expect
+      .poll(async () => (await entries()).map((e) => [e.rating, e.comment ?? null]))
+      .toEqual([
+        ["down", "Too short, and wrong about the moon."],
+        ["up", null],
+      ]);
+    const [first] = await entries();
+    const stored = await storedMessages(stack.backendUrl, await app.authToken(), sessionId);
+    expect(first?.question).toBe(question.trim());
+    expect(first?.reply).toBe(stored[1]?.content);
+    expect(first?.messageId).toBe(stored[1]?._id);
+
+    // Another user cannot read or change these ratings.
+    const other = await ChatApp.open(browser, stack.appUrl);
+    await other.signInAsGuest();
+    const client = new ConvexHttpClient(stack.backendUrl);
+    client.setAuth(await other.authToken());
+    const refused = await client
+      .mutation(api.feedback.rate, { messageId: first!.messageId, rating: "up" })
+      .catch((error: unknown) => error);
+    expect((refused as ConvexError<{ code: string }>).data).toMatchObject({ code: "NotFound" });
+    expect((await entries())[0]?.rating).toBe("down");
+
+    // Clicking the chosen thumb again takes the rating back.
+    await down.click();
+    await expect.poll(() => down.getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(async () => (await entries()).length).toBe(1);
+    await other.close();
     await app.close();
   });
 });

@@ -114,7 +114,84 @@ function parseRenders(htmls: string[]): Element[] {
   });
 }
 
+/**
+ * Records, from the first byte of every page, how many frames the reply's code block was shown
+ * plain before it was highlighted (Shiki's tokens carry their colour as --sdm-c).
+ */
+async function recordHighlightFrames(app: ChatApp) {
+  await app.context.addInitScript(`(() => {
+    window.__highlight = { plainFrames: 0, shownAt: null, highlightedAt: null };
+    const start = performance.now();
+    const check = () => {
+      const state = window.__highlight;
+      const body = document.querySelector(
+        '[data-testid="message-content"] [data-streamdown="code-block-body"]',
+      );
+      if (body) {
+        state.shownAt ??= performance.now() - start;
+        if (body.querySelector('span[style*="--sdm-c: #"]')) {
+          state.highlightedAt = performance.now() - start;
+          return;
+        }
+        state.plainFrames += 1;
+      }
+      requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  })()`);
+}
+
+type HighlightFrames = { plainFrames: number; shownAt: number; highlightedAt: number | null };
+
+async function highlightFrames(app: ChatApp, page = app.page): Promise<HighlightFrames> {
+  await page.waitForFunction("window.__highlight?.highlightedAt != null", null, {
+    timeout: 20_000,
+  });
+  return (await page.evaluate("window.__highlight")) as HighlightFrames;
+}
+
 describe("markdown replies", () => {
+  it("shows a finished chat's code highlighted at once when it is opened again", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await recordHighlightFrames(app);
+    await app.signInAsGuest();
+    await app.send(`[[sim echo rate=0]]\n${CODE_AND_MATH}`);
+    await app.page.waitForURL(/\/c\//);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await highlightFrames(app);
+    const chatUrl = app.page.url();
+
+    // Reloaded, and in a new tab: highlighted within a few frames of showing (not a second later).
+    await app.page.reload();
+    const reloaded = await highlightFrames(app);
+    const tab = await app.newTab();
+    await tab.goto(chatUrl);
+    const inNewTab = await highlightFrames(app, tab);
+    console.log(
+      `[e2e] code shown plain for ${reloaded.plainFrames} frames (${Math.round(reloaded.highlightedAt! - reloaded.shownAt)} ms) after a reload, ${inNewTab.plainFrames} frames (${Math.round(inNewTab.highlightedAt! - inNewTab.shownAt)} ms) in a new tab`,
+    );
+    expect(reloaded.plainFrames).toBeLessThanOrEqual(8);
+    expect(inNewTab.plainFrames).toBeLessThanOrEqual(8);
+
+    // Signing out forgets the kept highlights: the code of a chat stays no longer in the browser.
+    const stored = () =>
+      tab.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const open = indexedDB.open("chat-highlight");
+            open.onsuccess = () => {
+              const count = open.result.transaction("blocks").objectStore("blocks").count();
+              count.onsuccess = () => resolve(count.result);
+            };
+          }),
+      );
+    expect(await stored()).toBeGreaterThan(0);
+    await app.page.getByTestId("sign-out-button").click();
+    await app.page.waitForURL(/\/sign-in$/);
+    await expect.poll(stored).toBe(0);
+    await app.close();
+  });
+
   it("never show half-written markdown while a reply streams one character at a time", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();

@@ -37,7 +37,7 @@ describe("accounts and chats", () => {
 
     await app.page.reload();
     const items = app.page.getByTestId("session-item");
-    await expect.poll(() => items.count()).toBe(2);
+    await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(2);
     expect(await items.nth(0).getAttribute("data-session-id")).toBe(second);
     expect(await items.nth(1).getAttribute("data-session-id")).toBe(first);
     expect(await items.nth(0).innerText()).toContain("Second chat about pears");
@@ -49,20 +49,17 @@ describe("accounts and chats", () => {
     await expect.poll(() => items.nth(0).getAttribute("data-session-id")).toBe(first);
 
     // Rename.
-    await items.nth(0).hover();
-    await items.nth(0).getByTestId("rename-session").click();
+    await app.chatAction(items.nth(0), "rename-session");
     const input = app.page.getByTestId("rename-input");
     await input.fill("Fruit notes");
     await input.press("Enter");
     await expect.poll(() => items.nth(0).innerText()).toBe("Fruit notes");
 
     // Delete asks first; Cancel keeps the chat, Delete removes it and leaves its page.
-    await items.nth(0).hover();
-    await items.nth(0).getByTestId("delete-session").click();
+    await app.chatAction(items.nth(0), "delete-session");
     await app.page.getByRole("button", { name: "Cancel" }).click();
     expect(await items.count()).toBe(2);
-    await items.nth(0).hover();
-    await items.nth(0).getByTestId("delete-session").click();
+    await app.chatAction(items.nth(0), "delete-session");
     await app.page.getByTestId("confirm-button").click();
     await expect.poll(() => items.count()).toBe(1);
     await app.page.waitForURL(`${stack.appUrl}/`);
@@ -74,6 +71,115 @@ describe("accounts and chats", () => {
     await app.page.waitForURL(/\/sign-in$/);
     await app.page.goto(`${stack.appUrl}/c/${second}`);
     await app.page.waitForURL(/\/sign-in$/);
+    await app.close();
+  });
+
+  it("pins and archives chats (with the archive page), groups the rest by date, names the tab after the chat and remembers a closed sidebar", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const page = app.page;
+    await expect.poll(() => page.title()).toBe("New chat");
+    const token = await app.authToken();
+    const client = new ConvexHttpClient(stack.backendUrl);
+    client.setAuth(token);
+    const titles = ["Tides", "Bread", "Lisbon trip", "Zeppelins"];
+    const ids = [];
+    for (const title of titles) ids.push(await client.mutation(api.sessions.create, { title }));
+    const lisbon = ids[2]!;
+    const zeppelins = ids[3]!;
+
+    const items = page.getByTestId("session-item");
+    const groups = page.getByTestId("session-group");
+    const listed = async () =>
+      groups.evaluateAll((sections) =>
+        sections.map((section) => [
+          section.getAttribute("data-label"),
+          Array.from(section.querySelectorAll('[data-testid="session-item"]')).map(
+            (item) => (item as HTMLElement).innerText,
+          ),
+        ]),
+      );
+    await expect.poll(listed).toEqual([["Today", ["Zeppelins", "Lisbon trip", "Bread", "Tides"]]]);
+
+    // Pinned chats come first, under their own heading; unpinned they return to their date.
+    await app.chatAction(items.nth(2), "pin-session");
+    await expect.poll(listed).toEqual([
+      ["Pinned", ["Bread"]],
+      ["Today", ["Zeppelins", "Lisbon trip", "Tides"]],
+    ]);
+    await app.chatAction(items.nth(3), "pin-session");
+    await expect.poll(listed).toEqual([
+      ["Pinned", ["Bread", "Tides"]],
+      ["Today", ["Zeppelins", "Lisbon trip"]],
+    ]);
+
+    // The tab and the page's heading are the chat's title, live through a rename.
+    await items.filter({ hasText: "Lisbon trip" }).getByRole("link").click();
+    await page.waitForURL(new RegExp(`/c/${lisbon}$`));
+    await expect.poll(() => page.title()).toBe("Lisbon trip");
+    expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe("Lisbon trip");
+    await client.mutation(api.sessions.rename, { sessionId: lisbon, title: "Porto trip" });
+    await expect.poll(() => page.title()).toBe("Porto trip");
+    await saveScreenshot(app, "sidebar.png");
+
+    // Archived: out of the sidebar, in the archive, marked on its own page, and back on request.
+    await app.chatAction(items.filter({ hasText: "Porto trip" }), "archive-session");
+    await expect.poll(listed).toEqual([
+      ["Pinned", ["Bread", "Tides"]],
+      ["Today", ["Zeppelins"]],
+    ]);
+    await page.getByTestId("unarchive-chat").waitFor();
+    await page.getByTestId("archive-link").click();
+    await page.waitForURL(/\/archive$/);
+    await expect.poll(() => page.title()).toBe("Archived chats");
+    const archived = page.getByTestId("archived-session");
+    await expect.poll(() => archived.count()).toBe(1);
+    expect(await archived.first().getAttribute("data-session-id")).toBe(lisbon);
+    await saveScreenshot(app, "archive.png");
+    await expectNoSeriousViolations(page, "archive page");
+    await archived.first().getByTestId("unarchive-session").click();
+    await page.getByTestId("archive-empty").waitFor();
+    await expect.poll(listed).toEqual([
+      ["Pinned", ["Bread", "Tides"]],
+      ["Today", ["Zeppelins", "Porto trip"]],
+    ]);
+    // Deleting from the archive asks first.
+    await app.chatAction(items.filter({ hasText: "Zeppelins" }), "archive-session");
+    await expect.poll(() => archived.count()).toBe(1);
+    await archived.first().getByTestId("delete-archived-session").click();
+    await page.getByTestId("confirm-button").click();
+    await page.getByTestId("archive-empty").waitFor();
+    expect(await client.query(api.sessions.pinned, {})).toHaveLength(2);
+    await expect
+      .poll(() => client.query(api.sessions.get, { sessionId: zeppelins }).catch(() => "gone"))
+      .toBe("gone");
+
+    // Seen days later, the same chats fall in the earlier groups (the reader's clock decides).
+    await page.clock.setFixedTime(Date.now() + 3 * 24 * 60 * 60 * 1000);
+    await page.reload();
+    await expect.poll(listed).toEqual([
+      ["Pinned", ["Bread", "Tides"]],
+      ["Previous 7 days", ["Porto trip"]],
+    ]);
+    await page.clock.setFixedTime(Date.now() + 24 * 60 * 60 * 1000);
+    await page.reload();
+    await expect.poll(listed).toEqual([
+      ["Pinned", ["Bread", "Tides"]],
+      ["Yesterday", ["Porto trip"]],
+    ]);
+
+    // Closing the sidebar is remembered across a reload; it opens again from the bar.
+    await page.getByTestId("collapse-sidebar").click();
+    await page.getByTestId("sidebar").waitFor({ state: "hidden" });
+    await page.reload();
+    await page.getByTestId("open-sidebar").waitFor();
+    expect(await page.getByTestId("sidebar").isVisible()).toBe(false);
+    await saveScreenshot(app, "sidebar-closed.png", false);
+    await page.getByTestId("open-sidebar").click();
+    await page.getByTestId("sidebar").waitFor();
+    expect(await page.getByTestId("open-sidebar").isVisible()).toBe(false);
+    await page.reload();
+    await page.getByTestId("sidebar").waitFor();
     await app.close();
   });
 
@@ -184,17 +290,27 @@ describe("accounts and chats", () => {
     const email = `user-${Date.now()}@example.com`;
     await page.goto(`${stack.appUrl}/sign-in`);
 
+    // Every field's problem shows at once, each under its field; the first gets the focus.
     await page.getByTestId("sign-up-tab").click();
-    await page.getByTestId("email-input").fill("not-an-email");
-    await page.getByTestId("password-input").fill("longenough");
-    await page.getByTestId("password-submit").click();
-    expect(await page.getByTestId("auth-error").innerText()).toMatch(/valid email/i);
-
-    await page.getByTestId("email-input").fill(email);
     expect(await page.getByTestId("password-hint").innerText()).toMatch(/at least 10 characters/i);
+    await page.getByTestId("email-input").fill("not-an-email");
     await page.getByTestId("password-input").fill("short");
     await page.getByTestId("password-submit").click();
-    expect(await page.getByTestId("auth-error").innerText()).toMatch(/at least 10 characters/i);
+    expect(await page.getByTestId("email-error").innerText()).toMatch(/valid email/i);
+    expect(await page.getByTestId("password-error").innerText()).toMatch(/at least 10 characters/i);
+    expect(await page.getByTestId("email-input").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByTestId("password-input").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("email");
+    const errorIds = await page.getByTestId("email-input").getAttribute("aria-describedby");
+    expect(await page.locator(`[id="${errorIds?.split(" ").at(-1)}"]`).innerText()).toMatch(
+      /valid email/i,
+    );
+
+    // Fixed, the email's error goes and the password's stays.
+    await page.getByTestId("email-input").fill(email);
+    await page.getByTestId("password-submit").click();
+    expect(await page.getByTestId("email-error").count()).toBe(0);
+    expect(await page.getByTestId("password-error").innerText()).toMatch(/at least 10 characters/i);
 
     // Only the server knows the common passwords: its ConvexError reaches the form.
     await page.getByTestId("password-input").fill("Password123");

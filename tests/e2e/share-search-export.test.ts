@@ -4,6 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
+import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { storedMessages } from "./harness/expected";
 import { chatWithHistory, saveScreenshot } from "./harness/fixtures";
@@ -150,6 +151,66 @@ describe("search, export and share", () => {
     await app.close();
   });
 
+  it("exports the other versions, a failed reply's reason and a reply cut at the length limit", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    await app.sendAndOpenChat("Name a river [[sim tokens=6 rate=0]]");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    const firstVersion = await app.textOf(app.lastAssistant());
+    await app.lastAssistant().getByTestId("regenerate-button").click();
+    await expect
+      .poll(() => app.lastAssistant().getByTestId("version-switcher").innerText())
+      .toMatch(/2\s*\/\s*2/);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await app.send("[[sim fault=429 retryAfter=600]] Another?");
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), "error");
+    const reason = collapse(await app.lastAssistant().getByTestId("message-state").innerText());
+    await app.send("A long answer please [[sim tokens=40 rate=0 finish=length at=10]]");
+    await expect.poll(() => app.assistantMessages().count()).toBe(3);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+
+    type Exported = { number: number; parent: number | null; role: string; status: string } & {
+      content: string;
+      error?: string;
+      finishReason?: string;
+      version?: { index: number; count: number };
+    };
+    const json = JSON.parse((await download(app.page, "export-json")).text) as {
+      messages: Exported[];
+      otherVersions: Exported[];
+    };
+    expect(json.messages.map((m) => [m.role, m.status])).toEqual([
+      ["user", "complete"],
+      ["assistant", "complete"],
+      ["user", "complete"],
+      ["assistant", "error"],
+      ["user", "complete"],
+      ["assistant", "complete"],
+    ]);
+    expect(json.messages[1]?.version).toEqual({ index: 2, count: 2 });
+    expect(json.otherVersions).toEqual([
+      expect.objectContaining({
+        number: 2,
+        parent: 1,
+        role: "assistant",
+        version: { index: 1, count: 2 },
+      }),
+    ]);
+    expect(collapse(json.otherVersions[0]!.content)).toBe(firstVersion);
+    expect(json.messages[3]?.error).toBeTruthy();
+    expect(reason).toContain(json.messages[3]!.error!);
+    expect(json.messages[5]?.finishReason).toBe("length");
+
+    const markdown = (await download(app.page, "export-markdown")).text;
+    expect(markdown).toMatch(/^## #3 · Assistant · .* · version 2 of 2$/m);
+    expect(markdown).toContain(`failed: ${json.messages[3]!.error!}`);
+    expect(markdown).toMatch(/^## #7 · Assistant · .* · cut off at the length limit$/m);
+    expect(markdown).toMatch(/^# Other versions$/m);
+    expect(markdown).toMatch(/^## #2 · Assistant · .* · version 1 of 2 · follows #1$/m);
+    await app.close();
+  });
+
   it("shares a read-only snapshot anyone can open signed out, updates it on request and revokes it", async () => {
     const owner = await ChatApp.open(browser, stack.appUrl);
     await owner.signInAsGuest();
@@ -241,9 +302,17 @@ describe("search, export and share", () => {
     const gone = visitor.page.getByTestId("not-found");
     await gone.waitFor({ timeout: 15_000 });
     expect(collapse(await gone.innerText())).toContain("This link is no longer available");
-    await visitor.page.goto(`${stack.appUrl}/share/AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(await visitor.page.title()).not.toContain("not found");
+    await visitor.page.reload();
     await gone.waitFor({ timeout: 15_000 });
     expect(collapse(await gone.innerText())).toContain("This link is no longer available");
+    // A link that never existed is "not found", not "no longer available".
+    await visitor.page.goto(`${stack.appUrl}/share/AAAAAAAAAAAAAAAAAAAAAA`);
+    await gone.waitFor({ timeout: 15_000 });
+    expect(collapse(await gone.innerText())).toContain("Shared chat not found");
+    expect(collapse(await gone.innerText())).not.toContain("no longer available");
+    expect(await visitor.page.title()).toBe("Shared chat not found");
+    await expectNoSeriousViolations(visitor.page, "unknown share link");
     await visitor.close();
     await owner.close();
   });

@@ -15,8 +15,10 @@ import {
   passwordLengthProblem,
 } from "@/convex/lib/credentials";
 import { errorMessage } from "@/lib/errors";
+import { clearStoredHighlights } from "@/lib/highlight/stored-highlights";
 
-function chats(count: number) {
+function chats(count: number, more: boolean) {
+  if (more) return `your ${count.toLocaleString("en-US")}+ chats`;
   return count === 1 ? "your chat" : `your ${count.toLocaleString("en-US")} chats`;
 }
 
@@ -25,7 +27,14 @@ function chats(count: number) {
  * loses before it happens and can turn the session into an account that keeps every chat; an
  * account shows its email and signs out at once.
  */
-export function AccountActions({ chatCount }: { chatCount: number }) {
+export function AccountActions({
+  chatCount,
+  moreChats = false,
+}: {
+  chatCount: number;
+  /** The sidebar has not loaded every chat: chatCount is a lower bound. */
+  moreChats?: boolean;
+}) {
   const viewer = useQuery(api.account.viewer, {});
   const { signOut } = useAuthActions();
   const router = useRouter();
@@ -33,7 +42,10 @@ export function AccountActions({ chatCount }: { chatCount: number }) {
   const [creating, setCreating] = useState(false);
   const guest = viewer?.kind === "guest" ? viewer : null;
 
-  const leave = () => void signOut().then(() => router.replace("/sign-in"));
+  const leave = () => {
+    void clearStoredHighlights();
+    void signOut().then(() => router.replace("/sign-in"));
+  };
 
   return (
     <>
@@ -80,7 +92,7 @@ export function AccountActions({ chatCount }: { chatCount: number }) {
         <p className="mt-2 text-sm text-muted-foreground" data-testid="sign-out-loss">
           {chatCount === 0
             ? "A guest cannot sign back in: this guest session and its settings end for good."
-            : `You will lose ${chats(chatCount)}: a guest cannot sign back in, so nobody can open them again, and they are deleted after ${guest?.retentionDays ?? 30} days. Create an account to keep them.`}
+            : `You will lose ${chats(chatCount, moreChats)}: a guest cannot sign back in, so nobody can open them again, and they are deleted after ${guest?.retentionDays ?? 30} days. Create an account to keep them.`}
         </p>
         <div className="mt-5 flex flex-wrap justify-end gap-2">
           <Button variant="secondary" size="sm" onClick={() => setWarning(false)}>
@@ -106,6 +118,7 @@ export function AccountActions({ chatCount }: { chatCount: number }) {
       <CreateAccountDialog
         open={creating}
         chatCount={chatCount}
+        moreChats={moreChats}
         onClose={() => setCreating(false)}
       />
     </>
@@ -116,10 +129,12 @@ export function AccountActions({ chatCount }: { chatCount: number }) {
 function CreateAccountDialog({
   open,
   chatCount,
+  moreChats,
   onClose,
 }: {
   open: boolean;
   chatCount: number;
+  moreChats: boolean;
   onClose: () => void;
 }) {
   const { signIn } = useAuthActions();
@@ -166,7 +181,7 @@ function CreateAccountDialog({
       <p className="mt-2 text-sm text-muted-foreground">
         {chatCount === 0
           ? "Your settings stay yours; sign in with this email and password from any browser."
-          : `${chats(chatCount)[0]!.toUpperCase()}${chats(chatCount).slice(1)}, settings and share links stay yours; sign in with this email and password from any browser.`}
+          : `${chats(chatCount, moreChats)[0]!.toUpperCase()}${chats(chatCount, moreChats).slice(1)}, settings and share links stay yours; sign in with this email and password from any browser.`}
       </p>
       <form onSubmit={(e) => void submit(e)} noValidate className="mt-4 flex flex-col gap-3">
         <label className="flex flex-col gap-1.5 text-sm font-medium">

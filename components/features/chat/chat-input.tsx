@@ -21,6 +21,9 @@ import { cn } from "@/lib/utils";
 import { AttachmentPicker } from "./attachment-picker";
 import { AttachmentTray } from "./attachment-tray";
 
+/** Text to put in the composer (a suggestion chosen): a new object each time. */
+export type Prefill = { text: string };
+
 /**
  * The composer. Enter sends, Shift+Enter breaks the line; a send is locked from the first
  * keypress until `onSend` settles, so a double Enter or double click sends once. While a reply
@@ -34,6 +37,7 @@ export function ChatInput({
   streaming,
   autoFocus = true,
   returned = null,
+  prefill = null,
   attachments,
 }: {
   onSend: (text: string, attachmentIds?: Id<"attachments">[]) => Promise<SendResult>;
@@ -43,6 +47,8 @@ export function ChatInput({
   autoFocus?: boolean;
   /** Text of a send that failed after onSend returned (a queued send): it comes back here. */
   returned?: ReturnedText | null;
+  /** Replaces the text (and focuses the box) whenever a new one comes. */
+  prefill?: Prefill | null;
   attachments?: Attachments;
 }) {
   const [text, setText] = useState("");
@@ -57,11 +63,23 @@ export function ChatInput({
       setError(returned.message);
     }
   }
+  const [filled, setFilled] = useState(prefill);
+  if (prefill !== filled) {
+    setFilled(prefill);
+    if (prefill) {
+      setText(prefill.text);
+      setError(null);
+    }
+  }
   // Enter again (or a second click) with nothing typed since a send is the same send: ignore it.
   const justSent = useRef(false);
   const [submitting, setSubmitting] = useState(false);
   const lock = useRef(false);
   const textareaRef = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (filled) textareaRef.current?.focus();
+  }, [filled]);
 
   useEffect(() => {
     const el = textareaRef.current;

@@ -15,7 +15,9 @@ import { useConnectionLost, useExpectTraffic } from "@/lib/hooks/use-connection-
 import { useOutbox, type Outbox } from "@/lib/hooks/use-outbox";
 import { useSendMessage, useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
 import { useShortcut } from "@/lib/hooks/use-shortcut";
-import { ChatInput } from "./chat-input";
+import { announceWhenEnded } from "@/lib/hooks/use-reply-announcement";
+import { useDocumentTitle } from "@/lib/hooks/use-document-title";
+import { ChatInput, type Prefill } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
 import { ModelNotice } from "./model-notice";
@@ -54,6 +56,7 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
     chat.liveReply !== undefined || chat.status === "LoadingFirstPage",
   );
   useExpectTraffic(chat.liveReply !== undefined);
+  const [prefill, setPrefill] = useState<Prefill | null>(null);
   return (
     <>
       <ChatToolbar sessionId={sessionId} />
@@ -62,13 +65,18 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
           scrollClassName="chat-scroller"
           className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
         >
-          <ChatMessagesWithActions chat={chat} />
+          <ChatMessagesWithActions chat={chat} onSuggestion={(text) => setPrefill({ text })} />
           <QueuedMessages queued={outbox.queued} onRemove={outbox.remove} />
         </StickToBottom.Content>
         <JumpToLatest />
       </div>
       <ReplyAnnouncer messages={chat.messages} />
-      <Composer sessionId={sessionId} liveReply={chat.liveReply} outbox={outbox} />
+      <Composer
+        sessionId={sessionId}
+        liveReply={chat.liveReply}
+        outbox={outbox}
+        prefill={prefill}
+      />
     </>
   );
 }
@@ -79,21 +87,26 @@ export function NewChatView() {
   // The message shows the moment it is sent, while its chat is created and the message stored.
   const [sending, setSending] = useState<string | null>(null);
   const attachments = useAttachments();
+  const [prefill, setPrefill] = useState<Prefill | null>(null);
+  useDocumentTitle("New chat");
   return (
     <div className="flex min-h-0 flex-1 flex-col">
-      <div className="mx-auto flex w-full max-w-3xl flex-1 flex-col px-4 sm:px-6">
-        {sending === null ? (
-          <EmptyState />
-        ) : (
-          <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
-            <UserMessage content={sending.trim()} status="pending" />
-          </div>
-        )}
+      <div className="min-h-0 flex-1 overflow-y-auto">
+        <div className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 sm:px-6">
+          {sending === null ? (
+            <EmptyState heading="h1" onSuggestion={(text) => setPrefill({ text })} />
+          ) : (
+            <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
+              <UserMessage content={sending.trim()} status="pending" />
+            </div>
+          )}
+        </div>
       </div>
       <ComposerFrame>
         <ChatInput
           streaming={false}
           attachments={attachments}
+          prefill={prefill}
           onSend={async (text, attachmentIds) => {
             setSending(text);
             const result = await startChat(text, attachmentIds);
@@ -106,7 +119,13 @@ export function NewChatView() {
   );
 }
 
-function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
+function ChatMessagesWithActions({
+  chat,
+  onSuggestion,
+}: {
+  chat: ChatPage;
+  onSuggestion: (prompt: string) => void;
+}) {
   const continueReply = useMutation(api.messages.continueReply);
   const regenerate = useMutation(api.messages.regenerate);
   const edit = useMutation(api.messages.edit);
@@ -115,14 +134,16 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
 
   const actions = useMemo<MessageActions>(() => {
     // The mutations open the new generation and schedule its writer: they settle in a round trip.
-    const start = async (call: Promise<unknown>) => {
+    const settle = async <T,>(call: Promise<T>, then?: (result: T) => void) => {
       try {
-        await call;
+        then?.(await call);
         return null;
       } catch (error) {
         return errorMessage(error);
       }
     };
+    const start = (call: Promise<{ messageId: Id<"messages">; generation?: number }>) =>
+      settle(call, ({ messageId, generation }) => announceWhenEnded(messageId, generation ?? 0));
     return {
       onContinue: (message: ChatMessage) => {
         void scrollToBottom();
@@ -140,21 +161,23 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
         void scrollToBottom();
         return start(edit({ messageId: message._id, content, attachmentIds }));
       },
-      onSelectVersion: (messageId: Id<"messages">) => start(selectVersion({ messageId })),
+      onSelectVersion: (messageId: Id<"messages">) => settle(selectVersion({ messageId })),
     };
   }, [continueReply, regenerate, edit, selectVersion, scrollToBottom]);
 
-  return <ChatMessages chat={chat} actions={actions} />;
+  return <ChatMessages chat={chat} actions={actions} onSuggestion={onSuggestion} />;
 }
 
 function Composer({
   sessionId,
   liveReply,
   outbox,
+  prefill,
 }: {
   sessionId: Id<"sessions">;
   liveReply: ChatMessage | undefined;
   outbox: Outbox;
+  prefill: Prefill | null;
 }) {
   const stopGeneration = useMutation(api.chatStreaming.stopGeneration);
   const attachments = useAttachments(sessionId);
@@ -176,6 +199,7 @@ function Composer({
       <ChatInput
         streaming={liveReply !== undefined}
         returned={outbox.returned}
+        prefill={prefill}
         attachments={attachments}
         onSend={async (text, attachmentIds) => {
           void scrollToBottom();
@@ -219,7 +243,7 @@ class ChatErrorBoundary extends Component<{ children: ReactNode }, { error: unkn
   render() {
     const { error } = this.state;
     if (error === null) return this.props.children;
-    if (isNotFoundError(error)) return <NotFoundState />;
+    if (isNotFoundError(error)) return <NotFoundState heading="h1" />;
     return <ChatLoadError error={error} />;
   }
 }
@@ -234,6 +258,10 @@ function ChatLoadError({ error }: { error: unknown }) {
     ? "The connection to the server was lost. Check your connection and reload the page."
     : "Something went wrong while showing this chat. Reload the page to try again.";
   return (
-    <NotFoundState title="This chat could not be loaded" detail={errorMessage(error, fallback)} />
+    <NotFoundState
+      heading="h1"
+      title="This chat could not be loaded"
+      detail={errorMessage(error, fallback)}
+    />
   );
 }

@@ -16,6 +16,7 @@ import { boundNesting, formulaCount, oversizedBlock, renderCost } from "@/lib/ma
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
 import { FORMULA_TAG, mathPlugin } from "@/lib/math/math-plugin";
 import { MathFormula } from "./math-formula";
+import { useFocusableScrollers } from "@/lib/hooks/use-focusable-scrollers";
 
 const plugins = { code: workerCodePlugin, math: mathPlugin };
 const components = { [FORMULA_TAG]: MathFormula };
@@ -216,9 +217,10 @@ function Markdown({ text: full, streaming }: { text: string; streaming: boolean 
     cost += renderCost(block);
   }
   const budget = useMountBudget(cost, streaming);
+  const ref = useFocusableScrollers<HTMLDivElement>();
 
   return (
-    <div className="flex flex-col gap-4 leading-7">
+    <div ref={ref} className="flex flex-col gap-4 leading-7">
       {blocks.map((block, index) =>
         starts[index]! < budget ? (
           <OffscreenSkipped key={index} text={block}>

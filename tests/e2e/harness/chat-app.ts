@@ -185,6 +185,30 @@ export class ChatApp {
     return token;
   }
 
+  /** Chooses an action (`pin-session`, `rename-session`, `archive-session`, `delete-session`) in a sidebar chat's menu. */
+  async chatAction(item: Locator, action: string) {
+    await item.hover();
+    await item.getByTestId("session-actions").click();
+    await this.page.locator(":popover-open").getByTestId(action).click();
+  }
+
+  /**
+   * Resolves once no finite animation or transition runs on the page, with the mouse parked in a
+   * corner (unless `keepMouse`: a hover state then settles): fades have ended (a pulsing
+   * placeholder runs forever and is left).
+   */
+  async settled(page = this.page, { keepMouse = false } = {}) {
+    if (!keepMouse) await page.mouse.move(0, 0);
+    await page.waitForFunction(
+      () =>
+        document
+          .getAnimations()
+          .every((a) => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity),
+      null,
+      { timeout: 10_000 },
+    );
+  }
+
   /** The composer's thumbnails. */
   attachments(page = this.page): Locator {
     return page.getByTestId("composer").getByTestId("attachment");
