@@ -77,7 +77,7 @@ export const effortForChat = optionalAuthQuery({
  * the one new chats start with; it also becomes the viewer's default for new chats.
  */
 export const setEffort = signedInMutation({
-  args: { sessionId: v.optional(v.id("sessions")), effort: v.string() },
+  args: { sessionId: v.optional(v.string()), effort: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId, effort }) => {
     const picked = requirePickerEffort(effort);

@@ -125,7 +125,7 @@ export const get = optionalAuthQuery({
 
 /** Pins a chat above the others, archives it, or (null) lists it by date again. */
 export const setListing = signedInMutation({
-  args: { sessionId: v.id("sessions"), listing: v.union(sessionListing, v.null()) },
+  args: { sessionId: v.string(), listing: v.union(sessionListing, v.null()) },
   returns: v.null(),
   handler: async (ctx, { sessionId, listing }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);

@@ -56,6 +56,8 @@ const SAMPLE_ARGS: Record<string, unknown> = {
   paginationOpts: { numItems: 5, cursor: null },
   cursor: null,
   snapshot: 1,
+  effort: "low",
+  listing: "pinned",
 };
 
 let backend: LocalBackend;
@@ -140,8 +142,8 @@ describe("ids from a URL, on a production deployment", () => {
       for (const id of [randomLetters, userMessageId, othersChat]) {
         const args: Record<string, unknown> = {};
         for (const [field, { optional }] of Object.entries(fields ?? {})) {
-          if (optional) continue;
           if (URL_ID_FIELDS.includes(field)) args[field] = id;
+          else if (optional) continue;
           else if (field in SAMPLE_ARGS) args[field] = SAMPLE_ARGS[field];
           else throw new Error(`${path}: add a sample value for "${field}" to SAMPLE_ARGS`);
         }
@@ -153,7 +155,9 @@ describe("ids from a URL, on a production deployment", () => {
         const ok = shareLink
           ? "value" in result &&
             (result.value === null || (result.value as { page?: unknown[] }).page?.length === 0)
-          : "code" in result && result.code === "NotFound";
+          : path === "shares:revoked"
+            ? "value" in result && result.value === false
+            : "code" in result && result.code === "NotFound";
         if (!ok)
           wrong.push(`${path}(${id === randomLetters ? "random" : id}): ${JSON.stringify(result)}`);
       }

@@ -54,7 +54,9 @@ export function contentSecurityPolicy({
       "'strict-dynamic'",
       ...(development ? ["'unsafe-eval'"] : []),
     ],
-    "style-src": ["'self'", `'nonce-${nonce}'`],
+    // Next.js's development server injects its stylesheets as style elements without the nonce
+    // (a nonce would turn 'unsafe-inline' off); production serves them as files.
+    "style-src": development ? ["'self'", "'unsafe-inline'"] : ["'self'", `'nonce-${nonce}'`],
     "style-src-attr": ["'unsafe-inline'"],
     "img-src": ["'self'", "blob:", "data:"],
     "font-src": ["'self'", "data:"],

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { feedbackEntries } from "../../tools/feedback";
-import { ChatApp, collapse } from "./harness/chat-app";
+import { ChatApp, collapse, renderedText } from "./harness/chat-app";
 import { expectNoSeriousViolations } from "./harness/axe";
 import { fullReply, storedMessages } from "./harness/expected";
 import {
@@ -409,6 +409,7 @@ type RevealSample = { shown: string; received: number };
 async function sampleReveal(app: ChatApp, prompt: string): Promise<RevealSample[]> {
   await app.sendAndOpenChat(prompt);
   await app.page.evaluate(`(() => {
+    const renderedText = ${renderedText.toString()};
     window.__reveal = [];
     new MutationObserver(() => {
       const all = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
@@ -416,7 +417,7 @@ async function sampleReveal(app: ChatApp, prompt: string): Promise<RevealSample[
       const content = message?.querySelector('[data-testid="message-content"]');
       if (!content || message.dataset.status !== "streaming") return;
       window.__reveal.push({
-        shown: content.innerText,
+        shown: renderedText(content),
         received: Number(content.dataset.receivedLength),
       });
     }).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });

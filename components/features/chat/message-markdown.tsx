@@ -246,6 +246,7 @@ function OffscreenSkipped({ text, children }: { text: string; children: ReactNod
   const lines = Math.max(1, Math.ceil(renderCost(text) / 90));
   return (
     <div
+      data-offscreen-skip=""
       className="[content-visibility:auto]"
       style={{ containIntrinsicSize: `auto ${lines * 28}px` }}
     >

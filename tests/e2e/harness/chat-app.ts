@@ -147,9 +147,9 @@ export class ChatApp {
     return this.assistantMessages(page).last();
   }
 
-  /** The rendered text of a message, whitespace collapsed. */
+  /** The rendered text of a message, whitespace collapsed (renderedText: also out of view). */
   async textOf(message: Locator): Promise<string> {
-    return collapse(await message.getByTestId("message-content").innerText());
+    return collapse(await message.getByTestId("message-content").evaluate(renderedText));
   }
 
   async waitForStatus(message: Locator, status: string | RegExp, timeout = 30_000) {
@@ -285,4 +285,18 @@ export class ChatApp {
   async screenshot(file: string) {
     await this.page.screenshot({ path: file });
   }
+}
+
+/**
+ * An element's innerText, including the blocks that skip rendering while out of view
+ * (`content-visibility: auto`, marked `data-offscreen-skip`), whose innerText is empty until they
+ * are near the viewport or have been rendered once: they are rendered for this one synchronous
+ * read. Self-contained, so that it can also run inside the page.
+ */
+export function renderedText(element: Element): string {
+  const skipped = [...element.querySelectorAll<HTMLElement>("[data-offscreen-skip]")];
+  for (const block of skipped) block.style.contentVisibility = "visible";
+  const text = (element as HTMLElement).innerText;
+  for (const block of skipped) block.style.contentVisibility = "";
+  return text;
 }
