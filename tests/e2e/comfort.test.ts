@@ -411,7 +411,7 @@ async function sampleReveal(app: ChatApp, prompt: string): Promise<RevealSample[
   await app.page.evaluate(`(() => {
     const renderedText = ${renderedText.toString()};
     window.__reveal = [];
-    new MutationObserver(() => {
+    const observer = new MutationObserver(() => {
       const all = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
       const message = all[all.length - 1];
       const content = message?.querySelector('[data-testid="message-content"]');
@@ -420,7 +420,10 @@ async function sampleReveal(app: ChatApp, prompt: string): Promise<RevealSample[
         shown: renderedText(content),
         received: Number(content.dataset.receivedLength),
       });
-    }).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+      // renderedText's own style changes are not the page's: not observed again.
+      observer.takeRecords();
+    });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
   })()`);
   await app.waitForStatus(app.lastAssistant(), "complete");
   expect(await app.textOf(app.lastAssistant())).toBe(collapse(fullReply(prompt)));
