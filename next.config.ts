@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { STATIC_SECURITY_HEADERS } from "./lib/security-headers";
 import { readSetting } from "./lib/settings";
 
 const nextConfig: NextConfig = {
@@ -7,6 +8,9 @@ const nextConfig: NextConfig = {
   devIndicators: false,
   // Keep dev and production builds apart so tests can build while `npm run dev` is running.
   distDir: readSetting(process.env, "NEXT_DIST_DIR"),
+  // Every response; each page's Content-Security-Policy comes from proxy.ts.
+  headers: async () => [{ source: "/:path*", headers: STATIC_SECURITY_HEADERS }],
+  poweredByHeader: false,
 };
 
 export default nextConfig;

@@ -6,6 +6,7 @@ import {
   counts,
   pdf,
   png,
+  postImage,
   readyImage,
   settle,
   stillGif,
@@ -14,21 +15,12 @@ import {
   useImageModels,
 } from "./images.setup";
 import { MAX_IMAGE_BYTES } from "../lib/chat-limits";
-import { asUser, errorData, setupTest, type TestBackend, type User } from "./test.setup";
+import { ORPHAN_AGE_MS, UPLOAD_WINDOW_MS } from "./model/uploads";
+import { asUser, errorData, setEnv, setupTest, type User } from "./test.setup";
+
+const MEGA = 1024 * 1024;
 
 const advance = useImageModels("gpt-4o=GPT-4o,gpt-35=GPT-3.5");
-
-/** No attachment was stored; the refused file is gone after the next sweep. */
-async function expectSwept(
-  t: TestBackend,
-  { attachments, files = 0 }: { attachments: number; files?: number },
-) {
-  expect((await counts(t)).attachments).toBe(attachments);
-  vi.advanceTimersByTime(3 * 60 * 60 * 1000);
-  await t.mutation(internal.attachments.sweepBypassingAccessControl, {});
-  await settle(t, advance);
-  expect(await counts(t)).toMatchObject({ attachments, files });
-}
 
 async function statusOf(user: User, id: Id<"attachments">) {
   const [state] = await user.query(api.attachments.statuses, { ids: [id] });
@@ -70,87 +62,144 @@ describe("upload and inspection", () => {
     expect((await counts(t)).files).toBe(0);
   });
 
-  test("a 50 MB file or a type we do not take is refused at register: nothing stored, the file swept", async () => {
+  test("a 50 MB file or a type we do not take is refused before a byte is read: nothing stored", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
-    await alice.mutation(api.attachments.generateUploadUrl, {});
-    const big = await storeFile(t, new Uint8Array(50 * 1024 * 1024), "image/png");
-    expect(
-      await errorData(
-        alice.mutation(api.attachments.register, { storageId: big, fileName: "big.png" }),
-      ),
-    ).toEqual({
-      code: "InvalidArgument",
-      message: `"big.png" is 50 MB; an image can be at most ${MAX_IMAGE_BYTES / 1024 / 1024} MB.`,
+    const big = await postImage(alice, png(), { fileName: "big.png", length: String(50 * MEGA) });
+    expect(big).toEqual({
+      status: 400,
+      body: {
+        code: "InvalidArgument",
+        message: `"big.png" is 50 MB; an image can be at most ${MAX_IMAGE_BYTES / MEGA} MB.`,
+      },
     });
-    const doc = await storeFile(t, pdf(), "application/pdf");
-    expect(
-      await errorData(
-        alice.mutation(api.attachments.register, { storageId: doc, fileName: "a.pdf" }),
-      ),
-    ).toMatchObject({ code: "InvalidArgument", message: expect.stringMatching(/not a PNG/) });
-    await expectSwept(t, { attachments: 0 });
-  });
-
-  test("an upload URL takes one file: a second upload through it is refused and deleted", async () => {
-    const t = setupTest();
-    const alice = await asUser(t, "alice");
-    await alice.mutation(api.attachments.generateUploadUrl, {});
-    const first = await storeFile(t, png());
-    const second = await storeFile(t, png());
-    await alice.mutation(api.attachments.register, { storageId: first, fileName: "a.png" });
-    expect(
-      await errorData(
-        alice.mutation(api.attachments.register, { storageId: second, fileName: "b.png" }),
-      ),
-    ).toMatchObject({
-      code: "InvalidArgument",
-      message: expect.stringMatching(/already used or has expired/),
+    const doc = await postImage(alice, pdf(), { type: "application/pdf", fileName: "a.pdf" });
+    expect(doc).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/not a PNG/) },
     });
-    await expectSwept(t, { attachments: 1, files: 1 });
+    expect(await postImage(alice, png(), { length: null })).toMatchObject({
+      status: 400,
+      body: { message: "The upload must say its size (Content-Length)." },
+    });
+    expect(await postImage(alice, png(), { fileName: "   " })).toEqual({
+      status: 400,
+      body: { code: "InvalidArgument", message: "The file needs a name." },
+    });
+    expect(await counts(t)).toMatchObject({ attachments: 0, files: 0, uploads: 0 });
   });
 
-  test("an upload URL older than an hour is refused", async () => {
+  test("an upload stores at most the bytes it declared: a longer body is refused, nothing stored", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
-    await alice.mutation(api.attachments.generateUploadUrl, {});
-    vi.advanceTimersByTime(60 * 60 * 1000 + 1);
-    const late = await storeFile(t, png());
-    expect(
-      await errorData(
-        alice.mutation(api.attachments.register, { storageId: late, fileName: "a.png" }),
-      ),
-    ).toMatchObject({ code: "InvalidArgument", message: expect.stringMatching(/expired/) });
-    await expectSwept(t, { attachments: 0 });
+    expect(await postImage(alice, png(), { length: "40" })).toEqual({
+      status: 400,
+      body: {
+        code: "InvalidArgument",
+        message: "The upload sent more or fewer bytes than it declared.",
+      },
+    });
+    expect(await counts(t)).toMatchObject({ attachments: 0, files: 0, uploads: 0 });
   });
 
-  test("a file registered already (by anyone) cannot be registered again; nothing is stored or deleted", async () => {
+  test("an upload becomes its uploader's only: another user cannot finish it, nor see the file", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     const bob = await asUser(t, "bob");
-    const id = await upload(t, alice);
-    const storageId = await t.run(async (ctx) => (await ctx.db.get("attachments", id))?.storageId);
-    if (storageId === undefined) throw new Error("no attachment");
-    await bob.mutation(api.attachments.generateUploadUrl, {});
+    const { uploadId } = await alice.mutation(internal.attachments.startUploadForViewer, {
+      fileName: "a.png",
+      contentType: "image/png",
+      size: png().length,
+    });
+    const storageId = await storeFile(t, png());
     expect(
-      await errorData(bob.mutation(api.attachments.register, { storageId, fileName: "mine.png" })),
-    ).toEqual({ code: "NotFound", message: "Upload not found." });
-    expect(await counts(t)).toMatchObject({ attachments: 1, files: 1 });
+      await errorData(
+        bob.mutation(internal.attachments.finishUploadForViewer, { uploadId, storageId }),
+      ),
+    ).toMatchObject({ code: "InvalidState" });
+    expect(
+      await errorData(
+        t.mutation(internal.attachments.finishUploadForViewer, { uploadId, storageId }),
+      ),
+    ).toMatchObject({ code: "NotFound" });
+    const id = await alice.mutation(internal.attachments.finishUploadForViewer, {
+      uploadId,
+      storageId,
+    });
+    expect(await bob.query(api.attachments.statuses, { ids: [id] })).toEqual([]);
+    expect(await alice.query(api.attachments.statuses, { ids: [id] })).toHaveLength(1);
   });
 
-  test("20 images waiting to be sent: no more upload URLs until one is sent or removed", async () => {
+  test("a file an upload stored but never made an attachment is swept minutes later", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const kept = await upload(t, alice);
+    await alice.mutation(internal.attachments.startUploadForViewer, {
+      fileName: "a.png",
+      contentType: "image/png",
+      size: png().length,
+    });
+    await storeFile(t, png());
+    expect(await counts(t)).toMatchObject({ attachments: 1, files: 2, uploads: 1 });
+    vi.advanceTimersByTime(UPLOAD_WINDOW_MS + ORPHAN_AGE_MS);
+    await settle(t, advance);
+    expect(await counts(t)).toMatchObject({ attachments: 1, files: 1, uploads: 0 });
+    expect(await alice.query(api.attachments.statuses, { ids: [kept] })).toHaveLength(1);
+  });
+
+  test("20 images waiting to be sent: no more uploads until one is sent or removed", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     const ids = [];
     for (let i = 0; i < 20; i++) ids.push(await upload(t, alice));
-    expect(await errorData(alice.mutation(api.attachments.generateUploadUrl, {}))).toMatchObject({
-      code: "RateLimited",
-      message: expect.stringMatching(/20 images waiting/),
+    expect(await postImage(alice, png())).toMatchObject({
+      status: 429,
+      body: { code: "RateLimited", message: expect.stringMatching(/20 images waiting/) },
     });
     const bob = await asUser(t, "bob");
-    expect(await bob.mutation(api.attachments.generateUploadUrl, {})).toMatch(/^https?:/);
+    await upload(t, bob);
     await alice.mutation(api.attachments.discard, { attachmentId: ids[0]! });
-    expect(await alice.mutation(api.attachments.generateUploadUrl, {})).toMatch(/^https?:/);
+    await upload(t, alice);
+  });
+
+  test("bytes uploaded per hour count before they are read, refused uploads too; bytes kept are capped", async () => {
+    const restore = setEnv({ UPLOAD_MB_PER_HOUR: "10", STORED_IMAGES_MB_PER_USER: "6" });
+    try {
+      const t = setupTest();
+      const alice = await asUser(t, "alice");
+      const file = (mb: number) => new Uint8Array(mb * MEGA);
+      // Kept: 3 + 2 MB stored (still being checked), then 2 more would pass 6 MB.
+      const first = await upload(t, alice, file(3));
+      await upload(t, alice, file(2));
+      expect(await postImage(alice, file(2))).toEqual({
+        status: 507,
+        body: {
+          code: "LimitExceeded",
+          message:
+            "Your images take 5 MB of the 6 MB one account can keep. Delete chats with images, or remove images not sent, to make room.",
+        },
+      });
+      await alice.mutation(api.attachments.discard, { attachmentId: first });
+      // Uploaded this hour: 3 + 2 + a refused 4 MB body (declared 4, sent 5) = 9 of 10 MB.
+      expect(await postImage(alice, file(5), { length: String(4 * MEGA) })).toMatchObject({
+        status: 400,
+      });
+      const refused = await postImage(alice, file(2));
+      expect(refused).toEqual({
+        status: 429,
+        body: {
+          code: "RateLimited",
+          message: expect.stringMatching(
+            /^You have uploaded 10 MB of images in the last hour, the most one account can\. Try again in \d+ minutes\.$/,
+          ),
+          retryAfterMs: expect.any(Number),
+        },
+      });
+      expect(await counts(t)).toMatchObject({ attachments: 1, files: 1 });
+      expect(await postImage(await asUser(t, "bob"), file(2))).toMatchObject({ status: 200 });
+    } finally {
+      restore();
+    }
   });
 
   test("discard deletes an unsent image and its file; another user's is not found", async () => {
@@ -169,51 +218,43 @@ describe("upload and inspection", () => {
     expect(await alice.query(api.attachments.statuses, { ids: [id] })).toEqual([]);
   });
 
-  test("a blank file name and too many ids at once are refused with a clear message", async () => {
+  test("too many ids at once are refused with a clear message", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
-    await alice.mutation(api.attachments.generateUploadUrl, {});
-    const storageId = await storeFile(t, png());
-    expect(
-      await errorData(alice.mutation(api.attachments.register, { storageId, fileName: "   " })),
-    ).toEqual({ code: "InvalidArgument", message: "The file needs a name." });
-    await expectSwept(t, { attachments: 0 });
     const id = await upload(t, alice);
     expect(
       await errorData(alice.query(api.attachments.statuses, { ids: Array(21).fill(id) })),
     ).toEqual({ code: "InvalidArgument", message: "Ask for at most 20 images at a time." });
   });
 
-  test("signed out: no upload URL, no register, no statuses", async () => {
+  test("signed out: no upload, no statuses", async () => {
     const t = setupTest();
-    expect(await errorData(t.mutation(api.attachments.generateUploadUrl, {}))).toMatchObject({
-      code: "NotFound",
+    expect(await postImage(t, png())).toEqual({
+      status: 401,
+      body: { code: "NotFound", message: "You are not signed in." },
     });
-    const storageId = await storeFile(t, png());
-    expect(
-      await errorData(t.mutation(api.attachments.register, { storageId, fileName: "a.png" })),
-    ).toMatchObject({ code: "NotFound" });
     const alice = await asUser(t, "alice");
     const id = await upload(t, alice);
     expect(await t.query(api.attachments.statuses, { ids: [id] })).toEqual([]);
+    expect(await counts(t)).toMatchObject({ attachments: 1, files: 1, uploads: 0 });
   });
 });
 
 describe("cleanup", () => {
-  test("files never registered go after two hours, images never sent after a day", async () => {
+  test("the hourly sweep: files no upload finished go within minutes, images never sent after a day", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     await readyImage(t, alice, advance);
-    await storeFile(t, png()); // uploaded, never registered
-    vi.advanceTimersByTime(60 * 60 * 1000);
+    await storeFile(t, png()); // stored by a request that died before it finished
+    vi.advanceTimersByTime(ORPHAN_AGE_MS / 2);
     await t.mutation(internal.attachments.sweepBypassingAccessControl, {});
     await settle(t, advance);
     expect(await counts(t)).toMatchObject({ attachments: 1, files: 2 });
-    vi.advanceTimersByTime(2 * 60 * 60 * 1000);
+    vi.advanceTimersByTime(ORPHAN_AGE_MS);
     await t.mutation(internal.attachments.sweepBypassingAccessControl, {});
     await settle(t, advance);
     expect(await counts(t)).toMatchObject({ attachments: 1, files: 1 });
-    vi.advanceTimersByTime(20 * 60 * 60 * 1000);
+    vi.advanceTimersByTime(23 * 60 * 60 * 1000);
     await t.mutation(internal.attachments.sweepBypassingAccessControl, {});
     await settle(t, advance);
     expect(await counts(t)).toMatchObject({ attachments: 1, files: 1 });
@@ -221,5 +262,7 @@ describe("cleanup", () => {
     await t.mutation(internal.attachments.sweepBypassingAccessControl, {});
     await settle(t, advance);
     expect(await counts(t)).toMatchObject({ attachments: 0, files: 0 });
+    // The kept bytes followed the files.
+    expect(await t.run(async (ctx) => await ctx.db.query("imageStorage").collect())).toEqual([]);
   });
 });

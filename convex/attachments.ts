@@ -2,46 +2,80 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalAction, internalMutation, internalQuery } from "./_generated/server";
 import { appError } from "./lib/errors";
-import { signedInMutation, optionalAuthQuery, getViewerId } from "./lib/functions";
+import { signedInMutation, optionalAuthQuery, getViewerId, requireViewerId } from "./lib/functions";
 import { inspectImage } from "./lib/imageCheck";
 import {
   discardAttachment,
   finishInspection,
-  grantUpload,
   loadAttachmentForViewer,
   MAX_UNSENT_ATTACHMENTS,
-  registerUpload,
-  sweepOrphanFilesPage,
   sweepUnsentBatch,
-  ORPHAN_AGE_MS,
 } from "./model/attachments";
+import {
+  abandonUpload,
+  expireUpload,
+  finishUpload,
+  startUpload,
+  sweepExpiredUploadsBatch,
+  sweepOrphanFilesPage,
+} from "./model/uploads";
+
+// The hourly sweep looks back this far for files that never became an attachment: two runs
+// overlap, so a late run misses nothing.
+const SWEEP_WINDOW_MS = 2 * 60 * 60 * 1000;
 import { shareByLink } from "./model/shares";
 import schema from "./schema";
 
-/** An upload URL for one image (POST the file to it, then `register` the storage id it answers). */
-export const generateUploadUrl = signedInMutation({
-  args: {},
-  returns: v.string(),
-  handler: async (ctx) => {
-    await grantUpload(ctx, ctx.viewerId);
-    return await ctx.storage.generateUploadUrl();
+/**
+ * Reserves an upload for the signed-in user (the POST /attachments route, before it reads the
+ * body): refused when the file's name, type or declared size are not ones we take, or the user's
+ * budgets would be exceeded (model/uploads.ts).
+ */
+export const startUploadForViewer = internalMutation({
+  args: { fileName: v.string(), contentType: v.string(), size: v.number() },
+  returns: v.object({ uploadId: v.id("uploads"), size: v.number() }),
+  handler: async (ctx, args) => {
+    const uploadId = await startUpload(ctx, await requireViewerId(ctx), args);
+    return { uploadId, size: args.size };
   },
 });
 
-/**
- * Makes an uploaded file the viewer's attachment, "checking" until its bytes are inspected (watch
- * `statuses`). Too big, not an image type we take, or a second file through one upload URL:
- * InvalidArgument, and nothing is stored (the file is swept).
- */
-export const register = signedInMutation({
-  args: { storageId: v.id("_storage"), fileName: v.string() },
+/** Makes the file the route stored the viewer's attachment ("checking": watch `statuses`). */
+export const finishUploadForViewer = internalMutation({
+  args: { uploadId: v.id("uploads"), storageId: v.id("_storage") },
   returns: v.id("attachments"),
   handler: async (ctx, args) => {
-    const attachmentId = await registerUpload(ctx, ctx.viewerId, args);
+    const attachmentId = await finishUpload(ctx, await requireViewerId(ctx), args);
     await ctx.scheduler.runAfter(0, internal.attachments.inspectBypassingAccessControl, {
       attachmentId,
     });
     return attachmentId;
+  },
+});
+
+/** Ends an upload whose body was refused or lost before anything was stored. */
+export const abandonUploadForViewer = internalMutation({
+  args: { uploadId: v.id("uploads") },
+  returns: v.null(),
+  handler: async (ctx, { uploadId }) => {
+    await abandonUpload(ctx, await requireViewerId(ctx), uploadId);
+    return null;
+  },
+});
+
+/** Scheduled when an upload starts: sweeps what it left if it never finished (model/uploads.ts). */
+export const expireUploadBypassingAccessControl = internalMutation({
+  args: { uploadId: v.id("uploads"), cursor: v.optional(v.string()) },
+  returns: v.null(),
+  handler: async (ctx, { uploadId, cursor }) => {
+    const next = await expireUpload(ctx, uploadId, cursor ?? null);
+    if (next !== null) {
+      await ctx.scheduler.runAfter(0, internal.attachments.expireUploadBypassingAccessControl, {
+        uploadId,
+        cursor: next,
+      });
+    }
+    return null;
   },
 });
 
@@ -139,17 +173,28 @@ export const inspectBypassingAccessControl = internalAction({
   },
 });
 
-/** The hourly cleanup: unsent attachments older than a day, expired upload grants, orphaned files. */
+/**
+ * The hourly cleanup: unsent attachments older than a day, uploads whose scheduled expiry was
+ * lost, and files of the last two hours that never became an attachment (each upload's own
+ * expiry sweeps them minutes after it; this is the backstop).
+ */
 export const sweepBypassingAccessControl = internalMutation({
   args: { before: v.optional(v.number()), cursor: v.optional(v.union(v.string(), v.null())) },
   returns: v.null(),
   handler: async (ctx, args) => {
-    const before = args.before ?? Date.now() - ORPHAN_AGE_MS;
-    if (args.cursor === undefined && (await sweepUnsentBatch(ctx))) {
+    const before = args.before ?? Date.now();
+    if (
+      args.cursor === undefined &&
+      ((await sweepUnsentBatch(ctx)) || (await sweepExpiredUploadsBatch(ctx)))
+    ) {
       await ctx.scheduler.runAfter(0, internal.attachments.sweepBypassingAccessControl, {});
       return null;
     }
-    const cursor = await sweepOrphanFilesPage(ctx, { before, cursor: args.cursor ?? null });
+    const cursor = await sweepOrphanFilesPage(ctx, {
+      from: before - SWEEP_WINDOW_MS,
+      to: before,
+      cursor: args.cursor ?? null,
+    });
     if (cursor !== null) {
       await ctx.scheduler.runAfter(0, internal.attachments.sweepBypassingAccessControl, {
         before,

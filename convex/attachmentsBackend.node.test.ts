@@ -1,17 +1,16 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ConvexError } from "convex/values";
 import { ConvexHttpClient } from "convex/browser";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
-import { signUploadToken } from "../tools/local-backend/storage";
 import { api } from "./_generated/api";
+import { guestClient } from "./localBackend.setup";
 import type { Id } from "./_generated/dataModel";
 import { pdf, png } from "./images.setup";
 
-// The whole path on the local backend, as the composer and the message view use it: real upload
-// URLs, the scheduled inspection, and the image routes on the site URL with a Convex Auth token.
+// The whole path on the local backend, as the composer and the message view use it: the upload
+// route, the scheduled inspection, and the image routes on the site URL with a Convex Auth token.
 
 let backend: LocalBackend;
 let dataDir: string;
@@ -37,28 +36,25 @@ afterAll(async () => {
   await backend?.close();
 });
 
-async function signedIn() {
-  const anonymous = new ConvexHttpClient(backend.url, { logger: false });
-  const { tokens } = (await anonymous.action(api.auth.signIn, { provider: "anonymous" })) as {
-    tokens: { token: string } | null;
-  };
-  const client = new ConvexHttpClient(backend.url, { logger: false });
-  client.setAuth(tokens!.token);
-  return Object.assign(client, { token: tokens!.token });
-}
+const signedIn = () => guestClient(backend.url);
 
-async function post(url: string, bytes: Uint8Array, type = "image/png") {
-  return await fetch(url, {
+/** POSTs a file to the upload route as the composer does; the response. */
+async function post(token: string | null, bytes: Uint8Array, type = "image/png", name = "a.png") {
+  return await fetch(`${backend.siteUrl}/attachments?name=${encodeURIComponent(name)}`, {
     method: "POST",
     body: Buffer.from(bytes),
-    headers: { "Content-Type": type },
+    headers: {
+      "Content-Type": type,
+      ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
+    },
   });
 }
 
-async function uploadAndRegister(client: ConvexHttpClient, bytes: Uint8Array, fileName = "a.png") {
-  const url = await client.mutation(api.attachments.generateUploadUrl, {});
-  const { storageId } = (await (await post(url, bytes)).json()) as { storageId: Id<"_storage"> };
-  return await client.mutation(api.attachments.register, { storageId, fileName });
+async function upload(client: { token: string }, bytes: Uint8Array, fileName = "a.png") {
+  const response = await post(client.token, bytes, "image/png", fileName);
+  const body = (await response.json()) as { attachmentId: Id<"attachments"> };
+  if (response.status !== 200) throw new Error(`upload refused: ${JSON.stringify(body)}`);
+  return body.attachmentId;
 }
 
 async function settled(client: ConvexHttpClient, id: Id<"attachments">) {
@@ -70,20 +66,11 @@ async function settled(client: ConvexHttpClient, id: Id<"attachments">) {
   throw new Error("the inspection did not finish");
 }
 
-async function codeOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return error instanceof ConvexError ? (error.data as { code: string; message: string }) : error;
-  }
-  throw new Error("expected a refusal");
-}
-
 describe("attachments on the local backend", { timeout: 60_000 }, () => {
   test("upload, inspection, and the owner-only image route", async () => {
     const alice = await signedIn();
     const bob = await signedIn();
-    const id = await uploadAndRegister(alice, png(320, 200), "shot.png");
+    const id = await upload(alice, png(320, 200), "shot.png");
     expect(await settled(alice, id)).toMatchObject({ status: "ready", width: 320, height: 200 });
 
     const image = (token?: string) =>
@@ -101,7 +88,7 @@ describe("attachments on the local backend", { timeout: 60_000 }, () => {
 
   test("a PDF renamed .png is rejected with a reason and its file deleted", async () => {
     const alice = await signedIn();
-    const id = await uploadAndRegister(alice, pdf(), "report.png");
+    const id = await upload(alice, pdf(), "report.png");
     const state = await settled(alice, id);
     expect(state).toMatchObject({ status: "rejected", error: expect.stringMatching(/not a PNG/) });
     expect(
@@ -113,32 +100,25 @@ describe("attachments on the local backend", { timeout: 60_000 }, () => {
     ).toBe(404);
   });
 
-  test("a reused upload URL: the upload is accepted, as Convex does, but registering it is refused", async () => {
-    const alice = await signedIn();
-    const url = await alice.mutation(api.attachments.generateUploadUrl, {});
-    const first = (await (await post(url, png())).json()) as { storageId: Id<"_storage"> };
-    const again = await post(url, png());
-    expect(again.status).toBe(200);
-    const second = (await again.json()) as { storageId: Id<"_storage"> };
-    await alice.mutation(api.attachments.register, { ...first, fileName: "a.png" });
-    expect(
-      await codeOf(alice.mutation(api.attachments.register, { ...second, fileName: "b.png" })),
-    ).toMatchObject({
-      code: "InvalidArgument",
-      message: expect.stringMatching(/already used or has expired/),
+  test("the upload route answers the app's preflight and refuses the signed-out and the oversized", async () => {
+    const preflight = await fetch(`${backend.siteUrl}/attachments?name=a.png`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://chat.example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+      },
     });
-  });
-
-  test("an expired upload URL is refused by the backend with Convex's error", async () => {
-    const secret = Buffer.from(readFileSync(join(dataDir, "storage-secret"), "utf8"), "hex");
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toMatch(
+      /authorization.*content-type|content-type.*authorization/,
+    );
+    const signedOut = await post(null, png());
+    expect(signedOut.status).toBe(401);
+    expect(await signedOut.json()).toEqual({ code: "NotFound", message: "You are not signed in." });
     const alice = await signedIn();
-    const url = new URL(await alice.mutation(api.attachments.generateUploadUrl, {}));
-    url.searchParams.set("token", signUploadToken(secret, Math.floor(Date.now() / 1000) - 3601));
-    const response = await post(url.toString(), png());
-    expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({
-      code: "StorageTokenExpired",
-      message: "Store File Authorization expired",
-    });
+    const big = await post(alice.token, new Uint8Array(11 * 1024 * 1024), "image/png", "big.png");
+    expect(big.status).toBe(400);
+    expect(await big.json()).toMatchObject({ message: expect.stringMatching(/at most 10 MB/) });
   });
 });

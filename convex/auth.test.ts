@@ -1,6 +1,6 @@
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { api } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import { errorData, setEnv, setupTest, type TestBackend, listMessages } from "./test.setup";
 
 let restore: () => void = () => {};
@@ -33,7 +33,10 @@ function passwordFailure(t: TestBackend, params: Record<string, unknown>) {
 }
 
 /** Signs in through Convex Auth and returns the accessor for the identity its token carries. */
-async function signIn(t: TestBackend, args: Record<string, unknown>) {
+async function signIn(
+  t: Pick<TestBackend, "action" | "withIdentity">,
+  args: Record<string, unknown>,
+) {
   const result = (await t.action(api.auth.signIn, args)) as {
     tokens?: { token: string } | null;
   };
@@ -144,7 +147,7 @@ describe("Convex Auth", { timeout: 30_000 }, () => {
     });
   });
 
-  test("emails are trimmed, lower-cased and checked: any case signs in to the one account", async () => {
+  test("emails are NFKC-normalized, stripped of invisible characters, trimmed, lower-cased and checked: any case or lookalike signs in to the one account", async () => {
     const t = setupTest();
     const pw = "a calm harbor at dawn";
     const first = await signIn(t, {
@@ -164,6 +167,30 @@ describe("Convex Auth", { timeout: 30_000 }, () => {
         flow: "signUp",
       }),
     ).toMatchObject({ code: "InvalidState" });
+    // Lookalikes are the same address: a zero-width space or joiner, a soft hyphen, a BOM, a
+    // direction mark, fullwidth letters.
+    for (const lookalike of [
+      "ada.lovelace@example.com\u200B",
+      "ada.love\u200Dlace@example.com",
+      "\uFEFFada.lovelace@exam\u00ADple.com",
+      "ada.lovelace@example.com\u200E",
+      "ＡＤＡ.lovelace@ｅｘａｍｐｌｅ.com",
+    ]) {
+      expect(
+        await passwordFailure(t, {
+          email: lookalike,
+          password: "another fine password",
+          flow: "signUp",
+        }),
+      ).toMatchObject({ code: "InvalidState" });
+    }
+    const lookalikeSignIn = await signIn(t, {
+      provider: "password",
+      params: { email: "ada.lovelace\u200B@example.com", password: pw, flow: "signIn" },
+    });
+    expect((await lookalikeSignIn.query(api.sessions.list, {})).map((s) => s._id)).toEqual([
+      sessionId,
+    ]);
     const accounts = await t.run(async (ctx) => await ctx.db.query("authAccounts").collect());
     expect(accounts.map((a) => a.providerAccountId)).toEqual(["ada.lovelace@example.com"]);
 
@@ -350,8 +377,104 @@ describe("Convex Auth", { timeout: 30_000 }, () => {
     expect(await guest.query(api.modelInfo.get, {})).toBeNull();
   });
 
+  test("a guest who creates an account keeps every chat: the guest's user becomes the account's", async () => {
+    const t = setupTest();
+    const guest = await signIn(t, { provider: "anonymous" });
+    const chats = [
+      await guest.mutation(api.sessions.create, { title: "Kept one" }),
+      await guest.mutation(api.sessions.create, { title: "Kept two" }),
+    ];
+    expect(await guest.query(api.account.viewer, {})).toEqual({ kind: "guest", retentionDays: 30 });
+    const params = {
+      email: " Ada@Example.com ",
+      password: "correct horse battery",
+      flow: "signUp",
+      upgradeGuest: "true",
+    };
+    const account = await signIn(guest, { provider: "password", params });
+    expect((await account.query(api.sessions.list, {})).map((s) => s._id).sort()).toEqual(
+      [...chats].sort(),
+    );
+    expect(await account.query(api.account.viewer, {})).toEqual({
+      kind: "account",
+      email: "ada@example.com",
+    });
+    // The guest's own sign-in is over; the email and password reach the same chats from anywhere.
+    expect(await guest.query(api.sessions.list, {})).toEqual([]);
+    const elsewhere = await signIn(t, {
+      provider: "password",
+      params: { email: "ada@example.com", password: "correct horse battery", flow: "signIn" },
+    });
+    expect(await elsewhere.query(api.sessions.list, {})).toHaveLength(2);
+    const users = await t.run(async (ctx) => await ctx.db.query("users").collect());
+    expect(users.map((u) => [u.email, u.isAnonymous])).toEqual([["ada@example.com", undefined]]);
+    const accounts = await t.run(async (ctx) => await ctx.db.query("authAccounts").collect());
+    expect(accounts.map((a) => a.provider)).toEqual(["password"]);
+    // No longer a guest: the inactive-guest cleanup leaves it alone.
+    await t.mutation(internal.guests.deleteGuestBypassingAccessControl, {
+      userId: users[0]!._id,
+      cutoff: Date.now() + 60_000,
+    });
+    expect(await elsewhere.query(api.sessions.list, {})).toHaveLength(2);
+  });
+
+  test("only the signed-in guest can keep their chats, and only under an email no account has", async () => {
+    // Two sign-ups a minute: taken@ and ada@ below use them up (refusals before the limit take none).
+    useLimits({ PASSWORD_SIGNUPS_PER_MINUTE: "2" });
+    const t = setupTest();
+    const upgrade = (email: string, password = "a calm harbor at dawn") => ({
+      provider: "password",
+      params: { email, password, flow: "signUp", upgradeGuest: "true" },
+    });
+    await signIn(t, {
+      provider: "password",
+      params: { email: "taken@example.com", password: "a calm harbor at dawn", flow: "signUp" },
+    });
+    const guest = await signIn(t, { provider: "anonymous" });
+    const chat = await guest.mutation(api.sessions.create, { title: "Mine" });
+    // An existing email is refused, with its password too (that would sign in to that account).
+    for (const password of ["a calm harbor at dawn", "another long password"]) {
+      expect(
+        await errorData(guest.action(api.auth.signIn, upgrade("taken@example.com", password))),
+      ).toEqual({
+        code: "InvalidState",
+        message: "An account with this email already exists. Sign in instead.",
+      });
+    }
+    // A sign-up while signed in that does not ask to keep the guest's chats is refused.
+    expect(
+      await errorData(
+        guest.action(api.auth.signIn, {
+          provider: "password",
+          params: { email: "new@example.com", password: "a calm harbor at dawn", flow: "signUp" },
+        }),
+      ),
+    ).toMatchObject({ code: "InvalidState", message: expect.stringMatching(/signed in already/) });
+    // Signed out, there is no guest to keep.
+    expect(await errorData(t.action(api.auth.signIn, upgrade("new@example.com")))).toMatchObject({
+      code: "InvalidState",
+      message: expect.stringMatching(/guest session has ended/),
+    });
+    // An account is not a guest.
+    const ada = await signIn(t, {
+      provider: "password",
+      params: { email: "ada@example.com", password: "a calm harbor at dawn", flow: "signUp" },
+    });
+    expect(await errorData(ada.action(api.auth.signIn, upgrade("new@example.com")))).toMatchObject({
+      code: "InvalidState",
+      message: expect.stringMatching(/^Only a guest/),
+    });
+    // A guest's sign-up counts against the sign-up limit like any; the guest is untouched.
+    expect(
+      await errorData(guest.action(api.auth.signIn, upgrade("new@example.com"))),
+    ).toMatchObject({ code: "RateLimited" });
+    expect(await guest.query(api.account.viewer, {})).toMatchObject({ kind: "guest" });
+    expect((await guest.query(api.sessions.list, {})).map((s) => s._id)).toEqual([chat]);
+  });
+
   test("signed-out visitors learn nothing about the deployment", async () => {
     const t = setupTest();
     expect(await t.query(api.modelInfo.get, {})).toBeNull();
+    expect(await t.query(api.account.viewer, {})).toBeNull();
   });
 });

@@ -6,19 +6,20 @@ import { internal } from "./_generated/api";
 import type { ActionCtx } from "./_generated/server";
 import { appError } from "./lib/errors";
 import {
+  EMAIL_TAKEN,
   emailProblem,
   MAX_PASSWORD_LENGTH,
   normalizeEmail,
   passwordLength,
 } from "./lib/credentials";
 import { newPasswordProblem } from "./lib/passwords";
+import { signedInGuest, turnGuestIntoAccount } from "./model/guestUpgrade";
 
 type Authorize = (params: Record<string, unknown>, ctx: ActionCtx) => Promise<unknown>;
 type Crypto = { verifySecret: (secret: string, hash: string) => Promise<boolean> };
 type ProviderOptions = { authorize: Authorize; crypto?: Crypto };
 
 const WRONG_CREDENTIALS = "Wrong email or password. New here? Choose “Create account”.";
-const EMAIL_TAKEN = "An account with this email already exists. Sign in instead.";
 
 /**
  * The user-facing error for a failed password sign-in or sign-up. Convex Auth throws plain Errors,
@@ -81,7 +82,8 @@ function wrapAuthorize<P>(provider: P, wrap: (options: ProviderOptions) => Autho
  * Email + password. Emails are trimmed, lower-cased and checked (profile, used by every flow, so
  * sign-in finds an account whatever the case typed); new passwords are 10-128 characters and not
  * common. Every attempt first takes one from the email's attempt bucket (and a sign-up one of the
- * deployment's sign-ups); a success resets it. Failures are ConvexErrors with a code.
+ * deployment's sign-ups); a success resets it. Failures are ConvexErrors with a code. A guest's
+ * sign-up makes the guest's user the account's (model/guestUpgrade.ts).
  */
 const password = wrapAuthorize(
   Password({
@@ -102,6 +104,14 @@ const password = wrapAuthorize(
       else if (passwordLength(secret) > MAX_PASSWORD_LENGTH) {
         throw appError("InvalidArgument", WRONG_CREDENTIALS);
       }
+      // A sign-up while signed in is only a guest keeping their chats (account.checkSignUp).
+      const guestId =
+        flow === "signUp"
+          ? await ctx.runQuery(internal.account.checkSignUp, {
+              email,
+              upgradeGuest: params.upgradeGuest === true || params.upgradeGuest === "true",
+            })
+          : null;
       const browserKey = await browserKeyOf(email, params.browserId);
       const attemptKey = await ctx.runMutation(internal.limits.startPasswordAttemptForEmail, {
         email,
@@ -110,6 +120,10 @@ const password = wrapAuthorize(
       });
       try {
         const result = await authorize({ ...params, email }, ctx);
+        // An account made meanwhile with this email and password would have been signed in to.
+        if (guestId !== null && (result as { userId?: unknown } | null)?.userId !== guestId) {
+          throw appError("InvalidState", EMAIL_TAKEN);
+        }
         await ctx.runMutation(internal.limits.finishPasswordAttemptForEmail, {
           email,
           attemptKey,
@@ -133,6 +147,18 @@ const anonymous = wrapAuthorize(Anonymous(), ({ authorize }) => async (params, c
 
 export const { auth, signIn, signOut, store, isAuthenticated } = convexAuth({
   providers: [anonymous, password],
+  callbacks: {
+    // A new account's user: the signed-in guest's own for a password sign-up (guestSigningUp let
+    // only a guest's upgrade through), else a new one with the provider's profile, as by default.
+    async createOrUpdateUser(ctx, { existingUserId, provider, profile }) {
+      if (existingUserId !== null) return existingUserId;
+      const guestId = provider.id === "password" ? await signedInGuest(ctx) : null;
+      if (guestId !== null && typeof profile.email === "string") {
+        return await turnGuestIntoAccount(ctx, guestId, profile.email);
+      }
+      return await ctx.db.insert("users", profile);
+    },
+  },
   // Our attempt buckets (model/passwordAttempts.ts) replace Convex Auth's per-account lockout,
   // which a stranger who knows an email could keep the owner in.
   signIn: { maxFailedAttempsPerHour: 1_000_000 },

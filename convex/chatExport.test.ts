@@ -4,7 +4,7 @@ import { api } from "./_generated/api";
 import { asUser, errorData, fillChat, setupTest } from "./test.setup";
 
 describe("chat export", () => {
-  test("reads a long chat whole, in order, page by page, with role, time and status", async () => {
+  test("reads a long chat whole, oldest first, page by page, with role, time and status", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     const sessionId = await alice.mutation(api.sessions.create, { title: "Long one" });
@@ -24,7 +24,6 @@ describe("chat export", () => {
       cursor = page.cursor;
     }
     expect(pages).toBeGreaterThanOrEqual(3);
-    messages.reverse(); // pages run from the last message up
     expect(messages.map((m) => m.content.split("|")[0])).toEqual(
       Array.from({ length: 250 }, (_, i) => String(i)),
     );
@@ -34,7 +33,7 @@ describe("chat export", () => {
     );
   });
 
-  test("follows the versions on screen, not every version", async () => {
+  test("reads every version with its parent, and names the end of the conversation on screen", async () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     const sessionId = await alice.mutation(api.sessions.create, {});
@@ -73,10 +72,50 @@ describe("chat export", () => {
     });
     const page = await alice.query(api.chatExport.page, { sessionId, cursor: null });
     expect(page.isDone).toBe(true);
-    expect(page.messages.map((m) => m.content)).toEqual(["first answer", "Q"]);
+    expect(page.messages.map((m) => [m.content, m.status])).toEqual([
+      ["Q", "complete"],
+      ["first answer", "complete"],
+      ["second answer", "stopped"],
+    ]);
+    const [q, first, second] = page.messages;
+    expect(first?.parentId).toBe(q?.id);
+    expect(second?.parentId).toBe(q?.id);
+    expect(page.leafId).toBe(first?.id);
     await expect(
-      alice.query(api.chatExport.page, { sessionId, cursor: "not-a-message" }),
-    ).rejects.toThrow(/does not exist/);
+      alice.query(api.chatExport.page, { sessionId, cursor: "not-a-cursor" }),
+    ).rejects.toThrow();
+  });
+
+  test("a failed reply carries its reason and a cut one its finish reason", async () => {
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const sessionId = await alice.mutation(api.sessions.create, {});
+    await t.run(async (ctx) => {
+      const base = {
+        sessionId,
+        userId: alice.userId,
+        role: "assistant",
+        isStreaming: false,
+        generation: 0,
+      } as const;
+      await ctx.db.insert("messages", {
+        ...base,
+        content: "",
+        status: "error",
+        error: "The model is busy.",
+      });
+      await ctx.db.insert("messages", {
+        ...base,
+        content: "cut",
+        status: "complete",
+        finishReason: "length",
+      });
+    });
+    const page = await alice.query(api.chatExport.page, { sessionId, cursor: null });
+    expect(page.messages).toMatchObject([
+      { status: "error", error: "The model is busy." },
+      { status: "complete", finishReason: "length" },
+    ]);
   });
 
   test("another user's chat, or no chat, is not found", async () => {

@@ -269,22 +269,33 @@ describe("appendStreamChunk", () => {
         }),
       ),
     ).toMatchObject({ code: "NotFound" });
-    // Chunks not written yet are empty for anyone (nothing to tell); written ones are Alice's only.
+    // Another user gets the same answer whether Alice's reply is streaming, not written yet or
+    // not there at all, so it never tells them a known message is streaming right now; signed
+    // out is NotFound either way.
     const range = { messageId, generation, from: 0, to: 1 };
     const newest = { messageId, generation };
-    expect(await bob.query(api.chatStreaming.listStreamChunks, range)).toEqual({
-      text: "",
-      complete: false,
+    const bobSees = async (which: Id<"messages">) => ({
+      range: await bob.query(api.chatStreaming.listStreamChunks, { ...range, messageId: which }),
+      newest: await bob.query(api.chatStreaming.latestStreamChunk, { ...newest, messageId: which }),
     });
-    expect(await bob.query(api.chatStreaming.latestStreamChunk, newest)).toBeNull();
+    const nothing = { range: { text: "", complete: false }, newest: null };
+    expect(await bobSees(messageId)).toEqual(nothing);
     await append(user, messageId, generation, 0, "Hi");
-    for (const who of [bob, t]) {
-      expect(await errorData(who.query(api.chatStreaming.listStreamChunks, range))).toMatchObject({
-        code: "NotFound",
-      });
-      expect(await errorData(who.query(api.chatStreaming.latestStreamChunk, newest))).toMatchObject(
-        { code: "NotFound" },
-      );
+    expect(await bobSees(messageId)).toEqual(nothing);
+    const gone = await startedReply(t, "dora");
+    await t.run(async (ctx) => await ctx.db.delete("messages", gone.messageId));
+    expect(await bobSees(gone.messageId)).toEqual(nothing);
+    for (const which of [messageId, gone.messageId]) {
+      expect(
+        await errorData(
+          t.query(api.chatStreaming.listStreamChunks, { ...range, messageId: which }),
+        ),
+      ).toMatchObject({ code: "NotFound" });
+      expect(
+        await errorData(
+          t.query(api.chatStreaming.latestStreamChunk, { ...newest, messageId: which }),
+        ),
+      ).toMatchObject({ code: "NotFound" });
     }
     expect(await user.query(api.chatStreaming.latestStreamChunk, newest)).toEqual({
       seq: 0,

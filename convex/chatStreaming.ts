@@ -204,9 +204,12 @@ export const stopGeneration = signedInMutation({
   },
 });
 
-/** Someone else's stream documents are "not found"; documents not written yet are nobody's. */
-function checkOwners({ viewerId }: OptionalAuthQueryCtx, owners: readonly Id<"users">[]) {
-  if (viewerId === null || owners.some((owner) => owner !== viewerId)) throw notFound("Message");
+/**
+ * Whether the viewer may see these stream documents. Someone else's read exactly as documents not
+ * written yet (or cleaned up): the answer never tells another user that a message is streaming.
+ */
+function ownsAll({ viewerId }: OptionalAuthQueryCtx, owners: readonly Id<"users">[]) {
+  return owners.every((owner) => owner === viewerId);
 }
 
 /**
@@ -215,7 +218,7 @@ function checkOwners({ viewerId }: OptionalAuthQueryCtx, owners: readonly Id<"us
  * A viewer follows this query: each flush inserts a chunk, so each update carries that flush's
  * text and nothing else; a viewer that sees `seq` jump (updates coalesced, or a reload
  * mid-reply) fetches the chunks before it with listStreamChunks. Reads one chunk document, which
- * carries its owner.
+ * carries its owner. Signed out: NotFound; another user's generation: null, as one not written.
  */
 export const latestStreamChunk = optionalAuthQuery({
   args: { messageId: v.id("messages"), generation: v.number() },
@@ -232,8 +235,7 @@ export const latestStreamChunk = optionalAuthQuery({
   handler: async (ctx, { messageId, generation }) => {
     if (ctx.viewerId === null) throw notFound("Message");
     const chunk = await latestChunk(ctx, messageId, generation);
-    if (chunk === null) return null;
-    checkOwners(ctx, [chunk.ownerId]);
+    if (chunk === null || !ownsAll(ctx, [chunk.ownerId])) return null;
     return {
       seq: chunk.seq,
       text: chunk.text,
@@ -247,8 +249,8 @@ export const latestStreamChunk = optionalAuthQuery({
  * The text of chunks [from, to) of a generation's live text, with `runs` saying which parts it
  * belongs to when that is not simply part 0 (lib/reply-parts.ts); `complete` is false while any
  * of them is missing (not written yet, or cleaned up after finalize). Chunks never change, so a
- * subscription to a complete range gets no further updates. Chunks not written yet are empty,
- * whoever asks.
+ * subscription to a complete range gets no further updates. Chunks not written yet, and another
+ * user's, are empty (signed out: NotFound).
  */
 export const listStreamChunks = optionalAuthQuery({
   args: {
@@ -271,7 +273,7 @@ export const listStreamChunks = optionalAuthQuery({
       );
     }
     const { text, runs, complete, owners } = await chunkRange(ctx, messageId, generation, from, to);
-    checkOwners(ctx, owners);
+    if (!ownsAll(ctx, owners)) return { text: "", complete: false };
     return { text, ...(runs === undefined ? {} : { runs }), complete };
   },
 });

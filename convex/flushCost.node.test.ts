@@ -3,6 +3,7 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
+import { guestClient } from "./localBackend.setup";
 import type { Id } from "./_generated/dataModel";
 
 // What one flush costs the database, as the backend accounts it per execution (database read bytes,
@@ -35,15 +36,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function signedIn() {
-  const anonymous = new ConvexHttpClient(backend.url, { logger: false });
-  const { tokens } = (await anonymous.action(api.auth.signIn, { provider: "anonymous" })) as {
-    tokens: { token: string } | null;
-  };
-  const client = new ConvexHttpClient(backend.url, { logger: false });
-  client.setAuth(tokens!.token);
-  return Object.assign(client, { token: tokens!.token });
-}
+const signedIn = () => guestClient(backend.url);
 
 async function finalReply(client: ConvexHttpClient, sessionId: Id<"sessions">) {
   for (const started = Date.now(); Date.now() - started < 120_000;) {

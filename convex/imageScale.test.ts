@@ -95,5 +95,6 @@ test("a chat where every message has 4 images stays within the transaction limit
 
   await alice.mutation(api.sessions.remove, { sessionId });
   await t.finishAllScheduledFunctions(vi.runAllTimers);
-  expect(await counts(t)).toEqual({ attachments: 0, files: 0, messages: 0 });
+  expect(await counts(t)).toEqual({ attachments: 0, files: 0, messages: 0, uploads: 0 });
+  expect(await t.run(async (ctx) => await ctx.db.query("imageStorage").collect())).toEqual([]);
 }, 120_000);

@@ -163,6 +163,58 @@ describe("chats", () => {
   });
 });
 
+describe("writes whose cost grows with the chat", () => {
+  test("share snapshots are limited per chat and per user, each refusal saying when to try again", async () => {
+    useEnv({ SHARES_PER_CHAT_PER_HOUR: "2", SHARES_PER_HOUR: "3" });
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const [first, second] = [
+      await alice.mutation(api.sessions.create, {}),
+      await alice.mutation(api.sessions.create, {}),
+    ];
+    const share = (sessionId: Id<"sessions">) =>
+      t
+        .finishAllScheduledFunctions(vi.runAllTimers)
+        .then(() => alice.mutation(api.shares.share, { sessionId }));
+    await share(first);
+    await share(first);
+    expect(await errorData(share(first))).toEqual({
+      code: "RateLimited",
+      message: "This chat's link has been updated many times lately. Try again in 30 minutes.",
+      retryAfterMs: expect.closeTo(30 * 60_000, -3),
+    });
+    // Revoking and sharing again is a new snapshot of the same chat.
+    await alice.mutation(api.shares.revoke, { sessionId: first });
+    expect(await errorData(share(first))).toMatchObject({ code: "RateLimited" });
+    await share(second);
+    expect(await errorData(share(second))).toEqual({
+      code: "RateLimited",
+      message: "You have shared chats many times lately. Try again in 20 minutes.",
+      retryAfterMs: expect.closeTo(20 * 60_000, -3),
+    });
+    // Another user's budget is their own.
+    const bob = await asUser(t, "bob");
+    await bob.mutation(api.shares.share, {
+      sessionId: await bob.mutation(api.sessions.create, {}),
+    });
+    vi.setSystemTime(Date.now() + 20 * 60_000);
+    await share(second);
+  });
+
+  test("version switches are limited per user", async () => {
+    useEnv({ VERSION_SWITCHES_PER_MINUTE: "2" });
+    const t = setupTest();
+    const alice = await asUser(t, "alice");
+    const messageId = await send(t, alice);
+    for (let i = 0; i < 2; i++) await alice.mutation(api.messages.selectVersion, { messageId });
+    expect(await errorData(alice.mutation(api.messages.selectVersion, { messageId }))).toEqual({
+      code: "RateLimited",
+      message: "You are switching between versions too quickly. Try again in 30 seconds.",
+      retryAfterMs: expect.closeTo(30_000, -2),
+    });
+  });
+});
+
 describe("settings", () => {
   test("every limit reads its variable at call time; a missing, invalid or too small value is the default", () => {
     for (const [name, setting] of Object.entries(LIMIT_SETTINGS)) {
@@ -173,8 +225,9 @@ describe("settings", () => {
         expect(limitSetting(key)).toBe(setting.default);
         restore();
       }
-      const restore = setEnv({ [setting.env]: " 7 " });
-      expect(limitSetting(key)).toBe(7);
+      const valid = Math.max(7, setting.min);
+      const restore = setEnv({ [setting.env]: ` ${valid} ` });
+      expect(limitSetting(key)).toBe(valid);
       restore();
     }
   });

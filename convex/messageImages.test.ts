@@ -69,7 +69,9 @@ describe("sending images", () => {
       },
     ]);
     const exported = await user.query(api.chatExport.page, { sessionId, cursor: null });
-    expect(exported.messages.at(-1)?.images?.map((i) => i.fileName)).toEqual(["p0.png", "p1.png"]);
+    expect(exported.messages.at(0)?.images?.map((i) => i.fileName)).toEqual(["p0.png", "p1.png"]);
+    // The chat says it has images (a text-only model picked for it will not get them).
+    expect(await user.query(api.sessions.get, { sessionId })).toMatchObject({ hasImages: true });
     // Sent: no longer discardable, and it counts no more towards the 20 waiting.
     expect(
       await errorData(user.mutation(api.attachments.discard, { attachmentId: ids[0]! })),

@@ -3,6 +3,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { signedInMutation, optionalAuthQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
+import { consumeVersionSwitch } from "./model/limits";
 import { startContinue, startEdit, startRegenerate, startReply } from "./model/messages";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 import { selectMessage } from "./model/versions";
@@ -50,7 +51,7 @@ export const list = optionalAuthQuery({
  */
 export const send = signedInMutation({
   args: {
-    sessionId: v.id("sessions"),
+    sessionId: v.string(),
     content: v.string(),
     clientRequestId: v.optional(v.string()),
     // At most MAX_IMAGES_PER_MESSAGE ready images of the viewer's, not sent before.
@@ -137,12 +138,14 @@ export const edit = signedInMutation({
 /**
  * Switches to a version of a message: the conversation on screen (in every tab) becomes that
  * version followed by the branch last shown under it. Returns the new end of the conversation.
+ * Limited per user (VERSION_SWITCHES_PER_MINUTE): a switch follows the branch to its end.
  */
 export const selectVersion = signedInMutation({
   args: { messageId: v.id("messages") },
   returns: v.id("messages"),
   handler: async (ctx, { messageId }) => {
     const { message, session } = await loadMessageForViewer(ctx, ctx.viewerId, messageId);
+    await consumeVersionSwitch(ctx, ctx.viewerId);
     return await selectMessage(ctx, session, message);
   },
 });

@@ -77,7 +77,7 @@ export const effortForChat = optionalAuthQuery({
  * the one new chats start with; it also becomes the viewer's default for new chats.
  */
 export const setEffort = signedInMutation({
-  args: { sessionId: v.optional(v.id("sessions")), effort: v.string() },
+  args: { sessionId: v.optional(v.string()), effort: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId, effort }) => {
     const picked = requirePickerEffort(effort);
@@ -92,7 +92,7 @@ export const setEffort = signedInMutation({
 
 /** Picks the model of a chat's next replies; it also becomes the viewer's default for new chats. */
 export const setForChat = signedInMutation({
-  args: { sessionId: v.id("sessions"), model: v.string() },
+  args: { sessionId: v.string(), model: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId, model }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);

@@ -65,6 +65,12 @@ export const messageImage = v.object({
   height: v.number(),
 });
 
+/** Where a chat is listed besides by date: pinned above the others, or in the archive. */
+export const sessionListing = v.union(v.literal("pinned"), v.literal("archived"));
+
+/** A reader's verdict on a reply. */
+export const feedbackRating = v.union(v.literal("up"), v.literal("down"));
+
 export const attachmentStatus = v.union(
   v.literal("checking"),
   v.literal("ready"),
@@ -98,7 +104,11 @@ export default defineSchema({
     model: v.optional(v.string()),
     // The reasoning effort picked for this chat; unset: the user's last pick, else the deployment's.
     reasoningEffort: v.optional(reasoningEffort),
-  }).index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"]),
+    // Unset: listed by date in the sidebar (model/sessions.ts listSessions).
+    listing: v.optional(sessionListing),
+  })
+    .index("by_userId_and_lastActivityAt", ["userId", "lastActivityAt"])
+    .index("by_userId_and_listing_and_lastActivityAt", ["userId", "listing", "lastActivityAt"]),
 
   // Read by messages.list: written only at send, edit, switch, finalize, stop, continue and
   // regenerate, never once per flush.
@@ -245,6 +255,10 @@ export default defineSchema({
     .index("by_shareId", ["shareId"])
     .index("by_sessionId", ["sessionId"]),
 
+  // Links that were revoked or whose chat was deleted, so that they say "no longer available"
+  // while a link that never existed says "not found". Only the random id is kept.
+  revokedShares: defineTable({ shareId: v.string() }).index("by_shareId", ["shareId"]),
+
   // The copied messages of a share's snapshot, in conversation order.
   sharedMessages: defineTable({
     shareId: v.id("shares"),
@@ -259,6 +273,19 @@ export default defineSchema({
     parts: v.optional(v.array(storedPart)),
   })
     .index("by_shareId_and_snapshot_and_position", ["shareId", "snapshot", "position"])
+    .index("by_sessionId", ["sessionId"]),
+
+  // Thumbs up or down on a reply, with an optional comment: one per reply and user
+  // (convex/feedback.ts). Deleted with the chat; operators read them with feedback:exportPage.
+  feedback: defineTable({
+    userId: v.id("users"),
+    sessionId: v.id("sessions"),
+    messageId: v.id("messages"),
+    rating: feedbackRating,
+    comment: v.optional(v.string()),
+    updatedAt: v.number(),
+  })
+    .index("by_messageId_and_userId", ["messageId", "userId"])
     .index("by_sessionId", ["sessionId"]),
 
   // An uploaded image (convex/attachments.ts): "checking" until the inspection action has looked
@@ -283,14 +310,27 @@ export default defineSchema({
     .index("by_storageId", ["storageId"])
     .index("by_sessionId", ["sessionId"]),
 
-  // One per upload URL handed out, used up by the register of one file: Convex's upload URLs take
-  // any number of uploads for an hour, so this makes each good for one attachment.
-  uploadGrants: defineTable({
+  // An upload under way (the POST /attachments route, lib/attachmentRoutes.ts): its declared size
+  // is reserved against the user's budgets before a byte is read, and the row becomes the
+  // attachment when the file is stored. Convex's upload URLs are not used: each takes any number
+  // of files of any size for an hour, and nothing says who stored them.
+  uploads: defineTable({
     userId: v.id("users"),
+    fileName: v.string(),
+    contentType: v.string(),
+    size: v.number(),
+    startedAt: v.number(),
     expiresAt: v.number(),
   })
     .index("by_userId_and_expiresAt", ["userId", "expiresAt"])
     .index("by_expiresAt", ["expiresAt"]),
+
+  // Bytes of image files a user keeps (attachments whose file exists), against
+  // STORED_IMAGES_MB_PER_USER: added when an upload is stored, taken off when its file is deleted.
+  imageStorage: defineTable({
+    userId: v.id("users"),
+    bytes: v.number(),
+  }).index("by_userId", ["userId"]),
 
   // The images of a share's snapshot, so that the shared-image route checks one row.
   sharedAttachments: defineTable({

@@ -69,6 +69,56 @@ describe("share links", () => {
     expect(await rowCount(t, "sharedMessages")).toBe(6);
   });
 
+  test("the preview says what a link would show (title, messages on screen, images) and shares nothing", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await chatOf(t, "alice", 4);
+    // Two images on the first message (the ids need only be attachment ids for the count).
+    await t.run(async (ctx) => {
+      const storageId = await ctx.storage.store(new Blob(["x"]));
+      const attachmentId = await ctx.db.insert("attachments", {
+        userId: user.userId,
+        storageId,
+        fileName: "a.png",
+        contentType: "image/png",
+        size: 1,
+        status: "ready",
+        createdAt: 0,
+      });
+      const image = { attachmentId, fileName: "a.png", contentType: "image/png", size: 1 };
+      const first = await ctx.db.query("messages").order("asc").first();
+      await ctx.db.patch("messages", first!._id, {
+        images: [image, image].map((i) => ({ ...i, width: 1, height: 1 })),
+      });
+    });
+    expect(await user.query(api.shares.preview, { sessionId })).toEqual({
+      title: "Trip plans",
+      messageCount: 4,
+      imageCount: 2,
+      counted: true,
+    });
+    expect(await rowCount(t, "shares")).toBe(0);
+    expect(await user.query(api.shares.forSession, { sessionId })).toBeNull();
+    // Another user, or nobody signed in, is told the chat is not there.
+    const bob = await asUser(t, "bob");
+    for (const call of [
+      bob.query(api.shares.preview, { sessionId }),
+      t.query(api.shares.preview, { sessionId }),
+    ]) {
+      expect(await errorData(call)).toMatchObject({ code: "NotFound" });
+    }
+  });
+
+  test("the preview of a chat too long to count says so, within a query's limits", async () => {
+    const t = setupTest();
+    const user = await asUser(t, "alice");
+    const sessionId: Id<"sessions"> = await user.mutation(api.sessions.create, {});
+    await fillChat(t, sessionId, 60, MAX_REPLY_BYTES - 16);
+    const preview = await user.query(api.shares.preview, { sessionId });
+    expect(preview.counted).toBe(false);
+    expect(preview.messageCount).toBeGreaterThan(0);
+    expect(preview.messageCount).toBeLessThan(60);
+  });
+
   test("a reply's thinking is shared with it, in its place", async () => {
     const t = setupTest();
     const { user, sessionId } = await chatOf(t, "alice", 1);
@@ -121,10 +171,13 @@ describe("share links", () => {
     expect(await user.query(api.shares.forSession, { sessionId })).toBeNull();
     await t.finishAllScheduledFunctions(() => {});
     expect(await rowCount(t, "sharedMessages")).toBe(0);
+    // A revoked link is told apart from one that never existed: "no longer available", "not found".
+    expect(await t.query(api.shares.revoked, { shareId })).toBe(true);
 
-    expect(await t.query(api.shares.view, { shareId: "AAAAAAAAAAAAAAAAAAAAAA" })).toBeNull();
-    expect(await t.query(api.shares.view, { shareId: "" })).toBeNull();
-    expect(await t.query(api.shares.view, { shareId: "x".repeat(1_000_000) })).toBeNull();
+    for (const unknown of ["AAAAAAAAAAAAAAAAAAAAAA", "", "x".repeat(1_000_000)]) {
+      expect(await t.query(api.shares.view, { shareId: unknown })).toBeNull();
+      expect(await t.query(api.shares.revoked, { shareId: unknown })).toBe(false);
+    }
 
     // Sharing after a revoke makes a new link; the revoked one stays dead.
     const again = await user.mutation(api.shares.share, { sessionId });
@@ -146,6 +199,7 @@ describe("share links", () => {
       expect(await errorData(call)).toMatchObject({ code: "NotFound" });
     }
     expect(await t.query(api.shares.view, { shareId })).not.toBeNull();
+    expect(await t.query(api.shares.revoked, { shareId })).toBe(false);
     expect(await rowCount(t, "shares")).toBe(1);
   });
 
@@ -155,6 +209,7 @@ describe("share links", () => {
     const { shareId } = await user.mutation(api.shares.share, { sessionId });
     await user.mutation(api.sessions.remove, { sessionId });
     expect(await t.query(api.shares.view, { shareId })).toBeNull();
+    expect(await t.query(api.shares.revoked, { shareId })).toBe(true);
     await t.finishAllScheduledFunctions(() => {});
     expect(await rowCount(t, "shares")).toBe(0);
     expect(await rowCount(t, "sharedMessages")).toBe(0);

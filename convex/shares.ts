@@ -6,13 +6,17 @@ import { internalMutation, type MutationCtx } from "./_generated/server";
 import { signedInMutation, optionalAuthQuery, publicQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
 import { conversationItem } from "./model/conversation";
+import { consumeShareSnapshot } from "./model/limits";
 import { loadSessionForViewer } from "./model/sessions";
 import {
   copySnapshotBatch,
+  deleteShareLink,
   deleteUnusedSnapshotRowsBatch,
   shareByLink,
   shareOfSession,
+  sharePreview,
   startSnapshot,
+  wasRevoked,
 } from "./model/shares";
 
 const shareStatus = v.object({
@@ -25,7 +29,7 @@ const shareStatus = v.object({
 
 /** The link of one of the viewer's chats, or null when it is not shared. */
 export const forSession = optionalAuthQuery({
-  args: { sessionId: v.id("sessions") },
+  args: { sessionId: v.string() },
   returns: v.union(shareStatus, v.null()),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
@@ -41,16 +45,36 @@ export const forSession = optionalAuthQuery({
 });
 
 /**
+ * What sharing one of the viewer's chats now would make public (nothing is shared by asking): the
+ * title, how many messages and images. `counted` is false for a chat longer than the preview counts.
+ */
+export const preview = optionalAuthQuery({
+  args: { sessionId: v.string() },
+  returns: v.object({
+    title: v.string(),
+    messageCount: v.number(),
+    imageCount: v.number(),
+    counted: v.boolean(),
+  }),
+  handler: async (ctx, { sessionId }) => {
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    return await sharePreview(ctx, session);
+  },
+});
+
+/**
  * Shares a chat as it is now: creates its read-only link, or points the existing link at a new
  * snapshot (messages sent since are included). The copy is made in scheduled batches; the link
- * shows the previous snapshot until it is done.
+ * shows the previous snapshot until it is done. Each snapshot copies the whole chat: the user's
+ * and the chat's snapshots per hour are limited (RateLimited).
  */
 export const share = signedInMutation({
-  args: { sessionId: v.id("sessions") },
+  args: { sessionId: v.string() },
   returns: v.object({ shareId: v.string() }),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
     const started = await startSnapshot(ctx, session);
+    await consumeShareSnapshot(ctx, ctx.viewerId, session._id);
     await copyBatch(ctx, started.share, started.snapshot);
     return { shareId: started.shareId };
   },
@@ -58,13 +82,13 @@ export const share = signedInMutation({
 
 /** Turns a chat's link off for good: whoever opens it sees that it is no longer available. */
 export const revoke = signedInMutation({
-  args: { sessionId: v.id("sessions") },
+  args: { sessionId: v.string() },
   returns: v.null(),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
     const share = await shareOfSession(ctx, session._id);
     if (share === null) return null;
-    await ctx.db.delete("shares", share._id);
+    await deleteShareLink(ctx, share);
     await scheduleCleanup(ctx, share._id);
     return null;
   },
@@ -108,8 +132,8 @@ async function scheduleCleanup(ctx: MutationCtx, share: Id<"shares">) {
 
 /**
  * What a share link shows, for anyone with the link (signed in or not): the chat's title and when
- * it was shared, or null when the link is unknown or revoked. `snapshot` is 0 while the first copy
- * is being made. Nothing about the owner is returned.
+ * it was shared, or null when the link is unknown or revoked (`revoked` tells which). `snapshot` is
+ * 0 while the first copy is being made. Nothing about the owner is returned.
  */
 export const view = publicQuery({
   args: { shareId: v.string() },
@@ -132,6 +156,16 @@ export const view = publicQuery({
       messageCount: share.messageCount,
     };
   },
+});
+
+/**
+ * Whether a link that shows nothing was turned off (revoked, or its chat deleted): true, "no longer
+ * available"; false, no such link ever existed, "not found". For anyone, as `view`.
+ */
+export const revoked = publicQuery({
+  args: { shareId: v.string() },
+  returns: v.boolean(),
+  handler: async (ctx, { shareId }) => await wasRevoked(ctx, shareId),
 });
 
 /** The messages of a link's snapshot, oldest first, a page at a time; empty once it is revoked or replaced. */

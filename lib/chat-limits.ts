@@ -10,6 +10,13 @@ export const MAX_TITLE_CHARS = 200;
 /** Longest custom instructions, in characters. */
 export const MAX_INSTRUCTIONS_CHARS = 4_000;
 
+/** Chats a user can pin above the others. */
+export const MAX_PINNED_CHATS = 20;
+/** Chats per page of the sidebar and the archive. */
+export const SESSIONS_PAGE_SIZE = 50;
+/** Longest comment on a reply's thumbs up or down, in characters. */
+export const MAX_FEEDBACK_COMMENT_CHARS = 2_000;
+
 /** Messages in a chat's first page; each older page adds as many. */
 export const MESSAGES_PAGE_SIZE = 30;
 /** Messages per page of a shared chat. */

@@ -62,6 +62,21 @@ const longList = Array.from(
   (_, i) => `- **Item ${i}**: keep the happy path simple\n  - nested ${i}\n`,
 ).join("");
 
+describe("splitMarkdownBlocks with a growing table", () => {
+  it("extends a table block with the rows appended, splitting as a full parse does", () => {
+    const table = ["Intro.\n\n", "| a | b |\n", "|---|---|\n"];
+    for (let i = 0; i < 40; i++) table.push(`| ${i} | ${i * 2} |\n`);
+    const full = `${table.join("")}\nAfter the table.\n`;
+    let split: BlockSplit | undefined;
+    for (let end = 1; end <= full.length; end += 7) {
+      split = splitMarkdownBlocks(full.slice(0, end), split);
+      expect(split.blocks.join("")).toBe(full.slice(0, end));
+    }
+    split = splitMarkdownBlocks(full, split);
+    expect(split.blocks).toEqual(parseMarkdownIntoBlocks(full));
+  });
+});
+
 describe("splitListBlock", () => {
   it("cuts a long tight list at top-level item starts, keeping every character", () => {
     const pieces = splitListBlock(longList, 300);
@@ -131,8 +146,21 @@ describe("splitParagraphBlock", () => {
     }
   });
 
+  it("cuts a long run of inline math between formulas, never inside one", () => {
+    const formulas = Array.from({ length: 800 }, (_, i) => `$x_{${i}}^{2}$`).join(" and ");
+    const pieces = splitParagraphBlock(`${formulas}.`, 500);
+    expect(pieces.length).toBeGreaterThan(10);
+    expect(pieces.join("")).toBe(`${formulas}.`);
+    for (const piece of pieces) {
+      expect((piece.match(/\$/g) ?? []).length % 2).toBe(0);
+      expect(parseMarkdownIntoBlocks(piece)).toHaveLength(1);
+    }
+  });
+
   it("leaves short paragraphs, multi-line blocks and other blocks whole", () => {
     expect(splitParagraphBlock(sentence, 500)).toEqual([sentence]);
+    const display = `$$${"x + ".repeat(500)}x$$`;
+    expect(splitParagraphBlock(display, 100)).toEqual([display]);
     const lines = `${sentence.repeat(20)}\n${sentence.repeat(20)}`;
     expect(splitParagraphBlock(lines, 100)).toEqual([lines]);
     const quote = `> ${sentence.repeat(20)}`;

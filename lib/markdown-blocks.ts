@@ -1,4 +1,5 @@
 import { parseMarkdownIntoBlocks } from "streamdown";
+import { tableSize } from "./markdown-limits";
 
 /** A markdown text split into top-level blocks whose concatenation is the text. */
 export type BlockSplit = { text: string; blocks: string[] };
@@ -11,19 +12,30 @@ const REPARSE_TAIL_BLOCKS = 2;
  * proportional to the appended text (only the last blocks are parsed again), not to the whole reply.
  */
 export function splitMarkdownBlocks(text: string, previous?: BlockSplit): BlockSplit {
-  if (
-    !previous ||
-    !text.startsWith(previous.text) ||
-    previous.blocks.length <= REPARSE_TAIL_BLOCKS
-  ) {
+  if (!previous || !text.startsWith(previous.text)) {
     return { text, blocks: parseMarkdownIntoBlocks(text) };
   }
   if (text.length === previous.text.length) return previous;
+  const added = text.slice(previous.text.length);
+  const last = previous.blocks.at(-1) ?? "";
+  if (tableRows.test(last.slice(last.lastIndexOf("\n", last.length - 2) + 1) + added)) {
+    // Rows added to a table: the table grows, nothing else changed (lexing a table of thousands
+    // of cells again on every frame was the longest task of a streamed one).
+    if (tableSize(last) !== null) {
+      return { text, blocks: [...previous.blocks.slice(0, -1), last + added] };
+    }
+  }
+  if (previous.blocks.length <= REPARSE_TAIL_BLOCKS) {
+    return { text, blocks: parseMarkdownIntoBlocks(text) };
+  }
   const kept = previous.blocks.slice(0, -REPARSE_TAIL_BLOCKS);
   let offset = 0;
   for (const block of kept) offset += block.length;
   return { text, blocks: [...kept, ...parseMarkdownIntoBlocks(text.slice(offset))] };
 }
+
+// Lines that all continue a table: each starts with `|`, none is blank.
+const tableRows = /^(?:[ \t]*\|[^\n]*\n)*(?:[ \t]*\|[^\n]*)?$/;
 
 /** A block's pieces stay around this size, so a growing list re-parses only its last piece. */
 const LIST_PIECE_CHARS = 1500;
@@ -73,33 +85,48 @@ export function openCodeBlock(block: string): string | undefined {
 }
 
 const PARAGRAPH_PIECE_CHARS = 1500;
-const sentenceEnd = /[.!?]["')\]]?\s+(?=\S)/g;
+// Where a piece may end: after a sentence; failing one for twice the size, at a space before a
+// word or inline math, so that the next piece starts as a paragraph does.
+const cutPoint = /[.!?]["')\]]?\s+(?=\S)|\s+(?=[A-Za-z$])/g;
 
 /**
- * Cuts a long single-line paragraph after sentence ends into pieces of about `size` characters
- * whose concatenation is the block, only where no inline markup (emphasis, code, link) is open, so
- * each piece renders as the same text; any other block comes back whole.
+ * Cuts a long single-line paragraph into pieces of about `size` characters whose concatenation is
+ * the block, after sentence ends (or, in a long run without one, between words), only where no
+ * inline markup (emphasis, code, link, math) is open, so each piece renders as the same text; any
+ * other block comes back whole.
  */
 export function splitParagraphBlock(block: string, size = PARAGRAPH_PIECE_CHARS): string[] {
-  if (block.length <= size * 2 || !/^[A-Za-z]/.test(block) || /\n\s*\S|[\\<$]/.test(block)) {
+  if (
+    block.length <= size * 2 ||
+    !/^[A-Za-z$]/.test(block) ||
+    block.startsWith("$$") ||
+    /\n\s*\S|[\\<]/.test(block)
+  ) {
     return [block];
   }
   const pieces: string[] = [];
   let start = 0;
-  const open = { "*": 0, _: 0, "`": 0, "~": 0, "[": 0 };
+  const open = { "*": 0, _: 0, "~": 0, "[": 0 };
+  let code = false;
+  let math = false;
   let counted = 0;
-  for (const match of block.matchAll(sentenceEnd)) {
+  for (const match of block.matchAll(cutPoint)) {
     const end = match.index + match[0].length;
-    if (end - start < size) continue;
+    const sentence = /^[.!?]/.test(match[0]);
+    if (end - start < (sentence ? size : size * 2)) continue;
     for (; counted < end; counted++) {
       const char = block[counted]!;
-      if (char === "]") open["["]--;
+      if (char === "`" && !math) code = !code;
+      else if (char === "$" && !code) math = !math;
+      else if (code || math) continue;
+      else if (char === "]") open["["]--;
       else if (char in open) open[char as keyof typeof open]++;
     }
     const balanced =
+      !code &&
+      !math &&
       open["*"] % 2 === 0 &&
       open._ % 2 === 0 &&
-      open["`"] % 2 === 0 &&
       open["~"] % 2 === 0 &&
       open["["] === 0;
     if (balanced && block.length - end >= 1) {

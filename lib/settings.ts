@@ -229,6 +229,41 @@ export const SETTINGS = {
     min: 1,
     description: "chats one user can keep (at most 1,000: creating one counts them)",
   },
+  SHARES_PER_HOUR: {
+    readBy: "functions",
+    default: 30,
+    min: 1,
+    description:
+      "share-link snapshots (sharing a chat or updating its link: each copies the chat) a user can make per hour; also the burst",
+  },
+  SHARES_PER_CHAT_PER_HOUR: {
+    readBy: "functions",
+    default: 10,
+    min: 1,
+    description: "share-link snapshots of one chat per hour; also the burst",
+  },
+  VERSION_SWITCHES_PER_MINUTE: {
+    readBy: "functions",
+    default: 60,
+    min: 1,
+    description:
+      "switches between versions of a message per minute per user (each follows the branch to its end); also the burst",
+  },
+  UPLOAD_MB_PER_HOUR: {
+    readBy: "functions",
+    default: 200,
+    // One image of the largest size (MAX_IMAGE_BYTES, 10 MB) must fit.
+    min: 10,
+    description:
+      "megabytes of images a user can upload per hour, counted before the bytes are read (refused and abandoned uploads included)",
+  },
+  STORED_IMAGES_MB_PER_USER: {
+    readBy: "functions",
+    default: 500,
+    min: 1,
+    description:
+      "megabytes of images one user can keep, sent or not; deleting chats or unsent images frees them",
+  },
   MODEL_MAX_OUTPUT_TOKENS: {
     readBy: "functions",
     default: 4096,

@@ -27,15 +27,15 @@ function isEditable(target: EventTarget | null): target is HTMLElement {
 
 /**
  * Which shortcut a key press is, or null. Keys stay theirs where something else uses them: Esc
- * and `?` do nothing while a dialog is open or in another editing field (renaming a chat uses Esc
- * to cancel), and `?` is typed text in any field.
+ * and `?` do nothing while a dialog or menu is open or in another editing field (renaming a chat
+ * uses Esc to cancel), and `?` is typed text in any field.
  */
 export function shortcutFor(event: KeyboardEvent): ShortcutAction | null {
   if (event.defaultPrevented || event.isComposing || event.altKey) return null;
   const command = event.ctrlKey || event.metaKey;
   if (command && event.shiftKey && event.key.toLowerCase() === "o") return "newChat";
   if (command) return null;
-  const inDialog = document.querySelector("dialog[open]") !== null;
+  const inDialog = document.querySelector("dialog[open], :popover-open") !== null;
   const target = event.target;
   const otherField = isEditable(target) && target.id !== CHAT_INPUT_ID;
   if (event.key === "Escape" && !inDialog && !otherField) {

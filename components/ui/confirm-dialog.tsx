@@ -4,7 +4,10 @@ import type { ReactNode } from "react";
 import { Button } from "./button";
 import { Modal } from "./modal";
 
-/** A modal confirmation: focus is trapped, Escape cancels. */
+/**
+ * A modal confirmation: focus is trapped, Escape cancels. It is in the page only while it asks,
+ * so that of the confirmations a page holds, one at most is there.
+ */
 export function ConfirmDialog({
   open,
   title,
@@ -20,6 +23,7 @@ export function ConfirmDialog({
   onConfirm: () => void;
   onCancel: () => void;
 }) {
+  if (!open) return null;
   return (
     <Modal open={open} onClose={onCancel} className="w-[min(24rem,calc(100vw-2rem))]">
       <h2 className="text-base font-semibold">{title}</h2>

@@ -13,12 +13,15 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as account from "../account.js";
 import type * as attachments from "../attachments.js";
 import type * as auth from "../auth.js";
 import type * as chat from "../chat.js";
 import type * as chatExport from "../chatExport.js";
 import type * as chatStreaming from "../chatStreaming.js";
+import type * as connection from "../connection.js";
 import type * as crons from "../crons.js";
+import type * as feedback from "../feedback.js";
 import type * as guests from "../guests.js";
 import type * as http from "../http.js";
 import type * as lib_attachmentRoutes from "../lib/attachmentRoutes.js";
@@ -53,6 +56,8 @@ import type * as limits from "../limits.js";
 import type * as messages from "../messages.js";
 import type * as model_attachments from "../model/attachments.js";
 import type * as model_conversation from "../model/conversation.js";
+import type * as model_feedback from "../model/feedback.js";
+import type * as model_guestUpgrade from "../model/guestUpgrade.js";
 import type * as model_guests from "../model/guests.js";
 import type * as model_limits from "../model/limits.js";
 import type * as model_messages from "../model/messages.js";
@@ -64,6 +69,7 @@ import type * as model_sessions from "../model/sessions.js";
 import type * as model_shares from "../model/shares.js";
 import type * as model_streams from "../model/streams.js";
 import type * as model_titles from "../model/titles.js";
+import type * as model_uploads from "../model/uploads.js";
 import type * as model_versions from "../model/versions.js";
 import type * as modelInfo from "../modelInfo.js";
 import type * as models from "../models.js";
@@ -83,12 +89,15 @@ import type * as titles from "../titles.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  account: typeof account;
   attachments: typeof attachments;
   auth: typeof auth;
   chat: typeof chat;
   chatExport: typeof chatExport;
   chatStreaming: typeof chatStreaming;
+  connection: typeof connection;
   crons: typeof crons;
+  feedback: typeof feedback;
   guests: typeof guests;
   http: typeof http;
   "lib/attachmentRoutes": typeof lib_attachmentRoutes;
@@ -123,6 +132,8 @@ declare const fullApi: ApiFromModules<{
   messages: typeof messages;
   "model/attachments": typeof model_attachments;
   "model/conversation": typeof model_conversation;
+  "model/feedback": typeof model_feedback;
+  "model/guestUpgrade": typeof model_guestUpgrade;
   "model/guests": typeof model_guests;
   "model/limits": typeof model_limits;
   "model/messages": typeof model_messages;
@@ -134,6 +145,7 @@ declare const fullApi: ApiFromModules<{
   "model/shares": typeof model_shares;
   "model/streams": typeof model_streams;
   "model/titles": typeof model_titles;
+  "model/uploads": typeof model_uploads;
   "model/versions": typeof model_versions;
   modelInfo: typeof modelInfo;
   models: typeof models;

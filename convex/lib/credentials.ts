@@ -12,9 +12,20 @@ export const MAX_EMAIL_LENGTH = 254;
 // local@domain.tld: no spaces or control characters, one @, a domain of dot-separated labels.
 const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}.]+(?:\.[^\s@\p{Cc}.]+)+$/u;
 
-/** The form an email is stored and looked up in: trimmed and lower-cased. */
+/** What a sign-up for an email some account has is told (a sign-in says nothing of accounts). */
+export const EMAIL_TAKEN = "An account with this email already exists. Sign in instead.";
+
+// Characters that show as nothing (zero-width spaces and joiners, soft hyphens, direction marks,
+// variation selectors, BOM): an email with one looks like the email without it.
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * The form an email is stored and looked up in: NFKC (fullwidth and other compatibility forms
+ * become their plain letters), without invisible characters, trimmed and lower-cased, so that
+ * addresses that look the same are one account.
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.normalize("NFKC").replace(INVISIBLE, "").trim().toLowerCase();
 }
 
 /** Why a normalized email cannot be used, or null when it can. */

@@ -1,36 +1,25 @@
 /**
- * Image attachments. A file is uploaded to Convex storage through an upload URL, registered as an
- * attachment ("checking"), inspected by an internal action ("ready" or "rejected"), then sent with
- * a message, which stores what the UI and the model need (messageImage). Bytes are served only by
- * the HTTP routes in http.ts, never by storage URLs, which anyone holding one could read.
+ * Image attachments. A file is uploaded to Convex storage by the POST /attachments route, which
+ * makes it the uploader's attachment ("checking"; model/uploads.ts), inspected by an internal
+ * action ("ready" or "rejected"), then sent with a message, which stores what the UI and the model
+ * need (messageImage). Bytes are served only by the HTTP routes in http.ts, never by storage URLs,
+ * which anyone holding one could read. The user's kept bytes (imageStorage) follow the files.
  */
 import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError, notFound } from "../lib/errors";
 import { modelAcceptsImages } from "../lib/llm/config";
-import {
-  imageFileProblem,
-  imagesTotalProblem,
-  MAX_IMAGES_PER_MESSAGE,
-} from "../../lib/chat-limits";
+import { imagesTotalProblem, MAX_IMAGES_PER_MESSAGE } from "../../lib/chat-limits";
 import type { messageImage } from "../schema";
 import { chatModel } from "./models";
 
 export type MessageImage = Infer<typeof messageImage>;
 
-/** Images uploaded and not yet sent (or upload URLs not yet used) one user may have at a time. */
+/** Images uploaded and not yet sent (or uploads under way) one user may have at a time. */
 export const MAX_UNSENT_ATTACHMENTS = 20;
-/** How long an upload URL is good for: Convex's STORE_FILE_AUTHORIZATION_VALIDITY. */
-export const UPLOAD_GRANT_MS = 60 * 60 * 1000;
 /** Attachments never sent are deleted, with their files, after this long. */
 export const UNSENT_RETENTION_MS = 24 * 60 * 60 * 1000;
-/**
- * A file is registered right after its upload (upload URLs last an hour): one this old that is no
- * attachment never will be.
- */
-export const ORPHAN_AGE_MS = 2 * 60 * 60 * 1000;
-const MAX_FILE_NAME_LENGTH = 255;
 
 /** Loads an attachment the viewer owns; anything else is NotFound. */
 export async function loadAttachmentForViewer(
@@ -45,78 +34,47 @@ export async function loadAttachmentForViewer(
   return attachment;
 }
 
-/** Records an upload URL handed to the user; refused while they have too many images not sent. */
-export async function grantUpload(ctx: MutationCtx, userId: Id<"users">) {
-  const now = Date.now();
-  const unsent = await ctx.db
+/** The user's attachments not sent yet (at most MAX_UNSENT_ATTACHMENTS of them). */
+export async function unsentAttachments(ctx: QueryCtx, userId: Id<"users">) {
+  return await ctx.db
     .query("attachments")
     .withIndex("by_userId_and_messageId", (q) => q.eq("userId", userId).eq("messageId", undefined))
     .take(MAX_UNSENT_ATTACHMENTS);
-  const grants = await ctx.db
-    .query("uploadGrants")
-    .withIndex("by_userId_and_expiresAt", (q) => q.eq("userId", userId).gt("expiresAt", now))
-    .take(MAX_UNSENT_ATTACHMENTS);
-  if (unsent.length + grants.length >= MAX_UNSENT_ATTACHMENTS) {
-    throw appError(
-      "RateLimited",
-      `You have ${MAX_UNSENT_ATTACHMENTS} images waiting to be sent. Send or remove some before adding more.`,
-    );
-  }
-  await ctx.db.insert("uploadGrants", { userId, expiresAt: now + UPLOAD_GRANT_MS });
 }
 
-async function deleteFileIfPresent(ctx: MutationCtx, storageId: Id<"_storage">) {
-  if ((await ctx.db.system.get("_storage", storageId)) !== null)
-    await ctx.storage.delete(storageId);
+async function storageRow(ctx: QueryCtx, userId: Id<"users">) {
+  return await ctx.db
+    .query("imageStorage")
+    .withIndex("by_userId", (q) => q.eq("userId", userId))
+    .unique();
 }
 
-/**
- * Registers an uploaded file as the user's attachment, "checking" until inspected. Refused when it
- * is too big, of a type we do not take, or no upload URL of the user's is left unused (the file is
- * then swept within ORPHAN_AGE_MS); a file that is already an attachment is left alone.
- */
-export async function registerUpload(
-  ctx: MutationCtx,
-  userId: Id<"users">,
-  { storageId, fileName: rawName }: { storageId: Id<"_storage">; fileName: string },
-): Promise<Id<"attachments">> {
-  const existing = await ctx.db
-    .query("attachments")
-    .withIndex("by_storageId", (q) => q.eq("storageId", storageId))
-    .first();
-  const file = await ctx.db.system.get("_storage", storageId);
-  if (existing !== null || file === null) throw notFound("Upload");
-  // A refused file cannot be deleted here (throwing undoes the deletion): the sweep deletes
-  // files that never became an attachment (sweepOrphanFilesPage).
-  const refuse = (message: string) => appError("InvalidArgument", message);
-  const fileName = rawName.trim().slice(0, MAX_FILE_NAME_LENGTH);
-  if (fileName.length === 0) throw refuse("The file needs a name.");
-  const problem = imageFileProblem({
-    name: fileName,
-    type: file.contentType ?? "",
-    size: file.size,
-  });
-  if (problem !== null) throw refuse(problem);
-  const now = Date.now();
-  const grant = await ctx.db
-    .query("uploadGrants")
-    .withIndex("by_userId_and_expiresAt", (q) => q.eq("userId", userId).gt("expiresAt", now))
-    .first();
-  if (grant === null) {
-    throw refuse(
-      "This upload link was already used or has expired (each one takes one file, for an hour). Attach the image again.",
-    );
-  }
-  await ctx.db.delete("uploadGrants", grant._id);
-  return await ctx.db.insert("attachments", {
-    userId,
-    storageId,
-    fileName,
-    contentType: file.contentType ?? "",
-    size: file.size,
-    status: "checking",
-    createdAt: now,
-  });
+/** Bytes of image files the user keeps. */
+export async function storedBytes(ctx: QueryCtx, userId: Id<"users">): Promise<number> {
+  return (await storageRow(ctx, userId))?.bytes ?? 0;
+}
+
+/** Adds (or, negative, takes off) bytes of the user's kept image files; never below zero. */
+export async function addStoredBytes(ctx: MutationCtx, userId: Id<"users">, delta: number) {
+  const row = await storageRow(ctx, userId);
+  const bytes = Math.max(0, (row?.bytes ?? 0) + delta);
+  if (row === null) {
+    if (bytes > 0) await ctx.db.insert("imageStorage", { userId, bytes });
+  } else if (bytes === 0) await ctx.db.delete("imageStorage", row._id);
+  else await ctx.db.patch("imageStorage", row._id, { bytes });
+}
+
+/** Forgets the user's kept bytes (the user is being deleted). */
+export async function forgetStoredBytes(ctx: MutationCtx, userId: Id<"users">) {
+  const row = await storageRow(ctx, userId);
+  if (row !== null) await ctx.db.delete("imageStorage", row._id);
+}
+
+/** Deletes an attachment's file, if it still has one, and takes its bytes off its user's. */
+async function deleteFile(ctx: MutationCtx, attachment: Doc<"attachments">) {
+  if ((await ctx.db.system.get("_storage", attachment.storageId)) === null) return;
+  await ctx.storage.delete(attachment.storageId);
+  await addStoredBytes(ctx, attachment.userId, -attachment.size);
 }
 
 /** Records the inspection's verdict; a rejected file is deleted at once. */
@@ -129,7 +87,7 @@ export async function finishInspection(
   if (attachment === null || attachment.status !== "checking") return;
   if ("error" in verdict) {
     await ctx.db.patch("attachments", attachmentId, { status: "rejected", error: verdict.error });
-    await deleteFileIfPresent(ctx, attachment.storageId);
+    await deleteFile(ctx, attachment);
   } else {
     await ctx.db.patch("attachments", attachmentId, { status: "ready", ...verdict });
   }
@@ -138,7 +96,7 @@ export async function finishInspection(
 /** Deletes an attachment and its file (its messages must be gone, or it was never sent). */
 export async function deleteAttachment(ctx: MutationCtx, attachment: Doc<"attachments">) {
   await ctx.db.delete("attachments", attachment._id);
-  await deleteFileIfPresent(ctx, attachment.storageId);
+  await deleteFile(ctx, attachment);
 }
 
 /** The thumbnail's remove button: an attachment not sent yet goes, with its file. */
@@ -295,49 +253,14 @@ export async function deleteSessionAttachmentsBatch(
 
 const SWEEP_BATCH = 100;
 
-/**
- * One batch of the daily sweep: attachments never sent within UNSENT_RETENTION_MS and their files,
- * and expired upload grants; true when more remain.
- */
+/** One batch of the hourly sweep: attachments never sent within UNSENT_RETENTION_MS and their files; true when more remain. */
 export async function sweepUnsentBatch(ctx: MutationCtx): Promise<boolean> {
-  const now = Date.now();
   const stale = await ctx.db
     .query("attachments")
     .withIndex("by_messageId_and_createdAt", (q) =>
-      q.eq("messageId", undefined).lt("createdAt", now - UNSENT_RETENTION_MS),
+      q.eq("messageId", undefined).lt("createdAt", Date.now() - UNSENT_RETENTION_MS),
     )
     .take(SWEEP_BATCH);
   for (const attachment of stale) await deleteAttachment(ctx, attachment);
-  const grants = await ctx.db
-    .query("uploadGrants")
-    .withIndex("by_expiresAt", (q) => q.lt("expiresAt", now))
-    .take(SWEEP_BATCH);
-  for (const grant of grants) await ctx.db.delete("uploadGrants", grant._id);
-  return stale.length === SWEEP_BATCH || grants.length === SWEEP_BATCH;
-}
-
-/**
- * Files uploaded in the ORPHAN_AGE_MS before `before` that never became an attachment (an upload
- * whose register was refused, a tab closed in between, an upload URL used twice): one page of
- * them, deleted. The hourly sweep walks its window with the cursor this returns (null when done);
- * windows overlap, so a late sweep misses nothing.
- */
-export async function sweepOrphanFilesPage(
-  ctx: MutationCtx,
-  { before, cursor }: { before: number; cursor: string | null },
-): Promise<string | null> {
-  const page = await ctx.db.system
-    .query("_storage")
-    .withIndex("by_creation_time", (q) =>
-      q.gt("_creationTime", before - ORPHAN_AGE_MS).lt("_creationTime", before),
-    )
-    .paginate({ cursor, numItems: SWEEP_BATCH });
-  for (const file of page.page) {
-    const attachment = await ctx.db
-      .query("attachments")
-      .withIndex("by_storageId", (q) => q.eq("storageId", file._id))
-      .first();
-    if (attachment === null) await ctx.storage.delete(file._id);
-  }
-  return page.isDone ? null : page.continueCursor;
+  return stale.length === SWEEP_BATCH;
 }

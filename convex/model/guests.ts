@@ -5,6 +5,7 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { resetRateLimit } from "convex-helpers/server/rateLimit";
+import { forgetStoredBytes } from "./attachments";
 import { PER_USER_LIMITS } from "./limits";
 import { deletePreferences } from "./preferences";
 import { deleteSessionMessagesBatch } from "./sessions";
@@ -97,6 +98,7 @@ export async function deleteUserBatch(
   }
   for (const name of PER_USER_LIMITS) await resetRateLimit(ctx, { name, key: userId });
   await deletePreferences(ctx, userId);
+  await forgetStoredBytes(ctx, userId);
   await ctx.db.delete("users", userId);
   return false;
 }

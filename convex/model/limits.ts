@@ -1,7 +1,8 @@
 /**
  * The abuse limits, on convex-helpers' token buckets (the `rateLimits` table): guest and password
  * sign-ups and password attempts (called from convex/auth.ts through convex/limits.ts), replies and
- * model tokens per user and deployment-wide, chats per user. The numbers come from
+ * model tokens per user and deployment-wide, chats, share snapshots (per user and per chat),
+ * version switches and upload bytes per user. The numbers come from
  * lib/settings.ts at call time; every refusal is a ConvexError a person can act on.
  */
 import {
@@ -17,6 +18,8 @@ import { limitSetting } from "../lib/settings";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** The megabyte of the byte settings (UPLOAD_MB_PER_HOUR, STORED_IMAGES_MB_PER_USER). */
+export const MEGABYTE = 1024 * 1024;
 /** Creating a chat counts the user's chats, so the cap is bounded to keep that read small. */
 const MAX_CHATS_CAP = 1_000;
 
@@ -32,10 +35,11 @@ function waitUntil(retryAt: number | undefined): number {
   return Math.max(0, Math.ceil((retryAt ?? Date.now()) - Date.now() - 1e-6));
 }
 
-async function take(ctx: MutationCtx, bucket: Bucket, key?: string): Promise<Outcome> {
+async function take(ctx: MutationCtx, bucket: Bucket, key?: string, count = 1): Promise<Outcome> {
   const { ok, retryAt } = await rateLimit(ctx, {
     name: bucket.name,
     key,
+    count,
     config: tokenBucket(bucket),
   });
   return ok ? { ok } : { ok, retryAfterMs: waitUntil(retryAt) };
@@ -62,6 +66,10 @@ function perMinute(name: string, rate: number, capacity = rate): Bucket {
   return { name, rate, period: MINUTE, capacity };
 }
 
+function perHour(name: string, rate: number): Bucket {
+  return { name, rate, period: HOUR, capacity: rate };
+}
+
 const buckets = {
   guestSignUps: () => perMinute("guestSignUp", limitSetting("guestSignUpsPerMinute")),
   passwordSignUps: () => perMinute("passwordSignUp", limitSetting("passwordSignUpsPerMinute")),
@@ -79,10 +87,21 @@ const buckets = {
   userTokens: () => perMinute("modelTokensPerUser", limitSetting("modelTokensPerUserPerMinute")),
   tokens: () => perMinute("modelTokens", limitSetting("modelTokensPerMinute")),
   userChats: () => perMinute("createChat", limitSetting("chatsPerMinutePerUser")),
+  userShares: () => perHour("shareSnapshot", limitSetting("sharesPerHourPerUser")),
+  chatShares: () => perHour("shareSnapshotOfChat", limitSetting("sharesPerHourPerChat")),
+  userVersionSwitches: () => perMinute("switchVersion", limitSetting("versionSwitchesPerMinute")),
+  userUploadBytes: () => perHour("uploadBytes", limitSetting("uploadMegabytesPerHour") * MEGABYTE),
 };
 
 /** The names of the buckets keyed by a user id, deleted with the user (see model/guests.ts). */
-export const PER_USER_LIMITS = ["generateReply", "modelTokensPerUser", "createChat"] as const;
+export const PER_USER_LIMITS = [
+  "generateReply",
+  "modelTokensPerUser",
+  "createChat",
+  "shareSnapshot",
+  "switchVersion",
+  "uploadBytes",
+] as const;
 
 /** Refuses a guest sign-up beyond the deployment-wide rate (production hides IPs from functions). */
 export async function consumeGuestSignUp(ctx: MutationCtx): Promise<void> {
@@ -200,6 +219,50 @@ export async function consumeChatCreation(ctx: MutationCtx, userId: Id<"users">)
   }
   const outcome = await take(ctx, buckets.userChats(), userId);
   if (!outcome.ok) throw rateLimited("You are creating chats too quickly.", outcome.retryAfterMs);
+}
+
+/**
+ * Before a chat is copied into its share link (share, or update the link): each snapshot copies
+ * the whole chat, so the user's snapshots per hour and the chat's are limited.
+ */
+export async function consumeShareSnapshot(
+  ctx: MutationCtx,
+  userId: Id<"users">,
+  sessionId: Id<"sessions">,
+): Promise<void> {
+  const chat = await take(ctx, buckets.chatShares(), sessionId);
+  if (!chat.ok) {
+    throw rateLimited("This chat's link has been updated many times lately.", chat.retryAfterMs);
+  }
+  const mine = await take(ctx, buckets.userShares(), userId);
+  if (!mine.ok) throw rateLimited("You have shared chats many times lately.", mine.retryAfterMs);
+}
+
+/** Before a version switch, which follows the chosen branch to its end (up to thousands of messages). */
+export async function consumeVersionSwitch(ctx: MutationCtx, userId: Id<"users">): Promise<void> {
+  const outcome = await take(ctx, buckets.userVersionSwitches(), userId);
+  if (!outcome.ok) {
+    throw rateLimited("You are switching between versions too quickly.", outcome.retryAfterMs);
+  }
+}
+
+/**
+ * Before an upload's bytes are read: takes its declared size from the user's hourly upload
+ * budget, so refused and abandoned uploads count too.
+ */
+export async function consumeUploadBytes(
+  ctx: MutationCtx,
+  userId: Id<"users">,
+  bytes: number,
+): Promise<void> {
+  const bucket = buckets.userUploadBytes();
+  const outcome = await take(ctx, bucket, userId, Math.max(1, Math.ceil(bytes)));
+  if (!outcome.ok) {
+    throw rateLimited(
+      `You have uploaded ${Math.round(bucket.capacity / MEGABYTE).toLocaleString("en-US")} MB of images in the last hour, the most one account can.`,
+      outcome.retryAfterMs,
+    );
+  }
 }
 
 /** Deletes the buckets of a page of `rateLimits` untouched for a day; the cursor of the next page, or null. */

@@ -56,7 +56,8 @@ export async function startReply(
   ctx: MutationCtx,
   viewerId: Id<"users">,
   args: {
-    sessionId: Id<"sessions">;
+    /** From the page URL: any string, NotFound unless it is one of the viewer's chats. */
+    sessionId: string;
     content: string;
     clientRequestId?: string;
     attachmentIds?: Id<"attachments">[];

@@ -6,6 +6,7 @@ import { storedText } from "../../lib/reply-parts";
 import { deleteSessionSharesBatch } from "./shares";
 import { cancelUpstream, getStream } from "./streams";
 import { deleteSessionAttachmentsBatch } from "./attachments";
+import { deleteSessionFeedbackBatch } from "./feedback";
 
 /**
  * Loads a session the viewer owns; anything else (missing, someone else's, signed out, or not a
@@ -22,6 +23,23 @@ export async function loadSessionForViewer(
     throw notFound("Chat");
   }
   return session;
+}
+
+/**
+ * A user's chats listed one way (pinned, archived, or unset: by date), newest activity first, as a
+ * query to bound with take or paginate.
+ */
+export function sessionsListed(
+  ctx: QueryCtx,
+  userId: Id<"users">,
+  listing: Doc<"sessions">["listing"],
+) {
+  return ctx.db
+    .query("sessions")
+    .withIndex("by_userId_and_listing_and_lastActivityAt", (q) =>
+      q.eq("userId", userId).eq("listing", listing),
+    )
+    .order("desc");
 }
 
 /** The newest message of a session, or null for an empty one. */
@@ -64,10 +82,10 @@ const DELETE_BATCH_BYTES = 4 * 1024 * 1024;
 const DOCUMENT_OVERHEAD_BYTES = 200;
 
 /**
- * Deletes a session's share link and its copied messages (model/shares.ts), then its messages with
- * their stream rows, pages and chunks, oldest first, then its images and their files, until about
- * `maxDocuments` (at most DELETE_BATCH_DOCUMENTS) documents or DELETE_BATCH_BYTES bytes were read;
- * returns true when more
+ * Deletes a session's share link and its copied messages (model/shares.ts) and the feedback on its
+ * replies (model/feedback.ts), then its messages with their stream rows, pages and chunks, oldest
+ * first, then its images and their files, until about `maxDocuments` (at most
+ * DELETE_BATCH_DOCUMENTS) documents or DELETE_BATCH_BYTES bytes were read; returns true when more
  * remain. A message goes only once its pages and chunks are gone, so a batch can stop anywhere.
  */
 export async function deleteSessionMessagesBatch(
@@ -83,6 +101,7 @@ export async function deleteSessionMessagesBatch(
     return documents > 0 && bytes > 0;
   };
   if (await deleteSessionSharesBatch(ctx, sessionId, spend)) return true;
+  if (await deleteSessionFeedbackBatch(ctx, sessionId, spend)) return true;
   for (;;) {
     const message = await ctx.db
       .query("messages")

@@ -18,6 +18,8 @@ import { currentLeaf } from "./versions";
 const COPY_BATCH = { numItems: 100, maximumBytesRead: 4 * 1024 * 1024 };
 const DELETE_BATCH_DOCUMENTS = 1000;
 const DELETE_BATCH_BYTES = 4 * 1024 * 1024;
+// What a preview counts at most: a query's reads are bounded, a longer chat reads "more than".
+const PREVIEW_PAGE = { numItems: 1000, maximumBytesRead: 8 * 1024 * 1024 };
 /** Longest share id accepted from a URL: ids are 22 characters, anything much longer is not one. */
 const MAX_SHARE_ID_LENGTH = 64;
 
@@ -27,6 +29,21 @@ export function newShareId(): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * What sharing the chat now would make public: its title and the conversation on screen (the
+ * versions selected, as the snapshot copies it), counted up to PREVIEW_PAGE (`counted` false
+ * beyond it).
+ */
+export async function sharePreview(ctx: QueryCtx, session: Doc<"sessions">) {
+  const page = await conversationPage(ctx, session, { cursor: null, ...PREVIEW_PAGE });
+  return {
+    title: session.title,
+    messageCount: page.messages.length,
+    imageCount: page.messages.reduce((sum, message) => sum + (message.images?.length ?? 0), 0),
+    counted: page.isDone,
+  };
 }
 
 /** The link of a chat, or null when it has none. */
@@ -44,6 +61,22 @@ export async function shareByLink(ctx: QueryCtx, shareId: string) {
     .query("shares")
     .withIndex("by_shareId", (q) => q.eq("shareId", shareId))
     .unique();
+}
+
+/** Whether a link existed and was turned off (revoked, or its chat deleted). */
+export async function wasRevoked(ctx: QueryCtx, shareId: string): Promise<boolean> {
+  if (shareId.length === 0 || shareId.length > MAX_SHARE_ID_LENGTH) return false;
+  const row = await ctx.db
+    .query("revokedShares")
+    .withIndex("by_shareId", (q) => q.eq("shareId", shareId))
+    .first();
+  return row !== null;
+}
+
+/** Turns a link off at once (its copied rows go later, in batches) and remembers that it existed. */
+export async function deleteShareLink(ctx: MutationCtx, share: Doc<"shares">) {
+  await ctx.db.delete("shares", share._id);
+  await ctx.db.insert("revokedShares", { shareId: share.shareId });
 }
 
 /**
@@ -191,7 +224,7 @@ export async function deleteSessionSharesBatch(
   for (;;) {
     const share = await shareOfSession(ctx, sessionId);
     if (share === null) break;
-    await ctx.db.delete("shares", share._id);
+    await deleteShareLink(ctx, share);
     if (!spend("")) return true;
   }
   for (;;) {

@@ -8,5 +8,19 @@ export const CODE_THEMES = ["github-light-high-contrast", "github-dark-high-cont
 
 /** A block to tokenize; `reply: false` only warms the worker's cache with a growing block. */
 export type HighlightRequest = HighlightOptions & { id: number; reply: boolean };
+/** Loads Shiki, the themes and these languages' grammars ahead of the first block. */
+export type PreloadRequest = { preload: HighlightOptions["language"][] };
+
+/**
+ * The languages whose grammars are loaded as soon as a chat opens (`preloadHighlighting`): those
+ * replies use most. Any other is loaded the first time a block uses it.
+ */
+export const PRELOADED_LANGUAGES: HighlightOptions["language"][] = [
+  "typescript",
+  "javascript",
+  "python",
+  "bash",
+  "json",
+];
 /** The tokens of one request. */
 export type HighlightResponse = { id: number; result: HighlightResult };

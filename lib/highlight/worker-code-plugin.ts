@@ -1,6 +1,13 @@
 import { createCodePlugin, type HighlightOptions } from "@streamdown/code";
 import type { CodeHighlighterPlugin, HighlightResult, HighlightToken } from "streamdown";
-import { CODE_THEMES, type HighlightRequest, type HighlightResponse } from "./protocol";
+import {
+  CODE_THEMES,
+  PRELOADED_LANGUAGES,
+  type HighlightRequest,
+  type HighlightResponse,
+  type PreloadRequest,
+} from "./protocol";
+import { openStoredHighlights, readStoredHighlight, storeHighlight } from "./stored-highlights";
 
 type Deliver = (result: HighlightResult) => void;
 
@@ -33,7 +40,11 @@ function startWorker(): Worker | null {
   worker.onmessage = (event: MessageEvent<HighlightResponse>) => {
     const request = pending.get(event.data.id);
     pending.delete(event.data.id);
-    if (request) finish(request.key, event.data.result);
+    if (!request) return;
+    finish(request.key, event.data.result);
+    if (!request.options.isIncomplete) {
+      storeHighlight(request.key, request.options.code.length, event.data.result);
+    }
   };
   worker.onerror = () => {
     worker = null;
@@ -87,6 +98,17 @@ function tokenCount(result: HighlightResult) {
   return result.tokens.reduce((sum, line) => sum + line.length, 0);
 }
 
+/**
+ * Starts the worker and has it load Shiki, the themes and the common grammars now, while the page
+ * is still signing in and loading the chat, and opens the store of highlights kept from earlier
+ * visits: opening a finished chat then shows its code highlighted at once instead of a second or
+ * more later (tests/e2e/markdown.test.ts counts the frames).
+ */
+export function preloadHighlighting() {
+  startWorker()?.postMessage({ preload: PRELOADED_LANGUAGES } satisfies PreloadRequest);
+  void openStoredHighlights();
+}
+
 /** Sends a growing block's finished lines to be tokenized ahead, so its closing fence costs little. */
 export function warmHighlight(code: string, language: string) {
   const target = startWorker();
@@ -118,14 +140,22 @@ export const workerCodePlugin: CodeHighlighterPlugin = {
       return null;
     }
     waiting.set(key, callback ? [callback] : []);
-    const target = startWorker();
-    if (!target) {
-      highlightHere(key, options);
-      return null;
+    // A finished block may have been highlighted on an earlier visit: asking the browser's store
+    // takes milliseconds, Shiki's first grammar a second or more on a cold page.
+    if (options.isIncomplete) tokenize(key, options);
+    else {
+      void readStoredHighlight(key).then((stored) =>
+        stored ? finish(key, stored) : tokenize(key, options),
+      );
     }
-    const id = nextId++;
-    pending.set(id, { key, options });
-    target.postMessage({ ...options, id, reply: true } satisfies HighlightRequest);
     return null;
   },
 };
+
+function tokenize(key: string, options: HighlightOptions) {
+  const target = startWorker();
+  if (!target) return highlightHere(key, options);
+  const id = nextId++;
+  pending.set(id, { key, options });
+  target.postMessage({ ...options, id, reply: true } satisfies HighlightRequest);
+}

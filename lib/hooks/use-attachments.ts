@@ -1,11 +1,12 @@
 "use client";
 
+import { useAuthToken } from "@convex-dev/auth/react";
 import { useMutation, useQuery } from "convex/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { imageFileProblem, MAX_IMAGES_PER_MESSAGE } from "@/lib/chat-limits";
-import { errorMessage } from "@/lib/errors";
+import { useConvexSiteUrl } from "@/components/providers/convex-client-provider";
 import { uploadFile } from "@/lib/upload";
 
 /** An image on a message, as `messages.list` returns it. */
@@ -70,14 +71,15 @@ function describeCheck(phase: TrayItem["phase"]): string | null {
 }
 
 /**
- * The composer's images: each file is checked here (type, size, count), uploaded to an upload URL
- * with progress, registered, then watched until the server has checked its bytes. `initial` are
+ * The composer's images: each file is checked here (type, size, count), uploaded with progress
+ * (the route makes it the user's attachment, or says why not), then watched until the server has
+ * checked its bytes. `initial` are
  * the images of a message being edited.
  */
 export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage[] = []) {
   const accepts = useModelAcceptsImages(sessionId);
-  const generateUploadUrl = useMutation(api.attachments.generateUploadUrl);
-  const register = useMutation(api.attachments.register);
+  const siteUrl = useConvexSiteUrl();
+  const token = useAuthToken();
   const discard = useMutation(api.attachments.discard);
   const [items, setItems] = useState<TrayItem[]>(() =>
     initial.map((image) => ({
@@ -144,15 +146,13 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
       const controller = new AbortController();
       uploads.current.set(key, controller);
       try {
-        const url = await generateUploadUrl({});
-        const storageId = await uploadFile(url, file, controller.signal, (progress) =>
-          update(key, { progress }),
-        );
-        if (controller.signal.aborted) return;
-        const attachmentId = await register({
-          storageId: storageId as Id<"_storage">,
-          fileName: file.name,
-        });
+        if (token === null) throw new Error("Sign in again to attach images.");
+        const attachmentId = (await uploadFile(
+          { siteUrl, token },
+          file,
+          controller.signal,
+          (progress) => update(key, { progress }),
+        )) as Id<"attachments">;
         if (controller.signal.aborted) {
           void discard({ attachmentId }).catch(() => {});
           return;
@@ -160,19 +160,13 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
         update(key, { attachmentId, phase: "checking", progress: 1 });
       } catch (error) {
         if (!controller.signal.aborted) {
-          update(key, {
-            phase: "failed",
-            error: errorMessage(
-              error,
-              `"${file.name}" could not be uploaded. Remove it and try again.`,
-            ),
-          });
+          update(key, { phase: "failed", error: (error as Error).message });
         }
       } finally {
         uploads.current.delete(key);
       }
     },
-    [generateUploadUrl, register, discard, update],
+    [siteUrl, token, discard, update],
   );
 
   const disabledReason = accepts === false ? NO_IMAGES_REASON : null;

@@ -1,39 +1,26 @@
 "use client";
 
 import { useConvex } from "convex/react";
-import { useEffect, useState } from "react";
+import { useEffect, useSyncExternalStore } from "react";
+import { connectionMonitorOf } from "@/lib/convex-connection";
 
-/** How long the connection must stay down before the UI says so: a sub-second blip shows nothing. */
-const CONNECTION_LOST_AFTER_MS = 1_000;
+const never = () => () => {};
 
 /**
- * True while the Convex client, having connected once, has been without its WebSocket for more
- * than CONNECTION_LOST_AFTER_MS; false again the moment it reconnects.
+ * True while the backend cannot be reached (lib/connection-monitor.ts: the browser offline, the
+ * socket closed for over a second, or a heartbeat unanswered); false again once anything arrives.
  */
 export function useConnectionLost(): boolean {
-  const client = useConvex();
-  const [lost, setLost] = useState(false);
+  const monitor = connectionMonitorOf(useConvex());
+  return useSyncExternalStore(
+    monitor?.subscribe ?? never,
+    () => monitor?.isLost() ?? false,
+    () => false,
+  );
+}
 
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const update = () => {
-      const { hasEverConnected, isWebSocketConnected } = client.connectionState();
-      const down = hasEverConnected && !isWebSocketConnected;
-      if (!down) {
-        if (timer !== null) clearTimeout(timer);
-        timer = null;
-        setLost(false);
-      } else if (timer === null) {
-        timer = setTimeout(() => setLost(true), CONNECTION_LOST_AFTER_MS);
-      }
-    };
-    update();
-    const unsubscribe = client.subscribeToConnectionState(update);
-    return () => {
-      unsubscribe();
-      if (timer !== null) clearTimeout(timer);
-    };
-  }, [client]);
-
-  return lost;
+/** While `active` (e.g. a reply streams on screen), a quiet connection is checked within a second. */
+export function useExpectTraffic(active: boolean) {
+  const monitor = connectionMonitorOf(useConvex());
+  useEffect(() => (active && monitor ? monitor.expectTraffic() : undefined), [active, monitor]);
 }

@@ -33,6 +33,7 @@ export function useExportChat(sessionId: Id<"sessions">) {
     async (format: ExportFormat) => {
       const messages: ExportedMessage[] = [];
       let title = "";
+      let leafId: string | null = null;
       let cursor: string | null = null;
       for (;;) {
         const page: FunctionReturnType<typeof api.chatExport.page> = await convex.query(
@@ -40,12 +41,12 @@ export function useExportChat(sessionId: Id<"sessions">) {
           { sessionId, cursor },
         );
         title = page.title;
+        if (cursor === null) leafId = page.leafId;
         messages.push(...page.messages);
         if (page.isDone) break;
         cursor = page.cursor;
       }
-      // Pages come newest first.
-      const chat = { title, exportedAt: Date.now(), messages: messages.reverse() };
+      const chat = { title, exportedAt: Date.now(), leafId, messages };
       const text = format === "md" ? toMarkdown(chat) : toJson(chat);
       download(text, exportFileName(title, format), MIME_TYPES[format]);
     },

@@ -9,6 +9,7 @@ import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import type { ChatMessage } from "@/lib/chat-types";
 import { errorMessage } from "@/lib/errors";
+import { announceWhenEnded } from "./use-reply-announcement";
 
 /** How a send ended for the composer: on failure the text goes back into the input with `message`. */
 export type SendResult = { ok: true } | { ok: false; message: string };
@@ -26,7 +27,8 @@ function showUserMessage(store: OptimisticLocalStore, { sessionId, content }: Se
   const item: ChatMessage = {
     _id: crypto.randomUUID() as Id<"messages">,
     _creationTime: Date.now(),
-    sessionId,
+    // The page's own chat: a string from its URL, which the send checks.
+    sessionId: sessionId as Id<"sessions">,
     role: "user",
     content: content.trim(),
     // Marked pending until the stored message replaces it (e.g. offline, until reconnect).
@@ -51,7 +53,8 @@ function useSendMutation() {
 
 /**
  * Sends a message into an existing chat. The mutation only stores the message and schedules the
- * reply, so it settles within a round trip; the reply then streams into `messages.list`.
+ * reply, so it settles within a round trip; the reply then streams into `messages.list`. A send
+ * repeated with the same `clientRequestId` (default: a new one) is stored once.
  */
 export function useSendMessage() {
   const send = useSendMutation();
@@ -59,15 +62,17 @@ export function useSendMessage() {
     async (
       sessionId: Id<"sessions">,
       text: string,
-      attachmentIds?: Id<"attachments">[],
+      options: { attachmentIds?: Id<"attachments">[]; clientRequestId?: string } = {},
     ): Promise<SendResult> => {
+      const { attachmentIds, clientRequestId = crypto.randomUUID() } = options;
       try {
-        await send({
+        const { messageId } = await send({
           sessionId,
           content: text,
-          clientRequestId: crypto.randomUUID(),
+          clientRequestId,
           ...(attachmentIds ? { attachmentIds } : {}),
         });
+        announceWhenEnded(messageId, 0);
         return { ok: true };
       } catch (error) {
         return { ok: false, message: errorMessage(error) };
@@ -95,12 +100,13 @@ export function useStartChat() {
         created.current = sessionId;
         const path = `/c/${sessionId}`;
         router.prefetch(path);
-        await send({
+        const { messageId } = await send({
           sessionId,
           content: text,
           clientRequestId: crypto.randomUUID(),
           ...(attachmentIds ? { attachmentIds } : {}),
         });
+        announceWhenEnded(messageId, 0);
         router.push(path);
         return { ok: true };
       } catch (error) {

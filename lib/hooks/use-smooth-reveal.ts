@@ -1,44 +1,18 @@
 "use client";
 
-import {
-  useCallback,
-  useEffect,
-  useLayoutEffect,
-  useRef,
-  useState,
-  useSyncExternalStore,
-} from "react";
+import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
 import { flushSync } from "react-dom";
+import { useStoredFlag } from "./use-stored-flag";
 
 /** The writer flushes a reply at least every 50 ms: each flush's text is revealed over as long. */
 const REVEAL_MS = 50;
 
-const STORAGE_KEY = "chat.smoothReveal";
-const CHANGE_EVENT = "chat-smooth-reveal-change";
 const REDUCED_MOTION = "(prefers-reduced-motion: reduce)";
-
-function subscribePreference(onChange: () => void) {
-  window.addEventListener("storage", onChange);
-  window.addEventListener(CHANGE_EVENT, onChange);
-  return () => {
-    window.removeEventListener("storage", onChange);
-    window.removeEventListener(CHANGE_EVENT, onChange);
-  };
-}
-
-function readPreference(): boolean {
-  // On unless turned off: the reveal never holds text back more than one flush (50 ms).
-  return localStorage.getItem(STORAGE_KEY) !== "off";
-}
 
 /** The user's smooth-reveal preference (this browser's localStorage), and its setter. */
 export function useSmoothRevealPreference(): [boolean, (on: boolean) => void] {
-  const on = useSyncExternalStore(subscribePreference, readPreference, () => true);
-  const set = useCallback((value: boolean) => {
-    localStorage.setItem(STORAGE_KEY, value ? "on" : "off");
-    window.dispatchEvent(new Event(CHANGE_EVENT));
-  }, []);
-  return [on, set];
+  // On unless turned off: the reveal never holds text back more than one flush (50 ms).
+  return useStoredFlag("chat.smoothReveal", true);
 }
 
 function subscribeReducedMotion(onChange: () => void) {

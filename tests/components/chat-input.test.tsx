@@ -96,6 +96,15 @@ describe("ChatInput", () => {
     expect(screen.queryByTestId("input-error")).toBeNull();
   });
 
+  it("hands a message typed while a reply streams to the chat (which queues it), and says so", async () => {
+    const { input, onSend } = setup(undefined, true);
+    expect(screen.getByTestId("queue-hint").textContent).toMatch(/queues your message/);
+    fireEvent.change(input, { target: { value: "next question" } });
+    await act(async () => fireEvent.keyDown(input, { key: "Enter" }));
+    expect(onSend).toHaveBeenCalledWith("next question");
+    expect(input.value).toBe("");
+  });
+
   it("shows why Stop failed", async () => {
     const onStop = vi.fn(async (): Promise<SendResult> => ({
       ok: false,

@@ -16,6 +16,8 @@ vi.mock("@/lib/hooks/use-live-reply", async () => {
     },
   };
 });
+// So do the thumbs under a reply (tests/e2e/comfort.test.ts covers them).
+vi.mock("@/components/features/chat/reply-feedback", () => ({ ReplyFeedback: () => null }));
 
 afterEach(() => {
   cleanup();

@@ -58,11 +58,15 @@ async function fetchImage(path: string, token?: string): Promise<Response> {
   });
 }
 
-/** How many uploads the page has started so far (POSTs to an upload URL). */
+/** The upload route's URLs (POST /attachments?name=... on the deployment's site origin). */
+const UPLOAD_ROUTE = "**/attachments?name=*";
+
+/** How many uploads the page has started so far (POSTs to the upload route). */
 function countUploads(page: Page): () => number {
   let uploads = 0;
   page.on("request", (request) => {
-    if (request.method() === "POST" && request.url().includes("/api/storage/upload")) uploads++;
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/attachments")
+      uploads++;
   });
   return () => uploads;
 }
@@ -74,15 +78,24 @@ function countUploads(page: Page): () => number {
 async function useColorScheme(page: Page, colorScheme: "light" | "dark") {
   await page.emulateMedia({ colorScheme });
   await expect
-    .poll(() =>
-      page.getByTestId("composer").evaluate((node) => {
-        const background = (el: Element) => getComputedStyle(el).backgroundColor;
-        return (
-          document.getAnimations().length === 0 && background(node) === background(document.body)
-        );
-      }),
+    .poll(
+      () =>
+        page.getByTestId("composer").evaluate((node) => {
+          const background = (el: Element) => getComputedStyle(el).backgroundColor;
+          return (
+            document.getAnimations().length === 0 && background(node) === background(document.body)
+          );
+        }),
+      // Every button's colour transition runs at once: on a loaded machine that takes a while.
+      { timeout: 10_000 },
     )
     .toBe(true);
+}
+
+/** The size the lightbox's image is drawn at, in CSS pixels. */
+async function shownSize(lightbox: Locator) {
+  const box = (await lightbox.locator("img").boundingBox())!;
+  return { width: Math.round(box.width), height: Math.round(box.height) };
 }
 
 async function sampleImages(page: Page): Promise<TestFile[]> {
@@ -139,6 +152,12 @@ describe("image attachments", () => {
     await page.keyboard.press("ArrowLeft");
     await expect.poll(() => lightbox.locator("img").getAttribute("alt")).toBe("icon.gif");
     await expect.poll(() => allImagesLoaded(lightbox)).toBe(true);
+    // At its real size (a 120 × 80 image is not blown up, nor shown as a thumbnail).
+    await page.keyboard.press("ArrowRight");
+    await expect.poll(() => lightbox.locator("img").getAttribute("alt")).toBe("chart.png");
+    await expect.poll(() => allImagesLoaded(lightbox)).toBe(true);
+    expect(await shownSize(lightbox)).toEqual({ width: 120, height: 80 });
+    await page.keyboard.press("ArrowLeft");
     await expectNoSeriousViolations(page, "lightbox (light)");
     await useColorScheme(page, "dark");
     await expectNoSeriousViolations(page, "lightbox (dark)");
@@ -218,6 +237,10 @@ describe("image attachments", () => {
       const item = app.attachments().first();
       await expect.poll(() => item.getAttribute("data-phase"), { timeout: 30_000 }).toBe("failed");
       expect(await item.getByTestId("attachment-error").innerText()).toMatch(reason);
+      // A placeholder, not a broken image whose name would sit under the remove button.
+      expect(await item.locator("img").count()).toBe(0);
+      await item.getByTestId("attachment-placeholder").waitFor();
+      if (file.name === "report.png") await saveScreenshot(item, "attachment-refused.png", false);
       expect(await page.getByTestId("send-button").isDisabled()).toBe(true);
       await input.press("Enter");
       expect(page.url()).not.toMatch(/\/c\//);
@@ -225,7 +248,7 @@ describe("image attachments", () => {
     }
 
     // The upload itself fails: the text stays, the thumbnail says so.
-    await page.route("**/api/storage/upload*", (route) => route.abort());
+    await page.route(UPLOAD_ROUTE, (route) => route.abort());
     await app.attachByButton([good[0]!]);
     const failed = app.attachments().first();
     await expect.poll(() => failed.getAttribute("data-phase")).toBe("failed");
@@ -234,7 +257,7 @@ describe("image attachments", () => {
     );
     expect(await input.inputValue()).toBe("Keep this text");
     await page.getByRole("button", { name: "Remove chart.png" }).click();
-    await page.unroute("**/api/storage/upload*");
+    await page.unroute(UPLOAD_ROUTE);
 
     expect(page.url()).not.toMatch(/\/c\//);
     expect(stack.sim.requests().length).toBe(requestsBefore);
@@ -306,6 +329,43 @@ describe("image attachments", () => {
     await Promise.all([owner.close(), other.close()]);
   });
 
+  it("shows a large image in the lightbox fitted to the window, at phone size too", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    const page = app.page;
+    const poster = await canvasImage(page, "poster.png", "image/png", 2000, 1500);
+    await app.attachByButton([poster]);
+    await app.waitForAttachmentsReady(1);
+    await app.send("A poster [[sim tokens=3 rate=0]]");
+    await page.waitForURL(/\/c\//);
+    const sent = userMessages(page).last();
+    await expect.poll(() => app.imagesOf(sent).count(), { timeout: 15_000 }).toBe(1);
+    const lightbox = page.getByTestId("lightbox");
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 390, height: 844 },
+    ]) {
+      await page.setViewportSize(viewport);
+      await app.imagesOf(sent).first().click();
+      await expect.poll(() => allImagesLoaded(lightbox), { timeout: 15_000 }).toBe(true);
+      const shown = await shownSize(lightbox);
+      const box = (await lightbox.boundingBox())!;
+      // Within the window, the shape kept, and as large as the window lets it be.
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+      expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+      expect(Math.abs(shown.width / shown.height - 4 / 3)).toBeLessThan(0.02);
+      expect(
+        Math.max(shown.width / (viewport.width * 0.95), shown.height / (viewport.height * 0.95)),
+      ).toBeGreaterThan(0.85);
+      if (viewport.width === 1280) await saveScreenshot(app, "lightbox.png");
+      await page.keyboard.press("Escape");
+      await lightbox.waitFor({ state: "hidden" });
+    }
+    await app.close();
+  });
+
   it("disables attaching for a model that does not read images, and says why", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
@@ -327,6 +387,23 @@ describe("image attachments", () => {
     expect(await app.attachments().count()).toBe(0);
     await page.getByTestId("model-picker").selectOption("gpt-4o");
     await expect.poll(() => attach.isDisabled()).toBe(false);
+
+    // A chat with images switched to a model without images says they will not be sent.
+    await app.attachByButton([png!]);
+    await app.waitForAttachmentsReady(1);
+    await app.send("What is this? [[sim tokens=3 rate=0]]");
+    await page.waitForURL(/\/c\//);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    const notice = page.getByTestId("images-not-sent");
+    expect(await notice.count()).toBe(0);
+    await page.getByTestId("model-picker").selectOption("gpt-4o-mini");
+    await notice.waitFor();
+    expect(await notice.innerText()).toBe(
+      "GPT-4o mini does not take images: this chat's images will not be sent to it.",
+    );
+    await expectNoSeriousViolations(page, "text-only model in a chat with images");
+    await page.getByTestId("model-picker").selectOption("gpt-4o");
+    await notice.waitFor({ state: "detached" });
     await app.close();
   });
 });

@@ -2,6 +2,11 @@ import { Window } from "happy-dom";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
+import {
+  heavyRepliesStayResponsive,
+  LONGEST_TASK_MS,
+  nestingBombsSurvive,
+} from "../../tools/attack";
 import { renderArtifacts, STREAMED_MARKDOWN } from "../fixtures/markdown-artifacts";
 import { ChatApp } from "./harness/chat-app";
 import { saveScreenshot } from "./harness/fixtures";
@@ -42,7 +47,17 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  [stack, browser] = await Promise.all([
+    // The heavy replies are long on purpose: their model budgets are not what is tested here.
+    startStack({
+      env: {
+        MODEL_TOKENS_PER_MINUTE: "10000000",
+        MODEL_TOKENS_PER_USER_PER_MINUTE: "10000000",
+        MODEL_MAX_OUTPUT_TOKENS: "100000",
+      },
+    }),
+    launchChromium(),
+  ]);
 });
 
 afterAll(async () => {
@@ -99,7 +114,90 @@ function parseRenders(htmls: string[]): Element[] {
   });
 }
 
+/**
+ * Records, from the first byte of every page, how many frames the reply's code block was shown
+ * plain before it was highlighted (Shiki's tokens carry their colour as --sdm-c).
+ */
+async function recordHighlightFrames(app: ChatApp) {
+  await app.context.addInitScript(`(() => {
+    window.__highlight = { plainFrames: 0, shownAt: null, highlightedAt: null };
+    const start = performance.now();
+    const check = () => {
+      const state = window.__highlight;
+      const body = document.querySelector(
+        '[data-testid="message-content"] [data-streamdown="code-block-body"]',
+      );
+      if (body) {
+        state.shownAt ??= performance.now() - start;
+        if (body.querySelector('span[style*="--sdm-c: #"]')) {
+          state.highlightedAt = performance.now() - start;
+          return;
+        }
+        state.plainFrames += 1;
+      }
+      requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  })()`);
+}
+
+type HighlightFrames = { plainFrames: number; shownAt: number; highlightedAt: number | null };
+
+async function highlightFrames(app: ChatApp, page = app.page): Promise<HighlightFrames> {
+  // A function, not a string: a string predicate is evaluated with eval, which the CSP refuses.
+  await page.waitForFunction(
+    () =>
+      (window as unknown as { __highlight?: HighlightFrames }).__highlight?.highlightedAt != null,
+    null,
+    { timeout: 20_000 },
+  );
+  return (await page.evaluate("window.__highlight")) as HighlightFrames;
+}
+
 describe("markdown replies", () => {
+  it("shows a finished chat's code highlighted at once when it is opened again", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await recordHighlightFrames(app);
+    await app.signInAsGuest();
+    await app.send(`[[sim echo rate=0]]\n${CODE_AND_MATH}`);
+    await app.page.waitForURL(/\/c\//);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await highlightFrames(app);
+    const chatUrl = app.page.url();
+
+    // Reloaded, and in a new tab: highlighted within a few frames of showing (not a second later).
+    await app.page.reload();
+    const reloaded = await highlightFrames(app);
+    const tab = await app.newTab();
+    await tab.goto(chatUrl);
+    const inNewTab = await highlightFrames(app, tab);
+    console.log(
+      `[e2e] code shown plain for ${reloaded.plainFrames} frames (${Math.round(reloaded.highlightedAt! - reloaded.shownAt)} ms) after a reload, ${inNewTab.plainFrames} frames (${Math.round(inNewTab.highlightedAt! - inNewTab.shownAt)} ms) in a new tab`,
+    );
+    expect(reloaded.plainFrames).toBeLessThanOrEqual(8);
+    expect(inNewTab.plainFrames).toBeLessThanOrEqual(8);
+
+    // Signing out forgets the kept highlights: the code of a chat stays no longer in the browser.
+    const stored = () =>
+      tab.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const open = indexedDB.open("chat-highlight");
+            open.onsuccess = () => {
+              const count = open.result.transaction("blocks").objectStore("blocks").count();
+              count.onsuccess = () => resolve(count.result);
+            };
+          }),
+      );
+    expect(await stored()).toBeGreaterThan(0);
+    await app.page.getByTestId("sign-out-button").click();
+    // A guest is told what signing out loses first.
+    await app.page.getByTestId("confirm-sign-out").click();
+    await app.page.waitForURL(/\/sign-in$/);
+    await expect.poll(stored).toBe(0);
+    await app.close();
+  });
+
   it("never show half-written markdown while a reply streams one character at a time", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
@@ -206,4 +304,24 @@ describe("markdown replies", () => {
       await app.close();
     });
   }
+});
+
+// The same checks as `npm run attack`'s browser cases (tools/attack/browser-cases.ts).
+/** Within the suite, a main-thread task this long fails the heavy-replies test. */
+const FREEZE_MS = 4 * LONGEST_TASK_MS;
+
+describe("replies that once broke or froze a chat", () => {
+  it("nested thousands deep: after a reload the chat and its share page show every reply", async () => {
+    const outcome = await nestingBombsSurvive({ stack, browser });
+    expect(outcome.pass, outcome.detail).toBe(true);
+  });
+
+  // `npm run attack` holds these to LONGEST_TASK_MS (200 ms) on a quiet machine; here, beside the
+  // other suites, a bound that still catches any return of the freezes (4-8 s, and 1.6 s when a
+  // finished reply's announcement parsed all of its 100 KB).
+  it(`heavy math, a huge table and matrix, long code: no main-thread task near a freeze (${FREEZE_MS} ms) streaming or opening`, async () => {
+    const outcome = await heavyRepliesStayResponsive({ stack, browser }, FREEZE_MS);
+    console.log(`[heavy replies, target ${LONGEST_TASK_MS} ms] ${outcome.detail}`);
+    expect(outcome.pass, outcome.detail).toBe(true);
+  }, 300_000);
 });

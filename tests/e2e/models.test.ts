@@ -66,6 +66,12 @@ describe("custom instructions", () => {
 
     await page.getByTestId("settings-button").click();
     await dialog.waitFor();
+    // A modal: the page behind is dimmed by its backdrop.
+    expect(
+      await page
+        .getByTestId("settings-dialog")
+        .evaluate((node) => getComputedStyle(node, "::backdrop").backgroundColor),
+    ).toMatch(/^rgba\(0, 0, 0, 0\.[1-9]/);
     expect(await status.innerText()).toBe("No instructions saved");
     await input.fill("Answer like a pirate.");
     expect(await status.innerText()).toBe("Unsaved changes");
@@ -81,15 +87,20 @@ describe("custom instructions", () => {
       { role: "system", content: "Answer like a pirate." },
     ]);
 
-    // Too long: the server's message shows, the text stays in the box, nothing is stored.
+    // Too long: Save is disabled and the count says by how much; the text stays, nothing is stored.
     await page.getByTestId("settings-button").click();
     expect(await input.inputValue()).toBe("Answer like a pirate.");
     const tooLong = "Be thorough. ".repeat(320);
     await input.fill(tooLong);
-    await page.getByTestId("save-instructions").click();
-    const error = page.getByTestId("instructions-error");
-    await error.waitFor();
-    expect(await error.innerText()).toMatch(/at most 4,000 characters/);
+    const save = page.getByTestId("save-instructions");
+    expect(await save.isDisabled()).toBe(true);
+    expect(await page.getByTestId("instructions-count").innerText()).toBe(
+      "4,160 / 4,000 · 160 over the limit",
+    );
+    expect(await input.getAttribute("aria-invalid")).toBe("true");
+    await input.fill(tooLong.slice(0, 4_000));
+    expect(await save.isDisabled()).toBe(false);
+    await input.fill(tooLong);
     expect(await input.inputValue()).toBe(tooLong);
     await page.keyboard.press("Escape");
     await page.reload();

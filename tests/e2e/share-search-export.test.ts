@@ -1,7 +1,10 @@
 import { readFile } from "node:fs/promises";
+import { ConvexHttpClient } from "convex/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../../convex/_generated/api";
 import { launchChromium } from "../../tools/app-stack/chromium";
+import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { storedMessages } from "./harness/expected";
 import { chatWithHistory, saveScreenshot } from "./harness/fixtures";
@@ -148,6 +151,66 @@ describe("search, export and share", () => {
     await app.close();
   });
 
+  it("exports the other versions, a failed reply's reason and a reply cut at the length limit", async () => {
+    const app = await ChatApp.open(browser, stack.appUrl);
+    await app.signInAsGuest();
+    await app.sendAndOpenChat("Name a river [[sim tokens=6 rate=0]]");
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    const firstVersion = await app.textOf(app.lastAssistant());
+    await app.lastAssistant().getByTestId("regenerate-button").click();
+    await expect
+      .poll(() => app.lastAssistant().getByTestId("version-switcher").innerText())
+      .toMatch(/2\s*\/\s*2/);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+    await app.send("[[sim fault=429 retryAfter=600]] Another?");
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
+    await app.waitForStatus(app.lastAssistant(), "error");
+    const reason = collapse(await app.lastAssistant().getByTestId("message-state").innerText());
+    await app.send("A long answer please [[sim tokens=40 rate=0 finish=length at=10]]");
+    await expect.poll(() => app.assistantMessages().count()).toBe(3);
+    await app.waitForStatus(app.lastAssistant(), "complete");
+
+    type Exported = { number: number; parent: number | null; role: string; status: string } & {
+      content: string;
+      error?: string;
+      finishReason?: string;
+      version?: { index: number; count: number };
+    };
+    const json = JSON.parse((await download(app.page, "export-json")).text) as {
+      messages: Exported[];
+      otherVersions: Exported[];
+    };
+    expect(json.messages.map((m) => [m.role, m.status])).toEqual([
+      ["user", "complete"],
+      ["assistant", "complete"],
+      ["user", "complete"],
+      ["assistant", "error"],
+      ["user", "complete"],
+      ["assistant", "complete"],
+    ]);
+    expect(json.messages[1]?.version).toEqual({ index: 2, count: 2 });
+    expect(json.otherVersions).toEqual([
+      expect.objectContaining({
+        number: 2,
+        parent: 1,
+        role: "assistant",
+        version: { index: 1, count: 2 },
+      }),
+    ]);
+    expect(collapse(json.otherVersions[0]!.content)).toBe(firstVersion);
+    expect(json.messages[3]?.error).toBeTruthy();
+    expect(reason).toContain(json.messages[3]!.error!);
+    expect(json.messages[5]?.finishReason).toBe("length");
+
+    const markdown = (await download(app.page, "export-markdown")).text;
+    expect(markdown).toMatch(/^## #3 · Assistant · .* · version 2 of 2$/m);
+    expect(markdown).toContain(`failed: ${json.messages[3]!.error!}`);
+    expect(markdown).toMatch(/^## #7 · Assistant · .* · cut off at the length limit$/m);
+    expect(markdown).toMatch(/^# Other versions$/m);
+    expect(markdown).toMatch(/^## #2 · Assistant · .* · version 1 of 2 · follows #1$/m);
+    await app.close();
+  });
+
   it("shares a read-only snapshot anyone can open signed out, updates it on request and revokes it", async () => {
     const owner = await ChatApp.open(browser, stack.appUrl);
     await owner.signInAsGuest();
@@ -157,7 +220,24 @@ describe("search, export and share", () => {
     const sessionId = await owner.sendAndOpenChat(prompt);
     await owner.waitForStatus(owner.lastAssistant(), "complete");
 
+    // The dialog first says what a link would show; nothing is public until the owner says so.
     await owner.page.getByTestId("share-button").click();
+    const preview = owner.page.getByTestId("share-preview");
+    await owner.page.getByTestId("share-preview-messages").waitFor({ timeout: 15_000 });
+    expect(await owner.page.getByTestId("share-preview-title").innerText()).toBe(
+      "the title “How do I render markdown safely?”",
+    );
+    expect(await owner.page.getByTestId("share-preview-messages").innerText()).toBe(
+      "2 messages, as they are on screen now",
+    );
+    expect(await owner.page.getByTestId("share-preview-images").innerText()).toBe("no images");
+    expect(await preview.innerText()).toMatch(/Never shown: your account, your other chats/);
+    expect(await owner.page.getByTestId("share-link").count()).toBe(0);
+    const ownerClient = new ConvexHttpClient(stack.backendUrl);
+    ownerClient.setAuth(await owner.authToken());
+    expect(await ownerClient.query(api.shares.forSession, { sessionId })).toBeNull();
+    await saveScreenshot(owner, "share-preview.png");
+    await owner.page.getByTestId("create-share-link").click();
     const linkField = owner.page.getByTestId("share-link");
     await linkField.waitFor({ timeout: 15_000 });
     const link = await linkField.inputValue();
@@ -205,14 +285,34 @@ describe("search, export and share", () => {
     await expect.poll(() => messages.count(), { timeout: 15_000 }).toBe(4);
     expect(await linkField.inputValue()).toBe(link);
 
-    // Revoked: the open page and any later visit say it is gone.
+    // Revoke asks first: keeping the link changes nothing; confirmed, the open page and any later
+    // visit say it is gone.
     await owner.page.getByTestId("revoke-share-link").click();
+    const confirmation = owner.page.getByTestId("revoke-confirmation");
+    await confirmation.waitFor();
+    expect(await confirmation.innerText()).toMatch(/Revoke this link\?/);
+    await saveScreenshot(owner, "share-revoke.png");
+    await owner.page.getByTestId("keep-share-link").click();
+    await confirmation.waitFor({ state: "detached" });
+    await visitor.page.waitForTimeout(500);
+    expect(await messages.count()).toBe(4);
+    expect(await ownerClient.query(api.shares.forSession, { sessionId })).not.toBeNull();
+    await owner.page.getByTestId("revoke-share-link").click();
+    await owner.page.getByTestId("confirm-revoke").click();
     const gone = visitor.page.getByTestId("not-found");
     await gone.waitFor({ timeout: 15_000 });
     expect(collapse(await gone.innerText())).toContain("This link is no longer available");
-    await visitor.page.goto(`${stack.appUrl}/share/AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(await visitor.page.title()).not.toContain("not found");
+    await visitor.page.reload();
     await gone.waitFor({ timeout: 15_000 });
     expect(collapse(await gone.innerText())).toContain("This link is no longer available");
+    // A link that never existed is "not found", not "no longer available".
+    await visitor.page.goto(`${stack.appUrl}/share/AAAAAAAAAAAAAAAAAAAAAA`);
+    await gone.waitFor({ timeout: 15_000 });
+    expect(collapse(await gone.innerText())).toContain("Shared chat not found");
+    expect(collapse(await gone.innerText())).not.toContain("no longer available");
+    expect(await visitor.page.title()).toBe("Shared chat not found");
+    await expectNoSeriousViolations(visitor.page, "unknown share link");
     await visitor.close();
     await owner.close();
   });

@@ -6,6 +6,7 @@ import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../
 import { generateAdminKey } from "../local-backend";
 import type { LocalBackendOptions } from "../local-backend";
 import { startNextApp } from "./next-app";
+import { startTrafficProxy, type TrafficProxy } from "./proxy";
 import { freePort, stopChild, waitForOutput } from "./processes";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -21,6 +22,8 @@ export type Stack = {
   adminKey: string;
   /** Set when the stack was started with `app`. */
   appUrl: string;
+  /** With `proxy`: what the app's browser traffic to the backend goes through. */
+  proxy: TrafficProxy | null;
   /** SIGKILLs the backend process: no cleanup runs, as in a crash. */
   killBackend: () => Promise<void>;
   /** Starts the backend again on the same ports with the same data directory. */
@@ -36,6 +39,11 @@ export type StackOptions = {
   functionsDir?: string;
   /** Serve this production build (see buildNextApp) against the backend. */
   app?: { distDir: string };
+  /**
+   * Put a proxy (`stack.proxy`) between the app's pages and the backend, so a test can stop their
+   * traffic without either end being told (a network drop the browser does not report).
+   */
+  proxy?: boolean;
   /** Echo the backend's log and errors (E2E_VERBOSE=1 or BENCH_VERBOSE=1 in the callers). */
   verbose?: boolean;
   /**
@@ -54,8 +62,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "app-stack-"));
   const adminKey = generateAdminKey();
   // Fixed ports, so a restarted backend comes back where the clients reconnect.
+  const backendPort = await freePort();
   const backendOptions: LocalBackendOptions = {
-    port: await freePort(),
+    port: backendPort,
     sitePort: await freePort(),
     dataDir,
     adminKey,
@@ -99,16 +108,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   let stopApp = async () => {};
   let appUrl = "";
+  let proxy: TrafficProxy | null = null;
   const close = async () => {
     await stopApp();
+    await proxy?.close();
     await stopChild(backend);
     await sim.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     await startBackend();
+    if (options.proxy) proxy = await startTrafficProxy(backendPort);
     if (options.app) {
-      const app = await startNextApp(options.app.distDir, backendUrl, siteUrl);
+      const app = await startNextApp(options.app.distDir, proxy?.url ?? backendUrl, siteUrl);
       appUrl = app.url;
       stopApp = app.stop;
     }
@@ -128,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dataDir,
     adminKey,
     appUrl,
+    proxy,
     killBackend: () => stopChild(backend, "SIGKILL"),
     restartBackend: async () => {
       await stopChild(backend, "SIGKILL");

@@ -38,6 +38,23 @@ export function buildNextApp(
   options.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** The environment of a Next.js server of the app: its distDir and the deployment it talks to. */
+function serverEnv(
+  distDir: string,
+  convexUrl: string,
+  siteUrl: string,
+  nodeEnv: "production" | "development",
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NEXT_DIST_DIR: distDir,
+    NEXT_TELEMETRY_DISABLED: "1",
+    CONVEX_URL: convexUrl,
+    CONVEX_SITE_URL: siteUrl,
+    NODE_ENV: nodeEnv,
+  };
+}
+
 /** Serves a production build with `next start` on a free loopback port, talking to `convexUrl` (HTTP actions at `siteUrl`). */
 export async function startNextApp(
   distDir: string,
@@ -47,14 +64,7 @@ export async function startNextApp(
   const port = await freePort();
   const next = spawn(nextBin, ["start", "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: root,
-    env: {
-      ...process.env,
-      NEXT_DIST_DIR: distDir,
-      NEXT_TELEMETRY_DISABLED: "1",
-      CONVEX_URL: convexUrl,
-      CONVEX_SITE_URL: siteUrl,
-      NODE_ENV: "production",
-    },
+    env: serverEnv(distDir, convexUrl, siteUrl, "production"),
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {
@@ -66,4 +76,52 @@ export async function startNextApp(
     throw error;
   }
   return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(next) };
+}
+
+/**
+ * Runs `next dev` (in `distDir`, apart from a developer's `.next`) on a free loopback port against
+ * `convexUrl`, as `npm run dev` does; `output()` is everything it has printed so far.
+ */
+export async function startNextDev(
+  distDir: string,
+  convexUrl: string,
+  siteUrl: string,
+): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  // next dev, like next build, adds its distDir's types to tsconfig.json: put it back after.
+  const tsconfigPath = path.join(root, "tsconfig.json");
+  const tsconfig = readFileSync(tsconfigPath, "utf8");
+  const restoreTsconfig = () => {
+    if (readFileSync(tsconfigPath, "utf8") !== tsconfig) writeFileSync(tsconfigPath, tsconfig);
+  };
+  const next = spawn(nextBin, ["dev", "--port", String(port), "--hostname", "127.0.0.1"], {
+    cwd: root,
+    env: serverEnv(distDir, convexUrl, siteUrl, "development"),
+    stdio: ["ignore", "pipe", "pipe"],
+    // next dev runs workers; the group is stopped together.
+    detached: true,
+  });
+  let output = "";
+  const record = (data: Buffer) => (output += data.toString());
+  next.stdout.on("data", record);
+  next.stderr.on("data", record);
+  const stop = async () => {
+    if (next.pid !== undefined && next.exitCode === null) {
+      try {
+        process.kill(-next.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await stopChild(next);
+    restoreTsconfig();
+  };
+  try {
+    await waitForOutput(next, /Ready in|Local:/i, "next dev", { timeoutMs: 120_000 });
+    restoreTsconfig();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `http://127.0.0.1:${port}`, output: () => output, stop };
 }

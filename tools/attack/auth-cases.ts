@@ -1,6 +1,6 @@
 /**
  * Attacks on sign-in: what a signed-out visitor learns, forged and signed-out tokens, weak and
- * malformed credentials, telling accounts apart, guessing a known email's password, and floods of
+ * malformed and lookalike credentials, telling accounts apart, guessing a known email's password, and floods of
  * guest and password sign-ups (last: they use up the deployment's sign-up budgets).
  */
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
@@ -134,6 +134,48 @@ const weakCredentials: AttackCase = {
   },
 };
 
+const lookalikeEmails: AttackCase = {
+  name: "lookalike emails (invisible and fullwidth characters)",
+  run: async (ctx) => {
+    const v = ctx.visitor;
+    const { owner } = ctx;
+    const userOf = (token: string) => decodeJwt(token).sub?.split("|")[0];
+    const real = await v.signIn("password", { ...owner, flow: "signIn" });
+    const lookalikes = {
+      "a trailing zero-width space": `${owner.email}\u200B`,
+      "a zero-width joiner inside": owner.email.replace("@", "\u200D@"),
+      "fullwidth letters": owner.email.replace("owner", "ｏｗｎｅｒ"),
+    };
+    const signIns = Object.entries(lookalikes).map(async ([kind, email]) => {
+      const signedIn = await v.signIn("password", { ...owner, email, flow: "signIn" });
+      return {
+        kind,
+        same: real.ok && signedIn.ok && userOf(signedIn.value) === userOf(real.value),
+      };
+    });
+    const results = await Promise.all(signIns);
+    // A sign-up of a lookalike is a sign-up of the owner's email: refused, no second account.
+    const signUp = await v.signIn("password", {
+      email: `${owner.email}\u200B`,
+      password: "a different calm password",
+      browserId: owner.browserId,
+      flow: "signUp",
+    });
+    ctx.counts.passwordSignUps++;
+    // The refused sign-up took one of the owner's browser's attempts: a success gives it back.
+    await v.signIn("password", { ...owner, flow: "signIn" });
+    const other = results.filter((r) => !r.same).map((r) => r.kind);
+    return {
+      pass: other.length === 0 && !signUp.ok && signUp.code === "InvalidState",
+      detail:
+        (other.length === 0
+          ? `${results.length} lookalikes sign in to the owner's account`
+          : `not the owner's account: ${other.join(", ")}`) +
+        `; sign-up of a lookalike: ${signUp.ok ? "a second account was created" : `${signUp.code} "${signUp.message}"`}`,
+    };
+  },
+};
+
 const enumeration: AttackCase = {
   name: "telling accounts apart (message and timing)",
   run: async (ctx) => {
@@ -225,8 +267,10 @@ const passwordSignUpFlood: AttackCase = {
   name: "password sign-up flood",
   run: async (ctx) => {
     const perMinute = ctx.limit("passwordSignUpsPerMinute");
+    // More than a full bucket: by now it may have refilled, however many the run made before.
+    const flood = Math.max(ctx.plan.floods.passwordSignUps, perMinute + 2);
     const results = await Promise.all(
-      Array.from({ length: ctx.plan.floods.passwordSignUps }, (_, i) =>
+      Array.from({ length: flood }, (_, i) =>
         ctx.visitor.signIn("password", {
           email: `bulk-${i}@example.com`,
           password: "a calm harbor at dawn",
@@ -246,8 +290,9 @@ const guestFlood: AttackCase = {
   name: "guest sign-up flood",
   run: async (ctx) => {
     const perMinute = ctx.limit("guestSignUpsPerMinute");
+    const flood = Math.max(ctx.plan.floods.guests, perMinute + 3);
     const results = await Promise.all(
-      Array.from({ length: ctx.plan.floods.guests }, () => ctx.visitor.signIn("anonymous")),
+      Array.from({ length: flood }, () => ctx.visitor.signIn("anonymous")),
     );
     ctx.counts.guestSignUps += results.filter((r) => r.ok).length;
     return {
@@ -261,6 +306,7 @@ export const AUTH_CASES: AttackCase[] = [
   signedOutVisitor,
   forgedAndEndedTokens,
   weakCredentials,
+  lookalikeEmails,
   enumeration,
   guessing,
   passwordSignUpFlood,

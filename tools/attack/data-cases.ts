@@ -1,6 +1,7 @@
 /**
- * Attacks on data and spend: other users' ids, malformed and oversized input, floods of chats and
- * messages, long replies, and configuration details in reply errors.
+ * Attacks on data and spend: other users' ids and live text, malformed and oversized input, floods
+ * of share snapshots, version switches, chats and messages, long replies, and configuration details
+ * in reply errors.
  */
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -150,6 +151,123 @@ const configDisclosure: AttackCase = {
   },
 };
 
+/** The answer a call came to, for comparing two answers: its value, or its error's code and message. */
+function answer(o: Outcome<unknown>): string {
+  return o.ok ? JSON.stringify(o.value) : `${o.code ?? "error"}: ${o.message}`;
+}
+
+const liveTextOfOthers: AttackCase = {
+  name: "live text: another user's streaming reply reads as one not there",
+  run: async (ctx) => {
+    const writer = await ctx.visitor.guest();
+    ctx.counts.guestSignUps++;
+    const sent = await writer.sendInNewChat("A long one [[sim tokens=400 rate=40 ttft=0]]");
+    if (!sent.ok) return { pass: false, detail: `the send was refused: ${sent.message}` };
+    ctx.counts.replies++;
+    const streaming = sent.value.messageId;
+    const newest = { messageId: streaming, generation: 0 };
+    for (let i = 0; i < 100; i++) {
+      if ((await ctx.victim.http.query(api.chatStreaming.latestStreamChunk, newest)) !== null)
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The same questions about: the reply streaming now, generation 7 of it (never written), and
+    // a message that never has any (the writer's own message).
+    const ask = async (messageId: Id<"messages">, generation: number) => ({
+      newest: answer(
+        await outcome(
+          ctx.attacker.http.query(api.chatStreaming.latestStreamChunk, { messageId, generation }),
+        ),
+      ),
+      range: answer(
+        await outcome(
+          ctx.attacker.http.query(api.chatStreaming.listStreamChunks, {
+            messageId,
+            generation,
+            from: 0,
+            to: 3,
+          }),
+        ),
+      ),
+    });
+    const answers = {
+      "streaming now": await ask(streaming, 0),
+      "never written": await ask(streaming, 7),
+      "not a reply": await ask(sent.value.userMessageId, 0),
+    };
+    await writer.mutation(api.chatStreaming.stopGeneration, { messageId: streaming });
+    const distinct = new Set(Object.values(answers).map((a) => JSON.stringify(a)));
+    return {
+      pass: distinct.size === 1 && !JSON.stringify(answers).includes("A long"),
+      detail:
+        distinct.size === 1
+          ? `the same answer for all three: ${[...distinct][0]}`
+          : `answers differ: ${JSON.stringify(answers)}`,
+    };
+  },
+};
+
+const shareFlood: AttackCase = {
+  name: "share snapshot flood (each copies the whole chat)",
+  run: async (ctx) => {
+    const perChat = ctx.limit("sharesPerHourPerChat");
+    const perUser = ctx.limit("sharesPerHourPerUser");
+    const sharer = await ctx.visitor.guest();
+    ctx.counts.guestSignUps++;
+    const chats = await Promise.all(
+      Array.from({ length: Math.ceil((perUser + 2) / perChat) + 1 }, () =>
+        sharer.mutation(api.sessions.create, {}),
+      ),
+    );
+    // Sequential, as each waits for the copy before it (a small chat is copied at once).
+    const share = async (sessionId: Id<"sessions">) => {
+      const o = await outcome(sharer.mutation(api.shares.share, { sessionId }));
+      return o;
+    };
+    const oneChat: Outcome<unknown>[] = [];
+    for (let i = 0; i < perChat + 3; i++) oneChat.push(await share(chats[0]!));
+    const acceptedInChat = oneChat.filter((o) => o.ok).length;
+    const all = [...oneChat];
+    for (const sessionId of chats.slice(1)) {
+      for (let i = 0; i < perChat && all.filter((o) => o.ok).length < perUser + 3; i++) {
+        all.push(await share(sessionId));
+      }
+    }
+    const accepted = all.filter((o) => o.ok).length;
+    const chatBounded = boundedFlood(
+      oneChat,
+      acceptedInChat,
+      ctx.allowance(perChat, perChat, "hour"),
+    );
+    const userBounded = boundedFlood(all, accepted, ctx.allowance(perUser, perUser, "hour"));
+    return {
+      pass: chatBounded && userBounded,
+      detail:
+        `one chat shared ${oneChat.length} times: ${summary(oneChat)} (SHARES_PER_CHAT_PER_HOUR ${perChat}); ` +
+        `${all.length} shares across ${chats.length} chats: ${summary(all)} (SHARES_PER_HOUR ${perUser})`,
+    };
+  },
+};
+
+const versionSwitchFlood: AttackCase = {
+  name: "version switch flood (each follows the branch to its end)",
+  run: async (ctx) => {
+    const perMinute = ctx.limit("versionSwitchesPerMinute");
+    const [first] = await ctx.victim.messages(ctx.victimChat.sessionId);
+    if (first === undefined) return { pass: false, detail: "the victim's chat is empty" };
+    const results = await Promise.all(
+      Array.from({ length: perMinute + 5 }, () =>
+        outcome(ctx.victim.mutation(api.messages.selectVersion, { messageId: first._id })),
+      ),
+    );
+    const accepted = results.filter((o) => o.ok).length;
+    return {
+      pass: boundedFlood(results, accepted, ctx.allowance(perMinute, perMinute)),
+      detail: `${results.length} switches at once: ${summary(results)} (VERSION_SWITCHES_PER_MINUTE ${perMinute})`,
+    };
+  },
+};
+
 const chatFlood: AttackCase = {
   name: "chat creation flood",
   run: async (ctx) => {
@@ -283,13 +401,15 @@ const tokenFlood: AttackCase = {
   },
 };
 
-/** In order: each flood uses up budgets the next may rely on being spent, never ones it needs. */
+/** Attacks on other users' data and on bounded writes: first, while the reply budgets are whole. */
 export const DATA_CASES: AttackCase[] = [
   foreignIds,
   malformedInput,
   configDisclosure,
-  chatFlood,
-  sendFlood,
-  crowdFlood,
-  tokenFlood,
+  liveTextOfOthers,
+  shareFlood,
+  versionSwitchFlood,
 ];
+
+/** In order: each flood uses up budgets the next may rely on being spent, never ones it needs. */
+export const FLOOD_CASES: AttackCase[] = [chatFlood, sendFlood, crowdFlood, tokenFlood];

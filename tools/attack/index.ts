@@ -1,15 +1,26 @@
 /**
  * The attack run (`npm run attack`, and at small scale in `npm test`): starts the simulator and
- * the local backend in production mode on loopback, plays each abuse of issue 14 through the
- * unmodified Convex client and reports, per case, whether it was refused or bounded.
+ * the local backend in production mode on loopback, plays each abuse of issues 14 and 28 through
+ * the unmodified Convex client (and, at full scale, Chromium against the production build) and
+ * reports, per case, whether it was refused or bounded.
  */
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { LIMIT_SETTINGS, type LimitSetting } from "../../convex/lib/settings";
 import { startStack, type Stack } from "../app-stack";
+import { launchChromium } from "../app-stack/chromium";
 import { AUTH_CASES } from "./auth-cases";
+import { BROWSER_CASES, type Web } from "./browser-cases";
 import { Attacker } from "./client";
-import { DATA_CASES } from "./data-cases";
+import { DATA_CASES, FLOOD_CASES } from "./data-cases";
+import { STORAGE_CASES } from "./storage-cases";
+
+export {
+  heavyRepliesStayResponsive,
+  LONGEST_TASK_MS,
+  nestingBombsSurvive,
+  secondLineOfDefenceHolds,
+} from "./browser-cases";
 
 /**
  * How hard to push: the deployment's limit settings for the run, and the size of each flood. The
@@ -18,6 +29,8 @@ import { DATA_CASES } from "./data-cases";
 export type AttackPlan = {
   name: string;
   env: Record<string, string>;
+  /** The production build the browser cases open (`next build` output); none: no browser cases. */
+  app?: { distDir: string };
   floods: {
     guests: number;
     passwordSignUps: number;
@@ -39,7 +52,9 @@ export const FULL_PLAN: AttackPlan = {
     MODEL_TOKENS_PER_USER_PER_MINUTE: "10000",
     MODEL_TOKENS_PER_MINUTE: "9000",
     SIGN_IN_ATTEMPTS_PER_HOUR: "5",
+    UPLOAD_MB_PER_HOUR: "30",
   },
+  app: { distDir: ".next-e2e" },
   floods: { guests: 50, passwordSignUps: 12, chats: 30, guesses: 7, crowd: 5 },
 };
 
@@ -56,6 +71,10 @@ export const SMALL_PLAN: AttackPlan = {
     MODEL_MAX_OUTPUT_TOKENS: "1000",
     MODEL_TOKENS_PER_USER_PER_MINUTE: "1000",
     MODEL_TOKENS_PER_MINUTE: "900",
+    SHARES_PER_HOUR: "6",
+    SHARES_PER_CHAT_PER_HOUR: "3",
+    VERSION_SWITCHES_PER_MINUTE: "10",
+    UPLOAD_MB_PER_HOUR: "15",
   },
   floods: { guests: 10, passwordSignUps: 5, chats: 8, guesses: 4, crowd: 5 },
 };
@@ -79,6 +98,8 @@ export type AttackContext = {
   /** Chats the attacker managed to create, for its floods. */
   attackerChats: Id<"sessions">[];
   owner: Account;
+  /** The browser deployment (plans with an `app`), else null. */
+  web: Web | null;
   /** Successes the deployment-wide limits have counted so far. */
   counts: { guestSignUps: number; passwordSignUps: number; replies: number };
 };
@@ -95,7 +116,7 @@ function limitReader(plan: AttackPlan) {
   };
 }
 
-async function prepare(stack: Stack, plan: AttackPlan): Promise<AttackContext> {
+async function prepare(stack: Stack, plan: AttackPlan, web: Web | null): Promise<AttackContext> {
   const startedAt = Date.now();
   const visitor = new Attacker(stack.backendUrl);
   const victim = await visitor.guest();
@@ -125,23 +146,56 @@ async function prepare(stack: Stack, plan: AttackPlan): Promise<AttackContext> {
     attacker,
     attackerChats: [],
     owner,
+    web,
     counts: { guestSignUps: 2, passwordSignUps: 1, replies: 1 },
   };
 }
 
 /**
- * Runs every case in order (auth first; the floods of sign-ups last, as they use up the
- * deployment-wide budgets) and returns their results. `onResult` hears each as it ends.
+ * The browser cases' deployment: the app's production build on a stack of its own, with the model
+ * budgets raised (its replies are long on purpose; the first stack's budgets are for the floods).
+ */
+async function startWeb(plan: AttackPlan): Promise<Web | null> {
+  if (!plan.app) return null;
+  const [stack, browser] = await Promise.all([
+    startStack({
+      production: true,
+      app: plan.app,
+      env: {
+        MODEL_TOKENS_PER_MINUTE: "10000000",
+        MODEL_TOKENS_PER_USER_PER_MINUTE: "10000000",
+        MODEL_MAX_OUTPUT_TOKENS: "100000",
+      },
+    }),
+    launchChromium(),
+  ]);
+  return { stack, browser };
+}
+
+/**
+ * Runs every case in order (data first, while the reply budgets are whole; the floods, then
+ * sign-in, whose sign-up floods use up the deployment-wide budgets, last) and returns their
+ * results. `onResult` hears each as it ends.
  */
 export async function runAttack(
   plan: AttackPlan,
   onResult: (result: CaseResult) => void = () => {},
 ): Promise<CaseResult[]> {
-  const stack = await startStack({ production: true, env: plan.env });
+  const [stack, web] = await Promise.all([
+    startStack({ production: true, env: plan.env }),
+    startWeb(plan),
+  ]);
   const results: CaseResult[] = [];
+  const cases = [
+    ...DATA_CASES,
+    ...STORAGE_CASES,
+    ...(web ? BROWSER_CASES : []),
+    ...FLOOD_CASES,
+    ...AUTH_CASES,
+  ];
   try {
-    const ctx = await prepare(stack, plan);
-    for (const attack of [...DATA_CASES, ...AUTH_CASES]) {
+    const ctx = await prepare(stack, plan, web);
+    for (const attack of cases) {
       const started = Date.now();
       let outcome: CaseOutcome;
       try {
@@ -157,6 +211,8 @@ export async function runAttack(
       onResult(result);
     }
   } finally {
+    await web?.browser.close();
+    await web?.stack.close();
     await stack.close();
   }
   return results;

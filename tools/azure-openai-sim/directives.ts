@@ -111,6 +111,8 @@ export interface SimControls {
   toolFault?: SimToolFault;
   /** Milliseconds a hosted tool call takes (default 0 beyond the real call; `timeout` fails after it, default 1000). */
   toolWait?: number;
+  /** An echoed reply is its text this many times (longer than one message can be). */
+  repeat?: number;
 }
 
 /** How a hosted MCP tool call goes wrong. */
@@ -140,11 +142,20 @@ const NUMBER_KEYS = [
   "untitled",
   "queries",
   "toolWait",
+  "repeat",
 ] as const;
 /** Keys whose value may have a fraction. */
 const FRACTION_KEYS = new Set(["rate", "retryAfter", "summaryRate"]);
 /** Keys whose value must be at least 1. */
-const POSITIVE_KEYS = new Set(["tokens", "times", "piece", "parts", "untitled", "queries"]);
+const POSITIVE_KEYS = new Set([
+  "tokens",
+  "times",
+  "piece",
+  "parts",
+  "untitled",
+  "queries",
+  "repeat",
+]);
 
 /** Removes every `[[sim ...]]` directive from a message and trims what is left. */
 export function stripDirective(text: string): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseDirective } from "./directives";
 import { echoedReply, remainingPieces, simulatedReply, tokenize } from "./reply";
 
 describe("simulatedReply", () => {
@@ -79,6 +80,14 @@ describe("echoedReply", () => {
     expect(reply.pieces.length).toBeGreaterThan(2);
     expect(echoedReply("[[sim echo piece=3]]\nabcdefg")?.pieces).toEqual(["abc", "def", "g"]);
     expect(echoedReply("[[sim echo piece=1]]\n✓x")?.pieces).toEqual(["✓", "x"]);
+  });
+
+  it("repeats the echoed text `repeat` times: a reply longer than a message can be", () => {
+    expect(echoedReply("[[sim echo repeat=3 piece=4]]\n| 1 |\n")).toEqual({
+      text: "| 1 |\n| 1 |\n| 1 |\n",
+      pieces: ["| 1 ", "|\n| ", "1 |\n", "| 1 ", "|\n"],
+    });
+    expect(() => parseDirective("[[sim echo repeat=0]]")).toThrow(/repeat must be at least 1/);
   });
 
   it("is undefined without an echo directive", () => {

@@ -164,7 +164,7 @@ export function echoedReply(userText: string): SimulatedReply | undefined {
     return undefined;
   }
   if (!controls.echo) return undefined;
-  const text = echoText(userText);
+  const text = echoText(userText).repeat(controls.repeat ?? 1);
   const size = controls.piece;
   const pieces = size ? (text.match(new RegExp(`[^]{1,${size}}`, "gu")) ?? []) : tokenize(text);
   return { text, pieces };

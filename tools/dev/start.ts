@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { parseModelList } from "../../convex/lib/llm/config";
 import { functionEnv as forwardedEnv, launcherPorts, loadEnvLocal, modelConfigured } from "./env";
+import { warmRoutes } from "./warm-up";
 
 const root = path.resolve(import.meta.dirname, "../..");
 // Three simulated deployments, so the model picker has a choice out of the box: a reasoning one
@@ -175,8 +176,18 @@ async function main(): Promise<void> {
     });
 
     const appUrl = `http://localhost:${APP_PORT}`;
-    if (await waitForHttp(`http://127.0.0.1:${APP_PORT}/sign-in`, 120_000)) {
-      console.log(`\n  Ready: open ${appUrl}\n  Press Ctrl-C to stop.\n`);
+    const localUrl = `http://127.0.0.1:${APP_PORT}`;
+    if (await waitForHttp(`${localUrl}/sign-in`, 120_000)) {
+      console.log("• Compiling the pages before you open them (a minute or more the first time)…");
+      const started = performance.now();
+      const failed = (await warmRoutes(localUrl)).filter((route) => route.error !== undefined);
+      for (const route of failed)
+        console.error(`  could not compile ${route.path}: ${route.error}`);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (!stopping)
+        console.log(
+          `\n  Ready (pages compiled in ${seconds} s): open ${appUrl}\n  Press Ctrl-C to stop.\n`,
+        );
     } else if (!stopping) {
       console.error(`The Next.js dev server did not answer on ${appUrl} within 2 minutes.`);
     }

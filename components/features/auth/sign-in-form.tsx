@@ -3,7 +3,7 @@
 import { useAuthActions } from "@convex-dev/auth/react";
 import { useConvexAuth } from "convex/react";
 import { useRouter } from "next/navigation";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import {
   emailProblem,
@@ -15,6 +15,9 @@ import { errorMessage } from "@/lib/errors";
 import { cn } from "@/lib/utils";
 
 type Flow = "signIn" | "signUp";
+
+/** What is wrong with each field, all at once, and the server's refusal of the whole form. */
+type Problems = { email?: string; password?: string; form?: string };
 
 const BROWSER_ID_KEY = "chat.browserId";
 
@@ -40,7 +43,8 @@ export function SignInForm() {
   const { isAuthenticated } = useConvexAuth();
   const router = useRouter();
   const [flow, setFlow] = useState<Flow>("signIn");
-  const [error, setError] = useState<string | null>(null);
+  const [problems, setProblems] = useState<Problems>({});
+  const setError = (form: string | null) => setProblems(form === null ? {} : { form });
   const [busy, setBusy] = useState<"guest" | "password" | null>(null);
 
   useEffect(() => {
@@ -66,12 +70,18 @@ export function SignInForm() {
     // The server checks the same rules (convex/lib/credentials.ts); checking here saves a trip.
     const email = normalizeEmail(String(form.get("email") ?? ""));
     const password = String(form.get("password") ?? "");
-    const problem =
-      emailProblem(email) ??
+    const fields: Problems = {};
+    const emailIssue = emailProblem(email);
+    const passwordIssue =
       (flow === "signUp" ? passwordLengthProblem(password) : null) ??
       (password.length === 0 ? "Enter your password." : null);
-    if (problem !== null) {
-      setError(problem);
+    if (emailIssue !== null) fields.email = emailIssue;
+    if (passwordIssue !== null) fields.password = passwordIssue;
+    if (emailIssue !== null || passwordIssue !== null) {
+      setProblems(fields);
+      // The first field to fix gets the focus, as a screen reader user expects.
+      const first = emailIssue !== null ? "email" : "password";
+      event.currentTarget.querySelector<HTMLInputElement>(`[name="${first}"]`)?.focus();
       return;
     }
     form.set("email", email);
@@ -135,38 +145,48 @@ export function SignInForm() {
       </div>
 
       <form onSubmit={(e) => void submitPassword(e)} noValidate className="flex flex-col gap-3">
-        <label className="flex flex-col gap-1.5 text-sm font-medium">
-          Email
-          <input
-            name="email"
-            type="email"
-            autoComplete="email"
-            data-testid="email-input"
-            className="h-10 rounded-lg border border-input bg-background px-3 font-normal outline-none focus:border-neutral-400 focus:ring-2 focus:ring-blue-500/30"
-          />
-        </label>
-        <label className="flex flex-col gap-1.5 text-sm font-medium">
-          Password
-          <input
-            name="password"
-            type="password"
-            autoComplete={flow === "signIn" ? "current-password" : "new-password"}
-            data-testid="password-input"
-            className="h-10 rounded-lg border border-input bg-background px-3 font-normal outline-none focus:border-neutral-400 focus:ring-2 focus:ring-blue-500/30"
-          />
-          {flow === "signUp" && (
-            <span data-testid="password-hint" className="text-xs font-normal text-muted-foreground">
-              At least {MIN_PASSWORD_LENGTH} characters, and not a common password.
-            </span>
+        <Field label="Email" problem={problems.email} testId="email-error">
+          {(described) => (
+            <input
+              name="email"
+              type="email"
+              autoComplete="email"
+              data-testid="email-input"
+              {...described}
+              className={inputClass}
+            />
           )}
-        </label>
-        {error && (
+        </Field>
+        <Field
+          label="Password"
+          problem={problems.password}
+          testId="password-error"
+          hint={
+            flow === "signUp" ? (
+              <span data-testid="password-hint">
+                At least {MIN_PASSWORD_LENGTH} characters, and not a common password.
+              </span>
+            ) : undefined
+          }
+        >
+          {(described) => (
+            <input
+              name="password"
+              type="password"
+              autoComplete={flow === "signIn" ? "current-password" : "new-password"}
+              data-testid="password-input"
+              {...described}
+              className={inputClass}
+            />
+          )}
+        </Field>
+        {problems.form && (
           <p
             role="alert"
             data-testid="auth-error"
             className="text-sm text-red-600 dark:text-red-400"
           >
-            {error}
+            {problems.form}
           </p>
         )}
         <Button
@@ -179,5 +199,53 @@ export function SignInForm() {
         </Button>
       </form>
     </div>
+  );
+}
+
+const inputClass =
+  "h-10 rounded-lg border border-input bg-background px-3 font-normal outline-none focus:border-neutral-400 focus:ring-2 focus:ring-blue-500/30 aria-invalid:border-red-500";
+
+/** A labelled input with its hint and its own error, tied to it for screen readers. */
+function Field({
+  label,
+  problem,
+  hint,
+  testId,
+  children,
+}: {
+  label: string;
+  problem: string | undefined;
+  hint?: ReactNode;
+  testId: string;
+  children: (described: {
+    "aria-invalid": boolean;
+    "aria-describedby": string | undefined;
+  }) => ReactNode;
+}) {
+  const id = useId();
+  const describedBy = [hint && `${id}-hint`, problem && `${id}-error`].filter(Boolean).join(" ");
+  return (
+    <label className="flex flex-col gap-1.5 text-sm font-medium">
+      {label}
+      {children({
+        "aria-invalid": problem !== undefined,
+        "aria-describedby": describedBy || undefined,
+      })}
+      {hint && (
+        <span id={`${id}-hint`} className="text-xs font-normal text-muted-foreground">
+          {hint}
+        </span>
+      )}
+      {problem && (
+        <span
+          id={`${id}-error`}
+          role="alert"
+          data-testid={testId}
+          className="text-xs font-normal text-red-600 dark:text-red-400"
+        >
+          {problem}
+        </span>
+      )}
+    </label>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
-import { CloseIcon } from "@/components/ui/icons";
+import { useState } from "react";
+import { CloseIcon, ImageOffIcon } from "@/components/ui/icons";
 import type { Attachments, TrayItem } from "@/lib/hooks/use-attachments";
 import { cn } from "@/lib/utils";
 import { AttachmentImage } from "./message-images";
@@ -23,6 +24,10 @@ export function AttachmentTray({ attachments }: { attachments: Attachments }) {
 
 function Thumbnail({ item, onRemove }: { item: TrayItem; onRemove: () => void }) {
   const failed = item.phase === "failed";
+  // A refused or undecodable file shows a placeholder: a broken image would draw its alt text
+  // under the remove button.
+  const [broken, setBroken] = useState(false);
+  const showImage = !failed && !broken;
   return (
     <li
       data-testid="attachment"
@@ -36,8 +41,20 @@ function Thumbnail({ item, onRemove }: { item: TrayItem; onRemove: () => void })
           failed ? "border-red-400 dark:border-red-500/70" : "border-border",
         )}
       >
-        {item.previewUrl ? (
-          <img src={item.previewUrl} alt={item.fileName} className="size-full object-cover" />
+        {!showImage ? (
+          <span
+            data-testid="attachment-placeholder"
+            className="flex size-full items-center justify-center text-muted-foreground"
+          >
+            <ImageOffIcon className="size-5" aria-hidden />
+          </span>
+        ) : item.previewUrl ? (
+          <img
+            src={item.previewUrl}
+            alt={item.fileName}
+            onError={() => setBroken(true)}
+            className="size-full object-cover"
+          />
         ) : item.attachmentId ? (
           <AttachmentImage
             path={`/attachments/${item.attachmentId}`}

@@ -21,11 +21,15 @@ import { cn } from "@/lib/utils";
 import { AttachmentPicker } from "./attachment-picker";
 import { AttachmentTray } from "./attachment-tray";
 
+/** Text to put in the composer (a suggestion chosen): a new object each time. */
+export type Prefill = { text: string };
+
 /**
  * The composer. Enter sends, Shift+Enter breaks the line; a send is locked from the first
- * keypress until the send mutation settles (one round trip: it stores the message and schedules
- * the reply), so a double Enter or double click sends once. A failed send puts the text back
- * with the reason. With `attachments`, images come by button, paste or drop; Send waits for them.
+ * keypress until `onSend` settles, so a double Enter or double click sends once. While a reply
+ * streams, Stop replaces Send and Enter still hands the message over (the chat queues it until the
+ * reply ends). A failed send puts the text back with the reason. With `attachments`, images come
+ * by button, paste or drop; Send waits for them.
  */
 export function ChatInput({
   onSend,
@@ -33,15 +37,18 @@ export function ChatInput({
   streaming,
   autoFocus = true,
   returned = null,
+  prefill = null,
   attachments,
 }: {
   onSend: (text: string, attachmentIds?: Id<"attachments">[]) => Promise<SendResult>;
   onStop?: () => Promise<SendResult>;
-  /** A reply in this chat is being generated: Stop replaces Send. */
+  /** A reply in this chat is being generated: Stop replaces Send (Enter still sends). */
   streaming: boolean;
   autoFocus?: boolean;
   /** Text of a send that failed after onSend returned (a queued send): it comes back here. */
   returned?: ReturnedText | null;
+  /** Replaces the text (and focuses the box) whenever a new one comes. */
+  prefill?: Prefill | null;
   attachments?: Attachments;
 }) {
   const [text, setText] = useState("");
@@ -56,11 +63,23 @@ export function ChatInput({
       setError(returned.message);
     }
   }
+  const [filled, setFilled] = useState(prefill);
+  if (prefill !== filled) {
+    setFilled(prefill);
+    if (prefill) {
+      setText(prefill.text);
+      setError(null);
+    }
+  }
   // Enter again (or a second click) with nothing typed since a send is the same send: ignore it.
   const justSent = useRef(false);
   const [submitting, setSubmitting] = useState(false);
   const lock = useRef(false);
   const textareaRef = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (filled) textareaRef.current?.focus();
+  }, [filled]);
 
   useEffect(() => {
     const el = textareaRef.current;
@@ -69,7 +88,7 @@ export function ChatInput({
     el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [text]);
 
-  const busy = streaming || submitting;
+  const busy = submitting;
   const waiting = attachments?.blockingReason ?? null;
   const [dragging, setDragging] = useState(false);
 
@@ -227,6 +246,10 @@ export function ChatInput({
         ) : waiting ? (
           <p data-testid="send-waiting" className="text-muted-foreground">
             {waiting}
+          </p>
+        ) : streaming && onStop ? (
+          <p data-testid="queue-hint" className="hidden text-muted-foreground sm:block">
+            Enter queues your message until the reply ends · Esc stops the reply
           </p>
         ) : (
           <p className="hidden text-muted-foreground sm:block">

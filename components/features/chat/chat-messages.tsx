@@ -1,10 +1,11 @@
 "use client";
 
-import { useEffect, useRef } from "react";
 import { useStickToBottomContext } from "use-stick-to-bottom";
 import { ArrowDownIcon } from "@/components/ui/icons";
 import type { ChatPage } from "@/lib/hooks/use-chat-messages";
+import { useLoadWhenVisible } from "@/lib/hooks/use-load-when-visible";
 import { MessageItem, type MessageActions } from "./message-item";
+import { Suggestions } from "./suggestions";
 
 /**
  * The conversation, from the paginated `messages.list` query (useChatMessages): the newest page
@@ -12,7 +13,15 @@ import { MessageItem, type MessageActions } from "./message-item";
  * follows its pages of chunks (useLiveReply inside MessageItem), so a flush re-renders only
  * that reply.
  */
-export function ChatMessages({ chat, actions }: { chat: ChatPage; actions: MessageActions }) {
+export function ChatMessages({
+  chat,
+  actions,
+  onSuggestion,
+}: {
+  chat: ChatPage;
+  actions: MessageActions;
+  onSuggestion: (prompt: string) => void;
+}) {
   if (chat.status === "LoadingFirstPage") {
     return (
       <div className="flex flex-col gap-6" aria-busy="true" aria-label="Loading messages">
@@ -24,7 +33,7 @@ export function ChatMessages({ chat, actions }: { chat: ChatPage; actions: Messa
   }
 
   if (chat.messages.length === 0) {
-    return <EmptyState />;
+    return <EmptyState onSuggestion={onSuggestion} />;
   }
 
   return (
@@ -50,18 +59,9 @@ export function ChatMessages({ chat, actions }: { chat: ChatPage; actions: Messa
 
 /** Loads the next older page when it scrolls into view (or is clicked); nothing once all are shown. */
 function OlderMessages({ chat }: { chat: ChatPage }) {
-  const ref = useRef<HTMLButtonElement>(null);
   const canLoad = chat.status === "CanLoadMore";
   const { loadOlder } = chat;
-  useEffect(() => {
-    const element = ref.current;
-    if (!canLoad || element === null) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) loadOlder();
-    });
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, [canLoad, loadOlder]);
+  const ref = useLoadWhenVisible<HTMLButtonElement>(canLoad, loadOlder);
 
   if (chat.status === "Exhausted") return null;
   return (
@@ -78,13 +78,24 @@ function OlderMessages({ chat }: { chat: ChatPage }) {
   );
 }
 
-export function EmptyState() {
+/**
+ * An empty chat: a greeting and three suggestions. On the new-chat page the greeting is the page's
+ * heading (`h1`); in an open chat the chat's title is.
+ */
+export function EmptyState({
+  onSuggestion,
+  heading: Heading = "h2",
+}: {
+  onSuggestion: (prompt: string) => void;
+  heading?: "h1" | "h2";
+}) {
   return (
-    <div className="flex flex-1 flex-col items-center justify-center py-24 text-center">
-      <h2 className="text-2xl font-semibold tracking-tight">How can I help?</h2>
+    <div className="flex flex-1 flex-col items-center justify-center py-16 text-center sm:py-24">
+      <Heading className="text-2xl font-semibold tracking-tight">How can I help?</Heading>
       <p className="mt-2 max-w-sm text-sm text-muted-foreground">
         Ask anything. The reply streams in as it is written; you can stop it and continue later.
       </p>
+      <Suggestions onChoose={onSuggestion} />
     </div>
   );
 }

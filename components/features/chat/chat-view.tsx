@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation } from "convex/react";
+import { useMutation, useQuery, useQuery_experimental } from "convex/react";
 import { Component, useMemo, useState, type ReactNode } from "react";
 import { StickToBottom, useStickToBottomContext } from "use-stick-to-bottom";
 import { api } from "@/convex/_generated/api";
@@ -11,10 +11,13 @@ import { useRevealMessage } from "@/lib/hooks/use-reveal-message";
 import { errorMessage, isNotFoundError } from "@/lib/errors";
 import { ChatToolbar } from "@/components/features/share/chat-toolbar";
 import { useAttachments } from "@/lib/hooks/use-attachments";
+import { useConnectionLost, useExpectTraffic } from "@/lib/hooks/use-connection-lost";
 import { useOutbox, type Outbox } from "@/lib/hooks/use-outbox";
 import { useSendMessage, useStartChat, type SendResult } from "@/lib/hooks/use-send-message";
 import { useShortcut } from "@/lib/hooks/use-shortcut";
-import { ChatInput } from "./chat-input";
+import { announceWhenEnded } from "@/lib/hooks/use-reply-announcement";
+import { useDocumentTitle } from "@/lib/hooks/use-document-title";
+import { ChatInput, type Prefill } from "./chat-input";
 import { ChatMessages, EmptyState, JumpToLatest } from "./chat-messages";
 import { UserMessage, type MessageActions } from "./message-item";
 import { ModelNotice } from "./model-notice";
@@ -23,8 +26,17 @@ import { NotFoundState } from "./not-found-state";
 import { QueuedMessages } from "./queued-messages";
 import { ReplyAnnouncer } from "./reply-announcer";
 
-/** An existing conversation: messages, scrolling, and the composer. */
+/**
+ * An existing conversation: messages, scrolling, and the composer. A chat that is not there (a
+ * mistyped URL, someone else's, deleted) is an answer, not an error: it is asked first, without
+ * throwing, so React and `next dev` report nothing; the boundary is for the unexpected. A chat the
+ * sidebar already lists is there: its view starts without waiting for that answer.
+ */
 export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
+  const found = useQuery_experimental({ query: api.messages.selectedLeaf, args: { sessionId } });
+  const listed = useQuery(api.sessions.list, {})?.some((chat) => chat._id === sessionId);
+  if (found.status === "error") return <ChatLoadError error={found.error} />;
+  if (found.status === "pending" && !listed) return null;
   return (
     <ChatErrorBoundary key={sessionId}>
       <StickToBottom className="flex min-h-0 flex-1 flex-col" resize="smooth" initial="instant">
@@ -38,7 +50,13 @@ export function ChatView({ sessionId }: { sessionId: Id<"sessions"> }) {
 function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
   const chat = useChatMessages(sessionId);
   useRevealMessage(chat);
-  const outbox = useOutbox(sessionId, chat.liveReply !== undefined);
+  // Until the messages are in, a reply may be streaming: queued messages wait (e.g. after a reload).
+  const outbox = useOutbox(
+    sessionId,
+    chat.liveReply !== undefined || chat.status === "LoadingFirstPage",
+  );
+  useExpectTraffic(chat.liveReply !== undefined);
+  const [prefill, setPrefill] = useState<Prefill | null>(null);
   return (
     <>
       <ChatToolbar sessionId={sessionId} />
@@ -47,13 +65,18 @@ function Conversation({ sessionId }: { sessionId: Id<"sessions"> }) {
           scrollClassName="chat-scroller"
           className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 pt-6 pb-10 sm:px-6"
         >
-          <ChatMessagesWithActions chat={chat} />
-          <QueuedMessages queued={outbox.queued} />
+          <ChatMessagesWithActions chat={chat} onSuggestion={(text) => setPrefill({ text })} />
+          <QueuedMessages queued={outbox.queued} onRemove={outbox.remove} />
         </StickToBottom.Content>
         <JumpToLatest />
       </div>
       <ReplyAnnouncer messages={chat.messages} />
-      <Composer sessionId={sessionId} liveReply={chat.liveReply} outbox={outbox} />
+      <Composer
+        sessionId={sessionId}
+        liveReply={chat.liveReply}
+        outbox={outbox}
+        prefill={prefill}
+      />
     </>
   );
 }
@@ -64,21 +87,26 @@ export function NewChatView() {
   // The message shows the moment it is sent, while its chat is created and the message stored.
   const [sending, setSending] = useState<string | null>(null);
   const attachments = useAttachments();
+  const [prefill, setPrefill] = useState<Prefill | null>(null);
+  useDocumentTitle("New chat");
   return (
     <div className="flex min-h-0 flex-1 flex-col">
-      <div className="mx-auto flex w-full max-w-3xl flex-1 flex-col px-4 sm:px-6">
-        {sending === null ? (
-          <EmptyState />
-        ) : (
-          <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
-            <UserMessage content={sending.trim()} status="pending" />
-          </div>
-        )}
+      <div className="min-h-0 flex-1 overflow-y-auto">
+        <div className="mx-auto flex min-h-full w-full max-w-3xl flex-col px-4 sm:px-6">
+          {sending === null ? (
+            <EmptyState heading="h1" onSuggestion={(text) => setPrefill({ text })} />
+          ) : (
+            <div className="flex flex-col gap-7 pt-6" data-testid="message-list">
+              <UserMessage content={sending.trim()} status="pending" />
+            </div>
+          )}
+        </div>
       </div>
       <ComposerFrame>
         <ChatInput
           streaming={false}
           attachments={attachments}
+          prefill={prefill}
           onSend={async (text, attachmentIds) => {
             setSending(text);
             const result = await startChat(text, attachmentIds);
@@ -91,7 +119,13 @@ export function NewChatView() {
   );
 }
 
-function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
+function ChatMessagesWithActions({
+  chat,
+  onSuggestion,
+}: {
+  chat: ChatPage;
+  onSuggestion: (prompt: string) => void;
+}) {
   const continueReply = useMutation(api.messages.continueReply);
   const regenerate = useMutation(api.messages.regenerate);
   const edit = useMutation(api.messages.edit);
@@ -100,14 +134,16 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
 
   const actions = useMemo<MessageActions>(() => {
     // The mutations open the new generation and schedule its writer: they settle in a round trip.
-    const start = async (call: Promise<unknown>) => {
+    const settle = async <T,>(call: Promise<T>, then?: (result: T) => void) => {
       try {
-        await call;
+        then?.(await call);
         return null;
       } catch (error) {
         return errorMessage(error);
       }
     };
+    const start = (call: Promise<{ messageId: Id<"messages">; generation?: number }>) =>
+      settle(call, ({ messageId, generation }) => announceWhenEnded(messageId, generation ?? 0));
     return {
       onContinue: (message: ChatMessage) => {
         void scrollToBottom();
@@ -125,21 +161,23 @@ function ChatMessagesWithActions({ chat }: { chat: ChatPage }) {
         void scrollToBottom();
         return start(edit({ messageId: message._id, content, attachmentIds }));
       },
-      onSelectVersion: (messageId: Id<"messages">) => start(selectVersion({ messageId })),
+      onSelectVersion: (messageId: Id<"messages">) => settle(selectVersion({ messageId })),
     };
   }, [continueReply, regenerate, edit, selectVersion, scrollToBottom]);
 
-  return <ChatMessages chat={chat} actions={actions} />;
+  return <ChatMessages chat={chat} actions={actions} onSuggestion={onSuggestion} />;
 }
 
 function Composer({
   sessionId,
   liveReply,
   outbox,
+  prefill,
 }: {
   sessionId: Id<"sessions">;
   liveReply: ChatMessage | undefined;
   outbox: Outbox;
+  prefill: Prefill | null;
 }) {
   const stopGeneration = useMutation(api.chatStreaming.stopGeneration);
   const attachments = useAttachments(sessionId);
@@ -161,11 +199,12 @@ function Composer({
       <ChatInput
         streaming={liveReply !== undefined}
         returned={outbox.returned}
+        prefill={prefill}
         attachments={attachments}
         onSend={async (text, attachmentIds) => {
           void scrollToBottom();
           // Images are not queued: the send is awaited, so a refusal keeps the text and the tray.
-          if (attachmentIds) return send(sessionId, text, attachmentIds);
+          if (attachmentIds) return send(sessionId, text, { attachmentIds });
           // Sent in order by the outbox, one reply at a time; a failure comes back as `returned`.
           outbox.enqueue(text);
           return { ok: true };
@@ -204,12 +243,25 @@ class ChatErrorBoundary extends Component<{ children: ReactNode }, { error: unkn
   render() {
     const { error } = this.state;
     if (error === null) return this.props.children;
-    if (isNotFoundError(error)) return <NotFoundState />;
-    return (
-      <NotFoundState
-        title="This chat could not be loaded"
-        detail={errorMessage(error, "Check your connection and reload the page.")}
-      />
-    );
+    if (isNotFoundError(error)) return <NotFoundState heading="h1" />;
+    return <ChatLoadError error={error} />;
   }
+}
+
+/**
+ * Why a chat could not be shown: the server's own words for its errors, the connection only when
+ * the app is offline or has lost its deployment, otherwise an error of the app itself.
+ */
+function ChatLoadError({ error }: { error: unknown }) {
+  const offline = useConnectionLost() || (typeof navigator !== "undefined" && !navigator.onLine);
+  const fallback = offline
+    ? "The connection to the server was lost. Check your connection and reload the page."
+    : "Something went wrong while showing this chat. Reload the page to try again.";
+  return (
+    <NotFoundState
+      heading="h1"
+      title="This chat could not be loaded"
+      detail={errorMessage(error, fallback)}
+    />
+  );
 }

@@ -10,6 +10,7 @@ import { useAttachments, type Attachments } from "@/lib/hooks/use-attachments";
 import type { VersionInfo } from "@/lib/message-tree";
 import { AttachmentPicker } from "./attachment-picker";
 import { AttachmentTray } from "./attachment-tray";
+import { CopyButton } from "./copy-button";
 import type { MessageActions } from "./message-item";
 import { UserMessage } from "./user-message";
 import { VersionSwitcher } from "./version-switcher";
@@ -33,6 +34,13 @@ export function EditableUserMessage({
   const toolbar = (
     <div className="flex items-center gap-1 text-xs text-muted-foreground">
       {versions && <VersionSwitcher versions={versions} onSelect={actions.onSelectVersion} />}
+      <CopyButton
+        text={message.content}
+        label="Copy message"
+        iconOnly
+        data-testid="copy-message"
+        className="size-6 justify-center px-0"
+      />
       <button
         type="button"
         data-testid="edit-message"

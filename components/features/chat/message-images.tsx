@@ -137,7 +137,8 @@ function Lightbox({
       onClose={onClose}
       data-testid="lightbox"
       aria-label={`Image ${image.fileName}`}
-      className="max-h-[95vh] max-w-[95vw] p-3"
+      padding="p-3"
+      className="max-h-[95dvh] max-w-[95vw]"
     >
       <div
         role="group"
@@ -186,20 +187,24 @@ function Lightbox({
             <CloseIcon />
           </button>
         </div>
-        <div
-          style={{
-            aspectRatio: `${image.width} / ${image.height}`,
-            width: `min(90vw, calc(80vh * ${image.width / image.height}), ${Math.max(image.width, 240)}px)`,
-          }}
-          className="mx-auto"
-        >
-          <AttachmentImage
-            key={image.attachmentId}
-            path={imagePath(source, image.attachmentId)}
-            fileName={image.fileName}
-            signedIn={!source.shareId}
-            className="size-full object-contain"
-          />
+        {/* Its real size, or smaller to fit the window (the header and padding take 4.5rem); a
+            tiny image sits in a box a person can see. */}
+        <div className="flex min-h-24 items-center justify-center">
+          <div
+            data-testid="lightbox-frame"
+            style={{
+              aspectRatio: `${image.width} / ${image.height}`,
+              width: `min(${image.width}px, calc(95vw - 1.5rem), calc((95dvh - 4.5rem) * ${image.width / image.height}))`,
+            }}
+          >
+            <AttachmentImage
+              key={image.attachmentId}
+              path={imagePath(source, image.attachmentId)}
+              fileName={image.fileName}
+              signedIn={!source.shareId}
+              className="size-full object-contain"
+            />
+          </div>
         </div>
       </div>
     </Modal>

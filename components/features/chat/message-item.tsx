@@ -20,9 +20,11 @@ import {
   isLive,
   showsTypingIndicator,
 } from "@/lib/reply-lifecycle";
+import { CopyButton } from "./copy-button";
 import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
 import { ModelName } from "./model-name";
+import { ReplyFeedback } from "./reply-feedback";
 import { Thinking } from "./thinking";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
@@ -247,24 +249,7 @@ function ReplyFooter({ message, lengthCut }: { message: ChatMessage; lengthCut: 
       )}
       {ttft !== undefined && <span>first token in {formatDuration(ttft)}</span>}
       <CopyButton text={message.content} />
+      <ReplyFeedback messageId={message._id} />
     </div>
-  );
-}
-
-function CopyButton({ text }: { text: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <button
-      type="button"
-      className="cursor-pointer rounded px-1 py-0.5 hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-blue-500"
-      onClick={() => {
-        void navigator.clipboard?.writeText(text).then(() => {
-          setCopied(true);
-          setTimeout(() => setCopied(false), 1500);
-        });
-      }}
-    >
-      {copied ? "Copied" : "Copy"}
-    </button>
   );
 }

@@ -1,8 +1,7 @@
 "use client";
 
-import { Fragment, memo, useEffect, useRef, useState } from "react";
+import { Component, Fragment, memo, useEffect, useRef, useState, type ReactNode } from "react";
 import { CodeBlock, Streamdown } from "streamdown";
-import { createMathPlugin } from "@streamdown/math";
 import "katex/dist/katex.min.css";
 import {
   dollarMath,
@@ -13,9 +12,14 @@ import {
   splitParagraphBlock,
   streamingPrefix,
 } from "@/lib/markdown-blocks";
+import { boundNesting, formulaCount, oversizedBlock, renderCost } from "@/lib/markdown-limits";
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
+import { FORMULA_TAG, mathPlugin } from "@/lib/math/math-plugin";
+import { MathFormula } from "./math-formula";
+import { useFocusableScrollers } from "@/lib/hooks/use-focusable-scrollers";
 
-const plugins = { code: workerCodePlugin, math: createMathPlugin({ singleDollarTextMath: true }) };
+const plugins = { code: workerCodePlugin, math: mathPlugin };
+const components = { [FORMULA_TAG]: MathFormula };
 /** How often an open code block's finished lines are tokenized ahead of its closing fence. */
 const WARM_INTERVAL_MS = 250;
 /**
@@ -24,6 +28,12 @@ const WARM_INTERVAL_MS = 250;
  * longest tasks of a streamed reply.
  */
 const REVEAL_CHARS_PER_FRAME = 1000;
+/**
+ * The same for a finished reply that mounts (a chat opened, a page of older messages), in
+ * renderCost (characters, a formula weighing more): a long one is parsed and laid out a few
+ * blocks per frame, not in one task of seconds.
+ */
+const MOUNT_COST_PER_FRAME = 3000;
 
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
@@ -47,6 +57,7 @@ const MarkdownBlock = memo(function MarkdownBlock({
       parseIncompleteMarkdown={live}
       lineNumbers={false}
       plugins={plugins}
+      components={components}
       className={markdownClass}
     >
       {dollarMath(content)}
@@ -96,16 +107,45 @@ function OpenMathBlock() {
   );
 }
 
+/** The first pieces of `pieces` whose render cost fits in `budget` (at least one). */
+function within<T extends string>(pieces: T[], budget: number): T[] {
+  let end = 1;
+  for (let used = renderCost(pieces[0]!); end < pieces.length; end++) {
+    used += renderCost(pieces[end]!);
+    if (used > budget) break;
+  }
+  return pieces.slice(0, end);
+}
+
+/** Inline formulas past which a paragraph's pieces are laid out as blocks of their own. */
+const INLINE_FORMULAS = 100;
+
 /**
- * One block, cut into pieces when it is a long list so that a growing list re-parses only its
- * last piece; the pieces render as one list because consecutive lists sit with no gap.
+ * One block, cut into pieces when it is a long list or paragraph so that a growing one re-parses
+ * only its last piece (the pieces render as one list because consecutive lists sit with no gap).
+ * `budget`: the render cost of it that may mount now (a finished reply mounts a little per frame).
  */
-function BlockView({ block, live }: { block: string; live: boolean }) {
+function BlockView({ block, live, budget }: { block: string; live: boolean; budget: number }) {
   const code = live ? openCodeBlock(block) : undefined;
   if (code !== undefined) return <OpenCodeBlock block={block} code={code} />;
   if (live && openMathBlock(block)) return <OpenMathBlock />;
-  const sentences = splitParagraphBlock(block);
-  if (sentences.length > 1) {
+  const oversized = oversizedBlock(block);
+  if (oversized !== null) return <SourceBlock block={block} what={oversized} />;
+  const all = splitParagraphBlock(block);
+  if (all.length > 1 && formulaCount(block) > INLINE_FORMULAS) {
+    // One line box of hundreds of formulas was laid out whole again for every piece added.
+    return (
+      <div className="flex flex-col">
+        {within(all, budget).map((piece, index) => (
+          <OffscreenSkipped key={index} text={piece}>
+            <MarkdownBlock content={piece} live={live && index === all.length - 1} />
+          </OffscreenSkipped>
+        ))}
+      </div>
+    );
+  }
+  if (all.length > 1) {
+    const sentences = within(all, budget);
     // Inline pieces of one long paragraph: the space each piece ends with is trimmed by the
     // parser, so it is put back between them. It stays in pieces once finished, so finishing it
     // re-parses only its last piece, not the whole paragraph in one long task.
@@ -114,13 +154,13 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
         {sentences.map((piece, index) => (
           <Fragment key={index}>
             {index > 0 && " "}
-            <MarkdownBlock content={piece} live={live && index === sentences.length - 1} />
+            <MarkdownBlock content={piece} live={live && index === all.length - 1} />
           </Fragment>
         ))}
       </div>
     );
   }
-  const pieces = splitListBlock(block);
+  const pieces = within(splitListBlock(block), budget);
   return (
     <div className="flex flex-col">
       {pieces.map((piece, index) => (
@@ -130,11 +170,39 @@ function BlockView({ block, live }: { block: string; live: boolean }) {
   );
 }
 
-/** Renders markdown that may still be growing, with work proportional to the appended text. */
-export function MessageMarkdown({ text: full, streaming }: { text: string; streaming: boolean }) {
+/** A block too large to lay out on the page's main thread (oversizedBlock): its source, scrollable. */
+function SourceBlock({ block, what }: { block: string; what: string }) {
+  return (
+    <figure data-testid="markdown-source" className="my-4 flex flex-col gap-1">
+      <figcaption className="text-xs text-muted-foreground">
+        This reply has {what}, too large to lay out here, so it is shown as written.
+      </figcaption>
+      <pre
+        tabIndex={0}
+        className="max-h-96 overflow-auto rounded-md border border-border bg-muted/40 p-3 font-mono text-xs"
+      >
+        {block}
+      </pre>
+    </figure>
+  );
+}
+
+/**
+ * Renders markdown that may still be growing, with work proportional to the appended text. A
+ * reply that cannot be rendered shows as plain text with a note instead, never breaking its chat.
+ */
+export function MessageMarkdown({ text, streaming }: { text: string; streaming: boolean }) {
+  return (
+    <PlainTextOnError text={text} streaming={streaming}>
+      <Markdown text={text} streaming={streaming} />
+    </PlainTextOnError>
+  );
+}
+
+function Markdown({ text: full, streaming }: { text: string; streaming: boolean }) {
   const revealed = useRevealedText(full, streaming);
   const growing = streaming || revealed.length < full.length;
-  const text = growing ? streamingPrefix(revealed) : full;
+  const text = boundNesting(growing ? streamingPrefix(revealed) : full);
   const [split, setSplit] = useState(() => splitMarkdownBlocks(text));
   let current = split;
   if (split.text !== text) {
@@ -142,20 +210,73 @@ export function MessageMarkdown({ text: full, streaming }: { text: string; strea
     setSplit(current);
   }
   const blocks = current.blocks;
+  const starts: number[] = [];
+  let cost = 0;
+  for (const block of blocks) {
+    starts.push(cost);
+    cost += renderCost(block);
+  }
+  const budget = useMountBudget(cost, streaming);
+  const ref = useFocusableScrollers<HTMLDivElement>();
 
   return (
-    <div className="flex flex-col gap-4 leading-7">
-      {blocks.map((block, index) => (
-        <BlockView key={index} block={block} live={growing && index === blocks.length - 1} />
-      ))}
+    <div ref={ref} className="flex flex-col gap-4 leading-7">
+      {blocks.map((block, index) =>
+        starts[index]! < budget ? (
+          <OffscreenSkipped key={index} text={block}>
+            <BlockView
+              block={block}
+              live={growing && index === blocks.length - 1}
+              budget={budget - starts[index]!}
+            />
+          </OffscreenSkipped>
+        ) : null,
+      )}
     </div>
   );
 }
 
 /**
+ * A block that is not laid out or painted while it is out of view (content-visibility: auto): a
+ * long reply's thousands of formulas were laid out again on every frame that added to it. Until
+ * first shown it takes about the height its text will (a line per 90 characters of renderCost),
+ * so that scrolling never brings dozens of unrendered blocks into view at once.
+ */
+function OffscreenSkipped({ text, children }: { text: string; children: ReactNode }) {
+  const lines = Math.max(1, Math.ceil(renderCost(text) / 90));
+  return (
+    <div
+      data-offscreen-skip=""
+      className="[content-visibility:auto]"
+      style={{ containIntrinsicSize: `auto ${lines * 28}px` }}
+    >
+      {children}
+    </div>
+  );
+}
+
+/**
+ * How much of a reply may be rendered now (in renderCost): all of one that streams (it grows a
+ * frame at a time anyway), and of a finished one that mounts `MOUNT_COST_PER_FRAME` more each
+ * frame, so a long reply is parsed and laid out a few blocks per frame, not in one task of
+ * seconds; a short one shows whole at once.
+ */
+function useMountBudget(cost: number, streaming: boolean): number {
+  const [budget, setBudget] = useState(() =>
+    streaming ? Number.POSITIVE_INFINITY : MOUNT_COST_PER_FRAME,
+  );
+  useEffect(() => {
+    if (budget >= cost) return;
+    const frame = requestAnimationFrame(() => setBudget(budget + MOUNT_COST_PER_FRAME));
+    return () => cancelAnimationFrame(frame);
+  }, [budget, cost]);
+  return budget;
+}
+
+/**
  * `text` as it is revealed: a reply that streams gains at most `REVEAL_CHARS_PER_FRAME`
  * characters per frame until it has caught up (each prefix renders cleanly, as while streaming);
- * a finished message that mounts shows whole at once.
+ * a finished message that mounts has all of its text (useMountBudget paces its rendering).
  */
 function useRevealedText(text: string, streaming: boolean): string {
   const [shown, setShown] = useState(() => (streaming ? 0 : text.length));
@@ -167,4 +288,41 @@ function useRevealedText(text: string, streaming: boolean): string {
     return () => cancelAnimationFrame(frame);
   }, [end, text.length]);
   return text.slice(0, end);
+}
+
+/**
+ * Shows a reply's text as plain text, with a note, when rendering it threw (markdown the parser
+ * cannot handle): one message fails, not its chat. Kept until the reply finishes streaming.
+ */
+class PlainTextOnError extends Component<
+  { text: string; streaming: boolean; children: ReactNode },
+  { failed: boolean; streaming: boolean }
+> {
+  state = { failed: false, streaming: this.props.streaming };
+
+  static getDerivedStateFromProps(
+    props: { streaming: boolean },
+    state: { streaming: boolean },
+  ): { failed: boolean; streaming: boolean } | null {
+    // A reply that finished streaming is tried once more, whole.
+    return props.streaming === state.streaming
+      ? null
+      : { failed: false, streaming: props.streaming };
+  }
+
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+
+  render() {
+    if (!this.state.failed) return this.props.children;
+    return (
+      <div data-testid="markdown-failed" className="flex flex-col gap-2">
+        <p className="text-xs text-muted-foreground">
+          This reply could not be formatted, so it is shown as plain text.
+        </p>
+        <div className="break-words whitespace-pre-wrap">{this.props.text}</div>
+      </div>
+    );
+  }
 }

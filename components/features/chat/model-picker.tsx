@@ -15,6 +15,7 @@ import { DEFAULT_EFFORT, effortLabel, PICKER_EFFORTS } from "@/lib/reasoning";
 export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
   const options = useQuery(api.models.list, {});
   const chatModel = useQuery(api.models.forChat, sessionId ? { sessionId } : "skip");
+  const chat = useQuery(api.sessions.get, sessionId ? { sessionId } : "skip");
   const setForChat = useMutation(api.models.setForChat).withOptimisticUpdate((store, args) => {
     store.setQuery(api.models.forChat, { sessionId: args.sessionId }, args.model);
   });
@@ -37,7 +38,10 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
 
   if (!options) return null;
   const value = (sessionId ? chatModel : options.defaultModel) ?? options.models[0]?.name;
-  const reasons = options.models.find((model) => model.name === value)?.reasoning === true;
+  const current = options.models.find((model) => model.name === value);
+  const reasons = current?.reasoning === true;
+  // The earlier turns' images are left out of what a text-only model gets: say so.
+  const imagesDropped = chat?.hasImages === true && current?.acceptsImages === false;
   if (options.models.length < 2 && !reasons) return null;
   const shownEffort = effort ?? DEFAULT_EFFORT;
   const efforts: string[] = [...PICKER_EFFORTS];
@@ -101,6 +105,15 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
             ))}
           </select>
         </>
+      )}
+      {imagesDropped && (
+        <span
+          role="status"
+          data-testid="images-not-sent"
+          className="text-amber-800 dark:text-amber-300"
+        >
+          {current.label} does not take images: this chat&apos;s images will not be sent to it.
+        </span>
       )}
       {error && (
         <span role="alert" className="text-red-600 dark:text-red-400">

@@ -1,53 +1,71 @@
 "use client";
 
-import { useAuthActions } from "@convex-dev/auth/react";
-import { useMutation, useQuery } from "convex/react";
+import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
 import Link from "next/link";
-import { useParams, useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useParams, usePathname, useRouter } from "next/navigation";
+import { useEffect, useState, type FormEvent } from "react";
+import { AccountActions } from "@/components/features/auth/account-actions";
 import { SearchBox } from "@/components/features/search/search-box";
 import { Button } from "@/components/ui/button";
-import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { LogOutIcon, PencilIcon, PlusIcon, TrashIcon } from "@/components/ui/icons";
+import {
+  ArchiveIcon,
+  MoreIcon,
+  PencilIcon,
+  PinIcon,
+  PlusIcon,
+  SidebarIcon,
+  TrashIcon,
+} from "@/components/ui/icons";
+import { Menu, MenuItem } from "@/components/ui/menu";
 import { api } from "@/convex/_generated/api";
-import type { Id } from "@/convex/_generated/dataModel";
-import { MAX_TITLE_CHARS } from "@/lib/chat-limits";
+import { MAX_TITLE_CHARS, SESSIONS_PAGE_SIZE } from "@/lib/chat-limits";
+import { groupByDate } from "@/lib/date-groups";
 import { errorMessage } from "@/lib/errors";
+import { useLoadWhenVisible } from "@/lib/hooks/use-load-when-visible";
 import { cn } from "@/lib/utils";
+import { useSessionActions, type ListedSession } from "./session-actions";
 import { SettingsButton } from "./settings-dialog";
 import { ShortcutsHelp } from "./shortcuts-help";
 
-type Session = { _id: Id<"sessions">; title: string };
-
-/** The user's chats, newest activity first, kept live by the `sessions.list` query. */
-export function SessionSidebar({ onNavigate }: { onNavigate?: () => void }) {
-  const sessions = useQuery(api.sessions.list, {});
+/**
+ * The user's chats, kept live: the pinned ones first, then the others newest activity first in
+ * date groups (Today, Yesterday, ...), a page at a time as the list scrolls; archived chats are
+ * on their own page.
+ */
+export function SessionSidebar({
+  onNavigate,
+  onCollapse,
+}: {
+  onNavigate?: () => void;
+  /** Hides the sidebar (the drawer on phones). */
+  onCollapse: () => void;
+}) {
+  const pinned = useQuery(api.sessions.pinned, {});
+  const recent = usePaginatedQuery(
+    api.sessions.page,
+    { view: "recent" },
+    { initialNumItems: SESSIONS_PAGE_SIZE },
+  );
   const params = useParams<{ sessionId?: string }>();
+  const pathname = usePathname();
   const router = useRouter();
-  const { signOut } = useAuthActions();
-  const removeSession = useMutation(api.sessions.remove);
-  const [toDelete, setToDelete] = useState<Session | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const actions = useSessionActions();
+  const now = useMinuteClock();
 
-  async function confirmDelete() {
-    const session = toDelete;
-    setToDelete(null);
-    if (!session) return;
-    try {
-      await removeSession({ sessionId: session._id });
-      if (params.sessionId === session._id) router.replace("/");
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }
+  const loading = pinned === undefined || recent.status === "LoadingFirstPage";
+  const empty = !loading && pinned.length === 0 && recent.results.length === 0;
+  const groups = [
+    ...(pinned && pinned.length > 0 ? [{ label: "Pinned", items: pinned }] : []),
+    ...groupByDate(recent.results, now),
+  ];
 
   return (
     <nav aria-label="Chats" className="flex h-full flex-col">
-      <div className="p-3">
+      <div className="flex items-center gap-1 p-3">
         <Button
           data-testid="new-chat-button"
           variant="secondary"
-          className="w-full justify-start"
+          className="flex-1 justify-start"
           onClick={() => {
             router.push("/");
             onNavigate?.();
@@ -55,63 +73,116 @@ export function SessionSidebar({ onNavigate }: { onNavigate?: () => void }) {
         >
           <PlusIcon /> New chat
         </Button>
+        <Button
+          variant="ghost"
+          size="icon"
+          aria-label="Close sidebar"
+          title="Close sidebar"
+          data-testid="collapse-sidebar"
+          className="text-muted-foreground"
+          onClick={onCollapse}
+        >
+          <SidebarIcon />
+        </Button>
       </div>
       <SearchBox onNavigate={onNavigate} />
 
-      <div className="min-h-0 flex-1 overflow-y-auto px-2 pb-2">
-        {sessions === undefined ? (
+      <div className="min-h-0 flex-1 overflow-y-auto px-2 pb-2" data-testid="session-list">
+        {loading ? (
           <div className="space-y-2 px-2 pt-1">
             {[0, 1, 2].map((i) => (
               <div key={i} className="h-7 animate-pulse rounded-md bg-muted" />
             ))}
           </div>
-        ) : sessions.length === 0 ? (
+        ) : empty ? (
           <p className="px-3 py-2 text-sm text-muted-foreground">No chats yet.</p>
         ) : (
-          <ul className="flex flex-col gap-0.5">
-            {sessions.map((session) => (
-              <SessionItem
-                key={session._id}
-                session={session}
-                active={params.sessionId === session._id}
-                onNavigate={onNavigate}
-                onDelete={() => setToDelete(session)}
-                onError={setError}
-              />
-            ))}
-          </ul>
+          groups.map((group) => (
+            <section
+              key={group.label}
+              data-testid="session-group"
+              data-label={group.label}
+              className="mb-3"
+            >
+              <h2 className="px-3 pt-1 pb-1 text-xs font-medium text-muted-foreground">
+                {group.label}
+              </h2>
+              <ul className="flex flex-col gap-0.5">
+                {group.items.map((session) => (
+                  <SessionItem
+                    key={session._id}
+                    session={session}
+                    active={params.sessionId === session._id}
+                    onNavigate={onNavigate}
+                    actions={actions}
+                  />
+                ))}
+              </ul>
+            </section>
+          ))
         )}
-        {error && (
+        <LoadMore status={recent.status} onLoad={() => recent.loadMore(SESSIONS_PAGE_SIZE)} />
+        {actions.error && (
           <p role="alert" className="px-3 py-2 text-xs text-red-600 dark:text-red-400">
-            {error}
+            {actions.error}
           </p>
         )}
       </div>
 
       <div className="border-t border-border p-3">
+        <Link
+          href="/archive"
+          data-testid="archive-link"
+          onClick={onNavigate}
+          aria-current={pathname === "/archive" ? "page" : undefined}
+          className="flex h-8 w-full items-center gap-1.5 rounded-lg px-2.5 text-sm font-medium text-muted-foreground hover:bg-muted focus-visible:outline-2 focus-visible:outline-blue-500"
+        >
+          <ArchiveIcon /> Archived chats
+        </Link>
         <SettingsButton />
         <ShortcutsHelp />
-        <Button
-          variant="ghost"
-          size="sm"
-          data-testid="sign-out-button"
-          className="w-full justify-start text-muted-foreground"
-          onClick={() => void signOut().then(() => router.replace("/sign-in"))}
-        >
-          <LogOutIcon /> Sign out
-        </Button>
+        <AccountActions
+          chatCount={(pinned?.length ?? 0) + recent.results.length}
+          moreChats={recent.status !== "Exhausted"}
+        />
       </div>
-
-      <ConfirmDialog
-        open={toDelete !== null}
-        title="Delete this chat?"
-        confirmLabel="Delete"
-        onConfirm={() => void confirmDelete()}
-        onCancel={() => setToDelete(null)}
-      >
-        “{toDelete?.title}” and all its messages will be deleted. This cannot be undone.
-      </ConfirmDialog>
+      {actions.dialog}
     </nav>
+  );
+}
+
+/** Date.now(), again every minute: the date groups move on at midnight. */
+function useMinuteClock() {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 60_000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+/** Loads the next page when the end of the list scrolls into view; nothing once all are shown. */
+export function LoadMore({
+  status,
+  onLoad,
+}: {
+  status: "LoadingFirstPage" | "CanLoadMore" | "LoadingMore" | "Exhausted";
+  onLoad: () => void;
+}) {
+  const canLoad = status === "CanLoadMore";
+  const ref = useLoadWhenVisible<HTMLButtonElement>(canLoad, onLoad);
+  if (status !== "CanLoadMore" && status !== "LoadingMore") return null;
+  return (
+    <button
+      ref={ref}
+      type="button"
+      data-testid="load-more-chats"
+      disabled={!canLoad}
+      onClick={onLoad}
+      className="mx-auto block cursor-pointer rounded-full px-3 py-1 text-xs text-muted-foreground hover:bg-muted disabled:cursor-default"
+    >
+      {canLoad ? "Load more chats" : "Loading chats…"}
+    </button>
   );
 }
 
@@ -119,17 +190,17 @@ function SessionItem({
   session,
   active,
   onNavigate,
-  onDelete,
-  onError,
+  actions,
 }: {
-  session: Session;
+  session: ListedSession;
   active: boolean;
   onNavigate?: () => void;
-  onDelete: () => void;
-  onError: (message: string | null) => void;
+  actions: ReturnType<typeof useSessionActions>;
 }) {
   const rename = useMutation(api.sessions.rename);
   const [editing, setEditing] = useState(false);
+  const onError = actions.setError;
+  const pinned = session.listing === "pinned";
 
   async function submitRename(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -176,6 +247,7 @@ function SessionItem({
       data-testid="session-item"
       data-session-id={session._id}
       data-active={active}
+      data-pinned={pinned}
       className={cn(
         "group relative flex items-center rounded-md text-sm",
         active ? "bg-muted font-medium" : "hover:bg-muted/60",
@@ -189,25 +261,42 @@ function SessionItem({
       >
         {session.title}
       </Link>
-      <div className="flex shrink-0 items-center pr-1 opacity-100 sm:opacity-0 sm:group-focus-within:opacity-100 sm:group-hover:opacity-100">
-        <button
-          type="button"
-          aria-label={`Rename “${session.title}”`}
-          data-testid="rename-session"
-          onClick={() => setEditing(true)}
-          className="cursor-pointer rounded p-1 text-muted-foreground hover:bg-background hover:text-foreground focus-visible:outline-2 focus-visible:outline-blue-500"
+      <div className="flex shrink-0 items-center pr-1 opacity-100 sm:opacity-0 sm:group-focus-within:opacity-100 sm:group-hover:opacity-100 sm:has-[:popover-open]:opacity-100">
+        <Menu
+          label={`Actions for “${session.title}”`}
+          icon={<MoreIcon className="size-3.5" />}
+          data-testid="session-actions"
         >
-          <PencilIcon className="size-3.5" />
-        </button>
-        <button
-          type="button"
-          aria-label={`Delete “${session.title}”`}
-          data-testid="delete-session"
-          onClick={onDelete}
-          className="cursor-pointer rounded p-1 text-muted-foreground hover:bg-background hover:text-red-600 focus-visible:outline-2 focus-visible:outline-blue-500"
-        >
-          <TrashIcon className="size-3.5" />
-        </button>
+          <MenuItem
+            icon={<PinIcon className="size-3.5" />}
+            data-testid="pin-session"
+            onSelect={() => actions.setListing(session, pinned ? null : "pinned")}
+          >
+            {pinned ? "Unpin" : "Pin"}
+          </MenuItem>
+          <MenuItem
+            icon={<PencilIcon className="size-3.5" />}
+            data-testid="rename-session"
+            onSelect={() => setEditing(true)}
+          >
+            Rename
+          </MenuItem>
+          <MenuItem
+            icon={<ArchiveIcon className="size-3.5" />}
+            data-testid="archive-session"
+            onSelect={() => actions.setListing(session, "archived")}
+          >
+            Archive
+          </MenuItem>
+          <MenuItem
+            icon={<TrashIcon className="size-3.5" />}
+            data-testid="delete-session"
+            danger
+            onSelect={() => actions.requestDelete(session)}
+          >
+            Delete
+          </MenuItem>
+        </Menu>
       </div>
     </li>
   );

@@ -1,9 +1,10 @@
 "use client";
 
 import { useMutation, useQuery } from "convex/react";
-import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { useId, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { CloseIcon, SlidersIcon } from "@/components/ui/icons";
+import { Modal } from "@/components/ui/modal";
 import { api } from "@/convex/_generated/api";
 import { MAX_INSTRUCTIONS_CHARS } from "@/lib/chat-limits";
 import { errorMessage } from "@/lib/errors";
@@ -35,10 +36,7 @@ export function SettingsButton() {
   );
 }
 
-/**
- * A modal <dialog> (focus trapped, Escape closes) holding one section per setting: a new setting
- * is another child with its own heading.
- */
+/** The settings modal (ui/modal.tsx), holding one section per setting: a new setting is another child with its own heading. */
 function SettingsDialog({
   open,
   onClose,
@@ -48,25 +46,15 @@ function SettingsDialog({
   onClose: () => void;
   children: ReactNode;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
+    <Modal
+      open={open}
+      onClose={onClose}
       data-testid="settings-dialog"
       aria-labelledby={titleId}
-      onCancel={(event) => {
-        event.preventDefault();
-        onClose();
-      }}
-      className="m-auto w-[min(34rem,calc(100vw-2rem))] rounded-xl border border-border bg-background p-0 text-foreground shadow-xl backdrop:bg-black/40"
+      padding="p-0"
+      className="w-[min(34rem,calc(100vw-2rem))]"
     >
       <div className="flex items-center justify-between border-b border-border px-5 py-3">
         <h2 id={titleId} className="text-base font-semibold">
@@ -83,7 +71,7 @@ function SettingsDialog({
         </Button>
       </div>
       <div className="flex max-h-[75dvh] flex-col gap-6 overflow-y-auto px-5 py-4">{children}</div>
-    </dialog>
+    </Modal>
   );
 }
 
@@ -102,6 +90,8 @@ function CustomInstructionsSection() {
   const text = draft ?? savedText;
   const max = saved?.maxInstructionsChars ?? MAX_INSTRUCTIONS_CHARS;
   const dirty = draft !== null && draft !== savedText;
+  const over = text.length > max;
+  const counterId = useId();
 
   async function store(value: string) {
     setSaving(true);
@@ -130,8 +120,8 @@ function CustomInstructionsSection() {
       <textarea
         id={inputId}
         data-testid="custom-instructions-input"
-        aria-describedby={helpId}
-        aria-invalid={error !== null}
+        aria-describedby={`${helpId} ${counterId}`}
+        aria-invalid={error !== null || over}
         rows={6}
         disabled={saved === undefined}
         value={text}
@@ -144,13 +134,14 @@ function CustomInstructionsSection() {
       />
       <div className="flex flex-wrap items-center gap-2">
         <span
+          id={counterId}
+          data-testid="instructions-count"
           className={
-            text.length > max
-              ? "text-xs text-red-600 dark:text-red-400"
-              : "text-xs text-muted-foreground"
+            over ? "text-xs text-red-600 dark:text-red-400" : "text-xs text-muted-foreground"
           }
         >
           {text.length.toLocaleString("en-US")} / {max.toLocaleString("en-US")}
+          {over && ` · ${(text.length - max).toLocaleString("en-US")} over the limit`}
         </span>
         <span
           data-testid="instructions-status"
@@ -177,7 +168,9 @@ function CustomInstructionsSection() {
         <Button
           size="sm"
           data-testid="save-instructions"
-          disabled={!dirty || saving}
+          disabled={!dirty || saving || over}
+          aria-describedby={over ? counterId : undefined}
+          title={over ? "Shorten the instructions to save them" : undefined}
           onClick={() => void store(text)}
         >
           Save

@@ -14,12 +14,15 @@ export function UserMessage({
   status,
   images,
   imageSource,
+  note,
   children,
 }: {
   content: string;
   status: ChatMessage["status"];
   images?: MessageImage[];
   imageSource?: ImageSource;
+  /** What is said under a pending message instead of "Sending…" (a queued one's own note). */
+  note?: ReactNode;
   children?: ReactNode;
 }) {
   return (
@@ -38,7 +41,7 @@ export function UserMessage({
       >
         {content}
       </div>
-      {status === "pending" && <PendingNote />}
+      {status === "pending" && (note ?? <PendingNote />)}
       {children}
     </article>
   );

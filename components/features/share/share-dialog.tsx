@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery } from "convex/react";
+import type { FunctionReturnType } from "convex/server";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ShareIcon } from "@/components/ui/icons";
@@ -9,13 +10,21 @@ import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { errorMessage } from "@/lib/errors";
 
-/** The Share button of a chat and its dialog: creates the read-only link, copies, updates or revokes it. */
+type Preview = FunctionReturnType<typeof api.shares.preview>;
+
+/**
+ * The Share button of a chat and its dialog. Nothing is public until the owner has seen what a
+ * link shows (title, how many messages and images) and pressed "Create public link"; the dialog
+ * then copies, updates or revokes the link, and revoking asks first.
+ */
 export function ShareButton({ sessionId }: { sessionId: Id<"sessions"> }) {
   const [open, setOpen] = useState(false);
   const share = useQuery(api.shares.forSession, { sessionId });
+  const preview = useQuery(api.shares.preview, open ? { sessionId } : "skip");
   const createOrUpdate = useMutation(api.shares.share);
   const revoke = useMutation(api.shares.revoke);
   const [busy, setBusy] = useState(false);
+  const [confirmingRevoke, setConfirmingRevoke] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   async function run(action: () => Promise<unknown>) {
@@ -30,44 +39,48 @@ export function ShareButton({ sessionId }: { sessionId: Id<"sessions"> }) {
     }
   }
 
-  function openDialog() {
-    setOpen(true);
-    // Sharing is what the button says: the first open makes the link.
-    if (share === null) void run(() => createOrUpdate({ sessionId }));
+  function close() {
+    setOpen(false);
+    setConfirmingRevoke(false);
+    setError(null);
   }
 
   return (
     <>
-      <Button variant="ghost" size="sm" data-testid="share-button" onClick={openDialog}>
+      <Button variant="ghost" size="sm" data-testid="share-button" onClick={() => setOpen(true)}>
         <ShareIcon className="size-3.5" /> Share
       </Button>
       <Modal
         open={open}
-        onClose={() => setOpen(false)}
+        onClose={close}
         data-testid="share-dialog"
+        aria-label={share ? "Shared link" : "Share this chat"}
         className="w-[min(30rem,calc(100vw-2rem))]"
       >
-        <h2 className="text-base font-semibold">Share this chat</h2>
-        <p className="mt-2 text-sm text-muted-foreground">
-          Anyone with the link can read a copy of this chat as it was when you shared it, without
-          signing in. Your account and your other chats are not shown.
-        </p>
-        {share === undefined || (share === null && busy) ? (
-          <p className="mt-4 text-sm text-muted-foreground">Creating the link…</p>
+        <h2 className="text-base font-semibold">{share ? "Shared link" : "Share this chat"}</h2>
+        {share === undefined ? (
+          <p className="mt-4 text-sm text-muted-foreground">Loading…</p>
         ) : share === null ? (
-          <div className="mt-4 flex items-center justify-between gap-2">
-            <p data-testid="share-state" className="text-sm">
-              This chat is not shared.
+          <>
+            <p className="mt-2 text-sm text-muted-foreground">
+              A link makes a read-only copy of this chat as it is now. Anyone who has the link can
+              read the copy without signing in.
             </p>
-            <Button
-              size="sm"
-              data-testid="create-share-link"
-              disabled={busy}
-              onClick={() => void run(() => createOrUpdate({ sessionId }))}
-            >
-              Create link
-            </Button>
-          </div>
+            <PublicSummary preview={preview} heading="Anyone with the link will see" />
+            <div className="mt-5 flex flex-wrap justify-end gap-2">
+              <Button variant="secondary" size="sm" onClick={close}>
+                Cancel
+              </Button>
+              <Button
+                size="sm"
+                data-testid="create-share-link"
+                disabled={busy || preview === undefined}
+                onClick={() => void run(() => createOrUpdate({ sessionId }))}
+              >
+                {busy ? "Creating…" : "Create public link"}
+              </Button>
+            </div>
+          </>
         ) : (
           <>
             <LinkField shareId={share.shareId} />
@@ -76,26 +89,45 @@ export function ShareButton({ sessionId }: { sessionId: Id<"sessions"> }) {
                 ? "Copying the chat into the link…"
                 : `Shared ${new Date(share.sharedAt).toLocaleString()} with ${share.messageCount} messages; later messages are not included until you update the link.`}
             </p>
-            <div className="mt-4 flex flex-wrap justify-end gap-2">
-              <Button
-                variant="secondary"
-                size="sm"
-                data-testid="update-share-link"
-                disabled={busy || share.updating}
-                onClick={() => void run(() => createOrUpdate({ sessionId }))}
-              >
-                Update to now
-              </Button>
-              <Button
-                variant="danger"
-                size="sm"
-                data-testid="revoke-share-link"
-                disabled={busy}
-                onClick={() => void run(() => revoke({ sessionId }))}
-              >
-                Revoke link
-              </Button>
-            </div>
+            {confirmingRevoke ? (
+              <RevokeConfirmation
+                busy={busy}
+                onKeep={() => setConfirmingRevoke(false)}
+                onRevoke={() =>
+                  void run(async () => {
+                    await revoke({ sessionId });
+                    setConfirmingRevoke(false);
+                  })
+                }
+              />
+            ) : (
+              <>
+                <PublicSummary preview={preview} heading="Update to now would show" />
+                <div className="mt-4 flex flex-wrap justify-end gap-2">
+                  <Button
+                    variant="secondary"
+                    size="sm"
+                    data-testid="update-share-link"
+                    disabled={busy || share.updating}
+                    onClick={() => void run(() => createOrUpdate({ sessionId }))}
+                  >
+                    Update to now
+                  </Button>
+                  <Button
+                    variant="secondary"
+                    size="sm"
+                    data-testid="revoke-share-link"
+                    disabled={busy}
+                    onClick={() => setConfirmingRevoke(true)}
+                  >
+                    Revoke link…
+                  </Button>
+                  <Button size="sm" data-testid="close-share-dialog" onClick={close}>
+                    Done
+                  </Button>
+                </div>
+              </>
+            )}
           </>
         )}
         {error && (
@@ -103,18 +135,95 @@ export function ShareButton({ sessionId }: { sessionId: Id<"sessions"> }) {
             {error}
           </p>
         )}
-        <div className="mt-5 flex justify-end">
-          <Button
-            variant="secondary"
-            size="sm"
-            data-testid="close-share-dialog"
-            onClick={() => setOpen(false)}
-          >
-            Close
-          </Button>
-        </div>
       </Modal>
     </>
+  );
+}
+
+function plural(count: number, one: string, many: string) {
+  return `${count.toLocaleString("en-US")} ${count === 1 ? one : many}`;
+}
+
+/** What a link shows (or would show after an update), and what it never shows. */
+function PublicSummary({ preview, heading }: { preview: Preview | undefined; heading: string }) {
+  return (
+    <section
+      data-testid="share-preview"
+      aria-label={heading}
+      aria-busy={preview === undefined}
+      className="mt-4 rounded-lg border border-border bg-muted/40 px-3 py-2.5 text-sm"
+    >
+      <h3 className="font-medium">{heading}:</h3>
+      {preview === undefined ? (
+        <p className="mt-1 text-muted-foreground">Counting…</p>
+      ) : (
+        <ul className="mt-1 list-disc space-y-0.5 pl-5">
+          <li data-testid="share-preview-title">
+            the title “<span className="break-words">{preview.title}</span>”
+          </li>
+          <li data-testid="share-preview-messages">
+            {preview.counted ? "" : "more than "}
+            {plural(preview.messageCount, "message", "messages")}, as they are on screen now
+          </li>
+          <li data-testid="share-preview-images">
+            {preview.imageCount === 0
+              ? "no images"
+              : `${plural(preview.imageCount, "image", "images")}${preview.counted ? "" : " or more"}`}
+          </li>
+        </ul>
+      )}
+      <p className="mt-2 text-xs text-muted-foreground">
+        Never shown: your account, your other chats, the other versions of edited or regenerated
+        messages, and messages sent after the link is made or updated.
+      </p>
+    </section>
+  );
+}
+
+function RevokeConfirmation({
+  busy,
+  onKeep,
+  onRevoke,
+}: {
+  busy: boolean;
+  onKeep: () => void;
+  onRevoke: () => void;
+}) {
+  return (
+    <div
+      role="group"
+      aria-labelledby="revoke-question"
+      data-testid="revoke-confirmation"
+      className="mt-4 rounded-lg border border-red-300 bg-red-50 px-3 py-2.5 text-sm dark:border-red-500/40 dark:bg-red-950"
+    >
+      <p id="revoke-question" className="font-medium">
+        Revoke this link?
+      </p>
+      <p className="mt-1 text-red-900 dark:text-red-100">
+        Anyone who opens it, pages already open included, will see that it is no longer available.
+        Sharing again later makes a new link.
+      </p>
+      <div className="mt-3 flex flex-wrap justify-end gap-2">
+        <Button
+          variant="secondary"
+          size="sm"
+          autoFocus
+          data-testid="keep-share-link"
+          onClick={onKeep}
+        >
+          Keep link
+        </Button>
+        <Button
+          variant="danger"
+          size="sm"
+          data-testid="confirm-revoke"
+          disabled={busy}
+          onClick={onRevoke}
+        >
+          Revoke link
+        </Button>
+      </div>
+    </div>
   );
 }
 

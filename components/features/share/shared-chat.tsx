@@ -2,6 +2,7 @@
 
 import { usePaginatedQuery, useQuery } from "convex/react";
 import Link from "next/link";
+import { HighlightWarmup } from "@/components/features/chat/highlight-warmup";
 import { MessageMarkdown } from "@/components/features/chat/message-markdown";
 import { UserMessage } from "@/components/features/chat/message-item";
 import { Thinking } from "@/components/features/chat/thinking";
@@ -10,12 +11,25 @@ import { api } from "@/convex/_generated/api";
 import { statusNote } from "@/lib/chat-export";
 import { SHARED_CHAT_PAGE_SIZE } from "@/lib/chat-limits";
 import { replyParts, thinkingOf } from "@/lib/reply-parts";
+import { useDocumentTitle } from "@/lib/hooks/use-document-title";
 
 /** The public, read-only page of a share link: the snapshot's title and messages, nothing else. */
 export function SharedChat({ shareId }: { shareId: string }) {
   const view = useQuery(api.shares.view, { shareId });
+  // Asked only when the link shows nothing: was it turned off, or did it never exist?
+  const revoked = useQuery(api.shares.revoked, view === null ? { shareId } : "skip");
+  useDocumentTitle(
+    view
+      ? view.title
+      : revoked === undefined
+        ? undefined
+        : revoked
+          ? "Shared chat no longer available"
+          : "Shared chat not found",
+  );
   return (
     <div className="min-h-dvh">
+      <HighlightWarmup />
       <header className="border-b border-border">
         <div className="mx-auto flex h-12 max-w-3xl items-center justify-between px-4 sm:px-6">
           <span className="text-sm font-semibold">Shared chat · read-only</span>
@@ -28,15 +42,24 @@ export function SharedChat({ shareId }: { shareId: string }) {
         </div>
       </header>
       <main className="mx-auto w-full max-w-3xl px-4 pt-6 pb-16 sm:px-6">
-        {view === undefined ? (
+        {view === undefined || (view === null && revoked === undefined) ? (
           <p aria-busy="true" className="text-sm text-muted-foreground">
             Loading…
           </p>
         ) : view === null ? (
-          <NotFoundState
-            title="This link is no longer available"
-            detail="Its owner may have turned it off or deleted the chat."
-          />
+          revoked ? (
+            <NotFoundState
+              heading="h1"
+              title="This link is no longer available"
+              detail="Its owner turned it off or deleted the chat."
+            />
+          ) : (
+            <NotFoundState
+              heading="h1"
+              title="Shared chat not found"
+              detail="No chat is shared at this link. Check that it was copied whole."
+            />
+          )
         ) : view.snapshot === 0 ? (
           <p data-testid="share-preparing" className="text-sm text-muted-foreground">
             This chat is being copied into the link. It will show here in a moment.
@@ -86,10 +109,8 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
             <div data-testid="message-content" className="text-[15px]">
               <MessageMarkdown text={message.content} streaming={false} />
             </div>
-            {statusNote(message.status) !== null && (
-              <p className="text-xs text-muted-foreground">
-                This reply was {statusNote(message.status)}.
-              </p>
+            {statusNote(message) !== null && (
+              <p className="text-xs text-muted-foreground">This reply was {statusNote(message)}.</p>
             )}
           </article>
         ),

@@ -104,8 +104,13 @@ export class ChatApp {
     return page;
   }
 
+  /** Closes the context; fails the test if any page reported a Content-Security-Policy violation. */
   async close() {
     await this.context.close();
+    const violations = this.console.filter((line) => /Content Security Policy/.test(line));
+    if (violations.length > 0) {
+      throw new Error(`Content-Security-Policy violations:\n${violations.join("\n")}`);
+    }
   }
 
   async signInAsGuest() {
@@ -142,9 +147,9 @@ export class ChatApp {
     return this.assistantMessages(page).last();
   }
 
-  /** The rendered text of a message, whitespace collapsed. */
+  /** The rendered text of a message, whitespace collapsed (renderedText: also out of view). */
   async textOf(message: Locator): Promise<string> {
-    return collapse(await message.getByTestId("message-content").innerText());
+    return collapse(await message.getByTestId("message-content").evaluate(renderedText));
   }
 
   async waitForStatus(message: Locator, status: string | RegExp, timeout = 30_000) {
@@ -178,6 +183,30 @@ export class ChatApp {
     });
     if (!token) throw new Error("no Convex Auth token in localStorage");
     return token;
+  }
+
+  /** Chooses an action (`pin-session`, `rename-session`, `archive-session`, `delete-session`) in a sidebar chat's menu. */
+  async chatAction(item: Locator, action: string) {
+    await item.hover();
+    await item.getByTestId("session-actions").click();
+    await this.page.locator(":popover-open").getByTestId(action).click();
+  }
+
+  /**
+   * Resolves once no finite animation or transition runs on the page, with the mouse parked in a
+   * corner (unless `keepMouse`: a hover state then settles): fades have ended (a pulsing
+   * placeholder runs forever and is left).
+   */
+  async settled(page = this.page, { keepMouse = false } = {}) {
+    if (!keepMouse) await page.mouse.move(0, 0);
+    await page.waitForFunction(
+      () =>
+        document
+          .getAnimations()
+          .every((a) => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity),
+      null,
+      { timeout: 10_000 },
+    );
   }
 
   /** The composer's thumbnails. */
@@ -256,4 +285,18 @@ export class ChatApp {
   async screenshot(file: string) {
     await this.page.screenshot({ path: file });
   }
+}
+
+/**
+ * An element's innerText, including the blocks that skip rendering while out of view
+ * (`content-visibility: auto`, marked `data-offscreen-skip`), whose innerText is empty until they
+ * are near the viewport or have been rendered once: they are rendered for this one synchronous
+ * read. Self-contained, so that it can also run inside the page.
+ */
+export function renderedText(element: Element): string {
+  const skipped = [...element.querySelectorAll<HTMLElement>("[data-offscreen-skip]")];
+  for (const block of skipped) block.style.contentVisibility = "visible";
+  const text = (element as HTMLElement).innerText;
+  for (const block of skipped) block.style.contentVisibility = "";
+  return text;
 }

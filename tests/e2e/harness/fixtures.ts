@@ -78,3 +78,21 @@ export async function useUpReplyBudget(backendUrl: string, token: string) {
   }
   expect(limited).toBe(true);
 }
+
+/** Records, from the first byte of every page, each time the connection banner appears (epoch ms). */
+export async function recordBannerAppearances(app: ChatApp) {
+  await app.context.addInitScript(`(() => {
+    window.__bannerShownAt = [];
+    let shown = false;
+    new MutationObserver(() => {
+      const now = document.querySelector('[data-testid="connection-banner"]') !== null;
+      if (now && !shown) window.__bannerShownAt.push(Date.now());
+      shown = now;
+    }).observe(document, { childList: true, subtree: true });
+  })()`);
+}
+
+/** When the connection banner appeared on the page, each time (recordBannerAppearances). */
+export function bannerShownAt(app: ChatApp): Promise<number[]> {
+  return app.page.evaluate("window.__bannerShownAt") as Promise<number[]>;
+}

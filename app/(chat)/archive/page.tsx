@@ -1,0 +1,5 @@
+import { ArchiveView } from "@/components/features/chat/archive-view";
+
+export default function ArchivePage() {
+  return <ArchiveView />;
+}
