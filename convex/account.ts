@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import { internalQuery } from "./_generated/server";
-import { EMAIL_TAKEN } from "./lib/credentials";
+import { EMAIL_TAKEN } from "../lib/credentials";
 import { appError } from "./lib/errors";
 import { getViewerId, optionalAuthQuery } from "./lib/functions";
 import { limitSetting } from "./lib/settings";

@@ -11,7 +11,7 @@ import {
   MAX_PASSWORD_LENGTH,
   normalizeEmail,
   passwordLength,
-} from "./lib/credentials";
+} from "../lib/credentials";
 import { newPasswordProblem } from "./lib/passwords";
 import { signedInGuest, turnGuestIntoAccount } from "./model/guestUpgrade";
 

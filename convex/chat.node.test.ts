@@ -20,6 +20,7 @@ import {
   setupTest,
   type TestBackend,
   listMessages,
+  waitFor,
 } from "./test.setup";
 
 const TOKENS = 60;
@@ -139,16 +140,6 @@ describe.each(APIS)("sendChatMessage against the simulator (%s)", (which) => {
     expect(request?.body).not.toHaveProperty("reasoning");
   });
 });
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Sends a message whose reply is cut by a fault, then continues it and checks the final text. */
 async function cutThenContinue(
@@ -678,6 +669,14 @@ describe("configuration errors", () => {
     const viewer = await asUser(setupTest(), "viewer");
     useEnv({ AZURE_OPENAI_DEPLOYMENTS: "o3-mini=o3 mini,gpt-4o" });
     expect(await viewer.query(api.modelInfo.get, {})).toMatchObject({ model: "o3-mini" });
+  });
+
+  test("modelInfo names the model a new chat starts with, the same as models.list", async () => {
+    const viewer = await asUser(setupTest(), "viewer");
+    useEnv({ AZURE_OPENAI_DEPLOYMENTS: "o3-mini=o3 mini,gpt-4o" });
+    await viewer.mutation(api.models.setDefault, { model: "gpt-4o" });
+    expect(await viewer.query(api.modelInfo.get, {})).toMatchObject({ model: "gpt-4o" });
+    expect(await viewer.query(api.models.list, {})).toMatchObject({ defaultModel: "gpt-4o" });
   });
 
   test.each([

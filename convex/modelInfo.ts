@@ -1,6 +1,7 @@
 import { v } from "convex/values";
 import { optionalAuthQuery } from "./lib/functions";
-import { configuredModels, isSimulatedModel, readProviderConfig } from "./lib/llm/config";
+import { isSimulatedModel, readProviderConfig } from "./lib/llm/config";
+import { defaultModelFor } from "./model/models";
 
 /**
  * Which model replies come from, so the UI can say when it is the simulator; null for signed-out
@@ -25,10 +26,10 @@ export const get = optionalAuthQuery({
     if (ctx.viewerId === null) return null;
     const config = readProviderConfig();
     const simulated = isSimulatedModel();
-    // The model a new chat starts with: the first of AZURE_OPENAI_DEPLOYMENTS (or OPENAI_MODELS).
-    const [model] = configuredModels();
+    // The model a new chat starts with, as models.list says.
+    const model = await defaultModelFor(ctx, ctx.viewerId);
     return model === undefined
       ? { provider: config.kind, simulated }
-      : { provider: config.kind, simulated, model: model.name };
+      : { provider: config.kind, simulated, model };
   },
 });

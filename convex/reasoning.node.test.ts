@@ -12,6 +12,7 @@ import {
   liveText,
   setupTest,
   type TestBackend,
+  waitFor,
 } from "./test.setup";
 
 // Reasoning deployments, their thinking and background mode, end to end: the real writers stream
@@ -64,16 +65,6 @@ function latestResponse() {
 
 function thoughtOf(message: Parameters<typeof replyParts>[0]) {
   return replyParts(message).filter((part) => part.kind === "reasoning");
-}
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("a reasoning deployment through the Responses API", () => {

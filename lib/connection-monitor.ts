@@ -9,7 +9,7 @@
  *   traffic (a reply streaming on screen, a call in flight), QUIET_WHEN_IDLE_MS otherwise (the
  *   server pings every 15 s, so a healthy idle socket is never that quiet). A probe unanswered
  *   within PROBE_TIMEOUT_MS means the connection is lost until anything arrives again.
- * Pure logic with the clock and the probe passed in (lib/hooks/use-connection-lost.ts wires it to
+ * Pure logic with the clock and the probe passed in (components/hooks/use-connection-lost.ts wires it to
  * the browser and the Convex client), so its timing is tested with fake timers.
  */
 

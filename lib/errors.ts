@@ -1,7 +1,39 @@
 import { ConvexError } from "convex/values";
-import { appErrorData, type AppErrorData } from "@/convex/lib/errors";
 
-/** The app error data of a ConvexError (convex/lib/errors.ts); a plain string is read as an InvalidArgument message. */
+/**
+ * The error codes the UI can rely on; `message` is written for a person. `RateLimited` passes
+ * (it carries `retryAfterMs`); `LimitExceeded` stays until the user frees something (a chat).
+ */
+export type ErrorCode =
+  "NotFound" | "InvalidArgument" | "RateLimited" | "LimitExceeded" | "InvalidState";
+
+/** The `data` of every ConvexError our functions throw. */
+export type AppErrorData = {
+  code: ErrorCode;
+  message: string;
+  retryAfterMs?: number;
+};
+
+/** Reads our error data from anything thrown, or null when it is not one of ours. */
+export function appErrorData(error: unknown): AppErrorData | null {
+  if (!(error instanceof ConvexError)) return null;
+  const data: unknown = error.data;
+  if (typeof data === "object" && data !== null && "code" in data && "message" in data) {
+    return data as AppErrorData;
+  }
+  return null;
+}
+
+/** "12 seconds", "3 minutes", "2 hours": a wait rounded up, for messages. */
+export function formatWait(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 120) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return `${minutes} minutes`;
+  return `${Math.ceil(minutes / 60)} hours`;
+}
+
+/** The app error data of a ConvexError; a plain string is read as an InvalidArgument message. */
 function userErrorData(error: unknown): AppErrorData | null {
   if (error instanceof ConvexError && typeof error.data === "string") {
     return { code: "InvalidArgument", message: error.data };

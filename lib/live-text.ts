@@ -4,7 +4,7 @@
  * mid-reply, or flushes the backend coalesced into one update) as ranges. The parts shown are the
  * chunks joined from seq 0 up to the first one missing, so they never have holes and only grow.
  * The format of chunks and ranges (text of one part per chunk, `runs` per range) is in
- * lib/reply-parts.ts. The UI (lib/hooks/use-live-reply.ts), the bench's viewer and the
+ * lib/reply-parts.ts. The UI (components/hooks/use-live-reply.ts), the bench's viewer and the
  * Convex tests all follow a reply with these functions.
  */
 import { isLive, type LifecycleMessage } from "./reply-lifecycle";

@@ -98,7 +98,7 @@ export type TextSample = { t: number; length: number };
  * A chat viewer built on the real `ConvexClient` over a counting WebSocket, subscribed to exactly
  * what the UI subscribes to: `messages.list` for the chat, and while the reply streams
  * `chatStreaming.latestStreamChunk`, plus `listStreamChunks` for a range of chunks it missed, one
- * range at a time (lib/live-text.ts, as lib/hooks/use-live-reply.ts follows it).
+ * range at a time (lib/live-text.ts, as components/hooks/use-live-reply.ts follows it).
  */
 export class ChatViewer {
   readonly counter: WireCounter;

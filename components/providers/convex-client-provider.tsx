@@ -3,7 +3,7 @@
 import { ConvexAuthProvider } from "@convex-dev/auth/react";
 import { ConvexReactClient } from "convex/react";
 import { createContext, useContext, type ReactNode } from "react";
-import { createConvexClient } from "@/lib/convex-connection";
+import { createConvexClient } from "@/components/providers/convex-connection";
 
 // One client per page load. The URL arrives from the server at request time (not inlined at build
 // time) so the same production build can talk to a backend on any port.

@@ -26,7 +26,6 @@ import type * as guests from "../guests.js";
 import type * as http from "../http.js";
 import type * as lib_attachmentRoutes from "../lib/attachmentRoutes.js";
 import type * as lib_commonPasswords from "../lib/commonPasswords.js";
-import type * as lib_credentials from "../lib/credentials.js";
 import type * as lib_env from "../lib/env.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_flushPolicy from "../lib/flushPolicy.js";
@@ -102,7 +101,6 @@ declare const fullApi: ApiFromModules<{
   http: typeof http;
   "lib/attachmentRoutes": typeof lib_attachmentRoutes;
   "lib/commonPasswords": typeof lib_commonPasswords;
-  "lib/credentials": typeof lib_credentials;
   "lib/env": typeof lib_env;
   "lib/errors": typeof lib_errors;
   "lib/flushPolicy": typeof lib_flushPolicy;

@@ -3,7 +3,8 @@ import { corsRouter } from "convex-helpers/server/cors";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { httpAction, type ActionCtx } from "../_generated/server";
-import { appError, appErrorData, type ErrorCode } from "./errors";
+import { appErrorData, type ErrorCode } from "../../lib/errors";
+import { appError } from "./errors";
 
 // Images are uploaded and served here, never through upload or storage URLs: an upload URL takes
 // any number of files of any size for an hour from whoever holds it, and a storage URL is readable

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { titleFromMessage, validateMessageContent, validateTitle } from "./limits";
-import { appErrorData } from "./errors";
+import { appErrorData } from "../../lib/errors";
 
 function refusal(run: () => unknown) {
   try {

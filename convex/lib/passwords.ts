@@ -1,5 +1,5 @@
 import { COMMON_PASSWORDS } from "./commonPasswords";
-import { passwordLengthProblem } from "./credentials";
+import { passwordLengthProblem } from "../../lib/credentials";
 
 let common: Set<string> | null = null;
 

@@ -42,15 +42,6 @@ export function sessionsListed(
     .order("desc");
 }
 
-/** The newest message of a session, or null for an empty one. */
-export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
-  return await ctx.db
-    .query("messages")
-    .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
-    .order("desc")
-    .first();
-}
-
 /** The reply being written in a session, or null (one at a time per chat). */
 export async function streamingMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
   return await ctx.db

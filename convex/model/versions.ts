@@ -1,7 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { utf8Length } from "../lib/limits";
-import { latestMessage } from "./sessions";
 
 // A chat is a tree: every message has a parent (null for the first message and its edits), an
 // edit adds a sibling user message and a regenerate a sibling reply. The session remembers the end
@@ -108,4 +107,13 @@ export async function selectMessage(
     await ctx.db.patch("sessions", session._id, { activeLeafId: leaf._id });
   }
   return leaf._id;
+}
+
+/** The newest message of a session, or null for an empty one. */
+export async function latestMessage(ctx: QueryCtx, sessionId: Id<"sessions">) {
+  return await ctx.db
+    .query("messages")
+    .withIndex("by_sessionId", (q) => q.eq("sessionId", sessionId))
+    .order("desc")
+    .first();
 }

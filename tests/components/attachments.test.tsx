@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, render, screen } from "@testing-library/react"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatInput } from "@/components/features/chat/chat-input";
 import type { Id } from "@/convex/_generated/dataModel";
-import type { Attachments, TrayItem } from "@/lib/hooks/use-attachments";
+import type { Attachments, TrayItem } from "@/components/hooks/use-attachments";
 
 afterEach(cleanup);
 

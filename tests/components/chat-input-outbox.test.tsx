@@ -1,7 +1,7 @@
 import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatInput } from "@/components/features/chat/chat-input";
-import type { ReturnedText } from "@/lib/hooks/use-outbox";
+import type { ReturnedText } from "@/components/hooks/use-outbox";
 
 afterEach(cleanup);
 

@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, render, screen } from "@testing-library/react"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatInput } from "@/components/features/chat/chat-input";
 import { MAX_MESSAGE_LENGTH } from "@/lib/chat-limits";
-import type { SendResult } from "@/lib/hooks/use-send-message";
+import type { SendResult } from "@/components/hooks/use-send-message";
 
 afterEach(cleanup);
 

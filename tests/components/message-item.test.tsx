@@ -1,13 +1,14 @@
 import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MessageItem, type MessageActions } from "@/components/features/chat/message-item";
+import type { MessageActions } from "@/components/features/chat/message-actions";
+import { MessageItem } from "@/components/features/chat/message-item";
 import type { ChatMessage } from "@/lib/chat-types";
 import type { LogPart } from "@/lib/reply-parts";
 
 // The live reply hook reads the chunk log through Convex; here this generation's parts so far are
 // `live.parts` (what the chunk log would hold), shown through the real lib/live-text.ts.
 const live = vi.hoisted(() => ({ parts: [] as LogPart[] }));
-vi.mock("@/lib/hooks/use-live-reply", async () => {
+vi.mock("@/components/hooks/use-live-reply", async () => {
   const { answerText, shownParts, shownThinking } = await import("@/lib/live-text");
   return {
     useLiveReply: (message: ChatMessage) => {

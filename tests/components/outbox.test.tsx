@@ -1,13 +1,13 @@
 import { act, cleanup, renderHook } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Id } from "@/convex/_generated/dataModel";
-import { useOutbox } from "@/lib/hooks/use-outbox";
-import type { SendResult } from "@/lib/hooks/use-send-message";
+import { useOutbox } from "@/components/hooks/use-outbox";
+import type { SendResult } from "@/components/hooks/use-send-message";
 
 // The send mutation, held until the test settles it.
 type Call = { text: string; clientRequestId?: string; settle: (result: SendResult) => void };
 const calls: Call[] = [];
-vi.mock("@/lib/hooks/use-send-message", () => {
+vi.mock("@/components/hooks/use-send-message", () => {
   const send = (_: string, text: string, options: { clientRequestId?: string } = {}) =>
     new Promise<SendResult>((settle) => {
       calls.push({ text, clientRequestId: options.clientRequestId, settle });

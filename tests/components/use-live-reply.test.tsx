@@ -3,7 +3,7 @@ import { ConvexProvider, type ConvexReactClient } from "convex/react";
 import type { ReactNode } from "react";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Id } from "@/convex/_generated/dataModel";
-import { useLiveReply, type LiveTextMessage } from "@/lib/hooks/use-live-reply";
+import { useLiveReply, type LiveTextMessage } from "@/components/hooks/use-live-reply";
 import { joinRuns, type RunText } from "@/lib/reply-parts";
 
 type Args = { messageId: string; generation: number; from?: number; to?: number };

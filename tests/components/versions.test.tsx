@@ -1,10 +1,11 @@
 import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MessageItem, type MessageActions } from "@/components/features/chat/message-item";
+import type { MessageActions } from "@/components/features/chat/message-actions";
+import { MessageItem } from "@/components/features/chat/message-item";
 import type { ChatMessage } from "@/lib/chat-types";
 
 // The editor's images need a Convex client; this message has none, so the tray stays empty.
-vi.mock("@/lib/hooks/use-attachments", () => ({
+vi.mock("@/components/hooks/use-attachments", () => ({
   useAttachments: () => ({
     items: [],
     disabledReason: null,

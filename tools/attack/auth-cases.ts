@@ -6,7 +6,7 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
 import { api } from "../../convex/_generated/api";
 import { boundedFlood, FIRST_PAGE, outcome, summary } from "./client";
-import type { AttackCase } from "./index";
+import type { AttackCase } from "./case";
 
 const signedOutVisitor: AttackCase = {
   name: "a signed-out visitor",

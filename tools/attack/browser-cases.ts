@@ -5,11 +5,10 @@
  * Content-Security-Policy with no violation in a whole chat, no framing by another site).
  */
 import { ConvexHttpClient } from "convex/browser";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { HEAVY_REPLIES, NESTING_BOMBS } from "../../tests/fixtures/heavy-replies";
-import type { Stack } from "../app-stack";
 import {
   cspViolations,
   longestTask,
@@ -18,15 +17,13 @@ import {
   settled,
   watchPages,
 } from "../app-stack/page-probes";
-import type { AttackCase, CaseOutcome } from "./index";
+import type { AttackCase, CaseOutcome, Web } from "./case";
 
 /** The longest main-thread task allowed while a reply streams or a chat opens (issue 28). */
 export const LONGEST_TASK_MS = 200;
 const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
 
 /** The browser deployment of a run: the app on its own stack, and Chromium. */
-export type Web = { stack: Stack; browser: Browser };
-
 /** A new browser context (its pages probed) signed in as a guest, on the new-chat page. */
 async function guestPage(web: Web): Promise<{ context: BrowserContext; page: Page }> {
   const context = await web.browser.newContext({ viewport: { width: 1280, height: 800 } });

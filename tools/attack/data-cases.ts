@@ -6,7 +6,7 @@
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { boundedFlood, FIRST_PAGE, outcome, summary, type Attacker, type Outcome } from "./client";
-import type { AttackCase } from "./index";
+import type { AttackCase } from "./case";
 
 /** A reply the simulator streams at once: cheap for the floods. */
 const TINY = "[[sim tokens=2 rate=0 ttft=0]]";

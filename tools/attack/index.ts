@@ -5,12 +5,12 @@
  * reports, per case, whether it was refused or bounded.
  */
 import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
 import { LIMIT_SETTINGS, type LimitSetting } from "../../convex/lib/settings";
 import { startStack, type Stack } from "../app-stack";
 import { launchChromium } from "../app-stack/chromium";
 import { AUTH_CASES } from "./auth-cases";
-import { BROWSER_CASES, type Web } from "./browser-cases";
+import { BROWSER_CASES } from "./browser-cases";
+import type { AttackContext, AttackPlan, CaseOutcome, CaseResult, Web } from "./case";
 import { Attacker } from "./client";
 import { DATA_CASES, FLOOD_CASES } from "./data-cases";
 import { STORAGE_CASES } from "./storage-cases";
@@ -21,24 +21,6 @@ export {
   nestingBombsSurvive,
   secondLineOfDefenceHolds,
 } from "./browser-cases";
-
-/**
- * How hard to push: the deployment's limit settings for the run, and the size of each flood. The
- * crowd is large enough that its users' own bursts add up to more than the deployment's replies.
- */
-export type AttackPlan = {
-  name: string;
-  env: Record<string, string>;
-  /** The production build the browser cases open (`next build` output); none: no browser cases. */
-  app?: { distDir: string };
-  floods: {
-    guests: number;
-    passwordSignUps: number;
-    chats: number;
-    guesses: number;
-    crowd: number;
-  };
-};
 
 /**
  * `npm run attack`: the defaults of convex/lib/settings.ts, except a few lowered so their cases
@@ -78,35 +60,6 @@ export const SMALL_PLAN: AttackPlan = {
   },
   floods: { guests: 10, passwordSignUps: 5, chats: 8, guesses: 4, crowd: 5 },
 };
-
-/** A password account the cases sign in to: its email, password and the browser it signed up in. */
-export type Account = { email: string; password: string; browserId: string };
-
-/** What every case gets: the deployment, its limits, the people in the story and the counts so far. */
-export type AttackContext = {
-  stack: Stack;
-  plan: AttackPlan;
-  limit: (name: LimitSetting) => number;
-  /** A limit's burst plus what its rate refilled since the run began (per minute or per hour). */
-  allowance: (burst: number, rate: number, period?: "minute" | "hour") => number;
-  /** Signed out. */
-  visitor: Attacker;
-  /** The one whose data the attacker is after: a guest with a chat and a finished reply. */
-  victim: Attacker;
-  victimChat: { sessionId: Id<"sessions">; messageId: Id<"messages"> };
-  attacker: Attacker;
-  /** Chats the attacker managed to create, for its floods. */
-  attackerChats: Id<"sessions">[];
-  owner: Account;
-  /** The browser deployment (plans with an `app`), else null. */
-  web: Web | null;
-  /** Successes the deployment-wide limits have counted so far. */
-  counts: { guestSignUps: number; passwordSignUps: number; replies: number };
-};
-
-export type CaseOutcome = { pass: boolean; detail: string };
-export type AttackCase = { name: string; run: (ctx: AttackContext) => Promise<CaseOutcome> };
-export type CaseResult = CaseOutcome & { name: string; ms: number };
 
 function limitReader(plan: AttackPlan) {
   return (name: LimitSetting) => {

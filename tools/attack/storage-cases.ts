@@ -9,7 +9,7 @@ import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { MAX_IMAGE_BYTES } from "../../lib/chat-limits";
 import { boundedFlood, outcome, summary, type Attacker, type Outcome } from "./client";
-import type { AttackCase, AttackContext } from "./index";
+import type { AttackCase, AttackContext } from "./case";
 
 const MB = 1024 * 1024;
 const generateUploadUrl = makeFunctionReference<"mutation", Record<string, never>, string>(

@@ -1,8 +1,10 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AuthFailure } from "./api";
 import { sendJson } from "./http";
 import type { UsageLog } from "./usage";
+
+/** Why an Authorization header gave no identity, as Convex answers it. */
+export type AuthFailure = { status: number; code: string; message: string };
 
 // The backend's admin endpoints: only a request with `Authorization: Convex <admin key>` may use
 // them, and others get the errors Convex's admin endpoints answer (local_backend/src/admin.rs,

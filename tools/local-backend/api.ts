@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { handleAdmin } from "./admin";
+import { handleAdmin, type AuthFailure } from "./admin";
 import {
   BAD_DEPLOY_KEY,
   TokenRejected,
@@ -8,14 +8,13 @@ import {
   splitAdminKey,
   type TokenVerifier,
 } from "./auth";
-import type { Engine, FunctionKind, Identity } from "./engine";
+import type { Engine, FunctionKind } from "./engine";
+import type { Identity } from "./engine-types";
 import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./http";
 import type { FileStorage } from "./storage";
 import { encodeTs } from "./sync";
 import type { UsageLog } from "./usage";
 
-/** Why an Authorization header gave no identity, as Convex answers it. */
-export type AuthFailure = { status: number; code: string; message: string };
 /**
  * The identity, or Convex's refusal, of a request's Authorization header; `admin` for the
  * deployment's admin key (no user identity).

@@ -8,7 +8,7 @@ import {
   type JWTPayload,
 } from "jose";
 import type { Value } from "convex/values";
-import type { Identity } from "./engine";
+import type { Identity } from "./engine-types";
 
 /** One entry of `convex/auth.config.ts`: an OIDC provider or a custom JWT issuer. */
 export type AuthProvider =

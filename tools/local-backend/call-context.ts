@@ -1,5 +1,4 @@
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
-import type { ExecutionMeter } from "./convex-test-bridge";
 import type { ReadSet } from "./read-set";
 
 // What a running function call carries through its async work: the deployment environment, its
@@ -38,11 +37,19 @@ export type CallContext = {
   /** The backend's own writes (job states), which may touch system tables. */
   system?: boolean;
   /** Reports the function executions of this call (usage accounting). */
-  meter?: ExecutionMeter;
+  meter?: CallMeter;
   /** The commit a query's transaction reads: the last one before it began. */
   snapshotTs?: bigint;
   /** `console.time` labels of this execution. */
   consoleTimers?: Map<string, number>;
+};
+
+/** convex-test's context of the running function (its name and component). */
+export type ExecutionContext = { componentPath: string; udfPath: string; udfType: string };
+
+/** Meters a call's function executions: `begin` returns the callback that ends one, if metered. */
+export type CallMeter = {
+  begin(context: ExecutionContext, call: CallContext): ((ok: boolean) => void) | undefined;
 };
 
 /** The running call of the current async context, if any. */

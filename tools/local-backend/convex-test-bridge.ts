@@ -8,8 +8,13 @@ import {
   type JSONValue,
   type Value,
 } from "convex/values";
-import { callStorage, type CallContext } from "./call-context";
-import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine";
+import {
+  callStorage,
+  type CallContext,
+  type CallMeter,
+  type ExecutionContext,
+} from "./call-context";
+import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine-types";
 import { checkUserDocument } from "./limits";
 import { firstInOrder, limitedScanOf, type LimitedScan } from "./limited-scan";
 import { fieldValue, readPage, type PageRequest, type SortedSource } from "./pagination";
@@ -188,8 +193,6 @@ class TableIndex {
 const EMPTY_IDS: ReadonlySet<string> = new Set();
 
 /** convex-test's context of the running function: which function, in which component, as what. */
-type ExecutionContext = { componentPath: string; udfPath: string; udfType: string };
-
 function hasFields(value: unknown, ...fields: string[]): boolean {
   return typeof value === "object" && value !== null && fields.every((field) => field in value);
 }
@@ -346,7 +349,7 @@ type Running = Omit<Execution, "ok" | "durationMs" | "transaction" | "committed"
  * `ctx.runMutation` included), and one a mutation runs inside its own is part of it; an action or
  * HTTP action is one more. The backend's own transactions (convex-test's "custom") are not.
  */
-export class ExecutionMeter {
+export class ExecutionMeter implements CallMeter {
   private readonly claimed = new WeakSet<MetricsTracker>();
   private readonly running = new WeakMap<ExecutionContext, Running>();
 

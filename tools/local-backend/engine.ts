@@ -5,9 +5,10 @@ import { register as registerHooks } from "node:module";
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 import { convexTest } from "convex-test";
-import { makeFunctionReference, type UserIdentity } from "convex/server";
+import { makeFunctionReference } from "convex/server";
 import type { JSONValue, Value } from "convex/values";
 import { checkConvexBundles } from "../convex-bundle-check";
+import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine-types";
 import { callStorage, detached, type CallContext } from "./call-context";
 import {
   childReference,
@@ -83,24 +84,6 @@ export type CallOutcome =
       durationMs: number;
     };
 
-/** A committed transaction: its timestamp and the documents it wrote (null = deleted). */
-export type Commit = {
-  ts: bigint;
-  writes: Array<[string, Record<string, Value> | null]>;
-  /** The same documents before the commit. */
-  previous: Array<Record<string, Value> | null>;
-  nextDocId: number;
-  lastCreationTime: number;
-};
-
-/** The state the engine can be restored from. */
-export type EngineState = {
-  documents: Record<string, Record<string, Value>>;
-  nextDocId: number;
-  lastCreationTime: number;
-  ts: bigint;
-};
-
 type Module = Record<string, unknown>;
 type RegisteredFunction = {
   isQuery?: boolean;
@@ -108,19 +91,6 @@ type RegisteredFunction = {
   isAction?: boolean;
   isPublic?: boolean;
   isInternal?: boolean;
-};
-
-/** The identity of a verified user token as `ctx.auth.getUserIdentity()` returns it. */
-export type Identity = UserIdentity & Record<string, Value>;
-
-/** Scheduling requests that functions make through `ctx.scheduler`. */
-export type ScheduleRequest = {
-  jobId: string;
-  /** The component whose `_scheduled_functions` holds the job ("" for the app). */
-  component: string;
-  udfPath: string;
-  args: Value;
-  runAtMs: number;
 };
 
 const SOURCE_EXTENSIONS = /\.(ts|js|mts|mjs)$/;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend } from "./index";
-import type { ScheduleRequest } from "./engine";
+import type { ScheduleRequest } from "./engine-types";
 import { FIXTURE_FUNCTIONS_DIR, waitFor, loadFixtureEngine } from "./test-helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

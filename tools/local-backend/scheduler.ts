@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { clearTimeout, setTimeout } from "node:timers";
 import type { Value } from "convex/values";
 import { detached } from "./call-context";
-import type { Engine, ScheduleRequest } from "./engine";
+import type { Engine } from "./engine";
+import type { ScheduleRequest } from "./engine-types";
 import { documentKey } from "./read-set";
 import { writeFileAtomic } from "./store";
 

@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import type { Commit, EngineState } from "./engine";
+import type { Commit, EngineState } from "./engine-types";
 
 const SNAPSHOT = "snapshot.json";
 const JOURNAL = "journal.jsonl";

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { WebSocket } from "ws";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import type { CallOutcome, Engine, Identity } from "./engine";
+import type { CallOutcome, Engine } from "./engine";
+import type { Identity } from "./engine-types";
 import { ReadSet, type Change } from "./read-set";
 import { detached } from "./call-context";
 import { canonicalUdfPath } from "./udf-path";

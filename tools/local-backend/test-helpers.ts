@@ -7,7 +7,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
 import WebSocket from "ws";
-import { Engine, type EngineOptions, type EngineState } from "./engine";
+import { Engine, EngineOptions } from "./engine";
+import type { EngineState } from "./engine-types";
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from "./index";
 
 const HERE = dirname(fileURLToPath(import.meta.url));

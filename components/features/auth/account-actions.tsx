@@ -13,7 +13,7 @@ import {
   MIN_PASSWORD_LENGTH,
   normalizeEmail,
   passwordLengthProblem,
-} from "@/convex/lib/credentials";
+} from "@/lib/credentials";
 import { errorMessage } from "@/lib/errors";
 import { clearStoredHighlights } from "@/lib/highlight/stored-highlights";
 
@@ -146,7 +146,7 @@ function CreateAccountDialog({
     const form = new FormData(event.currentTarget);
     const email = normalizeEmail(String(form.get("email") ?? ""));
     const password = String(form.get("password") ?? "");
-    // The server checks the same rules (convex/lib/credentials.ts); checking here saves a trip.
+    // The server checks the same rules (lib/credentials.ts); checking here saves a trip.
     const problem = emailProblem(email) ?? passwordLengthProblem(password);
     if (problem !== null) {
       setError(problem);

@@ -10,7 +10,7 @@ import {
   MIN_PASSWORD_LENGTH,
   normalizeEmail,
   passwordLengthProblem,
-} from "@/convex/lib/credentials";
+} from "@/lib/credentials";
 import { errorMessage } from "@/lib/errors";
 import { cn } from "@/lib/utils";
 
@@ -67,7 +67,7 @@ export function SignInForm() {
   async function submitPassword(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    // The server checks the same rules (convex/lib/credentials.ts); checking here saves a trip.
+    // The server checks the same rules (lib/credentials.ts); checking here saves a trip.
     const email = normalizeEmail(String(form.get("email") ?? ""));
     const password = String(form.get("password") ?? "");
     const fields: Problems = {};

@@ -6,7 +6,7 @@ import { Button } from "@/components/ui/button";
 import { ArchiveIcon, TrashIcon } from "@/components/ui/icons";
 import { api } from "@/convex/_generated/api";
 import { SESSIONS_PAGE_SIZE } from "@/lib/chat-limits";
-import { useDocumentTitle } from "@/lib/hooks/use-document-title";
+import { useDocumentTitle } from "@/components/hooks/use-document-title";
 import { useSessionActions } from "./session-actions";
 import { LoadMore } from "./session-sidebar";
 

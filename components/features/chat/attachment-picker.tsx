@@ -3,7 +3,7 @@
 import { useId, useRef } from "react";
 import { PaperclipIcon } from "@/components/ui/icons";
 import { ACCEPTED_IMAGE_TYPES } from "@/lib/chat-limits";
-import type { Attachments } from "@/lib/hooks/use-attachments";
+import type { Attachments } from "@/components/hooks/use-attachments";
 
 /** The composer's attach button: a file picker for images, disabled (with why) for a text-only model. */
 export function AttachmentPicker({ attachments }: { attachments: Attachments }) {

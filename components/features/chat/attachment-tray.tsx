@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { CloseIcon, ImageOffIcon } from "@/components/ui/icons";
-import type { Attachments, TrayItem } from "@/lib/hooks/use-attachments";
+import type { Attachments, TrayItem } from "@/components/hooks/use-attachments";
 import { cn } from "@/lib/utils";
 import { AttachmentImage } from "./message-images";
 

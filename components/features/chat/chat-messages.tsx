@@ -2,9 +2,10 @@
 
 import { useStickToBottomContext } from "use-stick-to-bottom";
 import { ArrowDownIcon } from "@/components/ui/icons";
-import type { ChatPage } from "@/lib/hooks/use-chat-messages";
-import { useLoadWhenVisible } from "@/lib/hooks/use-load-when-visible";
-import { MessageItem, type MessageActions } from "./message-item";
+import type { ChatPage } from "@/components/hooks/use-chat-messages";
+import { useLoadWhenVisible } from "@/components/hooks/use-load-when-visible";
+import type { MessageActions } from "./message-actions";
+import { MessageItem } from "./message-item";
 import { Suggestions } from "./suggestions";
 
 /**

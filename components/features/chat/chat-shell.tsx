@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { SidebarIcon } from "@/components/ui/icons";
-import { useStoredFlag } from "@/lib/hooks/use-stored-flag";
+import { useStoredFlag } from "@/components/hooks/use-stored-flag";
 import { cn } from "@/lib/utils";
 import { ConnectionBanner } from "./connection-banner";
 import { GlobalShortcuts } from "./global-shortcuts";

@@ -6,7 +6,7 @@ import { Button } from "@/components/ui/button";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { errorMessage } from "@/lib/errors";
-import { useDocumentTitle } from "@/lib/hooks/use-document-title";
+import { useDocumentTitle } from "@/components/hooks/use-document-title";
 
 /**
  * The chat's title as the page's heading and the browser tab's name, kept live (a generated title

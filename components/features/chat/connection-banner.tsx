@@ -1,6 +1,6 @@
 "use client";
 
-import { useConnectionLost } from "@/lib/hooks/use-connection-lost";
+import { useConnectionLost } from "@/components/hooks/use-connection-lost";
 
 /**
  * Says so while the backend is unreachable. The status region is always in the page (empty when

@@ -6,12 +6,12 @@ import { PencilIcon } from "@/components/ui/icons";
 import type { Id } from "@/convex/_generated/dataModel";
 import { validateMessage } from "@/lib/chat-limits";
 import type { ChatMessage } from "@/lib/chat-types";
-import { useAttachments, type Attachments } from "@/lib/hooks/use-attachments";
+import { useAttachments, type Attachments } from "@/components/hooks/use-attachments";
 import type { VersionInfo } from "@/lib/message-tree";
 import { AttachmentPicker } from "./attachment-picker";
 import { AttachmentTray } from "./attachment-tray";
 import { CopyButton } from "./copy-button";
-import type { MessageActions } from "./message-item";
+import type { MessageActions } from "./message-actions";
 import { UserMessage } from "./user-message";
 import { VersionSwitcher } from "./version-switcher";
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useShortcut } from "@/lib/hooks/use-shortcut";
+import { useShortcut } from "@/components/hooks/use-shortcut";
 import { CHAT_INPUT_ID } from "@/lib/shortcuts";
 
 /** The shortcuts that work on every chat page: new chat, and back to the message box. */

@@ -3,8 +3,8 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { Modal } from "@/components/ui/modal";
 import { ChevronLeftIcon, ChevronRightIcon, CloseIcon, ImageOffIcon } from "@/components/ui/icons";
-import type { MessageImage } from "@/lib/hooks/use-attachments";
-import { useImageUrl } from "@/lib/hooks/use-image-url";
+import type { MessageImage } from "@/components/hooks/use-attachments";
+import { useImageUrl } from "@/components/hooks/use-image-url";
 import { cn } from "@/lib/utils";
 
 /** Where an image is served: to its owner (with their token), or to a share link's viewers. */

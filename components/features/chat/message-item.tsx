@@ -3,12 +3,11 @@
 import { memo, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { PlayIcon, RefreshIcon } from "@/components/ui/icons";
-import type { Id } from "@/convex/_generated/dataModel";
 import { REPLY_FULL_FINISH_REASON } from "@/lib/chat-limits";
 import type { ChatMessage } from "@/lib/chat-types";
-import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
-import { useLiveReply } from "@/lib/hooks/use-live-reply";
-import { useSmoothReveal } from "@/lib/hooks/use-smooth-reveal";
+import { useAnimationFrameValue } from "@/components/hooks/use-animation-frame-value";
+import { useLiveReply } from "@/components/hooks/use-live-reply";
+import { useSmoothReveal } from "@/components/hooks/use-smooth-reveal";
 import { cn, formatDuration } from "@/lib/utils";
 import { effortLabel } from "@/lib/reasoning";
 import type { VersionInfo } from "@/lib/message-tree";
@@ -21,6 +20,7 @@ import {
   showsTypingIndicator,
 } from "@/lib/reply-lifecycle";
 import { CopyButton } from "./copy-button";
+import type { MessageActions } from "./message-actions";
 import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
 import { ModelName } from "./model-name";
@@ -28,23 +28,6 @@ import { ReplyFeedback } from "./reply-feedback";
 import { Thinking } from "./thinking";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
-
-export { UserMessage } from "./user-message";
-
-/** What the buttons on a message do; each resolves to the reason it was refused, or null. */
-export type MessageActions = {
-  onContinue: (message: ChatMessage) => Promise<string | null>;
-  onRetry: (message: ChatMessage) => Promise<string | null>;
-  /** Adds a new version of a finished reply. */
-  onRegenerate: (message: ChatMessage) => Promise<string | null>;
-  /** Sends an edited user message as a new version of it. */
-  onEdit: (
-    message: ChatMessage,
-    text: string,
-    attachmentIds: Id<"attachments">[],
-  ) => Promise<string | null>;
-  onSelectVersion: (messageId: ChatMessage["_id"]) => Promise<string | null>;
-};
 
 export const MessageItem = memo(function MessageItem({
   message,

@@ -16,7 +16,7 @@ import { boundNesting, formulaCount, oversizedBlock, renderCost } from "@/lib/ma
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
 import { FORMULA_TAG, mathPlugin } from "@/lib/math/math-plugin";
 import { MathFormula } from "./math-formula";
-import { useFocusableScrollers } from "@/lib/hooks/use-focusable-scrollers";
+import { useFocusableScrollers } from "@/components/hooks/use-focusable-scrollers";
 
 const plugins = { code: workerCodePlugin, math: mathPlugin };
 const components = { [FORMULA_TAG]: MathFormula };

@@ -1,5 +1,5 @@
-import type { QueuedMessage } from "@/lib/hooks/use-outbox";
-import { UserMessage } from "./message-item";
+import type { QueuedMessage } from "@/components/hooks/use-outbox";
+import { UserMessage } from "./user-message";
 
 /**
  * Messages typed while a reply is being written, waiting in the outbox in order; each says it will

@@ -1,7 +1,7 @@
 "use client";
 
 import type { ChatMessage } from "@/lib/chat-types";
-import { useReplyAnnouncement } from "@/lib/hooks/use-reply-announcement";
+import { useReplyAnnouncement } from "@/components/hooks/use-reply-announcement";
 
 /** A visually hidden live region that tells screen-reader users when a reply has ended. */
 export function ReplyAnnouncer({ messages }: { messages: readonly ChatMessage[] }) {

@@ -21,7 +21,7 @@ import { api } from "@/convex/_generated/api";
 import { MAX_TITLE_CHARS, SESSIONS_PAGE_SIZE } from "@/lib/chat-limits";
 import { groupByDate } from "@/lib/date-groups";
 import { errorMessage } from "@/lib/errors";
-import { useLoadWhenVisible } from "@/lib/hooks/use-load-when-visible";
+import { useLoadWhenVisible } from "@/components/hooks/use-load-when-visible";
 import { cn } from "@/lib/utils";
 import { useSessionActions, type ListedSession } from "./session-actions";
 import { SettingsButton } from "./settings-dialog";

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { KeyboardIcon } from "@/components/ui/icons";
 import { Modal } from "@/components/ui/modal";
-import { useShortcut } from "@/lib/hooks/use-shortcut";
+import { useShortcut } from "@/components/hooks/use-shortcut";
 import { SHORTCUTS } from "@/lib/shortcuts";
 
 /** A "Keyboard shortcuts" button (and `?`) opening the list of every shortcut. */

@@ -1,6 +1,9 @@
 "use client";
 
-import { usePrefersReducedMotion, useSmoothRevealPreference } from "@/lib/hooks/use-smooth-reveal";
+import {
+  usePrefersReducedMotion,
+  useSmoothRevealPreference,
+} from "@/components/hooks/use-smooth-reveal";
 
 /** The smooth-reveal preference (kept in this browser); reduced motion overrides it. */
 export function SmoothRevealToggle() {

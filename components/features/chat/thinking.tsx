@@ -3,7 +3,7 @@
 import { useId, useState } from "react";
 import { ChevronRightIcon } from "@/components/ui/icons";
 import type { ThinkingView } from "@/lib/live-text";
-import { useAnimationFrameValue } from "@/lib/hooks/use-animation-frame-value";
+import { useAnimationFrameValue } from "@/components/hooks/use-animation-frame-value";
 import { cn } from "@/lib/utils";
 import { MessageMarkdown } from "./message-markdown";
 

@@ -2,7 +2,7 @@
 
 import type { ReactNode } from "react";
 import type { ChatMessage } from "@/lib/chat-types";
-import type { MessageImage } from "@/lib/hooks/use-attachments";
+import type { MessageImage } from "@/components/hooks/use-attachments";
 import { MessageImages, type ImageSource } from "./message-images";
 
 /**

@@ -5,7 +5,7 @@ import { Button } from "@/components/ui/button";
 import { DownloadIcon } from "@/components/ui/icons";
 import type { Id } from "@/convex/_generated/dataModel";
 import { errorMessage } from "@/lib/errors";
-import { useExportChat, type ExportFormat } from "@/lib/hooks/use-export-chat";
+import { useExportChat, type ExportFormat } from "@/components/hooks/use-export-chat";
 
 const FORMATS: { format: ExportFormat; label: string; testId: string }[] = [
   { format: "md", label: "Markdown", testId: "export-markdown" },

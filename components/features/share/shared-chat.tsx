@@ -4,14 +4,14 @@ import { usePaginatedQuery, useQuery } from "convex/react";
 import Link from "next/link";
 import { HighlightWarmup } from "@/components/features/chat/highlight-warmup";
 import { MessageMarkdown } from "@/components/features/chat/message-markdown";
-import { UserMessage } from "@/components/features/chat/message-item";
+import { UserMessage } from "@/components/features/chat/user-message";
 import { Thinking } from "@/components/features/chat/thinking";
 import { NotFoundState } from "@/components/features/chat/not-found-state";
 import { api } from "@/convex/_generated/api";
 import { statusNote } from "@/lib/chat-export";
 import { SHARED_CHAT_PAGE_SIZE } from "@/lib/chat-limits";
 import { replyParts, thinkingOf } from "@/lib/reply-parts";
-import { useDocumentTitle } from "@/lib/hooks/use-document-title";
+import { useDocumentTitle } from "@/components/hooks/use-document-title";
 
 /** The public, read-only page of a share link: the snapshot's title and messages, nothing else. */
 export function SharedChat({ shareId }: { shareId: string }) {

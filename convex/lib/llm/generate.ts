@@ -3,7 +3,7 @@
 import type { ActionCtx } from "../../_generated/server";
 import { internal } from "../../_generated/api";
 import { functionSetting, numberSetting } from "../env";
-import { appErrorData } from "../errors";
+import { appErrorData } from "../../../lib/errors";
 import type { FlushPolicy } from "../flushPolicy";
 import { streamSettings } from "../limits";
 import type { GenerationContext } from "../../model/messages";

@@ -7,7 +7,7 @@
 import { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import { REPLY_FULL_FINISH_REASON } from "../../../lib/chat-limits";
 import type { FinalizeFields } from "../../model/streams";
-import { appErrorData, formatWait } from "../errors";
+import { appErrorData, formatWait } from "../../../lib/errors";
 import { MAX_REPLY_BYTES } from "../limits";
 import { MODEL_MISCONFIGURED, reportToOperator } from "./disclosure";
 import type { ChatProvider } from "./providers";

@@ -4,7 +4,7 @@ import type { Id } from "../../_generated/dataModel";
 import type { ActionCtx } from "../../_generated/server";
 import { internal } from "../../_generated/api";
 import type { PartKind } from "../../../lib/reply-parts";
-import { appErrorData } from "../errors";
+import { appErrorData } from "../../../lib/errors";
 import { FlushPolicy } from "../flushPolicy";
 import { AbortReason, describeError } from "./replyOutcome";
 import type { UpstreamStart } from "./upstream";

@@ -2,7 +2,7 @@
 
 import { useConvex } from "convex/react";
 import { useEffect, useSyncExternalStore } from "react";
-import { connectionMonitorOf } from "@/lib/convex-connection";
+import { connectionMonitorOf } from "@/components/providers/convex-connection";
 
 const never = () => () => {};
 

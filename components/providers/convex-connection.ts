@@ -1,7 +1,7 @@
 import { ConvexReactClient } from "convex/react";
 import { api } from "@/convex/_generated/api";
-import { ConnectionMonitor, TICK_MS, type Probe } from "./connection-monitor";
-import { convexLogger } from "./convex-logger";
+import { ConnectionMonitor, TICK_MS, type Probe } from "@/lib/connection-monitor";
+import { convexLogger } from "@/lib/convex-logger";
 
 const monitors = new WeakMap<ConvexReactClient, ConnectionMonitor>();
 

@@ -1,7 +1,7 @@
 /**
  * Email and password rules shared by the sign-in form (components/features/auth) and the Password
  * provider (convex/auth.ts). Plain functions without server imports, so the browser bundles them;
- * the server alone also refuses common passwords (lib/passwords.ts).
+ * the server alone also refuses common passwords (convex/lib/passwords.ts).
  */
 
 export const MIN_PASSWORD_LENGTH = 10;
