@@ -49,26 +49,29 @@ export async function cspViolations(page: Page): Promise<string[]> {
  * incremental rendering included), at most `timeoutMs`.
  */
 export async function settled(page: Page, { quietMs = 1000, timeoutMs = 60_000 } = {}) {
+  // No named functions inside: run by tsx (npm run attack), they would call esbuild's __name
+  // helper, which the page does not have.
   await page.evaluate(
     ({ quietMs, timeoutMs }) =>
       new Promise<void>((resolve) => {
-        let timer = setTimeout(done, quietMs);
+        const started = performance.now();
+        let changedAt = started;
         const observer = new MutationObserver(() => {
-          clearTimeout(timer);
-          timer = setTimeout(done, quietMs);
+          changedAt = performance.now();
         });
-        const deadline = setTimeout(done, timeoutMs);
-        function done() {
-          observer.disconnect();
-          clearTimeout(deadline);
-          resolve();
-        }
         observer.observe(document.body, {
           subtree: true,
           childList: true,
           characterData: true,
           attributes: true,
         });
+        const poll = setInterval(() => {
+          const now = performance.now();
+          if (now - changedAt < quietMs && now - started < timeoutMs) return;
+          clearInterval(poll);
+          observer.disconnect();
+          resolve();
+        }, 50);
       }),
     { quietMs, timeoutMs },
   );

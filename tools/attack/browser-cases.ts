@@ -23,7 +23,6 @@ import type { AttackCase, CaseOutcome, Web } from "./case";
 export const LONGEST_TASK_MS = 200;
 const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
 
-/** The browser deployment of a run: the app on its own stack, and Chromium. */
 /** A new browser context (its pages probed) signed in as a guest, on the new-chat page. */
 async function guestPage(web: Web): Promise<{ context: BrowserContext; page: Page }> {
   const context = await web.browser.newContext({ viewport: { width: 1280, height: 800 } });
