@@ -1,35 +1,22 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import OpenAI, { BadRequestError } from "openai";
+import { describe, expect, it } from "vitest";
+import { BadRequestError } from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import { simulatedReply, startSimulator, type SimulatorHandle } from "./index";
+import { simulatedReply } from "./index";
+import { useSimulator } from "./test-helpers";
 
 // Chat completions on a reasoning deployment (gpt-5 family), as recorded from Azure's v1 surface
 // (resp-10, resp-11, resp-15 in ../shared/azure-captures/responses; not read here).
 
 const TOKENS = 20;
-let sim: SimulatorHandle;
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    rate: 0,
-    ttft: 0,
-    tokens: TOKENS,
-    reasoningDeployments: ["gpt-5-mini"],
-  });
+const { sim, client } = useSimulator({
+  rate: 0,
+  ttft: 0,
+  tokens: TOKENS,
+  reasoningDeployments: ["gpt-5-mini"],
 });
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearRequests();
-  sim.resetFaults();
-});
-
-const client = () =>
-  new OpenAI({ baseURL: `${sim.url}/openai/v1/`, apiKey: "k", maxRetries: 0, logLevel: "off" });
 
 async function post(body: object) {
-  const response = await fetch(`${sim.url}/openai/v1/chat/completions`, {
+  const response = await fetch(`${sim().url}/openai/v1/chat/completions`, {
     method: "POST",
     headers: { "api-key": "k", "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -141,7 +128,7 @@ describe("chat completions on a reasoning deployment", () => {
 
   it("is refused reasoning_effort by a dated api-version older than 2024-12-01-preview (resp-11 G)", async () => {
     const post = (version: string) =>
-      fetch(`${sim.url}/openai/deployments/gpt-5-mini/chat/completions?api-version=${version}`, {
+      fetch(`${sim().url}/openai/deployments/gpt-5-mini/chat/completions?api-version=${version}`, {
         method: "POST",
         headers: { "api-key": "k", "content-type": "application/json" },
         body: JSON.stringify({

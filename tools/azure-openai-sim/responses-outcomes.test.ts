@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import OpenAI, { APIError, BadRequestError, NotFoundError, RateLimitError } from "openai";
+import { describe, expect, it } from "vitest";
+import { APIError, BadRequestError, NotFoundError, RateLimitError } from "openai";
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
-import { simulatedReply, startSimulator, type SimulatorHandle } from "./index";
+import { simulatedReply } from "./index";
+import { useSimulator } from "./test-helpers";
 
 // Every way a Responses request ends, as recorded from Azure (resp-05/06/07/09) or OpenAI (resp-08,
 // resp-12/13), and background mode's cancel, forget and resume paths.
 
 const TOKENS = 24;
-let sim: SimulatorHandle;
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    rate: 0,
-    ttft: 0,
-    tokens: TOKENS,
-    reasoningDeployments: ["gpt-5-mini"],
-  });
+const { sim, client } = useSimulator({
+  rate: 0,
+  ttft: 0,
+  tokens: TOKENS,
+  reasoningDeployments: ["gpt-5-mini"],
 });
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearRequests();
-  sim.resetFaults();
-});
-
-const client = (maxRetries = 0) =>
-  new OpenAI({ baseURL: `${sim.url}/openai/v1/`, apiKey: "k", maxRetries, logLevel: "off" });
 
 interface Frame {
   event: string;
@@ -34,7 +21,7 @@ interface Frame {
 }
 
 async function call(method: string, path: string, body?: object) {
-  const response = await fetch(`${sim.url}${path}`, {
+  const response = await fetch(`${sim().url}${path}`, {
     method,
     headers: { "api-key": "k", "content-type": "application/json" },
     ...(body ? { body: JSON.stringify(body) } : {}),
@@ -94,7 +81,10 @@ async function follow(input: string) {
   return { events, reading };
 }
 
-const info = (id: string) => sim.responses().find((r) => r.id === id);
+const info = (id: string) =>
+  sim()
+    .responses()
+    .find((r) => r.id === id);
 
 describe("outcomes inside a 200 stream", () => {
   it("a completion filter ends the stream with response.incomplete, the partial text kept (resp-06)", async () => {
@@ -118,7 +108,7 @@ describe("outcomes inside a 200 stream", () => {
     });
     const [, completion] = response.content_filters as { blocked: boolean }[];
     expect(completion?.blocked).toBe(true);
-    expect(sim.requests()[0]?.finishReason).toBe("content_filter");
+    expect(sim().requests()[0]?.finishReason).toBe("content_filter");
   });
 
   it("a rate limit arrives as an error event at sequence 2, then response.failed (resp-09 A, resp-08's order)", async () => {
@@ -160,7 +150,7 @@ describe("outcomes inside a 200 stream", () => {
     );
     expect(sdk.error).toBeInstanceOf(APIError);
     expect((sdk.error as APIError).code).toBe("rate_limit_exceeded");
-    expect(sim.requests()).toHaveLength(2);
+    expect(sim().requests()).toHaveLength(2);
   });
 
   it("a server error mid-stream: deltas, then error and response.failed with the same error", async () => {
@@ -251,13 +241,13 @@ describe("errors before the stream", () => {
     expect(first.response.headers.get("retry-after-ms")).toBe("0");
     expect(first.response.headers.get("apim-request-id")).toBeTruthy();
     expect(first.json()).toMatchObject({ error: { code: "429" } });
-    sim.resetFaults();
+    sim().resetFaults();
     const sdk = await drain(
       await client(1).responses.create({ model: "gpt-4o", input: text, stream: true }),
     );
     expect(sdk.text).toBe(simulatedReply(text, { tokens: TOKENS }).text);
     expect(
-      sim
+      sim()
         .requests()
         .slice(-2)
         .map((r) => r.status),
@@ -292,7 +282,11 @@ describe("background mode", () => {
     expect(rest.error).toBeNull();
     expect(rest.events[0]?.sequence_number).toBe(5);
     expect(first.text + rest.text).toBe(simulatedReply(text, { tokens: TOKENS }).text);
-    expect(sim.requests().map((r) => [r.method, r.endReason])).toEqual([
+    expect(
+      sim()
+        .requests()
+        .map((r) => [r.method, r.endReason]),
+    ).toEqual([
       ["POST", "fault"],
       ["GET", "complete"],
     ]);
@@ -391,7 +385,7 @@ describe("background mode", () => {
       input: "Forget me",
       background: true,
     });
-    expect(sim.forgetResponse(created.id)).toBe(true);
+    expect(sim().forgetResponse(created.id)).toBe(true);
     for (const attempt of [
       () => client().responses.retrieve(created.id),
       () => client().responses.retrieve(created.id, { stream: true, starting_after: 3 }),
@@ -455,16 +449,22 @@ describe("background mode", () => {
       background: true,
     });
     const reading = drain(stream);
-    await until(() => sim.responses().some((r) => r.openStreams === 1), "an open stream");
-    const listed = (await (await fetch(`${sim.url}/_sim/responses`)).json()) as {
+    await until(
+      () =>
+        sim()
+          .responses()
+          .some((r) => r.openStreams === 1),
+      "an open stream",
+    );
+    const listed = (await (await fetch(`${sim().url}/_sim/responses`)).json()) as {
       id: string;
       openStreams: number;
     }[];
     const id = listed.find((r) => r.openStreams === 1)?.id ?? "";
-    const dropped = await fetch(`${sim.url}/_sim/responses/${id}/drop`, { method: "POST" });
+    const dropped = await fetch(`${sim().url}/_sim/responses/${id}/drop`, { method: "POST" });
     expect(await dropped.json()).toEqual({ dropped: 1 });
     expect(String((await reading).error)).toMatch(/terminated/);
-    const forgotten = await fetch(`${sim.url}/_sim/responses/${id}`, { method: "DELETE" });
+    const forgotten = await fetch(`${sim().url}/_sim/responses/${id}`, { method: "DELETE" });
     expect(await forgotten.json()).toEqual({ forgotten: true });
     expect((await call("GET", `/openai/v1/responses/${id}`)).response.status).toBe(404);
   });

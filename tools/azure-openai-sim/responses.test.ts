@@ -1,34 +1,20 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import OpenAI, { BadRequestError } from "openai";
+import { describe, expect, it } from "vitest";
+import { BadRequestError } from "openai";
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
-import { simulatedReply, simulatedSummary, startSimulator, type SimulatorHandle } from "./index";
+import { simulatedReply, simulatedSummary } from "./index";
+import { useSimulator } from "./test-helpers";
 
 // The Responses API against the shapes recorded from Azure (../shared/azure-captures/responses,
 // described in the simulator's README; the recordings are not read here).
 
 const TOKENS = 24;
-let sim: SimulatorHandle;
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    rate: 0,
-    ttft: 0,
-    tokens: TOKENS,
-    reasoningDeployments: ["gpt-5-mini"],
-    textOnlyDeployments: ["text-only"],
-  });
+const { sim, client } = useSimulator({
+  rate: 0,
+  ttft: 0,
+  tokens: TOKENS,
+  reasoningDeployments: ["gpt-5-mini"],
+  textOnlyDeployments: ["text-only"],
 });
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearRequests();
-  sim.resetFaults();
-});
-
-function client(maxRetries = 0) {
-  return new OpenAI({ baseURL: `${sim.url}/openai/v1/`, apiKey: "k", maxRetries, logLevel: "off" });
-}
 
 interface Frame {
   event: string;
@@ -38,7 +24,7 @@ interface Frame {
 
 /** POSTs to the Responses endpoint and splits the body into its SSE frames. */
 async function rawStream(body: object, path = "/openai/v1/responses") {
-  const response = await fetch(`${sim.url}${path}`, {
+  const response = await fetch(`${sim().url}${path}`, {
     method: "POST",
     headers: { "api-key": "k", "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -287,7 +273,7 @@ describe("a Responses stream as Azure frames it", () => {
     expect((ok.frames.at(-1)?.data.response as { content_filters: unknown }).content_filters).toBe(
       null,
     );
-    expect(sim.requests()[0]?.api).toBe("preview");
+    expect(sim().requests()[0]?.api).toBe("preview");
     const old = await rawStream(
       { model: "gpt-4o", input: "Hi" },
       "/openai/responses?api-version=2024-10-21",
@@ -340,7 +326,7 @@ describe("the request: input, instructions and options", () => {
     });
     expect(response.output_text.startsWith("I see 1 image.")).toBe(true);
     expect(response.usage?.input_tokens).toBeGreaterThanOrEqual(85);
-    expect(sim.requests()[0]?.images).toEqual({ count: 1, bytes: png.length });
+    expect(sim().requests()[0]?.images).toEqual({ count: 1, bytes: png.length });
     await expect(
       client().responses.create({
         model: "text-only",
@@ -634,7 +620,7 @@ describe("background mode and resuming a stream", () => {
     expect(textOf(events) + textOf(resumed)).toBe(simulatedReply(text, { tokens: TOKENS }).text);
     // A second resume from 0 replays the same bytes the first stream carried.
     const replay = await fetch(
-      `${sim.url}/openai/v1/responses/${id}?stream=true&starting_after=0`,
+      `${sim().url}/openai/v1/responses/${id}?stream=true&starting_after=0`,
       { headers: { "api-key": "k" } },
     );
     const frames = framesOf(await replay.text());

@@ -1,41 +1,33 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI, { APIError, BadRequestError } from "openai";
 import type { ResponseCreateParamsStreaming } from "openai/resources/responses/responses";
 import { startMcpServer, type McpServerHandle } from "../mcp-server";
 import { simulatedCitations, simulatedReply, startSimulator, type SimulatorHandle } from "./index";
+import { useSimulator } from "./test-helpers";
 
 // Hosted tools in the Responses API against the shapes recorded in public fixtures (cited in the
 // README, "Tools"; none is read here): Azure's web_search_preview stream, OpenAI's web_search,
 // MCP and MCP-approval streams, Azure's function calls (resp-03).
 
 const TOKENS = 30;
-let sim: SimulatorHandle;
 let mcp: McpServerHandle;
 let locked: McpServerHandle;
 
 beforeAll(async () => {
   mcp = await startMcpServer();
   locked = await startMcpServer({ token: "secret" });
-  sim = await startSimulator({
-    rate: 0,
-    ttft: 0,
-    tokens: TOKENS,
-    reasoningDeployments: ["gpt-5-mini"],
-    allowPrivateMcpHosts: true,
-  });
 });
 afterAll(async () => {
-  await sim.close();
   await mcp.close();
   await locked.close();
 });
-beforeEach(() => {
-  sim.clearRequests();
-  sim.resetFaults();
+const { sim, client } = useSimulator({
+  rate: 0,
+  ttft: 0,
+  tokens: TOKENS,
+  reasoningDeployments: ["gpt-5-mini"],
+  allowPrivateMcpHosts: true,
 });
-
-const client = () =>
-  new OpenAI({ baseURL: `${sim.url}/openai/v1/`, apiKey: "k", maxRetries: 0, logLevel: "off" });
 
 // Decoded events, walked by the assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -314,9 +306,9 @@ describe("remote MCP tools", () => {
 
   it("a server it cannot list is Azure's 424 before any stream: down, unauthorized, or private", async () => {
     const cases: [object, string, SimulatorHandle][] = [
-      [mcpTool({ server_url: "http://127.0.0.1:9/mcp" }), "424 (Failed Dependency)", sim],
-      [mcpTool({ server_url: locked.url }), "401 (Unauthorized)", sim],
-      [mcpTool(), "424 (Failed Dependency)", sim],
+      [mcpTool({ server_url: "http://127.0.0.1:9/mcp" }), "424 (Failed Dependency)", sim()],
+      [mcpTool({ server_url: locked.url }), "401 (Unauthorized)", sim()],
+      [mcpTool(), "424 (Failed Dependency)", sim()],
     ];
     const strict = await startSimulator({ rate: 0, ttft: 0 });
     try {
