@@ -5,6 +5,7 @@ import { startStack, type Stack } from "../tools/app-stack";
 import { replyParts } from "../lib/reply-parts";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
+import { waitFor } from "../tools/testing/wait-for";
 
 // Background mode against a crash: the local backend (a child process) is SIGKILLed mid-reply, as
 // a Convex deployment dies in a restart, while the simulator's background response goes on. On
@@ -48,20 +49,6 @@ async function lastReply(client: ConvexHttpClient, sessionId: Id<"sessions">) {
   return page[0];
 }
 
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, ms: number) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // The backend is restarting.
-    }
-    if (Date.now() > deadline) throw new Error(`gave up after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("background mode and a crash", () => {
   test("a reply whose backend is killed mid-answer ends with exactly the model's text: no seam, no second request", async () => {
     const client = await signedIn();
@@ -69,23 +56,31 @@ describe("background mode and a crash", () => {
     const prompt = "[[sim tokens=200 rate=25 think=0 summary=12]] Survive a crash";
     const { messageId } = await client.mutation(api.messages.send, { sessionId, content: prompt });
     // Mid-answer: its thinking is written and some of the answer.
-    await waitFor(async () => {
-      const newest = await client.query(api.chatStreaming.latestStreamChunk, {
-        messageId,
-        generation: 0,
-      });
-      return newest !== null && newest.part === 1 && newest.seq > 6;
-    }, 20_000);
+    await waitFor(
+      async () => {
+        const newest = await client.query(api.chatStreaming.latestStreamChunk, {
+          messageId,
+          generation: 0,
+        });
+        return newest !== null && newest.part === 1 && newest.seq > 6;
+      },
+      "the answer's seventh flush",
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
 
     await stack.killBackend();
     // The background response goes on without its writer for a while.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await stack.restartBackend();
 
-    const done = await waitFor(async () => {
-      const reply = await lastReply(client, sessionId);
-      return reply?.status === "complete" ? reply : null;
-    }, 60_000);
+    const done = await waitFor(
+      async () => {
+        const reply = await lastReply(client, sessionId);
+        return reply?.status === "complete" ? reply : null;
+      },
+      "the reply completed after the restart",
+      { timeoutMs: 60_000, intervalMs: 100, retryErrors: true },
+    );
     expect(done.content).toBe(simulatedReply(prompt, { seed: SEED }).text);
     expect(replyParts(done)[0]).toMatchObject({
       kind: "reasoning",

@@ -20,8 +20,8 @@ import {
   setupTest,
   type TestBackend,
   listMessages,
-  waitFor,
 } from "./test.setup";
+import { waitFor } from "../tools/testing/wait-for";
 
 const TOKENS = 60;
 const SEED = 7;

@@ -12,8 +12,8 @@ import {
   liveText,
   setupTest,
   type TestBackend,
-  waitFor,
 } from "./test.setup";
+import { waitFor } from "../tools/testing/wait-for";
 
 // Reasoning deployments, their thinking and background mode, end to end: the real writers stream
 // from the simulator (the real openai SDK over HTTP) through convex-test. The simulator's

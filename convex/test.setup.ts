@@ -231,14 +231,3 @@ export async function fillChat(
     });
   }
 }
-
-/** Polls `probe` every 10 ms until it returns something truthy; fails after 10 s naming `what`. */
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

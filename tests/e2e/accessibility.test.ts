@@ -4,14 +4,14 @@ import { launchChromium } from "../../tools/app-stack/chromium";
 import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp } from "./harness/chat-app";
 import { canvasImage } from "./harness/images";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({ env: { MODELS_ACCEPTING_IMAGES: "gpt-4o" } }),
+    useStack({ env: { MODELS_ACCEPTING_IMAGES: "gpt-4o" } }),
     launchChromium(),
   ]);
 });
@@ -38,7 +38,6 @@ const RICH_REPLY = [
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 describe("accessibility (axe-core: no serious or critical violations)", () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply } from "./harness/expected";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 const STALE_MS = 3_000;
 // The browser's Convex client reconnects with exponential backoff after the crash.
@@ -14,14 +14,13 @@ let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({ env: { STREAM_STALE_MS: String(STALE_MS) } }),
+    useStack({ env: { STREAM_STALE_MS: String(STALE_MS) } }),
     launchChromium(),
   ]);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 describe("a backend crash mid-stream", () => {

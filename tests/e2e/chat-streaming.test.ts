@@ -5,7 +5,7 @@ import { ChatApp, collapse } from "./harness/chat-app";
 import { visibleChars } from "../../lib/markdown-text";
 import { fullReply, storedMessages } from "./harness/expected";
 import { saveScreenshot } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 // Under 160 pieces the simulator answers in one plain paragraph, so rendered text can be compared
 // character for character; tests that want markdown ask for more.
@@ -18,14 +18,13 @@ let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({ sim: { tokens: SIM_TOKENS }, env: { STREAM_IDLE_TIMEOUT_MS: "2500" } }),
+    useStack({ sim: { tokens: SIM_TOKENS }, env: { STREAM_IDLE_TIMEOUT_MS: "2500" } }),
     launchChromium(),
   ]);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 describe("streaming replies in the browser", () => {
@@ -34,7 +33,7 @@ describe("streaming replies in the browser", () => {
     await app.signInAsGuest();
     // A clean prompt (it shows in the README screenshot); the pace is queued on the simulator.
     const prompt = "How do streaming chat replies work?";
-    stack.sim.queueFault({ tokens: 300, rate: 70 });
+    await stack.sim.queueFault({ tokens: 300, rate: 70 });
     // Record the frame (document.timeline time, constant within a frame) of every change of the
     // streaming reply's text in the DOM.
     await app.page.evaluate(`(() => {
@@ -87,7 +86,7 @@ describe("streaming replies in the browser", () => {
     expect(await app.page.getByTestId("generating-status").count()).toBe(0);
     expect(await app.page.getByTestId("send-button").isVisible()).toBe(true);
 
-    const streamed = stack.sim.requests().at(-1)!;
+    const streamed = (await stack.sim.requests()).at(-1)!;
     expect(streamed.endReason).toBe("complete");
     expect(streamed.text).toBe(fullReply(prompt, 300));
 
@@ -149,15 +148,17 @@ describe("streaming replies in the browser", () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
     const prompt = "What does the stop button do?";
-    stack.sim.queueFault({ rate: 25 });
+    await stack.sim.queueFault({ rate: 25 });
     await app.sendAndOpenChat(prompt);
     const reply = app.lastAssistant();
     await app.waitForText(reply, 50);
     await app.page.getByTestId("stop-button").click();
 
     await app.waitForStatus(reply, "stopped", 10_000);
-    await expect.poll(() => stack.sim.requests().at(-1)?.endReason).toBe("client-aborted");
-    const upstream = stack.sim.requests().at(-1)!;
+    await expect
+      .poll(async () => (await stack.sim.requests()).at(-1)?.endReason)
+      .toBe("client-aborted");
+    const upstream = (await stack.sim.requests()).at(-1)!;
     const expected = expectedText(prompt);
     expect(upstream.text.length).toBeLessThan(expected.length);
 
@@ -339,7 +340,7 @@ describe("streaming replies in the browser", () => {
       viewport: { width: 390, height: 844 },
     });
     await app.signInAsGuest();
-    stack.sim.queueFault({ tokens: 300, rate: 0 });
+    await stack.sim.queueFault({ tokens: 300, rate: 0 });
     await app.sendAndOpenChat("Give me a quick overview of caching");
     await app.waitForStatus(app.lastAssistant(), "complete");
     const overflow = await app.page.evaluate(

@@ -14,7 +14,7 @@ import {
   saveScreenshot,
   useUpReplyBudget,
 } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 // The page's Convex client reconnects with exponential backoff after the backend comes back.
 const RECONNECT_MS = 30_000;
@@ -23,12 +23,11 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack({ proxy: true }), launchChromium()]);
+  [stack, browser] = await Promise.all([useStack(), launchChromium()]);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 const userMessages = (app: ChatApp) =>
@@ -44,8 +43,8 @@ describe("the connection banner", () => {
     await recordBannerAppearances(app);
     await app.signInAsGuest();
     // Clean prompts (they show in the README screenshot); the replies' length is queued on the simulator.
-    stack.sim.queueFault({ tokens: 12, rate: 0 });
-    stack.sim.queueFault({ tokens: 12, rate: 0 });
+    await stack.sim.queueFault({ tokens: 12, rate: 0 });
+    await stack.sim.queueFault({ tokens: 12, rate: 0 });
     await app.sendAndOpenChat("What happens when the connection drops?");
     await app.waitForStatus(app.lastAssistant(), "complete");
     // No banner before or at the first connect, nor while all is well.
@@ -128,8 +127,8 @@ describe("a network drop mid-reply", () => {
     const delay = await dropMidReply(
       app,
       "Lose me silently [[sim tokens=150 rate=25]]",
-      async () => stack.proxy!.pause(),
-      async () => stack.proxy!.resume(),
+      async () => stack.proxy.pause(),
+      async () => stack.proxy.resume(),
     );
     console.log(`[e2e] banner ${delay} ms after the proxy stopped passing traffic`);
     expect(delay).toBeLessThan(2_000);

@@ -18,14 +18,14 @@ import {
   pdfRenamedPng,
   type TestFile,
 } from "./harness/images";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({
+    useStack({
       sim: { deployments: ["gpt-4o", "gpt-4o-mini"], textOnlyDeployments: ["gpt-4o-mini"] },
       env: {
         AZURE_OPENAI_DEPLOYMENTS: "gpt-4o=GPT-4o,gpt-4o-mini=GPT-4o mini",
@@ -38,7 +38,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 const userMessages = (page: Page) => page.locator('[data-testid="message"][data-role="user"]');
@@ -202,7 +201,7 @@ describe("image attachments", () => {
     await app.signInAsGuest();
     const page = app.page;
     const uploads = countUploads(page);
-    const requestsBefore = stack.sim.requests().length;
+    const requestsBefore = (await stack.sim.requests()).length;
     const input = page.getByTestId("chat-input");
     const alert = page.getByTestId("input-error");
     await input.fill("Keep this text");
@@ -260,7 +259,7 @@ describe("image attachments", () => {
     await page.unroute(UPLOAD_ROUTE);
 
     expect(page.url()).not.toMatch(/\/c\//);
-    expect(stack.sim.requests().length).toBe(requestsBefore);
+    expect((await stack.sim.requests()).length).toBe(requestsBefore);
     expect(await input.inputValue()).toBe("Keep this text");
     await app.close();
   });

@@ -4,7 +4,7 @@ import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply } from "./harness/expected";
 import { chatWithHistory } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 // A chat longer than one page of messages.list: the newest page shows, older ones load as the user
 // scrolls up, while a reply streams on exactly.
@@ -17,7 +17,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({
+    useStack({
       sim: { tokens: SIM_TOKENS },
       // The earlier turns are sent as fast as the replies finish.
       env: { CHAT_RATE_LIMIT_BURST: "100", CHAT_RATE_LIMIT_PER_MINUTE: "1000" },
@@ -28,7 +28,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 describe("a long chat", () => {
@@ -49,7 +48,7 @@ describe("a long chat", () => {
     expect(await messages.last().textContent()).not.toBe("");
 
     const prompt = "Tell me about pagination";
-    stack.sim.queueFault({ rate: 25 });
+    await stack.sim.queueFault({ rate: 25 });
     await app.send(prompt);
     const reply = app.lastAssistant();
     await app.waitForText(reply, 20);

@@ -10,7 +10,7 @@ import {
 import { renderArtifacts, STREAMED_MARKDOWN } from "../fixtures/markdown-artifacts";
 import { ChatApp } from "./harness/chat-app";
 import { saveScreenshot } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 const CODE_LINES = [
   "def fibonacci(n: int) -> list[int]:",
@@ -49,7 +49,7 @@ let browser: Browser;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
     // The heavy replies are long on purpose: their model budgets are not what is tested here.
-    startStack({
+    useStack({
       env: {
         MODEL_TOKENS_PER_MINUTE: "10000000",
         MODEL_TOKENS_PER_USER_PER_MINUTE: "10000000",
@@ -62,7 +62,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 /**

@@ -11,7 +11,7 @@ import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply } from "./harness/expected";
 import { saveScreenshot } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 const REPLY_TOKENS = 140;
 
@@ -20,7 +20,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({
+    useStack({
       // gpt-5-mini reasons (the simulator's reasoning deployment; the app guesses it from the name).
       // Replies of 140 pieces: one plain paragraph, comparable character for character.
       sim: {
@@ -39,17 +39,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 type LoggedMessage = { role: string; content: string };
 
 /** The system messages of the last reply request the simulator received. */
-function lastReplySystemMessages(): LoggedMessage[] {
-  const last = stack.sim
-    .requests()
-    .filter((r) => r.stream)
-    .at(-1);
+async function lastReplySystemMessages(): Promise<LoggedMessage[]> {
+  const last = (await stack.sim.requests()).filter((r) => r.stream).at(-1);
   // The Responses API's `input`.
   const input = (last?.body as { input?: LoggedMessage[] } | undefined)?.input ?? [];
   return input.filter((m) => m.role === "system");
@@ -83,7 +79,7 @@ describe("custom instructions", () => {
 
     await app.sendAndOpenChat("Tell me about ships [[sim tokens=5 rate=0]]");
     await app.waitForStatus(app.lastAssistant(), "complete");
-    expect(lastReplySystemMessages()).toEqual([
+    expect(await lastReplySystemMessages()).toEqual([
       { role: "system", content: "Answer like a pirate." },
     ]);
 
@@ -113,7 +109,7 @@ describe("custom instructions", () => {
     await app.send("Another question [[sim tokens=5 rate=0]]");
     await expect.poll(() => app.assistantMessages().count()).toBe(2);
     await app.waitForStatus(app.lastAssistant(), "complete");
-    expect(lastReplySystemMessages()).toEqual([
+    expect(await lastReplySystemMessages()).toEqual([
       { role: "system", content: "Answer like a pirate." },
     ]);
     await page.getByTestId("settings-button").click();
@@ -124,7 +120,7 @@ describe("custom instructions", () => {
     await app.send("A third question [[sim tokens=5 rate=0]]");
     await expect.poll(() => app.assistantMessages().count()).toBe(3);
     await app.waitForStatus(app.lastAssistant(), "complete");
-    expect(lastReplySystemMessages()).toEqual([]);
+    expect(await lastReplySystemMessages()).toEqual([]);
     await app.close();
   });
 });
@@ -152,8 +148,8 @@ describe("model picker and titles", () => {
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(await picker.inputValue()).toBe("gpt-4o-mini");
     expect(await app.lastAssistant().getByTestId("message-model").innerText()).toBe("GPT-4o mini");
-    const replies = () => stack.sim.requests().filter((r) => r.stream);
-    expect(replies().at(-1)).toMatchObject({
+    const replies = async () => (await stack.sim.requests()).filter((r) => r.stream);
+    expect((await replies()).at(-1)).toMatchObject({
       path: "/openai/v1/responses",
       deployment: "gpt-4o-mini",
     });
@@ -173,7 +169,7 @@ describe("model picker and titles", () => {
     expect(await app.assistantMessages().first().getByTestId("message-model").innerText()).toBe(
       "GPT-4o mini",
     );
-    expect(replies().at(-1)?.deployment).toBe("gpt-4o");
+    expect((await replies()).at(-1)?.deployment).toBe("gpt-4o");
     await saveScreenshot(app, "model-picker.png");
 
     // A new chat starts with the last choice.
@@ -214,7 +210,7 @@ describe("a reasoning model's thinking", () => {
     // the simulator, so the prompt reads clean.
     const prompt = "How should I plan a week in Lisbon?";
     const pace = { parts: 2, summary: 240, summaryRate: 20, think: 300, rate: 12 };
-    stack.sim.queueFault(pace);
+    await stack.sim.queueFault(pace);
     const summary = simulatedSummary(prompt, { pieces: pace.summary, parts: pace.parts })
       .map((part) => part.text)
       .join("\n\n");

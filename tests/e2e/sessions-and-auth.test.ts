@@ -8,18 +8,17 @@ import { secondLineOfDefenceHolds } from "../../tools/attack";
 import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp } from "./harness/chat-app";
 import { chatWithHistory, saveScreenshot, useUpReplyBudget } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  [stack, browser] = await Promise.all([useStack(), launchChromium()]);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 describe("accounts and chats", () => {

@@ -8,7 +8,7 @@ import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { storedMessages } from "./harness/expected";
 import { chatWithHistory, saveScreenshot } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 // Search across chats, export and read-only share links, in a real browser against the real stack.
 
@@ -20,7 +20,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({
+    useStack({
       sim: { tokens: SIM_TOKENS },
       env: { CHAT_RATE_LIMIT_BURST: "100", CHAT_RATE_LIMIT_PER_MINUTE: "1000" },
     }),
@@ -30,7 +30,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 /** A long chat whose first question mentions zeppelins, and a short one about something else. */
@@ -216,7 +215,7 @@ describe("search, export and share", () => {
     await owner.signInAsGuest();
     const prompt = "How do I render markdown safely?";
     // A reply long enough for the simulator to answer in markdown (a list, bold text, code).
-    stack.sim.queueFault({ tokens: 200 });
+    await stack.sim.queueFault({ tokens: 200 });
     const sessionId = await owner.sendAndOpenChat(prompt);
     await owner.waitForStatus(owner.lastAssistant(), "complete");
 

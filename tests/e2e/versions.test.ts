@@ -4,7 +4,7 @@ import { launchChromium } from "../../tools/app-stack/chromium";
 import { ChatApp, collapse } from "./harness/chat-app";
 import { fullReply, storedMessages } from "./harness/expected";
 import { saveScreenshot } from "./harness/fixtures";
-import { startStack, type Stack } from "./harness/stack";
+import { useStack, type Stack } from "./harness/stack";
 
 // Editing a sent message and regenerating a reply add versions; the switcher moves between them
 // and the conversation after them, in every tab and across reloads.
@@ -17,7 +17,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({
+    useStack({
       sim: { tokens: SIM_TOKENS },
       env: { CHAT_RATE_LIMIT_BURST: "100", CHAT_RATE_LIMIT_PER_MINUTE: "1000" },
     }),
@@ -27,7 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 const messages = (page: Page) => page.getByTestId("message");
@@ -123,7 +122,7 @@ describe("versions of messages", () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
     const prompt = "Tell me about versions";
-    stack.sim.queueFault({ rate: 25 });
+    await stack.sim.queueFault({ rate: 25 });
     await app.sendAndOpenChat(prompt);
     const reply = app.lastAssistant();
     await app.waitForText(reply, 40);
@@ -131,7 +130,7 @@ describe("versions of messages", () => {
     await app.waitForStatus(reply, "stopped", 10_000);
     const partial = await app.textOf(reply);
 
-    stack.sim.queueFault({ tokens: 40 });
+    await stack.sim.queueFault({ tokens: 40 });
     await reply.getByTestId("regenerate-button").click();
     await expect.poll(() => position(app.lastAssistant()), { timeout: 15_000 }).toBe("2 / 2");
     await app.waitForStatus(app.lastAssistant(), "complete");
@@ -142,7 +141,7 @@ describe("versions of messages", () => {
     await app.lastAssistant().getByRole("button", { name: "Previous version" }).click();
     await expect.poll(() => position(app.lastAssistant()), { timeout: 15_000 }).toBe("1 / 2");
     expect(await app.textOf(app.lastAssistant())).toBe(partial);
-    stack.sim.queueFault({ rate: 25 });
+    await stack.sim.queueFault({ rate: 25 });
     await app.lastAssistant().getByTestId("continue-button").click();
     await app.waitForStatus(app.lastAssistant(), "streaming", 10_000);
     await app.waitForText(app.lastAssistant(), partial.length + 20);
@@ -173,7 +172,7 @@ describe("versions of messages", () => {
     await app.waitForStatus(app.lastAssistant(), "complete");
 
     const edited = "Where does the other branch go?";
-    stack.sim.queueFault({ rate: 20 });
+    await stack.sim.queueFault({ rate: 20 });
     await userMessages(app.page).first().getByTestId("edit-message").click();
     await app.page.getByTestId("edit-message-input").fill(edited);
     await app.page.getByTestId("edit-message-input").press("Enter");
@@ -192,7 +191,7 @@ describe("versions of messages", () => {
     await expect.poll(() => position(userMessages(app.page).first())).toBe("2 / 2");
     await app.waitForStatus(app.lastAssistant(), "complete");
     expect(await app.textOf(app.lastAssistant())).toBe(expectedText(edited));
-    const upstream = stack.sim.requests().at(-1)!;
+    const upstream = (await stack.sim.requests()).at(-1)!;
     expect(upstream.endReason).toBe("complete");
     await app.close();
   });

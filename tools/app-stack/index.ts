@@ -20,14 +20,19 @@ export type Stack = {
   dataDir: string;
   /** The backend's admin key: `Authorization: Convex <adminKey>` reads its usage log. */
   adminKey: string;
+  /** The Convex functions' environment the backend starts with. */
+  env: Record<string, string>;
   /** Set when the stack was started with `app`. */
   appUrl: string;
   /** With `proxy`: what the app's browser traffic to the backend goes through. */
   proxy: TrafficProxy | null;
   /** SIGKILLs the backend process: no cleanup runs, as in a crash. */
   killBackend: () => Promise<void>;
-  /** Starts the backend again on the same ports with the same data directory. */
-  restartBackend: () => Promise<void>;
+  /**
+   * Starts the backend again on the same ports with the same data directory; `env` over the
+   * stack's environment from its first instant.
+   */
+  restartBackend: (env?: Record<string, string>) => Promise<void>;
   close: () => Promise<void>;
 };
 
@@ -86,14 +91,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let backend: ChildProcess | null = null;
   let backendUrl = "";
   let siteUrl = "";
-  const startBackend = async () => {
+  const startBackend = async (env: Record<string, string> = {}) => {
     // `node --import tsx` (not the tsx wrapper, which forks): the pid we SIGKILL is the backend.
     backend = spawn(
       process.execPath,
       ["--import", "tsx", path.join(import.meta.dirname, "backend-entry.ts")],
       {
         cwd: root,
-        env: { ...process.env, LOCAL_BACKEND_OPTIONS: JSON.stringify(backendOptions) },
+        env: {
+          ...process.env,
+          LOCAL_BACKEND_OPTIONS: JSON.stringify({
+            ...backendOptions,
+            env: { ...backendOptions.env, ...env },
+          }),
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -139,12 +150,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     dataDir,
     adminKey,
+    env: backendOptions.env ?? {},
     appUrl,
     proxy,
     killBackend: () => stopChild(backend, "SIGKILL"),
-    restartBackend: async () => {
+    restartBackend: async (env) => {
       await stopChild(backend, "SIGKILL");
-      await startBackend();
+      await startBackend(env);
     },
     close,
   };

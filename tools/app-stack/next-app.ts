@@ -1,21 +1,63 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { freePort, stopChild, waitForOutput } from "./processes";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const nextBin = path.join(root, "node_modules/.bin/next");
 
+// What a production build is made from: the app's folders and the root files that configure it.
+const BUILD_INPUTS = ["app", "components", "lib", "convex", "public"];
+const BUILD_CONFIG = [
+  "next.config.ts",
+  "proxy.ts",
+  "postcss.config.mjs",
+  "tsconfig.json",
+  "package.json",
+  "package-lock.json",
+];
+const INPUTS_FILE = "inputs.sha256";
+
+/** One hash of every file a build is made from. */
+function buildInputsHash(): string {
+  const hash = createHash("sha256");
+  const files = [
+    ...BUILD_INPUTS.filter((dir) => existsSync(path.join(root, dir))).flatMap((dir) =>
+      readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name))),
+    ),
+    ...BUILD_CONFIG.filter((file) => existsSync(path.join(root, file))),
+  ].sort();
+  for (const file of files) {
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(path.join(root, file)))
+      .update("\0");
+  }
+  return hash.digest("hex");
+}
+
 /**
  * Builds the app for production into `distDir` (kept apart from `.next`, so it can run beside
- * `npm run dev`); `reuse` keeps an existing build.
+ * `npm run dev`), unless the build there was made from the same files; `reuse` keeps an existing
+ * build whatever it was made from.
  */
 export function buildNextApp(
   distDir: string,
   options: { reuse: boolean; log: (line: string) => void },
 ) {
-  if (options.reuse && existsSync(path.join(root, distDir, "BUILD_ID"))) {
+  const built = path.join(root, distDir, "BUILD_ID");
+  const inputsFile = path.join(root, distDir, INPUTS_FILE);
+  const inputs = buildInputsHash();
+  if (options.reuse && existsSync(built)) {
     options.log(`reusing the build in ${distDir}`);
+    return;
+  }
+  if (existsSync(built) && existsSync(inputsFile) && readFileSync(inputsFile, "utf8") === inputs) {
+    options.log(`reusing the build in ${distDir}: made from the same files`);
     return;
   }
   const started = Date.now();
@@ -35,6 +77,7 @@ export function buildNextApp(
       `next build failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`,
     );
   }
+  writeFileSync(inputsFile, inputs);
   options.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

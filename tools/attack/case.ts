@@ -25,7 +25,8 @@ export type AttackPlan = {
 };
 
 /** The browser deployment the browser cases drive. */
-export type Web = { stack: Stack; browser: Browser };
+/** The app in a browser: only its addresses, so a shared stack serves as well. */
+export type Web = { stack: Pick<Stack, "appUrl" | "backendUrl">; browser: Browser };
 
 /** A password account the cases sign in to: its email, password and the browser it signed up in. */
 export type Account = { email: string; password: string; browserId: string };

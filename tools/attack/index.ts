@@ -108,7 +108,7 @@ async function prepare(stack: Stack, plan: AttackPlan, web: Web | null): Promise
  * The browser cases' deployment: the app's production build on a stack of its own, with the model
  * budgets raised (its replies are long on purpose; the first stack's budgets are for the floods).
  */
-async function startWeb(plan: AttackPlan): Promise<Web | null> {
+async function startWeb(plan: AttackPlan): Promise<(Web & { stack: Stack }) | null> {
   if (!plan.app) return null;
   const [stack, browser] = await Promise.all([
     startStack({

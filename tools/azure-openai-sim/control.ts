@@ -2,19 +2,26 @@
 import type http from "node:http";
 import { parseControls } from "./directives";
 import type { FaultQueue } from "./faults";
+import type { SimulatorOptions } from "./config";
 import type { RequestLog } from "./log";
 import { readBody, sendJson } from "./request";
 import { dropStreams, responseInfo, type ResponseStore } from "./responses/run";
 
 /**
  * Answers `GET /_sim/health`, `GET|DELETE /_sim/requests`, `GET|POST|DELETE /_sim/faults`,
- * `GET /_sim/responses`, `DELETE /_sim/responses/{id}` and `POST /_sim/responses/{id}/drop`.
+ * `GET /_sim/responses`, `DELETE /_sim/responses/{id}`, `POST /_sim/responses/{id}/drop` and
+ * `PUT /_sim/config`.
  */
 export async function control(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   url: URL,
-  state: { log: RequestLog; faults: FaultQueue; store: ResponseStore },
+  state: {
+    log: RequestLog;
+    faults: FaultQueue;
+    store: ResponseStore;
+    configure: (options: SimulatorOptions) => void;
+  },
 ): Promise<void> {
   const route = `${req.method} ${url.pathname.replace(/\/$/, "")}`;
   const response = /^(DELETE|POST) \/_sim\/responses\/([^/]+)(\/drop)?$/.exec(route);
@@ -47,6 +54,20 @@ export async function control(
         const controls = list.map(parseControls);
         for (const c of controls) state.faults.push(c);
         return sendJson(res, 201, state.faults.list(), {});
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return sendJson(res, 400, { error: { code: "BadRequest", message } }, {});
+      }
+    }
+    case "PUT /_sim/config": {
+      try {
+        const parsed: unknown = JSON.parse(await readBody(req));
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+          throw new Error("the body must be a JSON object of simulator options");
+        }
+        state.configure(parsed as SimulatorOptions);
+        res.writeHead(204).end();
+        return;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         return sendJson(res, 400, { error: { code: "BadRequest", message } }, {});

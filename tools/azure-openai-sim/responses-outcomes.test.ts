@@ -3,6 +3,7 @@ import { APIError, BadRequestError, NotFoundError, RateLimitError } from "openai
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
 import { simulatedReply } from "./index";
 import { useSimulator } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // Every way a Responses request ends, as recorded from Azure (resp-05/06/07/09) or OpenAI (resp-08,
 // resp-12/13), and background mode's cancel, forget and resume paths.
@@ -58,14 +59,6 @@ function idOf(events: ResponseStreamEvent[]): string {
   const first = events[0];
   if (first?.type !== "response.created") throw new Error("no response.created");
   return first.response.id;
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const startBackground = (input: string) =>
@@ -219,7 +212,7 @@ describe("outcomes inside a 200 stream", () => {
     const reading = (async () => {
       for await (const event of stream) seen.push(event);
     })().catch(() => undefined);
-    await until(
+    await waitFor(
       () => seen.filter((e) => e.type === "response.output_text.delta").length === 3,
       "3 deltas",
     );
@@ -228,7 +221,7 @@ describe("outcomes inside a 200 stream", () => {
     controller.abort();
     await reading;
     // Without background mode the client leaving cancels the response (it is not left running).
-    await until(() => info(idOf(seen))?.status === "cancelled", "cancelled");
+    await waitFor(() => info(idOf(seen))?.status === "cancelled", "cancelled");
   });
 });
 
@@ -275,7 +268,7 @@ describe("background mode", () => {
     expect(first.last).toBe(4);
     const id = idOf(first.events);
     // Nobody listens, yet the response completes on the server.
-    await until(() => info(id)?.status === "completed", "completion while detached");
+    await waitFor(() => info(id)?.status === "completed", "completion while detached");
     const rest = await drain(
       await client().responses.retrieve(id, { stream: true, starting_after: 4 }),
     );
@@ -315,7 +308,7 @@ describe("background mode", () => {
     const first = await drain(await startBackground(text));
     expect(first.text).toBe(simulatedReply(text, { tokens: TOKENS }).pieces.slice(0, 3).join(""));
     const id = idOf(first.events);
-    await until(() => info(id)?.ended === true, "the end");
+    await waitFor(() => info(id)?.ended === true, "the end");
     const rest = await drain(
       await client().responses.retrieve(id, { stream: true, starting_after: first.last }),
     );
@@ -324,7 +317,7 @@ describe("background mode", () => {
 
   it("cancel: the response is cancelled with its output cleared and its stream ends with response.failed", async () => {
     const { events, reading } = await follow("Slow answer [[sim rate=40]]");
-    await until(() => events.some((e) => e.type === "response.output_text.delta"), "a delta");
+    await waitFor(() => events.some((e) => e.type === "response.output_text.delta"), "a delta");
     const id = idOf(events);
     const cancelled = await client().responses.cancel(id);
     expect(cancelled).toMatchObject({ id, status: "cancelled", output: [] });
@@ -341,13 +334,13 @@ describe("background mode", () => {
       input: "Stuck [[sim fault=stall at=2]]",
       background: true,
     });
-    await until(() => (info(stalled.id)?.events ?? 0) > 4, "the stall");
+    await waitFor(() => (info(stalled.id)?.events ?? 0) > 4, "the stall");
     expect((await client().responses.cancel(stalled.id)).status).toBe("cancelled");
   });
 
   it("cancel racing completion: before the terminal event it wins; after it, a 400 and the reply stands", async () => {
     const { events, reading } = await follow("Nearly done [[sim tail=300]]");
-    await until(
+    await waitFor(
       () => events.some((e) => e.type === "response.output_item.done"),
       "the last output item",
     );
@@ -365,7 +358,7 @@ describe("background mode", () => {
       input: "Already done",
       background: true,
     });
-    await until(() => info(done.id)?.status === "completed", "completion");
+    await waitFor(() => info(done.id)?.status === "completed", "completion");
     const late = await client()
       .responses.cancel(done.id)
       .catch((e: unknown) => e);
@@ -449,7 +442,7 @@ describe("background mode", () => {
       background: true,
     });
     const reading = drain(stream);
-    await until(
+    await waitFor(
       () =>
         sim()
           .responses()

@@ -617,6 +617,24 @@ describe("faults", () => {
       /unknown fault "418"/,
     );
   });
+  it("takes other options at run time over the starting ones, and goes back to those", async () => {
+    const configure = (options: unknown) =>
+      fetch(`${sim.url}/_sim/config`, { method: "PUT", body: JSON.stringify(options) });
+    expect((await configure({ tokens: 7, deployments: ["other"] })).status).toBe(204);
+    const seven = await streamWith(azure({ deployment: "other" }), "Short");
+    expect(seven.text).toBe(simulatedReply("Short", { tokens: 7 }).text);
+    // Only the named deployments exist now; the key from the start still applies.
+    const gone = await azure({ deployment: "gpt-4o", maxRetries: 0 })
+      .chat.completions.create({ model: "gpt-4o", messages: ask("Hi") })
+      .catch((e: unknown) => e);
+    expect((gone as NotFoundError).code).toBe("DeploymentNotFound");
+    expect((await configure({ speed: -1 })).status).toBe(400);
+
+    sim.configure({});
+    expect((await streamWith(azure(), "Short")).text).toBe(
+      simulatedReply("Short", { tokens: 40 }).text,
+    );
+  });
 });
 
 describe("continuation", () => {

@@ -40,6 +40,11 @@ export interface SimulatorHandle {
   queueFault(controls: SimControls): void;
   /** Forgets queued faults and which directive faults were spent (same as DELETE /_sim/faults). */
   resetFaults(): void;
+  /**
+   * Serves from now on as if started with these options over the starting ones (port and host
+   * stay); `configure({})` goes back to the starting options (same as PUT /_sim/config).
+   */
+  configure(options: SimulatorOptions): void;
   /** Resolves once no request is in flight and no response is being generated. */
   settled(): Promise<void>;
   /** The Responses API's responses, as the service holds them (same as GET /_sim/responses). */
@@ -76,7 +81,10 @@ class InFlight {
 
 /** Starts the Azure OpenAI simulator; port 0 picks a free port. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
-  const config = resolveConfig(options);
+  let config = resolveConfig(options);
+  const configure = (changes: SimulatorOptions) => {
+    config = resolveConfig({ ...options, ...changes, port: options.port, host: options.host });
+  };
   const log = new RequestLog();
   const faults = new FaultQueue();
   const inFlight = new InFlight();
@@ -85,7 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://sim");
     const handled = url.pathname.startsWith("/_sim/")
-      ? control(req, res, url, { log, faults, store })
+      ? control(req, res, url, { log, faults, store, configure })
       : handle(req, res, url, { config, log, faults, inFlight, store });
     handled.catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
@@ -112,6 +120,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     clearRequests: () => log.clear(),
     queueFault: (controls) => faults.push(parseControls(controls)),
     resetFaults: () => faults.reset(),
+    configure,
     settled: async () => {
       do {
         await inFlight.settled();

@@ -8,6 +8,7 @@ import {
   checkConvexBundles,
   loadConvexCli,
 } from "./bundle-check";
+import { checkConvexBundlesCached } from "./cached";
 import {
   NODE_FS_HELPER,
   QUERY_THROUGH_HELPER,
@@ -31,8 +32,11 @@ afterAll(() => {
   for (const p of projects) p.remove();
 });
 
-async function bundleError(functionsDir: string): Promise<string> {
-  const error: unknown = await checkConvexBundles({ functionsDir }).then(
+async function bundleError(
+  functionsDir: string,
+  check: (options: { functionsDir: string }) => Promise<unknown> = checkConvexBundles,
+): Promise<string> {
+  const error: unknown = await check({ functionsDir }).then(
     () => null,
     (e: unknown) => e,
   );
@@ -98,5 +102,25 @@ describe("the Convex bundle check", { timeout: 60_000 }, () => {
     const result = await checkConvexBundles({ functionsDir });
     expect(result.node).toEqual(expect.arrayContaining(["files.js", "viaHelper.js"]));
     expect(result.isolate).not.toContain("files.js");
+  });
+
+  it("remembers a passing check only while nothing it read has changed", async () => {
+    const pure = `export function readText(path: string): string {\n  return path;\n}\n`;
+    const p = project({ "convex/notes.ts": QUERY_THROUGH_HELPER, "lib/files.ts": pure });
+    const first = await checkConvexBundlesCached(p);
+    expect(first.isolate).toContain("notes.js");
+    expect(first.sources).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\/lib\/files\.ts$/)]),
+    );
+    expect(await checkConvexBundlesCached(p)).toEqual(first);
+
+    // A helper outside the functions folder changes: the check runs again and fails.
+    p.write("lib/files.ts", NODE_FS_HELPER);
+    expect(await bundleError(p.functionsDir, checkConvexBundlesCached)).toContain(USE_NODE_HINT);
+    // Failures are not remembered; neither is a new file in the functions folder missed.
+    p.write("lib/files.ts", pure);
+    expect((await checkConvexBundlesCached(p)).isolate).toContain("notes.js");
+    p.write("convex/files.ts", nodeFsActions(null));
+    expect(await bundleError(p.functionsDir, checkConvexBundlesCached)).toContain(USE_NODE_HINT);
   });
 });

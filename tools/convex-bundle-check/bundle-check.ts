@@ -158,10 +158,13 @@ export type BundleCheckResult = {
   isolate: string[];
   node: string[];
   externalNodeDependencies: string[];
+  /** Every file esbuild read for the bundles (absolute paths, from its metafiles). */
+  sources: string[];
 };
 
-// The esbuild failures of the check running in this async context (checks may run concurrently).
-const failures = new AsyncLocalStorage<Esbuild.BuildFailure[]>();
+// The esbuild failures and the files read by the check running in this async context (checks may
+// run concurrently).
+const builds = new AsyncLocalStorage<{ failures: Esbuild.BuildFailure[]; inputs: Set<string> }>();
 
 function isBuildFailure(error: unknown): error is Esbuild.BuildFailure {
   return (
@@ -199,9 +202,16 @@ export function loadConvexCli(): Promise<ConvexCli> {
     // messages become the check's error (formatted as esbuild prints them).
     const build = async (options: Esbuild.BuildOptions) => {
       try {
-        return await esbuild.build({ ...options, logLevel: "silent" });
+        const result = await esbuild.build({ ...options, logLevel: "silent" });
+        const inputs = builds.getStore()?.inputs;
+        const base = options.absWorkingDir ?? process.cwd();
+        for (const input of Object.keys(result.metafile?.inputs ?? {})) {
+          // Plugins' virtual modules ("ns:path") are not files.
+          if (!/^[a-z-]+:/.test(input)) inputs?.add(resolve(base, input));
+        }
+        return result;
       } catch (error) {
-        if (isBuildFailure(error)) failures.getStore()?.push(error);
+        if (isBuildFailure(error)) builds.getStore()?.failures.push(error);
         throw error;
       }
     };
@@ -226,7 +236,7 @@ function cliContext(cli: ConvexCli): CliContext {
     fs: cli.nodeFs,
     deprecationMessagePrinted: false,
     crash: async ({ printedMessage }) => {
-      const errors = (failures.getStore() ?? []).flatMap((f) => f.errors);
+      const errors = (builds.getStore()?.failures ?? []).flatMap((f) => f.errors);
       const formatted = await cli.esbuild.formatMessages(errors, { kind: "error", color: false });
       const message = [...formatted, printedMessage ?? ""]
         .map((part) => part.trim())
@@ -259,7 +269,7 @@ export async function withConvexCli<T>(
   fn: (cli: ConvexCli, ctx: CliContext) => Promise<T>,
 ): Promise<T> {
   const cli = await loadConvexCli();
-  return await failures.run([], () => fn(cli, cliContext(cli)));
+  return await builds.run({ failures: [], inputs: new Set() }, () => fn(cli, cliContext(cli)));
 }
 
 /** Reads convex.json and finds the component folders the functions folder's convex.config uses. */
@@ -331,6 +341,7 @@ export async function checkConvexBundles(
       externalNodeDependencies: appImplementation.externalNodeDependencies.map(
         (d) => `${d.name}@${d.version}`,
       ),
+      sources: [...(builds.getStore()?.inputs ?? [])].sort(),
     };
   });
 }

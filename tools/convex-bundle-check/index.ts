@@ -10,4 +10,5 @@ export {
   type DefinitionExport,
   type EvaluatedDefinition,
 } from "./bundle-check";
+export { checkConvexBundlesCached } from "./cached";
 export { functionsDirOption } from "./cli-args";

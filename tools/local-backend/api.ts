@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { handleAdmin, type AuthFailure } from "./admin";
+import { handleAdmin, type AdminDeps, type AuthFailure } from "./admin";
 import {
   BAD_DEPLOY_KEY,
   TokenRejected,
@@ -13,7 +13,6 @@ import type { Identity } from "./engine-types";
 import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./http";
 import type { FileStorage } from "./storage";
 import { encodeTs } from "./sync";
-import type { UsageLog } from "./usage";
 
 /**
  * The identity, or Convex's refusal, of a request's Authorization header; `admin` for the
@@ -63,7 +62,7 @@ export function apiHandler(deps: {
   storage: FileStorage;
   allowedOrigins: readonly string[];
   identityOf: IdentityOf;
-  admin: { adminKey: string; usage: UsageLog };
+  admin: AdminDeps;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { getEngine, storage, allowedOrigins, identityOf, admin } = deps;
   return async (req, res) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend } from "./index";
-import { waitFor } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // The app's own convex/ folder, through the wire like the Next.js app uses it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

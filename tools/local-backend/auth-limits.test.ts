@@ -11,9 +11,9 @@ import {
   FIXTURE_FUNCTIONS_DIR,
   RawSyncClient,
   startTestIssuer,
-  waitFor,
   type TestIssuer,
 } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // The fixture app is untyped from here: functions are addressed by name, as clients do on the wire.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -582,11 +582,9 @@ describe("connection limits", { timeout: 30_000 }, () => {
         args: [{ paginationOpts: { numItems: 500, cursor: null, id } }],
       })),
     });
-    await waitFor(
-      () => big.messages.find((m) => m.type === "Transition"),
-      "the big query set",
-      20_000,
-    );
+    await waitFor(() => big.messages.find((m) => m.type === "Transition"), "the big query set", {
+      timeoutMs: 20_000,
+    });
     const small = await raw();
     small.send({
       type: "ModifyQuerySet",
@@ -614,7 +612,7 @@ describe("connection limits", { timeout: 30_000 }, () => {
     await waitFor(
       () => big.messages.slice(bigFrom).find((m) => m.type === "Transition"),
       "the big update",
-      20_000,
+      { timeoutMs: 20_000 },
     );
     const bigAt =
       big.arrivedAt[big.messages.findIndex((m, i) => i >= bigFrom && m.type === "Transition")]!;

@@ -10,7 +10,8 @@ import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { USAGE_ROUTE } from "./admin";
 import { parseEnvFile } from "./deployment-env";
-import { FIXTURE_FUNCTIONS_DIR, waitFor } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
@@ -49,7 +50,7 @@ describe("npm run backend", { timeout: 30_000 }, () => {
       const url = await waitFor(
         () => /^NEXT_PUBLIC_CONVEX_URL=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(out)?.[1],
         "the printed URL",
-        20_000,
+        { timeoutMs: 20_000 },
       );
       const http = new ConvexHttpClient(url, { logger: false });
       await http.mutation(api.notes.add, { text: "via cli" });

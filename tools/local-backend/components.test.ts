@@ -7,13 +7,8 @@ import { api } from "./test-fixtures/components/_generated/api";
 import type { Id } from "./test-fixtures/components/_generated/dataModel";
 import { componentInstances } from "./components";
 import { startLocalBackend, type LocalBackend } from "./index";
-import {
-  COMPONENTS_FIXTURE_DIR,
-  RawSyncClient,
-  backendTestScope,
-  failureOf,
-  waitFor,
-} from "./test-helpers";
+import { COMPONENTS_FIXTURE_DIR, RawSyncClient, backendTestScope, failureOf } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // The fixture app (test-fixtures/components) installs the real @convex-dev/rate-limiter,
 // @convex-dev/persistent-text-streaming and @convex-dev/workpool (the last two with nested
@@ -48,11 +43,9 @@ async function subscribedUntil<T>(
     last = value;
   });
   try {
-    return await waitFor(
-      () => (last !== undefined && accept(last) ? last : undefined),
-      what,
-      15_000,
-    );
+    return await waitFor(() => (last !== undefined && accept(last) ? last : undefined), what, {
+      timeoutMs: 15_000,
+    });
   } finally {
     unsubscribe();
   }
@@ -354,6 +347,7 @@ describe("component environments a deploy refuses", { timeout: 30_000 }, () => {
       join(functionsDir, "convex.config.ts"),
       `import { defineApp } from "convex/server";
 import counter from "./counter/convex.config";
+import { waitFor } from "../testing/wait-for";
 const app = defineApp();
 app.use(counter, { env: ${env} });
 export default app;

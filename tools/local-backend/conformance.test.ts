@@ -8,9 +8,9 @@ import {
   RawSyncClient,
   failureOf,
   startTestIssuer,
-  waitFor,
   type TestIssuer,
 } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // The fixture app is untyped from here: functions are addressed by name, as clients do on the wire.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -612,7 +612,9 @@ describe("authentication", { timeout: 20_000 }, () => {
       async () => token,
       (ok) => changes.push(ok),
     );
-    await waitFor(() => (changes.includes(false) ? true : undefined), "the auth failure", 10_000);
+    await waitFor(() => (changes.includes(false) ? true : undefined), "the auth failure", {
+      timeoutMs: 10_000,
+    });
     expect(changes).not.toContain(true);
     expect(await c.query(api.notes.whoami, {})).toBeNull();
 
@@ -635,7 +637,9 @@ describe("authentication", { timeout: 20_000 }, () => {
       if (identity?.name) names.push(identity.name);
     });
     // v2 replaces the cached first token at once; v3 comes from the timer set for v2's expiry.
-    await waitFor(() => (names.includes("v3") ? true : undefined), "the refreshed token", 8_000);
+    await waitFor(() => (names.includes("v3") ? true : undefined), "the refreshed token", {
+      timeoutMs: 8_000,
+    });
     expect(fetches).toBeGreaterThanOrEqual(3);
     expect(names.slice(0, 3)).toEqual(["v1", "v2", "v3"]);
   });
@@ -753,5 +757,63 @@ describe("protocol robustness", { timeout: 20_000 }, () => {
     const mods = transition.modifications as Array<{ value: { subject: string } }>;
     expect(mods[0]?.value.subject).toBe("reconnector");
     raw.close();
+  });
+});
+
+describe("environment variables", { timeout: 20_000 }, () => {
+  const update = (changes: unknown, key: string | null = backend.adminKey) =>
+    fetch(`${backend.url}/api/update_environment_variables`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        ...(key === null ? {} : { Authorization: `Convex ${key}` }),
+      },
+      body: JSON.stringify({ changes }),
+    });
+  const refusal = async (response: Response) => ({
+    status: response.status,
+    code: ((await response.json()) as { code: string }).code,
+  });
+
+  it("sets and removes them as `npx convex env set|remove` do, for the functions' next calls", async () => {
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    expect((await update([{ name: "ENV_SET_HERE", value: "one" }])).status).toBe(200);
+    expect(await http.action(api.notes.envValue, { name: "ENV_SET_HERE" })).toBe("one");
+    expect((await update([{ name: "ENV_SET_HERE" }])).status).toBe(200);
+    expect(await http.action(api.notes.envValue, { name: "ENV_SET_HERE" })).toBeNull();
+    expect(await http.action(api.notes.envValue, { name: "GREETING" })).toBe("hello");
+  });
+
+  it("refuses what Convex refuses, changing nothing", async () => {
+    expect(await refusal(await update([{ name: "X", value: "1" }], null))).toEqual({
+      status: 403,
+      code: "BadDeployKey",
+    });
+    expect(await refusal(await update([{ name: "1_BAD", value: "1" }]))).toEqual({
+      status: 400,
+      code: "EnvironmentVariableNameInvalid",
+    });
+    expect(await refusal(await update([{ name: "N".repeat(41), value: "1" }]))).toEqual({
+      status: 400,
+      code: "EnvironmentVariableNameTooLong",
+    });
+    expect(await refusal(await update([{ name: "BIG", value: "x".repeat(8193) }]))).toEqual({
+      status: 400,
+      code: "EnvironmentVariableValueTooLarge",
+    });
+    expect(await refusal(await update([{ name: "CONVEX_SITE_URL", value: "x" }]))).toEqual({
+      status: 400,
+      code: "EnvVarNameForbidden",
+    });
+    const twice = [
+      { name: "GREETING", value: "a" },
+      { name: "GREETING", value: "b" },
+    ];
+    expect(await refusal(await update(twice))).toEqual({
+      status: 400,
+      code: "EnvVarNameNotUnique",
+    });
+    const http = new ConvexHttpClient(backend.url, { logger: false });
+    expect(await http.action(api.notes.envValue, { name: "GREETING" })).toBe("hello");
   });
 });

@@ -7,7 +7,7 @@ import { register } from "tsx/esm/api";
 import { convexTest } from "convex-test";
 import { makeFunctionReference } from "convex/server";
 import type { JSONValue, Value } from "convex/values";
-import { checkConvexBundles } from "../convex-bundle-check";
+import { checkConvexBundlesCached } from "../convex-bundle-check";
 import type { Commit, EngineState, Identity, ScheduleRequest } from "./engine-types";
 import { callStorage, detached, type CallContext } from "./call-context";
 import {
@@ -424,7 +424,7 @@ export class Engine {
           instances.map((i) => i.directory),
         )),
       })),
-      checkConvexBundles({ functionsDir }),
+      checkConvexBundlesCached({ functionsDir }),
     ]);
     const schemaModule = modules.get("schema");
     const schema = schemaModule?.default;

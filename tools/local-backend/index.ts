@@ -153,7 +153,20 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       storage,
       allowedOrigins,
       identityOf,
-      admin: { adminKey, usage },
+      admin: {
+        adminKey,
+        usage,
+        updateEnv: (changes) => {
+          const env = getEngine().env;
+          for (const { name, value } of changes) {
+            if (typeof value === "string") env[name] = value;
+            else delete env[name];
+          }
+          // Queries that read the environment answer again, as after a push.
+          sync.invalidateAll();
+          log(`environment: ${changes.map((c) => c.name).join(", ")} changed`);
+        },
+      },
     }),
     handleSite: siteHandler({ getEngine, identityOf, log }),
     started: () => engine !== null,

@@ -6,7 +6,8 @@ import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend } from "./index";
 import type { ScheduleRequest } from "./engine-types";
-import { FIXTURE_FUNCTIONS_DIR, waitFor, loadFixtureEngine } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, loadFixtureEngine } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;

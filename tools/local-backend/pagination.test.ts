@@ -6,7 +6,8 @@ import { ConvexProvider, ConvexReactClient, usePaginatedQuery } from "convex/rea
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend } from "./index";
 import { decodeCursor, readPage } from "./pagination";
-import { FIXTURE_FUNCTIONS_DIR, waitFor } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { type LocalBackend } from "./index";
-import { FIXTURE_FUNCTIONS_DIR, backendTestScope, waitFor } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, backendTestScope } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
@@ -65,7 +66,9 @@ describe("persistence", { timeout: 30_000 }, () => {
         }
       }
     });
-    await waitFor(() => (acknowledged.length >= 150 ? true : undefined), "150 commits", 20_000);
+    await waitFor(() => (acknowledged.length >= 150 ? true : undefined), "150 commits", {
+      timeoutMs: 20_000,
+    });
     child.kill("SIGKILL");
     stop = true;
     await Promise.all(lanes);
@@ -174,7 +177,7 @@ describe("persistence", { timeout: 30_000 }, () => {
     await waitFor(
       () => (seen[seen.length - 1]?.includes("after restart") ? true : undefined),
       "the update through the reconnected client",
-      15_000,
+      { timeoutMs: 15_000 },
     );
     expect(seen[seen.length - 1]).toEqual(["before restart", "after restart"]);
     expect(await client.mutation(api.notes.add, { text: "from client" })).toEqual(

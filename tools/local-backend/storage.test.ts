@@ -7,7 +7,8 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { type LocalBackend } from "./index";
 import { signUploadToken } from "./storage";
-import { FIXTURE_FUNCTIONS_DIR, backendTestScope, waitFor } from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, backendTestScope } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
@@ -511,7 +512,9 @@ describe("file storage", { timeout: 60_000 }, () => {
     const hanging = request(uploadUrl, { method: "POST" });
     hanging.on("error", () => {});
     hanging.write("the first half of a file");
-    await waitFor(() => (acknowledged.size >= 20 ? true : undefined), "20 uploads", 30_000);
+    await waitFor(() => (acknowledged.size >= 20 ? true : undefined), "20 uploads", {
+      timeoutMs: 30_000,
+    });
     child.kill("SIGKILL");
     stop = true;
     await Promise.all(lanes);

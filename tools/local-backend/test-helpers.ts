@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
 import WebSocket from "ws";
+import { waitFor } from "../testing/wait-for";
 import { Engine, EngineOptions } from "./engine";
 import type { EngineState } from "./engine-types";
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from "./index";
@@ -51,21 +52,6 @@ export async function loadFixtureEngine(
     },
     state,
   );
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** An OIDC issuer for tests: discovery + JWKS over HTTP, and a signer for its tokens. */

@@ -6,12 +6,8 @@ import { anyApi } from "convex/server";
 import { getDocumentSize, type Value } from "convex/values";
 import { USAGE_ROUTE } from "./admin";
 import type { UsageEntry } from "./index";
-import {
-  FIXTURE_FUNCTIONS_DIR,
-  backendTestScope,
-  fixtureBackendForFile,
-  waitFor,
-} from "./test-helpers";
+import { FIXTURE_FUNCTIONS_DIR, backendTestScope, fixtureBackendForFile } from "./test-helpers";
+import { waitFor } from "../testing/wait-for";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;

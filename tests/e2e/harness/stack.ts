@@ -1,19 +1,25 @@
+import { inject } from "vitest";
 import {
-  startStack as startAppStack,
-  type Stack,
-  type StackOptions,
-} from "../../../tools/app-stack";
-import { E2E_DIST_DIR } from "./global-setup";
+  sharedStack,
+  type SharedStack,
+  type SharedStackInfo,
+  type StackSettings,
+} from "../../../tools/app-stack/shared";
 
-export type { Stack };
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: SharedStackInfo;
+  }
+}
 
-/** The whole app as a user meets it, serving the production build that global-setup made. */
-export function startStack(
-  options: Pick<StackOptions, "sim" | "env" | "proxy"> = {},
-): Promise<Stack> {
-  return startAppStack({
-    ...options,
-    app: { distDir: E2E_DIST_DIR },
-    verbose: process.env.E2E_VERBOSE === "1",
-  });
+export type Stack = SharedStack;
+
+/**
+ * The whole app as a user meets it (the production build global-setup made, served once per run),
+ * with this test file's settings: every file starts from the stack's own settings plus these.
+ */
+export async function useStack(settings: StackSettings = {}): Promise<Stack> {
+  const stack = sharedStack(inject("stack"));
+  await stack.configure(settings);
+  return stack;
 }
