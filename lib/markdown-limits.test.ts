@@ -7,6 +7,8 @@ import {
   MAX_NESTING,
   MAX_TABLE_CELLS,
   oversizedBlock,
+  pieceEnd,
+  renderCost,
   tableSize,
 } from "./markdown-limits";
 
@@ -85,5 +87,24 @@ describe("oversizedBlock", () => {
     expect(oversizedBlock(table(MAX_TABLE_CELLS / 10, 10))).toBeNull();
     expect(oversizedBlock(table(300, 150))).toBe("a table of 300 rows and 150 columns");
     expect(oversizedBlock("A paragraph.")).toBeNull();
+  });
+});
+
+describe("pieceEnd", () => {
+  it("ends a piece of prose at the character limit, and of math within the render cost", () => {
+    const prose = "word ".repeat(400);
+    expect(pieceEnd(prose, 0, 1000, 3000)).toBe(1000);
+    expect(pieceEnd(prose, 1500, 1000, 3000)).toBe(prose.length);
+    const math = Array.from({ length: 100 }, (_, i) => `$x_{${i}}$`).join(" and ");
+    const end = pieceEnd(math, 0, 1000, 3000);
+    expect(end).toBeLessThan(1000);
+    expect(renderCost(math.slice(0, end))).toBeLessThanOrEqual(3000);
+    expect(renderCost(math.slice(0, end + 20))).toBeGreaterThan(3000);
+  });
+
+  it("moves on by at least a character while any is left, and never past the end", () => {
+    expect(pieceEnd("$x$", 0, 1000, 1)).toBe(1);
+    expect(pieceEnd("abc", 3, 1000, 3000)).toBe(3);
+    expect(pieceEnd("abc", 5, 1000, 3000)).toBe(3);
   });
 });

@@ -136,3 +136,20 @@ export function formulaCount(text: string): number {
 export function renderCost(text: string): number {
   return text.length + FORMULA_COST * formulaCount(text);
 }
+
+/**
+ * Where the next piece of `text` after `start` ends that has at most `maxChars` characters and a
+ * renderCost of about `budget` (each `$` weighing half a formula); at least one character on
+ * while any is left.
+ */
+export function pieceEnd(text: string, start: number, maxChars: number, budget: number): number {
+  const limit = Math.min(text.length, start + maxChars);
+  let cost = 0;
+  let end = Math.min(start, limit);
+  while (end < limit) {
+    cost += text[end] === "$" ? 1 + FORMULA_COST / 2 : 1;
+    if (cost > budget && end > start) break;
+    end++;
+  }
+  return end;
+}

@@ -1,10 +1,13 @@
 import { act, cleanup, render, waitFor } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MessageMarkdown } from "@/components/features/chat/message-markdown";
 import { MAX_NESTING } from "@/lib/markdown-limits";
 import { renderArtifacts, STREAMED_MARKDOWN } from "@/tests/fixtures/markdown-artifacts";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
 
 /** Renders the reply one character at a time, then finished; returns a copy of every render. */
 function streamByCharacter(text: string): Element[] {
@@ -71,5 +74,70 @@ describe("MessageMarkdown with replies that once broke or froze a chat", () => {
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThan(60);
     await waitFor(() => expect(view.container.querySelectorAll("p")).toHaveLength(60));
+  });
+
+  it("reveals a burst of dense math a few formulas per frame, then whole", async () => {
+    const formulas = Array.from({ length: 50 }, (_, i) => `$x_{${i}}^{2}$`);
+    const text = `Terms ${formulas.join(" and ")}.`;
+    expect(text.length).toBeLessThan(1000);
+    const view = render(<MessageMarkdown text="" streaming />);
+    act(() => view.rerender(<MessageMarkdown text={text} streaming />));
+    const count = () =>
+      view.container.querySelectorAll(".katex, [data-testid='math-pending']").length;
+    expect(count()).toBeLessThan(50);
+    await waitFor(() => expect(view.container.querySelectorAll(".katex")).toHaveLength(50));
+  });
+
+  it("mounts several long replies within one budget per frame, each whole in the end", () => {
+    const frames = new Map<number, FrameRequestCallback>();
+    let lastId = 0;
+    vi.stubGlobal("requestAnimationFrame", (callback: FrameRequestCallback) => {
+      frames.set(++lastId, callback);
+      return lastId;
+    });
+    vi.stubGlobal("cancelAnimationFrame", (id: number) => frames.delete(id));
+    const nextFrame = () => {
+      const due = [...frames.values()];
+      frames.clear();
+      act(() => {
+        for (const callback of due) callback(performance.now());
+      });
+    };
+    const reply = (n: number) =>
+      Array.from({ length: 40 }, (_, i) => `Reply ${n} paragraph ${i} ${"word ".repeat(40)}`);
+    const view = render(
+      <>
+        {[0, 1, 2].map((n) => (
+          <MessageMarkdown key={n} text={reply(n).join("\n\n")} streaming={false} />
+        ))}
+      </>,
+    );
+    const mounted = () => view.container.querySelectorAll("p").length;
+    // Each shows its first blocks at once; each frame after adds one frame's budget in all.
+    const first = mounted();
+    expect(first).toBeLessThan(120);
+    nextFrame();
+    const second = mounted();
+    expect(second).toBeGreaterThan(first);
+    expect(second - first).toBeLessThanOrEqual(first / 3 + 1);
+    for (let frame = 0; frame < 100 && mounted() < 120; frame++) nextFrame();
+    expect(mounted()).toBe(120);
+  });
+});
+
+describe("MessageMarkdown's scrolling boxes", () => {
+  it("makes a table and a code block that arrive while streaming keyboard-reachable regions", async () => {
+    const view = render(<MessageMarkdown text="Intro paragraph." streaming />);
+    const text =
+      "Intro paragraph.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```ts\nconst x = 1;\n```\n";
+    act(() => view.rerender(<MessageMarkdown text={text} streaming={false} />));
+    await waitFor(() => {
+      const regions = [...view.container.querySelectorAll('[role="region"]')];
+      expect(regions.map((region) => region.getAttribute("aria-label")).sort()).toEqual([
+        "Code",
+        "Table",
+      ]);
+      for (const region of regions) expect(region.getAttribute("tabindex")).toBe("0");
+    });
   });
 });

@@ -12,7 +12,13 @@ import {
   splitParagraphBlock,
   streamingPrefix,
 } from "@/lib/markdown-blocks";
-import { boundNesting, formulaCount, oversizedBlock, renderCost } from "@/lib/markdown-limits";
+import {
+  boundNesting,
+  formulaCount,
+  oversizedBlock,
+  pieceEnd,
+  renderCost,
+} from "@/lib/markdown-limits";
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
 import { FORMULA_TAG, mathPlugin } from "@/lib/math/math-plugin";
 import { MathFormula } from "./math-formula";
@@ -23,17 +29,42 @@ const components = { [FORMULA_TAG]: MathFormula };
 /** How often an open code block's finished lines are tokenized ahead of its closing fence. */
 const WARM_INTERVAL_MS = 250;
 /**
- * How many new characters one commit renders. A page that fell behind (a busy tab, a burst from
- * the backend) receives thousands at once; parsing and laying them out in one commit made the
- * longest tasks of a streamed reply.
+ * How much renderCost (characters, a formula weighing more) all the replies of a page render in
+ * one frame, whether they stream (the text that arrived since) or mount (a chat opened, a page of
+ * older messages): a page that fell behind receives thousands of characters at once, and parsing
+ * and laying them out in one commit made the longest tasks. A thousand characters of dense math
+ * (two dozen formulas) made frames of over 200 ms, and so did a chat of several long replies each
+ * mounting its own share in the same frame.
  */
+const RENDER_COST_PER_FRAME = 3000;
+/** Characters of plain text one frame reveals of a reply that streams. */
 const REVEAL_CHARS_PER_FRAME = 1000;
-/**
- * The same for a finished reply that mounts (a chat opened, a page of older messages), in
- * renderCost (characters, a formula weighing more): a long one is parsed and laid out a few
- * blocks per frame, not in one task of seconds.
- */
-const MOUNT_COST_PER_FRAME = 3000;
+
+let frameCostLeft = RENDER_COST_PER_FRAME;
+let frameCostRefill = 0;
+
+/** Takes up to `wanted` of this frame's RENDER_COST_PER_FRAME; returns what it got (maybe 0). */
+function takeFrameCost(wanted = RENDER_COST_PER_FRAME): number {
+  frameCostRefill ||= requestAnimationFrame(() => {
+    frameCostRefill = 0;
+    frameCostLeft = RENDER_COST_PER_FRAME;
+  });
+  const taken = Math.min(wanted, frameCostLeft);
+  frameCostLeft -= taken;
+  return taken;
+}
+
+/** Calls `render` with the render cost this frame has left for it, in the first frame that has some. */
+function onFrameCost(render: (cost: number) => void): () => void {
+  let frame = 0;
+  const step = () => {
+    const cost = takeFrameCost();
+    if (cost > 0) render(cost);
+    else frame = requestAnimationFrame(step);
+  };
+  frame = requestAnimationFrame(step);
+  return () => cancelAnimationFrame(frame);
+}
 
 const markdownClass =
   "min-w-0 break-words [&_pre]:text-[13px] [&>*:first-child]:mt-0 [&>*:last-child]:mb-0";
@@ -257,36 +288,35 @@ function OffscreenSkipped({ text, children }: { text: string; children: ReactNod
 
 /**
  * How much of a reply may be rendered now (in renderCost): all of one that streams (it grows a
- * frame at a time anyway), and of a finished one that mounts `MOUNT_COST_PER_FRAME` more each
- * frame, so a long reply is parsed and laid out a few blocks per frame, not in one task of
- * seconds; a short one shows whole at once.
+ * frame at a time anyway), and of a finished one that mounts `RENDER_COST_PER_FRAME` at once (a
+ * short one shows whole), then what each frame has left of it more, so a long reply is parsed and
+ * laid out a few blocks per frame, not in one task of seconds.
  */
 function useMountBudget(cost: number, streaming: boolean): number {
   const [budget, setBudget] = useState(() =>
-    streaming ? Number.POSITIVE_INFINITY : MOUNT_COST_PER_FRAME,
+    streaming ? Number.POSITIVE_INFINITY : RENDER_COST_PER_FRAME,
   );
   useEffect(() => {
     if (budget >= cost) return;
-    const frame = requestAnimationFrame(() => setBudget(budget + MOUNT_COST_PER_FRAME));
-    return () => cancelAnimationFrame(frame);
+    return onFrameCost((more) => setBudget(budget + more));
   }, [budget, cost]);
   return budget;
 }
 
 /**
  * `text` as it is revealed: a reply that streams gains at most `REVEAL_CHARS_PER_FRAME`
- * characters per frame until it has caught up (each prefix renders cleanly, as while streaming);
- * a finished message that mounts has all of its text (useMountBudget paces its rendering).
+ * characters, and what the frame has left of `RENDER_COST_PER_FRAME`, per frame until it has
+ * caught up (each prefix renders cleanly, as while streaming); a finished message that mounts has
+ * all of its text (useMountBudget paces its rendering).
  */
 function useRevealedText(text: string, streaming: boolean): string {
   const [shown, setShown] = useState(() => (streaming ? 0 : text.length));
-  const end = Math.min(text.length, shown + REVEAL_CHARS_PER_FRAME);
+  const end = pieceEnd(text, shown, REVEAL_CHARS_PER_FRAME, RENDER_COST_PER_FRAME);
   if (end === text.length && shown !== end) setShown(end);
   useEffect(() => {
     if (end === text.length) return;
-    const frame = requestAnimationFrame(() => setShown(end));
-    return () => cancelAnimationFrame(frame);
-  }, [end, text.length]);
+    return onFrameCost((cost) => setShown(pieceEnd(text, shown, REVEAL_CHARS_PER_FRAME, cost)));
+  }, [end, text, shown]);
   return text.slice(0, end);
 }
 
