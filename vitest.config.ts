@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 import { fileURLToPath } from "node:url";
 
 const alias = { "@": fileURLToPath(new URL(".", import.meta.url)) };
+const E2E_ALONE = "tests/e2e/markdown.test.ts";
 
 export default defineConfig({
   resolve: { alias },
@@ -60,9 +61,26 @@ export default defineConfig({
           name: "e2e",
           environment: "node",
           include: ["tests/e2e/**/*.test.ts"],
+          exclude: [E2E_ALONE],
           globalSetup: ["tests/e2e/harness/global-setup.ts"],
           // After the unit suites, which all run in group 0.
           sequence: { groupOrder: 1 },
+          // Two files at a time, each worker on a stack of its own (harness/global-setup.ts).
+          maxWorkers: 2,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          // The browser tests that measure the main thread's longest tasks and layout as the
+          // reply streams: alone on the machine, after the others.
+          name: "e2e-alone",
+          environment: "node",
+          include: [E2E_ALONE],
+          globalSetup: ["tests/e2e/harness/global-setup.ts"],
+          sequence: { groupOrder: 2 },
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,

@@ -8,18 +8,21 @@ import {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    stack: SharedStackInfo;
+    stacks: SharedStackInfo[];
   }
 }
 
 export type Stack = SharedStack;
 
 /**
- * The whole app as a user meets it (the production build global-setup made, served once per run),
- * with this test file's settings: every file starts from the stack's own settings plus these.
+ * The whole app as a user meets it (the production build global-setup made, served once per run
+ * for each worker), with this test file's settings: every file starts from the stack's own
+ * settings plus these.
  */
 export async function useStack(settings: StackSettings = {}): Promise<Stack> {
-  const stack = sharedStack(inject("stack"));
+  const stacks = inject("stacks");
+  const worker = Number(process.env.VITEST_POOL_ID ?? "1");
+  const stack = sharedStack(stacks[(worker - 1) % stacks.length]!);
   await stack.configure(settings);
   return stack;
 }
