@@ -50,12 +50,12 @@ export function buildNextApp(
   options: { reuse: boolean; log: (line: string) => void },
 ) {
   const built = path.join(root, distDir, "BUILD_ID");
-  const inputsFile = path.join(root, distDir, INPUTS_FILE);
-  const inputs = buildInputsHash();
   if (options.reuse && existsSync(built)) {
     options.log(`reusing the build in ${distDir}`);
     return;
   }
+  const inputsFile = path.join(root, distDir, INPUTS_FILE);
+  const inputs = buildInputsHash();
   if (existsSync(built) && existsSync(inputsFile) && readFileSync(inputsFile, "utf8") === inputs) {
     options.log(`reusing the build in ${distDir}: made from the same files`);
     return;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SimControls, SimRequestLogEntry, SimulatorOptions } from "../azure-openai-sim";
-import { startStack, type Stack, type StackOptions } from "./index";
+import { startStack, type StackOptions } from "./index";
 
 /** What a test process needs to reach a stack served by another process (JSON). */
 export type SharedStackInfo = {
@@ -55,15 +55,21 @@ export async function serveSharedStack(
   options: Omit<StackOptions, "proxy">,
 ): Promise<{ info: SharedStackInfo; close: () => Promise<void> }> {
   const stack = await startStack({ ...options, proxy: true });
+  // The file's settings now in force, over the stack's starting environment.
   let env: Record<string, string> = {};
-  const baseEnv = stack.env;
-
   const setEnv = async (wanted: Record<string, string>) => {
-    const changes = [...new Set([...Object.keys(env), ...Object.keys(wanted)])].flatMap((name) => {
-      const value = wanted[name] ?? baseEnv[name];
-      return value === env[name] && name in wanted ? [] : [{ name, value }];
-    });
-    await backendAdmin(stack, "/api/update_environment_variables", { changes });
+    const valueIn = (settings: Record<string, string>, name: string) =>
+      settings[name] ?? stack.env[name];
+    const changes = [...new Set([...Object.keys(env), ...Object.keys(wanted)])]
+      .filter((name) => valueIn(wanted, name) !== valueIn(env, name))
+      .map((name) => ({ name, value: valueIn(wanted, name) }));
+    await post(
+      `${stack.backendUrl}/api/update_environment_variables`,
+      { changes },
+      {
+        Authorization: `Convex ${stack.adminKey}`,
+      },
+    );
     env = { ...wanted };
   };
   const actions: Record<string, (body: StackSettings) => Promise<void>> = {
@@ -132,10 +138,6 @@ export function sharedStack(info: SharedStackInfo): SharedStack {
     restartBackend: () => control("/restart-backend"),
     configure: (settings) => control("/configure", settings),
   };
-}
-
-async function backendAdmin(stack: Stack, path: string, body: unknown) {
-  await post(`${stack.backendUrl}${path}`, body, { Authorization: `Convex ${stack.adminKey}` });
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {

@@ -24,8 +24,7 @@ export type AttackPlan = {
   };
 };
 
-/** The browser deployment the browser cases drive. */
-/** The app in a browser: only its addresses, so a shared stack serves as well. */
+/** The browser deployment the browser cases drive: only its addresses, so a shared stack serves too. */
 export type Web = { stack: Pick<Stack, "appUrl" | "backendUrl">; browser: Browser };
 
 /** A password account the cases sign in to: its email, password and the browser it signed up in. */

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BodyTooLarge, MAX_API_BODY_BYTES, readBody, sendJson } from "./http";
+import { readJsonObject, sendJson } from "./http";
 import type { UsageLog } from "./usage";
 
 /** Why an Authorization header gave no identity, as Convex answers it. */
@@ -114,15 +114,15 @@ export type AdminDeps = {
 };
 
 /** Serves the admin endpoints; false for other paths. */
-export function handleAdmin(
+export async function handleAdmin(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   admin: AdminDeps,
-): boolean {
+): Promise<boolean> {
   const route = url.pathname.replace(/\/$/, "");
   if (route === ENV_ROUTE && req.method === "POST") {
-    void updateEnvironment(req, res, admin);
+    await updateEnvironment(req, res, admin);
     return true;
   }
   if (route !== USAGE_ROUTE) return false;
@@ -159,18 +159,9 @@ async function updateEnvironment(req: IncomingMessage, res: ServerResponse, admi
     sendJson(res, refusal.status, { code: refusal.code, message: refusal.message });
     return;
   }
-  let changes: unknown;
-  try {
-    const body = (await readBody(req, MAX_API_BODY_BYTES)).toString("utf8");
-    changes = (JSON.parse(body) as { changes?: unknown } | null)?.changes;
-  } catch (error) {
-    const message =
-      error instanceof BodyTooLarge
-        ? "Failed to buffer the request body: length limit exceeded"
-        : `Invalid JSON body: ${String(error)}`;
-    sendJson(res, 400, { code: "BadJsonBody", message });
-    return;
-  }
+  const body = await readJsonObject(req, res);
+  if (body === null) return;
+  const changes = body.changes;
   const invalid = envChangesRefusal(changes);
   if (invalid !== null) {
     sendJson(res, invalid.status, { code: invalid.code, message: invalid.message });

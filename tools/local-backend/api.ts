@@ -10,7 +10,7 @@ import {
 } from "./auth";
 import type { Engine, FunctionKind } from "./engine";
 import type { Identity } from "./engine-types";
-import { BodyTooLarge, MAX_API_BODY_BYTES, cors, readBody, sendJson } from "./http";
+import { cors, readJsonObject, sendJson } from "./http";
 import type { FileStorage } from "./storage";
 import { encodeTs } from "./sync";
 
@@ -74,7 +74,7 @@ export function apiHandler(deps: {
       return;
     }
     if (await storage.handle(req, res, url, (fn) => getEngine().systemTransaction(fn))) return;
-    if (handleAdmin(req, res, url, admin)) return;
+    if (await handleAdmin(req, res, url, admin)) return;
     const route = url.pathname.replace(/\/$/, "");
     if (route === "" || route === "/version" || route === "/instance_name") {
       res.writeHead(200, { "Content-Type": "text/plain" });
@@ -105,30 +105,8 @@ export function apiHandler(deps: {
       });
       return;
     }
-    let body: Record<string, unknown>;
-    try {
-      const parsed = JSON.parse(
-        (await readBody(req, MAX_API_BODY_BYTES)).toString("utf8"),
-      ) as unknown;
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        throw new Error("the body must be a JSON object");
-      }
-      body = parsed as Record<string, unknown>;
-    } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        // What axum's body limit answers through Convex's JSON extractor; the rest of the body is
-        // not read.
-        res.setHeader("Connection", "close");
-        res.on("finish", () => req.destroy());
-        sendJson(res, 400, {
-          code: "BadJsonBody",
-          message: "Failed to buffer the request body: length limit exceeded",
-        });
-        return;
-      }
-      sendJson(res, 400, { code: "BadJsonBody", message: `Invalid JSON body: ${String(error)}` });
-      return;
-    }
+    const body = await readJsonObject(req, res);
+    if (body === null) return;
     const path = body.path;
     if (typeof path !== "string") {
       sendJson(res, 400, { code: "BadRequest", message: "`path` must be a string" });

@@ -54,6 +54,39 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 }
 
 /**
+ * The JSON object in a request's body (at most MAX_API_BODY_BYTES), or null once Convex's 400
+ * `BadJsonBody` was sent for one too large, not JSON or not an object.
+ */
+export async function readJsonObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<Record<string, unknown> | null> {
+  try {
+    const parsed = JSON.parse(
+      (await readBody(req, MAX_API_BODY_BYTES)).toString("utf8"),
+    ) as unknown;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new Error("the body must be a JSON object");
+    }
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      // What axum's body limit answers through Convex's JSON extractor; the rest of the body is
+      // not read.
+      res.setHeader("Connection", "close");
+      res.on("finish", () => req.destroy());
+      sendJson(res, 400, {
+        code: "BadJsonBody",
+        message: "Failed to buffer the request body: length limit exceeded",
+      });
+      return null;
+    }
+    sendJson(res, 400, { code: "BadJsonBody", message: `Invalid JSON body: ${String(error)}` });
+    return null;
+  }
+}
+
+/**
  * Whether a browser page of this origin may use the backend. A dev backend holds real model keys:
  * only pages on this machine (and origins the developer listed) may drive it.
  */
