@@ -140,8 +140,9 @@ describe("typing ahead", () => {
   it("queues messages typed while a reply streams, visibly and removable, keeps them over a reload and sends each once, in order", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
-    // Slow enough that the reply is still streaming after the checks, the reload included.
-    const opening = "Write slowly [[sim tokens=400 rate=15]]";
+    // Held mid-reply until the checks, the reload included, are done.
+    const hold = `typing-ahead-${Date.now()}`;
+    const opening = `Write slowly [[sim tokens=60 rate=40 hold=${hold} at=10]]`;
     const second = "Second, typed ahead [[sim tokens=30 rate=30]]";
     const dropped = "Third, taken back";
     const fourth = "Fourth, typed ahead [[sim tokens=5 rate=0]]";
@@ -168,7 +169,8 @@ describe("typing ahead", () => {
     ]);
     expect(await app.lastAssistant().getAttribute("data-status")).toMatch(/^(pending|streaming)$/);
 
-    await expect.poll(() => app.assistantMessages().count(), { timeout: 90_000 }).toBe(3);
+    await stack.sim.release(hold);
+    await expect.poll(() => app.assistantMessages().count(), { timeout: 30_000 }).toBe(3);
     await app.waitForStatus(app.lastAssistant(), "complete");
     await expect.poll(() => queued.count()).toBe(0);
     const stored = await storedMessages(stack.backendUrl, await app.authToken(), sessionId);
@@ -269,7 +271,9 @@ describe("screen readers", () => {
   it("announce each finished reply once, never per token", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
-    const prompt = "Announce me [[sim tokens=60 rate=30]]";
+    // Held after 20 pieces, so the check below sees the reply mid-stream however slow the machine.
+    const hold = `announce-${Date.now()}`;
+    const prompt = `Announce me [[sim tokens=60 rate=0 hold=${hold} at=20]]`;
     await app.sendAndOpenChat(prompt);
     const announcer = app.page.getByTestId("reply-announcer");
     await announcer.waitFor({ state: "attached" });
@@ -284,6 +288,7 @@ describe("screen readers", () => {
     const announcements = () => app.page.evaluate("window.__announcements") as Promise<string[]>;
     await app.waitForText(app.lastAssistant(), 40);
     expect(await announcements()).toEqual([]);
+    await stack.sim.release(hold);
     await app.waitForStatus(app.lastAssistant(), "complete");
     await app.page.waitForTimeout(500);
     const firstWords = collapse(fullReply(prompt)).slice(0, 40);

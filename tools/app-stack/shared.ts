@@ -33,6 +33,8 @@ export type SharedStack = {
     url: string;
     queueFault(controls: SimControls): Promise<void>;
     requests(): Promise<SimRequestLogEntry[]>;
+    /** Lets streams held by `[[sim hold=name]]` go on (the simulator's `release`). */
+    release(name: string): Promise<void>;
   };
   proxy: { pause(): Promise<void>; resume(): Promise<void> };
   /** SIGKILLs the backend process: no cleanup runs, as in a crash. */
@@ -132,6 +134,10 @@ export function sharedStack(info: SharedStackInfo): SharedStack {
       url: info.simUrl,
       queueFault: (controls) => post(`${info.simUrl}/_sim/faults`, controls).then(() => undefined),
       requests: async () => (await check(await fetch(`${info.simUrl}/_sim/requests`))).json(),
+      release: (name) =>
+        post(`${info.simUrl}/_sim/holds/${encodeURIComponent(name)}/release`, {}).then(
+          () => undefined,
+        ),
     },
     proxy: { pause: () => control("/proxy/pause"), resume: () => control("/proxy/resume") },
     killBackend: () => control("/kill-backend"),

@@ -2,6 +2,7 @@
 import type http from "node:http";
 import { parseControls } from "./directives";
 import type { FaultQueue } from "./faults";
+import type { Holds } from "./holds";
 import type { SimulatorOptions } from "./config";
 import type { RequestLog } from "./log";
 import { readBody, sendJson } from "./request";
@@ -9,8 +10,8 @@ import { dropStreams, responseInfo, type ResponseStore } from "./responses/run";
 
 /**
  * Answers `GET /_sim/health`, `GET|DELETE /_sim/requests`, `GET|POST|DELETE /_sim/faults`,
- * `GET /_sim/responses`, `DELETE /_sim/responses/{id}`, `POST /_sim/responses/{id}/drop` and
- * `PUT /_sim/config`.
+ * `GET /_sim/responses`, `DELETE /_sim/responses/{id}`, `POST /_sim/responses/{id}/drop`,
+ * `GET|DELETE /_sim/holds`, `POST /_sim/holds/{name}/release` and `PUT /_sim/config`.
  */
 export async function control(
   req: http.IncomingMessage,
@@ -19,6 +20,7 @@ export async function control(
   state: {
     log: RequestLog;
     faults: FaultQueue;
+    holds: Holds;
     store: ResponseStore;
     configure: (options: SimulatorOptions) => void;
   },
@@ -33,7 +35,22 @@ export async function control(
     const id = decodeURIComponent(response[2] ?? "");
     return sendJson(res, 200, { dropped: dropStreams(state.store, id) }, {});
   }
+  const hold = /^POST \/_sim\/holds\/([^/]+)\/release$/.exec(route);
+  if (hold) {
+    return sendJson(
+      res,
+      200,
+      { released: state.holds.release(decodeURIComponent(hold[1] ?? "")) },
+      {},
+    );
+  }
   switch (route) {
+    case "GET /_sim/holds":
+      return sendJson(res, 200, state.holds.list(), {});
+    case "DELETE /_sim/holds":
+      state.holds.reset();
+      res.writeHead(204).end();
+      return;
     case "GET /_sim/responses":
       return sendJson(res, 200, state.store.list().map(responseInfo), {});
     case "GET /_sim/health":

@@ -113,6 +113,8 @@ export interface SimControls {
   toolWait?: number;
   /** An echoed reply is its text this many times (longer than one message can be). */
   repeat?: number;
+  /** The stream stops before content piece `at` (default: half) until this hold is released (holds.ts). */
+  hold?: string;
 }
 
 /** How a hosted MCP tool call goes wrong. */
@@ -254,8 +256,11 @@ function parseControl(key: string, value: string): Partial<SimControls> {
     }
     case "tool":
     case "mcp":
+    case "hold":
       if (!/^[\w.-]+$/.test(value)) {
-        throw new DirectiveError(`sim directive: ${key} must be a tool name, got "${value}"`);
+        throw new DirectiveError(
+          `sim directive: ${key} must be a name (letters, digits, _ . -), got "${value}"`,
+        );
       }
       return { [key]: value };
     case "args":
@@ -299,6 +304,7 @@ const KNOWN_KEYS = [
   "args",
   "approval",
   "toolFault",
+  "hold",
 ].join(", ");
 
 function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {

@@ -15,6 +15,7 @@ import {
 } from "./directives";
 import { invalidRequest } from "./errors";
 import type { FaultQueue } from "./faults";
+import type { Holds } from "./holds";
 import type { ModelKind, SimConfig } from "./config";
 import type { ChatMessage } from "./request";
 import {
@@ -64,6 +65,8 @@ export interface Plan {
   controls: SimControls;
   /** The text being answered, directive included (seeds the Responses layer's summary and ids). */
   userText: string;
+  /** Waits before content piece `at` until the reply's hold is released; null: no hold. */
+  hold: ((signal: AbortSignal) => Promise<void>) | null;
 }
 
 /** What the planner reads of a request. */
@@ -93,7 +96,12 @@ const REASONING_TOKENS: Record<string, number> = {
 };
 
 /** Plans the reply to a request. */
-export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQueue): Plan {
+export function makePlan(
+  request: PlanRequest,
+  config: SimConfig,
+  faults: FaultQueue,
+  holds: Holds,
+): Plan {
   const { messages, imageTokens, kind } = request;
   const replyTo = (text: string, tokens: number) =>
     echoedReply(text) ??
@@ -202,6 +210,7 @@ export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQ
     tail: (merged.tail ?? 0) / config.speed,
     controls: merged,
     userText: conversation.userText,
+    hold: merged.hold === undefined ? null : (signal) => holds.wait(merged.hold ?? "", signal),
   };
 }
 

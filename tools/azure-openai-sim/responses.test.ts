@@ -577,6 +577,25 @@ describe("a reasoning deployment in the Responses API", () => {
   });
 });
 
+describe("holds", () => {
+  it("stop a Responses stream before piece `at` until released, then pace on", async () => {
+    const text = "Hold the answer [[sim hold=r1 at=5]]";
+    const pieces = simulatedReply(text, { tokens: TOKENS }).pieces;
+    const stream = await client().responses.create({ model: "gpt-4o", input: text, stream: true });
+    let answer = "";
+    const reading = (async () => {
+      for await (const event of stream) {
+        if (event.type === "response.output_text.delta") answer += event.delta;
+      }
+    })();
+    await expect.poll(() => sim().holds()).toEqual([{ name: "r1", waiting: 1 }]);
+    await expect.poll(() => answer).toBe(pieces.slice(0, 5).join(""));
+    expect(sim().release("r1")).toBe(1);
+    await reading;
+    expect(answer).toBe(pieces.join(""));
+  });
+});
+
 describe("background mode and resuming a stream", () => {
   it("starts queued, replays the frames after starting_after byte for byte, and continues live", async () => {
     const text = "Background story [[sim drop=6 rate=200]]";

@@ -637,6 +637,52 @@ describe("faults", () => {
   });
 });
 
+describe("holds", () => {
+  it("stops a stream before piece `at` until the hold is released, and remembers the release", async () => {
+    const text = "Wait for me [[sim hold=h1 at=3]]";
+    const pieces = simulatedReply(text, { tokens: 40 }).pieces;
+    const stream = await azure().chat.completions.create({
+      model: "gpt-4o",
+      stream: true,
+      messages: ask(text),
+    });
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const chunk of stream) received.push(chunk.choices[0]?.delta?.content ?? "");
+    })();
+    const holds = async () => (await fetch(`${sim.url}/_sim/holds`)).json();
+    await expect.poll(holds).toEqual([{ name: "h1", waiting: 1 }]);
+    await expect.poll(() => received.join("")).toBe(pieces.slice(0, 3).join(""));
+
+    const release = await fetch(`${sim.url}/_sim/holds/h1/release`, { method: "POST" });
+    expect(await release.json()).toEqual({ released: 1 });
+    await reading;
+    expect(received.join("")).toBe(pieces.join(""));
+    expect(await holds()).toEqual([]);
+    // Released once, released for good: the same hold no longer stops anyone.
+    expect((await streamWith(azure(), text)).text).toBe(pieces.join(""));
+  });
+
+  it("lets a client that gives up while held go, and refuses a bad hold name", async () => {
+    const abort = new AbortController();
+    const stream = await azure({ maxRetries: 0 }).chat.completions.create(
+      { model: "gpt-4o", stream: true, messages: ask("Gone [[sim hold=h2 at=0]]") },
+      { signal: abort.signal },
+    );
+    const reading = collect(stream);
+    await expect.poll(() => sim.holds()).toEqual([{ name: "h2", waiting: 1 }]);
+    abort.abort();
+    await reading;
+    await expect.poll(() => sim.holds()).toEqual([]);
+    expect(sim.release("h2")).toBe(0);
+
+    const bad = await azure({ maxRetries: 0 })
+      .chat.completions.create({ model: "gpt-4o", messages: ask("Bad [[sim hold=a/b]]") })
+      .catch((e: unknown) => e);
+    expect((bad as BadRequestError).message).toMatch(/hold must be a name/);
+  });
+});
+
 describe("continuation", () => {
   async function continueAfter(
     userText: string,

@@ -17,6 +17,7 @@ import { control } from "./control";
 import { parseControls, type SimControls } from "./directives";
 import { ERRORS, HttpError } from "./errors";
 import { FaultQueue } from "./faults";
+import { Holds } from "./holds";
 import { now, RequestLog, responseHeaders, type SimRequestLogEntry } from "./log";
 import { makePlan } from "./planner";
 import { matchRoute, modelOf, readChat, readJson, sendJson } from "./request";
@@ -40,6 +41,10 @@ export interface SimulatorHandle {
   queueFault(controls: SimControls): void;
   /** Forgets queued faults and which directive faults were spent (same as DELETE /_sim/faults). */
   resetFaults(): void;
+  /** Lets streams held by `hold=name` go on, now and later; returns how many were waiting (POST /_sim/holds/{name}/release). */
+  release(name: string): number;
+  /** The holds streams are stopped at now (GET /_sim/holds). */
+  holds(): { name: string; waiting: number }[];
   /**
    * Serves from now on as if started with these options over the starting ones (port and host
    * stay); `configure({})` goes back to the starting options (same as PUT /_sim/config).
@@ -87,14 +92,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   const log = new RequestLog();
   const faults = new FaultQueue();
+  const holds = new Holds();
   const inFlight = new InFlight();
   const store = new ResponseStore();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://sim");
     const handled = url.pathname.startsWith("/_sim/")
-      ? control(req, res, url, { log, faults, store, configure })
-      : handle(req, res, url, { config, log, faults, inFlight, store });
+      ? control(req, res, url, { log, faults, holds, store, configure })
+      : handle(req, res, url, { config, log, faults, holds, inFlight, store });
     handled.catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         sendJson(res, 500, { error: { code: "500", message: String(error) } }, {});
@@ -120,6 +126,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     clearRequests: () => log.clear(),
     queueFault: (controls) => faults.push(parseControls(controls)),
     resetFaults: () => faults.reset(),
+    release: (name) => holds.release(name),
+    holds: () => holds.list(),
     configure,
     settled: async () => {
       do {
@@ -150,6 +158,7 @@ interface Simulator {
   config: SimConfig;
   log: RequestLog;
   faults: FaultQueue;
+  holds: Holds;
   inFlight: InFlight;
   store: ResponseStore;
 }
@@ -198,7 +207,7 @@ async function chatCompletion(
   url: URL,
   item: Exchange,
   headers: Record<string, string>,
-  { config, faults }: Simulator,
+  { config, faults, holds }: Simulator,
 ): Promise<void> {
   const { entry } = item;
   const checkDeployment = (name: string) => {
@@ -230,6 +239,7 @@ async function chatCompletion(
     },
     config,
     faults,
+    holds,
   );
   if (plan.fault) entry.fault = plan.fault;
   entry.continuation = plan.continuation;

@@ -132,6 +132,10 @@ export async function streamReply(item: Exchange, plan: Plan, headers: Record<st
   let deadline = performance.now();
 
   for (let i = 0; i <= plan.pieces.length; i++) {
+    if (plan.hold && i === plan.at) {
+      await plan.hold(signal);
+      deadline = performance.now();
+    }
     if (midFault && i === plan.at) {
       if (midFault === "filter-stream" && asyncFilter && annotations.pending(checkable())) {
         await sendAnnotation(null, SAFE_RESULTS);

@@ -79,6 +79,11 @@ class Pacer {
     const wait = this.deadline - performance.now();
     if (wait >= 1) await sleep(wait, undefined, { signal: this.signal });
   }
+
+  /** Paces on from now (after a hold), not from where the schedule stood before it. */
+  restart(): void {
+    this.first = true;
+  }
 }
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -149,6 +154,10 @@ async function answer(
   const padding = paddingFor(run, "text");
   const citations = new Annotator(run, part, where, plan.pieces.join(""));
   for (let i = 0; i <= plan.pieces.length; i++) {
+    if (plan.hold && i === plan.at) {
+      await plan.hold(signal);
+      pacer.restart();
+    }
     if (fault && i === plan.at) {
       citations.flush();
       return strike(run, fault, message, where, signal);

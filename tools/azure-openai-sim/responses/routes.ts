@@ -10,6 +10,7 @@ import { imageRules, modelKind, type SimConfig } from "../config";
 import { ERRORS, HttpError, invalidRequest } from "../errors";
 import type { FaultQueue } from "../faults";
 import { now, type SimRequestLogEntry } from "../log";
+import type { Holds } from "../holds";
 import { makePlan } from "../planner";
 import { modelOf, readJson, sendJson } from "../request";
 import { failBeforeHeaders } from "../respond";
@@ -29,6 +30,7 @@ export type ResponsesRoute =
 export interface ResponsesContext {
   config: SimConfig;
   faults: FaultQueue;
+  holds: Holds;
   store: ResponseStore;
 }
 
@@ -121,7 +123,7 @@ async function create(
   surface: "v1" | "preview",
   item: Exchange,
   headers: Record<string, string>,
-  { config, faults, store }: ResponsesContext,
+  { config, faults, holds, store }: ResponsesContext,
 ): Promise<void> {
   const { entry, res } = item;
   const body = await readJson(req, entry);
@@ -150,6 +152,7 @@ async function create(
     },
     config,
     faults,
+    holds,
   );
   if (plan.fault) entry.fault = plan.fault;
   entry.continuation = plan.continuation;
