@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const alias = { "@": fileURLToPath(new URL(".", import.meta.url)) };
@@ -7,6 +8,9 @@ const E2E_ALONE = "tests/e2e/markdown.test.ts";
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Most unit files wait on real time (streams, timers, a backend each) rather than the CPU:
+    // four at a time on two cores, where vitest's default would run one (cores - 1).
+    maxWorkers: Math.max(4, availableParallelism()),
     projects: [
       {
         resolve: { alias },

@@ -110,6 +110,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
 
+  // Azure keeps idle connections for minutes; Node's 5 s default would close sockets a busy
+  // client is reusing at that instant (ECONNRESET).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, config.host, () => {

@@ -65,6 +65,12 @@ export function createServers(parts: {
     wss.handleUpgrade(req, socket, head, (ws) => parts.sync.accept(ws));
   });
   const site = createServer(guarded(parts.handleSite, "http action", log));
+  for (const server of [api, site]) {
+    // Node's 5 s default closes idle sockets a busy client may be reusing at that instant: an
+    // ECONNRESET on a mutation's POST, which fetch does not retry.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+  }
   return { api, site, wss };
 }
 
