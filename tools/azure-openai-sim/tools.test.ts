@@ -152,6 +152,21 @@ describe("web search", () => {
     expect(types.slice(firstAnnotation + 1)).toContain("response.output_text.delta");
   });
 
+  it("a reply that searched, continued without the tool, goes on with its citations' links", async () => {
+    const input = "Compare caching strategies [[sim search=2]]";
+    const full = simulatedReply(input, { tokens: TOKENS, webSearch: true }).text;
+    const partial = full.slice(0, Math.floor(full.length * 0.6));
+    const list = await events({
+      input: [
+        { role: "user", content: input },
+        { role: "assistant", content: partial },
+        { role: "user", content: "Continue exactly where you stopped." },
+      ],
+    });
+    expect(list.some((e) => e.type.startsWith("response.web_search_call"))).toBe(false);
+    expect(partial + textOf(list)).toBe(full);
+  });
+
   it("without a web search tool the directive does nothing: no search, no links", async () => {
     const input = "News please [[sim search=2]]";
     const list = await events({ input });
