@@ -190,6 +190,16 @@ describe("a search's steps and citations in the chunk log", () => {
       { kind: "text", length: rest.second.length },
       { kind: "citations", sources: [untitled] },
     ]);
+    // A share link's snapshot shows them too (read signed out, as the share page does).
+    const { shareId } = await user.mutation(api.shares.share, { sessionId });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const view = await t.query(api.shares.view, { shareId });
+    const shared = await t.query(api.shares.messages, {
+      shareId,
+      snapshot: view?.snapshot ?? 0,
+      paginationOpts: { numItems: 10, cursor: null },
+    });
+    expect(shared.page.at(-1)?.parts).toEqual(done.parts);
   });
 
   test("Stop during a search keeps it as a step that did not finish; Continue may search again", async () => {

@@ -52,7 +52,9 @@ function provider(webSearch: boolean): ChatProvider {
 
 async function read(input: string, tool: "web_search" | "web_search_preview" | null) {
   const chosen = provider(tool !== null);
-  const request: ResponseCreateParamsStreaming = responsesRequest(chosen, input);
+  const request: ResponseCreateParamsStreaming = responsesRequest(chosen, [
+    { role: "user", content: input },
+  ]);
   if (tool === "web_search_preview") request.tools = [{ type: "web_search_preview" }];
   const sink = partsSink();
   const controller = new AbortController();
