@@ -60,6 +60,20 @@ describe("a reply that searches the web", () => {
     expect(cited).toEqual(sourcesOf(content));
   });
 
+  test("a search that fails: the step says so, the answer comes without sources, nothing is lost", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await chat(t, true);
+    const content = "What is new in caching? [[sim search=2 toolFault=error]]";
+    const messageId = await sendAndWait(t, user, sessionId, content);
+    const done = await messageOf(user, sessionId, messageId);
+    expect(done.status).toBe("complete");
+    expect(done.content).toBe(simulatedReply(content, { tokens: TOKENS, seed: SEED }).text);
+    expect(done.parts).toEqual([
+      { kind: "search", status: "failed", query: "What is new in caching?" },
+      { kind: "text", length: done.content.length },
+    ]);
+  });
+
   test("with the chat's toggle off, or a deployment not allowed, nothing is offered", async () => {
     const t = setupTest();
     const { user, sessionId } = await chat(t, false);

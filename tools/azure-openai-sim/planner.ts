@@ -95,7 +95,10 @@ const REASONING_TOKENS: Record<string, number> = {
 /** Plans the reply to a request. */
 export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQueue): Plan {
   const { messages, imageTokens, kind } = request;
-  const replyTo = (text: string, tokens: number, cited = request.webSearch === true) =>
+  // A search that fails (toolFault) finds nothing to cite.
+  const searches = (text: string) =>
+    request.webSearch === true && directiveOf(text).toolFault === undefined;
+  const replyTo = (text: string, tokens: number, cited = searches(text)) =>
     echoedReply(text) ??
     simulatedReply(stripDirective(text), {
       tokens,
@@ -113,7 +116,9 @@ export function makePlan(request: PlanRequest, config: SimConfig, faults: FaultQ
     // then the rest carries the citations the reply would have had.
     const searched = !request.webSearch && directiveOf(conversation.userText).search;
     const full = [
-      ...(searched ? [replyTo(conversation.userText, tokens, true)] : []),
+      ...(searched && !directiveOf(conversation.userText).toolFault
+        ? [replyTo(conversation.userText, tokens, true)]
+        : []),
       replyTo(conversation.userText, tokens),
     ].find((reply) => candidate.length < reply.text.length && reply.text.startsWith(candidate));
     if (full !== undefined) {

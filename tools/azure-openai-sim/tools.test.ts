@@ -167,6 +167,21 @@ describe("web search", () => {
     expect(partial + textOf(list)).toBe(full);
   });
 
+  it("a search that fails is done failed with its query, and the answer cites nothing", async () => {
+    const input = "Compare caching strategies [[sim search=2 toolFault=error]]";
+    const list = await events({ input, tools: [{ type: "web_search" }] });
+    const done = list.find(
+      (e) => e.type === "response.output_item.done" && e.item.type === "web_search_call",
+    );
+    expect(done?.item).toMatchObject({
+      status: "failed",
+      action: { type: "search", query: "Compare caching strategies" },
+    });
+    expect(list.some((e) => e.type === "response.web_search_call.completed")).toBe(false);
+    expect(list.some((e) => e.type === "response.output_text.annotation.added")).toBe(false);
+    expect(textOf(list)).toBe(simulatedReply(input, { tokens: TOKENS }).text);
+  });
+
   it("without a web search tool the directive does nothing: no search, no links", async () => {
     const input = "News please [[sim search=2]]";
     const list = await events({ input });
