@@ -227,8 +227,8 @@ export function absorbRuns(parts: readonly LogPart[], piece: RunText): LogPart[]
 
 /**
  * The parts a generation wrote, for the message (finalize): a search still running is
- * `incomplete`, reasoning parts get the time they took, from when they began (the first part: `startedAt`, the generation's request) to when the
- * next part began (the last part: `endedAt`).
+ * `incomplete`; reasoning parts get the time they took, from when they began (the first part:
+ * `startedAt`, the generation's request) to when the next part began (the last part: `endedAt`).
  */
 export function finishedParts(
   logParts: readonly LogPart[],
