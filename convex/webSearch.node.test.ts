@@ -74,6 +74,32 @@ describe("a reply that searches the web", () => {
     ]);
   });
 
+  test("background mode: a stream that drops mid-search is picked up where it dropped, the search made once", async () => {
+    const t = setupTest();
+    const { user, sessionId } = await chat(t, true);
+    azure.useEnv({ MODEL_BACKGROUND_MODE: "1" });
+    // Event 3 is the search's `in_progress`: the drop comes while it searches.
+    const content = "What is new in caching? [[sim search=2 drop=3 toolWait=300]]";
+    const messageId = await sendAndWait(t, user, sessionId, content);
+    const requests = azure.sim.requests();
+    // One request, cut after event 3, and one resume of the same response.
+    expect(requests.map((r) => [r.path.replace(/resp_\w+/, "{id}"), r.endReason])).toEqual([
+      ["/openai/v1/responses", "fault"],
+      ["/openai/v1/responses/{id}", "complete"],
+    ]);
+    const done = await messageOf(user, sessionId, messageId);
+    expect(done.status).toBe("complete");
+    expect(done.content).toBe(
+      simulatedReply(content, { tokens: TOKENS, seed: SEED, webSearch: true }).text,
+    );
+    expect(done.parts?.filter((part) => part.kind === "search")).toEqual([
+      { kind: "search", status: "completed", query: "What is new in caching?" },
+    ]);
+    expect(done.parts?.flatMap((p) => (p.kind === "citations" ? p.sources : []))).toEqual(
+      sourcesOf(content),
+    );
+  });
+
   test("with the chat's toggle off, or a deployment not allowed, nothing is offered", async () => {
     const t = setupTest();
     const { user, sessionId } = await chat(t, false);
