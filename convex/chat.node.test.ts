@@ -906,6 +906,7 @@ describe("runGeneration", () => {
         history: [{ role: "user", content: "Hi" }],
         continueFrom: null,
         priorTokenCount: null,
+        searched: null,
       }),
       runMutation: async (ref: FunctionReference<"mutation", "internal">, args: unknown) => {
         const name = getFunctionName(ref);

@@ -338,6 +338,7 @@ describe("appendStreamChunk", () => {
       history: [{ role: "user", content: "Hello there" }],
       continueFrom: null,
       priorTokenCount: null,
+      searched: null,
     });
   });
 

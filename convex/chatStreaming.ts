@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import { internalMutation } from "./_generated/server";
-import { finalStatus, partKind, runLength, tokenUsage } from "./schema";
+import { finalStatus, partKind, runLength, tokenUsage, webSource } from "./schema";
 import {
   signedInMutation,
   optionalAuthQuery,
@@ -61,6 +61,7 @@ export const getGenerationContext = ownerInternalQuery({
       ),
       continueFrom: v.union(v.string(), v.null()),
       priorTokenCount: v.union(v.number(), v.null()),
+      searched: v.union(v.array(webSource), v.null()),
     }),
   ),
   handler: async (ctx, { messageId, generation }) => {

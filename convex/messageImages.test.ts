@@ -155,8 +155,14 @@ describe("sending images", () => {
     });
     expect((await counts(t)).messages).toBe(0);
     expect((await alice.query(api.models.list, {}))?.models).toEqual([
-      { name: "gpt-4o", label: "GPT-4o", acceptsImages: true, reasoning: false },
-      { name: "gpt-35", label: "GPT-3.5", acceptsImages: false, reasoning: false },
+      { name: "gpt-4o", label: "GPT-4o", acceptsImages: true, reasoning: false, webSearch: false },
+      {
+        name: "gpt-35",
+        label: "GPT-3.5",
+        acceptsImages: false,
+        reasoning: false,
+        webSearch: false,
+      },
     ]);
   });
 

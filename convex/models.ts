@@ -4,6 +4,7 @@ import { configuredModels, modelKind } from "./lib/llm/config";
 import {
   chatEffort,
   chatModel,
+  chatWebSearch,
   defaultModelFor,
   requireKnownModel,
   requirePickerEffort,
@@ -13,12 +14,14 @@ import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 
 // acceptsImages: it takes images (MODELS_ACCEPTING_IMAGES, else guessed from the name); the
 // composer offers attaching only then. reasoning: a reasoning model (MODELS_REASONING, else
-// guessed), whose effort the picker offers.
+// guessed), whose effort the picker offers. webSearch: its replies may search the web
+// (MODELS_WEB_SEARCH); the composer offers the toggle only then.
 const modelOption = v.object({
   name: v.string(),
   label: v.string(),
   acceptsImages: v.boolean(),
   reasoning: v.boolean(),
+  webSearch: v.boolean(),
 });
 
 /**
@@ -36,7 +39,12 @@ export const list = optionalAuthQuery({
     return {
       models: configuredModels().map((model) => {
         const kind = modelKind(model.name);
-        return { ...model, acceptsImages: kind.acceptsImages, reasoning: kind.reasoning };
+        return {
+          ...model,
+          acceptsImages: kind.acceptsImages,
+          reasoning: kind.reasoning,
+          webSearch: kind.webSearch,
+        };
       }),
       defaultModel: (await defaultModelFor(ctx, ctx.viewerId)) ?? null,
     };
@@ -90,6 +98,42 @@ export const setEffort = signedInMutation({
   },
 });
 
+/**
+ * Whether a chat's next reply may search the web (false where its model cannot); on the new-chat
+ * page (no `sessionId`), whether new chats start with search on.
+ */
+export const webSearchForChat = optionalAuthQuery({
+  args: { sessionId: v.optional(v.string()) },
+  returns: v.boolean(),
+  handler: async (ctx, { sessionId }) => {
+    if (sessionId === undefined) {
+      if (ctx.viewerId === null) return false;
+      const preferences = await getPreferences(ctx, ctx.viewerId);
+      return preferences?.lastWebSearch === true;
+    }
+    const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+    return await chatWebSearch(ctx, session, await chatModel(ctx, session));
+  },
+});
+
+/**
+ * Turns web search on or off for a chat's next replies, or with no `sessionId` for the chats the
+ * viewer starts next; it also becomes the viewer's default for new chats. A chat whose model
+ * cannot search keeps the choice for when it can.
+ */
+export const setWebSearch = signedInMutation({
+  args: { sessionId: v.optional(v.string()), enabled: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, { sessionId, enabled }) => {
+    if (sessionId !== undefined) {
+      const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
+      await ctx.db.patch("sessions", session._id, { webSearch: enabled });
+    }
+    await savePreferences(ctx, ctx.viewerId, { lastWebSearch: enabled });
+    return null;
+  },
+});
+
 /** Picks the model of a chat's next replies; it also becomes the viewer's default for new chats. */
 export const setForChat = signedInMutation({
   args: { sessionId: v.string(), model: v.string() },
@@ -116,8 +160,8 @@ export const setDefault = signedInMutation({
 
 /**
  * What the writer of a reply needs besides the conversation: the model recorded on the reply (a
- * reply from before models were recorded uses its chat's), the reasoning effort recorded with it
- * and its owner's custom instructions.
+ * reply from before models were recorded uses its chat's), the reasoning effort recorded with it,
+ * whether it was offered web search and its owner's custom instructions.
  */
 export const replySettings = ownerInternalQuery({
   args: { messageId: v.id("messages") },
@@ -125,6 +169,7 @@ export const replySettings = ownerInternalQuery({
     model: v.union(v.string(), v.null()),
     effort: v.union(v.string(), v.null()),
     instructions: v.union(v.string(), v.null()),
+    webSearch: v.boolean(),
   }),
   handler: async (ctx, { messageId }) => {
     const { message, session } = await loadMessageForViewer(ctx, ctx.ownerId, messageId);
@@ -133,6 +178,7 @@ export const replySettings = ownerInternalQuery({
       model: message.model ?? (await chatModel(ctx, session)) ?? null,
       effort: message.reasoningEffort ?? null,
       instructions: preferences?.customInstructions ?? null,
+      webSearch: message.webSearch === true,
     };
   },
 });

@@ -96,13 +96,14 @@ describe("custom instructions", () => {
 describe("choosing a model", () => {
   test("the configured deployments are offered with their labels, the first as the default", async () => {
     twoModels();
+    const imagesNoReasoning = { acceptsImages: true, reasoning: false, webSearch: false };
     const t = setupTest();
     const alice = await asUser(t, "alice");
     // Unconfigured, what a deployment is comes from its name: gpt-4o reads images, and does not reason.
     expect(await alice.query(api.models.list, {})).toEqual({
       models: [
-        { name: "gpt-4o", label: "GPT-4o", acceptsImages: true, reasoning: false },
-        { name: "gpt-4o-mini", label: "GPT-4o mini", acceptsImages: true, reasoning: false },
+        { name: "gpt-4o", label: "GPT-4o", ...imagesNoReasoning },
+        { name: "gpt-4o-mini", label: "GPT-4o mini", ...imagesNoReasoning },
       ],
       defaultModel: "gpt-4o",
     });
@@ -150,7 +151,13 @@ describe("choosing a model", () => {
     const alice = await asUser(t, "alice");
     expect(await alice.query(api.models.list, {})).toEqual({
       models: [
-        { name: "my-deployment", label: "my-deployment", acceptsImages: false, reasoning: false },
+        {
+          name: "my-deployment",
+          label: "my-deployment",
+          acceptsImages: false,
+          reasoning: false,
+          webSearch: false,
+        },
       ],
       defaultModel: "my-deployment",
     });
@@ -295,7 +302,7 @@ describe("choosing a model", () => {
     const { messageId } = await alice.mutation(api.messages.send, { sessionId, content: "hi" });
     expect(
       await t.query(internal.models.replySettings, { ownerId: alice.userId, messageId }),
-    ).toEqual({ model: "gpt-4o", effort: null, instructions: null });
+    ).toEqual({ model: "gpt-4o", effort: null, instructions: null, webSearch: false });
     expect(
       await errorData(t.query(internal.models.replySettings, { ownerId: bob.userId, messageId })),
     ).toMatchObject({ code: "NotFound" });

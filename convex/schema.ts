@@ -37,11 +37,25 @@ export const tokenUsage = v.object({
 });
 
 // The kinds and stored form of a reply's parts (lib/reply-parts.ts).
-export const partKind = v.union(v.literal("reasoning"), v.literal("text"));
+export const partKind = v.union(
+  v.literal("reasoning"),
+  v.literal("text"),
+  v.literal("search"),
+  v.literal("citations"),
+);
+
+/** A page an answer cites (lib/web-search.ts): an http(s) URL and its title ("" when it has none). */
+export const webSource = v.object({ url: v.string(), title: v.string() });
 
 export const storedPart = v.union(
   v.object({ kind: v.literal("text"), length: v.number() }),
   v.object({ kind: v.literal("reasoning"), text: v.string(), durationMs: v.optional(v.number()) }),
+  v.object({
+    kind: v.literal("search"),
+    status: v.union(v.literal("completed"), v.literal("failed"), v.literal("incomplete")),
+    query: v.optional(v.string()),
+  }),
+  v.object({ kind: v.literal("citations"), sources: v.array(webSource) }),
 );
 
 // The reasoning efforts a user can pick per chat (lib/reasoning.ts has the deployments' own).
@@ -104,6 +118,9 @@ export default defineSchema({
     model: v.optional(v.string()),
     // The reasoning effort picked for this chat; unset: the user's last pick, else the deployment's.
     reasoningEffort: v.optional(reasoningEffort),
+    // Whether this chat's replies may search the web (where its model can); unset: the user's
+    // last choice, else off.
+    webSearch: v.optional(v.boolean()),
     // Unset: listed by date in the sidebar (model/sessions.ts listSessions).
     listing: v.optional(sessionListing),
   })
@@ -144,6 +161,8 @@ export default defineSchema({
     parts: v.optional(v.array(storedPart)),
     // The effort a reasoning deployment was asked for (unset: not a reasoning deployment).
     reasoningEffort: v.optional(v.string()),
+    // The reply was offered web search (its chat had it on and its deployment allows it).
+    webSearch: v.optional(v.boolean()),
     // Of tokenCount, the tokens the model spent thinking.
     reasoningTokens: v.optional(v.number()),
     // A user message's images; an edit lists the ones its version keeps.
@@ -166,6 +185,8 @@ export default defineSchema({
     lastModel: v.optional(v.string()),
     // The reasoning effort last picked: new chats start with it.
     lastReasoningEffort: v.optional(reasoningEffort),
+    // Web search last turned on or off: new chats start with it.
+    lastWebSearch: v.optional(v.boolean()),
   }).index("by_userId", ["userId"]),
 
   // Writer state of an assistant message: the owner, the per-flush heartbeat, the sequence counter,

@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { FunctionArgs, FunctionReturnType } from "convex/server";
 import type { Id } from "./_generated/dataModel";
+import type { PartKind } from "../lib/reply-parts";
 import {
   absorbNewest,
   absorbSpan,
@@ -163,7 +164,7 @@ export function append(
   text: string,
   more: {
     part?: number;
-    kind?: "reasoning" | "text";
+    kind?: PartKind;
     upstreamSeq?: number;
     attempt?: number;
   } = {},

@@ -96,6 +96,49 @@ describe("chat export", () => {
     });
   });
 
+  it("keeps a reply's web searches and cited sources: step lines and a numbered list in Markdown, parts in JSON", () => {
+    const text =
+      "Caches [A guide](https://learn.example.com/a). See [docs.example.org](https://docs.example.org/b).";
+    const searched: ChatExport = {
+      ...chat,
+      messages: [
+        question,
+        {
+          ...answer,
+          status: "complete",
+          content: text,
+          parts: [
+            { kind: "search", status: "completed", query: "caching *now*" },
+            { kind: "text", length: text.length },
+            {
+              kind: "citations",
+              sources: [
+                { url: "https://learn.example.com/a", title: "A [guide]" },
+                { url: "https://docs.example.org/b", title: "" },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect(toMarkdown(searched)).toContain(
+      [
+        "*Searched the web: caching \\*now\\**",
+        text,
+        "Sources:\n\n1. [A \\[guide\\]](<https://learn.example.com/a>) (learn.example.com)\n2. [docs.example.org](<https://docs.example.org/b>) (docs.example.org)",
+      ].join("\n\n"),
+    );
+    const [, message] = (JSON.parse(toJson(searched)) as { messages: unknown[] }).messages;
+    expect(message).toMatchObject({
+      content: text,
+      parts: [
+        { kind: "search", status: "completed", query: "caching *now*" },
+        { kind: "text", text },
+        { kind: "citations", sources: [{ title: "A [guide]" }, { title: "" }] },
+      ],
+    });
+  });
+
   it("writes Markdown with the title, each message's role, time, model and status, and the text exactly", () => {
     expect(toMarkdown(chat)).toBe(
       [

@@ -1,6 +1,7 @@
 import type { FunctionReturnType } from "convex/server";
 import type { api } from "@/convex/_generated/api";
-import { replyParts, thinkingOf } from "@/lib/reply-parts";
+import { citedSources, replyParts, thinkingOf } from "@/lib/reply-parts";
+import { searchStepLabel, sourceLabel, sourceSite } from "@/lib/web-search";
 import { REPLY_FULL_FINISH_REASON } from "./chat-limits";
 import { messageTree, ROOT, visiblePath } from "./message-tree";
 
@@ -81,6 +82,11 @@ function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** Text with Markdown's link and emphasis characters escaped, for a title or a query. */
+function markdownText(text: string): string {
+  return text.replace(/[\\`*_[\]<>]/g, (c) => `\\${c}`);
+}
+
 /** "Thinking (14 s)": the label of a reply's thinking in an export. */
 function thinkingLabel(durationMs: number | null): string {
   return durationMs === null
@@ -105,14 +111,27 @@ function markdownSection(
   if (version) details.push(`version ${version.index} of ${version.count}`);
   if (other) details.push(parent === null ? "a first message" : `follows #${parent}`);
   const parts = [`## ${details.join(" · ")}`];
-  const thinking = thinkingOf(replyParts(message));
+  const replyPartList = replyParts(message);
+  const thinking = thinkingOf(replyPartList);
   if (thinking !== null) {
     const body = thinking.text === "" ? "(no summary given)" : thinking.text;
     parts.push(
       `<details>\n<summary>${thinkingLabel(thinking.durationMs)}</summary>\n\n${body}\n\n</details>`,
     );
   }
+  const searches = replyPartList.filter((part) => part.kind === "search");
+  if (searches.length > 0) {
+    parts.push(searches.map((step) => `*${markdownText(searchStepLabel(step))}*`).join("\n"));
+  }
   parts.push(message.content);
+  const sources = citedSources(replyPartList);
+  if (sources.length > 0) {
+    const list = sources.map(
+      (source, i) =>
+        `${i + 1}. [${markdownText(sourceLabel(source))}](<${source.url}>) (${sourceSite(source.url)})`,
+    );
+    parts.push(`Sources:\n\n${list.join("\n")}`);
+  }
   // The files are not in the export: each image is referenced by its name and attachment id.
   const images = message.images ?? [];
   if (images.length > 0) {
@@ -124,7 +143,8 @@ function markdownSection(
 /**
  * The chat as Markdown: the title, then the conversation on screen, each message under a heading
  * of role, time, model, how it ended and its version; text as written, a reply's thinking first,
- * folded in a `<details>` block headed "Thinking". Other versions (edits,
+ * folded in a `<details>` block headed "Thinking", then its web searches, one line each, and the
+ * sources its answer cites, numbered, after it. Other versions (edits,
  * regenerated replies and what followed them) come after, under "Other versions": then every
  * heading starts with the message's number (#1 written first) and an other version names the
  * message it follows.
@@ -178,8 +198,9 @@ function jsonMessage({ message, number, parent, version }: Placed) {
 /**
  * The chat as JSON: `messages` is the conversation on screen, `otherVersions` every other message;
  * each numbered in the order written with the number of the message it follows (`parent`), times
- * in ISO 8601, text exactly; `content` is the answer, and a reply with thinking also lists its
- * `parts` in order (each `reasoning` or `text`).
+ * in ISO 8601, text exactly; `content` is the answer, and a reply with thinking or web searches
+ * also lists its `parts` in order (`reasoning`, `search` with its status and query, `citations`
+ * with their sources, `text`).
  */
 export function toJson(chat: ChatExport): string {
   const { conversation, otherVersions } = arrange(chat);

@@ -11,6 +11,7 @@ import { isLive, type LifecycleMessage } from "./reply-lifecycle";
 import {
   absorbRuns,
   finishedParts,
+  logPartShown,
   replyParts,
   thinkingOf,
   type LogPart,
@@ -108,10 +109,7 @@ export type ShownMessage = LifecycleMessage & { content: string; parts?: StoredP
 export function shownParts(message: ShownMessage, live: readonly LogPart[]): ReplyPart[] {
   const stored = replyParts(message);
   if (!isLive(message)) return stored;
-  return [
-    ...stored,
-    ...live.map((part): ReplyPart => ({ kind: part.kind, text: part.text }) as ReplyPart),
-  ];
+  return [...stored, ...live.map(logPartShown)];
 }
 
 /** The answer of a message as shown: its text parts joined (lib/reply-parts.ts). */

@@ -1,12 +1,14 @@
 /**
- * A reply is an ordered list of parts: the model's thinking ("reasoning", a summary of it) and its
+ * A reply is an ordered list of parts: the model's thinking ("reasoning", a summary of it), its
+ * web searches ("search": one step each) and the sources its answer cites ("citations"), and its
  * answer ("text"), in the order the model wrote them. More kinds (tool calls, their results,
- * approvals, citations) join by adding a kind here and a way to show it; everything below treats
- * an unknown future kind like reasoning: kept, in order, never part of the answer.
+ * approvals) join by adding a kind here and a way to show it; everything below treats a kind that
+ * is not text as kept, in order, never part of the answer.
  *
  * Stored on a message (`messages.parts`): the answer stays in `content` (search, copy and the
  * prompt read it), so a text part records only how many characters of `content` it covers
- * (UTF-16 units, JavaScript's string length), in order; every other part carries its own text.
+ * (UTF-16 units, JavaScript's string length), in order; every other part carries its own text
+ * (reasoning) or its fields (a search step's status and query, the cited sources).
  * `parts` is absent on a reply that is all answer, which is every reply stored before parts
  * existed: such a reply is one text part, `content`. No migration.
  *
@@ -15,19 +17,39 @@
  * part its `kind` (absent on part 0: text). A page, and a range of chunks as a viewer reads it,
  * is `text` plus `runs`, the lengths of `text` per part in order; `runs` is absent when all of it
  * belongs to part 0 and opens nothing but text. A run that opens its part carries `kind` and `at`,
- * when the part began (server time: its opening chunk's creation).
+ * when the part began (server time: its opening chunk's creation). A search or citations part's
+ * text in the log is records, one JSON object a line (lib/web-search.ts); each search opens a
+ * part of its own.
  */
 
-export const PART_KINDS = ["reasoning", "text"] as const;
+import {
+  readSearch,
+  readSources,
+  type SearchStatus,
+  type SearchStep,
+  type WebSource,
+  uniqueSources,
+} from "./web-search";
+
+export const PART_KINDS = ["reasoning", "text", "search", "citations"] as const;
 export type PartKind = (typeof PART_KINDS)[number];
+
+/** A search step as a finished reply keeps it: it can no longer be running. */
+type StoredSearch = { kind: "search"; status: Exclude<SearchStatus, "searching">; query?: string };
 
 /** A part as a message stores it. */
 export type StoredPart =
-  { kind: "text"; length: number } | { kind: "reasoning"; text: string; durationMs?: number };
+  | { kind: "text"; length: number }
+  | { kind: "reasoning"; text: string; durationMs?: number }
+  | StoredSearch
+  | { kind: "citations"; sources: WebSource[] };
 
-/** A part as it is shown: text parts with their text. */
+/** A part as it is shown: text parts with their text, a search step that may still run. */
 export type ReplyPart =
-  { kind: "text"; text: string } | { kind: "reasoning"; text: string; durationMs?: number };
+  | { kind: "text"; text: string }
+  | { kind: "reasoning"; text: string; durationMs?: number }
+  | ({ kind: "search" } & SearchStep)
+  | { kind: "citations"; sources: WebSource[] };
 
 /** The length of a stretch of text that belongs to one part (a page's or a range's `runs`). */
 export type RunLength = { part: number; length: number; kind?: PartKind; at?: number };
@@ -77,6 +99,13 @@ export function storeParts(parts: readonly ReplyPart[]): {
       const last = stored.at(-1);
       if (last?.kind === "text") last.length += part.text.length;
       else stored.push({ kind: "text", length: part.text.length });
+    } else if (part.kind === "search") {
+      const status = part.status === "searching" ? "incomplete" : part.status;
+      stored.push({
+        kind: "search",
+        status,
+        ...(part.query === undefined ? {} : { query: part.query }),
+      });
     } else {
       stored.push(part);
     }
@@ -102,10 +131,44 @@ export function thinkingOf(
   };
 }
 
+/** The text a part holds beside the answer (for size limits). */
+function partText(part: StoredPart): string {
+  switch (part.kind) {
+    case "text":
+      return "";
+    case "reasoning":
+      return part.text;
+    case "search":
+      return part.query ?? "";
+    case "citations":
+      return part.sources.map((source) => source.url + source.title).join("");
+  }
+}
+
 /** Bytes-relevant text of a message: its answer and every other part's text (for size limits). */
 export function storedText(message: { content: string; parts?: StoredPart[] }): string {
-  const other = (message.parts ?? []).map((part) => (part.kind === "text" ? "" : part.text));
-  return message.content + other.join("");
+  return message.content + (message.parts ?? []).map(partText).join("");
+}
+
+/** The sources a reply's answer cites, each once, numbered in this order (from 1). */
+export function citedSources(parts: readonly ReplyPart[]): WebSource[] {
+  return uniqueSources(parts.flatMap((part) => (part.kind === "citations" ? part.sources : [])));
+}
+
+/**
+ * A part of the chunk log as shown while its generation is written: a search part's records as
+ * its step, a citations part's as its sources.
+ */
+export function logPartShown(part: LogPart): ReplyPart {
+  switch (part.kind) {
+    case "text":
+    case "reasoning":
+      return { kind: part.kind, text: part.text };
+    case "search":
+      return { kind: "search", ...readSearch(part.text) };
+    case "citations":
+      return { kind: "citations", sources: readSources(part.text) };
+  }
 }
 
 /** The runs of `piece` (a chunk, a page, a range), explicit. */
@@ -163,16 +226,22 @@ export function absorbRuns(parts: readonly LogPart[], piece: RunText): LogPart[]
 }
 
 /**
- * The parts a generation wrote, for the message (finalize): reasoning parts get the time they
- * took, from when they began (the first part: `startedAt`, the generation's request) to when the
- * next part began (the last part: `endedAt`).
+ * The parts a generation wrote, for the message (finalize): a search still running is
+ * `incomplete`; reasoning parts get the time they took, from when they began (the first part:
+ * `startedAt`, the generation's request) to when the next part began (the last part: `endedAt`).
  */
 export function finishedParts(
   logParts: readonly LogPart[],
   { startedAt, endedAt }: { startedAt: number; endedAt: number },
 ): ReplyPart[] {
   return logParts.map((part, i): ReplyPart => {
-    if (part.kind === "text") return { kind: "text", text: part.text };
+    if (part.kind !== "reasoning") {
+      const shown = logPartShown(part);
+      // A search still running when its generation ended never finished.
+      return shown.kind === "search" && shown.status === "searching"
+        ? { ...shown, status: "incomplete" }
+        : shown;
+    }
     const from = i === 0 ? startedAt : (part.at ?? startedAt);
     const to = logParts[i + 1]?.at ?? endedAt;
     return { kind: part.kind, text: part.text, durationMs: Math.max(0, to - from) };

@@ -56,6 +56,11 @@ export const SETTINGS = {
     description:
       "the Azure deployments called through Chat Completions instead of the Responses API, comma-separated (an OpenAI-compatible endpoint always uses Chat Completions)",
   },
+  MODELS_WEB_SEARCH: {
+    readBy: "functions",
+    description:
+      "the deployments whose replies may search the web (Azure's hosted `web_search` tool on the Responses API), comma-separated; a chat turns it on in the composer; unset or `none`: none (never guessed: searches are billed, and the deployment's owner allows them)",
+  },
   REASONING_SUMMARIES: {
     readBy: "functions",
     default: "1",

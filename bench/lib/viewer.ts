@@ -15,11 +15,11 @@ import {
   type LiveTextState,
 } from "../../lib/live-text";
 import { isLive, type MessageStatus } from "../../lib/reply-lifecycle";
-import { replyParts, type StoredPart } from "../../lib/reply-parts";
+import { replyParts, type ReplyPart, type StoredPart } from "../../lib/reply-parts";
 
 /** Every part's text in order (a reasoning reply: its thinking, then its answer). */
-function allText(parts: readonly { text: string }[]): string {
-  return parts.map((part) => part.text).join("");
+function allText(parts: readonly ReplyPart[]): string {
+  return parts.map((part) => ("text" in part ? part.text : "")).join("");
 }
 
 /** Epoch milliseconds with sub-millisecond precision (the simulator's clock). */

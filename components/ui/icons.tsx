@@ -168,3 +168,9 @@ export const SidebarIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="M9 4v16" />
   </Icon>
 );
+export const GlobeIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M3 12h18M12 3a14 14 0 0 1 0 18M12 3a14 14 0 0 0 0 18" />
+  </Icon>
+);

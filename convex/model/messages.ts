@@ -8,12 +8,14 @@ import {
   validateMessageContent,
 } from "../lib/limits";
 import { consumeReplyBudget } from "./limits";
-import { chatEffort, chatModel } from "./models";
+import { chatEffort, chatModel, chatWebSearch } from "./models";
 import { loadMessageForViewer, loadSessionForViewer, streamingMessage } from "./sessions";
 import { currentLeaf, newestChild, parentOf, preferNewestChild } from "./versions";
 import { REPLY_FULL_FINISH_REASON } from "../../lib/chat-limits";
 import { canContinue, isLive, lifecycleFields } from "../../lib/reply-lifecycle";
 import { getStream, openGeneration } from "./streams";
+import { citedSources, replyParts } from "../../lib/reply-parts";
+import type { WebSource } from "../../lib/web-search";
 import {
   imagesForNewMessage,
   markSent,
@@ -169,6 +171,7 @@ async function insertReply(
   const now = Date.now();
   const model = await chatModel(ctx, session);
   const reasoningEffort = await chatEffort(ctx, session, model);
+  const webSearch = await chatWebSearch(ctx, session, model);
   const messageId = await ctx.db.insert("messages", {
     sessionId: session._id,
     userId: session.userId,
@@ -181,6 +184,7 @@ async function insertReply(
     parentId,
     model,
     ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
+    ...(webSearch ? { webSearch } : {}),
   });
   await ctx.db.patch("sessions", session._id, {
     lastActivityAt: now,
@@ -291,6 +295,11 @@ export type GenerationContext = {
   /** The text already in the message that a continuation must extend, or null for a fresh reply. */
   continueFrom: string | null;
   priorTokenCount: number | null;
+  /**
+   * A continuation of a reply that already searched the web: the sources it cited (it is not
+   * offered the search again); null otherwise.
+   */
+  searched: WebSource[] | null;
 };
 
 /**
@@ -319,9 +328,12 @@ export async function generationContext(
     history.push({ role: m.role, content: m.content, ...(images.length > 0 ? { images } : {}) });
   }
   const continuing = message.content.length > 0;
+  const parts = replyParts(message);
+  const searched = parts.some((part) => part.kind === "search" && part.status === "completed");
   return {
     history,
     continueFrom: continuing ? message.content : null,
     priorTokenCount: continuing ? (message.tokenCount ?? null) : null,
+    searched: continuing && searched ? citedSources(parts) : null,
   };
 }

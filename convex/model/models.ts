@@ -67,6 +67,21 @@ export async function chatEffort(
   return preferences?.lastReasoningEffort ?? kind.effort ?? DEFAULT_EFFORT;
 }
 
+/**
+ * Whether a chat's next reply from `model` may search the web: only where the deployment allows
+ * it (MODELS_WEB_SEARCH), then the chat's choice, else its owner's last choice, else off.
+ */
+export async function chatWebSearch(
+  ctx: QueryCtx,
+  session: Doc<"sessions">,
+  model: string | undefined,
+): Promise<boolean> {
+  if (!modelKind(model).webSearch) return false;
+  if (session.webSearch !== undefined) return session.webSearch;
+  const preferences = await getPreferences(ctx, session.userId);
+  return preferences?.lastWebSearch === true;
+}
+
 /** The model a chat's next reply uses: its choice while configured, else its owner's default. */
 export async function chatModel(
   ctx: QueryCtx,

@@ -21,6 +21,7 @@ export async function savePreferences(
     customInstructions?: string | undefined;
     lastModel?: string;
     lastReasoningEffort?: PickerEffort;
+    lastWebSearch?: boolean;
   },
 ) {
   const existing = await getPreferences(ctx, userId);

@@ -103,22 +103,33 @@ export function makePlan(
   holds: Holds,
 ): Plan {
   const { messages, imageTokens, kind } = request;
-  const replyTo = (text: string, tokens: number) =>
+  // A search that fails (toolFault) finds nothing to cite.
+  const searches = (text: string) =>
+    request.webSearch === true && directiveOf(text).toolFault === undefined;
+  const replyTo = (text: string, tokens: number, cited = searches(text)) =>
     echoedReply(text) ??
     simulatedReply(stripDirective(text), {
       tokens,
       seed: config.seed,
       images: conversation.userImages,
       files: conversation.userFiles,
-      citations: request.webSearch ? simulatedCitations(text, { seed: config.seed }) : [],
+      citations: cited ? simulatedCitations(text, { seed: config.seed }) : [],
     });
   let conversation = findConversation(messages);
   let continued: { full: ReturnType<typeof replyTo>; partial: string } | null = null;
   if (conversation.assistantText !== null) {
     const tokens = directiveOf(conversation.userText).tokens ?? config.tokens;
-    const full = replyTo(conversation.userText, tokens);
     const candidate = conversation.assistantText;
-    if (candidate.length < full.text.length && full.text.startsWith(candidate)) {
+    // A reply that searched may be continued without the tool (it already has its sources):
+    // then the rest carries the citations the reply would have had.
+    const searched = !request.webSearch && directiveOf(conversation.userText).search;
+    const full = [
+      ...(searched && !directiveOf(conversation.userText).toolFault
+        ? [replyTo(conversation.userText, tokens, true)]
+        : []),
+      replyTo(conversation.userText, tokens),
+    ].find((reply) => candidate.length < reply.text.length && reply.text.startsWith(candidate));
+    if (full !== undefined) {
       continued = { full, partial: candidate };
     } else {
       conversation = answering(lastUser(messages));

@@ -152,6 +152,36 @@ describe("web search", () => {
     expect(types.slice(firstAnnotation + 1)).toContain("response.output_text.delta");
   });
 
+  it("a reply that searched, continued without the tool, goes on with its citations' links", async () => {
+    const input = "Compare caching strategies [[sim search=2]]";
+    const full = simulatedReply(input, { tokens: TOKENS, webSearch: true }).text;
+    const partial = full.slice(0, Math.floor(full.length * 0.6));
+    const list = await events({
+      input: [
+        { role: "user", content: input },
+        { role: "assistant", content: partial },
+        { role: "user", content: "Continue exactly where you stopped." },
+      ],
+    });
+    expect(list.some((e) => e.type.startsWith("response.web_search_call"))).toBe(false);
+    expect(partial + textOf(list)).toBe(full);
+  });
+
+  it("a search that fails is done failed with its query, and the answer cites nothing", async () => {
+    const input = "Compare caching strategies [[sim search=2 toolFault=error]]";
+    const list = await events({ input, tools: [{ type: "web_search" }] });
+    const done = list.find(
+      (e) => e.type === "response.output_item.done" && e.item.type === "web_search_call",
+    );
+    expect(done?.item).toMatchObject({
+      status: "failed",
+      action: { type: "search", query: "Compare caching strategies" },
+    });
+    expect(list.some((e) => e.type === "response.web_search_call.completed")).toBe(false);
+    expect(list.some((e) => e.type === "response.output_text.annotation.added")).toBe(false);
+    expect(textOf(list)).toBe(simulatedReply(input, { tokens: TOKENS }).text);
+  });
+
   it("without a web search tool the directive does nothing: no search, no links", async () => {
     const input = "News please [[sim search=2]]";
     const list = await events({ input });

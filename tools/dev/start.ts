@@ -127,6 +127,8 @@ async function main(): Promise<void> {
         AZURE_OPENAI_DEPLOYMENTS: SIM_DEPLOYMENTS,
         MODELS_ACCEPTING_IMAGES: SIM_IMAGE_DEPLOYMENTS.join(","),
         MODELS_REASONING: SIM_REASONING_DEPLOYMENT,
+        // The simulator runs Azure's hosted web search: `[[sim search=3]]` in a message cites 3 pages.
+        MODELS_WEB_SEARCH: `${SIM_REASONING_DEPLOYMENT},gpt-4o`,
         SIMULATED_MODEL: "1",
       });
       console.log(

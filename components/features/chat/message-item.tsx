@@ -19,12 +19,14 @@ import {
   isLive,
   showsTypingIndicator,
 } from "@/lib/reply-lifecycle";
+import { CitedAnswer } from "./citations";
 import { CopyButton } from "./copy-button";
 import type { MessageActions } from "./message-actions";
 import { EditableUserMessage } from "./edit-message";
 import { MessageMarkdown } from "./message-markdown";
 import { ModelName } from "./model-name";
 import { ReplyFeedback } from "./reply-feedback";
+import { SearchSteps } from "./search-steps";
 import { Thinking } from "./thinking";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
@@ -54,7 +56,7 @@ function AssistantMessage({
   actions: MessageActions;
   versions: VersionInfo | undefined;
 }) {
-  const { text: liveText, thinking } = useLiveReply(message);
+  const { text: liveText, thinking, parts } = useLiveReply(message);
   const live = isLive(message);
   // While streaming, text reaches the DOM at most once per frame; a final state shows at once,
   // so the status and the text on screen always agree.
@@ -83,20 +85,30 @@ function AssistantMessage({
     <article
       data-testid="message"
       data-role="assistant"
-      // While live: "pending" until its first text (answer or thinking) shows, then "streaming".
-      data-status={live ? (hasText || thinking?.text ? "streaming" : "pending") : message.status}
+      // While live: "pending" until its first text (answer or thinking) or a web search shows,
+      // then "streaming".
+      data-status={
+        live
+          ? hasText || thinking?.text || parts.some((part) => part.kind === "search")
+            ? "streaming"
+            : "pending"
+          : message.status
+      }
       aria-busy={live}
       className="group flex flex-col gap-2"
     >
       {thinking && <Thinking thinking={thinking} />}
-      <div
-        data-testid="message-content"
-        // How much text has arrived, beside what is shown: the smooth reveal's lag is visible.
-        data-received-length={live ? (reveal?.arrived ?? frameText).length : undefined}
-        className="text-[15px]"
-      >
-        {hasText && <MessageMarkdown text={text} streaming={live} />}
-      </div>
+      <SearchSteps parts={parts} />
+      <CitedAnswer parts={parts}>
+        <div
+          data-testid="message-content"
+          // How much text has arrived, beside what is shown: the smooth reveal's lag is visible.
+          data-received-length={live ? (reveal?.arrived ?? frameText).length : undefined}
+          className="text-[15px]"
+        >
+          {hasText && <MessageMarkdown text={text} streaming={live} />}
+        </div>
+      </CitedAnswer>
 
       {showsTypingIndicator(message) && (
         <div className="flex items-center gap-2 text-sm text-muted-foreground">

@@ -21,11 +21,12 @@ import {
 } from "@/lib/markdown-limits";
 import { warmHighlight, workerCodePlugin } from "@/lib/highlight/worker-code-plugin";
 import { FORMULA_TAG, mathPlugin } from "@/lib/math/math-plugin";
+import { CitationLink } from "./citations";
 import { MathFormula } from "./math-formula";
 import { useFocusableScrollers } from "@/components/hooks/use-focusable-scrollers";
 
 const plugins = { code: workerCodePlugin, math: mathPlugin };
-const components = { [FORMULA_TAG]: MathFormula };
+const components = { [FORMULA_TAG]: MathFormula, a: CitationLink };
 /** How often an open code block's finished lines are tokenized ahead of its closing fence. */
 const WARM_INTERVAL_MS = 250;
 /**

@@ -6,11 +6,12 @@ import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
 import { errorMessage } from "@/lib/errors";
 import { DEFAULT_EFFORT, effortLabel, PICKER_EFFORTS } from "@/lib/reasoning";
+import { WebSearchToggle } from "./web-search-toggle";
 
 /**
- * Which model writes the next reply, and how hard a reasoning model thinks: the chat's choices, or
- * on the new-chat page the ones new chats start with. Shown when there is more than one model to
- * pick or the model reasons.
+ * Which model writes the next reply, how hard a reasoning model thinks and whether it may search
+ * the web: the chat's choices, or on the new-chat page the ones new chats start with. Shown when
+ * there is more than one model to pick, or the model reasons or can search.
  */
 export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
   const options = useQuery(api.models.list, {});
@@ -40,9 +41,10 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
   const value = (sessionId ? chatModel : options.defaultModel) ?? options.models[0]?.name;
   const current = options.models.find((model) => model.name === value);
   const reasons = current?.reasoning === true;
+  const searches = current?.webSearch === true;
   // The earlier turns' images are left out of what a text-only model gets: say so.
   const imagesDropped = chat?.hasImages === true && current?.acceptsImages === false;
-  if (options.models.length < 2 && !reasons) return null;
+  if (options.models.length < 2 && !reasons && !searches) return null;
   const shownEffort = effort ?? DEFAULT_EFFORT;
   const efforts: string[] = [...PICKER_EFFORTS];
   if (!efforts.includes(shownEffort)) efforts.push(shownEffort);
@@ -105,6 +107,9 @@ export function ModelPicker({ sessionId }: { sessionId?: Id<"sessions"> }) {
             ))}
           </select>
         </>
+      )}
+      {searches && (
+        <WebSearchToggle sessionId={sessionId} onError={(e) => setError(errorMessage(e))} />
       )}
       {imagesDropped && (
         <span

@@ -2,10 +2,13 @@
 
 import { usePaginatedQuery, useQuery } from "convex/react";
 import Link from "next/link";
+import { useMemo } from "react";
 import { HighlightWarmup } from "@/components/features/chat/highlight-warmup";
 import { MessageMarkdown } from "@/components/features/chat/message-markdown";
 import { UserMessage } from "@/components/features/chat/user-message";
 import { Thinking } from "@/components/features/chat/thinking";
+import { CitedAnswer } from "@/components/features/chat/citations";
+import { SearchSteps } from "@/components/features/chat/search-steps";
 import { NotFoundState } from "@/components/features/chat/not-found-state";
 import { api } from "@/convex/_generated/api";
 import { statusNote } from "@/lib/chat-export";
@@ -106,9 +109,7 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
             className="flex flex-col gap-2"
           >
             <SharedThinking message={message} />
-            <div data-testid="message-content" className="text-[15px]">
-              <MessageMarkdown text={message.content} streaming={false} />
-            </div>
+            <SharedAnswer message={message} />
             {statusNote(message) !== null && (
               <p className="text-xs text-muted-foreground">This reply was {statusNote(message)}.</p>
             )}
@@ -131,6 +132,21 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
         </p>
       )}
     </div>
+  );
+}
+
+/** A shared reply's web searches, answer and cited sources, as in the chat. */
+function SharedAnswer({ message }: { message: Parameters<typeof replyParts>[0] }) {
+  const parts = useMemo(() => replyParts(message), [message]);
+  return (
+    <>
+      <SearchSteps parts={parts} />
+      <CitedAnswer parts={parts}>
+        <div data-testid="message-content" className="text-[15px]">
+          <MessageMarkdown text={message.content} streaming={false} />
+        </div>
+      </CitedAnswer>
+    </>
   );
 }
 

@@ -69,7 +69,11 @@ export function configuredModels(): ModelOption[] {
  * empty list.
  */
 function namedList(
-  setting: "MODELS_ACCEPTING_IMAGES" | "MODELS_REASONING" | "MODELS_USING_CHAT_COMPLETIONS",
+  setting:
+    | "MODELS_ACCEPTING_IMAGES"
+    | "MODELS_REASONING"
+    | "MODELS_USING_CHAT_COMPLETIONS"
+    | "MODELS_WEB_SEARCH",
 ): Map<string, string> | null {
   const raw = functionSetting(setting);
   if (raw === undefined) return null;
@@ -96,6 +100,11 @@ export type ModelKind = {
   /** The configured effort (MODELS_REASONING `name=effort`), unchecked; unset: none configured. */
   effort: string | undefined;
   acceptsImages: boolean;
+  /**
+   * Whether its replies may search the web (MODELS_WEB_SEARCH; never guessed: the deployment's
+   * owner turns Azure's hosted web search on, and only the Responses API has it).
+   */
+  webSearch: boolean;
   /** Whether each of the above was guessed from the name rather than configured. */
   guessed: { reasoning: boolean; images: boolean };
 };
@@ -118,6 +127,10 @@ export function modelKind(name: string | undefined): ModelKind {
     effort: effort === undefined || effort === "" ? undefined : effort,
     acceptsImages:
       name !== undefined && (imagesList ? imagesList.has(name) : guessAcceptsImages(name)),
+    webSearch:
+      api === "responses" &&
+      name !== undefined &&
+      namedList("MODELS_WEB_SEARCH")?.has(name) === true,
     guessed: { reasoning: reasoningList === null, images: imagesList === null },
   };
 }

@@ -21,6 +21,7 @@ import {
 } from "./replyOutcome";
 import { SeamJoiner } from "./seam";
 import { countTokens, fitToBudget } from "./tokens";
+import { sourceLabel, type WebSource } from "../../../lib/web-search";
 import {
   imageTokens,
   MAX_IMAGE_BYTES_PER_REQUEST,
@@ -118,10 +119,16 @@ async function finalize(ctx: ActionCtx, target: WriterTarget, fields: FinalizeFi
 }
 
 /**
- * The model a reply is written by, the effort it was asked to think with (a reasoning deployment)
- * and its owner's custom instructions (models.replySettings).
+ * The model a reply is written by, the effort it was asked to think with (a reasoning deployment),
+ * whether it may search the web and its owner's custom instructions (models.replySettings).
  */
-type ReplySettings = { model: string | null; effort: string | null; instructions: string | null };
+type ReplySettings = {
+  model: string | null;
+  effort: string | null;
+  instructions: string | null;
+  /** The reply was offered web search (models.replySettings). */
+  webSearch: boolean;
+};
 
 /**
  * Streams the reply into the chunk log; returns how it ended, for finalize, or null when a
@@ -138,7 +145,10 @@ async function streamGeneration(
   const settings = streamSettings();
   let provider: ChatProvider;
   try {
-    provider = createChatProvider(reply.model ?? undefined, reply.effort ?? undefined);
+    // A continuation of an answer that already searched writes on from what it found.
+    provider = createChatProvider(reply.model ?? undefined, reply.effort ?? undefined, {
+      webSearch: reply.webSearch && context.searched === null,
+    });
   } catch (error) {
     return providerSetupFields(error);
   }
@@ -160,11 +170,11 @@ async function streamGeneration(
   let lastSeq: number | undefined;
   const sink: StreamSink = {
     start: (info) => writer.start(info),
-    push: (kind, text, upstreamSeq) => {
+    push: (kind, text, upstreamSeq, opens) => {
       received = true;
       if (upstreamSeq !== undefined) lastSeq = upstreamSeq;
       const shown = kind === "text" && seam ? seam.push(text) : text;
-      writer.push(kind, shown, upstreamSeq);
+      writer.push(kind, shown, upstreamSeq, opens);
     },
     observe: (choice) => verdicts.observe(choice),
     get pushedAny() {
@@ -287,6 +297,17 @@ async function requestReader(
 }
 
 /**
+ * The system note of a continuation whose reply already searched the web: what it cited, so the
+ * model writes on from those sources instead of searching again (it is not offered the tool).
+ */
+function searchedNote(sources: readonly WebSource[]): string {
+  const list = sources.map((source, i) => `${i + 1}. ${sourceLabel(source)}: ${source.url}`);
+  return list.length === 0
+    ? "Earlier in the reply you are continuing you searched the web. Do not search again."
+    : `Earlier in the reply you are continuing you searched the web and cited these sources:\n${list.join("\n")}\nDo not search again; cite them as markdown links where they support what you write.`;
+}
+
+/**
  * While the model is silent (retry waits, slow first token) heartbeats keep the stale sweep away
  * and notice a stop request, so the upstream request is aborted even without new tokens. Returns
  * the function that ends them.
@@ -333,7 +354,12 @@ function buildPrompt(
     turns.push({ role: "assistant", content: context.continueFrom });
     turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
   }
-  const system: PromptTurn[] = [functionSetting("SYSTEM_PROMPT"), instructions ?? undefined]
+  const sources = context.searched === null ? undefined : searchedNote(context.searched);
+  const system: PromptTurn[] = [
+    functionSetting("SYSTEM_PROMPT"),
+    instructions ?? undefined,
+    sources,
+  ]
     .filter((text) => text !== undefined)
     .map((content) => ({ role: "system", content }));
   const systemCost = system.reduce((sum, m) => sum + countTokens(m.content), 0);

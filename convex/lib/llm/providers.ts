@@ -33,6 +33,8 @@ export type ChatProvider = {
   maxOutputTokens: number;
   /** Responses only: start the reply as a background response (MODEL_BACKGROUND_MODE). */
   background: boolean;
+  /** Responses only: offer Azure's hosted web search tool (MODELS_WEB_SEARCH, the chat's toggle). */
+  webSearch: boolean;
   /** What was guessed about the deployment from its name (for the log when a guess is wrong). */
   guessed: ModelKind["guessed"];
   /** Names of the variables to check when the endpoint rejects the request (for the server log). */
@@ -76,9 +78,10 @@ function entraTokenProvider(scope: string): () => Promise<string> {
 
 /**
  * The request options of a reply to `model`: its API, reasoning (the `effort` asked for the reply,
- * else the deployment's configured one, else medium), output limit and background mode.
+ * else the deployment's configured one, else medium), output limit, background mode and web
+ * search (asked for the reply, and allowed for the deployment).
  */
-function requestShape(model: string, effort: string | undefined) {
+function requestShape(model: string, effort: string | undefined, webSearch: boolean) {
   const kind = modelKind(model);
   const problem = kind.reasoning ? badEffortSetting(model) : null;
   if (problem !== null) throw new ProviderConfigError(problem);
@@ -91,6 +94,7 @@ function requestShape(model: string, effort: string | undefined) {
       limitSetting(kind.reasoning ? "reasoningMaxOutputTokens" : "maxOutputTokens"),
     ),
     background: kind.api === "responses" && backgroundMode(),
+    webSearch: webSearch && kind.webSearch,
     guessed: kind.guessed,
   };
 }
@@ -101,7 +105,11 @@ function requestShape(model: string, effort: string | undefined) {
  * `OpenAI` client on `<endpoint>/openai/v1/` (the v1 API, no api-version), or `AzureOpenAI` with
  * the dated API when OPENAI_API_VERSION is set; a key, else Microsoft Entra ID.
  */
-export function createChatProvider(model?: string, effort?: string): ChatProvider {
+export function createChatProvider(
+  model?: string,
+  effort?: string,
+  { webSearch = false }: { webSearch?: boolean } = {},
+): ChatProvider {
   const config = readProviderConfig();
   const chosen = model ?? configuredModels()[0]?.name;
   switch (config.kind) {
@@ -137,7 +145,7 @@ export function createChatProvider(model?: string, effort?: string): ChatProvide
         kind: config.kind,
         client,
         model: chosen,
-        ...requestShape(chosen, effort),
+        ...requestShape(chosen, effort, webSearch),
         credentialHint:
           config.kind === "azure"
             ? "AZURE_OPENAI_API_KEY"
@@ -160,7 +168,7 @@ export function createChatProvider(model?: string, effort?: string): ChatProvide
         kind: "openai-compatible",
         client,
         model: chosen,
-        ...requestShape(chosen, effort),
+        ...requestShape(chosen, effort, webSearch),
         credentialHint: "OPENAI_API_KEY",
       };
     }

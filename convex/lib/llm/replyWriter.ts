@@ -23,7 +23,7 @@ export type LogPosition = { nextSeq: number; part: number; partKind: PartKind };
 
 /**
  * Writes one generation into the chunk log: numbers its parts (a new part whenever the kind of
- * text changes: thinking, then answer), batches the text through the flush policy into
+ * text changes: thinking, a web search, the answer, its citations), batches the text through the flush policy into
  * appendStreamChunk (each batch one part, with the upstream event it reaches), records the
  * upstream start (startStreamingMessage) before the first append, and keeps the answer it stored.
  */
@@ -93,12 +93,15 @@ export class ReplyWriter {
       });
   }
 
-  /** Adds text of kind `kind`; text of another kind than the last opens the next part. */
-  push(kind: PartKind, text: string, upstreamSeq?: number): void {
+  /**
+   * Adds text of kind `kind`; text of another kind than the last opens the next part, and so
+   * does `opens` (a web search: each is a part of its own).
+   */
+  push(kind: PartKind, text: string, upstreamSeq?: number, opens = false): void {
     if (text.length === 0) return;
     if (this.kind === null) {
       this.kind = kind;
-    } else if (kind !== this.kind) {
+    } else if (kind !== this.kind || opens) {
       this.part += 1;
       this.kind = kind;
     }

@@ -4,13 +4,18 @@ import { APIConnectionError, APIError } from "openai";
 import type {
   Response,
   ResponseCreateParamsStreaming,
+  ResponseFunctionWebSearch,
   ResponseInput,
+  ResponseOutputItemAddedEvent,
+  ResponseOutputItemDoneEvent,
+  ResponseOutputTextAnnotationAddedEvent,
   ResponseStreamEvent,
 } from "openai/resources/responses/responses";
 import type { ReasoningEffort } from "openai/resources/shared";
 import type { TokenUsage } from "../../model/streams";
 import type { ChatProvider } from "./providers";
 import { ResumeLost } from "./replyOutcome";
+import { citationRecord, searchRecord, webSource } from "../../../lib/web-search";
 import {
   failedOutcome,
   isInStreamError,
@@ -23,7 +28,7 @@ import {
  * The Responses request of a reply (`POST /openai/v1/responses`, streamed): the output limit as
  * `max_output_tokens` (thinking included), a reasoning deployment's effort and, unless turned
  * off, a request for summaries of its thinking; in background mode `background: true` (which
- * needs `store: true`), else nothing stored.
+ * needs `store: true`), else nothing stored; the `web_search` tool when the reply may search.
  */
 export function responsesRequest(
   provider: ChatProvider,
@@ -36,6 +41,8 @@ export function responsesRequest(
     max_output_tokens: provider.maxOutputTokens,
     store: provider.background,
     ...(provider.background ? { background: true } : {}),
+    // Azure's hosted web search on the v1 API; its citations come as `url_citation` annotations.
+    ...(provider.webSearch ? { tools: [{ type: "web_search" as const }] } : {}),
     ...(provider.reasoning
       ? {
           reasoning: {
@@ -57,7 +64,8 @@ const RESUME_DELAY_MS = 250;
 /**
  * One Responses request (or, with `resume`, the rest of a background response), read into `sink`:
  * reasoning summary deltas as thinking (summaries after the first start a new paragraph), output
- * text and refusals as the answer, each with its event's `sequence_number`. Ends on
+ * text and refusals as the answer, web searches as search steps and `url_citation` annotations as
+ * citations (webSearchEvent), each with its event's `sequence_number`. Ends on
  * `response.completed` ("stop"), `response.incomplete` ("length" for the output limit,
  * "content_filter"), `response.failed` or an `error` event (the error they stand for,
  * inStreamFailure). A background response whose stream drops is picked up where it dropped.
@@ -163,6 +171,11 @@ function handle(event: ResponseStreamEvent, state: ReaderState, sink: StreamSink
       state.received += event.delta.length;
       sink.push("text", event.delta, seq);
       return;
+    case "response.output_item.added":
+    case "response.output_item.done":
+    case "response.output_text.annotation.added":
+      webSearchEvent(event, sink);
+      return;
     case "response.completed":
       state.usage = usageOf(event.response);
       state.finishReason = "stop";
@@ -187,6 +200,55 @@ function handle(event: ResponseStreamEvent, state: ReaderState, sink: StreamSink
       return;
     default:
       return;
+  }
+}
+
+/**
+ * A web search's item and the answer's citations, as records of their parts (lib/web-search.ts):
+ * an added `web_search_call` opens a search step, its done item ends it with the query (Azure's
+ * `web_search_preview` leaves it `searching` when done: it is done all the same) or as failed; a
+ * `url_citation` annotation adds its source. Other items and annotations are not shown.
+ */
+export function webSearchEvent(
+  event:
+    | ResponseOutputItemAddedEvent
+    | ResponseOutputItemDoneEvent
+    | ResponseOutputTextAnnotationAddedEvent,
+  sink: Pick<StreamSink, "push">,
+): void {
+  const seq = event.sequence_number;
+  if (event.type === "response.output_text.annotation.added") {
+    const annotation = event.annotation;
+    if (annotation?.type !== "url_citation") return;
+    const source = webSource(annotation.url, annotation.title);
+    if (source !== null) sink.push("citations", citationRecord(source), seq);
+    return;
+  }
+  const item = event.item;
+  if (item.type !== "web_search_call") return;
+  const query = searchQuery(item);
+  if (event.type === "response.output_item.added") {
+    sink.push("search", searchRecord({ status: "searching", query }), seq, true);
+    return;
+  }
+  const status =
+    item.status === "failed" ? "failed" : item.status === "incomplete" ? "incomplete" : "completed";
+  sink.push("search", searchRecord({ status, query }), seq);
+}
+
+/** What a web search call looked for: its query (or queries), the page it opened, the text it found. */
+function searchQuery(item: ResponseFunctionWebSearch): string | undefined {
+  // Azure's preview adds the item with an action that has no query yet; some add none at all.
+  const action = item.action as ResponseFunctionWebSearch["action"] | undefined;
+  switch (action?.type) {
+    case "search":
+      return action.query ?? action.queries?.join(", ");
+    case "open_page":
+      return action.url ?? undefined;
+    case "find_in_page":
+      return action.pattern;
+    default:
+      return undefined;
   }
 }
 

@@ -20,7 +20,8 @@ import { decideRetry, retryHintMs } from "./retry";
  */
 export type StreamSink = {
   start(info: UpstreamStart): void;
-  push(kind: PartKind, text: string, upstreamSeq?: number): void;
+  /** Text of a part; `opens`: it begins a part of its own even after one of the same kind. */
+  push(kind: PartKind, text: string, upstreamSeq?: number, opens?: boolean): void;
   observe(choice: unknown): void;
   /** Whether any text was pushed (then a failure is no longer retried). */
   readonly pushedAny: boolean;

@@ -37,7 +37,7 @@ export async function runStep(
     case "function_call":
       return functionCall(run, step, context);
     case "web_search":
-      return webSearch(run, step.query, context);
+      return webSearch(run, step, context);
     case "mcp_approval_request": {
       const item = {
         id: run.newItemId("mcpr"),
@@ -85,11 +85,13 @@ async function functionCall(
  * Azure's `web_search_preview` (recorded 2025-11, gpt-4.1-mini): added with `action: {type:
  * "search"}`, in_progress, searching, then done still `searching` with the query, and no
  * completed event. OpenAI's `web_search`: added bare, in_progress, searching, completed, done
- * `completed` (with `sources` when `include` asks for `web_search_call.action.sources`).
+ * `completed` (with `sources` when `include` asks for `web_search_call.action.sources`). A search
+ * that fails (`toolFault`, reconstructed: no recording has one) is done `failed` with its query
+ * and no completed event, after `wait` (a timeout's at least its default).
  */
 async function webSearch(
   run: ResponseRun,
-  query: string,
+  { query, fault }: Extract<ToolStep, { kind: "web_search" }>,
   { wait, signal }: { wait: number; signal: AbortSignal },
 ): Promise<void> {
   const preview = run.request.tools.webSearch?.preview ?? true;
@@ -104,7 +106,10 @@ async function webSearch(
   run.emit("response.web_search_call.in_progress", where);
   run.emit("response.web_search_call.searching", where);
   if (wait > 0) await sleep(wait, undefined, { signal });
-  if (preview) {
+  if (fault !== null) {
+    item.status = "failed";
+    item.action = { type: "search", query };
+  } else if (preview) {
     item.status = "searching";
     item.action = { type: "search", query };
   } else {

@@ -173,7 +173,8 @@ async function create(
     plan.userText,
   );
   const run = new ResponseRun(request, plan, surface, tools);
-  if (request.tools.webSearch && tools.answer) {
+  const searched = tools.steps.some((step) => step.kind === "web_search" && step.fault === null);
+  if (searched && tools.answer) {
     run.citations = simulatedCitations(plan.userText, { seed: config.seed });
   }
   entry.responseId = run.id;

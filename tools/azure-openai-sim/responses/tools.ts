@@ -42,7 +42,7 @@ export interface ListedServer {
 
 export type ToolStep =
   | { kind: "function_call"; name: string; arguments: string; callId: string }
-  | { kind: "web_search"; query: string }
+  | { kind: "web_search"; query: string; fault: Exclude<SimToolFault, "down"> | null }
   | { kind: "mcp_approval_request"; server: ListedServer; name: string; arguments: string }
   | {
       kind: "mcp_call";
@@ -325,7 +325,11 @@ export async function planTools(
   }
   if (controls.search && tools.webSearch) {
     for (let i = 0; i < (controls.queries ?? 1); i++) {
-      plan.steps.push({ kind: "web_search", query: queryOf(userText, i) });
+      plan.steps.push({
+        kind: "web_search",
+        query: queryOf(userText, i),
+        fault: faultOf(controls),
+      });
     }
   }
   return plan;
