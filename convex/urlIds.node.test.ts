@@ -58,6 +58,7 @@ const SAMPLE_ARGS: Record<string, unknown> = {
   snapshot: 1,
   effort: "low",
   listing: "pinned",
+  enabled: true,
 };
 
 let backend: LocalBackend;
