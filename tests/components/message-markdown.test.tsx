@@ -105,6 +105,12 @@ describe("MessageMarkdown with replies that once broke or froze a chat", () => {
     };
     const reply = (n: number) =>
       Array.from({ length: 40 }, (_, i) => `Reply ${n} paragraph ${i} ${"word ".repeat(40)}`);
+    // One frame's budget, in paragraphs: what one reply mounting alone shows at once.
+    const alone = render(<MessageMarkdown text={reply(9).join("\n\n")} streaming={false} />);
+    const perFrame = alone.container.querySelectorAll("p").length;
+    alone.unmount();
+    nextFrame();
+    expect(perFrame).toBeLessThan(40);
     const view = render(
       <>
         {[0, 1, 2].map((n) => (
@@ -113,13 +119,14 @@ describe("MessageMarkdown with replies that once broke or froze a chat", () => {
       </>,
     );
     const mounted = () => view.container.querySelectorAll("p").length;
-    // Each shows its first blocks at once; each frame after adds one frame's budget in all.
+    // Together they mount one frame's budget at once (the others their first paragraph or two),
+    // not one each; each frame after adds one frame's budget in all.
     const first = mounted();
-    expect(first).toBeLessThan(120);
+    expect(first).toBeLessThanOrEqual(perFrame + 4);
     nextFrame();
     const second = mounted();
     expect(second).toBeGreaterThan(first);
-    expect(second - first).toBeLessThanOrEqual(first / 3 + 1);
+    expect(second - first).toBeLessThanOrEqual(perFrame + 1);
     for (let frame = 0; frame < 100 && mounted() < 120; frame++) nextFrame();
     expect(mounted()).toBe(120);
   });

@@ -1,6 +1,6 @@
 /**
- * `npm run attack`: the attack run at full scale (index.ts), one line per case as it ends, then a
- * summary; exits 1 when a case failed or the run overran its deadline. First builds the app for
+ * `npm run attack [text]`: the attack run at full scale (index.ts), or only the cases whose name
+ * contains `text`, one line per case as it ends, then a summary; exits 1 when a case failed or the run overran its deadline. First builds the app for
  * production into the browser tests' `.next-e2e` (`E2E_SKIP_BUILD=1` reuses the last build).
  */
 import { LIMIT_SETTINGS } from "../../convex/lib/settings";
@@ -30,12 +30,17 @@ console.log(
 );
 console.log(`Limits: the defaults, except ${lowered.join(", ")}.\n`);
 
-const results = await runAttack(FULL_PLAN, (result) => {
-  const seconds = (result.ms / 1000).toFixed(1).padStart(5);
-  console.log(
-    `${result.pass ? "PASS" : "FAIL"} ${seconds} s  ${result.name}\n              ${result.detail}`,
-  );
-});
+const only = process.argv[2];
+const results = await runAttack(
+  FULL_PLAN,
+  (result) => {
+    const seconds = (result.ms / 1000).toFixed(1).padStart(5);
+    console.log(
+      `${result.pass ? "PASS" : "FAIL"} ${seconds} s  ${result.name}\n              ${result.detail}`,
+    );
+  },
+  only,
+);
 clearTimeout(deadline);
 const failed = results.filter((result) => !result.pass);
 console.log(

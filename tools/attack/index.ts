@@ -126,13 +126,14 @@ async function startWeb(plan: AttackPlan): Promise<(Web & { stack: Stack }) | nu
 }
 
 /**
- * Runs every case in order (data first, while the reply budgets are whole; the floods, then
+ * Runs every case (or those whose name contains `only`) in order (data first, while the reply budgets are whole; the floods, then
  * sign-in, whose sign-up floods use up the deployment-wide budgets, last) and returns their
  * results. `onResult` hears each as it ends.
  */
 export async function runAttack(
   plan: AttackPlan,
   onResult: (result: CaseResult) => void = () => {},
+  only?: string,
 ): Promise<CaseResult[]> {
   const [stack, web] = await Promise.all([
     startStack({ production: true, env: plan.env }),
@@ -145,7 +146,7 @@ export async function runAttack(
     ...(web ? BROWSER_CASES : []),
     ...FLOOD_CASES,
     ...AUTH_CASES,
-  ];
+  ].filter((attack) => only === undefined || attack.name.includes(only));
   try {
     const ctx = await prepare(stack, plan, web);
     for (const attack of cases) {

@@ -38,6 +38,8 @@ const WARM_INTERVAL_MS = 250;
  * mounting its own share in the same frame.
  */
 const RENDER_COST_PER_FRAME = 3000;
+/** The render cost a finished message mounts with even when the frame has nothing left. */
+const MIN_MOUNT_COST = 400;
 /** Characters of plain text one frame reveals of a reply that streams. */
 const REVEAL_CHARS_PER_FRAME = 1000;
 
@@ -289,13 +291,16 @@ function OffscreenSkipped({ text, children }: { text: string; children: ReactNod
 
 /**
  * How much of a reply may be rendered now (in renderCost): all of one that streams (it grows a
- * frame at a time anyway), and of a finished one that mounts `RENDER_COST_PER_FRAME` at once (a
- * short one shows whole), then what each frame has left of it more, so a long reply is parsed and
- * laid out a few blocks per frame, not in one task of seconds.
+ * frame at a time anyway), and of a finished one that mounts what the frame has left of
+ * `RENDER_COST_PER_FRAME` (at least MIN_MOUNT_COST, so a short one shows whole at once), then what
+ * each frame has left of it more: a chat of long replies is parsed and laid out a few blocks per
+ * frame, its replies sharing each frame, not in one task of seconds.
  */
 function useMountBudget(cost: number, streaming: boolean): number {
   const [budget, setBudget] = useState(() =>
-    streaming ? Number.POSITIVE_INFINITY : RENDER_COST_PER_FRAME,
+    streaming
+      ? Number.POSITIVE_INFINITY
+      : Math.max(MIN_MOUNT_COST, takeFrameCost(Math.min(cost, RENDER_COST_PER_FRAME))),
   );
   useEffect(() => {
     if (budget >= cost) return;
