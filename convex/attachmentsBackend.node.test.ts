@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
-import { guestClient } from "./localBackend.setup";
+import { guestClient } from "../tools/testing/guest";
 import type { Id } from "./_generated/dataModel";
 import { pdf, png } from "./images.setup";
 

@@ -5,6 +5,7 @@ import { startStack, type Stack } from "../tools/app-stack";
 import { replyParts } from "../lib/reply-parts";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
+import { guestClient } from "../tools/testing/guest";
 import { waitFor } from "../tools/testing/wait-for";
 
 // Background mode against a crash: the local backend (a child process) is SIGKILLed mid-reply, as
@@ -31,15 +32,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signedIn(): Promise<ConvexHttpClient> {
-  const anonymous = new ConvexHttpClient(stack.backendUrl, { logger: false });
-  const { tokens } = (await anonymous.action(api.auth.signIn, { provider: "anonymous" })) as {
-    tokens: { token: string } | null;
-  };
-  const client = new ConvexHttpClient(stack.backendUrl, { logger: false });
-  client.setAuth(tokens?.token ?? "");
-  return client;
-}
+const signedIn = () => guestClient(stack.backendUrl);
 
 async function lastReply(client: ConvexHttpClient, sessionId: Id<"sessions">) {
   const { page } = await client.query(api.messages.list, {

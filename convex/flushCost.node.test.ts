@@ -3,7 +3,7 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { startSimulator, type SimulatorHandle } from "../tools/azure-openai-sim";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
-import { guestClient } from "./localBackend.setup";
+import { guestClient } from "../tools/testing/guest";
 import type { Id } from "./_generated/dataModel";
 
 // What one flush costs the database, as the backend accounts it per execution (database read bytes,

@@ -2,7 +2,7 @@ import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
-import { guestClient } from "./localBackend.setup";
+import { guestClient } from "../tools/testing/guest";
 
 // Ids that arrive in a page URL (/c/<sessionId>, /share/<shareId>) may be anything a person types.
 // Every public query and mutation taking one accepts a string and answers NotFound (or, for a

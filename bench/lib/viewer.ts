@@ -1,4 +1,4 @@
-import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import { ConvexClient } from "convex/browser";
 import { convexToJson, type Value } from "convex/values";
 import WebSocket from "ws";
 import { api } from "../../convex/_generated/api";
@@ -69,17 +69,6 @@ export function countingWebSocket(counter: WireCounter): typeof globalThis.WebSo
     }
   }
   return CountingWebSocket as unknown as typeof globalThis.WebSocket;
-}
-
-/** Signs in a new anonymous Convex Auth user over HTTP; returns its JWT. */
-export async function signInAnonymously(backendUrl: string): Promise<string> {
-  const http = new ConvexHttpClient(backendUrl, { logger: false });
-  const result = (await http.action(api.auth.signIn, { provider: "anonymous" })) as {
-    tokens?: { token: string } | null;
-  };
-  const token = result.tokens?.token;
-  if (!token) throw new Error("anonymous sign-in returned no token");
-  return token;
 }
 
 type ListedMessage = {

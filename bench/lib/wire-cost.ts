@@ -4,7 +4,8 @@ import { replyParts, storedText, thinkingOf } from "../../lib/reply-parts";
 import { api } from "../../convex/_generated/api";
 import { Journal, type JournalCommit } from "./journal";
 import type { BenchStack } from "./stack";
-import { ChatViewer, nowMs, signInAnonymously, type TextSample } from "./viewer";
+import { guestClient } from "../../tools/testing/guest";
+import { ChatViewer, nowMs, type TextSample } from "./viewer";
 
 /** What one streamed reply cost, measured at the viewer's WebSocket and in the database journal. */
 export type ReplyCost = {
@@ -144,7 +145,7 @@ export function simulatorRequestFor(stack: BenchStack, prompt: string, requestsB
 }
 
 export async function openViewer(stack: BenchStack, keepPayloads = false) {
-  const token = await signInAnonymously(stack.backendUrl);
+  const { token } = await guestClient(stack.backendUrl);
   const viewer = new ChatViewer(stack.backendUrl, token, { keepPayloads });
   const sessionId = await viewer.createSession();
   await viewer.watch(sessionId);

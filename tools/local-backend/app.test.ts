@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import { startLocalBackend, type LocalBackend } from "./index";
+import { guestClient } from "../testing/guest";
 import { waitFor } from "../testing/wait-for";
 
 // The app's own convex/ folder, through the wire like the Next.js app uses it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = anyApi as any;
 
-type SignInResult = { tokens: { token: string; refreshToken: string } | null };
 type Session = { _id: string; title: string };
 
 let backend: LocalBackend;
@@ -22,10 +22,9 @@ afterAll(async () => {
 });
 
 async function signInAnonymously(): Promise<string> {
-  const http = new ConvexHttpClient(backend.url, { logger: false });
-  const result = (await http.action(api.auth.signIn, { provider: "anonymous" })) as SignInResult;
-  expect(result.tokens?.token).toMatch(/^ey/);
-  return result.tokens!.token;
+  const { token } = await guestClient(backend.url);
+  expect(token).toMatch(/^ey/);
+  return token;
 }
 
 describe("the app's convex/ folder on the local backend", { timeout: 20_000 }, () => {

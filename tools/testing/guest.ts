@@ -1,8 +1,8 @@
 import { ConvexHttpClient } from "convex/browser";
-import { api } from "./_generated/api";
+import { api } from "../../convex/_generated/api";
 
 /**
- * A new guest on a running backend (the local backend in a *.node.test.ts), signed in through
+ * A new guest on a running backend (the local backend, or a whole stack's), signed in through
  * Convex Auth's public action as the app does: an HTTP client with the guest's token, and the token.
  */
 export async function guestClient(backendUrl: string) {
