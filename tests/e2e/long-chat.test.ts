@@ -37,7 +37,7 @@ describe("a long chat", () => {
     const sessionId = await chatWithHistory(
       stack.backendUrl,
       await app.authToken(),
-      Array.from({ length: EARLIER_TURNS }, (_, turn) => `[[sim tokens=3]] Question ${turn}`),
+      Array.from({ length: EARLIER_TURNS }, (_, turn) => `[[sim tokens=3 rate=0 ttft=0]] Question ${turn}`),
     );
     await app.page.goto(`${stack.appUrl}/c/${sessionId}`);
     const messages = app.page.getByTestId("message");
@@ -64,7 +64,7 @@ describe("a long chat", () => {
     expect(await app.page.getByTestId("load-older").count()).toBe(0);
     expect(await messages.count()).toBe(EARLIER_TURNS * 2 + 2);
     expect(collapse((await messages.first().textContent()) ?? "")).toBe(
-      "[[sim tokens=3]] Question 0",
+      "[[sim tokens=3 rate=0 ttft=0]] Question 0",
     );
     // The reply was still streaming while older pages loaded, and its text only grew.
     expect(await reply.getAttribute("data-status")).toBe("streaming");

@@ -37,11 +37,11 @@ async function chatsToSearch(app: ChatApp) {
   const token = await app.authToken();
   const questions = Array.from({ length: EARLIER_TURNS }, (_, turn) =>
     turn === 0
-      ? "[[sim tokens=3]] How did zeppelins cross the Atlantic?"
-      : `[[sim tokens=3]] Question ${turn}`,
+      ? "[[sim tokens=3 rate=0 ttft=0]] How did zeppelins cross the Atlantic?"
+      : `[[sim tokens=3 rate=0 ttft=0]] Question ${turn}`,
   );
   const long = await chatWithHistory(stack.backendUrl, token, questions, "Airships");
-  const other = await chatWithHistory(stack.backendUrl, token, ["[[sim tokens=3]] Bake bread"]);
+  const other = await chatWithHistory(stack.backendUrl, token, ["[[sim tokens=3 rate=0 ttft=0]] Bake bread"]);
   return { token, long, other };
 }
 
@@ -90,7 +90,7 @@ describe("search, export and share", () => {
       )
       .toBe(true);
     expect(collapse(await anchor.innerText())).toBe(
-      "[[sim tokens=3]] How did zeppelins cross the Atlantic?",
+      "[[sim tokens=3 rate=0 ttft=0]] How did zeppelins cross the Atlantic?",
     );
 
     // A word in no message; an empty box searches nothing; a megabyte is refused with the limit.
