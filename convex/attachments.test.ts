@@ -154,7 +154,7 @@ describe("upload and inspection", () => {
     for (let i = 0; i < 20; i++) ids.push(await upload(t, alice));
     expect(await postImage(alice, png())).toMatchObject({
       status: 429,
-      body: { code: "RateLimited", message: expect.stringMatching(/20 images waiting/) },
+      body: { code: "RateLimited", message: expect.stringMatching(/20 files waiting/) },
     });
     const bob = await asUser(t, "bob");
     await upload(t, bob);
@@ -176,7 +176,7 @@ describe("upload and inspection", () => {
         body: {
           code: "LimitExceeded",
           message:
-            "Your images take 5 MB of the 6 MB one account can keep. Delete chats with images, or remove images not sent, to make room.",
+            "Your files take 5 MB of the 6 MB one account can keep. Delete chats with files, or remove files not sent, to make room.",
         },
       });
       await alice.mutation(api.attachments.discard, { attachmentId: first });
@@ -209,7 +209,7 @@ describe("upload and inspection", () => {
     const id = await readyImage(t, alice, advance);
     expect(await errorData(bob.mutation(api.attachments.discard, { attachmentId: id }))).toEqual({
       code: "NotFound",
-      message: "Image not found.",
+      message: "File not found.",
     });
     expect(await bob.query(api.attachments.statuses, { ids: [id] })).toEqual([]);
     expect(await counts(t)).toMatchObject({ attachments: 1, files: 1 });
@@ -224,7 +224,7 @@ describe("upload and inspection", () => {
     const id = await upload(t, alice);
     expect(
       await errorData(alice.query(api.attachments.statuses, { ids: Array(21).fill(id) })),
-    ).toEqual({ code: "InvalidArgument", message: "Ask for at most 20 images at a time." });
+    ).toEqual({ code: "InvalidArgument", message: "Ask for at most 20 files at a time." });
   });
 
   test("signed out: no upload, no statuses", async () => {

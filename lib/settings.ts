@@ -46,6 +46,11 @@ export const SETTINGS = {
     description:
       "the deployments (or models) that take images, comma-separated names; unset: guessed from the name (gpt-4o, gpt-4.1, gpt-5, o1, o3, o4-mini do); `none`: none does",
   },
+  MODELS_ACCEPTING_PDFS: {
+    readBy: "functions",
+    description:
+      "the deployments that read PDFs (Responses API file input), comma-separated names; unset: those that take images and use the Responses API; `none`: none does (text files go to every model as text)",
+  },
   MODELS_REASONING: {
     readBy: "functions",
     description:
