@@ -106,7 +106,7 @@ describe("sending images", () => {
     expect(await send(five.slice(0, 4))).toEqual({
       code: "InvalidArgument",
       message:
-        "These images add up to 38 MB; a message can carry at most 36 MB of images. Remove one or send it with the next message.",
+        "These images and PDFs add up to 38 MB; a message can carry at most 36 MB of them. Remove one or send it with the next message.",
     });
     await t.run(async (ctx) => {
       for (const id of five.slice(0, 4))
