@@ -73,10 +73,17 @@ describe("upload and inspection", () => {
         message: `"big.png" is 50 MB; an image can be at most ${MAX_IMAGE_BYTES / MEGA} MB.`,
       },
     });
-    const sheet = await postImage(alice, pdf(), { type: "application/vnd.ms-excel", fileName: "a.xls" });
+    const sheet = await postImage(alice, pdf(), {
+      type: "application/vnd.ms-excel",
+      fileName: "a.xls",
+    });
     expect(sheet).toMatchObject({
       status: 400,
-      body: { message: expect.stringMatching(/is not an image \(PNG, JPEG, WebP, GIF\), a PDF or a text file/) },
+      body: {
+        message: expect.stringMatching(
+          /is not an image \(PNG, JPEG, WebP, GIF\), a PDF or a text file/,
+        ),
+      },
     });
     expect(await postImage(alice, png(), { length: null })).toMatchObject({
       status: 400,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { api, internal } from "./_generated/api";
+import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import {
   counts,
@@ -9,13 +9,13 @@ import {
   readyImage,
   settle,
   textFile,
-  upload,
   useImageModels,
 } from "./images.setup";
 import {
   asUser,
   cancelScheduledWriters,
   errorData,
+  finalize,
   listMessages,
   setEnv,
   setupTest,
@@ -46,13 +46,7 @@ async function send(user: User, sessionId: Id<"sessions">, attachmentIds: Id<"at
 
 async function finish(t: TestBackend, user: User, messageId: Id<"messages">) {
   await cancelScheduledWriters(t);
-  await user.mutation(internal.chatStreaming.finalizeStreamMessage, {
-    ownerId: user.userId,
-    messageId,
-    generation: 0,
-    status: "complete",
-    finishReason: "stop",
-  });
+  await finalize(user, messageId, 0, { status: "complete", finishReason: "stop" });
 }
 
 describe("uploading documents", () => {
@@ -164,7 +158,7 @@ describe("sending documents", () => {
     const t = setupTest();
     const alice = await asUser(t, "alice");
     const sessionId = await alice.mutation(api.sessions.create, {});
-    const five = [];
+    const five: Id<"attachments">[] = [];
     for (let i = 0; i < 5; i++)
       five.push(await readyDocument(t, alice, `n${i}.txt`, textFile("x")));
     expect(await errorData(send(alice, sessionId, five))).toEqual({

@@ -253,41 +253,42 @@ export const modelFile = v.object({
 });
 export type ModelFile = Infer<typeof modelFile>;
 
+/** The entries (of a message's images or files) whose attachment is still ready, with its file. */
+async function readyFiles<E extends { attachmentId: Id<"attachments"> }>(
+  ctx: QueryCtx,
+  entries: E[] = [],
+): Promise<{ entry: E; storageId: Id<"_storage"> }[]> {
+  const ready = [];
+  for (const entry of entries) {
+    const attachment = await ctx.db.get("attachments", entry.attachmentId);
+    if (attachment?.status === "ready") ready.push({ entry, storageId: attachment.storageId });
+  }
+  return ready;
+}
+
 /** A message's images for the writer; images whose file is gone are left out. */
 export async function modelImagesOf(
   ctx: QueryCtx,
   message: Doc<"messages">,
 ): Promise<ModelImage[]> {
-  const images: ModelImage[] = [];
-  for (const image of message.images ?? []) {
-    const attachment = await ctx.db.get("attachments", image.attachmentId);
-    if (attachment?.status !== "ready") continue;
-    images.push({
-      storageId: attachment.storageId,
-      contentType: attachment.contentType,
-      size: attachment.size,
-      width: image.width,
-      height: image.height,
-    });
-  }
-  return images;
+  return (await readyFiles(ctx, message.images)).map(({ entry, storageId }) => ({
+    storageId,
+    contentType: entry.contentType,
+    size: entry.size,
+    width: entry.width,
+    height: entry.height,
+  }));
 }
 
 /** A message's documents for the writer; documents whose file is gone are left out. */
 export async function modelFilesOf(ctx: QueryCtx, message: Doc<"messages">): Promise<ModelFile[]> {
-  const files: ModelFile[] = [];
-  for (const file of message.files ?? []) {
-    const attachment = await ctx.db.get("attachments", file.attachmentId);
-    if (attachment?.status !== "ready") continue;
-    files.push({
-      storageId: attachment.storageId,
-      fileName: file.fileName,
-      contentType: file.contentType,
-      size: file.size,
-      ...(file.pages === undefined ? {} : { pages: file.pages }),
-    });
-  }
-  return files;
+  return (await readyFiles(ctx, message.files)).map(({ entry, storageId }) => ({
+    storageId,
+    fileName: entry.fileName,
+    contentType: entry.contentType,
+    size: entry.size,
+    ...(entry.pages === undefined ? {} : { pages: entry.pages }),
+  }));
 }
 
 /**

@@ -43,7 +43,6 @@ function FileChip({ file, source }: { file: MessageFile; source: ImageSource }) 
       type="button"
       data-testid="message-file"
       data-file-name={file.fileName}
-      aria-label={`Download ${file.fileName} (${details})`}
       title={failed ? "This file could not be loaded." : `Download ${file.fileName}`}
       onClick={async () => {
         setFailed(
@@ -61,7 +60,10 @@ function FileChip({ file, source }: { file: MessageFile; source: ImageSource }) 
     >
       <FileTextIcon className="size-5 shrink-0 text-muted-foreground" aria-hidden />
       <span className="flex min-w-0 flex-col">
-        <span className="truncate font-medium">{file.fileName}</span>
+        <span className="truncate font-medium">
+          <span className="sr-only">Download </span>
+          {file.fileName}
+        </span>
         <span className="text-muted-foreground">{failed ? "Unavailable" : details}</span>
       </span>
     </button>
