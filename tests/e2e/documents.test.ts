@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { expectNoSeriousViolations } from "./harness/axe";
 import { ChatApp } from "./harness/chat-app";
+import { saveScreenshot } from "./harness/fixtures";
 import type { TestFile } from "./harness/images";
 import { useStack, type Stack } from "./harness/stack";
 
@@ -86,6 +87,7 @@ describe("documents", () => {
     const saved = await download;
     expect(saved.suggestedFilename()).toBe("notes.md");
     await expectNoSeriousViolations(page, "a message with document chips");
+    await saveScreenshot(app, "documents.png");
     await app.close();
   });
 });
