@@ -73,10 +73,17 @@ describe("upload and inspection", () => {
         message: `"big.png" is 50 MB; an image can be at most ${MAX_IMAGE_BYTES / MEGA} MB.`,
       },
     });
-    const doc = await postImage(alice, pdf(), { type: "application/pdf", fileName: "a.pdf" });
-    expect(doc).toMatchObject({
+    const sheet = await postImage(alice, pdf(), {
+      type: "application/vnd.ms-excel",
+      fileName: "a.xls",
+    });
+    expect(sheet).toMatchObject({
       status: 400,
-      body: { message: expect.stringMatching(/not a PNG/) },
+      body: {
+        message: expect.stringMatching(
+          /is not an image \(PNG, JPEG, WebP, GIF\), a PDF or a text file/,
+        ),
+      },
     });
     expect(await postImage(alice, png(), { length: null })).toMatchObject({
       status: 400,
@@ -154,7 +161,7 @@ describe("upload and inspection", () => {
     for (let i = 0; i < 20; i++) ids.push(await upload(t, alice));
     expect(await postImage(alice, png())).toMatchObject({
       status: 429,
-      body: { code: "RateLimited", message: expect.stringMatching(/20 images waiting/) },
+      body: { code: "RateLimited", message: expect.stringMatching(/20 files waiting/) },
     });
     const bob = await asUser(t, "bob");
     await upload(t, bob);
@@ -176,7 +183,7 @@ describe("upload and inspection", () => {
         body: {
           code: "LimitExceeded",
           message:
-            "Your images take 5 MB of the 6 MB one account can keep. Delete chats with images, or remove images not sent, to make room.",
+            "Your files take 5 MB of the 6 MB one account can keep. Delete chats with files, or remove files not sent, to make room.",
         },
       });
       await alice.mutation(api.attachments.discard, { attachmentId: first });
@@ -209,7 +216,7 @@ describe("upload and inspection", () => {
     const id = await readyImage(t, alice, advance);
     expect(await errorData(bob.mutation(api.attachments.discard, { attachmentId: id }))).toEqual({
       code: "NotFound",
-      message: "Image not found.",
+      message: "File not found.",
     });
     expect(await bob.query(api.attachments.statuses, { ids: [id] })).toEqual([]);
     expect(await counts(t)).toMatchObject({ attachments: 1, files: 1 });
@@ -224,7 +231,7 @@ describe("upload and inspection", () => {
     const id = await upload(t, alice);
     expect(
       await errorData(alice.query(api.attachments.statuses, { ids: Array(21).fill(id) })),
-    ).toEqual({ code: "InvalidArgument", message: "Ask for at most 20 images at a time." });
+    ).toEqual({ code: "InvalidArgument", message: "Ask for at most 20 files at a time." });
   });
 
   test("signed out: no upload, no statuses", async () => {

@@ -3,6 +3,7 @@ import { internal } from "./_generated/api";
 import { internalAction, internalMutation, internalQuery } from "./_generated/server";
 import { appError } from "./lib/errors";
 import { signedInMutation, optionalAuthQuery, getViewerId, requireViewerId } from "./lib/functions";
+import { inspectDocument } from "./lib/documentCheck";
 import { inspectImage } from "./lib/imageCheck";
 import {
   discardAttachment,
@@ -80,7 +81,7 @@ export const expireUploadBypassingAccessControl = internalMutation({
 });
 
 // The fields the composer needs, taken from the table's own validators.
-const { fileName, contentType, size, status, error, width, height } =
+const { fileName, contentType, size, status, error, width, height, pages } =
   schema.tables.attachments.validator.fields;
 const attachmentState = v.object({
   _id: v.id("attachments"),
@@ -91,6 +92,7 @@ const attachmentState = v.object({
   error,
   width,
   height,
+  pages,
 });
 
 /**
@@ -105,21 +107,21 @@ export const statuses = optionalAuthQuery({
     if (ids.length > MAX_UNSENT_ATTACHMENTS) {
       throw appError(
         "InvalidArgument",
-        `Ask for at most ${MAX_UNSENT_ATTACHMENTS} images at a time.`,
+        `Ask for at most ${MAX_UNSENT_ATTACHMENTS} files at a time.`,
       );
     }
     const states = [];
     for (const id of ids) {
       const attachment = await ctx.db.get("attachments", id);
       if (attachment === null || attachment.userId !== ctx.viewerId) continue;
-      const { _id, fileName, contentType, size, status, error, width, height } = attachment;
-      states.push({ _id, fileName, contentType, size, status, error, width, height });
+      const { _id, fileName, contentType, size, status, error, width, height, pages } = attachment;
+      states.push({ _id, fileName, contentType, size, status, error, width, height, pages });
     }
     return states;
   },
 });
 
-/** Removes an image not sent yet, with its file. */
+/** Removes an attachment not sent yet, with its file. */
 export const discard = signedInMutation({
   args: { attachmentId: v.id("attachments") },
   returns: v.null(),
@@ -131,10 +133,15 @@ export const discard = signedInMutation({
 
 export const fileToInspect = internalQuery({
   args: { attachmentId: v.id("attachments") },
-  returns: v.union(v.id("_storage"), v.null()),
+  returns: v.union(
+    v.object({ storageId: v.id("_storage"), fileName: v.string(), contentType: v.string() }),
+    v.null(),
+  ),
   handler: async (ctx, { attachmentId }) => {
     const attachment = await ctx.db.get("attachments", attachmentId);
-    return attachment?.status === "checking" ? attachment.storageId : null;
+    if (attachment?.status !== "checking") return null;
+    const { storageId, fileName, contentType } = attachment;
+    return { storageId, fileName, contentType };
   },
 });
 
@@ -143,6 +150,7 @@ export const recordInspection = internalMutation({
     attachmentId: v.id("attachments"),
     verdict: v.union(
       v.object({ contentType: v.string(), width: v.number(), height: v.number() }),
+      v.object({ pages: v.optional(v.number()) }),
       v.object({ error: v.string() }),
     ),
   },
@@ -153,21 +161,33 @@ export const recordInspection = internalMutation({
   },
 });
 
-/** Reads an attachment's bytes and records whether they are an image we take (lib/imageCheck.ts). */
+/**
+ * Reads an attachment's bytes and records whether they are what it claims to be: an image we
+ * take (lib/imageCheck.ts), or the document its name says (lib/documentCheck.ts).
+ */
 export const inspectBypassingAccessControl = internalAction({
   args: { attachmentId: v.id("attachments") },
   returns: v.null(),
   handler: async (ctx, { attachmentId }) => {
-    const storageId = await ctx.runQuery(internal.attachments.fileToInspect, { attachmentId });
-    if (storageId === null) return null;
-    const blob = await ctx.storage.get(storageId);
-    const result =
-      blob === null
-        ? { ok: false as const, error: "The upload was lost. Attach the image again." }
-        : inspectImage(new Uint8Array(await blob.arrayBuffer()));
-    const verdict = result.ok
-      ? { contentType: result.contentType, width: result.width, height: result.height }
-      : { error: result.error };
+    const file = await ctx.runQuery(internal.attachments.fileToInspect, { attachmentId });
+    if (file === null) return null;
+    const blob = await ctx.storage.get(file.storageId);
+    const bytes = blob === null ? null : new Uint8Array(await blob.arrayBuffer());
+    let verdict;
+    if (bytes === null) verdict = { error: "The upload was lost. Attach the file again." };
+    else if (file.contentType.startsWith("image/")) {
+      const result = inspectImage(bytes);
+      verdict = result.ok
+        ? { contentType: result.contentType, width: result.width, height: result.height }
+        : { error: result.error };
+    } else {
+      const result = inspectDocument(bytes, file);
+      verdict = !result.ok
+        ? { error: result.error }
+        : result.pages === undefined
+          ? {}
+          : { pages: result.pages };
+    }
     await ctx.runMutation(internal.attachments.recordInspection, { attachmentId, verdict });
     return null;
   },
@@ -219,7 +239,7 @@ export const ownedFile = internalQuery({
   },
 });
 
-/** The file of an image in the current snapshot of a live share link, or null. */
+/** The file of an attachment in the current snapshot of a live share link, or null. */
 export const sharedFile = internalQuery({
   args: { shareId: v.string(), attachmentId: v.string() },
   returns: v.union(v.null(), v.object({ storageId: v.id("_storage"), contentType: v.string() })),

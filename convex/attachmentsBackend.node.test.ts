@@ -7,7 +7,7 @@ import { startLocalBackend, type LocalBackend } from "../tools/local-backend";
 import { api } from "./_generated/api";
 import { guestClient } from "../tools/testing/guest";
 import type { Id } from "./_generated/dataModel";
-import { pdf, png } from "./images.setup";
+import { pdf, pdfWithPages, png, textFile } from "./images.setup";
 
 // The whole path on the local backend, as the composer and the message view use it: the upload
 // route, the scheduled inspection, and the image routes on the site URL with a Convex Auth token.
@@ -98,6 +98,29 @@ describe("attachments on the local backend", { timeout: 60_000 }, () => {
         })
       ).status,
     ).toBe(404);
+  });
+
+  test("documents are checked in the deployed runtime: pages counted, encrypted and non-UTF-8 refused", async () => {
+    const alice = await signedIn();
+    const uploadAs = async (bytes: Uint8Array, name: string, type = "") => {
+      const response = await post(alice.token, bytes, type, name);
+      const body = (await response.json()) as { attachmentId: Id<"attachments"> };
+      return await settled(alice, body.attachmentId);
+    };
+    expect(await uploadAs(pdfWithPages(7), "report.pdf", "application/pdf")).toMatchObject({
+      status: "ready",
+      contentType: "application/pdf",
+      pages: 7,
+    });
+    expect(await uploadAs(textFile("é,ü\n"), "data.csv")).toMatchObject({ status: "ready" });
+    expect(await uploadAs(pdfWithPages(1, { encrypted: true }), "locked.pdf")).toMatchObject({
+      status: "rejected",
+      error: expect.stringMatching(/encrypted/),
+    });
+    expect(await uploadAs(Uint8Array.from([0x41, 0xe9, 0x0a]), "latin1.txt")).toMatchObject({
+      status: "rejected",
+      error: expect.stringMatching(/not UTF-8 text/),
+    });
   });
 
   test("the upload route answers the app's preflight and refuses the signed-out and the oversized", async () => {

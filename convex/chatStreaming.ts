@@ -13,7 +13,7 @@ import { appError, notFound } from "./lib/errors";
 import { loadMessageForViewer } from "./model/sessions";
 import { chargeModelTokens } from "./model/limits";
 import { generationContext } from "./model/messages";
-import { modelImage } from "./model/attachments";
+import { modelFile, modelImage } from "./model/attachments";
 import { isLive } from "../lib/reply-lifecycle";
 import {
   appendChunk,
@@ -57,6 +57,7 @@ export const getGenerationContext = ownerInternalQuery({
           role: v.union(v.literal("user"), v.literal("assistant")),
           content: v.string(),
           images: v.optional(v.array(modelImage)),
+          files: v.optional(v.array(modelFile)),
         }),
       ),
       continueFrom: v.union(v.string(), v.null()),

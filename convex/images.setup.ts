@@ -124,3 +124,17 @@ export async function counts(t: TestBackend) {
     messages: (await ctx.db.query("messages").collect()).length,
   }));
 }
+
+/** A small PDF whose page tree says it has `pages` pages; `encrypted` adds an /Encrypt entry. */
+export function pdfWithPages(pages = 1, { encrypted = false } = {}): Uint8Array<ArrayBuffer> {
+  const kids = Array.from({ length: Math.min(pages, 3) }, (_, i) => `${i + 3} 0 R`).join(" ");
+  const trailer = encrypted ? "<< /Root 1 0 R /Encrypt 9 0 R >>" : "<< /Root 1 0 R >>";
+  const text =
+    "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
+    `2 0 obj << /Type /Pages /Kids [${kids}] /Count ${pages} >> endobj\n` +
+    `trailer ${trailer}\n%%EOF\n`;
+  return new TextEncoder().encode(text);
+}
+
+/** UTF-8 text as a file's bytes. */
+export const textFile = (text: string) => new TextEncoder().encode(text);

@@ -106,13 +106,13 @@ describe("sending images", () => {
     expect(await send(five.slice(0, 4))).toEqual({
       code: "InvalidArgument",
       message:
-        "These images add up to 38 MB; a message can carry at most 36 MB of images. Remove one or send it with the next message.",
+        "These images and PDFs add up to 38 MB; a message can carry at most 36 MB of them. Remove one or send it with the next message.",
     });
     await t.run(async (ctx) => {
       for (const id of five.slice(0, 4))
         await ctx.db.patch("attachments", id, { size: png().length });
     });
-    expect(await send([five[0]!, bobs])).toEqual({ code: "NotFound", message: "Image not found." });
+    expect(await send([five[0]!, bobs])).toEqual({ code: "NotFound", message: "File not found." });
     expect(await send([five[0]!, five[0]!])).toMatchObject({ code: "InvalidArgument" });
     expect(await send([checking])).toMatchObject({
       code: "InvalidState",
@@ -155,11 +155,19 @@ describe("sending images", () => {
     });
     expect((await counts(t)).messages).toBe(0);
     expect((await alice.query(api.models.list, {}))?.models).toEqual([
-      { name: "gpt-4o", label: "GPT-4o", acceptsImages: true, reasoning: false, webSearch: false },
+      {
+        name: "gpt-4o",
+        label: "GPT-4o",
+        acceptsImages: true,
+        acceptsPdfs: true,
+        reasoning: false,
+        webSearch: false,
+      },
       {
         name: "gpt-35",
         label: "GPT-3.5",
         acceptsImages: false,
+        acceptsPdfs: false,
         reasoning: false,
         webSearch: false,
       },
@@ -252,7 +260,7 @@ describe("editing and versions", () => {
           attachmentIds: [bobs],
         }),
       ),
-    ).toEqual({ code: "NotFound", message: "Image not found." });
+    ).toEqual({ code: "NotFound", message: "File not found." });
     const other = await chatWithImages(t, "carol", 1);
     expect(
       await errorData(

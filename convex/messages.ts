@@ -54,7 +54,8 @@ export const send = signedInMutation({
     sessionId: v.string(),
     content: v.string(),
     clientRequestId: v.optional(v.string()),
-    // At most MAX_IMAGES_PER_MESSAGE ready images of the viewer's, not sent before.
+    // Ready images and documents of the viewer's, not sent before, within the limits per message
+    // (lib/chat-limits.ts).
     attachmentIds: v.optional(v.array(v.id("attachments"))),
   },
   returns: v.object({ userMessageId: v.id("messages"), messageId: v.id("messages") }),
@@ -116,7 +117,7 @@ export const regenerate = signedInMutation({
  * after it stay.
  */
 export const edit = signedInMutation({
-  // attachmentIds: the new version's images (the edited message's and/or new ones); omitted, the
+  // attachmentIds: the new version's images and documents (the edited message's and/or new ones); omitted, the
   // edited message's.
   args: {
     messageId: v.id("messages"),

@@ -13,13 +13,15 @@ import { getPreferences, savePreferences } from "./model/preferences";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 
 // acceptsImages: it takes images (MODELS_ACCEPTING_IMAGES, else guessed from the name); the
-// composer offers attaching only then. reasoning: a reasoning model (MODELS_REASONING, else
+// composer offers attaching images only then. acceptsPdfs: it reads PDFs (MODELS_ACCEPTING_PDFS,
+// else an image model on the Responses API). reasoning: a reasoning model (MODELS_REASONING, else
 // guessed), whose effort the picker offers. webSearch: its replies may search the web
 // (MODELS_WEB_SEARCH); the composer offers the toggle only then.
 const modelOption = v.object({
   name: v.string(),
   label: v.string(),
   acceptsImages: v.boolean(),
+  acceptsPdfs: v.boolean(),
   reasoning: v.boolean(),
   webSearch: v.boolean(),
 });
@@ -42,6 +44,7 @@ export const list = optionalAuthQuery({
         return {
           ...model,
           acceptsImages: kind.acceptsImages,
+          acceptsPdfs: kind.acceptsPdfs,
           reasoning: kind.reasoning,
           webSearch: kind.webSearch,
         };

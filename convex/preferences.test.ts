@@ -96,7 +96,12 @@ describe("custom instructions", () => {
 describe("choosing a model", () => {
   test("the configured deployments are offered with their labels, the first as the default", async () => {
     twoModels();
-    const imagesNoReasoning = { acceptsImages: true, reasoning: false, webSearch: false };
+    const imagesNoReasoning = {
+      acceptsImages: true,
+      acceptsPdfs: true,
+      reasoning: false,
+      webSearch: false,
+    };
     const t = setupTest();
     const alice = await asUser(t, "alice");
     // Unconfigured, what a deployment is comes from its name: gpt-4o reads images, and does not reason.
@@ -155,6 +160,7 @@ describe("choosing a model", () => {
           name: "my-deployment",
           label: "my-deployment",
           acceptsImages: false,
+          acceptsPdfs: false,
           reasoning: false,
           webSearch: false,
         },

@@ -79,6 +79,18 @@ export const messageImage = v.object({
   height: v.number(),
 });
 
+/**
+ * A document of a message (a PDF or a text file), as messages.list, share links and export show
+ * it; `pages` when the PDF's structure says (model/attachments.ts).
+ */
+export const messageFile = v.object({
+  attachmentId: v.id("attachments"),
+  fileName: v.string(),
+  contentType: v.string(),
+  size: v.number(),
+  pages: v.optional(v.number()),
+});
+
 /** Where a chat is listed besides by date: pinned above the others, or in the archive. */
 export const sessionListing = v.union(v.literal("pinned"), v.literal("archived"));
 
@@ -167,6 +179,8 @@ export default defineSchema({
     reasoningTokens: v.optional(v.number()),
     // A user message's images; an edit lists the ones its version keeps.
     images: v.optional(v.array(messageImage)),
+    // A user message's documents (PDFs, text files); an edit lists the ones its version keeps.
+    files: v.optional(v.array(messageFile)),
   })
     // Both indexes are needed: this one lists a chat in creation order.
     // eslint-disable-next-line @convex-dev/no-duplicate-indexes
@@ -291,6 +305,7 @@ export default defineSchema({
     status: messageStatus,
     createdAt: v.number(),
     images: v.optional(v.array(messageImage)),
+    files: v.optional(v.array(messageFile)),
     parts: v.optional(v.array(storedPart)),
   })
     .index("by_shareId_and_snapshot_and_position", ["shareId", "snapshot", "position"])
@@ -309,8 +324,9 @@ export default defineSchema({
     .index("by_messageId_and_userId", ["messageId", "userId"])
     .index("by_sessionId", ["sessionId"]),
 
-  // An uploaded image (convex/attachments.ts): "checking" until the inspection action has looked
-  // at its bytes, then "ready" or "rejected" (its file deleted). `messageId` is the first message
+  // An uploaded image or document (convex/attachments.ts; a document's `contentType` is the one
+  // its name gives, lib/chat-limits.ts): "checking" until the inspection action has looked at its
+  // bytes, then "ready" or "rejected" (its file deleted). `messageId` is the first message
   // it was sent with (unset: not sent yet, deleted after a day); the files of a chat go with it.
   attachments: defineTable({
     userId: v.id("users"),
@@ -322,6 +338,8 @@ export default defineSchema({
     error: v.optional(v.string()),
     width: v.optional(v.number()),
     height: v.optional(v.number()),
+    // A PDF's pages, when its structure shows them without decompressing (lib/documentCheck.ts).
+    pages: v.optional(v.number()),
     messageId: v.optional(v.id("messages")),
     sessionId: v.optional(v.id("sessions")),
     createdAt: v.number(),

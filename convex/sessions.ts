@@ -8,6 +8,7 @@ import { appError } from "./lib/errors";
 import { DEFAULT_SESSION_TITLE, validateTitle } from "./lib/limits";
 import { boundedPage } from "./lib/pagination";
 import { consumeChatCreation } from "./model/limits";
+import { isImage } from "./model/attachments";
 import { defaultModelFor } from "./model/models";
 import {
   deleteSessionMessagesBatch,
@@ -115,11 +116,13 @@ export const get = optionalAuthQuery({
   returns: v.object({ ...listedSession.fields, hasImages: v.boolean() }),
   handler: async (ctx, { sessionId }) => {
     const session = await loadSessionForViewer(ctx, ctx.viewerId, sessionId);
-    const image = await ctx.db
+    // Documents share the index: an image among the chat's first hundred files is enough for the
+    // model picker's notice.
+    const files = await ctx.db
       .query("attachments")
       .withIndex("by_sessionId", (q) => q.eq("sessionId", session._id))
-      .first();
-    return { ...toListed(session), hasImages: image !== null };
+      .take(100);
+    return { ...toListed(session), hasImages: files.some(isImage) };
   },
 });
 

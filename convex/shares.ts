@@ -185,12 +185,13 @@ export const messages = publicQuery({
       .paginate(boundedPage(paginationOpts));
     return {
       ...result,
-      page: result.page.map(({ role, content, status, createdAt, images, parts }) => ({
+      page: result.page.map(({ role, content, status, createdAt, images, files, parts }) => ({
         role,
         content,
         status,
         createdAt,
         ...(images === undefined ? {} : { images }),
+        ...(files === undefined ? {} : { files }),
         ...(parts === undefined ? {} : { parts }),
       })),
     };

@@ -274,6 +274,37 @@ describe("chat export", () => {
     });
   });
 
+  it("lists each document by name, size and pages; JSON lists them under files", () => {
+    const report = {
+      attachmentId: "k57pdf" as Id<"attachments">,
+      fileName: "report [final].pdf",
+      contentType: "application/pdf",
+      size: 2 * 1024 * 1024,
+      pages: 12,
+    };
+    const notes = { ...report, fileName: "notes.md", contentType: "text/markdown", size: 900 };
+    delete (notes as { pages?: number }).pages;
+    const withFiles: ChatExport = {
+      ...chat,
+      leafId: "q1",
+      messages: [{ ...question, files: [report, notes] }],
+    };
+    expect(toMarkdown(withFiles)).toContain(
+      "Files:\n\n- [report \\[final\\].pdf](attachment:k57pdf) (2 MB, 12 pages)\n- [notes.md](attachment:k57pdf) (1 KB)\n",
+    );
+    const parsed = JSON.parse(toJson(withFiles)) as { messages: { files: unknown[] }[] };
+    expect(parsed.messages[0]?.files).toEqual([
+      {
+        attachmentId: "k57pdf",
+        fileName: "report [final].pdf",
+        type: "application/pdf",
+        size: 2097152,
+        pages: 12,
+      },
+      { attachmentId: "k57pdf", fileName: "notes.md", type: "text/markdown", size: 900 },
+    ]);
+  });
+
   it("names the file after the title", () => {
     expect(exportFileName("Trip plans: Lisbon / Porto", "md")).toBe("Trip-plans-Lisbon-Porto.md");
     expect(exportFileName("???", "json")).toBe("chat.json");

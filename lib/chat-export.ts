@@ -2,7 +2,7 @@ import type { FunctionReturnType } from "convex/server";
 import type { api } from "@/convex/_generated/api";
 import { citedSources, replyParts, thinkingOf } from "@/lib/reply-parts";
 import { searchStepLabel, sourceLabel, sourceSite } from "@/lib/web-search";
-import { REPLY_FULL_FINISH_REASON } from "./chat-limits";
+import { fileDetails, REPLY_FULL_FINISH_REASON } from "./chat-limits";
 import { messageTree, ROOT, visiblePath } from "./message-tree";
 
 /** One message of an export, as chatExport.page returns it. */
@@ -132,10 +132,18 @@ function markdownSection(
     );
     parts.push(`Sources:\n\n${list.join("\n")}`);
   }
-  // The files are not in the export: each image is referenced by its name and attachment id.
+  // The files are not in the export: each image and document is referenced by its name and
+  // attachment id.
   const images = message.images ?? [];
   if (images.length > 0) {
     parts.push(images.map((i) => `![${i.fileName}](attachment:${i.attachmentId})`).join("\n"));
+  }
+  const files = message.files ?? [];
+  if (files.length > 0) {
+    const list = files.map(
+      (f) => `- [${markdownText(f.fileName)}](attachment:${f.attachmentId}) (${fileDetails(f)})`,
+    );
+    parts.push(`Files:\n\n${list.join("\n")}`);
   }
   return parts;
 }
@@ -167,7 +175,7 @@ export function toMarkdown(chat: ChatExport): string {
 }
 
 function jsonMessage({ message, number, parent, version }: Placed) {
-  const { role, content, status, createdAt, model, images, error, finishReason } = message;
+  const { role, content, status, createdAt, model, images, files, error, finishReason } = message;
   return {
     number,
     parent,
@@ -190,6 +198,17 @@ function jsonMessage({ message, number, parent, version }: Placed) {
             size: i.size,
             width: i.width,
             height: i.height,
+          })),
+        }),
+    ...(files === undefined
+      ? {}
+      : {
+          files: files.map((f) => ({
+            attachmentId: f.attachmentId,
+            fileName: f.fileName,
+            type: f.contentType,
+            size: f.size,
+            ...(f.pages === undefined ? {} : { pages: f.pages }),
           })),
         }),
   };

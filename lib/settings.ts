@@ -46,6 +46,11 @@ export const SETTINGS = {
     description:
       "the deployments (or models) that take images, comma-separated names; unset: guessed from the name (gpt-4o, gpt-4.1, gpt-5, o1, o3, o4-mini do); `none`: none does",
   },
+  MODELS_ACCEPTING_PDFS: {
+    readBy: "functions",
+    description:
+      "the deployments that read PDFs (Responses API file input), comma-separated names; unset: those that take images and use the Responses API; `none`: none does (text files go to every model as text)",
+  },
   MODELS_REASONING: {
     readBy: "functions",
     description:
@@ -257,17 +262,17 @@ export const SETTINGS = {
   UPLOAD_MB_PER_HOUR: {
     readBy: "functions",
     default: 200,
-    // One image of the largest size (MAX_IMAGE_BYTES, 10 MB) must fit.
+    // One image or PDF of the largest size (MAX_IMAGE_BYTES, MAX_PDF_BYTES: 10 MB) must fit.
     min: 10,
     description:
-      "megabytes of images a user can upload per hour, counted before the bytes are read (refused and abandoned uploads included)",
+      "megabytes of images and documents a user can upload per hour, counted before the bytes are read (refused and abandoned uploads included)",
   },
   STORED_IMAGES_MB_PER_USER: {
     readBy: "functions",
     default: 500,
     min: 1,
     description:
-      "megabytes of images one user can keep, sent or not; deleting chats or unsent images frees them",
+      "megabytes of images and documents one user can keep, sent or not; deleting chats or unsent files frees them",
   },
   MODEL_MAX_OUTPUT_TOKENS: {
     readBy: "functions",

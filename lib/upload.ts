@@ -1,3 +1,5 @@
+import { attachmentKind } from "./chat-limits";
+
 /**
  * POSTs `file` to the deployment's upload route (`POST /attachments` on the HTTP actions origin,
  * convex/lib/attachmentRoutes.ts) with the user's token, reporting progress (0 to 1) as the bytes
@@ -16,7 +18,8 @@ export function uploadFile(
       reject(new Error(message));
     request.open("POST", `${siteUrl}/attachments?name=${encodeURIComponent(file.name)}`);
     request.setRequestHeader("Authorization", `Bearer ${token}`);
-    request.setRequestHeader("Content-Type", file.type);
+    // A document goes with the type its name gives (browsers give .md or .ts none, or a wrong one).
+    request.setRequestHeader("Content-Type", attachmentKind(file)?.contentType ?? file.type);
     request.responseType = "json";
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);

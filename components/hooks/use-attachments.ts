@@ -5,7 +5,13 @@ import { useMutation, useQuery } from "convex/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/convex/_generated/api";
 import type { Id } from "@/convex/_generated/dataModel";
-import { imageFileProblem, MAX_IMAGES_PER_MESSAGE } from "@/lib/chat-limits";
+import {
+  attachmentFileProblem,
+  attachmentKind,
+  MAX_DOCUMENTS_PER_MESSAGE,
+  MAX_IMAGES_PER_MESSAGE,
+  PDF_TYPE,
+} from "@/lib/chat-limits";
 import { useConvexSiteUrl } from "@/components/providers/convex-client-provider";
 import { uploadFile } from "@/lib/upload";
 
@@ -19,11 +25,22 @@ export type MessageImage = {
   height: number;
 };
 
-/** One thumbnail in the composer's tray. */
+/** A document (PDF or text file) on a message, as `messages.list` returns it. */
+export type MessageFile = {
+  attachmentId: Id<"attachments">;
+  fileName: string;
+  contentType: string;
+  size: number;
+  pages?: number;
+};
+
+/** One thumbnail (an image) or chip (a document) in the composer's tray. */
 export type TrayItem = {
   key: string;
+  kind: "image" | "document";
   fileName: string;
-  /** An object URL of the local file; an image already on the message has none. */
+  size: number;
+  /** An object URL of a local image; a document, or an image already on the message, has none. */
   previewUrl: string | null;
   attachmentId: Id<"attachments"> | null;
   /** Already on the message being edited (kept unless removed; never discarded). */
@@ -36,57 +53,92 @@ export type TrayItem = {
 
 export type Attachments = {
   items: TrayItem[];
-  /** Whether the chat's model takes images; when not, `disabledReason` says so. */
-  disabledReason: string | null;
-  /** Why sending must wait, or null when every image is ready. */
+  /** What the chat's model reads besides text files (unknown while loading: both). */
+  accepts: ModelAccepts;
+  /** Why sending must wait, or null when every attachment is ready. */
   blockingReason: string | null;
   /** The latest refusal of files before upload (wrong type, too big, too many). */
   notice: string | null;
   add: (files: File[]) => void;
   remove: (key: string) => void;
-  /** The ready images, for a send. */
+  /** The ready attachments, for a send. */
   readyIds: () => Id<"attachments">[];
-  /** After a successful send: the tray empties (the images now belong to the message). */
+  /** After a successful send: the tray empties (the files now belong to the message). */
   clear: () => void;
-  /** Cancelling an edit: images uploaded for it are discarded. */
+  /** Cancelling an edit: files uploaded for it are discarded. */
   discardNew: () => void;
 };
 
 export const NO_IMAGES_REASON = "This model does not read images; pick one that does to attach.";
+export const NO_PDFS_REASON =
+  "This model does not read PDFs; pick one that does, or attach the text as a text file.";
 
-/** Whether the model that writes the next reply in this chat (or a new chat) reads images. */
-export function useModelAcceptsImages(sessionId?: Id<"sessions">): boolean | undefined {
+/** What the model of the next reply reads besides text (text files go to every model). */
+export type ModelAccepts = { images: boolean; pdfs: boolean };
+
+/** What the model that writes the next reply in this chat (or a new chat) reads. */
+function useModelAccepts(sessionId?: Id<"sessions">): ModelAccepts | undefined {
   const options = useQuery(api.models.list, {});
   const chatModel = useQuery(api.models.forChat, sessionId ? { sessionId } : "skip");
   if (!options) return undefined;
   const name = (sessionId ? chatModel : options.defaultModel) ?? options.models[0]?.name;
-  return options.models.find((model) => model.name === name)?.acceptsImages ?? false;
+  const model = options.models.find((option) => option.name === name);
+  return { images: model?.acceptsImages ?? false, pdfs: model?.acceptsPdfs ?? false };
 }
 
+const UNKNOWN: ModelAccepts = { images: true, pdfs: true };
+
 function describeCheck(phase: TrayItem["phase"]): string | null {
-  if (phase === "uploading") return "Wait until the images are uploaded.";
-  if (phase === "checking") return "Wait until the images are checked.";
-  if (phase === "failed") return "Remove the images that could not be attached.";
+  if (phase === "uploading") return "Wait until the files are uploaded.";
+  if (phase === "checking") return "Wait until the files are checked.";
+  if (phase === "failed") return "Remove the files that could not be attached.";
+  return null;
+}
+
+/** Why the composer does not take `file` (its type, size, the model, the count), or null. */
+function problemOf(
+  file: File,
+  accepts: ModelAccepts,
+  count: { image: number; document: number },
+): string | null {
+  const kind = attachmentKind(file);
+  const problem = attachmentFileProblem(file);
+  if (problem !== null || kind === null) return problem;
+  if (kind.kind === "image" && !accepts.images) return NO_IMAGES_REASON;
+  if (kind.contentType === PDF_TYPE && !accepts.pdfs) return NO_PDFS_REASON;
+  const max = kind.kind === "image" ? MAX_IMAGES_PER_MESSAGE : MAX_DOCUMENTS_PER_MESSAGE;
+  if (count[kind.kind] >= max) {
+    return `A message can have at most ${max} ${kind.kind}s; "${file.name}" was not attached.`;
+  }
+  count[kind.kind] += 1;
   return null;
 }
 
 /**
- * The composer's images: each file is checked here (type, size, count), uploaded with progress
- * (the route makes it the user's attachment, or says why not), then watched until the server has
- * checked its bytes. `initial` are
- * the images of a message being edited.
+ * The composer's images and documents: each file is checked here (type, size, count, whether the
+ * model reads it), uploaded with progress (the route makes it the user's attachment, or says why
+ * not), then watched until the server has checked its bytes. `initial` are the images and
+ * documents of a message being edited.
  */
-export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage[] = []) {
-  const accepts = useModelAcceptsImages(sessionId);
+export function useAttachments(
+  sessionId?: Id<"sessions">,
+  initial: { images?: MessageImage[]; files?: MessageFile[] } = {},
+) {
+  const model = useModelAccepts(sessionId);
+  const images = model?.images ?? UNKNOWN.images;
+  const pdfs = model?.pdfs ?? UNKNOWN.pdfs;
+  const accepts = useMemo(() => ({ images, pdfs }), [images, pdfs]);
   const siteUrl = useConvexSiteUrl();
   const token = useAuthToken();
   const discard = useMutation(api.attachments.discard);
   const [items, setItems] = useState<TrayItem[]>(() =>
-    initial.map((image) => ({
-      key: image.attachmentId,
-      fileName: image.fileName,
+    [...(initial.images ?? []), ...(initial.files ?? [])].map((entry) => ({
+      key: entry.attachmentId,
+      kind: entry.contentType.startsWith("image/") ? "image" : "document",
+      fileName: entry.fileName,
+      size: entry.size,
       previewUrl: null,
-      attachmentId: image.attachmentId,
+      attachmentId: entry.attachmentId,
       existing: true,
       phase: "ready",
       progress: 1,
@@ -131,7 +183,7 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
         return { ...item, phase: "failed", error: `"${item.fileName}" is no longer available.` };
       }
       if (state.status === "rejected") {
-        return { ...item, phase: "failed", error: state.error ?? "This image was refused." };
+        return { ...item, phase: "failed", error: state.error ?? "This file was refused." };
       }
       return { ...item, phase: state.status };
     });
@@ -146,7 +198,7 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
       const controller = new AbortController();
       uploads.current.set(key, controller);
       try {
-        if (token === null) throw new Error("Sign in again to attach images.");
+        if (token === null) throw new Error("Sign in again to attach files.");
         const attachmentId = (await uploadFile(
           { siteUrl, token },
           file,
@@ -169,33 +221,30 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
     [siteUrl, token, discard, update],
   );
 
-  const disabledReason = accepts === false ? NO_IMAGES_REASON : null;
-
   const add = useCallback(
     (files: File[]) => {
       if (files.length === 0) return;
-      if (disabledReason) {
-        setNotice(disabledReason);
-        return;
-      }
       const problems: string[] = [];
       const accepted: File[] = [];
+      const count = {
+        image: items.filter((i) => i.kind === "image").length,
+        document: items.filter((i) => i.kind === "document").length,
+      };
       for (const file of files) {
-        const problem = imageFileProblem(file);
+        const problem = problemOf(file, accepts, count);
         if (problem) problems.push(problem);
-        else if (items.length + accepted.length >= MAX_IMAGES_PER_MESSAGE) {
-          problems.push(
-            `A message can have at most ${MAX_IMAGES_PER_MESSAGE} images; "${file.name}" was not attached.`,
-          );
-        } else accepted.push(file);
+        else accepted.push(file);
       }
       setNotice(problems.length > 0 ? problems.join(" ") : null);
       const added = accepted.map((file): TrayItem => {
-        const previewUrl = URL.createObjectURL(file);
-        previews.current.add(previewUrl);
+        const image = attachmentKind(file)?.kind === "image";
+        const previewUrl = image ? URL.createObjectURL(file) : null;
+        if (previewUrl) previews.current.add(previewUrl);
         return {
           key: crypto.randomUUID(),
+          kind: image ? "image" : "document",
           fileName: file.name,
+          size: file.size,
           previewUrl,
           attachmentId: null,
           existing: false,
@@ -207,7 +256,7 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
       setItems((current) => [...current, ...added]);
       added.forEach((item, index) => void start(item.key, accepted[index] as File));
     },
-    [disabledReason, items.length, start],
+    [accepts, items, start],
   );
 
   const forget = useCallback((item: TrayItem) => {
@@ -250,7 +299,7 @@ export function useAttachments(sessionId?: Id<"sessions">, initial: MessageImage
   const blocking = shown.find((i) => i.phase !== "ready");
   return {
     items: shown,
-    disabledReason,
+    accepts,
     blockingReason: blocking ? describeCheck(blocking.phase) : null,
     notice,
     add,

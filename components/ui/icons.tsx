@@ -109,6 +109,12 @@ export const DownloadIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="M12 3v12M7 10l5 5 5-5M5 21h14" />
   </Icon>
 );
+export const FileTextIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" />
+    <path d="M14 3v5h5M9 13h6M9 17h6" />
+  </Icon>
+);
 export const KeyboardIcon = (p: SVGProps<SVGSVGElement>) => (
   <Icon {...p}>
     <rect x="2" y="6" width="20" height="12" rx="2" />

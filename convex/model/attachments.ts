@@ -1,22 +1,25 @@
 /**
- * Image attachments. A file is uploaded to Convex storage by the POST /attachments route, which
+ * Attachments: images and documents (PDFs, text files). A file is uploaded to Convex storage by the POST /attachments route, which
  * makes it the uploader's attachment ("checking"; model/uploads.ts), inspected by an internal
  * action ("ready" or "rejected"), then sent with a message, which stores what the UI and the model
- * need (messageImage). Bytes are served only by the HTTP routes in http.ts, never by storage URLs,
+ * need (messageImage, messageFile). Bytes are served only by the HTTP routes in http.ts, never by storage URLs,
  * which anyone holding one could read. The user's kept bytes (imageStorage) follow the files.
  */
 import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError, notFound } from "../lib/errors";
-import { modelAcceptsImages } from "../lib/llm/config";
-import { imagesTotalProblem, MAX_IMAGES_PER_MESSAGE } from "../../lib/chat-limits";
-import type { messageImage } from "../schema";
+import { modelAcceptsImages, modelAcceptsPdfs } from "../lib/llm/config";
+import { attachmentsTotalProblem, PDF_TYPE } from "../../lib/chat-limits";
+import type { messageFile, messageImage } from "../schema";
 import { chatModel } from "./models";
 
 export type MessageImage = Infer<typeof messageImage>;
+export type MessageFile = Infer<typeof messageFile>;
+/** What a message carries: its images and its documents. */
+export type MessageAttachments = { images: MessageImage[]; files: MessageFile[] };
 
-/** Images uploaded and not yet sent (or uploads under way) one user may have at a time. */
+/** Files uploaded and not yet sent (or uploads under way) one user may have at a time. */
 export const MAX_UNSENT_ATTACHMENTS = 20;
 /** Attachments never sent are deleted, with their files, after this long. */
 export const UNSENT_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -29,7 +32,7 @@ export async function loadAttachmentForViewer(
 ): Promise<Doc<"attachments">> {
   const attachment = await ctx.db.get("attachments", attachmentId);
   if (attachment === null || viewerId === null || attachment.userId !== viewerId) {
-    throw notFound("Image");
+    throw notFound("File");
   }
   return attachment;
 }
@@ -81,7 +84,8 @@ async function deleteFile(ctx: MutationCtx, attachment: Doc<"attachments">) {
 export async function finishInspection(
   ctx: MutationCtx,
   attachmentId: Id<"attachments">,
-  verdict: { contentType: string; width: number; height: number } | { error: string },
+  verdict:
+    { contentType: string; width: number; height: number } | { pages?: number } | { error: string },
 ) {
   const attachment = await ctx.db.get("attachments", attachmentId);
   if (attachment === null || attachment.status !== "checking") return;
@@ -109,13 +113,28 @@ export async function discardAttachment(
   if (attachment.messageId !== undefined) {
     throw appError(
       "InvalidState",
-      "This image was sent with a message; it stays with the message until its chat is deleted.",
+      "This file was sent with a message; it stays with the message until its chat is deleted.",
     );
   }
   await deleteAttachment(ctx, attachment);
 }
 
-export function toMessageImage(attachment: Doc<"attachments">): MessageImage {
+/** Whether an attachment (or a message's entry for one) is an image rather than a document. */
+export function isImage(attachment: { contentType: string }): boolean {
+  return attachment.contentType.startsWith("image/");
+}
+
+function toMessageFile(attachment: Doc<"attachments">): MessageFile {
+  return {
+    attachmentId: attachment._id,
+    fileName: attachment.fileName,
+    contentType: attachment.contentType,
+    size: attachment.size,
+    ...(attachment.pages === undefined ? {} : { pages: attachment.pages }),
+  };
+}
+
+function toMessageImage(attachment: Doc<"attachments">): MessageImage {
   return {
     attachmentId: attachment._id,
     fileName: attachment.fileName,
@@ -127,32 +146,35 @@ export function toMessageImage(attachment: Doc<"attachments">): MessageImage {
 }
 
 /**
- * The images of a new message (a send, or an edit's version) in `session`: at most
- * MAX_IMAGES_PER_MESSAGE, each the viewer's and ready, either not sent yet or among `kept` (the
- * edited message's), for a deployment that takes images. Validates only: markSent records them.
+ * The attachments of a new message (a send, or an edit's version) in `session`: each the viewer's
+ * and ready, either not sent yet or among `kept` (the edited message's), within the limits per
+ * message (lib/chat-limits.ts), images and PDFs only for a deployment that takes them (text files
+ * go to every model, as text). Validates only: markSent records them.
  */
-export async function imagesForNewMessage(
+export async function attachmentsForNewMessage(
   ctx: QueryCtx,
   viewerId: Id<"users">,
   session: Doc<"sessions">,
   attachmentIds: Id<"attachments">[],
-  kept: MessageImage[] = [],
-): Promise<MessageImage[]> {
-  if (attachmentIds.length === 0) return [];
-  if (attachmentIds.length > MAX_IMAGES_PER_MESSAGE) {
+  kept: MessageAttachments = { images: [], files: [] },
+): Promise<MessageAttachments> {
+  const result: MessageAttachments = { images: [], files: [] };
+  if (attachmentIds.length === 0) return result;
+  if (new Set(attachmentIds).size !== attachmentIds.length) {
+    throw appError("InvalidArgument", "The same file is attached twice.");
+  }
+  // Bounded before any read: no message can carry more than every kind's limit together.
+  if (attachmentIds.length > MAX_UNSENT_ATTACHMENTS) {
     throw appError(
       "InvalidArgument",
-      `A message can have at most ${MAX_IMAGES_PER_MESSAGE} images (this one has ${attachmentIds.length}).`,
+      `A message can have at most ${MAX_UNSENT_ATTACHMENTS} files.`,
     );
   }
-  if (new Set(attachmentIds).size !== attachmentIds.length) {
-    throw appError("InvalidArgument", "The same image is attached twice.");
-  }
-  const images: MessageImage[] = [];
+  const keptIds = new Set([...kept.images, ...kept.files].map((entry) => entry.attachmentId));
+  const attachments: Doc<"attachments">[] = [];
   for (const id of attachmentIds) {
     const attachment = await loadAttachmentForViewer(ctx, viewerId, id);
-    const keeps = kept.some((image) => image.attachmentId === id);
-    if (!keeps && attachment.messageId !== undefined) {
+    if (!keptIds.has(id) && attachment.messageId !== undefined) {
       throw appError(
         "InvalidArgument",
         `"${attachment.fileName}" was already sent with another message.`,
@@ -170,27 +192,37 @@ export async function imagesForNewMessage(
         attachment.error ?? `"${attachment.fileName}" was refused.`,
       );
     }
-    images.push(toMessageImage(attachment));
+    attachments.push(attachment);
   }
-  const tooMuch = imagesTotalProblem(images.map((image) => image.size));
+  const tooMuch = attachmentsTotalProblem(attachments);
   if (tooMuch !== null) throw appError("InvalidArgument", tooMuch);
+  for (const attachment of attachments) {
+    if (isImage(attachment)) result.images.push(toMessageImage(attachment));
+    else result.files.push(toMessageFile(attachment));
+  }
   const model = await chatModel(ctx, session);
-  if (!modelAcceptsImages(model)) {
+  if (result.images.length > 0 && !modelAcceptsImages(model)) {
     throw appError(
       "InvalidArgument",
       `The model of this chat (${model ?? "none"}) does not take images. Choose a model that does, or remove the images.`,
     );
   }
-  return images;
+  if (result.files.some((file) => file.contentType === PDF_TYPE) && !modelAcceptsPdfs(model)) {
+    throw appError(
+      "InvalidArgument",
+      `The model of this chat (${model ?? "none"}) does not read PDFs. Choose a model that does, or remove the PDFs (text files work with every model).`,
+    );
+  }
+  return result;
 }
 
-/** Records that images not sent before now belong to `messageId` (the first message sent with them). */
+/** Records that attachments not sent before now belong to `messageId` (the first message sent with them). */
 export async function markSent(
   ctx: MutationCtx,
-  images: MessageImage[],
+  { images, files }: MessageAttachments,
   message: { _id: Id<"messages">; sessionId: Id<"sessions"> },
 ) {
-  for (const { attachmentId } of images) {
+  for (const { attachmentId } of [...images, ...files]) {
     const attachment = await ctx.db.get("attachments", attachmentId);
     if (attachment !== null && attachment.messageId === undefined) {
       await ctx.db.patch("attachments", attachmentId, {
@@ -211,24 +243,52 @@ export const modelImage = v.object({
 });
 export type ModelImage = Infer<typeof modelImage>;
 
+/** Where the writer reads a document of the conversation from. */
+export const modelFile = v.object({
+  storageId: v.id("_storage"),
+  fileName: v.string(),
+  contentType: v.string(),
+  size: v.number(),
+  pages: v.optional(v.number()),
+});
+export type ModelFile = Infer<typeof modelFile>;
+
+/** The entries (of a message's images or files) whose attachment is still ready, with its file. */
+async function readyFiles<E extends { attachmentId: Id<"attachments"> }>(
+  ctx: QueryCtx,
+  entries: E[] = [],
+): Promise<{ entry: E; storageId: Id<"_storage"> }[]> {
+  const ready = [];
+  for (const entry of entries) {
+    const attachment = await ctx.db.get("attachments", entry.attachmentId);
+    if (attachment?.status === "ready") ready.push({ entry, storageId: attachment.storageId });
+  }
+  return ready;
+}
+
 /** A message's images for the writer; images whose file is gone are left out. */
 export async function modelImagesOf(
   ctx: QueryCtx,
   message: Doc<"messages">,
 ): Promise<ModelImage[]> {
-  const images: ModelImage[] = [];
-  for (const image of message.images ?? []) {
-    const attachment = await ctx.db.get("attachments", image.attachmentId);
-    if (attachment?.status !== "ready") continue;
-    images.push({
-      storageId: attachment.storageId,
-      contentType: attachment.contentType,
-      size: attachment.size,
-      width: image.width,
-      height: image.height,
-    });
-  }
-  return images;
+  return (await readyFiles(ctx, message.images)).map(({ entry, storageId }) => ({
+    storageId,
+    contentType: entry.contentType,
+    size: entry.size,
+    width: entry.width,
+    height: entry.height,
+  }));
+}
+
+/** A message's documents for the writer; documents whose file is gone are left out. */
+export async function modelFilesOf(ctx: QueryCtx, message: Doc<"messages">): Promise<ModelFile[]> {
+  return (await readyFiles(ctx, message.files)).map(({ entry, storageId }) => ({
+    storageId,
+    fileName: entry.fileName,
+    contentType: entry.contentType,
+    size: entry.size,
+    ...(entry.pages === undefined ? {} : { pages: entry.pages }),
+  }));
 }
 
 /**

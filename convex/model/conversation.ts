@@ -4,7 +4,7 @@ import type { Doc } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import { utf8Length } from "../lib/limits";
-import { messageImage, messageRole, messageStatus, storedPart } from "../schema";
+import { messageFile, messageImage, messageRole, messageStatus, storedPart } from "../schema";
 import { storedText } from "../../lib/reply-parts";
 import { currentLeaf, parentOf } from "./versions";
 
@@ -16,6 +16,7 @@ export const conversationItem = v.object({
   createdAt: v.number(),
   model: v.optional(v.string()),
   images: v.optional(v.array(messageImage)),
+  files: v.optional(v.array(messageFile)),
   // A reply's parts beyond its answer (its thinking), as stored (lib/reply-parts.ts).
   parts: v.optional(v.array(storedPart)),
 });
@@ -30,6 +31,7 @@ export function toConversationItem(message: Doc<"messages">): ConversationItem {
     createdAt: message._creationTime,
     ...(message.model === undefined ? {} : { model: message.model }),
     ...(message.images === undefined ? {} : { images: message.images }),
+    ...(message.files === undefined ? {} : { files: message.files }),
     ...(message.parts === undefined ? {} : { parts: message.parts }),
   };
 }

@@ -17,10 +17,12 @@ import { getStream, openGeneration } from "./streams";
 import { citedSources, replyParts } from "../../lib/reply-parts";
 import type { WebSource } from "../../lib/web-search";
 import {
-  imagesForNewMessage,
+  attachmentsForNewMessage,
   markSent,
+  modelFilesOf,
   modelImagesOf,
-  type MessageImage,
+  type MessageAttachments,
+  type ModelFile,
   type ModelImage,
 } from "./attachments";
 
@@ -89,13 +91,13 @@ export async function startReply(
     }
   }
   await refuseWhileStreaming(ctx, session._id);
-  const images = await imagesForNewMessage(ctx, viewerId, session, args.attachmentIds ?? []);
+  const attached = await attachmentsForNewMessage(ctx, viewerId, session, args.attachmentIds ?? []);
   await consumeReplyBudget(ctx, viewerId);
 
   const leaf = await currentLeaf(ctx, session);
   const userMessageId = await insertUserMessage(ctx, session, leaf?._id ?? null, content, {
     clientRequestId: args.clientRequestId,
-    images,
+    attached,
   });
   const isFirstMessage = leaf === null && session.title === DEFAULT_SESSION_TITLE;
   const started = await insertReply(ctx, viewerId, session, userMessageId, {
@@ -121,14 +123,15 @@ export async function startEdit(
     throw appError("InvalidArgument", "Only your own messages can be edited, not replies.");
   }
   await refuseWhileStreaming(ctx, session._id);
-  // Omitted: the new version has the edited message's images.
-  const kept = message.images ?? [];
-  const attachmentIds = args.attachmentIds ?? kept.map((image) => image.attachmentId);
-  const images = await imagesForNewMessage(ctx, viewerId, session, attachmentIds, kept);
+  // Omitted: the new version has the edited message's images and documents.
+  const kept = { images: message.images ?? [], files: message.files ?? [] };
+  const attachmentIds =
+    args.attachmentIds ?? [...kept.images, ...kept.files].map((entry) => entry.attachmentId);
+  const attached = await attachmentsForNewMessage(ctx, viewerId, session, attachmentIds, kept);
   await consumeReplyBudget(ctx, viewerId);
   const parent = await parentOf(ctx, message);
   const userMessageId = await insertUserMessage(ctx, session, parent?._id ?? null, content, {
-    images,
+    attached,
   });
   await preferNewestChild(ctx, parent, userMessageId);
   const started = await insertReply(ctx, viewerId, session, userMessageId, {});
@@ -140,8 +143,9 @@ async function insertUserMessage(
   session: Doc<"sessions">,
   parentId: Id<"messages"> | null,
   content: string,
-  { clientRequestId, images }: { clientRequestId?: string; images: MessageImage[] },
+  { clientRequestId, attached }: { clientRequestId?: string; attached: MessageAttachments },
 ) {
+  const { images, files } = attached;
   const messageId = await ctx.db.insert("messages", {
     sessionId: session._id,
     userId: session.userId,
@@ -152,8 +156,9 @@ async function insertUserMessage(
     clientRequestId,
     parentId,
     ...(images.length > 0 ? { images } : {}),
+    ...(files.length > 0 ? { files } : {}),
   });
-  await markSent(ctx, images, { _id: messageId, sessionId: session._id });
+  await markSent(ctx, attached, { _id: messageId, sessionId: session._id });
   return messageId;
 }
 
@@ -291,7 +296,12 @@ async function reopen(
 }
 
 export type GenerationContext = {
-  history: { role: "user" | "assistant"; content: string; images?: ModelImage[] }[];
+  history: {
+    role: "user" | "assistant";
+    content: string;
+    images?: ModelImage[];
+    files?: ModelFile[];
+  }[];
   /** The text already in the message that a continuation must extend, or null for a fresh reply. */
   continueFrom: string | null;
   priorTokenCount: number | null;
@@ -325,7 +335,13 @@ export async function generationContext(
   for (const m of earlier.reverse()) {
     if (m.content.trim().length === 0) continue;
     const images = await modelImagesOf(ctx, m);
-    history.push({ role: m.role, content: m.content, ...(images.length > 0 ? { images } : {}) });
+    const files = await modelFilesOf(ctx, m);
+    history.push({
+      role: m.role,
+      content: m.content,
+      ...(images.length > 0 ? { images } : {}),
+      ...(files.length > 0 ? { files } : {}),
+    });
   }
   const continuing = message.content.length > 0;
   const parts = replyParts(message);

@@ -148,9 +148,10 @@ export async function copySnapshotBatch(
       status: item.status,
       createdAt: item.createdAt,
       ...(item.images === undefined ? {} : { images: item.images }),
+      ...(item.files === undefined ? {} : { files: item.files }),
       ...(item.parts === undefined ? {} : { parts: item.parts }),
     });
-    for (const { attachmentId } of item.images ?? []) {
+    for (const { attachmentId } of [...(item.images ?? []), ...(item.files ?? [])]) {
       await ctx.db.insert("sharedAttachments", {
         shareId: share._id,
         sessionId: session._id,

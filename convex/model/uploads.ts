@@ -11,7 +11,7 @@ import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import { appError } from "../lib/errors";
 import { limitSetting } from "../lib/settings";
-import { imageFileProblem } from "../../lib/chat-limits";
+import { attachmentFileProblem, attachmentKind } from "../../lib/chat-limits";
 import {
   addStoredBytes,
   MAX_UNSENT_ATTACHMENTS,
@@ -43,8 +43,8 @@ async function uploadsUnderWay(ctx: MutationCtx, userId: Id<"users">) {
 
 /**
  * Reserves an upload of `size` bytes for the user, or refuses it: a name, type or size the
- * composer would refuse (InvalidArgument), too many images waiting to be sent (RateLimited), the
- * user's kept images full (LimitExceeded) or their hourly upload bytes spent (RateLimited). The
+ * composer would refuse (InvalidArgument), too many files waiting to be sent (RateLimited), the
+ * user's kept files full (LimitExceeded) or their hourly upload bytes spent (RateLimited). The
  * route then reads at most `size` bytes. An upload still under way after UPLOAD_WINDOW_MS is
  * abandoned, and what it stored swept (expireUpload).
  */
@@ -58,14 +58,16 @@ export async function startUpload(
   if (!Number.isSafeInteger(args.size) || args.size < 0) {
     throw appError("InvalidArgument", "The upload must say its size (Content-Length).");
   }
-  const problem = imageFileProblem({ name: fileName, type: args.contentType, size: args.size });
-  if (problem !== null) throw appError("InvalidArgument", problem);
+  const file = { name: fileName, type: args.contentType, size: args.size };
+  const problem = attachmentFileProblem(file);
+  const kind = attachmentKind(file);
+  if (problem !== null || kind === null) throw appError("InvalidArgument", problem ?? "");
   const pending = await uploadsUnderWay(ctx, userId);
   const unsent = await unsentAttachments(ctx, userId);
   if (unsent.length + pending.length >= MAX_UNSENT_ATTACHMENTS) {
     throw appError(
       "RateLimited",
-      `You have ${MAX_UNSENT_ATTACHMENTS} images waiting to be sent. Send or remove some before adding more.`,
+      `You have ${MAX_UNSENT_ATTACHMENTS} files waiting to be sent. Send or remove some before adding more.`,
     );
   }
   const allowed = limitSetting("storedImageMegabytesPerUser") * MEGABYTE;
@@ -73,7 +75,7 @@ export async function startUpload(
   if (kept + args.size > allowed) {
     throw appError(
       "LimitExceeded",
-      `Your images take ${megabytes(kept)} of the ${megabytes(allowed)} one account can keep. Delete chats with images, or remove images not sent, to make room.`,
+      `Your files take ${megabytes(kept)} of the ${megabytes(allowed)} one account can keep. Delete chats with files, or remove files not sent, to make room.`,
     );
   }
   await consumeUploadBytes(ctx, userId, args.size);
@@ -81,7 +83,8 @@ export async function startUpload(
   const uploadId = await ctx.db.insert("uploads", {
     userId,
     fileName,
-    contentType: args.contentType,
+    // A document's type is its name's (lib/chat-limits.ts), whatever the browser declared.
+    contentType: kind.contentType,
     size: args.size,
     startedAt: now,
     expiresAt: now + UPLOAD_WINDOW_MS,
@@ -106,7 +109,7 @@ export async function finishUpload(
 ): Promise<Id<"attachments">> {
   const upload = await ctx.db.get("uploads", uploadId);
   if (upload === null || upload.userId !== userId || upload.expiresAt <= Date.now()) {
-    throw appError("InvalidState", "The upload took too long. Attach the image again.");
+    throw appError("InvalidState", "The upload took too long. Attach the file again.");
   }
   const file = await ctx.db.system.get("_storage", storageId);
   if (file === null || file.size > upload.size) {

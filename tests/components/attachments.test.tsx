@@ -9,7 +9,9 @@ afterEach(cleanup);
 function item(fileName: string, patch: Partial<TrayItem> = {}): TrayItem {
   return {
     key: fileName,
+    kind: "image",
     fileName,
+    size: 1024,
     previewUrl: `blob:test/${fileName}`,
     attachmentId: `id-${fileName}` as Id<"attachments">,
     existing: false,
@@ -23,7 +25,7 @@ function item(fileName: string, patch: Partial<TrayItem> = {}): TrayItem {
 function tray(items: TrayItem[], patch: Partial<Attachments> = {}): Attachments {
   return {
     items,
-    disabledReason: null,
+    accepts: { images: true, pdfs: true },
     blockingReason: null,
     notice: null,
     add: vi.fn(),
@@ -91,19 +93,41 @@ describe("the composer with images", () => {
     expect(attachments.clear).toHaveBeenCalledOnce();
   });
 
-  it("attaches pasted files, and shows why the button is disabled for a text-only model", () => {
-    const reason = "This model does not read images; pick one that does to attach.";
-    const attachments = tray([], { disabledReason: reason, notice: reason });
+  it("attaches pasted files; for a text-only model the button offers text files and says why", () => {
+    const attachments = tray([], { accepts: { images: false, pdfs: false } });
     render(<ChatInput onSend={vi.fn()} streaming={false} attachments={attachments} />);
     const file = new File(["x"], "shot.png", { type: "image/png" });
     fireEvent.paste(screen.getByTestId("chat-input"), { clipboardData: { files: [file] } });
     expect(attachments.add).toHaveBeenCalledExactlyOnceWith([file]);
-    const button = screen.getByRole<HTMLButtonElement>("button", { name: "Attach images" });
-    expect(button.disabled).toBe(true);
-    expect(button.getAttribute("aria-describedby")).toBeTruthy();
-    expect(document.getElementById(button.getAttribute("aria-describedby")!)?.textContent).toBe(
-      reason,
+    const button = screen.getByRole<HTMLButtonElement>("button", { name: "Attach files" });
+    expect(button.disabled).toBe(false);
+    expect(button.title).toBe(
+      "Attach text files (plain text, Markdown, CSV, code); this model does not read images or PDFs",
     );
-    expect(screen.getByRole("alert").textContent).toBe(reason);
+    const accept = screen.getByTestId("attach-input").getAttribute("accept") ?? "";
+    expect(accept).toContain(".md");
+    expect(accept).not.toContain(".pdf");
+    expect(accept).not.toContain("image/png");
+  });
+
+  it("shows a document as a tile with its size, and keeps text and files when a send is refused", async () => {
+    const attachments = tray([
+      item("notes.md", { kind: "document", size: 2048, previewUrl: null }),
+    ]);
+    const onSend = vi
+      .fn()
+      .mockResolvedValue({ ok: false, message: '"notes.md" is not UTF-8 text.' });
+    render(<ChatInput onSend={onSend} streaming={false} attachments={attachments} />);
+    expect(screen.getByTestId("attachment-file").textContent).toBe("2 KB");
+    const input = screen.getByTestId<HTMLTextAreaElement>("chat-input");
+    fireEvent.change(input, { target: { value: "Summarize" } });
+    await act(async () => {
+      fireEvent.keyDown(input, { key: "Enter" });
+    });
+    expect(onSend).toHaveBeenCalledWith("Summarize", ["id-notes.md"]);
+    expect(input.value).toBe("Summarize");
+    expect(attachments.clear).not.toHaveBeenCalled();
+    expect(screen.getByRole("alert").textContent).toBe('"notes.md" is not UTF-8 text.');
+    expect(screen.getAllByTestId("attachment")).toHaveLength(1);
   });
 });

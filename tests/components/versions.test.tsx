@@ -8,7 +8,7 @@ import type { ChatMessage } from "@/lib/chat-types";
 vi.mock("@/components/hooks/use-attachments", () => ({
   useAttachments: () => ({
     items: [],
-    disabledReason: null,
+    accepts: { images: true, pdfs: true },
     blockingReason: null,
     notice: null,
     add: () => {},

@@ -365,18 +365,20 @@ describe("image attachments", () => {
     await app.close();
   });
 
-  it("disables attaching for a model that does not read images, and says why", async () => {
+  it("refuses images for a model that does not read them, and says why", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
     const page = app.page;
     const attach = page.getByTestId("attach-button");
-    expect(await attach.isDisabled()).toBe(false);
+    await expect.poll(() => attach.getAttribute("title")).toMatch(/^Attach images/);
     await page.getByTestId("model-picker").selectOption("gpt-4o-mini");
-    await expect.poll(() => attach.isDisabled()).toBe(true);
-    const describedBy = await attach.getAttribute("aria-describedby");
-    expect(await page.locator(`[id="${describedBy}"]`).textContent()).toBe(
-      "This model does not read images; pick one that does to attach.",
-    );
+    // Text files go to every model: the paperclip stays, offering them, and says what it does not read.
+    await expect
+      .poll(() => attach.getAttribute("title"))
+      .toBe(
+        "Attach text files (plain text, Markdown, CSV, code); this model does not read images or PDFs",
+      );
+    expect(await attach.isDisabled()).toBe(false);
 
     const [png] = await sampleImages(page);
     await app.attachByPaste([png!]);
@@ -385,7 +387,7 @@ describe("image attachments", () => {
     );
     expect(await app.attachments().count()).toBe(0);
     await page.getByTestId("model-picker").selectOption("gpt-4o");
-    await expect.poll(() => attach.isDisabled()).toBe(false);
+    await expect.poll(() => attach.getAttribute("title")).toMatch(/^Attach images/);
 
     // A chat with images switched to a model without images says they will not be sent.
     await app.attachByButton([png!]);

@@ -1,18 +1,22 @@
 "use client";
 
 import { useState } from "react";
-import { CloseIcon, ImageOffIcon } from "@/components/ui/icons";
+import { CloseIcon, FileTextIcon, ImageOffIcon } from "@/components/ui/icons";
+import { fileSize } from "@/lib/chat-limits";
 import type { Attachments, TrayItem } from "@/components/hooks/use-attachments";
 import { cn } from "@/lib/utils";
 import { AttachmentImage } from "./message-images";
 
-/** The composer's thumbnails: upload progress, "checking", the server's refusal, a remove button. */
+/**
+ * The composer's thumbnails (images) and file tiles (documents): upload progress, "checking", the
+ * server's refusal, a remove button.
+ */
 export function AttachmentTray({ attachments }: { attachments: Attachments }) {
   if (attachments.items.length === 0) return null;
   return (
     <ul
       data-testid="attachment-tray"
-      aria-label="Attached images"
+      aria-label="Attached files"
       className="flex flex-wrap gap-2 px-1 pb-2"
     >
       {attachments.items.map((item) => (
@@ -32,6 +36,7 @@ function Thumbnail({ item, onRemove }: { item: TrayItem; onRemove: () => void })
     <li
       data-testid="attachment"
       data-phase={item.phase}
+      data-kind={item.kind}
       data-file-name={item.fileName}
       className={cn("flex w-28 flex-col gap-1 text-xs", failed && "w-44")}
     >
@@ -41,7 +46,15 @@ function Thumbnail({ item, onRemove }: { item: TrayItem; onRemove: () => void })
           failed ? "border-red-400 dark:border-red-500/70" : "border-border",
         )}
       >
-        {!showImage ? (
+        {item.kind === "document" ? (
+          <span
+            data-testid="attachment-file"
+            className="flex size-full flex-col items-center justify-center gap-1 text-muted-foreground"
+          >
+            <FileTextIcon className="size-6" aria-hidden />
+            <span className="text-[11px]">{fileSize(item.size)}</span>
+          </span>
+        ) : !showImage ? (
           <span
             data-testid="attachment-placeholder"
             className="flex size-full items-center justify-center text-muted-foreground"

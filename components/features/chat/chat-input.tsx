@@ -28,8 +28,8 @@ export type Prefill = { text: string };
  * The composer. Enter sends, Shift+Enter breaks the line; a send is locked from the first
  * keypress until `onSend` settles, so a double Enter or double click sends once. While a reply
  * streams, Stop replaces Send and Enter still hands the message over (the chat queues it until the
- * reply ends). A failed send puts the text back with the reason. With `attachments`, images come
- * by button, paste or drop; Send waits for them.
+ * reply ends). A failed send puts the text back with the reason (the attachments stay). With
+ * `attachments`, images and documents come by button, paste or drop; Send waits for them.
  */
 export function ChatInput({
   onSend,
@@ -182,7 +182,7 @@ export function ChatInput({
             data-testid="drop-target"
             className="pointer-events-none absolute inset-0 z-10 flex items-center justify-center rounded-2xl border-2 border-dashed border-blue-500 bg-blue-50/90 text-sm font-medium text-blue-800 dark:bg-blue-950/90 dark:text-blue-200"
           >
-            {attachments?.disabledReason ?? "Drop images to attach them"}
+            Drop files to attach them
           </div>
         )}
         {attachments && <AttachmentTray attachments={attachments} />}

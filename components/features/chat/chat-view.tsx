@@ -204,7 +204,7 @@ function Composer({
         attachments={attachments}
         onSend={async (text, attachmentIds) => {
           void scrollToBottom();
-          // Images are not queued: the send is awaited, so a refusal keeps the text and the tray.
+          // Attachments are not queued: the send is awaited, so a refusal keeps the text and the tray.
           if (attachmentIds) return send(sessionId, text, { attachmentIds });
           // Sent in order by the outbox, one reply at a time; a failure comes back as `returned`.
           outbox.enqueue(text);

@@ -19,7 +19,7 @@ import { VersionSwitcher } from "./version-switcher";
  * A sent user message with its edit button and version switcher. Editing turns it into a textarea:
  * Enter sends the edit as a new version (with a new reply), Shift+Enter breaks the line, Esc
  * cancels and restores the text; a refused edit keeps the text and says why. The new version
- * starts with the message's images: each can be removed, and more attached.
+ * starts with the message's images and documents: each can be removed, and more attached.
  */
 export function EditableUserMessage({
   message,
@@ -55,7 +55,12 @@ export function EditableUserMessage({
   );
   if (!editing) {
     return (
-      <UserMessage content={message.content} status={message.status} images={message.images}>
+      <UserMessage
+        content={message.content}
+        status={message.status}
+        images={message.images}
+        files={message.files}
+      >
         {toolbar}
       </UserMessage>
     );
@@ -84,7 +89,7 @@ function MessageEditor({
   onCancel: () => void;
   onSubmit: (text: string, attachmentIds: Id<"attachments">[]) => Promise<string | null>;
 }) {
-  const attachments = useAttachments(message.sessionId, message.images);
+  const attachments = useAttachments(message.sessionId, message);
   const [text, setText] = useState(message.content);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);

@@ -7,10 +7,11 @@ import type { MessageImage } from "@/components/hooks/use-attachments";
 import { useImageUrl } from "@/components/hooks/use-image-url";
 import { cn } from "@/lib/utils";
 
-/** Where an image is served: to its owner (with their token), or to a share link's viewers. */
+/** Where an image (or a document) is served: to its owner (with their token), or to a share link's viewers. */
 export type ImageSource = { shareId?: string };
 
-function imagePath(source: ImageSource, attachmentId: string): string {
+/** The route that serves an attachment's bytes to this viewer. */
+export function attachmentPath(source: ImageSource, attachmentId: string): string {
   return source.shareId
     ? `/shared/${encodeURIComponent(source.shareId)}/attachments/${attachmentId}`
     : `/attachments/${attachmentId}`;
@@ -90,7 +91,7 @@ export function MessageImages({
           className="max-h-40 cursor-zoom-in overflow-hidden rounded-lg border border-border bg-muted focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500"
         >
           <AttachmentImage
-            path={imagePath(source, image.attachmentId)}
+            path={attachmentPath(source, image.attachmentId)}
             fileName={image.fileName}
             signedIn={!source.shareId}
             className="size-full object-cover"
@@ -199,7 +200,7 @@ function Lightbox({
           >
             <AttachmentImage
               key={image.attachmentId}
-              path={imagePath(source, image.attachmentId)}
+              path={attachmentPath(source, image.attachmentId)}
               fileName={image.fileName}
               signedIn={!source.shareId}
               className="size-full object-contain"

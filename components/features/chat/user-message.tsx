@@ -2,7 +2,8 @@
 
 import type { ReactNode } from "react";
 import type { ChatMessage } from "@/lib/chat-types";
-import type { MessageImage } from "@/components/hooks/use-attachments";
+import type { MessageFile, MessageImage } from "@/components/hooks/use-attachments";
+import { MessageFiles } from "./message-files";
 import { MessageImages, type ImageSource } from "./message-images";
 
 /**
@@ -13,6 +14,7 @@ export function UserMessage({
   content,
   status,
   images,
+  files,
   imageSource,
   note,
   children,
@@ -20,6 +22,7 @@ export function UserMessage({
   content: string;
   status: ChatMessage["status"];
   images?: MessageImage[];
+  files?: MessageFile[];
   imageSource?: ImageSource;
   /** What is said under a pending message instead of "Sending…" (a queued one's own note). */
   note?: ReactNode;
@@ -34,6 +37,9 @@ export function UserMessage({
     >
       {images && images.length > 0 && (
         <MessageImages images={images} source={imageSource} className="max-w-[85%] justify-end" />
+      )}
+      {files && files.length > 0 && (
+        <MessageFiles files={files} source={imageSource} className="max-w-[85%] justify-end" />
       )}
       <div
         data-testid="message-content"

@@ -98,6 +98,7 @@ function SharedMessages({ shareId, snapshot }: { shareId: string; snapshot: numb
             content={message.content}
             status={message.status}
             images={message.images}
+            files={message.files}
             imageSource={{ shareId }}
           />
         ) : (

@@ -73,7 +73,8 @@ function namedList(
     | "MODELS_ACCEPTING_IMAGES"
     | "MODELS_REASONING"
     | "MODELS_USING_CHAT_COMPLETIONS"
-    | "MODELS_WEB_SEARCH",
+    | "MODELS_WEB_SEARCH"
+    | "MODELS_ACCEPTING_PDFS",
 ): Map<string, string> | null {
   const raw = functionSetting(setting);
   if (raw === undefined) return null;
@@ -101,6 +102,11 @@ export type ModelKind = {
   effort: string | undefined;
   acceptsImages: boolean;
   /**
+   * Whether it reads PDFs as Responses API file input (MODELS_ACCEPTING_PDFS; guessed: a
+   * deployment that takes images, on the Responses API). Chat Completions never gets them.
+   */
+  acceptsPdfs: boolean;
+  /**
    * Whether its replies may search the web (MODELS_WEB_SEARCH; never guessed: the deployment's
    * owner turns Azure's hosted web search on, and only the Responses API has it).
    */
@@ -120,13 +126,17 @@ export function modelKind(name: string | undefined): ModelKind {
   const reasoningList = namedList("MODELS_REASONING");
   const imagesList = namedList("MODELS_ACCEPTING_IMAGES");
   const effort = name === undefined ? undefined : reasoningList?.get(name);
+  const acceptsImages =
+    name !== undefined && (imagesList ? imagesList.has(name) : guessAcceptsImages(name));
+  const pdfsList = namedList("MODELS_ACCEPTING_PDFS");
   return {
     api,
     reasoning:
       name !== undefined && (reasoningList ? reasoningList.has(name) : guessReasoning(name)),
     effort: effort === undefined || effort === "" ? undefined : effort,
-    acceptsImages:
-      name !== undefined && (imagesList ? imagesList.has(name) : guessAcceptsImages(name)),
+    acceptsImages,
+    acceptsPdfs:
+      api === "responses" && name !== undefined && (pdfsList ? pdfsList.has(name) : acceptsImages),
     webSearch:
       api === "responses" &&
       name !== undefined &&
@@ -138,6 +148,11 @@ export function modelKind(name: string | undefined): ModelKind {
 /** Whether the deployment (or model) called `name` takes images (MODELS_ACCEPTING_IMAGES). */
 export function modelAcceptsImages(name: string | undefined): boolean {
   return modelKind(name).acceptsImages;
+}
+
+/** Whether the deployment (or model) called `name` reads PDFs (MODELS_ACCEPTING_PDFS). */
+export function modelAcceptsPdfs(name: string | undefined): boolean {
+  return modelKind(name).acceptsPdfs;
 }
 
 /** A configured effort that is not one (MODELS_REASONING `name=effort`), for the log; else null. */

@@ -9,7 +9,8 @@ import { streamSettings } from "../limits";
 import type { GenerationContext } from "../../model/messages";
 import type { FinalizeFields, WriterState } from "../../model/streams";
 import { FilterVerdicts } from "./contentFilter";
-import { modelAcceptsImages } from "./config";
+import { modelAcceptsImages, modelAcceptsPdfs } from "./config";
+import { isTextDocument } from "../../../lib/chat-limits";
 import { createChatProvider, type ChatProvider } from "./providers";
 import {
   AbortReason,
@@ -20,7 +21,8 @@ import {
   writerFailureFields,
 } from "./replyOutcome";
 import { SeamJoiner } from "./seam";
-import { countTokens, fitToBudget } from "./tokens";
+import { countTokens, fitToBudget, type AttachmentAllowance } from "./tokens";
+import { fileTokens, MAX_PDF_PAGES_PER_REQUEST, pdfPages } from "./documents";
 import { sourceLabel, type WebSource } from "../../../lib/web-search";
 import {
   imageTokens,
@@ -342,14 +344,23 @@ function startHeartbeat(
 /**
  * The messages sent: the deployment's SYSTEM_PROMPT, then the user's custom instructions (each a
  * system message, when set), then as much of the conversation as the token budget holds, with
- * the newest images (none for a deployment that does not take images).
+ * the newest images and documents (no images for a deployment that does not take them, no PDFs
+ * for one that does not read them; text files go to every deployment).
  */
 function buildPrompt(
   context: GenerationContext,
   { instructions, model }: ReplySettings,
 ): PromptTurn[] {
   const budget = numberSetting("CHAT_HISTORY_TOKEN_BUDGET");
-  const turns: PromptTurn[] = [...context.history];
+  const takesImages = modelAcceptsImages(model ?? undefined);
+  const takesPdfs = modelAcceptsPdfs(model ?? undefined);
+  const turns: PromptTurn[] = context.history.map(({ images, files, ...turn }) => ({
+    ...turn,
+    ...(takesImages && images ? { images } : {}),
+    ...(files
+      ? { files: files.filter((file) => takesPdfs || isTextDocument(file.contentType)) }
+      : {}),
+  }));
   if (context.continueFrom !== null) {
     turns.push({ role: "assistant", content: context.continueFrom });
     turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
@@ -363,11 +374,13 @@ function buildPrompt(
     .filter((text) => text !== undefined)
     .map((content) => ({ role: "system", content }));
   const systemCost = system.reduce((sum, m) => sum + countTokens(m.content), 0);
-  const takesImages = modelAcceptsImages(model ?? undefined);
-  const images = {
+  const images: AttachmentAllowance = {
     imageTokens,
-    maxImages: takesImages ? MAX_IMAGES_PER_REQUEST : 0,
-    maxImageBytes: takesImages ? MAX_IMAGE_BYTES_PER_REQUEST : 0,
+    fileTokens,
+    pdfPages,
+    maxImages: MAX_IMAGES_PER_REQUEST,
+    maxImageBytes: MAX_IMAGE_BYTES_PER_REQUEST,
+    maxPdfPages: MAX_PDF_PAGES_PER_REQUEST,
   };
   let kept = fitToBudget(turns, Math.max(0, budget - systemCost), images);
   // A continuation needs the partial reply and the user turn it answers.

@@ -11,7 +11,8 @@ import type {
 } from "openai/resources/responses/responses";
 import type { ActionCtx } from "../../_generated/server";
 import { MAX_IMAGE_BYTES_PER_MESSAGE } from "../../../lib/chat-limits";
-import type { ModelImage } from "../../model/attachments";
+import type { ModelFile, ModelImage } from "../../model/attachments";
+import { readDocuments, withTextDocuments } from "./documents";
 
 /** Azure OpenAI's vision models take at most 10 images per request: the newest 10 are sent. */
 export const MAX_IMAGES_PER_REQUEST = 10;
@@ -35,11 +36,12 @@ export function imageTokens({ width, height }: { width: number; height: number }
   return 85 + 170 * Math.ceil((width * scale) / TILE) * Math.ceil((height * scale) / TILE);
 }
 
-/** A turn of the prompt: text, and for a user message the images it was sent with. */
+/** A turn of the prompt: text, and for a user message the images and documents it was sent with. */
 export type PromptTurn = {
   role: "system" | "user" | "assistant";
   content: string;
   images?: ModelImage[];
+  files?: ModelFile[];
 };
 
 /** The images of a turn as base64 data URLs read from storage; an image whose file is gone is left out. */
@@ -56,40 +58,53 @@ async function imageDataUrls(ctx: ActionCtx, images: ModelImage[]): Promise<stri
 
 /**
  * The turns as the chat completions API takes them: a user turn with images becomes a text part
- * and one `image_url` part per image, a base64 data URL read from storage (a development
- * backend's URLs are not reachable from Azure). An image whose file is gone is left out.
+ * (its text files in fenced blocks after its text) and one `image_url` part per image, a base64
+ * data URL read from storage (a development backend's URLs are not reachable from Azure). A file
+ * that is gone is left out; PDFs never reach this API (buildPrompt leaves them out).
  */
 export async function toChatMessages(
   ctx: ActionCtx,
   turns: PromptTurn[],
 ): Promise<ChatCompletionMessageParam[]> {
   return await Promise.all(
-    turns.map(async ({ role, content, images }): Promise<ChatCompletionMessageParam> => {
-      if (role !== "user" || images === undefined || images.length === 0) {
-        return { role, content };
-      }
-      const parts: ChatCompletionContentPart[] = [{ type: "text", text: content }];
-      for (const url of await imageDataUrls(ctx, images)) {
-        parts.push({ type: "image_url", image_url: { url, detail: "auto" } });
-      }
-      return { role, content: parts };
-    }),
+    turns.map(
+      async ({ role, content, images = [], files = [] }): Promise<ChatCompletionMessageParam> => {
+        if (role !== "user" || images.length + files.length === 0) return { role, content };
+        const text = withTextDocuments(content, await readDocuments(ctx, files));
+        if (images.length === 0) return { role, content: text };
+        const parts: ChatCompletionContentPart[] = [{ type: "text", text }];
+        for (const url of await imageDataUrls(ctx, images)) {
+          parts.push({ type: "image_url", image_url: { url, detail: "auto" } });
+        }
+        return { role, content: parts };
+      },
+    ),
   );
 }
 
-/** The same turns as the Responses API's `input`: `input_text` and `input_image` parts. */
+/**
+ * The same turns as the Responses API's `input`: `input_text` (with the text files), then
+ * `input_image` and `input_file` parts (a PDF as a base64 data URL with its name, as Azure's
+ * samples send it).
+ */
 export async function toResponsesInput(
   ctx: ActionCtx,
   turns: PromptTurn[],
 ): Promise<ResponseInput> {
   return await Promise.all(
-    turns.map(async ({ role, content, images }): Promise<ResponseInputItem> => {
-      if (role !== "user" || images === undefined || images.length === 0) {
-        return { role, content };
-      }
-      const parts: ResponseInputContent[] = [{ type: "input_text", text: content }];
+    turns.map(async ({ role, content, images = [], files = [] }): Promise<ResponseInputItem> => {
+      if (role !== "user" || images.length + files.length === 0) return { role, content };
+      const documents = await readDocuments(ctx, files);
+      const parts: ResponseInputContent[] = [
+        { type: "input_text", text: withTextDocuments(content, documents) },
+      ];
       for (const url of await imageDataUrls(ctx, images)) {
         parts.push({ type: "input_image", image_url: url, detail: "auto" });
+      }
+      for (const doc of documents) {
+        if (doc.kind === "pdf") {
+          parts.push({ type: "input_file", filename: doc.fileName, file_data: doc.dataUrl });
+        }
       }
       return { role, content: parts };
     }),

@@ -37,55 +37,77 @@ export type PromptMessage = { role: "system" | "user" | "assistant"; content: st
 // Per-message framing tokens in the chat format.
 const MESSAGE_OVERHEAD = 4;
 
-/** What fitToBudget needs of a message: its text, and the size of any images it carries. */
+/** What fitToBudget needs of a message: its text, and the size of what it carries. */
 type FittableImage = { width: number; height: number; size: number };
-type Fittable = { content: string; images?: FittableImage[] };
+type FittableFile = { contentType: string; size: number; pages?: number };
+type Fittable = { content: string; images?: FittableImage[]; files?: FittableFile[] };
+
+/** What a request may carry besides text, and what each thing costs. */
+export type AttachmentAllowance = {
+  imageTokens?: (image: FittableImage) => number;
+  fileTokens?: (file: FittableFile) => number;
+  /** Pages a PDF counts against maxPdfPages (its own count, else an estimate). */
+  pdfPages?: (file: FittableFile) => number;
+  maxImages?: number;
+  /** Bytes of images and PDFs together (they share the request body). */
+  maxImageBytes?: number;
+  maxPdfPages?: number;
+};
 
 /**
  * Keeps the newest messages that fit in `budget` tokens (the last one always, even when alone it
- * is over), preserving order. Images count as `imageTokens` says, at most `maxImages` of them and
- * `maxImageBytes` in all: an
- * older message whose images do not fit (or are over the count) is kept without them when its
- * text fits, so images go before the turns that carry them.
+ * is over), preserving order. A message's images and documents count as `imageTokens` and
+ * `fileTokens` say, within `maxImages`, `maxImageBytes` (images and PDFs) and `maxPdfPages` in
+ * all; they stay or go together: an older message whose attachments do not fit is kept without
+ * them when its text fits, so attachments go before the turns that carry them.
  */
 export function fitToBudget<T extends Fittable>(
   messages: T[],
   budget: number,
   {
     imageTokens = () => 0,
+    fileTokens = () => 0,
+    pdfPages = (file) => file.pages ?? 1,
     maxImages = 0,
     maxImageBytes = 0,
-  }: {
-    imageTokens?: (image: FittableImage) => number;
-    maxImages?: number;
-    maxImageBytes?: number;
-  } = {},
+    maxPdfPages = 0,
+  }: AttachmentAllowance = {},
 ): T[] {
   const kept: T[] = [];
   let used = 0;
-  let images = 0;
-  let imageBytes = 0;
+  const spent = { images: 0, bytes: 0, pages: 0 };
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
     if (message === undefined) continue;
     const textCost = countTokens(message.content) + MESSAGE_OVERHEAD;
-    const withImages = message.images ?? [];
-    const imageCost = withImages.reduce((sum, image) => sum + imageTokens(image), 0);
-    const bytes = withImages.reduce((sum, image) => sum + image.size, 0);
+    const images = message.images ?? [];
+    const files = message.files ?? [];
+    const pdfs = files.filter((file) => !file.contentType.startsWith("text/"));
+    const cost =
+      images.reduce((sum, image) => sum + imageTokens(image), 0) +
+      files.reduce((sum, file) => sum + fileTokens(file), 0);
+    const wants = {
+      images: images.length,
+      bytes: [...images, ...pdfs].reduce((sum, item) => sum + item.size, 0),
+      pages: pdfs.reduce((sum, file) => sum + pdfPages(file), 0),
+    };
     const first = kept.length === 0;
-    const imagesFit =
-      withImages.length > 0 &&
-      images + withImages.length <= maxImages &&
-      imageBytes + bytes <= maxImageBytes &&
-      (first || used + textCost + imageCost <= budget);
-    if (!first && used + textCost + (imagesFit ? imageCost : 0) > budget) break;
-    if (imagesFit) {
+    const attachmentsFit =
+      images.length + files.length > 0 &&
+      spent.images + wants.images <= maxImages &&
+      spent.bytes + wants.bytes <= maxImageBytes &&
+      spent.pages + wants.pages <= maxPdfPages &&
+      (first || used + textCost + cost <= budget);
+    if (!first && used + textCost + (attachmentsFit ? cost : 0) > budget) break;
+    if (attachmentsFit) {
       kept.push(message);
-      used += textCost + imageCost;
-      images += withImages.length;
-      imageBytes += bytes;
+      used += textCost + cost;
+      spent.images += wants.images;
+      spent.bytes += wants.bytes;
+      spent.pages += wants.pages;
     } else {
-      kept.push(withImages.length > 0 ? { ...message, images: undefined } : message);
+      const bare = images.length + files.length > 0;
+      kept.push(bare ? { ...message, images: undefined, files: undefined } : message);
       used += textCost;
     }
   }
