@@ -37,7 +37,10 @@ describe("a long chat", () => {
     const sessionId = await chatWithHistory(
       stack.backendUrl,
       await app.authToken(),
-      Array.from({ length: EARLIER_TURNS }, (_, turn) => `[[sim tokens=3 rate=0 ttft=0]] Question ${turn}`),
+      Array.from(
+        { length: EARLIER_TURNS },
+        (_, turn) => `[[sim tokens=3 rate=0 ttft=0]] Question ${turn}`,
+      ),
     );
     await app.page.goto(`${stack.appUrl}/c/${sessionId}`);
     const messages = app.page.getByTestId("message");

@@ -41,7 +41,9 @@ async function chatsToSearch(app: ChatApp) {
       : `[[sim tokens=3 rate=0 ttft=0]] Question ${turn}`,
   );
   const long = await chatWithHistory(stack.backendUrl, token, questions, "Airships");
-  const other = await chatWithHistory(stack.backendUrl, token, ["[[sim tokens=3 rate=0 ttft=0]] Bake bread"]);
+  const other = await chatWithHistory(stack.backendUrl, token, [
+    "[[sim tokens=3 rate=0 ttft=0]] Bake bread",
+  ]);
   return { token, long, other };
 }
 
