@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { simulatedReply } from "../tools/azure-openai-sim";
 import { startMcpServer, type McpServerHandle } from "../tools/mcp-server";
+import { waitFor } from "../tools/testing/wait-for";
 import { useSimulatedAzure } from "./simulatedAzure.setup";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
@@ -9,6 +10,7 @@ import {
   asUser,
   errorData,
   listMessages,
+  liveParts,
   setupTest,
   type TestBackend,
   type User,
@@ -200,6 +202,37 @@ describe("a reply that calls MCP tools", () => {
       expect(step?.kind === "tool" && step.error).toBeTruthy();
       expect(done.content.length).toBeGreaterThan(0);
     }
+  });
+
+  test("mid-call, a reload reads the step calling from the chunk log; Stop then keeps it as cut short and ends the request", async () => {
+    configure("never");
+    const t = setupTest();
+    const { user, sessionId } = await chat(t);
+    const { messageId } = await user.mutation(api.messages.send, {
+      sessionId,
+      content: "Roll slowly [[sim mcp=roll_dice toolWait=4000]]",
+    });
+    const parts = await waitFor(async () => {
+      const shown = await liveParts(user, messageId, 0);
+      return shown.some((part) => part.kind === "tool") ? shown : null;
+    }, "the call to start");
+    expect(parts).toMatchObject([
+      { kind: "tool", text: expect.stringContaining('"calling"') as string },
+    ]);
+    await user.mutation(api.chatStreaming.stopGeneration, { messageId });
+    await settle(t);
+    const stopped = await messageOf(user, sessionId, messageId);
+    expect(stopped.status).toBe("stopped");
+    expect(stopped.parts).toEqual([
+      {
+        kind: "tool",
+        status: "incomplete",
+        id: expect.any(String) as string,
+        server: "toys",
+        name: "roll_dice",
+      },
+    ]);
+    expect(azure.sim.requests().at(-1)?.endReason).toBe("client-aborted");
   });
 
   test("a server that is down (424) ends the reply with a clear error, the question kept for Retry", async () => {
