@@ -112,6 +112,10 @@ async function main(): Promise<void> {
   try {
     if (simulate) {
       const { startSimulator } = await import("../azure-openai-sim");
+      const { startMcpServer } = await import("../mcp-server");
+      // A local MCP server with harmless tools, so tool calls and approvals work offline.
+      const mcp = await startMcpServer();
+      closers.push(() => mcp.close());
       const deployments = parseModelList(SIM_DEPLOYMENTS).map((model) => model.name);
       const sim = await startSimulator({
         port: SIM_PORT,
@@ -119,6 +123,8 @@ async function main(): Promise<void> {
         deployments,
         textOnlyDeployments: deployments.filter((name) => !SIM_IMAGE_DEPLOYMENTS.includes(name)),
         reasoningDeployments: [SIM_REASONING_DEPLOYMENT],
+        // Azure cannot reach a localhost MCP server; the simulator may.
+        allowPrivateMcpHosts: true,
       });
       closers.push(() => sim.close());
       Object.assign(functionEnv, {
@@ -129,10 +135,23 @@ async function main(): Promise<void> {
         MODELS_REASONING: SIM_REASONING_DEPLOYMENT,
         // The simulator runs Azure's hosted web search: `[[sim search=3]]` in a message cites 3 pages.
         MODELS_WEB_SEARCH: `${SIM_REASONING_DEPLOYMENT},gpt-4o`,
+        // `[[sim mcp=roll_dice]]` calls a tool; roll_dice asks for approval first.
+        MODELS_MCP_TOOLS: `${SIM_REASONING_DEPLOYMENT},gpt-4o`,
+        MCP_SERVERS: JSON.stringify([
+          {
+            label: "toys",
+            url: mcp.url,
+            allowedTools: ["current_time", "roll_dice", "convert_units"],
+            approval: ["roll_dice"],
+          },
+        ]),
         SIMULATED_MODEL: "1",
       });
       console.log(
         `• Simulated Azure OpenAI model on ${sim.url} (no AZURE_OPENAI_ENDPOINT configured)`,
+      );
+      console.log(
+        `• Local MCP server on ${mcp.url} (tools: current_time, roll_dice, convert_units)`,
       );
     } else {
       console.log(
