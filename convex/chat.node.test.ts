@@ -907,6 +907,8 @@ describe("runGeneration", () => {
         continueFrom: null,
         priorTokenCount: null,
         searched: null,
+        approval: null,
+        toolCalls: null,
       }),
       runMutation: async (ref: FunctionReference<"mutation", "internal">, args: unknown) => {
         const name = getFunctionName(ref);

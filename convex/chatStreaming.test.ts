@@ -339,6 +339,8 @@ describe("appendStreamChunk", () => {
       continueFrom: null,
       priorTokenCount: null,
       searched: null,
+      approval: null,
+      toolCalls: null,
     });
   });
 

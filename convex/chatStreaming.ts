@@ -1,6 +1,14 @@
 import { v } from "convex/values";
 import { internalMutation } from "./_generated/server";
-import { finalStatus, partKind, runLength, tokenUsage, webSource } from "./schema";
+import {
+  finalStatus,
+  partKind,
+  runLength,
+  tokenUsage,
+  toolApproval,
+  toolCall,
+  webSource,
+} from "./schema";
 import {
   signedInMutation,
   optionalAuthQuery,
@@ -63,6 +71,8 @@ export const getGenerationContext = ownerInternalQuery({
       continueFrom: v.union(v.string(), v.null()),
       priorTokenCount: v.union(v.number(), v.null()),
       searched: v.union(v.array(webSource), v.null()),
+      approval: v.union(toolApproval, v.null()),
+      toolCalls: v.union(v.array(toolCall), v.null()),
     }),
   ),
   handler: async (ctx, { messageId, generation }) => {

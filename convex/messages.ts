@@ -4,6 +4,7 @@ import { internal } from "./_generated/api";
 import { signedInMutation, optionalAuthQuery } from "./lib/functions";
 import { boundedPage } from "./lib/pagination";
 import { consumeVersionSwitch } from "./model/limits";
+import { answerApproval } from "./model/approvals";
 import { startContinue, startEdit, startRegenerate, startReply } from "./model/messages";
 import { loadMessageForViewer, loadSessionForViewer } from "./model/sessions";
 import { selectMessage } from "./model/versions";
@@ -86,6 +87,24 @@ export const continueReply = signedInMutation({
   returns: v.object({ messageId: v.id("messages"), generation: v.number() }),
   handler: async (ctx, { messageId }) => {
     const started = await startContinue(ctx, ctx.viewerId, messageId);
+    await ctx.scheduler.runAfter(0, internal.chat.continueGeneration, {
+      ownerId: ctx.viewerId,
+      ...started,
+    });
+    return started;
+  },
+});
+
+/**
+ * Approves or denies the tool call a reply waits for (status `waiting`): records the decision and
+ * schedules chat.continueGeneration, which sends it to the model and writes the rest of the reply
+ * in the same message (approved: the call runs first; denied: the reply goes on without it).
+ */
+export const answerToolApproval = signedInMutation({
+  args: { messageId: v.id("messages"), approvalId: v.string(), approve: v.boolean() },
+  returns: v.object({ messageId: v.id("messages"), generation: v.number() }),
+  handler: async (ctx, args) => {
+    const started = await answerApproval(ctx, ctx.viewerId, args);
     await ctx.scheduler.runAfter(0, internal.chat.continueGeneration, {
       ownerId: ctx.viewerId,
       ...started,

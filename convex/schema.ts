@@ -7,6 +7,7 @@ export const messageRole = v.union(v.literal("user"), v.literal("assistant"));
 
 export const messageStatus = v.union(
   v.literal("pending"),
+  v.literal("waiting"),
   v.literal("complete"),
   v.literal("stopped"),
   v.literal("interrupted"),
@@ -42,10 +43,32 @@ export const partKind = v.union(
   v.literal("text"),
   v.literal("search"),
   v.literal("citations"),
+  v.literal("tool"),
+  v.literal("approval"),
 );
 
 /** A page an answer cites (lib/web-search.ts): an http(s) URL and its title ("" when it has none). */
 export const webSource = v.object({ url: v.string(), title: v.string() });
+
+/** An MCP tool call as a finished reply keeps it (lib/tool-calls.ts); `id`: the service's item id. */
+export const toolCall = v.object({
+  status: v.union(v.literal("completed"), v.literal("failed"), v.literal("incomplete")),
+  id: v.optional(v.string()),
+  server: v.string(),
+  name: v.string(),
+  arguments: v.optional(v.string()),
+  output: v.optional(v.string()),
+  error: v.optional(v.string()),
+});
+
+/** A call the model asked to make; `decision` unset: waiting for the user. */
+export const toolApproval = v.object({
+  id: v.string(),
+  server: v.string(),
+  name: v.string(),
+  arguments: v.string(),
+  decision: v.optional(v.union(v.literal("approved"), v.literal("denied"))),
+});
 
 export const storedPart = v.union(
   v.object({ kind: v.literal("text"), length: v.number() }),
@@ -56,6 +79,8 @@ export const storedPart = v.union(
     query: v.optional(v.string()),
   }),
   v.object({ kind: v.literal("citations"), sources: v.array(webSource) }),
+  v.object({ kind: v.literal("tool"), ...toolCall.fields }),
+  v.object({ kind: v.literal("approval"), ...toolApproval.fields }),
 );
 
 // The reasoning efforts a user can pick per chat (lib/reasoning.ts has the deployments' own).

@@ -2,6 +2,7 @@ import type { FunctionReturnType } from "convex/server";
 import type { api } from "@/convex/_generated/api";
 import { citedSources, replyParts, thinkingOf } from "@/lib/reply-parts";
 import { searchStepLabel, sourceLabel, sourceSite } from "@/lib/web-search";
+import { approvalLabel, shownArguments, toolStepLabel } from "@/lib/tool-calls";
 import { fileDetails, REPLY_FULL_FINISH_REASON } from "./chat-limits";
 import { messageTree, ROOT, visiblePath } from "./message-tree";
 
@@ -35,6 +36,8 @@ export function statusNote(
       return `failed${reason}`;
     case "pending":
       return "still being written when exported";
+    case "waiting":
+      return "waiting for the user to approve a tool call";
     case "complete":
       if (message.finishReason === "length") return "cut off at the length limit";
       if (message.finishReason === REPLY_FULL_FINISH_REASON) return `cut off${reason}`;
@@ -123,6 +126,9 @@ function markdownSection(
   if (searches.length > 0) {
     parts.push(searches.map((step) => `*${markdownText(searchStepLabel(step))}*`).join("\n"));
   }
+  for (const part of replyPartList) {
+    if (part.kind === "tool" || part.kind === "approval") parts.push(toolSection(part));
+  }
   parts.push(message.content);
   const sources = citedSources(replyPartList);
   if (sources.length > 0) {
@@ -148,10 +154,24 @@ function markdownSection(
   return parts;
 }
 
+/** A tool call or approval as a folded block: its label, its arguments and its result. */
+function toolSection(
+  part: Extract<ReturnType<typeof replyParts>[number], { kind: "tool" | "approval" }>,
+): string {
+  const label = part.kind === "tool" ? toolStepLabel(part) : approvalLabel(part);
+  const result =
+    part.kind === "tool" && (part.output ?? part.error) !== undefined
+      ? `\n\n${part.error === undefined ? "Result" : "Error"}:\n\n\`\`\`\n${part.error ?? part.output}\n\`\`\``
+      : "";
+  const server = part.server === "" ? "" : ` (${part.server})`;
+  return `<details>\n<summary>${markdownText(label)}${markdownText(server)}</summary>\n\nArguments:\n\n\`\`\`json\n${shownArguments(part.arguments)}\n\`\`\`${result}\n\n</details>`;
+}
+
 /**
  * The chat as Markdown: the title, then the conversation on screen, each message under a heading
  * of role, time, model, how it ended and its version; text as written, a reply's thinking first,
- * folded in a `<details>` block headed "Thinking", then its web searches, one line each, and the
+ * folded in a `<details>` block headed "Thinking", then its web searches, one line each, its tool
+ * calls and approvals, each a folded block with arguments and result, and the
  * sources its answer cites, numbered, after it. Other versions (edits,
  * regenerated replies and what followed them) come after, under "Other versions": then every
  * heading starts with the message's number (#1 written first) and an other version names the
@@ -219,7 +239,7 @@ function jsonMessage({ message, number, parent, version }: Placed) {
  * each numbered in the order written with the number of the message it follows (`parent`), times
  * in ISO 8601, text exactly; `content` is the answer, and a reply with thinking or web searches
  * also lists its `parts` in order (`reasoning`, `search` with its status and query, `citations`
- * with their sources, `text`).
+ * with their sources, `tool` with its arguments and result, `approval` with the decision, `text`).
  */
 export function toJson(chat: ChatExport): string {
   const { conversation, otherVersions } = arrange(chat);

@@ -4,12 +4,15 @@
  * Stop button) answered from its one `status`, for the server (convex/model/) and the UI alike.
  *
  * A reply is "pending" from the moment it is stored until its writer (or Stop, or the stale check)
- * makes it final: "complete", "stopped", "interrupted" or "error". A user message is "complete",
- * or "pending" only in the browser while its send has not been stored yet.
+ * makes it final: "complete", "stopped", "interrupted" or "error", or "waiting": the model asked
+ * to call a tool that needs the user's approval, and the reply goes on (a new generation, pending
+ * again) once the user answers, however much later. A user message is "complete", or "pending"
+ * only in the browser while its send has not been stored yet.
  */
 import { REPLY_FULL_FINISH_REASON } from "./chat-limits";
 
-export type MessageStatus = "pending" | "complete" | "stopped" | "interrupted" | "error";
+export type MessageStatus =
+  "pending" | "waiting" | "complete" | "stopped" | "interrupted" | "error";
 
 /** The fields of a message the lifecycle reads. */
 export type LifecycleMessage = {
@@ -57,8 +60,14 @@ export function canContinue(message: LifecycleMessage, text: string): boolean {
     case "complete":
       return isLengthCut(message);
     case "pending":
+    case "waiting":
       return false;
   }
+}
+
+/** Whether a reply waits for the user to approve or deny a tool call (not live, not failed). */
+export function isWaitingForApproval(message: LifecycleMessage): boolean {
+  return message.role === "assistant" && message.status === "waiting";
 }
 
 /** Whether a reply failed: it is retried by writing it again (a new version). */
@@ -66,7 +75,7 @@ export function canRetry(message: LifecycleMessage): boolean {
   return message.role === "assistant" && message.status === "error";
 }
 
-/** Whether a finished reply that did not fail can get a new version. */
+/** Whether a finished reply that did not fail can get a new version (also one that waits). */
 export function canRegenerate(message: LifecycleMessage): boolean {
   return message.role === "assistant" && !isLive(message) && !canRetry(message);
 }

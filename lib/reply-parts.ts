@@ -1,14 +1,16 @@
 /**
  * A reply is an ordered list of parts: the model's thinking ("reasoning", a summary of it), its
- * web searches ("search": one step each) and the sources its answer cites ("citations"), and its
- * answer ("text"), in the order the model wrote them. More kinds (tool calls, their results,
- * approvals) join by adding a kind here and a way to show it; everything below treats a kind that
- * is not text as kept, in order, never part of the answer.
+ * web searches ("search": one step each), the sources its answer cites ("citations"), its calls to
+ * MCP tools ("tool": one call each, with its arguments and result) and the approvals they ask for
+ * ("approval"), and its answer ("text"), in the order the model wrote them. A new kind joins by
+ * adding it here and a way to show it; everything below treats a kind that is not text as kept,
+ * in order, never part of the answer.
  *
  * Stored on a message (`messages.parts`): the answer stays in `content` (search, copy and the
  * prompt read it), so a text part records only how many characters of `content` it covers
  * (UTF-16 units, JavaScript's string length), in order; every other part carries its own text
- * (reasoning) or its fields (a search step's status and query, the cited sources).
+ * (reasoning) or its fields (a search step's status and query, the cited sources, a tool call, an
+ * approval request and the user's decision).
  * `parts` is absent on a reply that is all answer, which is every reply stored before parts
  * existed: such a reply is one text part, `content`. No migration.
  *
@@ -18,10 +20,17 @@
  * is `text` plus `runs`, the lengths of `text` per part in order; `runs` is absent when all of it
  * belongs to part 0 and opens nothing but text. A run that opens its part carries `kind` and `at`,
  * when the part began (server time: its opening chunk's creation). A search or citations part's
- * text in the log is records, one JSON object a line (lib/web-search.ts); each search opens a
- * part of its own.
+ * text in the log is records, one JSON object a line (lib/web-search.ts), and so is a tool or
+ * approval part's (lib/tool-calls.ts); each search, call and approval opens a part of its own.
  */
 
+import {
+  readApproval,
+  readToolCall,
+  type FinishedToolCall,
+  type ToolApproval,
+  type ToolCall,
+} from "./tool-calls";
 import {
   readSearch,
   readSources,
@@ -31,7 +40,7 @@ import {
   uniqueSources,
 } from "./web-search";
 
-export const PART_KINDS = ["reasoning", "text", "search", "citations"] as const;
+export const PART_KINDS = ["reasoning", "text", "search", "citations", "tool", "approval"] as const;
 export type PartKind = (typeof PART_KINDS)[number];
 
 /** A search step as a finished reply keeps it: it can no longer be running. */
@@ -42,14 +51,18 @@ export type StoredPart =
   | { kind: "text"; length: number }
   | { kind: "reasoning"; text: string; durationMs?: number }
   | StoredSearch
-  | { kind: "citations"; sources: WebSource[] };
+  | { kind: "citations"; sources: WebSource[] }
+  | ({ kind: "tool" } & FinishedToolCall)
+  | ({ kind: "approval" } & ToolApproval);
 
 /** A part as it is shown: text parts with their text, a search step that may still run. */
 export type ReplyPart =
   | { kind: "text"; text: string }
   | { kind: "reasoning"; text: string; durationMs?: number }
   | ({ kind: "search" } & SearchStep)
-  | { kind: "citations"; sources: WebSource[] };
+  | { kind: "citations"; sources: WebSource[] }
+  | ({ kind: "tool" } & ToolCall)
+  | ({ kind: "approval" } & ToolApproval);
 
 /** The length of a stretch of text that belongs to one part (a page's or a range's `runs`). */
 export type RunLength = { part: number; length: number; kind?: PartKind; at?: number };
@@ -106,6 +119,8 @@ export function storeParts(parts: readonly ReplyPart[]): {
         status,
         ...(part.query === undefined ? {} : { query: part.query }),
       });
+    } else if (part.kind === "tool") {
+      stored.push({ ...part, status: part.status === "calling" ? "incomplete" : part.status });
     } else {
       stored.push(part);
     }
@@ -142,6 +157,10 @@ function partText(part: StoredPart): string {
       return part.query ?? "";
     case "citations":
       return part.sources.map((source) => source.url + source.title).join("");
+    case "tool":
+      return part.name + (part.arguments ?? "") + (part.output ?? "") + (part.error ?? "");
+    case "approval":
+      return part.name + part.arguments;
   }
 }
 
@@ -168,7 +187,23 @@ export function logPartShown(part: LogPart): ReplyPart {
       return { kind: "search", ...readSearch(part.text) };
     case "citations":
       return { kind: "citations", sources: readSources(part.text) };
+    case "tool":
+      return { kind: "tool", ...readToolCall(part.text) };
+    case "approval": {
+      // Until its record is complete (never split in practice) it shows as a request for nothing.
+      const approval = readApproval(part.text) ?? { id: "", server: "", name: "", arguments: "" };
+      return { kind: "approval", ...approval };
+    }
   }
+}
+
+/**
+ * The approval a reply waits for: its last part when that is an approval request the user has
+ * not answered (the model's response ends with it), else null.
+ */
+export function pendingApproval(parts: readonly ReplyPart[]): ToolApproval | null {
+  const last = parts.at(-1);
+  return last?.kind === "approval" && last.decision === undefined && last.id !== "" ? last : null;
 }
 
 /** The runs of `piece` (a chunk, a page, a range), explicit. */
@@ -237,8 +272,11 @@ export function finishedParts(
   return logParts.map((part, i): ReplyPart => {
     if (part.kind !== "reasoning") {
       const shown = logPartShown(part);
-      // A search still running when its generation ended never finished.
-      return shown.kind === "search" && shown.status === "searching"
+      // A search or a call still running when its generation ended never finished.
+      if (shown.kind === "search" && shown.status === "searching") {
+        return { ...shown, status: "incomplete" };
+      }
+      return shown.kind === "tool" && shown.status === "calling"
         ? { ...shown, status: "incomplete" }
         : shown;
     }

@@ -66,6 +66,16 @@ export const SETTINGS = {
     description:
       "the deployments whose replies may search the web (Azure's hosted `web_search` tool on the Responses API), comma-separated; a chat turns it on in the composer; unset or `none`: none (never guessed: searches are billed, and the deployment's owner allows them)",
   },
+  MODELS_MCP_TOOLS: {
+    readBy: "functions",
+    description:
+      "the deployments whose replies may call the tools of the MCP_SERVERS (Azure's hosted remote `mcp` tool on the Responses API), comma-separated; unset or `none`: none (never guessed)",
+  },
+  MCP_SERVERS: {
+    readBy: "functions",
+    description:
+      'the remote MCP servers offered to MODELS_MCP_TOOLS, a JSON array of `{"label", "url", "allowedTools"?, "approval"?, "headers"?}`: `approval` is `"always"` (the default), `"never"` or the tool names that need the user\'s approval (then `allowedTools` is required); `headers` maps a header to the name of the variable that holds its value (`{"Authorization": "MCP_DOCS_AUTH"}`), so secrets stay in variables of their own. A mistake ends replies of those deployments with "not configured" and the log says what',
+  },
   REASONING_SUMMARIES: {
     readBy: "functions",
     default: "1",

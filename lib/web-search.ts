@@ -7,6 +7,8 @@
  * not a well-formed record is skipped, and only http(s) URLs are kept: they become links.
  */
 
+import { jsonRecords } from "./json-records";
+
 /** A page an answer cites: its URL and its title ("" when the page has none). */
 export type WebSource = { url: string; title: string };
 
@@ -22,22 +24,6 @@ export const MAX_TITLE_CHARS = 300;
 /** Longest URL kept; longer ones are dropped rather than cut (a cut URL leads elsewhere). */
 export const MAX_URL_CHARS = 2048;
 
-function records(text: string): Record<string, unknown>[] {
-  const found: Record<string, unknown>[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-        found.push(value as Record<string, unknown>);
-      }
-    } catch {
-      // Not a record: skipped.
-    }
-  }
-  return found;
-}
-
 const STATUSES: readonly string[] = ["searching", "completed", "failed", "incomplete"];
 
 /** The chunk-log record of a search step's state. */
@@ -49,7 +35,7 @@ export function searchRecord(step: SearchStep): string {
 /** A search part's records read as one step: the latest status, the latest query. */
 export function readSearch(text: string): SearchStep {
   const step: SearchStep = { status: "searching" };
-  for (const record of records(text)) {
+  for (const record of jsonRecords(text)) {
     if (typeof record.status === "string" && STATUSES.includes(record.status)) {
       step.status = record.status as SearchStatus;
     }
@@ -87,7 +73,7 @@ export function citationRecord(source: WebSource): string {
 /** The sources in a citations part's records, each URL once (its first title that is not empty). */
 export function readSources(text: string): WebSource[] {
   return uniqueSources(
-    records(text)
+    jsonRecords(text)
       .map((record) => webSource(record.url, record.title))
       .filter((source) => source !== null),
   );

@@ -37,6 +37,8 @@ function announcement(reply: ChatMessage): string {
       return `Reply stopped: ${excerpt}`;
     case "interrupted":
       return `Reply interrupted: ${excerpt}`;
+    case "waiting":
+      return "The reply waits for you to approve or deny a tool call.";
     default:
       return `Reply failed: ${reply.error ?? "the model could not answer."}`;
   }

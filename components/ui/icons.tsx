@@ -180,3 +180,8 @@ export const GlobeIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="M3 12h18M12 3a14 14 0 0 1 0 18M12 3a14 14 0 0 0 0 18" />
   </Icon>
 );
+export const WrenchIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <path d="M14.7 6.3a4 4 0 0 0 5 5L21 12.6a6 6 0 0 1-7.4 1.6L7 20.8a2 2 0 0 1-2.8-2.8l6.6-6.6A6 6 0 0 1 12.4 4z" />
+  </Icon>
+);

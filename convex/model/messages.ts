@@ -16,6 +16,7 @@ import { canContinue, isLive, lifecycleFields } from "../../lib/reply-lifecycle"
 import { getStream, openGeneration } from "./streams";
 import { citedSources, replyParts } from "../../lib/reply-parts";
 import type { WebSource } from "../../lib/web-search";
+import type { FinishedToolCall, ToolApproval } from "../../lib/tool-calls";
 import {
   attachmentsForNewMessage,
   markSent,
@@ -31,7 +32,8 @@ import {
 const MAX_HISTORY_MESSAGES = 200;
 const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
 
-async function refuseWhileStreaming(ctx: QueryCtx, sessionId: Id<"sessions">) {
+/** Refuses (InvalidState) while a reply in the chat is being written. */
+export async function refuseWhileStreaming(ctx: QueryCtx, sessionId: Id<"sessions">) {
   if ((await streamingMessage(ctx, sessionId)) !== null) {
     throw appError(
       "InvalidState",
@@ -271,7 +273,8 @@ export async function startRegenerate(
   return started;
 }
 
-async function reopen(
+/** Opens the next generation on a finished reply, pending again, for a writer to write. */
+export async function reopen(
   ctx: MutationCtx,
   ownerId: Id<"users">,
   message: Doc<"messages">,
@@ -310,6 +313,13 @@ export type GenerationContext = {
    * offered the search again); null otherwise.
    */
   searched: WebSource[] | null;
+  /**
+   * The approval this generation answers: the reply's last part, decided by the user (the
+   * request then sends the decision and the service makes the call, or not); null otherwise.
+   */
+  approval: ToolApproval | null;
+  /** The MCP calls the reply made so far (each ran once: none runs again); null when none. */
+  toolCalls: FinishedToolCall[] | null;
 };
 
 /**
@@ -346,10 +356,24 @@ export async function generationContext(
   const continuing = message.content.length > 0;
   const parts = replyParts(message);
   const searched = parts.some((part) => part.kind === "search" && part.status === "completed");
+  const last = parts.at(-1);
+  let approval: ToolApproval | null = null;
+  if (last?.kind === "approval" && last.decision !== undefined) {
+    const { kind: _, ...answered } = last;
+    approval = answered;
+  }
+  const toolCalls: FinishedToolCall[] = [];
+  for (const part of parts) {
+    if (part.kind !== "tool" || (part.status !== "completed" && part.status !== "failed")) continue;
+    const { kind: _, status, ...call } = part;
+    toolCalls.push({ ...call, status });
+  }
   return {
     history,
     continueFrom: continuing ? message.content : null,
-    priorTokenCount: continuing ? (message.tokenCount ?? null) : null,
+    priorTokenCount: continuing || approval !== null ? (message.tokenCount ?? null) : null,
     searched: continuing && searched ? citedSources(parts) : null,
+    approval,
+    toolCalls: toolCalls.length > 0 ? toolCalls : null,
   };
 }

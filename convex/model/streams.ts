@@ -10,6 +10,7 @@ import {
   absorbRuns,
   finishedParts,
   joinRuns,
+  pendingApproval,
   replyParts,
   storeParts,
   storedText,
@@ -510,11 +511,13 @@ export async function finalizeGeneration(
       endedAt: Math.min(now, stream.heartbeatAt),
     }),
   ]);
+  // A response that ends asking to approve a tool call leaves the reply waiting for the user.
+  const waiting = fields.status === "complete" && pendingApproval(replyParts(reply)) !== null;
   await ctx.db.patch("streams", stream._id, { active: false, heartbeatAt: now });
   await ctx.db.patch("messages", message._id, {
     content: reply.content,
     parts: reply.parts,
-    ...lifecycleFields("assistant", fields.status),
+    ...lifecycleFields("assistant", waiting ? "waiting" : fields.status),
     finishReason: fields.finishReason,
     error: fields.error,
     tokenCount: fields.tokenCount,

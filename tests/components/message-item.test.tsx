@@ -51,6 +51,7 @@ function makeActions(overrides: Partial<MessageActions> = {}): MessageActions {
     onRegenerate: vi.fn(async () => null),
     onEdit: vi.fn(async () => null),
     onSelectVersion: vi.fn(async () => null),
+    onAnswerApproval: vi.fn(async () => null),
     ...overrides,
   };
 }

@@ -39,6 +39,7 @@ function setup(onEdit: MessageActions["onEdit"] = vi.fn(async () => null)) {
     onRegenerate: vi.fn(async () => null),
     onEdit,
     onSelectVersion: vi.fn(async () => null),
+    onAnswerApproval: vi.fn(async () => null),
   };
   render(
     <MessageItem

@@ -43,6 +43,14 @@ describe("npm run dev's environment", () => {
     expect(Object.keys(functionEnv(everything)).sort()).toEqual(settingsReadBy("functions").sort());
   });
 
+  test("the variables MCP_SERVERS's headers name are passed on too, and no others", () => {
+    const servers = JSON.stringify([
+      { label: "docs", url: "https://x", headers: { Authorization: "DOCS_AUTH" } },
+    ]);
+    const env = { MCP_SERVERS: servers, DOCS_AUTH: "Bearer s", OTHER_SECRET: "no" };
+    expect(functionEnv(env)).toEqual({ MCP_SERVERS: servers, DOCS_AUTH: "Bearer s" });
+  });
+
   test("the environment wins over .env.local", () => {
     const env = loadEnvLocal(envLocal("STREAM_FLUSH_MS=80\nSTREAM_STALE_MS=900\n"), {
       STREAM_FLUSH_MS: "20",

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseEnv } from "node:util";
+import { mcpSecretNames } from "../../convex/lib/llm/mcpServers";
 import { readNumberSetting, readSetting, settingsReadBy, type EnvSource } from "../../lib/settings";
 
 /** Variables from .env.local (if present) under the ones already in the environment. */
@@ -23,10 +24,13 @@ export function modelConfigured(env: EnvSource): boolean {
   return Boolean(readSetting(env, "AZURE_OPENAI_ENDPOINT") ?? readSetting(env, "OPENAI_BASE_URL"));
 }
 
-/** The variables the Convex functions read (lib/settings.ts), exactly those, for the local backend. */
+/**
+ * The variables the Convex functions read (lib/settings.ts), exactly those, for the local backend,
+ * and the ones MCP_SERVERS's headers name (the secrets it reads by name).
+ */
 export function functionEnv(env: EnvSource): Record<string, string> {
   const forwarded: Record<string, string> = {};
-  for (const name of settingsReadBy("functions")) {
+  for (const name of [...settingsReadBy("functions"), ...mcpSecretNames(env.MCP_SERVERS)]) {
     const value = env[name];
     if (value !== undefined) forwarded[name] = value;
   }

@@ -41,6 +41,53 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+/**
+ * The simulated model (and the local MCP server its hosted MCP tool calls, so tool calls and
+ * approvals work offline); returns the functions' variables that point at them.
+ */
+async function startSimulatedModel(
+  port: number,
+  closers: Array<() => Promise<void>>,
+): Promise<Record<string, string>> {
+  const { startSimulator } = await import("../azure-openai-sim");
+  const { startMcpServer } = await import("../mcp-server");
+  const mcp = await startMcpServer();
+  closers.push(() => mcp.close());
+  const deployments = parseModelList(SIM_DEPLOYMENTS).map((model) => model.name);
+  const sim = await startSimulator({
+    port,
+    host: "127.0.0.1",
+    deployments,
+    textOnlyDeployments: deployments.filter((name) => !SIM_IMAGE_DEPLOYMENTS.includes(name)),
+    reasoningDeployments: [SIM_REASONING_DEPLOYMENT],
+    // Azure cannot reach a localhost MCP server; the simulator may.
+    allowPrivateMcpHosts: true,
+  });
+  closers.push(() => sim.close());
+  console.log(`• Simulated Azure OpenAI model on ${sim.url} (no AZURE_OPENAI_ENDPOINT configured)`);
+  console.log(`• Local MCP server on ${mcp.url} (tools: current_time, roll_dice, convert_units)`);
+  return {
+    AZURE_OPENAI_ENDPOINT: sim.url,
+    AZURE_OPENAI_API_KEY: "sim-key",
+    AZURE_OPENAI_DEPLOYMENTS: SIM_DEPLOYMENTS,
+    MODELS_ACCEPTING_IMAGES: SIM_IMAGE_DEPLOYMENTS.join(","),
+    MODELS_REASONING: SIM_REASONING_DEPLOYMENT,
+    // The simulator runs Azure's hosted web search: `[[sim search=3]]` in a message cites 3 pages.
+    MODELS_WEB_SEARCH: `${SIM_REASONING_DEPLOYMENT},gpt-4o`,
+    // `[[sim mcp=roll_dice]]` calls a tool; roll_dice asks for approval first.
+    MODELS_MCP_TOOLS: `${SIM_REASONING_DEPLOYMENT},gpt-4o`,
+    MCP_SERVERS: JSON.stringify([
+      {
+        label: "toys",
+        url: mcp.url,
+        allowedTools: ["current_time", "roll_dice", "convert_units"],
+        approval: ["roll_dice"],
+      },
+    ]),
+    SIMULATED_MODEL: "1",
+  };
+}
+
 async function main(): Promise<void> {
   const env = loadEnvLocal(root);
   const simulate = !modelConfigured(env);
@@ -111,29 +158,7 @@ async function main(): Promise<void> {
 
   try {
     if (simulate) {
-      const { startSimulator } = await import("../azure-openai-sim");
-      const deployments = parseModelList(SIM_DEPLOYMENTS).map((model) => model.name);
-      const sim = await startSimulator({
-        port: SIM_PORT,
-        host: "127.0.0.1",
-        deployments,
-        textOnlyDeployments: deployments.filter((name) => !SIM_IMAGE_DEPLOYMENTS.includes(name)),
-        reasoningDeployments: [SIM_REASONING_DEPLOYMENT],
-      });
-      closers.push(() => sim.close());
-      Object.assign(functionEnv, {
-        AZURE_OPENAI_ENDPOINT: sim.url,
-        AZURE_OPENAI_API_KEY: "sim-key",
-        AZURE_OPENAI_DEPLOYMENTS: SIM_DEPLOYMENTS,
-        MODELS_ACCEPTING_IMAGES: SIM_IMAGE_DEPLOYMENTS.join(","),
-        MODELS_REASONING: SIM_REASONING_DEPLOYMENT,
-        // The simulator runs Azure's hosted web search: `[[sim search=3]]` in a message cites 3 pages.
-        MODELS_WEB_SEARCH: `${SIM_REASONING_DEPLOYMENT},gpt-4o`,
-        SIMULATED_MODEL: "1",
-      });
-      console.log(
-        `• Simulated Azure OpenAI model on ${sim.url} (no AZURE_OPENAI_ENDPOINT configured)`,
-      );
+      Object.assign(functionEnv, await startSimulatedModel(SIM_PORT, closers));
     } else {
       console.log(
         `• Model: ${env.AZURE_OPENAI_ENDPOINT ? `Azure OpenAI at ${env.AZURE_OPENAI_ENDPOINT}` : `OpenAI-compatible API at ${env.OPENAI_BASE_URL}`}`,

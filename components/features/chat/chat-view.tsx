@@ -131,6 +131,7 @@ function ChatMessagesWithActions({
   const regenerate = useMutation(api.messages.regenerate);
   const edit = useMutation(api.messages.edit);
   const selectVersion = useMutation(api.messages.selectVersion);
+  const answerApproval = useMutation(api.messages.answerToolApproval);
   const { scrollToBottom } = useStickToBottomContext();
 
   const actions = useMemo<MessageActions>(() => {
@@ -163,8 +164,10 @@ function ChatMessagesWithActions({
         return start(edit({ messageId: message._id, content, attachmentIds }));
       },
       onSelectVersion: (messageId: Id<"messages">) => settle(selectVersion({ messageId })),
+      onAnswerApproval: (message: ChatMessage, approvalId: string, approve: boolean) =>
+        start(answerApproval({ messageId: message._id, approvalId, approve })),
     };
-  }, [continueReply, regenerate, edit, selectVersion, scrollToBottom]);
+  }, [continueReply, regenerate, edit, selectVersion, answerApproval, scrollToBottom]);
 
   return <ChatMessages chat={chat} actions={actions} onSuggestion={onSuggestion} />;
 }

@@ -14,4 +14,10 @@ export type MessageActions = {
     attachmentIds: Id<"attachments">[],
   ) => Promise<string | null>;
   onSelectVersion: (messageId: ChatMessage["_id"]) => Promise<string | null>;
+  /** Approves or denies the tool call a waiting reply asks to make. */
+  onAnswerApproval: (
+    message: ChatMessage,
+    approvalId: string,
+    approve: boolean,
+  ) => Promise<string | null>;
 };

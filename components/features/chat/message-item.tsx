@@ -17,6 +17,7 @@ import {
   canRetry as retryable,
   isLengthCut,
   isLive,
+  isWaitingForApproval,
   showsTypingIndicator,
 } from "@/lib/reply-lifecycle";
 import { CitedAnswer } from "./citations";
@@ -28,6 +29,7 @@ import { ModelName } from "./model-name";
 import { ReplyFeedback } from "./reply-feedback";
 import { SearchSteps } from "./search-steps";
 import { Thinking } from "./thinking";
+import { ToolSteps } from "./tool-steps";
 import { TypingIndicator } from "./typing-indicator";
 import { VersionSwitcher } from "./version-switcher";
 
@@ -85,11 +87,11 @@ function AssistantMessage({
     <article
       data-testid="message"
       data-role="assistant"
-      // While live: "pending" until its first text (answer or thinking) or a web search shows,
-      // then "streaming".
+      // While live: "pending" until its first text (answer or thinking), a web search or a tool
+      // call shows, then "streaming".
       data-status={
         live
-          ? hasText || thinking?.text || parts.some((part) => part.kind === "search")
+          ? hasText || thinking?.text || parts.some((part) => part.kind !== "text")
             ? "streaming"
             : "pending"
           : message.status
@@ -99,6 +101,14 @@ function AssistantMessage({
     >
       {thinking && <Thinking thinking={thinking} />}
       <SearchSteps parts={parts} />
+      <ToolSteps
+        parts={parts}
+        onAnswer={
+          isWaitingForApproval(message)
+            ? (approvalId, approve) => actions.onAnswerApproval(message, approvalId, approve)
+            : undefined
+        }
+      />
       <CitedAnswer parts={parts}>
         <div
           data-testid="message-content"
@@ -197,6 +207,15 @@ function StatusLine({ message, lengthCut }: { message: ChatMessage; lengthCut: b
           role="alert"
         >
           {message.error ?? "The model could not answer."}
+        </p>
+      );
+    case "waiting":
+      return (
+        <p className={cn(base, "text-muted-foreground")} data-testid="message-state">
+          <span className="rounded bg-muted px-1.5 py-0.5 font-medium text-foreground">
+            Waiting for your approval
+          </span>
+          The reply goes on once you approve or deny the tool call above.
         </p>
       );
     case "complete":

@@ -9,6 +9,7 @@ import { UserMessage } from "@/components/features/chat/user-message";
 import { Thinking } from "@/components/features/chat/thinking";
 import { CitedAnswer } from "@/components/features/chat/citations";
 import { SearchSteps } from "@/components/features/chat/search-steps";
+import { ToolSteps } from "@/components/features/chat/tool-steps";
 import { NotFoundState } from "@/components/features/chat/not-found-state";
 import { api } from "@/convex/_generated/api";
 import { statusNote } from "@/lib/chat-export";
@@ -142,6 +143,7 @@ function SharedAnswer({ message }: { message: Parameters<typeof replyParts>[0] }
   return (
     <>
       <SearchSteps parts={parts} />
+      <ToolSteps parts={parts} />
       <CitedAnswer parts={parts}>
         <div data-testid="message-content" className="text-[15px]">
           <MessageMarkdown text={message.content} streaming={false} />

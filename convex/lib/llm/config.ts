@@ -1,4 +1,5 @@
-import { functionSetting } from "../env";
+import { functionSetting, namedVariables } from "../env";
+import { readMcpServers, type McpConfig } from "./mcpServers";
 import { guessAcceptsImages, guessReasoning, isReasoningEffort } from "../../../lib/reasoning";
 
 export type ProviderKind = "azure" | "azure-entra" | "openai-compatible" | "none";
@@ -74,7 +75,8 @@ function namedList(
     | "MODELS_REASONING"
     | "MODELS_USING_CHAT_COMPLETIONS"
     | "MODELS_WEB_SEARCH"
-    | "MODELS_ACCEPTING_PDFS",
+    | "MODELS_ACCEPTING_PDFS"
+    | "MODELS_MCP_TOOLS",
 ): Map<string, string> | null {
   const raw = functionSetting(setting);
   if (raw === undefined) return null;
@@ -111,6 +113,8 @@ export type ModelKind = {
    * owner turns Azure's hosted web search on, and only the Responses API has it).
    */
   webSearch: boolean;
+  /** Whether its replies may call the MCP_SERVERS' tools (MODELS_MCP_TOOLS; Responses only). */
+  mcpTools: boolean;
   /** Whether each of the above was guessed from the name rather than configured. */
   guessed: { reasoning: boolean; images: boolean };
 };
@@ -141,8 +145,17 @@ export function modelKind(name: string | undefined): ModelKind {
       api === "responses" &&
       name !== undefined &&
       namedList("MODELS_WEB_SEARCH")?.has(name) === true,
+    mcpTools:
+      api === "responses" &&
+      name !== undefined &&
+      namedList("MODELS_MCP_TOOLS")?.has(name) === true,
     guessed: { reasoning: reasoningList === null, images: imagesList === null },
   };
+}
+
+/** The MCP_SERVERS as `mcp` tools, or what is wrong with the setting (mcpServers.ts). */
+export function configuredMcpTools(): McpConfig {
+  return readMcpServers(functionSetting("MCP_SERVERS"), namedVariables());
 }
 
 /** Whether the deployment (or model) called `name` takes images (MODELS_ACCEPTING_IMAGES). */

@@ -18,3 +18,11 @@ export const MODEL_NOT_CONFIGURED = "The model is not configured, so the assista
 /** A provider is configured but cannot be used as configured. */
 export const MODEL_MISCONFIGURED =
   "The model is not configured correctly, so the assistant cannot reply.";
+
+/** The deployment's MCP servers (MCP_SERVERS) are configured wrongly. */
+export const TOOLS_MISCONFIGURED =
+  "The tools of this model are not configured correctly, so the assistant cannot reply.";
+
+/** Azure could not list a remote MCP server's tools (HTTP 424), so no reply was written. */
+export const TOOL_SERVER_DOWN =
+  "A tool server this model uses could not be reached, so the assistant could not reply. Try again later.";

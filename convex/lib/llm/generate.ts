@@ -24,6 +24,8 @@ import { SeamJoiner } from "./seam";
 import { countTokens, fitToBudget, type AttachmentAllowance } from "./tokens";
 import { fileTokens, MAX_PDF_PAGES_PER_REQUEST, pdfPages } from "./documents";
 import { sourceLabel, type WebSource } from "../../../lib/web-search";
+import type { FinishedToolCall } from "../../../lib/tool-calls";
+import { approvalItems } from "./mcpEvents";
 import {
   imageTokens,
   MAX_IMAGE_BYTES_PER_REQUEST,
@@ -147,9 +149,11 @@ async function streamGeneration(
   const settings = streamSettings();
   let provider: ChatProvider;
   try {
-    // A continuation of an answer that already searched writes on from what it found.
+    // A continuation of an answer that already searched (or called tools) writes on from what
+    // it found; the answer to an approval needs the servers, which make the approved call.
     provider = createChatProvider(reply.model ?? undefined, reply.effort ?? undefined, {
       webSearch: reply.webSearch && context.searched === null,
+      mcpTools: context.approval !== null || context.toolCalls === null,
     });
   } catch (error) {
     return providerSetupFields(error);
@@ -165,7 +169,9 @@ async function streamGeneration(
 
   // A continuation's first characters are held back until its seam with the partial is decided
   // (not when a new writer picks up a generation that already wrote some).
-  const continuing = context.continueFrom !== null && (from?.nextSeq ?? 0) === 0;
+  // The answer to an approval is not a continuation: the model writes on after the tool's result.
+  const continuing =
+    context.continueFrom !== null && context.approval === null && (from?.nextSeq ?? 0) === 0;
   const seam = continuing && context.continueFrom ? new SeamJoiner(context.continueFrom) : null;
   const verdicts = new FilterVerdicts();
   let received = false;
@@ -247,9 +253,8 @@ async function streamGeneration(
       ? countTokens(kept)
       : (outcome.usage?.completionTokens ?? countTokens(written));
   const priorTokens =
-    context.continueFrom === null
-      ? 0
-      : (context.priorTokenCount ?? countTokens(context.continueFrom));
+    context.priorTokenCount ??
+    (context.continueFrom === null ? 0 : countTokens(context.continueFrom));
   const cut = kept.length < written.length;
   return {
     ...fields,
@@ -294,7 +299,9 @@ async function requestReader(
     const body = chatRequest(provider, await toChatMessages(ctx, prompt));
     return () => readChat(provider, body, signal, sink, idle);
   }
-  const body = responsesRequest(provider, await toResponsesInput(ctx, prompt));
+  const input = await toResponsesInput(ctx, prompt);
+  if (context.approval !== null) input.push(...approvalItems(context.approval));
+  const body = responsesRequest(provider, input);
   return () => readResponse(provider, body, null, signal, sink, idle);
 }
 
@@ -307,6 +314,19 @@ function searchedNote(sources: readonly WebSource[]): string {
   return list.length === 0
     ? "Earlier in the reply you are continuing you searched the web. Do not search again."
     : `Earlier in the reply you are continuing you searched the web and cited these sources:\n${list.join("\n")}\nDo not search again; cite them as markdown links where they support what you write.`;
+}
+
+/**
+ * The system note of a generation whose reply already called tools: each call and what it gave,
+ * so that the model writes on from the results instead of calling again (a continuation is not
+ * offered the tools; the answer to an approval is, for the approved call).
+ */
+function toolCallsNote(calls: readonly FinishedToolCall[]): string {
+  const list = calls.map(
+    (call, i) =>
+      `${i + 1}. ${call.name} (${call.server}) with ${call.arguments ?? "{}"}: ${call.status === "failed" ? `failed: ${call.error ?? ""}` : (call.output ?? "")}`,
+  );
+  return `Earlier in the reply you are writing you called these tools; each ran once:\n${list.join("\n")}\nDo not call them again; use their results.`;
 }
 
 /**
@@ -363,13 +383,16 @@ function buildPrompt(
   }));
   if (context.continueFrom !== null) {
     turns.push({ role: "assistant", content: context.continueFrom });
-    turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
+    // The answer to an approval follows the request's items (requestReader), not an instruction.
+    if (context.approval === null) turns.push({ role: "user", content: CONTINUE_INSTRUCTION });
   }
   const sources = context.searched === null ? undefined : searchedNote(context.searched);
+  const calls = context.toolCalls === null ? undefined : toolCallsNote(context.toolCalls);
   const system: PromptTurn[] = [
     functionSetting("SYSTEM_PROMPT"),
     instructions ?? undefined,
     sources,
+    calls,
   ]
     .filter((text) => text !== undefined)
     .map((content) => ({ role: "system", content }));

@@ -7,6 +7,7 @@ import { limitSetting } from "../settings";
 import {
   backgroundMode,
   badEffortSetting,
+  configuredMcpTools,
   configuredModels,
   modelKind,
   NOT_CONFIGURED_MESSAGE,
@@ -15,7 +16,8 @@ import {
   type ModelKind,
   type ProviderKind,
 } from "./config";
-import { MODEL_MISCONFIGURED, MODEL_NOT_CONFIGURED } from "./disclosure";
+import { MODEL_MISCONFIGURED, MODEL_NOT_CONFIGURED, TOOLS_MISCONFIGURED } from "./disclosure";
+import type { McpTool } from "./mcpServers";
 
 /**
  * The client and the request shape for one reply: which API (`responses`, the default on Azure,
@@ -35,6 +37,8 @@ export type ChatProvider = {
   background: boolean;
   /** Responses only: offer Azure's hosted web search tool (MODELS_WEB_SEARCH, the chat's toggle). */
   webSearch: boolean;
+  /** Responses only: the remote MCP servers offered (MCP_SERVERS to MODELS_MCP_TOOLS). */
+  mcpTools: McpTool[];
   /** What was guessed about the deployment from its name (for the log when a guess is wrong). */
   guessed: ModelKind["guessed"];
   /** Names of the variables to check when the endpoint rejects the request (for the server log). */
@@ -81,10 +85,14 @@ function entraTokenProvider(scope: string): () => Promise<string> {
  * else the deployment's configured one, else medium), output limit, background mode and web
  * search (asked for the reply, and allowed for the deployment).
  */
-function requestShape(model: string, effort: string | undefined, webSearch: boolean) {
+function requestShape(model: string, effort: string | undefined, offer: ToolOffer) {
   const kind = modelKind(model);
   const problem = kind.reasoning ? badEffortSetting(model) : null;
   if (problem !== null) throw new ProviderConfigError(problem);
+  return { ...requestOptions(model, effort, kind), ...offeredTools(model, kind, offer) };
+}
+
+function requestOptions(model: string, effort: string | undefined, kind: ModelKind) {
   return {
     api: kind.api,
     reasoning: kind.reasoning
@@ -94,9 +102,26 @@ function requestShape(model: string, effort: string | undefined, webSearch: bool
       limitSetting(kind.reasoning ? "reasoningMaxOutputTokens" : "maxOutputTokens"),
     ),
     background: kind.api === "responses" && backgroundMode(),
-    webSearch: webSearch && kind.webSearch,
     guessed: kind.guessed,
   };
+}
+
+/** The hosted tools a reply may use: asked for the reply, and allowed for the deployment. */
+export type ToolOffer = { webSearch?: boolean; mcpTools?: boolean };
+
+function offeredTools(model: string, kind: ModelKind, offer: ToolOffer) {
+  let mcpTools: McpTool[] = [];
+  if (offer.mcpTools === true && kind.mcpTools) {
+    const config = configuredMcpTools();
+    if ("problem" in config) {
+      throw new ProviderConfigError(
+        `${config.problem}. Fix MCP_SERVERS, or leave "${model}" out of MODELS_MCP_TOOLS.`,
+        TOOLS_MISCONFIGURED,
+      );
+    }
+    mcpTools = config.tools;
+  }
+  return { webSearch: offer.webSearch === true && kind.webSearch, mcpTools };
 }
 
 /**
@@ -108,7 +133,7 @@ function requestShape(model: string, effort: string | undefined, webSearch: bool
 export function createChatProvider(
   model?: string,
   effort?: string,
-  { webSearch = false }: { webSearch?: boolean } = {},
+  offer: ToolOffer = {},
 ): ChatProvider {
   const config = readProviderConfig();
   const chosen = model ?? configuredModels()[0]?.name;
@@ -145,7 +170,7 @@ export function createChatProvider(
         kind: config.kind,
         client,
         model: chosen,
-        ...requestShape(chosen, effort, webSearch),
+        ...requestShape(chosen, effort, offer),
         credentialHint:
           config.kind === "azure"
             ? "AZURE_OPENAI_API_KEY"
@@ -168,7 +193,7 @@ export function createChatProvider(
         kind: "openai-compatible",
         client,
         model: chosen,
-        ...requestShape(chosen, effort, webSearch),
+        ...requestShape(chosen, effort, offer),
         credentialHint: "OPENAI_API_KEY",
       };
     }

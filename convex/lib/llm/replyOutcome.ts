@@ -9,7 +9,7 @@ import { REPLY_FULL_FINISH_REASON } from "../../../lib/chat-limits";
 import type { FinalizeFields } from "../../model/streams";
 import { appErrorData, formatWait } from "../../../lib/errors";
 import { MAX_REPLY_BYTES } from "../limits";
-import { MODEL_MISCONFIGURED, reportToOperator } from "./disclosure";
+import { MODEL_MISCONFIGURED, reportToOperator, TOOL_SERVER_DOWN } from "./disclosure";
 import type { ChatProvider } from "./providers";
 import { ProviderConfigError } from "./providers";
 
@@ -276,6 +276,16 @@ function statusFields(error: APIError, status: number, provider: ProviderInfo): 
         ),
       };
     }
+  }
+  if (status === 424) {
+    // Azure lists the MCP servers before the reply starts; one it cannot reach fails the request.
+    return {
+      status: "error",
+      error: reportToOperator(
+        TOOL_SERVER_DOWN,
+        `A remote MCP server could not be reached (424: ${detail}). Check its entry in MCP_SERVERS (url, headers) and that it is up and reachable from Azure.`,
+      ),
+    };
   }
   if (status === 401 || status === 403) {
     return {

@@ -15,6 +15,7 @@ import type { ReasoningEffort } from "openai/resources/shared";
 import type { TokenUsage } from "../../model/streams";
 import type { ChatProvider } from "./providers";
 import { ResumeLost } from "./replyOutcome";
+import { mcpEvent } from "./mcpEvents";
 import { citationRecord, searchRecord, webSource } from "../../../lib/web-search";
 import {
   failedOutcome,
@@ -28,12 +29,19 @@ import {
  * The Responses request of a reply (`POST /openai/v1/responses`, streamed): the output limit as
  * `max_output_tokens` (thinking included), a reasoning deployment's effort and, unless turned
  * off, a request for summaries of its thinking; in background mode `background: true` (which
- * needs `store: true`), else nothing stored; the `web_search` tool when the reply may search.
+ * needs `store: true`), else nothing stored; the `web_search` tool when the reply may search, the
+ * MCP servers when it may call tools.
  */
 export function responsesRequest(
   provider: ChatProvider,
   input: ResponseInput,
 ): ResponseCreateParamsStreaming {
+  // Azure's hosted web search on the v1 API (its citations come as `url_citation` annotations) and
+  // remote MCP servers, which the service lists and calls itself.
+  const tools = [
+    ...(provider.webSearch ? [{ type: "web_search" as const }] : []),
+    ...provider.mcpTools,
+  ];
   return {
     model: provider.model,
     input,
@@ -41,8 +49,7 @@ export function responsesRequest(
     max_output_tokens: provider.maxOutputTokens,
     store: provider.background,
     ...(provider.background ? { background: true } : {}),
-    // Azure's hosted web search on the v1 API; its citations come as `url_citation` annotations.
-    ...(provider.webSearch ? { tools: [{ type: "web_search" as const }] } : {}),
+    ...(tools.length > 0 ? { tools } : {}),
     ...(provider.reasoning
       ? {
           reasoning: {
@@ -65,7 +72,8 @@ const RESUME_DELAY_MS = 250;
  * One Responses request (or, with `resume`, the rest of a background response), read into `sink`:
  * reasoning summary deltas as thinking (summaries after the first start a new paragraph), output
  * text and refusals as the answer, web searches as search steps and `url_citation` annotations as
- * citations (webSearchEvent), each with its event's `sequence_number`. Ends on
+ * citations (webSearchEvent), MCP calls and approval requests as tool and approval parts
+ * (mcpEvent), each with its event's `sequence_number`. Ends on
  * `response.completed` ("stop"), `response.incomplete` ("length" for the output limit,
  * "content_filter"), `response.failed` or an `error` event (the error they stand for,
  * inStreamFailure). A background response whose stream drops is picked up where it dropped.
@@ -173,6 +181,9 @@ function handle(event: ResponseStreamEvent, state: ReaderState, sink: StreamSink
       return;
     case "response.output_item.added":
     case "response.output_item.done":
+      webSearchEvent(event, sink);
+      mcpEvent(event, sink);
+      return;
     case "response.output_text.annotation.added":
       webSearchEvent(event, sink);
       return;

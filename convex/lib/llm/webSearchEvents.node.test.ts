@@ -45,6 +45,7 @@ function provider(webSearch: boolean): ChatProvider {
     maxOutputTokens: 4000,
     background: false,
     webSearch,
+    mcpTools: [],
     guessed: { reasoning: false, images: false },
     credentialHint: "",
   };

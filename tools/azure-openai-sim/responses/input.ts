@@ -279,7 +279,7 @@ function readInput(
   rules: ImageRules,
   previousCalls: Map<string, string>,
 ): { messages: ChatMessage[]; toolInputs: ToolInputs } {
-  const toolInputs: ToolInputs = { functionOutputs: [], approvals: [] };
+  const toolInputs: ToolInputs = { functionOutputs: [], approvals: [], echoedRequests: [] };
   if (value == null) {
     if (hasPrevious) return { messages: [], toolInputs };
     throw invalidRequest(
@@ -323,6 +323,16 @@ function readInput(
         );
       }
       toolInputs.approvals.push({ requestId: item.approval_request_id, approve: item.approve });
+    } else if (type === "mcp_approval_request") {
+      const { id, name, arguments: args, server_label: server } = item;
+      if ([id, name, args, server].every((field) => typeof field === "string")) {
+        toolInputs.echoedRequests.push({
+          id: id as string,
+          name: name as string,
+          arguments: args as string,
+          server_label: server as string,
+        });
+      }
     }
   });
   return { messages, toolInputs };

@@ -65,6 +65,8 @@ export interface ToolPlan {
 export interface ToolInputs {
   functionOutputs: { callId: string; output: string }[];
   approvals: { requestId: string; approve: boolean }[];
+  /** `mcp_approval_request` items sent back in `input` (a client that stores nothing: `store: false`). */
+  echoedRequests: { id: string; name: string; arguments: string; server_label: string }[];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -261,7 +263,8 @@ export async function planTools(
   if (inputs.functionOutputs.length > 0) return plan;
   if (inputs.approvals.length > 0) {
     for (const { requestId, approve } of inputs.approvals) {
-      const request = findApproval(requestId);
+      const request =
+        inputs.echoedRequests.find((echoed) => echoed.id === requestId) ?? findApproval(requestId);
       if (!request) {
         throw invalidRequest(`No approval request found with id '${requestId}'.`, "input");
       }
