@@ -2,7 +2,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../tools/app-stack/chromium";
 import { expectNoSeriousViolations } from "./harness/axe";
-import { ChatApp } from "./harness/chat-app";
+import { simulatedReply } from "../../tools/azure-openai-sim";
+import { ChatApp, collapse } from "./harness/chat-app";
 import { saveScreenshot } from "./harness/fixtures";
 import type { TestFile } from "./harness/images";
 import { useStack, type Stack } from "./harness/stack";
@@ -42,7 +43,7 @@ const PDF = file(
 const NOTES = file("notes.md", "", "# Launch notes\n\nThe launch moves to Friday.\n");
 
 describe("documents", () => {
-  it("attaches a PDF and a .md, the reply reads them, and the chips stay after a reload", async () => {
+  it("attaches a PDF and a .md, the reply reads them, and the chips stay after a reload; a PDF question survives a reload and Stop", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
     const page = app.page;
@@ -88,6 +89,29 @@ describe("documents", () => {
     expect(saved.suggestedFilename()).toBe("notes.md");
     await expectNoSeriousViolations(page, "a message with document chips");
     await saveScreenshot(app, "documents.png");
+
+    // A question about a PDF through a reload mid-reply and Stop (held mid-reply until then), then
+    // Continue: the reply ends exactly as the model wrote it.
+    const hold = `pdf-question-${Date.now()}`;
+    const question = `Summarize the report [[sim tokens=60 rate=20 hold=${hold} at=15]]`;
+    await app.attachByButton([PDF]);
+    await app.waitForAttachmentsReady(1);
+    await app.send(question);
+    await expect.poll(() => app.assistantMessages().count()).toBe(2);
+    await app.waitForText(app.lastAssistant(), 30);
+    await page.reload();
+    const asked = app.lastAssistant();
+    await app.waitForText(asked, 30);
+    expect(await asked.getAttribute("data-status")).toBe("streaming");
+    await page.getByTestId("stop-button").click();
+    await app.waitForStatus(asked, "stopped", 10_000);
+    const expected = collapse(simulatedReply(question, { files: ["report.pdf"] }).text);
+    expect(expected.startsWith(await app.textOf(asked))).toBe(true);
+    await stack.sim.release(hold);
+    await asked.getByTestId("continue-button").click();
+    await app.waitForStatus(asked, "complete");
+    expect(await app.textOf(asked)).toBe(expected);
+    expect(await names()).toEqual(["report.pdf", "notes.md", "report.pdf"]);
     await app.close();
   });
 });

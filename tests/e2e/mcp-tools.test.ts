@@ -47,7 +47,7 @@ const approvals = (reply: Locator) => reply.getByTestId("approval-step");
 const calledTools = () => mcp.calls().map((call) => call.name);
 
 describe("MCP tools", () => {
-  it("shows a call as a folded step; an approval survives a reload and, approved, the reply completes; denied, it goes on without the call", async () => {
+  it("shows a call as a folded step; an approval survives a reload and, approved, the reply completes; denied, it goes on without the call; Stop during a call", async () => {
     const app = await ChatApp.open(browser, stack.appUrl);
     await app.signInAsGuest();
     const page = app.page;
@@ -109,6 +109,25 @@ describe("MCP tools", () => {
     expect(await approvals(second).innerText()).toContain("You denied roll_dice");
     expect(await toolSteps(second).count()).toBe(0);
     expect(calledTools().filter((name) => name === "roll_dice")).toHaveLength(1);
+
+    // A call running through a reload, then Stop: the step says it stopped before it finished.
+    await app.send("Take your time [[sim mcp=current_time toolWait=20000]]");
+    await expect.poll(() => app.assistantMessages().count()).toBe(4);
+    const slow = app.lastAssistant();
+    await expect
+      .poll(() => toolSteps(slow).getAttribute("data-state"), { timeout: 15_000 })
+      .toBe("calling");
+    await page.reload();
+    const running = app.lastAssistant();
+    await expect
+      .poll(() => toolSteps(running).getAttribute("data-state"), { timeout: 15_000 })
+      .toBe("calling");
+    await page.getByTestId("stop-button").click();
+    await app.waitForStatus(running, "stopped", 10_000);
+    expect(await toolSteps(running).getAttribute("data-state")).toBe("incomplete");
+    expect(await toolSteps(running).innerText()).toContain(
+      "current_time stopped before it finished",
+    );
     await app.close();
   });
 });
