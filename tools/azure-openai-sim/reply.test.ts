@@ -95,3 +95,18 @@ describe("echoedReply", () => {
     expect(echoedReply("[[sim echo=0]] Hello")).toBeUndefined();
   });
 });
+
+describe("citations in a reply that searched", () => {
+  it("follow a sentence outside code blocks, whatever the prompt", () => {
+    for (let n = 0; n < 60; n++) {
+      const prompt = `Question ${n} about caching [[sim search=3]]`;
+      const { text } = simulatedReply(prompt, { webSearch: true, tokens: 200 });
+      let fenced = false;
+      for (const line of text.split("\n")) {
+        if (/^[ \t]*```/.test(line)) fenced = !fenced;
+        else if (fenced) expect(line, prompt).not.toMatch(/\]\(https:/);
+      }
+      expect(text.match(/\]\(https:/g), prompt).toHaveLength(3);
+    }
+  });
+});

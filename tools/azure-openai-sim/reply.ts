@@ -139,11 +139,30 @@ function cite(pieces: string[], citations: SimulatedCitation[]): void {
   let shift = 0;
   citations.forEach((citation, k) => {
     let at = Math.floor(((k + 1) * base) / (citations.length + 1));
-    while (at < base - 1 && !/[.!?]$/.test(pieces[at + shift] ?? "")) at++;
+    while (
+      at < base - 1 &&
+      (!/[.!?]$/.test(pieces[at + shift] ?? "") || insideCodeBlock(pieces, at + shift + 1))
+    ) {
+      at++;
+    }
     const link = tokenize(` [${citation.label}](${citation.url})`);
     pieces.splice(at + shift + 1, 0, ...link);
     shift += link.length;
   });
+}
+
+/** Whether the text of the first `end` pieces ends inside a fenced code block (no citation goes there). */
+function insideCodeBlock(pieces: string[], end: number): boolean {
+  return (
+    ((
+      pieces
+        .slice(0, end)
+        .join("")
+        .match(/^[ \t]*```/gm) ?? []
+    ).length &
+      1) ===
+    1
+  );
 }
 
 /** "I see 2 images." and a paragraph break, so tests can tell the model got a message's images. */
