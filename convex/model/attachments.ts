@@ -136,10 +136,7 @@ function toMessageFile(attachment: Doc<"attachments">): MessageFile {
 
 function toMessageImage(attachment: Doc<"attachments">): MessageImage {
   return {
-    attachmentId: attachment._id,
-    fileName: attachment.fileName,
-    contentType: attachment.contentType,
-    size: attachment.size,
+    ...toMessageFile(attachment),
     width: attachment.width ?? 0,
     height: attachment.height ?? 0,
   };
